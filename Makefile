@@ -1,0 +1,111 @@
+# vitalsd — build, test, demo.
+#
+#   make            build the daemon, the tools and the test programs
+#   make demo       three emulated monitors playing real recordings, the
+#                   daemon, and a console (installs missing packages first)
+#   make check      every test (installs missing packages first)
+#   make check-asan the suite under AddressSanitizer + UBSan
+#   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
+#   make bench      benchmark programs that print figures
+#   make goldens    regenerate the golden replay files (review the diff!)
+#
+# Every module under daemon/ goes into one static library; each program
+# links it. A new module or test is a new file: nothing to list here.
+
+BUILD    ?= build
+CC       ?= gcc
+PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libvitals.a
+TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/vitals*.c))
+PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_HELP := $(wildcard tests/helpers/*.c)
+BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+
+.PHONY: all deps check check-run check-asan demo fuzz fuzz-smoke bench goldens clean install
+
+all: $(PROGRAMS) $(TESTS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/vitals/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vitalsd: $(BUILD)/obj/daemon/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/vitals-console: $(BUILD)/obj/tools/vitals-console.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs ncursesw)
+
+$(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The tests find the programs and the shared data through the environment.
+TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(PROGRAMS) $(TESTS)
+	@failed=0; for t in $(TESTS); do \
+		echo "== $$t"; \
+		$(TEST_ENV) $$t --jobs 2 || failed=1; \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "check: FAILED"; exit 1; fi; \
+	echo "check: all test programs passed"
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check-run
+
+demo: deps
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@scripts/demo.sh $(BUILD)
+
+bench: $(PROGRAMS) $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done
+
+goldens: $(BUILD)/vitalsd
+	@scripts/regen-goldens.sh $(BUILD)/vitalsd
+
+# libFuzzer needs clang; the library is rebuilt with coverage instrumentation.
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz-smoke fuzz: deps
+	@scripts/deps.sh --fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
+		build-fuzz/libvitals.a
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-asan build-fuzz

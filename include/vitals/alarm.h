@@ -1,0 +1,104 @@
+/*
+ * The alarm engine: DESIGN §4 made executable. It is pure (no I/O, no clock,
+ * no logging): every entry point takes the current time as an argument and
+ * reports what happened through a callback. Live mode and replay run exactly
+ * the same code, so a recorded session reproduces the live alert stream.
+ *
+ * Physiological alarms come from the configured rules; technical alarms
+ * (comm-lost, sensor-off, no-data, signal-quality) are built in.
+ */
+#ifndef VITALS_ALARM_H
+#define VITALS_ALARM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vitals/config.h"
+#include "vitals/sample.h"
+
+enum vt_alert_event_type {
+	VT_EV_RAISED,
+	VT_EV_CLEARED,
+	VT_EV_ACKNOWLEDGED,
+	VT_EV_SILENCED,
+	VT_EV_ESCALATED
+};
+const char *vt_alert_event_name(enum vt_alert_event_type t);
+
+enum vt_alert_kind { VT_KIND_PHYSIOLOGICAL, VT_KIND_TECHNICAL };
+
+/* The built-in technical alarms. */
+enum vt_technical {
+	VT_TECH_COMM_LOST,
+	VT_TECH_SENSOR_OFF,
+	VT_TECH_NO_DATA,
+	VT_TECH_SIGNAL_QUALITY,
+	VT_TECH_COUNT
+};
+const char *vt_technical_name(enum vt_technical t);
+
+#define VT_ALERT_ID_MAX 160
+
+/* One alarm instance while it is active. */
+struct vt_alert {
+	char id[VT_ALERT_ID_MAX]; /* "BED/RULE/N", stable for every event */
+	int bed;                  /* index of the bed's monitor in the config */
+	const char *bed_name;
+	const char *rule;         /* rule name, or the technical alarm's name */
+	enum vt_alert_kind kind;
+	enum vt_priority priority; /* current priority (escalation raises it) */
+	int param;                /* enum vt_param, or -1 */
+	bool has_limit;
+	double limit;             /* the threshold that was crossed */
+	int64_t onset_ms;         /* first sample of the run (technical: when it began) */
+	int64_t raised_ms;        /* when it was raised */
+	bool has_value;
+	double value;             /* value of the latest event's sample */
+	bool acknowledged;        /* a nurse has acknowledged it */
+	bool clear_met;           /* latching: the clear condition has been met */
+	char text[160];           /* for humans: "SpO2 86 % below 90 % for 15 s" */
+};
+
+struct vt_alert_event {
+	enum vt_alert_event_type type;
+	const struct vt_alert *alert; /* state after the event */
+	int64_t time_ms;              /* when (the causing sample's time, or the deadline) */
+	const char *by;               /* who acknowledged/silenced, or NULL */
+};
+
+typedef void (*vt_alert_fn)(void *ctx, const struct vt_alert_event *ev);
+
+struct vt_alarms;
+
+/* An engine for `cfg` (which must outlive it). */
+struct vt_alarms *vt_alarms_new(const struct vt_config *cfg);
+void vt_alarms_free(struct vt_alarms **a);
+
+/* Monitoring of `bed` begins at t: the comm-lost clock starts. */
+void vt_alarms_monitor_start(struct vt_alarms *a, int bed, int64_t t);
+/* Monitoring of `bed` ends (end of a recording): its clocks stop, silently. */
+void vt_alarms_monitor_stop(struct vt_alarms *a, int bed);
+/* The bed's port connected at t: no-data clocks start. */
+void vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t);
+/* The bed's port was lost at t: no-data clocks stop (comm-lost covers it). */
+void vt_alarms_port_disconnected(struct vt_alarms *a, int bed, int64_t t);
+
+/* A reading for `bed` at time t. Evaluates every rule of the bed. */
+void vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,
+                       vt_alert_fn fn, void *ctx);
+
+/* Fire every deadline at or before t (comm-lost, no-data, escalation, ...). */
+void vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx);
+
+/* The earliest pending deadline, or INT64_MAX. */
+int64_t vt_alarms_next_deadline(const struct vt_alarms *a);
+
+/* Acknowledge alert `id`. 0, or -1 if no active alert has that id. */
+int vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t,
+                  vt_alert_fn fn, void *ctx);
+
+/* Number of active alerts, and the i-th of them (in raising order). */
+size_t vt_alarms_active_count(const struct vt_alarms *a);
+const struct vt_alert *vt_alarms_active(const struct vt_alarms *a, size_t i);
+
+#endif

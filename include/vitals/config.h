@@ -1,0 +1,104 @@
+/*
+ * The configuration: what the YAML file says, checked and resolved. The
+ * loader reads the whole file and reports every problem it finds as
+ * FILE:LINE:COLUMN, so an administrator fixes a file in one pass. A config
+ * that loaded is complete and consistent: the rest of the daemon never
+ * re-validates it.
+ */
+#ifndef VITALS_CONFIG_H
+#define VITALS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vitals/diag.h"
+#include "vitals/driver.h"
+#include "vitals/sample.h"
+
+enum vt_priority { VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_HIGH };
+
+/* Name of a priority ("low", "medium", "high"). */
+const char *vt_priority_name(enum vt_priority p);
+
+/* Infusion phases of a bed. */
+enum vt_phase { VT_PHASE_BASELINE, VT_PHASE_INFUSION, VT_PHASE_RECOVERY, VT_PHASE_ENDED };
+#define VT_PHASE_COUNT 4
+#define VT_PHASE_BIT(p) (1u << (p))
+
+/* Name of a phase ("baseline", ...); vt_phase_by_name returns -1 if unknown. */
+const char *vt_phase_name(enum vt_phase p);
+int vt_phase_by_name(const char *name);
+
+struct vt_monitor_config {
+	char *bed;                       /* bed (chair) name; unique */
+	char *port;                      /* device path, pty path or tcp://HOST:PORT */
+	const struct vt_driver *driver;  /* from `protocol` */
+	int baud;                        /* line speed; the driver's default if not given */
+	enum vt_flow flow;               /* flow control; the driver's default if not given */
+	int64_t stale_after_ms;          /* silence before comm-lost / no-data */
+	int line;                        /* line of the entry in the file, for messages */
+};
+
+enum vt_rule_kind {
+	VT_RULE_LIMIT,    /* below / above an absolute limit */
+	VT_RULE_BASELINE, /* below_baseline / above_baseline */
+	VT_RULE_RATE      /* falls_by / rises_by within a window */
+};
+
+struct vt_rule_config {
+	char *name;             /* unique; appears in alert ids BED/RULE/N */
+	enum vt_param param;    /* the watched parameter */
+	enum vt_rule_kind kind;
+	int direction;          /* -1: below / falls, +1: above / rises */
+	double limit;           /* LIMIT: the threshold */
+	double clear_at;        /* LIMIT: the hysteresis value (= limit if not given) */
+	bool clear_at_set;      /* clear_at was written in the file */
+	double delta;           /* BASELINE: the offset; RATE: the change */
+	bool delta_percent;     /* BASELINE: delta is a percentage of baseline */
+	int64_t within_ms;      /* RATE: the window */
+	int64_t for_ms;         /* alarm-condition delay */
+	enum vt_priority priority;
+	bool latching;          /* stays active until acknowledged */
+	int64_t escalate_after_ms; /* 0: never escalate */
+	char **beds;            /* beds the rule applies to; none = every bed */
+	size_t n_beds;
+	unsigned phases;        /* VT_PHASE_BIT set; 0 = every phase */
+	int line;               /* line of the entry in the file */
+};
+
+struct vt_config {
+	char *path;             /* file it came from */
+	char **publish;         /* ZeroMQ PUB endpoints, at least one */
+	size_t n_publish;
+	char **control;         /* ZeroMQ ROUTER endpoints; none = no control socket */
+	size_t n_control;
+	int64_t heartbeat_ms;   /* heartbeat interval (default 1 s) */
+	char *record_dir;       /* where sessions are recorded, or NULL */
+	struct vt_monitor_config *monitors;
+	size_t n_monitors;
+	struct vt_rule_config *rules;
+	size_t n_rules;
+};
+
+/*
+ * Parse configuration text. `name` is used in messages. Returns the config,
+ * or NULL with every problem appended to `diag`. Pure: no I/O.
+ */
+struct vt_config *vt_config_parse(const char *name, const char *text, size_t len,
+                                  struct vt_diag *diag);
+
+/* Read and parse the file at `path`. NULL with diagnostics on failure. */
+struct vt_config *vt_config_load(const char *path, struct vt_diag *diag);
+
+/* Free a config and set *cfg to NULL. Accepts NULL and *cfg == NULL. */
+void vt_config_free(struct vt_config **cfg);
+
+/* Index of the monitor of `bed`, or -1. */
+int vt_config_bed_index(const struct vt_config *cfg, const char *bed);
+
+/* Whether rule `r` applies to bed `bed`. */
+bool vt_rule_applies_to(const struct vt_rule_config *r, const char *bed);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * The core: readings in, messages out. It owns the alarm engine, each bed's
+ * latest values, the gapless `seq` counter and the message encoding, and it
+ * decides when a vitals, status or heartbeat message is due. It does no I/O
+ * and reads no clock: the shell (live event loop or offline replay) passes
+ * the time and hands every encoded message to a publish callback.
+ */
+#ifndef VITALS_CORE_H
+#define VITALS_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vitals/alarm.h"
+#include "vitals/config.h"
+#include "vitals/driver.h"
+#include "vitals/sample.h"
+
+/* Called for every message, in `seq` order. `json` is NUL-terminated. */
+typedef void (*vt_publish_fn)(void *ctx, const char *topic, const char *json, size_t len);
+
+struct vt_core_options {
+	const char *instance; /* changes on every daemon start */
+	bool embed_topic;     /* add a "topic" member (replay's JSON Lines) */
+	vt_publish_fn publish;
+	void *ctx;
+};
+
+enum vt_port_state {
+	VT_PORT_CLOSED,       /* not open yet, or closed on purpose */
+	VT_PORT_CONNECTING,   /* opening / TCP connect in progress */
+	VT_PORT_CONNECTED,    /* open and readable */
+	VT_PORT_LOST          /* was open, went away; reopening with backoff */
+};
+const char *vt_port_state_name(enum vt_port_state s);
+
+struct vt_core;
+
+struct vt_core *vt_core_new(const struct vt_config *cfg, const struct vt_core_options *opt);
+void vt_core_free(struct vt_core **c);
+
+/* Start at time t: heartbeats begin, every bed's comm-lost clock starts. */
+void vt_core_start(struct vt_core *c, int64_t t);
+/* Stop watching `bed` (its recording ended); nothing is published. */
+void vt_core_stop_bed(struct vt_core *c, int bed);
+
+/* A reading from `bed`'s device at time t. */
+void vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *r);
+/* What the device told about itself. */
+void vt_core_device_info(struct vt_core *c, int bed, int64_t t, const struct vt_device_info *info);
+/* The bed's port changed state; `detail` (may be NULL) says why. */
+void vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
+                        const char *detail);
+
+/* Do everything due at or before t. */
+void vt_core_advance(struct vt_core *c, int64_t t);
+/* The next time something is due, or INT64_MAX. */
+int64_t vt_core_next_deadline(const struct vt_core *c);
+
+/* Acknowledge an alert. 0, or -1 if unknown. */
+int vt_core_ack(struct vt_core *c, const char *id, const char *by, int64_t t);
+
+/* The engine, for snapshots. */
+const struct vt_alarms *vt_core_alarms(const struct vt_core *c);
+/* seq of the last message published (0 before the first). */
+uint64_t vt_core_last_seq(const struct vt_core *c);
+
+#endif

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Make sure the Debian packages vitalsd builds and tests with are installed.
+# `make demo` and `make check` call this first, so a fresh Debian machine
+# needs nothing else. As root it installs what is missing; otherwise it
+# prints the exact apt-get line and fails.
+set -eu
+
+# Everything the build, the tests and the demo use, one package a line.
+packages="
+gcc
+make
+pkg-config
+libserialport-dev
+libzmq3-dev
+libyaml-dev
+libjansson-dev
+libsystemd-dev
+libncurses-dev
+libcriterion-dev
+"
+case "${1:-}" in
+--fuzz) packages="$packages clang libclang-rt-dev" ;;
+--systemd) packages="$packages systemd" ;;
+esac
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "vitalsd needs these Debian packages:$missing" >&2
+	echo "Install them with:" >&2
+	echo "  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "Installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing
