@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Large enough for "YYYY-MM-DDTHH:MM:SS.mmmZ" and a NUL. */
-#define VT_TIME_BUFSZ 32
+/* Room for "YYYY-MM-DDTHH:MM:SS.mmmZ" with any int fields the compiler imagines. */
+#define VT_TIME_BUFSZ 96
 
 /* Format `ms` as "2026-11-21T10:14:03.120Z" into buf. Returns buf. */
 char *vt_time_format(int64_t ms, char buf[VT_TIME_BUFSZ]);
