@@ -1,0 +1,510 @@
+/*
+ * The alarm engine. It turns readings into alarm events by the rules of
+ * DESIGN §4, and it is deliberately small and pure: no I/O, no clock, no
+ * logging. Time is an argument, so a replayed session raises and clears at
+ * the same sample times as the live run that recorded it.
+ *
+ * Three families live here:
+ *  - physiological limit rules (runs, `for` delay, hysteresis, latching);
+ *  - technical alarms driven by readings (sensor-off, signal-quality);
+ *  - technical alarms driven by time (comm-lost, no-data), which fire at
+ *    their deadline, so the shell must call vt_alarms_advance() when
+ *    vt_alarms_next_deadline() says so.
+ *
+ * Decisions beyond DESIGN §4 (written down in docs/alarms.md):
+ *  - while a bed's sensor is off its physiological samples count as having
+ *    no value: they neither raise nor clear, and they break runs;
+ *  - no-data is not raised while comm-lost or sensor-off already explains
+ *    the silence; when that explanation ends the parameter gets a fresh
+ *    stale_after to show a value (an oximeter needs time to acquire);
+ *  - a latching alarm whose condition returns before it was acknowledged
+ *    needs its clear condition met again.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/alarm.h"
+#include "vitals/timefmt.h"
+
+/* State of one rule on one bed. */
+struct rule_bed {
+	bool applies;          /* the rule watches this bed */
+	bool in_run;           /* the condition held on the last sample */
+	int64_t run_start;     /* time of the run's first sample */
+	struct vt_alert *alert; /* the active instance, or NULL */
+	uint32_t count;        /* instances raised so far (the N of ids) */
+};
+
+/* State of one bed's technical alarms. */
+struct bed {
+	const char *name;
+	int64_t stale_ms;                   /* the monitor's stale_after */
+	bool monitoring;                    /* comm clock running */
+	int64_t last_reading;               /* time of the last decoded reading */
+	bool connected;                     /* no-data clocks running */
+	vt_param_mask watched;              /* parameters some rule of this bed watches */
+	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
+	bool sensor_off;                    /* the device says the sensor is off */
+	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality */
+	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
+	uint32_t tech_count[VT_TECH_COUNT];            /* instances raised per technical alarm */
+};
+
+struct vt_alarms {
+	const struct vt_config *cfg;
+	size_t n_beds;
+	struct bed *beds;
+	struct rule_bed *rb;       /* n_rules x n_beds, rule-major */
+	struct vt_alert **active;  /* active alerts in raising order */
+	size_t n_active;
+	size_t cap_active;
+};
+
+static const char *const event_names[] = {"raised", "cleared", "acknowledged", "silenced",
+                                          "escalated"};
+static const char *const tech_names[VT_TECH_COUNT] = {"comm-lost", "sensor-off", "no-data",
+                                                      "signal-quality"};
+/* Default priorities of the technical alarms. Losing sight of a patient is
+ * as urgent as most physiological alarms; doubtful signal quality is not. */
+static const enum vt_priority tech_priority[VT_TECH_COUNT] = {VT_PRIO_MEDIUM, VT_PRIO_MEDIUM,
+                                                              VT_PRIO_MEDIUM, VT_PRIO_LOW};
+
+const char *
+vt_alert_event_name(enum vt_alert_event_type t)
+{
+	return event_names[t];
+}
+
+const char *
+vt_technical_name(enum vt_technical t)
+{
+	return tech_names[t];
+}
+
+static struct rule_bed *
+s_rb(struct vt_alarms *a, size_t rule, size_t bed)
+{
+	return &a->rb[rule * a->n_beds + bed];
+}
+
+struct vt_alarms *
+vt_alarms_new(const struct vt_config *cfg)
+{
+	struct vt_alarms *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->cfg = cfg;
+	a->n_beds = cfg->n_monitors;
+	a->beds = calloc(a->n_beds ? a->n_beds : 1, sizeof(*a->beds));
+	a->rb = calloc(cfg->n_rules * a->n_beds + 1, sizeof(*a->rb));
+	if (a->beds == NULL || a->rb == NULL) {
+		vt_alarms_free(&a);
+		return NULL;
+	}
+	for (size_t b = 0; b < a->n_beds; b++) {
+		a->beds[b].name = cfg->monitors[b].bed;
+		a->beds[b].stale_ms = cfg->monitors[b].stale_after_ms;
+	}
+	for (size_t r = 0; r < cfg->n_rules; r++)
+		for (size_t b = 0; b < a->n_beds; b++)
+			if (vt_rule_applies_to(&cfg->rules[r], cfg->monitors[b].bed)) {
+				s_rb(a, r, b)->applies = true;
+				a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
+			}
+	return a;
+}
+
+void
+vt_alarms_free(struct vt_alarms **ap)
+{
+	if (ap == NULL || *ap == NULL)
+		return;
+	struct vt_alarms *a = *ap;
+	for (size_t i = 0; i < a->n_active; i++)
+		free(a->active[i]);
+	free(a->active);
+	free(a->rb);
+	free(a->beds);
+	free(a);
+	*ap = NULL;
+}
+
+/* Numbers in alert texts: as the device shows them, without trailing zeros. */
+static void
+s_num(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.10g", v);
+}
+
+static void
+s_emit(vt_alert_fn fn, void *ctx, enum vt_alert_event_type type, const struct vt_alert *al,
+       int64_t t, const char *by)
+{
+	if (fn == NULL)
+		return;
+	struct vt_alert_event ev = {.type = type, .alert = al, .time_ms = t, .by = by};
+	fn(ctx, &ev);
+}
+
+/* A new active alert with its id; NULL if memory ran out. */
+static struct vt_alert *
+s_alert_new(struct vt_alarms *a, size_t bed, const char *rule, uint32_t n)
+{
+	if (a->n_active == a->cap_active) {
+		size_t cap = a->cap_active ? a->cap_active * 2 : 16;
+		struct vt_alert **v = realloc(a->active, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		a->active = v;
+		a->cap_active = cap;
+	}
+	struct vt_alert *al = calloc(1, sizeof(*al));
+	if (al == NULL)
+		return NULL;
+	snprintf(al->id, sizeof(al->id), "%s/%s/%" PRIu32, a->beds[bed].name, rule, n);
+	al->bed = (int)bed;
+	al->bed_name = a->beds[bed].name;
+	al->rule = rule;
+	al->param = -1;
+	a->active[a->n_active++] = al;
+	return al;
+}
+
+/* Emit `cleared` for `al`, then forget it. */
+static void
+s_clear(struct vt_alarms *a, struct vt_alert *al, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	s_emit(fn, ctx, VT_EV_CLEARED, al, t, NULL);
+	for (size_t i = 0; i < a->n_active; i++) {
+		if (a->active[i] == al) {
+			memmove(&a->active[i], &a->active[i + 1],
+			        (a->n_active - i - 1) * sizeof(a->active[0]));
+			a->n_active--;
+			break;
+		}
+	}
+	free(al);
+}
+
+/* ---- technical alarms --------------------------------------------------- */
+
+static struct vt_alert *
+s_tech_raise(struct vt_alarms *a, size_t bed, enum vt_technical tech, int param, int64_t t,
+             const char *text, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	struct vt_alert *al = s_alert_new(a, bed, tech_names[tech], ++bd->tech_count[tech]);
+	if (al == NULL)
+		return NULL;
+	al->kind = VT_KIND_TECHNICAL;
+	al->priority = tech_priority[tech];
+	al->param = param;
+	al->onset_ms = al->raised_ms = t;
+	snprintf(al->text, sizeof(al->text), "%s", text);
+	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+	return al;
+}
+
+/* Restart the no-data clocks of `bd` at t where they are older. */
+static void
+s_restart_no_data(struct bed *bd, int64_t t)
+{
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (bd->valid_since[p] < t)
+			bd->valid_since[p] = t;
+}
+
+/* Whether no-data may be raised on `bd` now: something else explains silence. */
+static bool
+s_no_data_armed(const struct bed *bd)
+{
+	return bd->connected && bd->tech[VT_TECH_COMM_LOST] == NULL && !bd->sensor_off;
+}
+
+void
+vt_alarms_monitor_start(struct vt_alarms *a, int bed, int64_t t)
+{
+	struct bed *bd = &a->beds[bed];
+	bd->monitoring = true;
+	bd->last_reading = t;
+}
+
+void
+vt_alarms_monitor_stop(struct vt_alarms *a, int bed)
+{
+	a->beds[bed].monitoring = false;
+	a->beds[bed].connected = false;
+}
+
+void
+vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
+{
+	struct bed *bd = &a->beds[bed];
+	if (bd->connected)
+		return;
+	bd->connected = true;
+	s_restart_no_data(bd, t);
+}
+
+void
+vt_alarms_port_disconnected(struct vt_alarms *a, int bed, int64_t t)
+{
+	a->beds[bed].connected = false;
+}
+
+/* Raise or clear a reading-driven technical alarm to match `present`. */
+static void
+s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool present, int64_t t,
+             const char *text, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (present && bd->tech[tech] == NULL)
+		bd->tech[tech] = s_tech_raise(a, bed, tech, -1, t, text, fn, ctx);
+	else if (!present && bd->tech[tech] != NULL) {
+		struct vt_alert *al = bd->tech[tech];
+		bd->tech[tech] = NULL;
+		s_clear(a, al, t, fn, ctx);
+	}
+}
+
+/* ---- physiological limit rules ------------------------------------------ */
+
+/* Whether `v` is beyond the rule's limit (strictly). */
+static bool
+s_beyond(const struct vt_rule_config *rc, double v)
+{
+	return rc->direction < 0 ? v < rc->limit : v > rc->limit;
+}
+
+/* Whether `v` meets the rule's clear condition. */
+static bool
+s_back(const struct vt_rule_config *rc, double v)
+{
+	return rc->direction < 0 ? v >= rc->clear_at : v <= rc->clear_at;
+}
+
+static void
+s_limit_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
+{
+	const struct vt_param_info *pi = vt_param_info(rc->param);
+	char val[32], lim[32], dur[32];
+	s_num(val, sizeof(val), v);
+	s_num(lim, sizeof(lim), rc->limit);
+	const char *dir = rc->direction < 0 ? "below" : "above";
+	if (rc->for_ms > 0)
+		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s for %s", pi->label, val,
+		         pi->unit, dir, lim, pi->unit, vt_duration_format(rc->for_ms, dur, sizeof(dur)));
+	else
+		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s", pi->label, val, pi->unit, dir,
+		         lim, pi->unit);
+}
+
+static void
+s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, int64_t t,
+              vt_alert_fn fn, void *ctx)
+{
+	const struct vt_rule_config *rc = &a->cfg->rules[rule];
+	struct rule_bed *st = s_rb(a, rule, bed);
+	struct vt_alert *al = st->alert;
+
+	if (al != NULL) {
+		/* Samples with no value never clear: the patient is not known to be better. */
+		if (!has)
+			return;
+		if (s_back(rc, v)) {
+			al->has_value = true;
+			al->value = v;
+			if (!rc->latching || al->acknowledged) {
+				st->alert = NULL;
+				st->in_run = false;
+				s_clear(a, al, t, fn, ctx);
+			} else {
+				al->clear_met = true;
+			}
+		} else if (s_beyond(rc, v)) {
+			al->clear_met = false;
+		}
+		return;
+	}
+
+	if (!has || !s_beyond(rc, v)) {
+		st->in_run = false;
+		return;
+	}
+	if (!st->in_run) {
+		st->in_run = true;
+		st->run_start = t;
+	}
+	if (t - st->run_start < rc->for_ms)
+		return;
+
+	al = s_alert_new(a, bed, rc->name, ++st->count);
+	if (al == NULL)
+		return;
+	al->kind = VT_KIND_PHYSIOLOGICAL;
+	al->priority = rc->priority;
+	al->param = (int)rc->param;
+	al->has_limit = true;
+	al->limit = rc->limit;
+	al->onset_ms = st->run_start;
+	al->raised_ms = t;
+	al->has_value = true;
+	al->value = v;
+	s_limit_text(al, rc, v);
+	st->alert = al;
+	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+void
+vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,
+                  vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+
+	/* Any decoded reading proves the link works. */
+	bd->last_reading = t;
+	if (bd->tech[VT_TECH_COMM_LOST] != NULL) {
+		s_tech_track(a, (size_t)bed, VT_TECH_COMM_LOST, false, t, NULL, fn, ctx);
+		s_restart_no_data(bd, t);
+	}
+
+	if (r->has_status) {
+		bool off = (r->flags & VT_FLAGS_SENSOR_OFF) != 0;
+		bool poor = !off && (r->flags & VT_FLAGS_SIGNAL_QUALITY) != 0;
+		if (bd->sensor_off && !off)
+			s_restart_no_data(bd, t);
+		bd->sensor_off = off;
+		s_tech_track(a, (size_t)bed, VT_TECH_SENSOR_OFF, off, t,
+		             "Sensor off: the monitor is not reading the patient", fn, ctx);
+		s_tech_track(a, (size_t)bed, VT_TECH_SIGNAL_QUALITY, poor, t,
+		             "Signal quality low: readings may be unreliable", fn, ctx);
+	}
+
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(r->valid & VT_PARAM_BIT(p)) || bd->sensor_off)
+			continue;
+		bd->valid_since[p] = t;
+		struct vt_alert *nd = bd->no_data[p];
+		if (nd != NULL) {
+			bd->no_data[p] = NULL;
+			nd->has_value = true;
+			nd->value = r->value[p];
+			s_clear(a, nd, t, fn, ctx);
+		}
+	}
+
+	for (size_t rule = 0; rule < a->cfg->n_rules; rule++) {
+		const struct vt_rule_config *rc = &a->cfg->rules[rule];
+		if (rc->kind != VT_RULE_LIMIT || !s_rb(a, rule, (size_t)bed)->applies ||
+		    !(r->reported & VT_PARAM_BIT(rc->param)))
+			continue;
+		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !bd->sensor_off;
+		s_rule_sample(a, rule, (size_t)bed, has, r->value[rc->param], t, fn, ctx);
+	}
+}
+
+void
+vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	for (size_t b = 0; b < a->n_beds; b++) {
+		struct bed *bd = &a->beds[b];
+		if (!bd->monitoring)
+			continue;
+		int64_t due = bd->last_reading + bd->stale_ms;
+		if (bd->tech[VT_TECH_COMM_LOST] == NULL && due <= t) {
+			char text[128], dur[32];
+			snprintf(text, sizeof(text), "Communication lost: no data from the monitor for %s",
+			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
+			bd->tech[VT_TECH_COMM_LOST] =
+			    s_tech_raise(a, b, VT_TECH_COMM_LOST, -1, due, text, fn, ctx);
+		}
+		if (!s_no_data_armed(bd))
+			continue;
+		for (int p = 0; p < VT_PARAM_COUNT; p++) {
+			if (!(bd->watched & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL)
+				continue;
+			due = bd->valid_since[p] + bd->stale_ms;
+			if (due > t)
+				continue;
+			char text[128], dur[32];
+			snprintf(text, sizeof(text), "No valid %s for %s", vt_param_info(p)->label,
+			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
+			bd->no_data[p] = s_tech_raise(a, b, VT_TECH_NO_DATA, p, due, text, fn, ctx);
+		}
+	}
+}
+
+int64_t
+vt_alarms_next_deadline(const struct vt_alarms *a)
+{
+	int64_t next = INT64_MAX;
+	for (size_t b = 0; b < a->n_beds; b++) {
+		const struct bed *bd = &a->beds[b];
+		if (!bd->monitoring)
+			continue;
+		if (bd->tech[VT_TECH_COMM_LOST] == NULL && bd->last_reading + bd->stale_ms < next)
+			next = bd->last_reading + bd->stale_ms;
+		if (!s_no_data_armed(bd))
+			continue;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if ((bd->watched & VT_PARAM_BIT(p)) && bd->no_data[p] == NULL &&
+			    bd->valid_since[p] + bd->stale_ms < next)
+				next = bd->valid_since[p] + bd->stale_ms;
+	}
+	return next;
+}
+
+/* The rule/bed state that owns `al`, or NULL for technical alarms. */
+static struct rule_bed *
+s_owner(struct vt_alarms *a, const struct vt_alert *al)
+{
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
+		struct rule_bed *st = s_rb(a, r, (size_t)al->bed);
+		if (st->alert == al)
+			return st;
+	}
+	return NULL;
+}
+
+int
+vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt_alert_fn fn,
+              void *ctx)
+{
+	struct vt_alert *al = NULL;
+	for (size_t i = 0; i < a->n_active && al == NULL; i++)
+		if (strcmp(a->active[i]->id, id) == 0)
+			al = a->active[i];
+	if (al == NULL)
+		return -1;
+	if (al->acknowledged)
+		return 0;
+	al->acknowledged = true;
+	s_emit(fn, ctx, VT_EV_ACKNOWLEDGED, al, t, by);
+	/* A latched alarm whose condition is gone clears at the acknowledgement. */
+	if (al->clear_met) {
+		struct rule_bed *st = s_owner(a, al);
+		if (st != NULL) {
+			st->alert = NULL;
+			st->in_run = false;
+		}
+		s_clear(a, al, t, fn, ctx);
+	}
+	return 0;
+}
+
+size_t
+vt_alarms_active_count(const struct vt_alarms *a)
+{
+	return a->n_active;
+}
+
+const struct vt_alert *
+vt_alarms_active(const struct vt_alarms *a, size_t i)
+{
+	return i < a->n_active ? a->active[i] : NULL;
+}
