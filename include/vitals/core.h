@@ -40,8 +40,10 @@ struct vt_core;
 struct vt_core *vt_core_new(const struct vt_config *cfg, const struct vt_core_options *opt);
 void vt_core_free(struct vt_core **c);
 
-/* Start at time t: heartbeats begin, every bed's comm-lost clock starts. */
+/* Start at time t: heartbeats begin. */
 void vt_core_start(struct vt_core *c, int64_t t);
+/* Start watching `bed` at t: its comm-lost clock runs from now. */
+void vt_core_watch_bed(struct vt_core *c, int bed, int64_t t);
 /* Stop watching `bed` (its recording ended); nothing is published. */
 void vt_core_stop_bed(struct vt_core *c, int bed);
 

@@ -1,0 +1,144 @@
+/*
+ * The JSON objects of DESIGN §5. Keys come out in a fixed order (jansson
+ * keeps insertion order) and numbers come out the way a device shows them
+ * (96, not 96.0; 2.1, not 2.1000000000000001), so replay output is stable
+ * enough to diff against golden files.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "vitals/message.h"
+#include "vitals/timefmt.h"
+
+/* A number as a device would print it: integral values as integers. */
+static json_t *
+s_number(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
+static json_t *
+s_time(int64_t ms)
+{
+	char buf[VT_TIME_BUFSZ];
+	return json_string(vt_time_format(ms, buf));
+}
+
+/* An object with the members every message starts with. */
+static json_t *
+s_begin(const struct vt_msg_header *h, const char *type)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+	if (h->topic != NULL)
+		json_object_set_new(o, "topic", json_string(h->topic));
+	json_object_set_new(o, "v", json_integer(VT_SCHEMA_VERSION));
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "seq", json_integer((json_int_t)h->seq));
+	json_object_set_new(o, "time", s_time(h->time_ms));
+	json_object_set_new(o, "instance", json_string(h->instance));
+	return o;
+}
+
+/* Serialise and free `o`. */
+static char *
+s_finish(json_t *o)
+{
+	if (o == NULL)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	return s;
+}
+
+char *
+vt_msg_topic(char *buf, size_t len, const char *type, const char *bed)
+{
+	if (bed != NULL)
+		snprintf(buf, len, "%s.%s", type, bed);
+	else
+		snprintf(buf, len, "%s", type);
+	return buf;
+}
+
+char *
+vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev)
+{
+	const struct vt_alert *al = ev->alert;
+	json_t *o = s_begin(h, "alert");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "bed", json_string(al->bed_name));
+	json_object_set_new(o, "id", json_string(al->id));
+	json_object_set_new(o, "event", json_string(vt_alert_event_name(ev->type)));
+	json_object_set_new(o, "rule", json_string(al->rule));
+	json_object_set_new(o, "kind", json_string(al->kind == VT_KIND_TECHNICAL ? "technical"
+	                                                                          : "physiological"));
+	json_object_set_new(o, "priority", json_string(vt_priority_name(al->priority)));
+	json_object_set_new(o, "parameter",
+	                    al->param >= 0 ? json_string(vt_param_info(al->param)->name) : json_null());
+	json_object_set_new(o, "value", al->has_value ? s_number(al->value) : json_null());
+	json_object_set_new(o, "limit", al->has_limit ? s_number(al->limit) : json_null());
+	json_object_set_new(o, "onset", s_time(al->onset_ms));
+	json_object_set_new(o, "acknowledged", json_boolean(al->acknowledged));
+	if (ev->by != NULL)
+		json_object_set_new(o, "by", json_string(ev->by));
+	json_object_set_new(o, "text", json_string(al->text));
+	return s_finish(o);
+}
+
+char *
+vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
+{
+	json_t *o = s_begin(h, "vitals");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "bed", json_string(v->bed));
+	json_t *values = json_object();
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(v->known & VT_PARAM_BIT(p)))
+			continue;
+		json_object_set_new(values, vt_param_info(p)->name,
+		                    (v->valid & VT_PARAM_BIT(p)) ? s_number(v->value[p]) : json_null());
+	}
+	json_object_set_new(o, "values", values);
+	json_t *flags = json_array();
+	for (int i = 0; i < VT_FLAG_COUNT; i++)
+		if (v->flags & (1u << i))
+			json_array_append_new(flags, json_string(vt_flag_name(1u << i)));
+	json_object_set_new(o, "flags", flags);
+	return s_finish(o);
+}
+
+char *
+vt_msg_status(const struct vt_msg_header *h, const struct vt_msg_status *s)
+{
+	json_t *o = s_begin(h, "status");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "bed", json_string(s->bed));
+	json_object_set_new(o, "state", json_string(s->state));
+	json_object_set_new(o, "port", s->port ? json_string(s->port) : json_null());
+	json_object_set_new(o, "protocol", s->protocol ? json_string(s->protocol) : json_null());
+	json_object_set_new(o, "detail", s->detail ? json_string(s->detail) : json_null());
+	return s_finish(o);
+}
+
+char *
+vt_msg_heartbeat(const struct vt_msg_header *h, size_t active_alarms, int64_t interval_ms)
+{
+	json_t *o = s_begin(h, "heartbeat");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "active_alarms", json_integer((json_int_t)active_alarms));
+	json_object_set_new(o, "interval_ms", json_integer((json_int_t)interval_ms));
+	return s_finish(o);
+}
