@@ -314,9 +314,10 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		/* Samples with no value never clear: the patient is not known to be better. */
 		if (!has)
 			return;
+		/* The alert shows the latest value for as long as it is active. */
+		al->has_value = true;
+		al->value = v;
 		if (s_back(rc, v)) {
-			al->has_value = true;
-			al->value = v;
 			if (!rc->latching || al->acknowledged) {
 				st->alert = NULL;
 				st->in_run = false;

@@ -1,0 +1,422 @@
+/*
+ * The alarm engine against DESIGN §4, clause by clause. Each case is a
+ * rule, a sequence of samples and the exact events expected, so a reader
+ * can check the table against the design without reading the engine.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vitals/alarm.h"
+
+#define MISSING NAN   /* a sample with no value */
+#define ACK (-1.0)    /* acknowledge the newest active alert instead of a sample */
+#define OFF (-2.0)    /* a sample whose device says the sensor is off */
+
+struct step {
+	double t; /* seconds */
+	double v; /* value, MISSING, ACK or OFF */
+};
+
+struct expect {
+	double t;          /* seconds */
+	const char *event; /* "raised", "cleared", "acknowledged" */
+	const char *id;
+	double value;      /* value carried by the event (NAN: none expected) */
+};
+
+struct rule_case {
+	const char *name;
+	int direction;     /* -1 below, +1 above */
+	double limit;
+	double clear_at;   /* NAN: default */
+	double for_s;
+	bool latching;
+	struct step steps[40];
+	struct expect want[12];
+};
+
+#define E(t, ev, id, v) {t, ev, id, v}
+
+static const struct rule_case cases[] = {
+    {"strict inequality: the limit itself is not below it", -1, 90, NAN, 0, false,
+     {{0, 90}, {1, 90}, {2, 90.0}, {3, 89.9}},
+     {E(3, "raised", "chair-1/r/1", 89.9)}},
+    {"for: 0s raises on the first sample", -1, 90, NAN, 0, false,
+     {{0, 89}},
+     {E(0, "raised", "chair-1/r/1", 89)}},
+    {"for: raise at the first sample at least `for` after the run began", -1, 90, NAN, 15,
+     false,
+     {{0, 89}, {5, 88}, {14, 87}, {14.999, 86}, {15, 86}, {16, 85}},
+     {E(15, "raised", "chair-1/r/1", 86)}},
+    {"a sample with no value ends the run", -1, 90, NAN, 15, false,
+     {{0, 89}, {10, 89}, {11, MISSING}, {12, 89}, {26, 89}, {27, 88}},
+     {E(27, "raised", "chair-1/r/1", 88)}},
+    {"a sample on the other side ends the run", -1, 90, NAN, 15, false,
+     {{0, 89}, {10, 89}, {11, 90}, {12, 89}, {26, 89}, {27, 88}},
+     {E(27, "raised", "chair-1/r/1", 88)}},
+    {"samples are what count, not elapsed time between them", -1, 90, NAN, 15, false,
+     {{0, 89}, {30, 89}},
+     {E(30, "raised", "chair-1/r/1", 89)}},
+    {"hysteresis: clear only at clear_at", -1, 90, 92, 0, false,
+     {{0, 85}, {1, 90}, {2, 91.9}, {3, 92}, {4, 93}},
+     {E(0, "raised", "chair-1/r/1", 85), E(3, "cleared", "chair-1/r/1", 92)}},
+    {"no clear without clear_at: the limit itself clears", -1, 90, NAN, 0, false,
+     {{0, 85}, {1, 89.9}, {2, 90}},
+     {E(0, "raised", "chair-1/r/1", 85), E(2, "cleared", "chair-1/r/1", 90)}},
+    {"samples with no value never clear", -1, 90, 92, 0, false,
+     {{0, 85}, {1, MISSING}, {2, MISSING}, {30, MISSING}, {31, 95}},
+     {E(0, "raised", "chair-1/r/1", 85), E(31, "cleared", "chair-1/r/1", 95)}},
+    {"a new run after clearing is a new instance", -1, 90, 92, 5, false,
+     {{0, 85}, {5, 85}, {6, 93}, {7, 85}, {11, 85}, {12, 85}},
+     {E(5, "raised", "chair-1/r/1", 85), E(6, "cleared", "chair-1/r/1", 93),
+      E(12, "raised", "chair-1/r/2", 85)}},
+    {"the clearing sample does not start a run", -1, 90, 92, 0, false,
+     {{0, 85}, {1, 92}, {2, 92}, {3, 89}},
+     {E(0, "raised", "chair-1/r/1", 85), E(1, "cleared", "chair-1/r/1", 92),
+      E(3, "raised", "chair-1/r/2", 89)}},
+    {"above mirrors below", +1, 120, 115, 10, false,
+     {{0, 121}, {9, 130}, {10, 125}, {11, 116}, {12, 115}},
+     {E(10, "raised", "chair-1/r/1", 125), E(12, "cleared", "chair-1/r/1", 115)}},
+    {"above: strict inequality", +1, 120, NAN, 0, false,
+     {{0, 120}, {1, 120.5}},
+     {E(1, "raised", "chair-1/r/1", 120.5)}},
+    {"latching: clear condition first, acknowledgement clears", -1, 90, 92, 0, true,
+     {{0, 85}, {1, 95}, {2, 96}, {5, ACK}},
+     {E(0, "raised", "chair-1/r/1", 85), E(5, "acknowledged", "chair-1/r/1", 96),
+      E(5, "cleared", "chair-1/r/1", 96)}},
+    {"latching: acknowledgement first, the clear condition clears", -1, 90, 92, 0, true,
+     {{0, 85}, {1, ACK}, {2, 88}, {3, 93}},
+     {E(0, "raised", "chair-1/r/1", 85), E(1, "acknowledged", "chair-1/r/1", 85),
+      E(3, "cleared", "chair-1/r/1", 93)}},
+    {"latching: a condition that returns must be met again", -1, 90, 92, 0, true,
+     {{0, 85}, {1, 95}, {2, 85}, {3, ACK}, {4, 93}},
+     {E(0, "raised", "chair-1/r/1", 85), E(3, "acknowledged", "chair-1/r/1", 85),
+      E(4, "cleared", "chair-1/r/1", 93)}},
+    {"non-latching: acknowledged alarm clears by itself", -1, 90, 92, 0, false,
+     {{0, 85}, {1, ACK}, {2, 93}},
+     {E(0, "raised", "chair-1/r/1", 85), E(1, "acknowledged", "chair-1/r/1", 85),
+      E(2, "cleared", "chair-1/r/1", 93)}},
+    {"sensor off: samples count as no value and raise nothing", -1, 90, 92, 0, false,
+     {{0, OFF}, {1, OFF}, {2, 95}, {3, 85}},
+     {E(0, "raised", "chair-1/sensor-off/1", NAN), E(2, "cleared", "chair-1/sensor-off/1", NAN),
+      E(3, "raised", "chair-1/r/1", 85)}},
+};
+
+/* ---- a tiny configuration built in memory ---- */
+
+static char *bed_names[] = {"chair-1", "chair-2"};
+
+static void
+s_config(struct vt_config *cfg, struct vt_monitor_config *mons, size_t n_mons,
+         struct vt_rule_config *rules, size_t n_rules)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < n_mons; i++) {
+		memset(&mons[i], 0, sizeof(mons[i]));
+		mons[i].bed = bed_names[i];
+		mons[i].port = "/dev/null";
+		mons[i].stale_after_ms = 10000;
+	}
+	cfg->monitors = mons;
+	cfg->n_monitors = n_mons;
+	cfg->rules = rules;
+	cfg->n_rules = n_rules;
+	cfg->heartbeat_ms = 1000;
+}
+
+static void
+s_rule(struct vt_rule_config *r, char *name, enum vt_param p, int dir, double limit,
+       double clear_at, double for_s)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = name;
+	r->param = p;
+	r->kind = VT_RULE_LIMIT;
+	r->direction = dir;
+	r->limit = limit;
+	r->clear_at = isnan(clear_at) ? limit : clear_at;
+	r->clear_at_set = !isnan(clear_at);
+	r->for_ms = (int64_t)llround(for_s * 1000);
+	r->priority = VT_PRIO_HIGH;
+}
+
+/* ---- event collection ---- */
+
+struct got {
+	int64_t t;
+	char event[16];
+	char id[VT_ALERT_ID_MAX];
+	bool has_value;
+	double value;
+	enum vt_priority priority;
+	char text[160];
+	int64_t onset;
+};
+
+struct log {
+	struct got ev[64];
+	size_t n;
+	char last_id[VT_ALERT_ID_MAX];
+};
+
+static void
+s_collect(void *ctx, const struct vt_alert_event *ev)
+{
+	struct log *l = ctx;
+	cr_assert_lt(l->n, 64, "too many events");
+	struct got *g = &l->ev[l->n++];
+	g->t = ev->time_ms;
+	snprintf(g->event, sizeof(g->event), "%s", vt_alert_event_name(ev->type));
+	snprintf(g->id, sizeof(g->id), "%s", ev->alert->id);
+	g->has_value = ev->alert->has_value;
+	g->value = ev->alert->value;
+	g->priority = ev->alert->priority;
+	g->onset = ev->alert->onset_ms;
+	snprintf(g->text, sizeof(g->text), "%s", ev->alert->text);
+	if (ev->type == VT_EV_RAISED)
+		snprintf(l->last_id, sizeof(l->last_id), "%s", ev->alert->id);
+}
+
+static void
+s_sample(struct vt_alarms *a, int bed, double t, double v, struct log *l)
+{
+	struct vt_reading r = {0};
+	if (v == OFF) {
+		vt_reading_set_missing(&r, VT_SPO2);
+		r.has_status = true;
+		r.flags = VT_FLAG_SENSOR_OFF;
+	} else {
+		if (isnan(v))
+			vt_reading_set_missing(&r, VT_SPO2);
+		else
+			vt_reading_set(&r, VT_SPO2, v);
+		r.has_status = true;
+	}
+	vt_alarms_reading(a, bed, (int64_t)llround(t * 1000), &r, s_collect, l);
+}
+
+Test(alarm, limit_rule_table)
+{
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const struct rule_case *rc = &cases[c];
+		struct vt_config cfg;
+		struct vt_monitor_config mons[1];
+		struct vt_rule_config rule;
+		s_rule(&rule, "r", VT_SPO2, rc->direction, rc->limit, rc->clear_at, rc->for_s);
+		rule.latching = rc->latching;
+		s_config(&cfg, mons, 1, &rule, 1);
+		struct vt_alarms *a = vt_alarms_new(&cfg);
+		struct log l = {0};
+		for (size_t i = 0; i < 40; i++) {
+			const struct step *s = &rc->steps[i];
+			if (i > 0 && s->t == 0 && s->v == 0)
+				break;
+			if (s->v == ACK)
+				cr_assert_eq(vt_alarms_ack(a, l.last_id, "test", (int64_t)(s->t * 1000),
+				                           s_collect, &l),
+				             0, "%s: ack failed", rc->name);
+			else
+				s_sample(a, 0, s->t, s->v, &l);
+		}
+		size_t n_want = 0;
+		while (n_want < 12 && rc->want[n_want].event != NULL)
+			n_want++;
+		cr_expect_eq(l.n, n_want, "%s: %zu events, expected %zu", rc->name, l.n, n_want);
+		for (size_t i = 0; i < n_want && i < l.n; i++) {
+			const struct expect *w = &rc->want[i];
+			cr_expect_eq(l.ev[i].t, (int64_t)llround(w->t * 1000), "%s: event %zu at %lld ms",
+			             rc->name, i, (long long)l.ev[i].t);
+			cr_expect_str_eq(l.ev[i].event, w->event, "%s: event %zu", rc->name, i);
+			cr_expect_str_eq(l.ev[i].id, w->id, "%s: event %zu", rc->name, i);
+			if (!isnan(w->value)) {
+				cr_expect(l.ev[i].has_value, "%s: event %zu has no value", rc->name, i);
+				cr_expect_eq(l.ev[i].value, w->value, "%s: event %zu value %g", rc->name,
+				             i, l.ev[i].value);
+			}
+		}
+		vt_alarms_free(&a);
+	}
+}
+
+Test(alarm, raised_alert_describes_itself)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-low", VT_SPO2, -1, 90, 92, 15);
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	s_sample(a, 0, 100, 88, &l);
+	s_sample(a, 0, 115, 86, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/spo2-low/1");
+	cr_expect_str_eq(l.ev[0].text, "SpO2 86 % below 90 % for 15 s");
+	cr_expect_eq(l.ev[0].onset, 100000, "onset is the run's first sample");
+	cr_expect_eq(l.ev[0].priority, VT_PRIO_HIGH);
+	const struct vt_alert *al = vt_alarms_active(a, 0);
+	cr_assert_not_null(al);
+	cr_expect_eq(al->limit, 90);
+	cr_expect_eq(vt_alarms_active_count(a), 1);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, several_rules_and_beds_at_once)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[2];
+	struct vt_rule_config rules[3];
+	char *only_two[] = {"chair-2"};
+	s_rule(&rules[0], "spo2-low", VT_SPO2, -1, 90, 92, 0);
+	s_rule(&rules[1], "spo2-crit", VT_SPO2, -1, 85, 88, 0);
+	s_rule(&rules[2], "spo2-chair2", VT_SPO2, -1, 95, 96, 0);
+	rules[2].beds = only_two;
+	rules[2].n_beds = 1;
+	s_config(&cfg, mons, 2, rules, 3);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	s_sample(a, 0, 0, 94, &l); /* chair-1: only spo2-chair2 would fire, and it does not apply */
+	cr_expect_eq(l.n, 0);
+	s_sample(a, 1, 0, 94, &l); /* chair-2: spo2-chair2 */
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-2/spo2-chair2/1");
+	s_sample(a, 0, 1, 84, &l); /* chair-1: spo2-low and spo2-crit, in rule order */
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[1].id, "chair-1/spo2-low/1");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/spo2-crit/1");
+	s_sample(a, 0, 2, 89, &l); /* clears crit (>= 88), not low */
+	cr_assert_eq(l.n, 4);
+	cr_expect_str_eq(l.ev[3].event, "cleared");
+	cr_expect_str_eq(l.ev[3].id, "chair-1/spo2-crit/1");
+	cr_expect_eq(vt_alarms_active_count(a), 2);
+	/* A reading that does not report SpO2 is not a sample of SpO2. */
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_PR, 80);
+	vt_alarms_reading(a, 0, 3000, &r, s_collect, &l);
+	cr_expect_eq(l.n, 4);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, unknown_ack_is_refused)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	cr_expect_eq(vt_alarms_ack(a, "chair-1/nothing/1", "x", 0, NULL, NULL), -1);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, comm_lost_at_its_deadline_and_cleared_by_data)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	cr_expect_eq(vt_alarms_next_deadline(a), 10000);
+	s_sample(a, 0, 3, 97, &l);
+	cr_expect_eq(vt_alarms_next_deadline(a), 13000);
+	vt_alarms_advance(a, 12999, s_collect, &l);
+	cr_expect_eq(l.n, 0);
+	vt_alarms_advance(a, 20000, s_collect, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/comm-lost/1");
+	cr_expect_eq(l.ev[0].t, 13000, "raised at the deadline, not when noticed");
+	vt_alarms_advance(a, 40000, s_collect, &l);
+	cr_expect_eq(l.n, 1, "raised once");
+	s_sample(a, 0, 41, 97, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	cr_expect_eq(l.ev[1].t, 41000);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, no_data_for_watched_parameters_only)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-low", VT_SPO2, -1, 90, 92, 15);
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	vt_alarms_port_connected(a, 0, 0);
+	for (int t = 0; t <= 5; t++)
+		s_sample(a, 0, t, 97, &l);
+	for (int t = 6; t <= 20; t++) {
+		vt_alarms_advance(a, t * 1000 - 1, s_collect, &l);
+		s_sample(a, 0, t, MISSING, &l);
+	}
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/no-data/1");
+	cr_expect_eq(l.ev[0].t, 15000, "10 s after the last valid value at 5 s");
+	s_sample(a, 0, 21, 96, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	cr_expect_eq(l.ev[1].value, 96);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, no_data_waits_while_sensor_off_explains_it)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-low", VT_SPO2, -1, 90, 92, 0);
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	vt_alarms_port_connected(a, 0, 0);
+	s_sample(a, 0, 0, 97, &l);
+	for (int t = 1; t <= 30; t++) {
+		vt_alarms_advance(a, t * 1000 - 1, s_collect, &l);
+		s_sample(a, 0, t, OFF, &l);
+	}
+	cr_assert_eq(l.n, 1, "only sensor-off, no no-data");
+	cr_expect_str_eq(l.ev[0].id, "chair-1/sensor-off/1");
+	/* Sensor back at 31 s but no value yet: no-data gets a fresh stale_after. */
+	for (int t = 31; t <= 45; t++) {
+		vt_alarms_advance(a, t * 1000 - 1, s_collect, &l);
+		s_sample(a, 0, t, MISSING, &l);
+	}
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/no-data/1");
+	cr_expect_eq(l.ev[2].t, 41000);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, signal_quality_is_low_priority_and_not_with_sensor_off)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_SPO2, 95);
+	r.has_status = true;
+	r.flags = VT_FLAG_LOW_PERFUSION;
+	vt_alarms_reading(a, 0, 0, &r, s_collect, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/signal-quality/1");
+	cr_expect_eq(l.ev[0].priority, VT_PRIO_LOW);
+	r.flags = VT_FLAG_NO_SENSOR | VT_FLAG_PULSE_SEARCH;
+	vt_alarms_reading(a, 0, 1000, &r, s_collect, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[1].id, "chair-1/sensor-off/1");
+	cr_expect_str_eq(l.ev[2].event, "cleared");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/signal-quality/1");
+	/* A reading without status says nothing about the sensor. */
+	struct vt_reading plain = {0};
+	vt_reading_set(&plain, VT_SPO2, 95);
+	vt_alarms_reading(a, 0, 2000, &plain, s_collect, &l);
+	cr_expect_eq(l.n, 3);
+	vt_alarms_free(&a);
+}
