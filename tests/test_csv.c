@@ -1,0 +1,116 @@
+/*
+ * The numerics CSV reader: columns by name, empty fields as no value, and
+ * errors that name the file, line and column.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vitals/csv.h"
+
+static char *
+s_write_temp(const char *text)
+{
+	char *path = strdup("/tmp/vt-csv-XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+Test(csv, columns_by_name_and_empty_is_no_value)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "rr,spo2,extra,t,pr";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	cr_expect_eq(l.t_column, 3);
+	cr_expect_eq(l.columns, VT_PARAM_BIT(VT_RR) | VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR));
+	double t;
+	struct vt_reading r;
+	const char *row = "14,,7,2.5,0";
+	cr_assert_eq(vt_csv_parse_row(&l, row, strlen(row), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(t, 2.5);
+	cr_expect_eq(r.reported, l.columns);
+	cr_expect_eq(r.valid, VT_PARAM_BIT(VT_RR) | VT_PARAM_BIT(VT_PR), "spo2 empty = no value");
+	cr_expect_eq(r.value[VT_RR], 14);
+	cr_expect_eq(r.value[VT_PR], 0, "a written zero is a value");
+	cr_expect_not(r.has_status);
+}
+
+Test(csv, bad_rows_say_where)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col = 0;
+	const char *hdr = "t,spo2,pr";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	double t;
+	struct vt_reading r;
+	const struct {
+		const char *row;
+		int column;
+		const char *msg;
+	} bad[] = {
+	    {"1,9x,80", 3, "spo2: expected a number or an empty field, got \"9x\""},
+	    {",97,80", 1, "t: expected seconds (a non-negative number), got \"\""},
+	    {"-1,97,80", 1, "t: expected seconds (a non-negative number), got \"-1\""},
+	    {"1,97,80,5", 9, "more fields than the header's 3 columns"},
+	    {"1,inf,80", 3, "spo2: expected a number or an empty field, got \"inf\""},
+	    {"1,0x10,80", 3, "spo2: expected a number or an empty field, got \"0x10\""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(vt_csv_parse_row(&l, bad[i].row, strlen(bad[i].row), &t, &r, err,
+		                              sizeof(err), &col),
+		             -1, "%s", bad[i].row);
+		cr_expect_str_eq(err, bad[i].msg, "%s", bad[i].row);
+		cr_expect_eq(col, bad[i].column, "%s: column %d", bad[i].row, col);
+	}
+}
+
+Test(csv, header_without_t_is_refused)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "time,spo2";
+	cr_expect_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), -1);
+	cr_expect_str_eq(err, "no \"t\" column in the header (expected e.g. t,spo2,pr,hr,pi,rr)");
+}
+
+Test(csv, file_rows_and_time_going_backwards)
+{
+	char *path = s_write_temp("t,spo2,pr\r\n0,97,80\r\n\r\n1.5,,81\n1,96,80\n");
+	struct vt_diag d = {0};
+	struct vt_csv_file *f = vt_csv_file_open(path, &d);
+	cr_assert_not_null(f);
+	int64_t t;
+	struct vt_reading r;
+	cr_assert_eq(vt_csv_file_next(f, &t, &r, &d), 1);
+	cr_expect_eq(t, 0);
+	cr_expect_eq(r.value[VT_SPO2], 97);
+	cr_assert_eq(vt_csv_file_next(f, &t, &r, &d), 1, "blank line skipped");
+	cr_expect_eq(t, 1500);
+	cr_expect_not(r.valid & VT_PARAM_BIT(VT_SPO2));
+	cr_expect_eq(vt_csv_file_next(f, &t, &r, &d), -1);
+	cr_assert_eq(d.count, 1);
+	cr_expect_eq(d.entries[0].line, 5);
+	cr_expect_str_eq(d.entries[0].message, "time goes backwards: t=1 after t=1.5");
+	vt_csv_file_close(&f);
+	vt_diag_clear(&d);
+	unlink(path);
+	free(path);
+}
+
+Test(csv, missing_file_is_a_clear_error)
+{
+	struct vt_diag d = {0};
+	cr_expect_null(vt_csv_file_open("/nonexistent/rec.csv", &d));
+	cr_assert_eq(d.count, 1);
+	cr_expect_str_eq(d.entries[0].message, "cannot read: No such file or directory");
+	vt_diag_clear(&d);
+}
