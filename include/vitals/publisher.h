@@ -1,0 +1,32 @@
+/*
+ * The ZeroMQ publisher: a PUB socket bound to every configured endpoint.
+ * Sends never block: a subscriber that cannot keep up loses messages at
+ * its high-water mark (and recovers through seq + snapshot), it never
+ * slows the daemon or the other subscribers.
+ */
+#ifndef VITALS_PUBLISHER_H
+#define VITALS_PUBLISHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vt_publisher;
+
+/* Messages queued per subscriber before ZeroMQ drops for that subscriber. */
+#define VT_PUB_HWM 10000
+
+/* Bind a PUB socket on every endpoint. NULL with err on failure. */
+struct vt_publisher *vt_publisher_new(void *zctx, char *const *endpoints, size_t n,
+                                      char *err, size_t errlen);
+void vt_publisher_free(struct vt_publisher **p);
+
+/* Send topic + JSON as two frames, without blocking. */
+void vt_publisher_send(struct vt_publisher *p, const char *topic, const char *json, size_t len);
+
+/* Messages ZeroMQ refused to queue (should stay 0: PUB drops silently). */
+uint64_t vt_publisher_failed(const struct vt_publisher *p);
+
+/* The underlying socket (for CURVE options and tests). */
+void *vt_publisher_socket(struct vt_publisher *p);
+
+#endif
