@@ -71,7 +71,7 @@ int64_t vt_session_start(const struct vt_session_reader *s);
 
 /*
  * Next event: 1 with *t_ms (absolute, wall clock of the recording), *ev and,
- * for data, *data/*len (valid until the next call); 0 at end; -1 with a
+ * for data, *data and *len (valid until the next call); 0 at end; -1 with a
  * diagnostic naming file and line. A truncated last line (crash while
  * writing) ends the file without an error.
  */

@@ -1,0 +1,461 @@
+/*
+ * The live daemon: one thread, one zmq_poll. The poll set holds a signalfd
+ * (SIGTERM, SIGINT, SIGHUP), a timerfd armed for the nearest deadline, and
+ * every open port; nothing sleeps and nothing spins. An idle daemon wakes
+ * only for its own deadlines (heartbeat, vitals refresh, alarm clocks,
+ * reopening a lost port, the systemd watchdog).
+ *
+ * Time: the loop stamps everything with a wall clock derived from
+ * CLOCK_MONOTONIC (wall time at start + monotonic elapsed), so message times
+ * are real UTC and yet never jump when the system clock is stepped.
+ *
+ * Ports that fail or vanish are reopened with exponential backoff capped at
+ * VT_REOPEN_MAX_MS; the core turns silence into comm-lost on its own clock.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "vitals/core.h"
+#include "vitals/live.h"
+#include "vitals/log.h"
+#include "vitals/notify.h"
+#include "vitals/port.h"
+#include "vitals/publisher.h"
+#include "vitals/recorder.h"
+#include "vitals/version.h"
+
+#define VT_REOPEN_MIN_MS 100
+#define VT_REOPEN_MAX_MS 2000
+/* A recorder that failed is retried this often (each retry logs). */
+#define VT_RECORDER_RETRY_MS 10000
+#define VT_READ_CHUNK 4096
+
+struct live_bed {
+	struct live *live;                 /* back pointer for the driver sink */
+	int index;                         /* monitor index in the config */
+	const struct vt_monitor_config *mon;
+	struct vt_port *port;
+	void *drv_state;                   /* the driver's private state */
+	struct vt_recorder *rec;           /* NULL when not recording */
+	int64_t rec_retry_at;              /* when to retry a failed recorder */
+	bool was_connected;                /* ever connected (for log wording) */
+	enum vt_port_state state;          /* last state told to the core */
+	char detail[256];                  /* last failure, to log each one once */
+	int64_t reopen_at;                 /* INT64_MAX while open */
+	int64_t backoff_ms;                /* next reopen delay */
+	int64_t now;                       /* stamp for readings fed right now */
+};
+
+struct live {
+	struct vt_config *cfg;
+	void *zctx;
+	struct vt_publisher *pub;
+	struct vt_core *core;
+	struct live_bed *beds;
+	int sfd;                           /* signalfd */
+	int tfd;                           /* timerfd, CLOCK_MONOTONIC */
+	int64_t wall0, mono0;              /* clocks at start */
+	int64_t watchdog_ms;               /* 0: none */
+	int64_t next_watchdog;
+	bool stop;
+	char instance[33];
+};
+
+static int64_t
+s_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+s_now(const struct live *l)
+{
+	return l->wall0 + (s_mono_ms() - l->mono0);
+}
+
+static void
+s_publish(void *ctx, const char *topic, const char *json, size_t len)
+{
+	struct live *l = ctx;
+	vt_publisher_send(l->pub, topic, json, len);
+}
+
+static void
+s_on_reading(void *ctx, const struct vt_reading *r)
+{
+	struct live_bed *b = ctx;
+	vt_core_reading(b->live->core, b->index, b->now, r);
+}
+
+static void
+s_on_info(void *ctx, const struct vt_device_info *info)
+{
+	struct live_bed *b = ctx;
+	vt_info("%s: device %s %s, mode %s", b->mon->bed, info->model[0] ? info->model : "?",
+	        info->version, info->mode[0] ? info->mode : "?");
+	vt_core_device_info(b->live->core, b->index, b->now, info);
+}
+
+/* Record one port event; on failure, log once and retry later. */
+static void
+s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
+         const uint8_t *data, size_t len, const char *reason)
+{
+	if (l->cfg->record_dir == NULL)
+		return;
+	char err[256];
+	if (b->rec == NULL) {
+		if (now < b->rec_retry_at)
+			return;
+		struct vt_rec_info info = {
+		    .bed = b->mon->bed,
+		    .port = b->mon->port,
+		    .protocol = b->mon->driver->name,
+		    .baud = b->mon->baud,
+		};
+		b->rec = vt_recorder_open(l->cfg->record_dir, &info, now, err, sizeof(err));
+		if (b->rec == NULL) {
+			vt_warnx("%s: cannot record: %s", b->mon->bed, err);
+			b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+			return;
+		}
+		/* A recorder opened mid-session starts with the port's state. */
+		if (ev == VT_REC_DATA && vt_port_is_open(b->port))
+			vt_recorder_event(b->rec, now, VT_REC_OPEN, NULL, 0, NULL, err, sizeof(err));
+	}
+	if (vt_recorder_event(b->rec, now, ev, data, len, reason, err, sizeof(err)) != 0) {
+		vt_warnx("%s: recording stopped: %s", b->mon->bed, err);
+		vt_recorder_close(&b->rec);
+		b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+	}
+}
+
+/* Tell the core about a state change, once. */
+static void
+s_set_state(struct live *l, struct live_bed *b, int64_t now, enum vt_port_state s,
+            const char *detail)
+{
+	if (b->state == s && strcmp(b->detail, detail ? detail : "") == 0)
+		return;
+	b->state = s;
+	snprintf(b->detail, sizeof(b->detail), "%s", detail ? detail : "");
+	vt_core_port_state(l->core, b->index, now, s, detail);
+}
+
+static void
+s_port_connected(struct live *l, struct live_bed *b, int64_t now)
+{
+	char err[256];
+	b->reopen_at = INT64_MAX;
+	b->mon->driver->reset(b->drv_state);
+	if (b->mon->driver->open_bytes != NULL &&
+	    vt_port_write(b->port, b->mon->driver->open_bytes, b->mon->driver->open_len, err,
+	                  sizeof(err)) != 0)
+		vt_warnx("%s: cannot send the device its start command: %s", b->mon->bed, err);
+	vt_notice("%s: %s %s on %s", b->mon->bed, b->was_connected ? "reconnected" : "connected",
+	          b->mon->driver->name, b->mon->port);
+	b->was_connected = true;
+	s_record(l, b, now, VT_REC_OPEN, NULL, 0, NULL);
+	s_set_state(l, b, now, VT_PORT_CONNECTED, NULL);
+}
+
+static void
+s_port_lost(struct live *l, struct live_bed *b, int64_t now, const char *why)
+{
+	if (b->state == VT_PORT_CONNECTED) {
+		vt_warnx("%s: lost %s: %s", b->mon->bed, b->mon->port, why);
+		s_record(l, b, now, VT_REC_LOST, NULL, 0, why);
+	} else if (strcmp(b->detail, why) != 0) {
+		vt_warnx("%s: cannot open %s: %s", b->mon->bed, b->mon->port, why);
+	}
+	vt_port_close(b->port);
+	b->reopen_at = now + b->backoff_ms;
+	b->backoff_ms = b->backoff_ms * 2 > VT_REOPEN_MAX_MS ? VT_REOPEN_MAX_MS : b->backoff_ms * 2;
+	s_set_state(l, b, now, VT_PORT_LOST, why);
+}
+
+static void
+s_try_open(struct live *l, struct live_bed *b, int64_t now)
+{
+	char err[256];
+	if (vt_port_open(b->port, err, sizeof(err)) != 0) {
+		s_port_lost(l, b, now, err);
+		return;
+	}
+	b->reopen_at = INT64_MAX;
+	if (vt_port_events(b->port) & POLLOUT)
+		s_set_state(l, b, now, VT_PORT_CONNECTING, NULL); /* TCP connect under way */
+	else
+		s_port_connected(l, b, now);
+}
+
+static void
+s_port_ready(struct live *l, struct live_bed *b, short revents)
+{
+	uint8_t buf[VT_READ_CHUNK];
+	char err[256];
+	/* Drain what is there, but bounded, so one chatty port cannot starve the rest. */
+	for (int round = 0; round < 16; round++) {
+		size_t n = 0;
+		int64_t now = s_now(l);
+		enum vt_port_io io = vt_port_handle(b->port, revents, buf, sizeof(buf), &n, err,
+		                                    sizeof(err));
+		switch (io) {
+		case VT_IO_NOTHING:
+			return;
+		case VT_IO_CONNECTED:
+			s_port_connected(l, b, now);
+			return;
+		case VT_IO_LOST:
+			s_port_lost(l, b, now, err);
+			return;
+		case VT_IO_DATA: {
+			b->backoff_ms = VT_REOPEN_MIN_MS;
+			s_record(l, b, now, VT_REC_DATA, buf, n, NULL);
+			b->now = now;
+			const struct vt_driver_sink sink = {
+			    .reading = s_on_reading, .info = s_on_info, .ctx = b};
+			b->mon->driver->feed(b->drv_state, buf, n, &sink);
+			if (n < sizeof(buf))
+				return;
+			revents = POLLIN;
+			break;
+		}
+		}
+	}
+}
+
+static void
+s_arm_timer(struct live *l, int64_t deadline)
+{
+	struct itimerspec its = {0};
+	if (deadline != INT64_MAX) {
+		int64_t mono = deadline - l->wall0 + l->mono0;
+		if (mono < 1)
+			mono = 1;
+		its.it_value.tv_sec = mono / 1000;
+		its.it_value.tv_nsec = (mono % 1000) * 1000000;
+	}
+	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int64_t
+s_next_deadline(struct live *l)
+{
+	int64_t next = vt_core_next_deadline(l->core);
+	for (size_t i = 0; i < l->cfg->n_monitors; i++)
+		if (l->beds[i].reopen_at < next)
+			next = l->beds[i].reopen_at;
+	if (l->watchdog_ms > 0 && l->next_watchdog < next)
+		next = l->next_watchdog;
+	return next;
+}
+
+static void
+s_handle_signals(struct live *l)
+{
+	struct signalfd_siginfo si;
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			vt_notice("received %s; stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			l->stop = true;
+			break;
+		case SIGHUP:
+			vt_notice("received SIGHUP; configuration reload is not supported yet");
+			break;
+		}
+	}
+}
+
+static void
+s_status_line(struct live *l)
+{
+	size_t connected = 0;
+	for (size_t i = 0; i < l->cfg->n_monitors; i++)
+		connected += l->beds[i].state == VT_PORT_CONNECTED;
+	vt_notify_status("%zu/%zu monitors connected, %zu active alarms", connected,
+	                 l->cfg->n_monitors, vt_alarms_active_count(vt_core_alarms(l->core)));
+}
+
+static int
+s_setup(struct live *l, char *err, size_t errlen)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	l->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->sfd < 0 || l->tfd < 0) {
+		snprintf(err, errlen, "signalfd/timerfd: %s", strerror(errno));
+		return -1;
+	}
+
+	uint8_t rnd[16];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(l->instance + 2 * i, 3, "%02x", rnd[i]);
+
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	l->wall0 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	l->mono0 = s_mono_ms();
+
+	l->zctx = zmq_ctx_new();
+	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, err, errlen);
+	if (l->pub == NULL)
+		return -1;
+	struct vt_core_options opt = {.instance = l->instance, .publish = s_publish, .ctx = l};
+	l->core = vt_core_new(l->cfg, &opt);
+	l->beds = calloc(l->cfg->n_monitors ? l->cfg->n_monitors : 1, sizeof(*l->beds));
+	if (l->core == NULL || l->beds == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l->cfg->n_monitors; i++) {
+		struct live_bed *b = &l->beds[i];
+		b->live = l;
+		b->index = (int)i;
+		b->mon = &l->cfg->monitors[i];
+		b->port = vt_port_new(b->mon->port, b->mon->baud, b->mon->flow);
+		b->drv_state = calloc(1, b->mon->driver->state_size ? b->mon->driver->state_size : 1);
+		if (b->port == NULL || b->drv_state == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		b->state = VT_PORT_CLOSED;
+		b->backoff_ms = VT_REOPEN_MIN_MS;
+		b->reopen_at = INT64_MAX;
+	}
+	return 0;
+}
+
+static void
+s_teardown(struct live *l)
+{
+	int64_t now = l->beds ? s_now(l) : 0;
+	for (size_t i = 0; l->beds && i < l->cfg->n_monitors; i++) {
+		struct live_bed *b = &l->beds[i];
+		if (b->rec) {
+			char err[256];
+			vt_recorder_event(b->rec, now, VT_REC_CLOSE, NULL, 0, "daemon stopping", err,
+			                  sizeof(err));
+			vt_recorder_close(&b->rec);
+		}
+		vt_port_free(&b->port);
+		free(b->drv_state);
+	}
+	free(l->beds);
+	vt_core_free(&l->core);
+	vt_publisher_free(&l->pub);
+	if (l->zctx)
+		zmq_ctx_term(l->zctx);
+	if (l->sfd >= 0)
+		close(l->sfd);
+	if (l->tfd >= 0)
+		close(l->tfd);
+	vt_config_free(&l->cfg);
+}
+
+int
+vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
+{
+	vt_log_set_verbose(verbose);
+	struct live l = {.cfg = cfg, .sfd = -1, .tfd = -1};
+	char err[512];
+	if (s_setup(&l, err, sizeof(err)) != 0) {
+		vt_err("cannot start: %s", err);
+		s_teardown(&l);
+		return EX_UNAVAILABLE;
+	}
+	int64_t now = s_now(&l);
+	vt_core_start(l.core, now);
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		vt_core_watch_bed(l.core, (int)i, now);
+		s_try_open(&l, &l.beds[i], now);
+	}
+	l.watchdog_ms = vt_notify_watchdog_ms();
+	l.next_watchdog = now;
+	vt_notice("vitalsd %s started: %zu monitors, %zu rules, instance %s", VT_VERSION,
+	          cfg->n_monitors, cfg->n_rules, l.instance);
+	vt_notify("READY=1");
+	s_status_line(&l);
+
+	size_t cap = cfg->n_monitors + 2;
+	zmq_pollitem_t *items = calloc(cap, sizeof(*items));
+	struct live_bed **owner = calloc(cap, sizeof(*owner));
+	while (!l.stop && items && owner) {
+		size_t n = 0;
+		items[n++] = (zmq_pollitem_t){.fd = l.sfd, .events = ZMQ_POLLIN};
+		items[n++] = (zmq_pollitem_t){.fd = l.tfd, .events = ZMQ_POLLIN};
+		for (size_t i = 0; i < cfg->n_monitors; i++) {
+			int fd = vt_port_fd(l.beds[i].port);
+			if (fd < 0)
+				continue;
+			owner[n] = &l.beds[i];
+			short ev = vt_port_events(l.beds[i].port);
+			items[n++] = (zmq_pollitem_t){.fd = fd,
+			                              .events = (short)((ev & POLLIN ? ZMQ_POLLIN : 0) |
+			                                                (ev & POLLOUT ? ZMQ_POLLOUT : 0))};
+		}
+		s_arm_timer(&l, s_next_deadline(&l));
+		if (zmq_poll(items, (int)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vt_err("zmq_poll: %s", zmq_strerror(errno));
+			break;
+		}
+		if (items[0].revents)
+			s_handle_signals(&l);
+		if (items[1].revents) {
+			uint64_t expirations;
+			if (read(l.tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				vt_warn("timerfd");
+		}
+		for (size_t i = 2; i < n; i++) {
+			if (items[i].revents == 0)
+				continue;
+			short re = (short)((items[i].revents & ZMQ_POLLIN ? POLLIN : 0) |
+			                   (items[i].revents & ZMQ_POLLOUT ? POLLOUT : 0) |
+			                   (items[i].revents & ZMQ_POLLERR ? POLLERR : 0));
+			s_port_ready(&l, owner[i], re);
+		}
+		now = s_now(&l);
+		for (size_t i = 0; i < cfg->n_monitors; i++)
+			if (l.beds[i].reopen_at <= now)
+				s_try_open(&l, &l.beds[i], now);
+		vt_core_advance(l.core, now);
+		if (l.watchdog_ms > 0 && now >= l.next_watchdog) {
+			vt_notify("WATCHDOG=1");
+			s_status_line(&l);
+			l.next_watchdog = now + l.watchdog_ms / 2;
+		}
+	}
+	vt_notify("STOPPING=1");
+	free(items);
+	free(owner);
+	s_teardown(&l);
+	vt_notice("stopped");
+	return 0;
+}
