@@ -1,0 +1,125 @@
+/*
+ * `vitalsd --replay` as a user runs it: the real binary, real recordings,
+ * and every kind of bad input, which must give a clear error, a non-zero
+ * exit and no output at all.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers/run.h"
+
+static int
+s_replay(struct run_result *r, const char *config, const char *a, const char *b)
+{
+	char *argv[8];
+	int n = 0;
+	argv[n++] = (char *)run_build_path("vitalsd");
+	argv[n++] = "-c";
+	argv[n++] = (char *)config;
+	argv[n++] = "--replay";
+	argv[n++] = (char *)a;
+	if (b)
+		argv[n++] = (char *)b;
+	argv[n] = NULL;
+	return run_capture(argv, r);
+}
+
+#define CFG "tests/data/replay.yaml"
+
+struct bad_case {
+	const char *spec;
+	const char *spec2;
+	int status;
+	const char *stderr_has;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"chair-1=tests/data/bad/missing-t.csv", NULL, 65,
+     "tests/data/bad/missing-t.csv:1:1: no \"t\" column in the header"},
+    {"chair-1=tests/data/bad/bad-number.csv", NULL, 65,
+     "tests/data/bad/bad-number.csv:4:3: spo2: expected a number or an empty field, got \"9?\""},
+    {"chair-1=tests/data/bad/backwards.csv", NULL, 65,
+     "tests/data/bad/backwards.csv:5:1: time goes backwards: t=4 after t=5"},
+    /* A good bed before a bad one: still nothing written. */
+    {"chair-1=data/recordings/bidmc-01.csv", "chair-2=tests/data/bad/backwards.csv", 65,
+     "backwards.csv:5:1: time goes backwards"},
+    {"chair-1=tests/data/nonexistent.csv", NULL, 66,
+     "tests/data/nonexistent.csv: cannot read: No such file or directory"},
+    {"chair-9=data/recordings/bidmc-01.csv", NULL, 64, "no monitor for bed \"chair-9\""},
+    {"chair-1=data/recordings/bidmc-01.csv", "chair-1=data/recordings/bidmc-02.csv", 64,
+     "bed \"chair-1\" is listed twice"},
+    {"data/recordings/bidmc-01.csv", NULL, 64, "expected BED=RECORDING"},
+};
+
+Test(replay, bad_input_is_refused_with_nothing_written)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct run_result r;
+		s_replay(&r, CFG, c->spec, c->spec2);
+		cr_expect_eq(r.status, c->status, "%s: exit %d, stderr: %s", c->spec, r.status, r.err);
+		cr_expect(strstr(r.err, c->stderr_has) != NULL, "%s: stderr lacks <%s>: %s", c->spec,
+		          c->stderr_has, r.err);
+		cr_expect_eq(r.out_len, 0, "%s: wrote %zu bytes of output", c->spec, r.out_len);
+		run_result_free(&r);
+	}
+}
+
+Test(replay, output_is_deterministic_gapless_and_ordered)
+{
+	struct run_result a, b;
+	s_replay(&a, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
+	         "chair-2=data/recordings/bidmc-21.csv");
+	s_replay(&b, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
+	         "chair-2=data/recordings/bidmc-21.csv");
+	cr_assert_eq(a.status, 0, "stderr: %s", a.err);
+	cr_expect_eq(a.out_len, b.out_len);
+	cr_expect(memcmp(a.out, b.out, a.out_len) == 0, "two runs differ");
+
+	/* Every line a JSON object with topic, seq 1, 2, 3..., times never going back. */
+	json_int_t seq = 0;
+	const char *prev_time = "";
+	int raised = 0, cleared = 0, beds_seen = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(a.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t e;
+		json_t *o = json_loads(line, 0, &e);
+		cr_assert_not_null(o, "not JSON: %s", line);
+		cr_assert_eq(json_integer_value(json_object_get(o, "seq")), ++seq);
+		cr_assert_eq(json_integer_value(json_object_get(o, "v")), 1);
+		const char *topic = json_string_value(json_object_get(o, "topic"));
+		const char *time = json_string_value(json_object_get(o, "time"));
+		cr_assert_not_null(topic);
+		cr_assert_not_null(time);
+		cr_assert(strcmp(time, prev_time) >= 0, "time went back at seq %lld", (long long)seq);
+		prev_time = time;
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		if (ev && strcmp(ev, "raised") == 0)
+			raised++;
+		if (ev && strcmp(ev, "cleared") == 0)
+			cleared++;
+		if (strcmp(topic, "status.chair-2") == 0)
+			beds_seen++;
+		json_decref(o);
+	}
+	cr_expect_gt(raised, 0, "a real desaturation and a real tachycardia raise alarms");
+	cr_expect_gt(cleared, 0);
+	cr_expect_geq(beds_seen, 1);
+	run_result_free(&a);
+	run_result_free(&b);
+}
+
+Test(replay, clock_start_shifts_virtual_time)
+{
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", CFG, "--replay",
+	                "chair-1=data/recordings/bidmc-01.csv", "--clock-start",
+	                "2026-11-21T10:00:00Z", NULL};
+	struct run_result r;
+	run_capture(argv, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "\"time\":\"2026-11-21T10:00:00.000Z\"") != NULL);
+	cr_expect(strstr(r.out, "1970-01-01") == NULL);
+	run_result_free(&r);
+}
