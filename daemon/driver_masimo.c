@@ -309,18 +309,18 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		st->stats.dropped++;
 		return;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7E) {
-			st->stats.dropped++;
-			return;
-		}
-	}
 	bool stamped = s_has_timestamp(line, len);
 	if (kind == VT_LINE_FIRST && !stamped) {
 		/* The port opened mid-line: this is the tail of a record. A first
 		 * line that starts with the timestamp is whole and is kept. */
 		st->stats.discarded += len;
 		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7E) {
+			st->stats.dropped++;
+			return;
+		}
 	}
 	struct vt_reading r;
 	if (!stamped || !s_parse_line(line, len, &r)) {

@@ -358,18 +358,18 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		st->stats.dropped++;
 		return;
 	}
+	bool stamped = s_has_timestamp(line, len);
+	if (kind == VT_LINE_FIRST && !stamped) {
+		/* The port opened mid-line; a stamped first line is whole. */
+		st->stats.discarded += len;
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 		if ((c < 0x20 && c != '\t') || c > 0x7E) {
 			st->stats.dropped++;
 			return;
 		}
-	}
-	bool stamped = s_has_timestamp(line, len);
-	if (kind == VT_LINE_FIRST && !stamped) {
-		/* The port opened mid-line; a stamped first line is whole. */
-		st->stats.discarded += len;
-		return;
 	}
 	if (stamped) {
 		struct vt_reading r;

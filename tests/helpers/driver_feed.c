@@ -1,0 +1,212 @@
+/*
+ * Test support for byte-stream drivers (see driver_feed.h). Kept generic:
+ * it knows the driver interface, not any protocol.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver_feed.h"
+
+void
+vt_test_collect_free(struct vt_test_collect *c)
+{
+	free(c->readings);
+	free(c->infos);
+	free(c->info_at);
+	memset(c, 0, sizeof *c);
+}
+
+static void *
+s_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(p, n * size);
+	if (q == NULL)
+		abort();
+	*cap = n;
+	return q;
+}
+
+static void
+s_on_reading(void *ctx, const struct vt_reading *r)
+{
+	struct vt_test_collect *c = ctx;
+	c->readings = s_grow(c->readings, &c->cap, c->count + 1, sizeof *r);
+	c->readings[c->count++] = *r;
+}
+
+static void
+s_on_info(void *ctx, const struct vt_device_info *info)
+{
+	struct vt_test_collect *c = ctx;
+	c->infos = s_grow(c->infos, &c->infocap, c->ninfo + 1, sizeof *info);
+	c->info_at = s_grow(c->info_at, &c->atcap, c->ninfo + 1, sizeof *c->info_at);
+	c->info_at[c->ninfo] = c->count;
+	c->infos[c->ninfo++] = *info;
+}
+
+struct vt_driver_sink
+vt_test_collect_sink(struct vt_test_collect *c)
+{
+	return (struct vt_driver_sink){.reading = s_on_reading, .info = s_on_info, .ctx = c};
+}
+
+uint32_t
+vt_test_rand(uint32_t *state)
+{
+	uint32_t x = *state ? *state : 0x9E3779B9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+void
+vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
+             enum vt_test_split split, uint32_t seed, struct vt_test_collect *c,
+             struct vt_driver_stats *stats)
+{
+	void *state = malloc(d->state_size ? d->state_size : 1);
+	if (state == NULL)
+		abort();
+	/* Garbage first, so a driver that forgets to initialise a field shows. */
+	memset(state, 0xA5, d->state_size);
+	d->reset(state);
+	struct vt_driver_sink sink = vt_test_collect_sink(c);
+	size_t pos = 0;
+	while (pos < len) {
+		size_t n = len - pos;
+		if (split == VT_TEST_BYTES)
+			n = 1;
+		else if (split == VT_TEST_RANDOM && n > 1)
+			n = 1 + vt_test_rand(&seed) % (n < 64 ? n : 64);
+		d->feed(state, data + pos, n, &sink);
+		pos += n;
+	}
+	if (len == 0)
+		d->feed(state, data, 0, &sink);
+	if (stats != NULL)
+		d->stats(state, stats);
+	free(state);
+}
+
+bool
+vt_test_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
+                 struct vt_test_collect *c, struct vt_driver_stats *stats)
+{
+	struct vt_driver_stats ref;
+	vt_test_feed(d, data, len, VT_TEST_WHOLE, 0, c, &ref);
+	if (stats != NULL)
+		*stats = ref;
+	static const struct {
+		enum vt_test_split split;
+		uint32_t seed;
+	} runs[] = {{VT_TEST_BYTES, 0}, {VT_TEST_RANDOM, 1}, {VT_TEST_RANDOM, 0xC0FFEE}, {VT_TEST_RANDOM, 424242}};
+	bool same = true;
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		struct vt_test_collect other = {0};
+		struct vt_driver_stats st;
+		vt_test_feed(d, data, len, runs[i].split, runs[i].seed, &other, &st);
+		if (!vt_test_collect_equal(c, &other) || memcmp(&st, &ref, sizeof st) != 0)
+			same = false;
+		vt_test_collect_free(&other);
+	}
+	return same;
+}
+
+bool
+vt_test_reading_equal(const struct vt_reading *a, const struct vt_reading *b)
+{
+	if (a->reported != b->reported || a->valid != b->valid || a->flags != b->flags ||
+	    a->has_status != b->has_status)
+		return false;
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if ((a->valid & VT_PARAM_BIT(p)) && fabs(a->value[p] - b->value[p]) > 1e-9)
+			return false;
+	return true;
+}
+
+static bool
+s_num_equal(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+bool
+vt_test_info_equal(const struct vt_device_info *a, const struct vt_device_info *b)
+{
+	return strcmp(a->model, b->model) == 0 && strcmp(a->version, b->version) == 0 &&
+	       strcmp(a->mode, b->mode) == 0 && s_num_equal(a->spo2_low, b->spo2_low) &&
+	       s_num_equal(a->spo2_high, b->spo2_high) && s_num_equal(a->pr_low, b->pr_low) &&
+	       s_num_equal(a->pr_high, b->pr_high);
+}
+
+bool
+vt_test_collect_equal(const struct vt_test_collect *a, const struct vt_test_collect *b)
+{
+	if (a->count != b->count || a->ninfo != b->ninfo)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (!vt_test_reading_equal(&a->readings[i], &b->readings[i]))
+			return false;
+	for (size_t i = 0; i < a->ninfo; i++)
+		if (!vt_test_info_equal(&a->infos[i], &b->infos[i]) || a->info_at[i] != b->info_at[i])
+			return false;
+	return true;
+}
+
+const char *
+vt_test_reading_str(const struct vt_reading *r, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int p = 0; p < VT_PARAM_COUNT && n < cap; p++) {
+		if (!(r->reported & VT_PARAM_BIT(p)))
+			continue;
+		if (r->valid & VT_PARAM_BIT(p))
+			n += (size_t)snprintf(buf + n, cap - n, "%s=%g ", vt_param_info(p)->name, r->value[p]);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s=- ", vt_param_info(p)->name);
+	}
+	if (n < cap)
+		snprintf(buf + n, cap - n, "flags=0x%x%s", (unsigned)r->flags, r->has_status ? " status" : "");
+	return buf;
+}
+
+uint8_t *
+vt_test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap + 1);
+	for (;;) {
+		if (buf == NULL)
+			abort();
+		n += fread(buf + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		cap *= 2;
+		buf = realloc(buf, cap + 1);
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+const char *
+vt_test_capture_path(const char *name, char *buf, size_t cap)
+{
+	const char *root = getenv("VT_ROOT");
+	snprintf(buf, cap, "%s/../shared/captures/%s", root != NULL ? root : ".", name);
+	return buf;
+}
