@@ -17,6 +17,17 @@
 #include "vitals/driver.h"
 #include "vitals/sample.h"
 
+/*
+ * Limits of a configuration file. They bound the work a hostile or broken
+ * file can cause and keep names short enough for topics and alert ids
+ * (BED/RULE/N fits VT_ALERT_ID_MAX).
+ */
+#define VT_CONFIG_MAX_BYTES (1024 * 1024) /* the whole file */
+#define VT_CONFIG_MAX_MONITORS 256        /* entries under monitors */
+#define VT_CONFIG_MAX_RULES 256           /* entries under rules */
+#define VT_CONFIG_MAX_ENDPOINTS 16        /* endpoints under publish, and under control */
+#define VT_CONFIG_NAME_MAX 64             /* characters in a bed or rule name */
+
 enum vt_priority { VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_HIGH };
 
 /* Name of a priority ("low", "medium", "high"). */

@@ -1,0 +1,919 @@
+/*
+ * The configuration file, described as key tables (one row per key: name,
+ * handler, target field, required, default) in the netplan/Redis manner,
+ * so that the file's shape can be read here in one screen and the docs can
+ * be checked against it. The YAML machinery is in config_yaml.c; the
+ * checks that need the whole file (unique names, bed references) are in
+ * config_check.c.
+ *
+ * A config that loads is complete: every default filled in, every driver
+ * resolved, every cross-reference valid. On any error nothing is returned
+ * and every problem is reported, so the running daemon keeps its old
+ * configuration on a bad reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vitals/alarm.h"
+#include "vitals/config.h"
+#include "vitals/config_check.h"
+#include "vitals/config_yaml.h"
+
+/* Stored through vt_cy_enum_value, which writes an int. */
+_Static_assert(sizeof(enum vt_priority) == sizeof(int), "enum vt_priority is int-sized");
+_Static_assert(sizeof(enum vt_flow) == sizeof(int), "enum vt_flow is int-sized");
+
+static const char *const s_priority_names[] = {"low", "medium", "high"};
+static const char *const s_phase_names[VT_PHASE_COUNT] = {"baseline", "infusion", "recovery",
+                                                          "ended"};
+
+static const struct vt_cy_enum s_priorities[] = {
+	{"low", VT_PRIO_LOW}, {"medium", VT_PRIO_MEDIUM}, {"high", VT_PRIO_HIGH}, {NULL, 0}};
+static const struct vt_cy_enum s_flows[] = {
+	{"none", VT_FLOW_NONE}, {"xonxoff", VT_FLOW_XONXOFF}, {"rtscts", VT_FLOW_RTSCTS}, {NULL, 0}};
+
+/* The line speeds a UART and libserialport can be asked for. */
+static const int s_bauds[] = {300,   600,   1200,   2400,   4800,   9600,  19200,
+                              38400, 57600, 115200, 230400, 460800, 921600};
+
+/*
+ * The values each parameter can take, in its unit. A limit outside them is
+ * a typing mistake (an extra zero, a limit meant for another parameter);
+ * such a rule would never raise, which a nurse would not notice.
+ */
+static const struct {
+	double min, max;
+} s_param_range[VT_PARAM_COUNT] = {
+	[VT_SPO2] = {0, 100},     [VT_PR] = {0, 350},       [VT_HR] = {0, 350},
+	[VT_PI] = {0, 100},       [VT_RR] = {0, 150},       [VT_NIBP_SYS] = {0, 350},
+	[VT_NIBP_DIA] = {0, 350}, [VT_NIBP_MAP] = {0, 350}, [VT_ETCO2] = {0, 150},
+	[VT_SPCO] = {0, 100},     [VT_SPMET] = {0, 100},    [VT_PVI] = {0, 100},
+};
+
+static struct vt_check *
+s_check(struct vt_cy *c)
+{
+	return c->user;
+}
+
+/* ---- value handlers ------------------------------------------------------ */
+
+/* Store a string into the char * field at k->offset. */
+static bool
+s_store_string(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
+{
+	char **field = (char **)((char *)obj + k->offset);
+	free(*field);
+	*field = vt_cy_strdup(c, s);
+	return *field != NULL;
+}
+
+/* An endpoint list: one string or a list of strings (publish, control). */
+static bool
+s_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+            void *obj)
+{
+	static const char what[] = "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or a list of them";
+	char ***list = (char ***)((char *)obj + k->offset);
+	size_t *count = (size_t *)((char *)obj + k->count_offset);
+	bool single = n->type == YAML_SCALAR_NODE;
+	size_t total = single ? 1 : vt_cy_count(n);
+	char q[VT_CY_QUOTE_MAX];
+	if (!single && n->type != YAML_SEQUENCE_NODE) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_describe(n, q, sizeof(q)));
+		return false;
+	}
+	if (single && vt_cy_is_null(n)) {
+		vt_cy_scalar(c, path, n, what);
+		return false;
+	}
+	if (total == 0 && k->required) {
+		vt_cy_error(c, n, "%s: expected at least one endpoint", path);
+		return false;
+	}
+	if (total > VT_CONFIG_MAX_ENDPOINTS) {
+		vt_cy_error(c, n, "%s: %zu endpoints; at most %d are supported", path, total,
+		            VT_CONFIG_MAX_ENDPOINTS);
+		return false;
+	}
+	*list = vt_cy_calloc(c, total, sizeof(char *));
+	if (*list == NULL)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		const yaml_node_t *item = single ? n : vt_cy_item(c, n, i);
+		if (item == NULL) {
+			ok = false;
+			continue;
+		}
+		if (single)
+			snprintf(ipath, sizeof(ipath), "%s", path);
+		else
+			vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		const char *s = vt_cy_scalar(c, ipath, item, "a ZeroMQ endpoint such as tcp://127.0.0.1:5556");
+		const char *why = s ? vt_check_endpoint(s) : NULL;
+		if (s == NULL || why != NULL) {
+			if (why != NULL)
+				vt_cy_error(c, item, "%s: %s, got %s", ipath, why, vt_cy_quote(s, q, sizeof(q)));
+			ok = false;
+			continue;
+		}
+		(*list)[i] = vt_cy_strdup(c, s);
+		vt_check_endpoint_at(s_check(c), ipath, item);
+	}
+	*count = total;
+	return ok;
+}
+
+static bool
+s_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+             void *obj)
+{
+	static const char what[] = "an absolute directory path such as /var/lib/vitalsd";
+	const char *s = vt_cy_scalar(c, path, n, what);
+	if (s == NULL)
+		return false;
+	if (!vt_check_path(s)) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return s_store_string(c, s, k, obj);
+}
+
+static bool
+s_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+      void *obj)
+{
+	const char *s = vt_cy_scalar(c, path, n, "a bed name such as chair-1");
+	if (s == NULL)
+		return false;
+	bool ok = vt_check_bed_name(s);
+	if (!ok) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n,
+		            "%s: expected a bed name of letters, digits, '_', '.' and '-' that starts with "
+		            "a letter or digit (at most %d characters), got %s",
+		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
+	}
+	/* Kept even when malformed, so rules naming it do not report it again. */
+	s_store_string(c, s, k, obj);
+	return ok;
+}
+
+static bool
+s_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+       void *obj)
+{
+	static const char what[] = "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT";
+	const char *s = vt_cy_scalar(c, path, n, what);
+	if (s == NULL)
+		return false;
+	const char *why = vt_check_port(s);
+	if (why != NULL) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return s_store_string(c, s, k, obj);
+}
+
+static bool
+s_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	char names[512];
+	size_t o = 0;
+	names[0] = '\0';
+	for (size_t i = 0; vt_drivers[i] != NULL && o < sizeof(names); i++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
+		                      vt_drivers[i]->name);
+	char what[600];
+	snprintf(what, sizeof(what), "a protocol (one of %s)", names);
+	const char *s = vt_cy_scalar(c, path, n, what);
+	if (s == NULL)
+		return false;
+	const struct vt_driver *d = vt_driver_find(s);
+	if (d == NULL) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: unknown protocol %s; expected one of: %s", path,
+		            vt_cy_quote(s, q, sizeof(q)), names);
+		return false;
+	}
+	memcpy((char *)obj + k->offset, &d, sizeof(d));
+	return true;
+}
+
+static bool
+s_baud(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+       void *obj)
+{
+	char what[200];
+	size_t o = (size_t)snprintf(what, sizeof(what), "a baud rate (");
+	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++)
+		o += (size_t)snprintf(what + o, sizeof(what) - o, "%s%d", i ? ", " : "", s_bauds[i]);
+	snprintf(what + o, sizeof(what) - o, ")");
+	const char *s = vt_cy_scalar(c, path, n, what);
+	if (s == NULL)
+		return false;
+	size_t len = strspn(s, "0123456789");
+	int v = len > 0 && len <= 7 && s[len] == '\0' ? atoi(s) : -1;
+	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++) {
+		if (v == s_bauds[i]) {
+			memcpy((char *)obj + k->offset, &v, sizeof(v));
+			return true;
+		}
+	}
+	char q[VT_CY_QUOTE_MAX];
+	vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+	return false;
+}
+
+static bool
+s_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+            void *obj)
+{
+	const char *s = vt_cy_scalar(c, path, n, "a rule name such as spo2-low");
+	if (s == NULL)
+		return false;
+	char q[VT_CY_QUOTE_MAX];
+	if (!vt_check_rule_name(s)) {
+		vt_cy_error(c, n,
+		            "%s: expected a rule name of lowercase letters, digits, '_' and '-' that starts "
+		            "with a letter or digit (at most %d characters), got %s",
+		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	for (int t = 0; t < VT_TECH_COUNT; t++) {
+		if (strcmp(s, vt_technical_name((enum vt_technical)t)) == 0) {
+			vt_cy_error(c, n, "%s: %s is the name of a built-in technical alarm; choose another",
+			            path, vt_cy_quote(s, q, sizeof(q)));
+			return false;
+		}
+	}
+	return s_store_string(c, s, k, obj);
+}
+
+static bool
+s_parameter(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+            void *obj)
+{
+	char names[256];
+	size_t o = 0;
+	for (int p = 0; p < VT_PARAM_COUNT && o < sizeof(names); p++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", p ? ", " : "",
+		                      vt_param_info((enum vt_param)p)->name);
+	const char *s = vt_cy_scalar(c, path, n, "a parameter such as spo2 or pr");
+	if (s == NULL)
+		return false;
+	int p = vt_param_by_name(s);
+	if (p < 0) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: unknown parameter %s; expected one of: %s", path,
+		            vt_cy_quote(s, q, sizeof(q)), names);
+		return false;
+	}
+	enum vt_param v = (enum vt_param)p;
+	memcpy((char *)obj + k->offset, &v, sizeof(v));
+	return true;
+}
+
+/* A number into *out, or an error "expected a number". */
+static bool
+s_number(struct vt_cy *c, const char *path, const yaml_node_t *n, double *out)
+{
+	const char *s = vt_cy_scalar(c, path, n, "a number");
+	if (s == NULL)
+		return false;
+	if (vt_cy_parse_number(s, out) != 0) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected a number, got %s", path, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return true;
+}
+
+/* below / above: an absolute limit; k->arg is the direction. */
+static bool
+s_limit(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+        void *obj)
+{
+	struct vt_rule_config *r = obj;
+	double v;
+	if (!s_number(c, path, n, &v))
+		return false;
+	r->kind = VT_RULE_LIMIT;
+	r->direction = k->arg;
+	r->limit = v;
+	return true;
+}
+
+/*
+ * A change: "25", "+25", "-10", and for baselines "30%". The sign is
+ * optional but must agree with the key (k->arg: -1 below/falls, +1
+ * above/rises), so "below_baseline: -10" and "below_baseline: 10" agree
+ * and "above_baseline: -10" is refused rather than guessed at.
+ */
+static bool
+s_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+         void *obj)
+{
+	struct vt_rule_config *r = obj;
+	bool baseline = k->data != NULL;
+	const char *what = baseline ? (k->arg < 0 ? "a fall such as 10, -10 or 30%"
+	                                          : "a rise such as 25, +25 or 30%")
+	                            : (k->arg < 0 ? "a fall such as 4" : "a rise such as 4");
+	const char *s = vt_cy_scalar(c, path, n, what);
+	if (s == NULL)
+		return false;
+	char q[VT_CY_QUOTE_MAX], num[64];
+	size_t len = strlen(s);
+	bool percent = len > 0 && s[len - 1] == '%';
+	double v;
+	if (len - percent >= sizeof(num)) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	memcpy(num, s, len - percent);
+	num[len - percent] = '\0';
+	if (vt_cy_parse_number(num, &v) != 0 || (percent && !baseline)) {
+		if (percent && !baseline)
+			vt_cy_error(c, n, "%s: a rate of change is in the parameter's own unit; write it "
+			            "without %%, got %s", path, vt_cy_quote(s, q, sizeof(q)));
+		else
+			vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	if ((num[0] == '-' && k->arg > 0) || (num[0] == '+' && k->arg < 0)) {
+		vt_cy_error(c, n, "%s: %s is a %s; %s takes %s", path, vt_cy_quote(s, q, sizeof(q)),
+		            k->arg > 0 ? "fall" : "rise", k->name, what);
+		return false;
+	}
+	v = v < 0 ? -v : v;
+	if (!(v > 0)) {
+		vt_cy_error(c, n, "%s: expected a change greater than 0, got %s", path,
+		            vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	r->kind = baseline ? VT_RULE_BASELINE : VT_RULE_RATE;
+	r->direction = k->arg;
+	r->delta = v;
+	r->delta_percent = percent;
+	return true;
+}
+
+static bool
+s_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	struct vt_rule_config *r = obj;
+	if (!s_number(c, path, n, &r->clear_at))
+		return false;
+	r->clear_at_set = true;
+	return true;
+}
+
+/* A list of names, or one name: the shape of beds and phases. */
+static bool
+s_name_list(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
+            size_t max, bool (*each)(struct vt_cy *, const char *, const yaml_node_t *, const char *,
+                                     size_t, void *),
+            void *obj)
+{
+	char q[VT_CY_QUOTE_MAX];
+	if (n->type == YAML_SCALAR_NODE && !vt_cy_is_null(n)) {
+		const char *s = vt_cy_scalar(c, path, n, what);
+		return s != NULL && each(c, path, n, s, 0, obj);
+	}
+	if (n->type != YAML_SEQUENCE_NODE) {
+		vt_cy_error(c, n, "%s: expected a list of %s, got %s", path, what,
+		            vt_cy_describe(n, q, sizeof(q)));
+		return false;
+	}
+	size_t total = vt_cy_count(n);
+	if (total == 0) {
+		vt_cy_error(c, n, "%s: the list is empty; leave the key out to mean all of them", path);
+		return false;
+	}
+	if (total > max) {
+		vt_cy_error(c, n, "%s: %zu entries; at most %zu are allowed", path, total, max);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		if (item == NULL) {
+			ok = false;
+			continue;
+		}
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		const char *s = vt_cy_scalar(c, ipath, item, what);
+		ok = s != NULL && each(c, ipath, item, s, i, obj) && ok;
+	}
+	return ok;
+}
+
+static bool
+s_one_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
+          void *obj)
+{
+	struct vt_rule_config *r = obj;
+	char *copy = vt_cy_strdup(c, s);
+	if (copy == NULL)
+		return false;
+	r->beds[r->n_beds++] = copy;
+	/* Whether the bed exists is known only once every monitor is read. */
+	vt_check_rule_bed_at(s_check(c), r->n_beds - 1, path, n);
+	return true;
+}
+
+static bool
+s_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+       void *obj)
+{
+	struct vt_rule_config *r = obj;
+	size_t total = n->type == YAML_SEQUENCE_NODE ? vt_cy_count(n) : 1;
+	if (total > VT_CONFIG_MAX_MONITORS)
+		total = VT_CONFIG_MAX_MONITORS + 1; /* s_name_list reports it */
+	r->beds = vt_cy_calloc(c, total, sizeof(char *));
+	if (r->beds == NULL)
+		return false;
+	return s_name_list(c, path, n, "bed names", VT_CONFIG_MAX_MONITORS, s_one_bed, r);
+}
+
+static bool
+s_one_phase(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
+            void *obj)
+{
+	struct vt_rule_config *r = obj;
+	char q[VT_CY_QUOTE_MAX];
+	int p = vt_phase_by_name(s);
+	if (p < 0) {
+		vt_cy_error(c, n, "%s: unknown phase %s; expected one of: baseline, infusion, recovery, "
+		            "ended", path, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	if (r->phases & VT_PHASE_BIT(p)) {
+		vt_cy_error(c, n, "%s: phase %s is listed twice", path, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	r->phases |= VT_PHASE_BIT(p);
+	return true;
+}
+
+static bool
+s_phases(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+         void *obj)
+{
+	return s_name_list(c, path, n, "phases", VT_PHASE_COUNT * 2, s_one_phase, obj);
+}
+
+/* ---- the tables ----------------------------------------------------------- */
+
+#define MON(f) offsetof(struct vt_monitor_config, f)
+#define RULE(f) offsetof(struct vt_rule_config, f)
+#define TOP(f) offsetof(struct vt_config, f)
+
+enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
+static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
+	[M_BED] = {"bed", s_bed, MON(bed), .required = true},
+	[M_PORT] = {"port", s_port, MON(port), .required = true},
+	[M_PROTOCOL] = {"protocol", s_protocol, MON(driver), .required = true},
+	[M_BAUD] = {"baud", s_baud, MON(baud)},                          /* default: the driver's */
+	[M_FLOW] = {"flow", vt_cy_enum_value, MON(flow), .data = s_flows}, /* default: the driver's */
+	[M_STALE_AFTER] = {"stale_after", vt_cy_duration_positive, MON(stale_after_ms), .dflt = "10s"},
+};
+
+/* The keys that say what a rule watches for: exactly one per rule. */
+enum {
+	R_NAME, R_PARAMETER, R_BELOW, R_ABOVE, R_BELOW_BASELINE, R_ABOVE_BASELINE, R_FALLS_BY,
+	R_RISES_BY, R_WITHIN, R_FOR, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER, R_BEDS,
+	R_PHASES, R_COUNT
+};
+#define R_FIRST_CONDITION R_BELOW
+#define R_LAST_CONDITION R_RISES_BY
+static const char s_conditions[] = "below, above, below_baseline, above_baseline, falls_by or rises_by";
+static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
+	[R_NAME] = {"name", s_rule_name, RULE(name), .required = true},
+	[R_PARAMETER] = {"parameter", s_parameter, RULE(param), .required = true},
+	[R_BELOW] = {"below", s_limit, .arg = -1},
+	[R_ABOVE] = {"above", s_limit, .arg = +1},
+	[R_BELOW_BASELINE] = {"below_baseline", s_change, .arg = -1, .data = "baseline"},
+	[R_ABOVE_BASELINE] = {"above_baseline", s_change, .arg = +1, .data = "baseline"},
+	[R_FALLS_BY] = {"falls_by", s_change, .arg = -1},
+	[R_RISES_BY] = {"rises_by", s_change, .arg = +1},
+	[R_WITHIN] = {"within", vt_cy_duration_positive, RULE(within_ms)},
+	[R_FOR] = {"for", vt_cy_duration, RULE(for_ms), .dflt = "0s"},
+	[R_CLEAR_AT] = {"clear_at", s_clear_at},                        /* default: the limit */
+	[R_PRIORITY] = {"priority", vt_cy_enum_value, RULE(priority), .dflt = "medium",
+	                .data = s_priorities},
+	[R_LATCHING] = {"latching", vt_cy_bool, RULE(latching), .dflt = "false"},
+	[R_ESCALATE_AFTER] = {"escalate_after", vt_cy_duration, RULE(escalate_after_ms), .dflt = "0s"},
+	[R_BEDS] = {"beds", s_beds},                                    /* default: every bed */
+	[R_PHASES] = {"phases", s_phases},                              /* default: every phase */
+};
+
+static vt_cy_handler s_monitors, s_rules;
+
+enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_COUNT };
+static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
+	[T_PUBLISH] = {"publish", s_endpoints, TOP(publish), TOP(n_publish), .required = true,
+	               .arg = VT_CHECK_PUBLISH},
+	[T_CONTROL] = {"control", s_endpoints, TOP(control), TOP(n_control), .arg = VT_CHECK_CONTROL},
+	[T_HEARTBEAT] = {"heartbeat", vt_cy_duration_positive, TOP(heartbeat_ms), .dflt = "1s"},
+	[T_RECORD_DIR] = {"record_dir", s_record_dir, TOP(record_dir)},
+	[T_MONITORS] = {"monitors", s_monitors},
+	[T_RULES] = {"rules", s_rules},
+};
+
+_Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,
+               "a key table outgrew VT_CY_MAX_KEYS");
+
+/* ---- entries: what needs more than one key ---------------------------------- */
+
+/* A duration as the file would write it: "2s", "666ms", "5m". */
+static const char *
+s_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms > 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else if (ms > 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else if (ms > 0 && ms % 1000 == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lldms", (long long)ms);
+	return buf;
+}
+
+/* Defaults that depend on the protocol, and checks between keys of a monitor. */
+static void
+s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 struct vt_monitor_config *m, const struct vt_cy_seen *seen)
+{
+	if (!seen[M_PROTOCOL].ok)
+		return;
+	if (seen[M_BAUD].key == NULL)
+		m->baud = m->driver->default_baud;
+	if (seen[M_FLOW].key == NULL)
+		m->flow = m->driver->default_flow;
+	/* One late reading must not raise comm-lost. */
+	int64_t period = m->driver->nominal_period_ms;
+	bool stale_ok = seen[M_STALE_AFTER].key == NULL || seen[M_STALE_AFTER].ok;
+	if (stale_ok && period > 0 && m->stale_after_ms < 2 * period) {
+		char got[32], every[32], min[32];
+		vt_cy_error(c, seen[M_STALE_AFTER].key ? seen[M_STALE_AFTER].value : n,
+		            "%s.stale_after: %s is too short for %s, which sends a reading every %s; "
+		            "expected at least %s",
+		            path, s_ms(m->stale_after_ms, got, sizeof(got)), m->driver->name,
+		            s_ms(period, every, sizeof(every)), s_ms(2 * period, min, sizeof(min)));
+	}
+}
+
+/* Report a limit outside what the parameter can take. */
+static void
+s_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, const char *key,
+              const struct vt_rule_config *r, double v, bool is_clear)
+{
+	double lo = s_param_range[r->param].min, hi = s_param_range[r->param].max;
+	const struct vt_param_info *pi = vt_param_info(r->param);
+	if (lo >= hi)
+		return; /* a parameter without a known range */
+	if (v < lo || v > hi)
+		vt_cy_error(c, at, "%s.%s: %g is outside the range of %s (%g to %g %s)", path, key, v,
+		            pi->name, lo, hi, pi->unit);
+	/* A below limit at the bottom (or above at the top) could never be crossed. */
+	else if (!is_clear && r->direction < 0 && v <= lo)
+		vt_cy_error(c, at, "%s.%s: %s is never below %g; the rule could never raise", path, key,
+		            pi->name, v);
+	else if (!is_clear && r->direction > 0 && v >= hi)
+		vt_cy_error(c, at, "%s.%s: %s is never above %g; the rule could never raise", path, key,
+		            pi->name, v);
+}
+
+static void
+s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
+              const struct vt_cy_seen *seen)
+{
+	/* Escalation raises one priority level; there is none above high. */
+	bool priority_ok = seen[R_PRIORITY].key == NULL || seen[R_PRIORITY].ok;
+	if (priority_ok && seen[R_ESCALATE_AFTER].ok && r->priority == VT_PRIO_HIGH &&
+	    r->escalate_after_ms > 0)
+		vt_cy_error(c, seen[R_ESCALATE_AFTER].key, "%s.escalate_after: a high-priority alarm "
+		            "cannot escalate further; remove escalate_after or lower the priority", path);
+	/* Exactly one condition key; the first one written wins the blame. */
+	int first = -1, count = 0;
+	for (int i = R_FIRST_CONDITION; i <= R_LAST_CONDITION; i++) {
+		if (seen[i].key == NULL)
+			continue;
+		count++;
+		if (first < 0 || seen[i].key->start_mark.index < seen[first].key->start_mark.index)
+			first = i;
+	}
+	if (count == 0) {
+		vt_cy_error(c, n, "%s: missing the condition: one of %s", path, s_conditions);
+		return;
+	}
+	for (int i = R_FIRST_CONDITION; i <= R_LAST_CONDITION; i++)
+		if (seen[i].key != NULL && i != first)
+			vt_cy_error(c, seen[i].key, "%s.%s: a rule has exactly one of %s; this one already "
+			            "has %s", path, s_rule_keys[i].name, s_conditions, s_rule_keys[first].name);
+	if (count > 1 || !seen[first].ok)
+		return;
+	bool param_ok = seen[R_PARAMETER].ok;
+	const char *cond = s_rule_keys[first].name;
+	if (r->kind == VT_RULE_LIMIT && param_ok)
+		s_check_limit(c, path, seen[first].value, cond, r, r->limit, false);
+	if (r->kind != VT_RULE_LIMIT && param_ok && !r->delta_percent) {
+		double span = s_param_range[r->param].max - s_param_range[r->param].min;
+		if (span > 0 && r->delta > span)
+			vt_cy_error(c, seen[first].value, "%s.%s: a change of %g is more than the whole "
+			            "range of %s (%g %s)", path, cond, r->delta,
+			            vt_param_info(r->param)->name, span, vt_param_info(r->param)->unit);
+	}
+	if (r->kind == VT_RULE_BASELINE && r->delta_percent && r->direction < 0 && r->delta >= 100)
+		vt_cy_error(c, seen[first].value, "%s.%s: a fall of %g%% or more from baseline can never "
+		            "happen; expected less than 100%%", path, cond, r->delta);
+	/* within belongs to rate rules, and they cannot do without it. */
+	if (r->kind == VT_RULE_RATE && seen[R_WITHIN].key == NULL)
+		vt_cy_error(c, n, "%s: missing required key \"within\" (%s needs the time the change "
+		            "happens in)", path, cond);
+	if (r->kind != VT_RULE_RATE && seen[R_WITHIN].key != NULL)
+		vt_cy_error(c, seen[R_WITHIN].key, "%s.within: only falls_by and rises_by rules take a "
+		            "window", path);
+	/* clear_at is the hysteresis of an absolute limit. */
+	if (r->kind != VT_RULE_LIMIT && seen[R_CLEAR_AT].key != NULL) {
+		vt_cy_error(c, seen[R_CLEAR_AT].key, "%s.clear_at: only below and above rules take "
+		            "clear_at", path);
+	} else if (r->kind == VT_RULE_LIMIT && !seen[R_CLEAR_AT].key) {
+		r->clear_at = r->limit;
+	} else if (r->kind == VT_RULE_LIMIT && seen[R_CLEAR_AT].ok) {
+		const yaml_node_t *at = seen[R_CLEAR_AT].value;
+		if (r->direction < 0 && r->clear_at < r->limit)
+			vt_cy_error(c, at, "%s.clear_at: %g is below the limit %g; a below rule clears "
+			            "at or above its limit", path, r->clear_at, r->limit);
+		else if (r->direction > 0 && r->clear_at > r->limit)
+			vt_cy_error(c, at, "%s.clear_at: %g is above the limit %g; an above rule clears "
+			            "at or below its limit", path, r->clear_at, r->limit);
+		else if (param_ok)
+			s_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
+	}
+}
+
+/* A list of entries (monitors, rules), or nothing; returns the entry count. */
+static size_t
+s_entries(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what, size_t max)
+{
+	char q[VT_CY_QUOTE_MAX];
+	if (vt_cy_is_null(n))
+		return 0; /* "monitors:" with nothing under it: none */
+	if (n->type != YAML_SEQUENCE_NODE) {
+		vt_cy_error(c, n, "%s: expected a list of %s, got %s", path, what,
+		            vt_cy_describe(n, q, sizeof(q)));
+		return 0;
+	}
+	size_t total = vt_cy_count(n);
+	if (total > max) {
+		vt_cy_error(c, n, "%s: %zu entries; at most %zu are supported (only the first %zu are "
+		            "checked)", path, total, max, max);
+		total = max;
+	}
+	return total;
+}
+
+static bool
+s_monitors(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	struct vt_config *cfg = obj;
+	size_t total = s_entries(c, path, n, "monitors", VT_CONFIG_MAX_MONITORS);
+	cfg->monitors = vt_cy_calloc(c, total, sizeof(*cfg->monitors));
+	if (cfg->monitors == NULL || vt_check_monitors(s_check(c), total) != 0)
+		return false;
+	cfg->n_monitors = total;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+		struct vt_monitor_config *m = &cfg->monitors[i];
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		if (item == NULL)
+			continue;
+		m->line = (int)item->start_mark.line + 1;
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		if (!vt_cy_mapping(c, ipath, item, "a monitor (a mapping with bed, port and protocol)",
+		                   s_monitor_keys, m, seen))
+			continue;
+		s_monitor_finish(c, ipath, item, m, seen);
+		vt_check_monitor_at(s_check(c), i, seen[M_BED].ok ? seen[M_BED].value : NULL,
+		                    seen[M_PORT].ok ? seen[M_PORT].value : NULL);
+	}
+	return true;
+}
+
+static bool
+s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+        void *obj)
+{
+	struct vt_config *cfg = obj;
+	size_t total = s_entries(c, path, n, "rules", VT_CONFIG_MAX_RULES);
+	cfg->rules = vt_cy_calloc(c, total, sizeof(*cfg->rules));
+	if (cfg->rules == NULL || vt_check_rules(s_check(c), total) != 0)
+		return false;
+	cfg->n_rules = total;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+		struct vt_rule_config *r = &cfg->rules[i];
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		if (item == NULL)
+			continue;
+		r->line = (int)item->start_mark.line + 1;
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		vt_check_rule_begin(s_check(c), i);
+		if (!vt_cy_mapping(c, ipath, item, "a rule (a mapping with name, parameter and a "
+		                   "condition)", s_rule_keys, r, seen))
+			continue;
+		s_rule_finish(c, ipath, item, r, seen);
+		vt_check_rule_at(s_check(c), i, seen[R_NAME].ok ? seen[R_NAME].value : NULL);
+	}
+	return true;
+}
+
+/* ---- the public interface ------------------------------------------------------ */
+
+struct vt_config *
+vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *diag)
+{
+	struct vt_diag scratch = {0};
+	if (diag == NULL)
+		diag = &scratch;
+	if (name == NULL)
+		name = "-";
+	if (len > VT_CONFIG_MAX_BYTES) {
+		vt_diag_add(diag, name, 0, 0, NULL, "too large (%zu bytes); a configuration file is at "
+		            "most %d bytes", len, VT_CONFIG_MAX_BYTES);
+		vt_diag_clear(&scratch);
+		return NULL;
+	}
+	struct vt_config *cfg = calloc(1, sizeof(*cfg));
+	struct vt_cy c;
+	struct vt_check check;
+	vt_check_init(&check, &c);
+	if (vt_cy_open(&c, name, text, len) == 0) {
+		c.user = &check;
+		if (cfg == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
+			vt_cy_oom(&c);
+		} else {
+			const yaml_node_t *root = vt_cy_root(&c);
+			struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+			if (root == NULL || vt_cy_is_null(root)) {
+				/* Nothing but comments: say what is missing, at the top. */
+				yaml_mark_t top = {0, 0, 0};
+				vt_cy_error_mark(&c, top, "missing required key \"publish\"");
+			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, monitors, "
+			                         "rules, ...)", s_top_keys, cfg, seen)) {
+				vt_check_finish(&check, cfg);
+			}
+		}
+	}
+	bool failed = vt_cy_failed(&c) || cfg == NULL;
+	vt_cy_close(&c, diag);
+	vt_check_fini(&check);
+	if (cfg == NULL)
+		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");
+	if (failed)
+		vt_config_free(&cfg);
+	vt_diag_clear(&scratch);
+	return cfg;
+}
+
+struct vt_config *
+vt_config_load(const char *path, struct vt_diag *diag)
+{
+	struct vt_diag scratch = {0};
+	if (diag == NULL)
+		diag = &scratch;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int err = 0;
+	if (fd < 0)
+		err = errno;
+	else if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	char *buf = NULL;
+	size_t len = 0;
+	if (err == 0) {
+		/* One byte more than allowed, to tell "at the limit" from "over it". */
+		buf = malloc(VT_CONFIG_MAX_BYTES + 1);
+		if (buf == NULL)
+			err = ENOMEM;
+		while (err == 0 && len < VT_CONFIG_MAX_BYTES + 1) {
+			ssize_t n = read(fd, buf + len, VT_CONFIG_MAX_BYTES + 1 - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				err = errno;
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	struct vt_config *cfg = NULL;
+	if (err != 0)
+		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
+	else if (len > VT_CONFIG_MAX_BYTES)
+		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a configuration "
+		            "file is at most %d bytes", VT_CONFIG_MAX_BYTES, VT_CONFIG_MAX_BYTES);
+	else
+		cfg = vt_config_parse(path, buf, len, diag);
+	free(buf);
+	vt_diag_clear(&scratch);
+	return cfg;
+}
+
+static void
+s_free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+vt_config_free(struct vt_config **cfgp)
+{
+	if (cfgp == NULL || *cfgp == NULL)
+		return;
+	struct vt_config *cfg = *cfgp;
+	free(cfg->path);
+	s_free_strings(cfg->publish, cfg->n_publish);
+	s_free_strings(cfg->control, cfg->n_control);
+	free(cfg->record_dir);
+	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {
+		free(cfg->monitors[i].bed);
+		free(cfg->monitors[i].port);
+	}
+	free(cfg->monitors);
+	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {
+		free(cfg->rules[i].name);
+		s_free_strings(cfg->rules[i].beds, cfg->rules[i].n_beds);
+	}
+	free(cfg->rules);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+int
+vt_config_bed_index(const struct vt_config *cfg, const char *bed)
+{
+	for (size_t i = 0; cfg != NULL && bed != NULL && i < cfg->n_monitors; i++)
+		if (strcmp(cfg->monitors[i].bed, bed) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+vt_rule_applies_to(const struct vt_rule_config *r, const char *bed)
+{
+	if (r->n_beds == 0)
+		return true;
+	for (size_t i = 0; bed != NULL && i < r->n_beds; i++)
+		if (strcmp(r->beds[i], bed) == 0)
+			return true;
+	return false;
+}
+
+const char *
+vt_priority_name(enum vt_priority p)
+{
+	return (unsigned)p < sizeof(s_priority_names) / sizeof(s_priority_names[0])
+	               ? s_priority_names[p]
+	               : "unknown";
+}
+
+const char *
+vt_phase_name(enum vt_phase p)
+{
+	return (unsigned)p < VT_PHASE_COUNT ? s_phase_names[p] : "unknown";
+}
+
+int
+vt_phase_by_name(const char *name)
+{
+	for (int p = 0; name != NULL && p < VT_PHASE_COUNT; p++)
+		if (strcmp(s_phase_names[p], name) == 0)
+			return p;
+	return -1;
+}
