@@ -77,9 +77,14 @@ s_run(struct vt_nonin_parser *p, vt_nonin_packet_fn fn, void *ctx)
 			if (s_frame_ok(p, p->buf + p->head, 1)) {
 				p->frames = 1;
 			} else {
+				/* Right after a packet the next one must start
+				 * here: if it does not, a frame was lost. */
+				if (p->in_sync)
+					p->stats.dropped++;
 				p->head++;
 				p->stats.discarded++;
 			}
+			p->in_sync = false;
 			continue;
 		}
 		size_t off = p->head + (size_t)p->frames * VT_NONIN_FRAME;
@@ -99,6 +104,7 @@ s_run(struct vt_nonin_parser *p, vt_nonin_packet_fn fn, void *ctx)
 		s_unpack(p, p->buf + p->head, &pkt);
 		p->head += VT_NONIN_PACKET;
 		p->frames = 0;
+		p->in_sync = true;
 		p->stats.records++;
 		if (fn != NULL)
 			fn(ctx, &pkt);

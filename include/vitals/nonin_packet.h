@@ -12,6 +12,7 @@
 #ifndef VITALS_NONIN_PACKET_H
 #define VITALS_NONIN_PACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,7 @@ struct vt_nonin_parser {
 	uint8_t buf[2 * VT_NONIN_PACKET]; /* unresolved bytes, oldest first */
 	size_t head, len;                 /* unresolved bytes are buf[head..len) */
 	int frames;                       /* frames of the current packet confirmed; 0 = hunting */
+	bool in_sync;                     /* a packet just ended: the next must start here */
 	struct vt_driver_stats stats;     /* records = packets delivered */
 };
 
