@@ -31,8 +31,9 @@ s_usage(FILE *out)
 	      "  -V, --version         print the version\n"
 	      "  -h, --help            this text\n"
 	      "\n"
-	      "A RECORDING is a numerics CSV (t,spo2,pr,...) or a raw capture (*.bin, *.dat)\n"
-	      "played through the bed's driver at its line speed.\n",
+	      "A RECORDING is a numerics CSV (t,spo2,pr,...), a session file written by the\n"
+	      "recorder, or a raw capture (*.bin, *.dat) played through the bed's driver at\n"
+	      "its line speed.\n",
 	      out);
 }
 
@@ -56,6 +57,7 @@ main(int argc, char **argv)
 	size_t n_specs = 0;
 	bool replay = false;
 	int64_t clock_start = 0;
+	bool clock_start_set = false;
 	int opt;
 
 	if (specs == NULL)
@@ -82,6 +84,7 @@ main(int argc, char **argv)
 				free(specs);
 				return EX_USAGE;
 			}
+			clock_start_set = true;
 			break;
 		case 'V':
 			printf("vitalsd %s\n", VT_VERSION);
@@ -126,7 +129,8 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		code = 0;
 	} else if (replay) {
-		code = vt_replay_run(cfg, specs, n_specs, clock_start, stdout, stderr);
+		code = vt_replay_run(cfg, specs, n_specs, clock_start_set ? &clock_start : NULL,
+		                     stdout, stderr);
 	} else {
 		code = vt_live_run(config_path, cfg, verbose);
 		cfg = NULL; /* the live loop owns (and may replace) the configuration */

@@ -1,14 +1,19 @@
 /*
  * Offline replay: the same core as the live daemon, fed from files in
- * virtual time. Each bed is a source that yields timestamped readings; the
- * sources are merged in time order (ties in command-line order) and every
- * message the core publishes is written as one JSON line.
+ * virtual time. Each bed is a source that yields timestamped items
+ * (readings and port state changes); the sources are merged in time order
+ * (ties in command-line order) and every message the core publishes is
+ * written as one JSON line.
  *
  * Sources:
- *  - numerics CSV (bypasses the driver);
- *  - raw byte captures (*.bin, *.dat) fed through the bed's driver, a byte
- *    at a time, each byte arriving when the line would have delivered it at
- *    the configured baud rate (10 bits a byte: start, 8 data, stop).
+ *  - numerics CSV, bypassing the driver; t=0 is the clock start;
+ *  - raw byte captures (*.bin, *.dat) fed through the bed's driver a byte
+ *    at a time, each byte stamped when the line would have delivered it at
+ *    the configured baud rate (10 bits a byte: start, 8 data, stop);
+ *  - session files written by the recorder, fed through the driver with
+ *    their recorded chunking and timing, port events included, so they
+ *    reproduce the live run's alert stream. Their times are absolute;
+ *    --clock-start moves the session's start to the given instant.
  *
  * Input is validated completely before the first line is written, so a bad
  * recording never produces half an output.
@@ -21,86 +26,153 @@
 
 #include "vitals/core.h"
 #include "vitals/csv.h"
+#include "vitals/recorder.h"
 #include "vitals/replay.h"
 
-enum source_kind { SRC_CSV, SRC_RAW };
+enum source_kind { SRC_CSV, SRC_RAW, SRC_SESSION };
+
+/* One thing that happens to a bed at a time. */
+struct item {
+	bool is_port;            /* a port state change rather than a reading */
+	int64_t t;
+	struct vt_reading r;     /* the reading */
+	enum vt_port_state st;   /* the new port state */
+	char detail[128];        /* why, for port changes */
+};
 
 struct source {
 	int bed;                   /* monitor index */
 	const char *path;          /* recording */
 	enum source_kind kind;
+	int64_t origin;            /* virtual time of the recording's t=0 */
 	struct vt_csv_file *csv;   /* SRC_CSV */
 	uint8_t *bytes;            /* SRC_RAW: the whole capture */
 	size_t len, pos;           /* its length and the next byte to feed */
+	struct vt_session_reader *session; /* SRC_SESSION */
 	const struct vt_driver *driver;
 	void *state;               /* driver state */
-	int64_t byte_t;            /* arrival time of the byte being fed */
-	struct vt_reading *queue;  /* readings decoded but not yet delivered */
-	int64_t *queue_t;
+	int64_t feed_t;            /* time stamped on readings fed right now */
+	struct item *queue;        /* items decoded but not yet delivered */
 	size_t q_head, q_len, q_cap;
-	bool started;              /* first reading delivered */
-	bool has_next;             /* next/next_t hold the upcoming reading */
-	struct vt_reading next;
-	int64_t next_t;
+	bool started;              /* first item delivered */
+	bool has_next;             /* `next` holds the upcoming item */
+	struct item next;
 	bool done;                 /* exhausted and stopped */
-	int64_t last_t;            /* time of the last reading delivered */
+	bool port_open;            /* last port state delivered was connected */
+	int64_t last_t;            /* time of the last item delivered */
 };
 
-/* Driver sink: queue a reading stamped with the current byte's arrival. */
+static struct item *
+s_push(struct source *s)
+{
+	if (s->q_len == 0)
+		s->q_head = 0;
+	if (s->q_head + s->q_len == s->q_cap) {
+		if (s->q_head > 0) {
+			memmove(s->queue, s->queue + s->q_head, s->q_len * sizeof(*s->queue));
+			s->q_head = 0;
+		} else {
+			size_t cap = s->q_cap ? s->q_cap * 2 : 8;
+			struct item *q = realloc(s->queue, cap * sizeof(*q));
+			if (q == NULL)
+				return NULL;
+			s->queue = q;
+			s->q_cap = cap;
+		}
+	}
+	struct item *it = &s->queue[s->q_head + s->q_len++];
+	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+/* Driver sink: queue a reading stamped with the current feed time. */
 static void
 s_queue_reading(void *ctx, const struct vt_reading *r)
 {
 	struct source *s = ctx;
-	if (s->q_len == s->q_cap) {
-		size_t cap = s->q_cap ? s->q_cap * 2 : 8;
-		struct vt_reading *q = realloc(s->queue, cap * sizeof(*q));
-		int64_t *qt = realloc(s->queue_t, cap * sizeof(*qt));
-		if (q)
-			s->queue = q;
-		if (qt)
-			s->queue_t = qt;
-		if (q == NULL || qt == NULL)
-			return;
-		s->q_cap = cap;
-	}
-	if (s->q_head > 0) {
-		memmove(s->queue, s->queue + s->q_head, s->q_len * sizeof(*s->queue));
-		memmove(s->queue_t, s->queue_t + s->q_head, s->q_len * sizeof(*s->queue_t));
-		s->q_head = 0;
-	}
-	s->queue[s->q_len] = *r;
-	s->queue_t[s->q_len] = s->byte_t;
-	s->q_len++;
+	struct item *it = s_push(s);
+	if (it == NULL)
+		return;
+	it->t = s->feed_t;
+	it->r = *r;
 }
 
-/* Load the upcoming reading into s->next; false at the end. */
+static void
+s_queue_port(struct source *s, int64_t t, enum vt_port_state st, const char *detail)
+{
+	struct item *it = s_push(s);
+	if (it == NULL)
+		return;
+	it->is_port = true;
+	it->t = t;
+	it->st = st;
+	snprintf(it->detail, sizeof(it->detail), "%s", detail ? detail : "");
+}
+
+/* Decode more of a raw capture or session until something is queued. */
 static int
-s_pull(struct source *s, int64_t clock_start, struct vt_diag *diag)
+s_fill(struct source *s, struct vt_diag *diag)
+{
+	const struct vt_driver_sink sink = {.reading = s_queue_reading, .ctx = s};
+	while (s->q_len == 0) {
+		if (s->kind == SRC_RAW) {
+			if (s->pos >= s->len)
+				return 0;
+			/* Integer arithmetic keeps the byte clock exact over long captures. */
+			s->feed_t = s->origin + (int64_t)(s->pos + 1) * 10000 / s->driver->default_baud;
+			s->driver->feed(s->state, &s->bytes[s->pos], 1, &sink);
+			s->pos++;
+			continue;
+		}
+		int64_t t;
+		enum vt_rec_event ev;
+		const uint8_t *data;
+		size_t len;
+		int rc = vt_session_next(s->session, &t, &ev, &data, &len, diag);
+		if (rc <= 0)
+			return rc;
+		t += s->origin;
+		switch (ev) {
+		case VT_REC_OPEN:
+			s->driver->reset(s->state);
+			s_queue_port(s, t, VT_PORT_CONNECTED, NULL);
+			break;
+		case VT_REC_DATA:
+			s->feed_t = t;
+			s->driver->feed(s->state, data, len, &sink);
+			break;
+		case VT_REC_LOST:
+			s_queue_port(s, t, VT_PORT_LOST, "port lost");
+			break;
+		case VT_REC_CLOSE:
+			s_queue_port(s, t, VT_PORT_CLOSED, "recording closed");
+			break;
+		}
+	}
+	return 1;
+}
+
+/* Load the upcoming item into s->next; 0 at the end, -1 on a bad recording. */
+static int
+s_pull(struct source *s, struct vt_diag *diag)
 {
 	s->has_next = false;
 	if (s->kind == SRC_CSV) {
 		int64_t t;
-		int rc = vt_csv_file_next(s->csv, &t, &s->next, diag);
+		memset(&s->next, 0, sizeof(s->next));
+		int rc = vt_csv_file_next(s->csv, &t, &s->next.r, diag);
 		if (rc <= 0)
 			return rc;
-		s->next_t = clock_start + t;
-		s->has_next = true;
-		return 1;
+		s->next.t = s->origin + t;
+	} else {
+		int rc = s_fill(s, diag);
+		if (rc <= 0)
+			return rc;
+		s->next = s->queue[s->q_head++];
+		s->q_len--;
+		if (s->q_len == 0)
+			s->q_head = 0;
 	}
-	const struct vt_driver_sink sink = {.reading = s_queue_reading, .ctx = s};
-	int baud = s->driver->default_baud;
-	while (s->q_len == 0 && s->pos < s->len) {
-		/* Integer arithmetic keeps the byte clock exact over long captures. */
-		s->byte_t = clock_start + (int64_t)(s->pos + 1) * 10000 / baud;
-		s->driver->feed(s->state, &s->bytes[s->pos], 1, &sink);
-		s->pos++;
-	}
-	if (s->q_len == 0)
-		return 0;
-	s->next = s->queue[s->q_head];
-	s->next_t = s->queue_t[s->q_head];
-	s->q_head++;
-	s->q_len--;
 	s->has_next = true;
 	return 1;
 }
@@ -149,25 +221,35 @@ s_read_all(const char *path, uint8_t **out, size_t *len, FILE *err)
 	return 0;
 }
 
-/* Read a CSV recording once to the end, so errors surface before output. */
+/* Read a CSV or session recording once to the end, so errors surface before output. */
 static int
-s_validate_csv(const char *path, FILE *err)
+s_validate(struct source *s, FILE *err)
 {
 	struct vt_diag diag = {0};
-	struct vt_csv_file *f = vt_csv_file_open(path, &diag);
 	int rc = 0;
-	if (f != NULL) {
-		struct vt_reading r;
-		int64_t t;
-		while ((rc = vt_csv_file_next(f, &t, &r, &diag)) > 0)
-			;
-		vt_csv_file_close(&f);
+	if (s->kind == SRC_CSV) {
+		struct vt_csv_file *f = vt_csv_file_open(s->path, &diag);
+		if (f != NULL) {
+			struct vt_reading r;
+			int64_t t;
+			while ((rc = vt_csv_file_next(f, &t, &r, &diag)) > 0)
+				;
+			vt_csv_file_close(&f);
+		}
+	} else {
+		struct vt_session_reader *sr = vt_session_open(s->path, &diag);
+		if (sr != NULL) {
+			int64_t t;
+			enum vt_rec_event ev;
+			const uint8_t *data;
+			size_t len;
+			while ((rc = vt_session_next(sr, &t, &ev, &data, &len, &diag)) > 0)
+				;
+			vt_session_close(&sr);
+		}
 	}
-	int code = 0;
-	if (diag.count > 0) {
-		vt_diag_print(&diag, err);
-		code = f == NULL && rc == 0 && errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
-	}
+	int code = diag.count > 0 ? EX_DATAERR : 0;
+	vt_diag_print(&diag, err);
 	vt_diag_clear(&diag);
 	return code;
 }
@@ -176,15 +258,16 @@ static void
 s_source_free(struct source *s)
 {
 	vt_csv_file_close(&s->csv);
+	vt_session_close(&s->session);
 	free(s->bytes);
 	free(s->state);
 	free(s->queue);
-	free(s->queue_t);
 }
 
 /* Parse BED=RECORDING and prepare the source. A sysexits code on error. */
 static int
-s_source_open(struct source *s, const struct vt_config *cfg, const char *spec, FILE *err)
+s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
+              const int64_t *clock_start, FILE *err)
 {
 	const char *eq = strchr(spec, '=');
 	if (eq == NULL || eq == spec || eq[1] == '\0') {
@@ -205,30 +288,47 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec, F
 		return EX_USAGE;
 	}
 	s->path = eq + 1;
-	if (s_has_suffix(s->path, ".bin") || s_has_suffix(s->path, ".dat")) {
-		s->kind = SRC_RAW;
-		s->driver = cfg->monitors[s->bed].driver;
-		int rc = s_read_all(s->path, &s->bytes, &s->len, err);
-		if (rc != 0)
-			return rc;
-		s->state = calloc(1, s->driver->state_size ? s->driver->state_size : 1);
-		if (s->state == NULL)
-			return EX_OSERR;
-		s->driver->reset(s->state);
-		return 0;
-	}
-	s->kind = SRC_CSV;
+	s->driver = cfg->monitors[s->bed].driver;
+	s->origin = clock_start ? *clock_start : 0;
 	if (access(s->path, R_OK) != 0) {
 		fprintf(err, "%s: cannot read: %s\n", s->path, strerror(errno));
 		return EX_NOINPUT;
 	}
-	int rc = s_validate_csv(s->path, err);
+	if (vt_session_detect(s->path) == 1)
+		s->kind = SRC_SESSION;
+	else if (s_has_suffix(s->path, ".bin") || s_has_suffix(s->path, ".dat"))
+		s->kind = SRC_RAW;
+	else
+		s->kind = SRC_CSV;
+
+	if (s->kind != SRC_CSV) {
+		s->state = calloc(1, s->driver->state_size ? s->driver->state_size : 1);
+		if (s->state == NULL)
+			return EX_OSERR;
+		s->driver->reset(s->state);
+	}
+	if (s->kind == SRC_RAW)
+		return s_read_all(s->path, &s->bytes, &s->len, err);
+
+	int rc = s_validate(s, err);
 	if (rc != 0)
 		return rc;
 	struct vt_diag diag = {0};
-	s->csv = vt_csv_file_open(s->path, &diag);
+	if (s->kind == SRC_CSV) {
+		s->csv = vt_csv_file_open(s->path, &diag);
+	} else {
+		s->session = vt_session_open(s->path, &diag);
+		if (s->session != NULL) {
+			const struct vt_rec_info *info = vt_session_info(s->session);
+			if (strcmp(info->protocol, s->driver->name) != 0)
+				fprintf(err, "%s: recorded with %s; replaying with bed %s's %s\n", s->path,
+				        info->protocol, bed, s->driver->name);
+			/* Recorded times are absolute; --clock-start moves the start. */
+			s->origin = clock_start ? *clock_start - vt_session_start(s->session) : 0;
+		}
+	}
 	vt_diag_clear(&diag);
-	return s->csv ? 0 : EX_NOINPUT;
+	return s->csv || s->session ? 0 : EX_NOINPUT;
 }
 
 struct out_ctx {
@@ -244,16 +344,40 @@ s_write_line(void *ctx, const char *topic, const char *json, size_t len)
 		o->failed = true;
 }
 
+/* Deliver one item of source s to the core. */
+static void
+s_deliver(struct vt_core *core, struct source *s)
+{
+	const struct item *it = &s->next;
+	vt_core_advance(core, it->t - 1);
+	if (!s->started) {
+		s->started = true;
+		vt_core_watch_bed(core, s->bed, it->t);
+		/* CSV and raw captures have no port events: the port is up from the first item. */
+		if (s->kind != SRC_SESSION) {
+			vt_core_port_state(core, s->bed, it->t, VT_PORT_CONNECTED, NULL);
+			s->port_open = true;
+		}
+	}
+	if (it->is_port) {
+		vt_core_port_state(core, s->bed, it->t, it->st, it->detail[0] ? it->detail : NULL);
+		s->port_open = it->st == VT_PORT_CONNECTED;
+	} else {
+		vt_core_reading(core, s->bed, it->t, &it->r);
+	}
+	s->last_t = it->t;
+}
+
 int
 vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
-              int64_t clock_start, FILE *out, FILE *err)
+              const int64_t *clock_start, FILE *out, FILE *err)
 {
 	struct source *src = calloc(n_specs ? n_specs : 1, sizeof(*src));
 	if (src == NULL)
 		return EX_OSERR;
 	int code = 0;
 	for (size_t i = 0; i < n_specs && code == 0; i++) {
-		code = s_source_open(&src[i], cfg, specs[i], err);
+		code = s_source_open(&src[i], cfg, specs[i], clock_start, err);
 		for (size_t j = 0; j < i && code == 0; j++)
 			if (src[j].bed == src[i].bed) {
 				fprintf(err, "--replay: bed \"%s\" is listed twice\n",
@@ -270,15 +394,27 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 		code = EX_OSERR;
 
 	struct vt_diag diag = {0};
+	int64_t first = INT64_MAX;
+	for (size_t i = 0; i < n_specs && code == 0; i++) {
+		if (s_pull(&src[i], &diag) < 0)
+			code = EX_DATAERR;
+		else if (src[i].has_next && src[i].next.t < first)
+			first = src[i].next.t;
+	}
+	/* Virtual time starts at the clock start; sessions carry real dates, so
+	 * without --clock-start their first event starts it. */
 	if (code == 0) {
-		vt_core_start(core, clock_start);
+		bool any_session = false;
 		for (size_t i = 0; i < n_specs; i++)
-			if (s_pull(&src[i], clock_start, &diag) < 0)
-				code = EX_DATAERR;
+			any_session |= src[i].kind == SRC_SESSION;
+		int64_t start = clock_start ? *clock_start : 0;
+		if ((any_session && !clock_start) || first < start)
+			start = first == INT64_MAX ? start : first;
+		vt_core_start(core, start);
 	}
 	while (code == 0 && !oc.failed) {
-		/* Earliest event: a reading, or the end of an exhausted source
-		 * (which sorts after readings at the same instant). */
+		/* Earliest event: an item, or the end of an exhausted source (which
+		 * sorts after items at the same instant). */
 		int pick = -1;
 		bool pick_end = false;
 		int64_t best = INT64_MAX;
@@ -287,7 +423,7 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 			if (s->done)
 				continue;
 			bool end = !s->has_next;
-			int64_t t = end ? s->last_t : s->next_t;
+			int64_t t = end ? s->last_t : s->next.t;
 			if (t < best || (t == best && pick_end && !end)) {
 				best = t;
 				pick = (int)i;
@@ -300,26 +436,19 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 		if (pick_end) {
 			vt_core_advance(core, s->last_t);
 			if (s->started) {
-				vt_core_port_state(core, s->bed, s->last_t, VT_PORT_CLOSED,
-				                   "end of recording");
+				if (s->port_open)
+					vt_core_port_state(core, s->bed, s->last_t, VT_PORT_CLOSED,
+					                   "end of recording");
 				vt_core_stop_bed(core, s->bed);
 			}
 			s->done = true;
 			continue;
 		}
-		vt_core_advance(core, s->next_t - 1);
-		if (!s->started) {
-			s->started = true;
-			vt_core_port_state(core, s->bed, s->next_t, VT_PORT_CONNECTED, NULL);
-			vt_core_watch_bed(core, s->bed, s->next_t);
-		}
-		vt_core_reading(core, s->bed, s->next_t, &s->next);
-		s->last_t = s->next_t;
-		if (s_pull(s, clock_start, &diag) < 0)
+		s_deliver(core, s);
+		if (s_pull(s, &diag) < 0)
 			code = EX_DATAERR;
 	}
-	if (diag.count > 0)
-		vt_diag_print(&diag, err);
+	vt_diag_print(&diag, err);
 	vt_diag_clear(&diag);
 	vt_core_free(&core);
 	for (size_t i = 0; i < n_specs; i++)

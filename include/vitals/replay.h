@@ -13,13 +13,14 @@
 #include "vitals/config.h"
 
 /*
- * Replay `specs` ("BED=RECORDING") against `cfg`, starting virtual time at
- * `clock_start` (ms since the epoch). Messages go to `out`, errors to
+ * Replay `specs` ("BED=RECORDING") against `cfg`. Virtual time starts at
+ * *clock_start (ms since the epoch); NULL means the default: 1970 for CSV
+ * and raw captures, the recorded time for session files. Messages go to `out`, errors to
  * `err`. Returns a sysexits(3) code: 0, EX_USAGE for a bad spec, EX_NOINPUT
  * for a missing file, EX_DATAERR for a bad recording, EX_IOERR if `out`
  * failed. On any input error nothing is written to `out`.
  */
 int vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
-                  int64_t clock_start, FILE *out, FILE *err);
+                  const int64_t *clock_start, FILE *out, FILE *err);
 
 #endif
