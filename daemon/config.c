@@ -2,8 +2,9 @@
  * The configuration file, described as key tables (one row per key: name,
  * handler, target field, required, default) in the netplan/Redis manner,
  * so that the file's shape can be read here in one screen and the docs can
- * be checked against it. The YAML machinery is in config_yaml.c; the
- * checks that need the whole file (unique names, bed references) are in
+ * be checked against it. The YAML machinery is in config_yaml.c and
+ * config_walk.c, the handlers of single values in config_values.c, and the
+ * checks that need the whole file (unique names, bed references) in
  * config_check.c.
  *
  * A config that loads is complete: every default filled in, every driver
@@ -23,6 +24,7 @@
 #include "vitals/alarm.h"
 #include "vitals/config.h"
 #include "vitals/config_check.h"
+#include "vitals/config_values.h"
 #include "vitals/config_yaml.h"
 
 /* Stored through vt_cy_enum_value, which writes an int. */
@@ -38,444 +40,6 @@ static const struct vt_cy_enum s_priorities[] = {
 static const struct vt_cy_enum s_flows[] = {
 	{"none", VT_FLOW_NONE}, {"xonxoff", VT_FLOW_XONXOFF}, {"rtscts", VT_FLOW_RTSCTS}, {NULL, 0}};
 
-/* The line speeds a UART and libserialport can be asked for. */
-static const int s_bauds[] = {300,   600,   1200,   2400,   4800,   9600,  19200,
-                              38400, 57600, 115200, 230400, 460800, 921600};
-
-/*
- * The values each parameter can take, in its unit. A limit outside them is
- * a typing mistake (an extra zero, a limit meant for another parameter);
- * such a rule would never raise, which a nurse would not notice.
- */
-static const struct {
-	double min, max;
-} s_param_range[VT_PARAM_COUNT] = {
-	[VT_SPO2] = {0, 100},     [VT_PR] = {0, 350},       [VT_HR] = {0, 350},
-	[VT_PI] = {0, 100},       [VT_RR] = {0, 150},       [VT_NIBP_SYS] = {0, 350},
-	[VT_NIBP_DIA] = {0, 350}, [VT_NIBP_MAP] = {0, 350}, [VT_ETCO2] = {0, 150},
-	[VT_SPCO] = {0, 100},     [VT_SPMET] = {0, 100},    [VT_PVI] = {0, 100},
-};
-
-static struct vt_check *
-s_check(struct vt_cy *c)
-{
-	return c->user;
-}
-
-/* ---- value handlers ------------------------------------------------------ */
-
-/* Store a string into the char * field at k->offset. */
-static bool
-s_store_string(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
-{
-	char **field = (char **)((char *)obj + k->offset);
-	free(*field);
-	*field = vt_cy_strdup(c, s);
-	return *field != NULL;
-}
-
-/* An endpoint list: one string or a list of strings (publish, control). */
-static bool
-s_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
-{
-	static const char what[] = "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or a list of them";
-	char ***list = (char ***)((char *)obj + k->offset);
-	size_t *count = (size_t *)((char *)obj + k->count_offset);
-	bool single = n->type == YAML_SCALAR_NODE;
-	size_t total = single ? 1 : vt_cy_count(n);
-	char q[VT_CY_QUOTE_MAX];
-	if (!single && n->type != YAML_SEQUENCE_NODE) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_describe(n, q, sizeof(q)));
-		return false;
-	}
-	if (single && vt_cy_is_null(n)) {
-		vt_cy_scalar(c, path, n, what);
-		return false;
-	}
-	if (total == 0 && k->required) {
-		vt_cy_error(c, n, "%s: expected at least one endpoint", path);
-		return false;
-	}
-	if (total > VT_CONFIG_MAX_ENDPOINTS) {
-		vt_cy_error(c, n, "%s: %zu endpoints; at most %d are supported", path, total,
-		            VT_CONFIG_MAX_ENDPOINTS);
-		return false;
-	}
-	*list = vt_cy_calloc(c, total, sizeof(char *));
-	if (*list == NULL)
-		return false;
-	bool ok = true;
-	for (size_t i = 0; i < total; i++) {
-		char ipath[VT_CY_PATH_MAX];
-		const yaml_node_t *item = single ? n : vt_cy_item(c, n, i);
-		if (item == NULL) {
-			ok = false;
-			continue;
-		}
-		if (single)
-			snprintf(ipath, sizeof(ipath), "%s", path);
-		else
-			vt_cy_path_index(ipath, sizeof(ipath), path, i);
-		const char *s = vt_cy_scalar(c, ipath, item, "a ZeroMQ endpoint such as tcp://127.0.0.1:5556");
-		const char *why = s ? vt_check_endpoint(s) : NULL;
-		if (s == NULL || why != NULL) {
-			if (why != NULL)
-				vt_cy_error(c, item, "%s: %s, got %s", ipath, why, vt_cy_quote(s, q, sizeof(q)));
-			ok = false;
-			continue;
-		}
-		(*list)[i] = vt_cy_strdup(c, s);
-		vt_check_endpoint_at(s_check(c), ipath, item);
-	}
-	*count = total;
-	return ok;
-}
-
-static bool
-s_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-             void *obj)
-{
-	static const char what[] = "an absolute directory path such as /var/lib/vitalsd";
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
-	if (!vt_check_path(s)) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	return s_store_string(c, s, k, obj);
-}
-
-static bool
-s_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-      void *obj)
-{
-	const char *s = vt_cy_scalar(c, path, n, "a bed name such as chair-1");
-	if (s == NULL)
-		return false;
-	bool ok = vt_check_bed_name(s);
-	if (!ok) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n,
-		            "%s: expected a bed name of letters, digits, '_', '.' and '-' that starts with "
-		            "a letter or digit (at most %d characters), got %s",
-		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
-	}
-	/* Kept even when malformed, so rules naming it do not report it again. */
-	s_store_string(c, s, k, obj);
-	return ok;
-}
-
-static bool
-s_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
-{
-	static const char what[] = "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT";
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
-	const char *why = vt_check_port(s);
-	if (why != NULL) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	return s_store_string(c, s, k, obj);
-}
-
-static bool
-s_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
-{
-	char names[512];
-	size_t o = 0;
-	names[0] = '\0';
-	for (size_t i = 0; vt_drivers[i] != NULL && o < sizeof(names); i++)
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
-		                      vt_drivers[i]->name);
-	char what[600];
-	snprintf(what, sizeof(what), "a protocol (one of %s)", names);
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
-	const struct vt_driver *d = vt_driver_find(s);
-	if (d == NULL) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: unknown protocol %s; expected one of: %s", path,
-		            vt_cy_quote(s, q, sizeof(q)), names);
-		return false;
-	}
-	memcpy((char *)obj + k->offset, &d, sizeof(d));
-	return true;
-}
-
-static bool
-s_baud(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
-{
-	char what[200];
-	size_t o = (size_t)snprintf(what, sizeof(what), "a baud rate (");
-	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++)
-		o += (size_t)snprintf(what + o, sizeof(what) - o, "%s%d", i ? ", " : "", s_bauds[i]);
-	snprintf(what + o, sizeof(what) - o, ")");
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
-	size_t len = strspn(s, "0123456789");
-	int v = len > 0 && len <= 7 && s[len] == '\0' ? atoi(s) : -1;
-	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++) {
-		if (v == s_bauds[i]) {
-			memcpy((char *)obj + k->offset, &v, sizeof(v));
-			return true;
-		}
-	}
-	char q[VT_CY_QUOTE_MAX];
-	vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
-	return false;
-}
-
-static bool
-s_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
-{
-	const char *s = vt_cy_scalar(c, path, n, "a rule name such as spo2-low");
-	if (s == NULL)
-		return false;
-	char q[VT_CY_QUOTE_MAX];
-	if (!vt_check_rule_name(s)) {
-		vt_cy_error(c, n,
-		            "%s: expected a rule name of lowercase letters, digits, '_' and '-' that starts "
-		            "with a letter or digit (at most %d characters), got %s",
-		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	for (int t = 0; t < VT_TECH_COUNT; t++) {
-		if (strcmp(s, vt_technical_name((enum vt_technical)t)) == 0) {
-			vt_cy_error(c, n, "%s: %s is the name of a built-in technical alarm; choose another",
-			            path, vt_cy_quote(s, q, sizeof(q)));
-			return false;
-		}
-	}
-	return s_store_string(c, s, k, obj);
-}
-
-static bool
-s_parameter(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
-{
-	char names[256];
-	size_t o = 0;
-	for (int p = 0; p < VT_PARAM_COUNT && o < sizeof(names); p++)
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", p ? ", " : "",
-		                      vt_param_info((enum vt_param)p)->name);
-	const char *s = vt_cy_scalar(c, path, n, "a parameter such as spo2 or pr");
-	if (s == NULL)
-		return false;
-	int p = vt_param_by_name(s);
-	if (p < 0) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: unknown parameter %s; expected one of: %s", path,
-		            vt_cy_quote(s, q, sizeof(q)), names);
-		return false;
-	}
-	enum vt_param v = (enum vt_param)p;
-	memcpy((char *)obj + k->offset, &v, sizeof(v));
-	return true;
-}
-
-/* A number into *out, or an error "expected a number". */
-static bool
-s_number(struct vt_cy *c, const char *path, const yaml_node_t *n, double *out)
-{
-	const char *s = vt_cy_scalar(c, path, n, "a number");
-	if (s == NULL)
-		return false;
-	if (vt_cy_parse_number(s, out) != 0) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: expected a number, got %s", path, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	return true;
-}
-
-/* below / above: an absolute limit; k->arg is the direction. */
-static bool
-s_limit(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-        void *obj)
-{
-	struct vt_rule_config *r = obj;
-	double v;
-	if (!s_number(c, path, n, &v))
-		return false;
-	r->kind = VT_RULE_LIMIT;
-	r->direction = k->arg;
-	r->limit = v;
-	return true;
-}
-
-/*
- * A change: "25", "+25", "-10", and for baselines "30%". The sign is
- * optional but must agree with the key (k->arg: -1 below/falls, +1
- * above/rises), so "below_baseline: -10" and "below_baseline: 10" agree
- * and "above_baseline: -10" is refused rather than guessed at.
- */
-static bool
-s_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-         void *obj)
-{
-	struct vt_rule_config *r = obj;
-	bool baseline = k->data != NULL;
-	const char *what = baseline ? (k->arg < 0 ? "a fall such as 10, -10 or 30%"
-	                                          : "a rise such as 25, +25 or 30%")
-	                            : (k->arg < 0 ? "a fall such as 4" : "a rise such as 4");
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
-	char q[VT_CY_QUOTE_MAX], num[64];
-	size_t len = strlen(s);
-	bool percent = len > 0 && s[len - 1] == '%';
-	double v;
-	if (len - percent >= sizeof(num)) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	memcpy(num, s, len - percent);
-	num[len - percent] = '\0';
-	if (vt_cy_parse_number(num, &v) != 0 || (percent && !baseline)) {
-		if (percent && !baseline)
-			vt_cy_error(c, n, "%s: a rate of change is in the parameter's own unit; write it "
-			            "without %%, got %s", path, vt_cy_quote(s, q, sizeof(q)));
-		else
-			vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	if ((num[0] == '-' && k->arg > 0) || (num[0] == '+' && k->arg < 0)) {
-		vt_cy_error(c, n, "%s: %s is a %s; %s takes %s", path, vt_cy_quote(s, q, sizeof(q)),
-		            k->arg > 0 ? "fall" : "rise", k->name, what);
-		return false;
-	}
-	v = v < 0 ? -v : v;
-	if (!(v > 0)) {
-		vt_cy_error(c, n, "%s: expected a change greater than 0, got %s", path,
-		            vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	r->kind = baseline ? VT_RULE_BASELINE : VT_RULE_RATE;
-	r->direction = k->arg;
-	r->delta = v;
-	r->delta_percent = percent;
-	return true;
-}
-
-static bool
-s_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
-{
-	struct vt_rule_config *r = obj;
-	if (!s_number(c, path, n, &r->clear_at))
-		return false;
-	r->clear_at_set = true;
-	return true;
-}
-
-/* A list of names, or one name: the shape of beds and phases. */
-static bool
-s_name_list(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
-            size_t max, bool (*each)(struct vt_cy *, const char *, const yaml_node_t *, const char *,
-                                     size_t, void *),
-            void *obj)
-{
-	char q[VT_CY_QUOTE_MAX];
-	if (n->type == YAML_SCALAR_NODE && !vt_cy_is_null(n)) {
-		const char *s = vt_cy_scalar(c, path, n, what);
-		return s != NULL && each(c, path, n, s, 0, obj);
-	}
-	if (n->type != YAML_SEQUENCE_NODE) {
-		vt_cy_error(c, n, "%s: expected a list of %s, got %s", path, what,
-		            vt_cy_describe(n, q, sizeof(q)));
-		return false;
-	}
-	size_t total = vt_cy_count(n);
-	if (total == 0) {
-		vt_cy_error(c, n, "%s: the list is empty; leave the key out to mean all of them", path);
-		return false;
-	}
-	if (total > max) {
-		vt_cy_error(c, n, "%s: %zu entries; at most %zu are allowed", path, total, max);
-		return false;
-	}
-	bool ok = true;
-	for (size_t i = 0; i < total; i++) {
-		char ipath[VT_CY_PATH_MAX];
-		const yaml_node_t *item = vt_cy_item(c, n, i);
-		if (item == NULL) {
-			ok = false;
-			continue;
-		}
-		vt_cy_path_index(ipath, sizeof(ipath), path, i);
-		const char *s = vt_cy_scalar(c, ipath, item, what);
-		ok = s != NULL && each(c, ipath, item, s, i, obj) && ok;
-	}
-	return ok;
-}
-
-static bool
-s_one_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
-          void *obj)
-{
-	struct vt_rule_config *r = obj;
-	char *copy = vt_cy_strdup(c, s);
-	if (copy == NULL)
-		return false;
-	r->beds[r->n_beds++] = copy;
-	/* Whether the bed exists is known only once every monitor is read. */
-	vt_check_rule_bed_at(s_check(c), r->n_beds - 1, path, n);
-	return true;
-}
-
-static bool
-s_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
-{
-	struct vt_rule_config *r = obj;
-	size_t total = n->type == YAML_SEQUENCE_NODE ? vt_cy_count(n) : 1;
-	if (total > VT_CONFIG_MAX_MONITORS)
-		total = VT_CONFIG_MAX_MONITORS + 1; /* s_name_list reports it */
-	r->beds = vt_cy_calloc(c, total, sizeof(char *));
-	if (r->beds == NULL)
-		return false;
-	return s_name_list(c, path, n, "bed names", VT_CONFIG_MAX_MONITORS, s_one_bed, r);
-}
-
-static bool
-s_one_phase(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
-            void *obj)
-{
-	struct vt_rule_config *r = obj;
-	char q[VT_CY_QUOTE_MAX];
-	int p = vt_phase_by_name(s);
-	if (p < 0) {
-		vt_cy_error(c, n, "%s: unknown phase %s; expected one of: baseline, infusion, recovery, "
-		            "ended", path, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	if (r->phases & VT_PHASE_BIT(p)) {
-		vt_cy_error(c, n, "%s: phase %s is listed twice", path, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	r->phases |= VT_PHASE_BIT(p);
-	return true;
-}
-
-static bool
-s_phases(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-         void *obj)
-{
-	return s_name_list(c, path, n, "phases", VT_PHASE_COUNT * 2, s_one_phase, obj);
-}
-
 /* ---- the tables ----------------------------------------------------------- */
 
 #define MON(f) offsetof(struct vt_monitor_config, f)
@@ -484,10 +48,10 @@ s_phases(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct v
 
 enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
-	[M_BED] = {"bed", s_bed, MON(bed), .required = true},
-	[M_PORT] = {"port", s_port, MON(port), .required = true},
-	[M_PROTOCOL] = {"protocol", s_protocol, MON(driver), .required = true},
-	[M_BAUD] = {"baud", s_baud, MON(baud)},                          /* default: the driver's */
+	[M_BED] = {"bed", vt_cfg_bed, MON(bed), .required = true},
+	[M_PORT] = {"port", vt_cfg_port, MON(port), .required = true},
+	[M_PROTOCOL] = {"protocol", vt_cfg_protocol, MON(driver), .required = true},
+	[M_BAUD] = {"baud", vt_cfg_baud, MON(baud)},                          /* default: the driver's */
 	[M_FLOW] = {"flow", vt_cy_enum_value, MON(flow), .data = s_flows}, /* default: the driver's */
 	[M_STALE_AFTER] = {"stale_after", vt_cy_duration_positive, MON(stale_after_ms), .dflt = "10s"},
 };
@@ -502,34 +66,33 @@ enum {
 #define R_LAST_CONDITION R_RISES_BY
 static const char s_conditions[] = "below, above, below_baseline, above_baseline, falls_by or rises_by";
 static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
-	[R_NAME] = {"name", s_rule_name, RULE(name), .required = true},
-	[R_PARAMETER] = {"parameter", s_parameter, RULE(param), .required = true},
-	[R_BELOW] = {"below", s_limit, .arg = -1},
-	[R_ABOVE] = {"above", s_limit, .arg = +1},
-	[R_BELOW_BASELINE] = {"below_baseline", s_change, .arg = -1, .data = "baseline"},
-	[R_ABOVE_BASELINE] = {"above_baseline", s_change, .arg = +1, .data = "baseline"},
-	[R_FALLS_BY] = {"falls_by", s_change, .arg = -1},
-	[R_RISES_BY] = {"rises_by", s_change, .arg = +1},
+	[R_NAME] = {"name", vt_cfg_rule_name, RULE(name), .required = true},
+	[R_PARAMETER] = {"parameter", vt_cfg_parameter, RULE(param), .required = true},
+	[R_BELOW] = {"below", vt_cfg_limit, .arg = -1},
+	[R_ABOVE] = {"above", vt_cfg_limit, .arg = +1},
+	[R_BELOW_BASELINE] = {"below_baseline", vt_cfg_change, .arg = -1, .data = "baseline"},
+	[R_ABOVE_BASELINE] = {"above_baseline", vt_cfg_change, .arg = +1, .data = "baseline"},
+	[R_FALLS_BY] = {"falls_by", vt_cfg_change, .arg = -1},
+	[R_RISES_BY] = {"rises_by", vt_cfg_change, .arg = +1},
 	[R_WITHIN] = {"within", vt_cy_duration_positive, RULE(within_ms)},
 	[R_FOR] = {"for", vt_cy_duration, RULE(for_ms), .dflt = "0s"},
-	[R_CLEAR_AT] = {"clear_at", s_clear_at},                        /* default: the limit */
+	[R_CLEAR_AT] = {"clear_at", vt_cfg_clear_at},                        /* default: the limit */
 	[R_PRIORITY] = {"priority", vt_cy_enum_value, RULE(priority), .dflt = "medium",
 	                .data = s_priorities},
 	[R_LATCHING] = {"latching", vt_cy_bool, RULE(latching), .dflt = "false"},
 	[R_ESCALATE_AFTER] = {"escalate_after", vt_cy_duration, RULE(escalate_after_ms), .dflt = "0s"},
-	[R_BEDS] = {"beds", s_beds},                                    /* default: every bed */
-	[R_PHASES] = {"phases", s_phases},                              /* default: every phase */
+	[R_BEDS] = {"beds", vt_cfg_beds},                                    /* default: every bed */
+	[R_PHASES] = {"phases", vt_cfg_phases},                              /* default: every phase */
 };
 
 static vt_cy_handler s_monitors, s_rules;
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
-	[T_PUBLISH] = {"publish", s_endpoints, TOP(publish), TOP(n_publish), .required = true,
-	               .arg = VT_CHECK_PUBLISH},
-	[T_CONTROL] = {"control", s_endpoints, TOP(control), TOP(n_control), .arg = VT_CHECK_CONTROL},
+	[T_PUBLISH] = {"publish", vt_cfg_endpoints, TOP(publish), TOP(n_publish), .required = true},
+	[T_CONTROL] = {"control", vt_cfg_endpoints, TOP(control), TOP(n_control)},
 	[T_HEARTBEAT] = {"heartbeat", vt_cy_duration_positive, TOP(heartbeat_ms), .dflt = "1s"},
-	[T_RECORD_DIR] = {"record_dir", s_record_dir, TOP(record_dir)},
+	[T_RECORD_DIR] = {"record_dir", vt_cfg_record_dir, TOP(record_dir)},
 	[T_MONITORS] = {"monitors", s_monitors},
 	[T_RULES] = {"rules", s_rules},
 };
@@ -578,27 +141,6 @@ s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	}
 }
 
-/* Report a limit outside what the parameter can take. */
-static void
-s_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, const char *key,
-              const struct vt_rule_config *r, double v, bool is_clear)
-{
-	double lo = s_param_range[r->param].min, hi = s_param_range[r->param].max;
-	const struct vt_param_info *pi = vt_param_info(r->param);
-	if (lo >= hi)
-		return; /* a parameter without a known range */
-	if (v < lo || v > hi)
-		vt_cy_error(c, at, "%s.%s: %g is outside the range of %s (%g to %g %s)", path, key, v,
-		            pi->name, lo, hi, pi->unit);
-	/* A below limit at the bottom (or above at the top) could never be crossed. */
-	else if (!is_clear && r->direction < 0 && v <= lo)
-		vt_cy_error(c, at, "%s.%s: %s is never below %g; the rule could never raise", path, key,
-		            pi->name, v);
-	else if (!is_clear && r->direction > 0 && v >= hi)
-		vt_cy_error(c, at, "%s.%s: %s is never above %g; the rule could never raise", path, key,
-		            pi->name, v);
-}
-
 static void
 s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
               const struct vt_cy_seen *seen)
@@ -631,9 +173,9 @@ s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt
 	bool param_ok = seen[R_PARAMETER].ok;
 	const char *cond = s_rule_keys[first].name;
 	if (r->kind == VT_RULE_LIMIT && param_ok)
-		s_check_limit(c, path, seen[first].value, cond, r, r->limit, false);
+		vt_cfg_check_limit(c, path, seen[first].value, cond, r, r->limit, false);
 	if (r->kind != VT_RULE_LIMIT && param_ok && !r->delta_percent) {
-		double span = s_param_range[r->param].max - s_param_range[r->param].min;
+		double span = vt_cfg_param_span(r->param);
 		if (span > 0 && r->delta > span)
 			vt_cy_error(c, seen[first].value, "%s.%s: a change of %g is more than the whole "
 			            "range of %s (%g %s)", path, cond, r->delta,
@@ -664,7 +206,7 @@ s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt
 			vt_cy_error(c, at, "%s.clear_at: %g is above the limit %g; an above rule clears "
 			            "at or below its limit", path, r->clear_at, r->limit);
 		else if (param_ok)
-			s_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
+			vt_cfg_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
 	}
 }
 
@@ -696,7 +238,7 @@ s_monitors(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 	struct vt_config *cfg = obj;
 	size_t total = s_entries(c, path, n, "monitors", VT_CONFIG_MAX_MONITORS);
 	cfg->monitors = vt_cy_calloc(c, total, sizeof(*cfg->monitors));
-	if (cfg->monitors == NULL || vt_check_monitors(s_check(c), total) != 0)
+	if (cfg->monitors == NULL || vt_check_monitors(vt_check_of(c), total) != 0)
 		return false;
 	cfg->n_monitors = total;
 	for (size_t i = 0; i < total; i++) {
@@ -712,7 +254,7 @@ s_monitors(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 		                   s_monitor_keys, m, seen))
 			continue;
 		s_monitor_finish(c, ipath, item, m, seen);
-		vt_check_monitor_at(s_check(c), i, seen[M_BED].ok ? seen[M_BED].value : NULL,
+		vt_check_monitor_at(vt_check_of(c), i, seen[M_BED].ok ? seen[M_BED].value : NULL,
 		                    seen[M_PORT].ok ? seen[M_PORT].value : NULL);
 	}
 	return true;
@@ -725,7 +267,7 @@ s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt
 	struct vt_config *cfg = obj;
 	size_t total = s_entries(c, path, n, "rules", VT_CONFIG_MAX_RULES);
 	cfg->rules = vt_cy_calloc(c, total, sizeof(*cfg->rules));
-	if (cfg->rules == NULL || vt_check_rules(s_check(c), total) != 0)
+	if (cfg->rules == NULL || vt_check_rules(vt_check_of(c), total) != 0)
 		return false;
 	cfg->n_rules = total;
 	for (size_t i = 0; i < total; i++) {
@@ -737,12 +279,12 @@ s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt
 			continue;
 		r->line = (int)item->start_mark.line + 1;
 		vt_cy_path_index(ipath, sizeof(ipath), path, i);
-		vt_check_rule_begin(s_check(c), i);
+		vt_check_rule_begin(vt_check_of(c), i);
 		if (!vt_cy_mapping(c, ipath, item, "a rule (a mapping with name, parameter and a "
 		                   "condition)", s_rule_keys, r, seen))
 			continue;
 		s_rule_finish(c, ipath, item, r, seen);
-		vt_check_rule_at(s_check(c), i, seen[R_NAME].ok ? seen[R_NAME].value : NULL);
+		vt_check_rule_at(vt_check_of(c), i, seen[R_NAME].ok ? seen[R_NAME].value : NULL);
 	}
 	return true;
 }

@@ -139,6 +139,12 @@ vt_check_init(struct vt_check *k, struct vt_cy *cy)
 	k->cy = cy;
 }
 
+struct vt_check *
+vt_check_of(struct vt_cy *c)
+{
+	return c->user;
+}
+
 void
 vt_check_fini(struct vt_check *k)
 {

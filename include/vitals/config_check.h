@@ -37,10 +37,10 @@ struct vt_check {
 	size_t n_bed_refs, cap_bed_refs;
 };
 
-/* Which endpoint list an endpoint belongs to (the `arg` of its key row). */
-enum { VT_CHECK_PUBLISH, VT_CHECK_CONTROL };
-
+/* Set up k for the parse cy; cy->user must then point at k. */
 void vt_check_init(struct vt_check *k, struct vt_cy *cy);
+/* The cross-check state of the parse c. */
+struct vt_check *vt_check_of(struct vt_cy *c);
 void vt_check_fini(struct vt_check *k);
 
 /* Remember where values were written (nodes of good values only). */
