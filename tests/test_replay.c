@@ -80,7 +80,7 @@ Test(replay, output_is_deterministic_gapless_and_ordered)
 
 	/* Every line a JSON object with topic, seq 1, 2, 3..., times never going back. */
 	json_int_t seq = 0;
-	const char *prev_time = "";
+	char prev_time[64] = "";
 	int raised = 0, cleared = 0, beds_seen = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(a.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -94,7 +94,7 @@ Test(replay, output_is_deterministic_gapless_and_ordered)
 		cr_assert_not_null(topic);
 		cr_assert_not_null(time);
 		cr_assert(strcmp(time, prev_time) >= 0, "time went back at seq %lld", (long long)seq);
-		prev_time = time;
+		snprintf(prev_time, sizeof(prev_time), "%s", time);
 		const char *ev = json_string_value(json_object_get(o, "event"));
 		if (ev && strcmp(ev, "raised") == 0)
 			raised++;
