@@ -7,12 +7,16 @@
  *   byte 3   0 SP6..SP0
  *   byte 4   0 R SPA R SNSA R R LOWBAT
  *
- * There is no checksum: the only framing is that byte 1 alone has bit 7 set.
- * Line noise can therefore look like a record, so a record is reported only
- * once the driver is locked on: the previous record was well formed and
- * ended exactly where this one began. The first record after reset or after
- * garbage is held until the next record's first byte confirms it, which
- * delays that one reading by a second instead of losing it.
+ * There is no checksum: the only framing is that byte 1 alone has bit 7 set,
+ * and random line noise forms a well-formed record every few hundred bytes.
+ * So the driver locks on before it reports anything: it needs three
+ * well-formed records back to back (each starting on the byte after the
+ * last). The first record of such a chain is never reported, because it is
+ * the one that may be noise that happened to end on a record boundary; the
+ * second and third are reported when the third completes, and from then on
+ * each record as it completes. Any break (a stray byte, a record cut short,
+ * an impossible value) starts the hunt again. At start-up and after noise
+ * this costs one record and delays two by up to two seconds.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -24,19 +28,23 @@
  * driver skips as non-record bytes). */
 static const uint8_t s_select_df8[] = {0x02, 0x70, 0x02, 0x02, 0x08, 0x03};
 
+#define B1_RESERVED 0x40
 #define B1_OOT 0x20
 #define B1_LPRF 0x10
 #define B1_MPRF 0x08
 #define B1_ARTF 0x04
+#define B4_RESERVED 0x56 /* bits 6, 4, 2, 1 */
 #define B4_SNSA 0x08
 #define B4_LOW_BAT 0x01
+
+/* Well-formed records back to back needed before any is reported. */
+#define S_LOCK 3
 
 struct s_state {
 	uint8_t rec[4];               /* the record being read */
 	int n;                        /* bytes in rec; 0 = between records */
-	bool locked;                  /* records are arriving back to back */
-	bool held;                    /* `pending` awaits confirmation */
-	struct vt_reading pending;    /* a complete record read while unlocked */
+	int chain;                    /* well-formed records back to back, up to S_LOCK */
+	struct vt_reading held;       /* second record of a chain, awaiting the third */
 	struct vt_driver_stats stats; /* counters */
 };
 
@@ -46,9 +54,13 @@ s_decode(const uint8_t rec[4], struct vt_reading *r)
 {
 	int hr = (rec[0] & 0x03) << 7 | rec[1];
 	int spo2 = rec[2];
-	/* Without a checksum, an impossible value is the one sign of a
-	 * corrupted record: drop it rather than report a wrong number. */
+	/* Without a checksum, an impossible value or a reserved bit set is
+	 * the only sign of a corrupted record: drop it rather than report a
+	 * wrong number. (A device that did set reserved bits would report
+	 * nothing, and the no-data alarm would say so.) */
 	if ((hr > 321 && hr != 511) || (spo2 > 100 && spo2 != 127))
+		return false;
+	if ((rec[0] & B1_RESERVED) || (rec[3] & B4_RESERVED))
 		return false;
 	memset(r, 0, sizeof *r);
 	if (spo2 == 127)
@@ -85,14 +97,31 @@ s_emit(struct s_state *st, const struct vt_reading *r, const struct vt_driver_si
 		sink->reading(sink->ctx, r);
 }
 
-/* Lose the lock: whatever was held is not confirmed. */
+/* The chain is broken: its unconfirmed records count as skipped bytes. */
 static void
-s_unlock(struct s_state *st)
+s_break(struct s_state *st)
 {
-	if (st->held)
-		st->stats.dropped++;
-	st->held = false;
-	st->locked = false;
+	if (st->chain < S_LOCK)
+		st->stats.discarded += 4 * (uint64_t)st->chain;
+	st->chain = 0;
+}
+
+/* A complete, well-formed record. */
+static void
+s_record(struct s_state *st, const struct vt_reading *r, const struct vt_driver_sink *sink)
+{
+	if (st->chain >= S_LOCK) {
+		s_emit(st, r, sink);
+		return;
+	}
+	st->chain++;
+	if (st->chain == 2) {
+		st->held = *r;
+	} else if (st->chain == S_LOCK) {
+		st->stats.discarded += 4; /* the chain's first record */
+		s_emit(st, &st->held, sink);
+		s_emit(st, r, sink);
+	}
 }
 
 static void
@@ -102,12 +131,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 		if (st->n > 0) {
 			/* A record cut short by the next one's first byte. */
 			st->stats.dropped++;
-			s_unlock(st);
-		} else if (st->held) {
-			/* The held record ended right where this one begins. */
-			st->held = false;
-			st->locked = true;
-			s_emit(st, &st->pending, sink);
+			s_break(st);
 		}
 		st->rec[0] = c;
 		st->n = 1;
@@ -116,7 +140,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 	if (st->n == 0) {
 		/* Not inside a record: skip it until a first byte comes. */
 		st->stats.discarded++;
-		s_unlock(st);
+		s_break(st);
 		return;
 	}
 	st->rec[st->n++] = c;
@@ -124,14 +148,11 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 		return;
 	st->n = 0;
 	struct vt_reading r;
-	if (!s_decode(st->rec, &r)) {
-		st->stats.dropped++;
-		s_unlock(st);
-	} else if (st->locked) {
-		s_emit(st, &r, sink);
+	if (s_decode(st->rec, &r)) {
+		s_record(st, &r, sink);
 	} else {
-		st->pending = r;
-		st->held = true;
+		st->stats.dropped++;
+		s_break(st);
 	}
 }
 
