@@ -62,9 +62,6 @@ vt_cy_error_mark(struct vt_cy *c, yaml_mark_t at, const char *fmt, ...)
 {
 	int line = at.line < 1000000000 ? (int)at.line + 1 : 1000000000;
 	int column = at.column < 1000000000 ? (int)at.column + 1 : 1000000000;
-	/* libyaml counts a byte-order mark as a character; editors do not. */
-	if (at.line == 0 && column > 1 && c->len >= 3 && memcmp(c->text, s_bom, 3) == 0)
-		column--;
 	va_list ap;
 	va_start(ap, fmt);
 	s_verror(c, line, column, fmt, ap);
@@ -162,10 +159,6 @@ s_source_copy(const char *text, size_t start, size_t end)
 		/* Do not cut a UTF-8 sequence in half. */
 		while (n > 0 && ((unsigned char)text[start + n] & 0xC0) == 0x80)
 			n--;
-	}
-	if (start == 0 && n >= 3 && memcmp(text, s_bom, 3) == 0) {
-		start += 3;
-		n -= 3;
 	}
 	return strndup(text + start, n);
 }
@@ -282,14 +275,21 @@ s_syntax_error(struct vt_cy *c, const yaml_parser_t *p)
 		return;
 	}
 	const char *problem = p->problem ? p->problem : "malformed YAML";
+	/* libyaml's words for a key indented differently from its neighbours. */
+	const char *hint = "";
+	if (strstr(problem, "expected key") || strstr(problem, "expected <block end>") ||
+	    strstr(problem, "expected '-'"))
+		hint = "; check the indentation";
+	else if (strstr(problem, "mapping values are not allowed"))
+		hint = "; check the indentation, or quote a value that contains \": \"";
 	if (p->context == NULL)
-		vt_cy_error_mark(c, m, "syntax error: %s", problem);
+		vt_cy_error_mark(c, m, "syntax error: %s%s", problem, hint);
 	else if (p->context_mark.line == m.line && p->context_mark.column == m.column)
-		vt_cy_error_mark(c, m, "syntax error: %s (%s)", problem, p->context);
+		vt_cy_error_mark(c, m, "syntax error: %s (%s)%s", problem, p->context, hint);
 	else
-		vt_cy_error_mark(c, m, "syntax error: %s (%s that starts at line %zu, column %zu)",
+		vt_cy_error_mark(c, m, "syntax error: %s (%s that starts at line %zu, column %zu)%s",
 		                 problem, p->context, p->context_mark.line + 1,
-		                 p->context_mark.column + 1);
+		                 p->context_mark.column + 1, hint);
 }
 
 /*
@@ -352,6 +352,14 @@ vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len)
 	c->file = file;
 	c->text = text ? text : "";
 	c->len = text ? len : 0;
+	/*
+	 * A byte-order mark is not part of the first line as editors show it,
+	 * and libyaml would count it as a column; leave it out of everything.
+	 */
+	if (c->len >= 3 && memcmp(c->text, s_bom, 3) == 0) {
+		c->text += 3;
+		c->len -= 3;
+	}
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p)) {
 		c->oom = true;
