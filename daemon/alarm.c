@@ -67,6 +67,9 @@ static const char *const event_names[] = {"raised", "cleared", "acknowledged", "
                                           "escalated"};
 static const char *const tech_names[VT_TECH_COUNT] = {"comm-lost", "sensor-off", "no-data",
                                                       "signal-quality"};
+static const char *const tech_cleared_text[VT_TECH_COUNT] = {
+    "Communication restored", "Sensor back on the patient", "Values again",
+    "Signal quality restored"};
 /* Default priorities of the technical alarms. Losing sight of a patient is
  * as urgent as most physiological alarms; doubtful signal quality is not. */
 static const enum vt_priority tech_priority[VT_TECH_COUNT] = {VT_PRIO_MEDIUM, VT_PRIO_MEDIUM,
@@ -266,6 +269,7 @@ s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool prese
 	else if (!present && bd->tech[tech] != NULL) {
 		struct vt_alert *al = bd->tech[tech];
 		bd->tech[tech] = NULL;
+		snprintf(al->text, sizeof(al->text), "%s", tech_cleared_text[tech]);
 		s_clear(a, al, t, fn, ctx);
 	}
 }
@@ -303,6 +307,17 @@ s_limit_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 }
 
 static void
+s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
+{
+	const struct vt_param_info *pi = vt_param_info(rc->param);
+	char val[32], lim[32];
+	s_num(val, sizeof(val), v);
+	s_num(lim, sizeof(lim), rc->clear_at);
+	snprintf(al->text, sizeof(al->text), "%s back to %s %s (clears at %s %s)", pi->label, val,
+	         pi->unit, lim, pi->unit);
+}
+
+static void
 s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, int64_t t,
               vt_alert_fn fn, void *ctx)
 {
@@ -319,6 +334,7 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		al->value = v;
 		if (s_back(rc, v)) {
 			if (!rc->latching || al->acknowledged) {
+				s_clear_text(al, rc, v);
 				st->alert = NULL;
 				st->in_run = false;
 				s_clear(a, al, t, fn, ctx);
@@ -395,6 +411,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 			bd->no_data[p] = NULL;
 			nd->has_value = true;
 			nd->value = r->value[p];
+			snprintf(nd->text, sizeof(nd->text), "%s values again", vt_param_info(p)->label);
 			s_clear(a, nd, t, fn, ctx);
 		}
 	}
@@ -460,16 +477,14 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 	return next;
 }
 
-/* The rule/bed state that owns `al`, or NULL for technical alarms. */
-static struct rule_bed *
+/* Index of the rule whose instance `al` is, or -1 for technical alarms. */
+static long
 s_owner(struct vt_alarms *a, const struct vt_alert *al)
 {
-	for (size_t r = 0; r < a->cfg->n_rules; r++) {
-		struct rule_bed *st = s_rb(a, r, (size_t)al->bed);
-		if (st->alert == al)
-			return st;
-	}
-	return NULL;
+	for (size_t r = 0; r < a->cfg->n_rules; r++)
+		if (s_rb(a, r, (size_t)al->bed)->alert == al)
+			return (long)r;
+	return -1;
 }
 
 int
@@ -488,10 +503,12 @@ vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt
 	s_emit(fn, ctx, VT_EV_ACKNOWLEDGED, al, t, by);
 	/* A latched alarm whose condition is gone clears at the acknowledgement. */
 	if (al->clear_met) {
-		struct rule_bed *st = s_owner(a, al);
-		if (st != NULL) {
+		long rule = s_owner(a, al);
+		if (rule >= 0) {
+			struct rule_bed *st = s_rb(a, (size_t)rule, (size_t)al->bed);
 			st->alert = NULL;
 			st->in_run = false;
+			s_clear_text(al, &a->cfg->rules[rule], al->value);
 		}
 		s_clear(a, al, t, fn, ctx);
 	}

@@ -89,6 +89,8 @@ vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev)
 	json_object_set_new(o, "limit", al->has_limit ? s_number(al->limit) : json_null());
 	json_object_set_new(o, "onset", s_time(al->onset_ms));
 	json_object_set_new(o, "acknowledged", json_boolean(al->acknowledged));
+	json_object_set_new(o, "silenced_until",
+	                    al->silenced_until > 0 ? s_time(al->silenced_until) : json_null());
 	if (ev->by != NULL)
 		json_object_set_new(o, "by", json_string(ev->by));
 	json_object_set_new(o, "text", json_string(al->text));

@@ -55,6 +55,7 @@ struct vt_alert {
 	bool has_value;
 	double value;             /* value of the latest event's sample */
 	bool acknowledged;        /* a nurse has acknowledged it */
+	int64_t silenced_until;   /* audio paused until then; 0 when not paused */
 	bool clear_met;           /* latching: the clear condition has been met */
 	char text[160];           /* for humans: "SpO2 86 % below 90 % for 15 s" */
 };
