@@ -135,8 +135,9 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 			return -1;
 		}
 		if (col == layout->t_column) {
-			if (s_number(f, fn, t) != 0 || *t < 0) {
-				snprintf(err, errlen, "t: expected seconds (a non-negative number), got \"%.*s\"",
+			/* Some recordings start at t=-1: any finite number of seconds will do. */
+			if (s_number(f, fn, t) != 0) {
+				snprintf(err, errlen, "t: expected seconds (a number), got \"%.*s\"",
 				         (int)(fn > 40 ? 40 : fn), f);
 				*column = (int)i + 1;
 				return -1;

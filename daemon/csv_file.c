@@ -73,7 +73,7 @@ vt_csv_file_open(const char *path, struct vt_diag *diag)
 		vt_csv_file_close(&f);
 		return NULL;
 	}
-	f->last_ms = -1;
+	f->last_ms = INT64_MIN;
 	return f;
 }
 
@@ -95,7 +95,7 @@ vt_csv_file_next(struct vt_csv_file *f, int64_t *t_ms, struct vt_reading *r, str
 		vt_diag_add(diag, f->path, f->lineno, column, f->line, "%s", err);
 		return -1;
 	}
-	if (t > 9.2e15 / 1000) {
+	if (t > 9.2e12 || t < -9.2e12) {
 		vt_diag_add(diag, f->path, f->lineno, 1, f->line, "t: %g seconds is out of range", t);
 		return -1;
 	}

@@ -1,0 +1,146 @@
+/*
+ * The shipped configuration against every real recording, through the real
+ * binary: each replays cleanly, and the events a clinician would check by
+ * hand are there (or, for short excursions, are not).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers/run.h"
+
+static int
+s_replay(struct run_result *r, const char *recording)
+{
+	char spec[512];
+	snprintf(spec, sizeof(spec), "chair-1=%s", recording);
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", "config/vitalsd.yaml", "--replay",
+	                spec, NULL};
+	return run_capture(argv, r);
+}
+
+/* Count lines of the output holding every needle. */
+static int
+s_count(const char *out, const char *a, const char *b)
+{
+	int n = 0;
+	for (const char *line = out; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, len);
+		if (strstr(copy, a) && (b == NULL || strstr(copy, b)))
+			n++;
+		free(copy);
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+Test(shipped, configurations_check_ok)
+{
+	const char *files[] = {"config/vitalsd.yaml", "config/demo.yaml"};
+	for (size_t i = 0; i < 2; i++) {
+		char *argv[] = {(char *)run_build_path("vitalsd"), "-c", (char *)files[i], "-n", NULL};
+		struct run_result r;
+		run_capture(argv, &r);
+		cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
+		cr_expect_str_eq(r.out, "configuration OK\n");
+		run_result_free(&r);
+	}
+}
+
+Test(shipped, every_recording_replays)
+{
+	DIR *d = opendir(run_root_path("data/recordings"));
+	cr_assert_not_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".csv") == NULL)
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "data/recordings/%s", e->d_name);
+		struct run_result r;
+		s_replay(&r, path);
+		cr_expect_eq(r.status, 0, "%s: exit %d: %s", path, r.status, r.err);
+		cr_expect_eq(r.err_len, 0, "%s: stderr: %s", path, r.err);
+		cr_expect_gt(s_count(r.out, "\"type\":\"vitals\"", NULL), 0, "%s: no vitals", path);
+		run_result_free(&r);
+		n++;
+	}
+	closedir(d);
+	cr_expect_eq(n, 66, "expected the 66 recordings, found %d", n);
+}
+
+Test(shipped, short_spo2_dip_raises_nothing)
+{
+	struct run_result r;
+	s_replay(&r, "data/recordings/bidmc-22.csv");
+	cr_assert_eq(r.status, 0);
+	cr_expect_eq(s_count(r.out, "\"rule\":\"spo2-low\"", NULL), 0);
+	cr_expect_eq(s_count(r.out, "\"rule\":\"spo2-critical\"", NULL), 0);
+	run_result_free(&r);
+}
+
+Test(shipped, real_tachycardia_raises_pr_high)
+{
+	struct run_result r;
+	s_replay(&r, "data/recordings/bidmc-21.csv");
+	cr_assert_eq(r.status, 0);
+	/* PR first exceeds 120 at t=44 (121 bpm) and stays above: raised 10 s later. */
+	cr_expect_eq(s_count(r.out, "\"id\":\"chair-1/pr-high/1\",\"event\":\"raised\"",
+	                     "\"time\":\"1970-01-01T00:00:54.000Z\""),
+	             1, "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(shipped, real_desaturation_raises_and_clears)
+{
+	struct run_result r;
+	s_replay(&r, "data/recordings/uw-100001-masimo.csv");
+	cr_assert_eq(r.status, 0);
+	/* SpO2 first below 90 at t=371; 15 s later it is still below: raised at 386 s. */
+	cr_expect_eq(s_count(r.out, "\"id\":\"chair-1/spo2-low/1\",\"event\":\"raised\"",
+	                     "\"time\":\"1970-01-01T00:06:26.000Z\""),
+	             1);
+	/* The first value of 92 or more after that is 93 at t=877. */
+	cr_expect_eq(s_count(r.out, "\"id\":\"chair-1/spo2-low/1\",\"event\":\"cleared\"",
+	                     "\"time\":\"1970-01-01T00:14:37.000Z\""),
+	             1);
+	run_result_free(&r);
+}
+
+Test(shipped, broken_configuration_reports_every_error)
+{
+	char path[] = "/tmp/vt-broken-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	cr_assert_geq(fd, 0);
+	const char *text = "publish: tcp://127.0.0.1:5556\n"
+	                   "heartbeat: 1\n"
+	                   "monitors:\n"
+	                   "  - bed: chair-1\n"
+	                   "    port: /dev/ttyUSB0\n"
+	                   "    protocol: masimo\n"
+	                   "rules:\n"
+	                   "  - name: spo2-low\n"
+	                   "    parameter: spo2\n"
+	                   "    below: ninety\n";
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
+	struct run_result r;
+	run_capture(argv, &r);
+	cr_expect_eq(r.status, 78);
+	char want[3][512];
+	snprintf(want[0], 512, "%s:2:12: ", path);
+	snprintf(want[1], 512, "%s:6:15: ", path);
+	snprintf(want[2], 512, "%s:10:12: ", path);
+	for (int i = 0; i < 3; i++)
+		cr_expect(strstr(r.out, want[i]) || strstr(r.err, want[i]), "missing <%s> in: %s%s",
+		          want[i], r.out, r.err);
+	run_result_free(&r);
+	unlink(path);
+}
