@@ -348,6 +348,23 @@ s_is_menu(const char *s, size_t n, const struct s_tok *toks, size_t nt)
 	return nt >= 2 && toks[0].n == 2 && s_isdigit(toks[0].s[0]) && toks[0].s[1] == ')';
 }
 
+/* Does the line start like heading line 1, "N-560    VERSION ..."? A model
+ * name (capitals, a dash, digits) at column 0, then VERSION. */
+static bool
+s_is_header1_start(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+		i++;
+	if (i == 0 || i == n || s[i++] != '-' || i == n || !s_isdigit(s[i]))
+		return false;
+	while (i < n && !s_isspace(s[i]))
+		i++;
+	while (i < n && s_isspace(s[i]))
+		i++;
+	return n - i >= 7 && memcmp(s + i, "VERSION", 7) == 0;
+}
+
 /* One line from the line assembler. */
 static void
 s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
@@ -359,8 +376,9 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		return;
 	}
 	bool stamped = s_has_timestamp(line, len);
-	if (kind == VT_LINE_FIRST && !stamped) {
-		/* The port opened mid-line; a stamped first line is whole. */
+	if (kind == VT_LINE_FIRST && !stamped && !s_is_header1_start(line, len)) {
+		/* The port opened mid-line. A first line that starts with a
+		 * timestamp or a model name is whole and is kept. */
 		st->stats.discarded += len;
 		return;
 	}
