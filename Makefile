@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
 #   make bench      benchmark programs that print figures
 #   make goldens    regenerate the golden replay files (review the diff!)
+#   make install    programs, unit, sysusers/tmpfiles/udev files, man pages and
+#                   the sample configuration (PREFIX=/usr/local, DESTDIR=)
 #
 # Every module under daemon/ goes into one static library; each program
 # links it. A new module or test is a new file: nothing to list here.
@@ -106,6 +108,61 @@ fuzz-smoke fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+# Installation: PREFIX for the programs, the man pages and the files systemd
+# and udev read from their lib directories (they search both /usr/lib and
+# /usr/local/lib); DESTDIR to stage into a package tree. The configuration
+# always lives in /etc/vitalsd (the unit's ConfigurationDirectory); an
+# existing vitalsd.yaml is never overwritten: the new sample goes beside it
+# as vitalsd.yaml.dist. Nothing is started or enabled: the commands to do
+# that are printed at the end (docs/operations.md).
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+SYSLIBDIR ?= $(PREFIX)/lib
+UNITDIR   ?= $(SYSLIBDIR)/systemd/system
+CONFDIR   := /etc/vitalsd
+MAN_PAGES := $(wildcard man/*.[1-8])
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSLIBDIR)/sysusers.d \
+		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d $(DESTDIR)$(SYSLIBDIR)/udev/rules.d $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	sed 's|^ExecStart=/usr/bin/|ExecStart=$(BINDIR)/|' systemd/vitalsd.service \
+		>$(DESTDIR)$(UNITDIR)/vitalsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vitalsd.service
+	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
+	install -m 0644 systemd/vitalsd.tmpfiles $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf
+	install -m 0644 systemd/99-vitalsd-monitors.rules $(DESTDIR)$(SYSLIBDIR)/udev/rules.d/
+	@for m in $(MAN_PAGES); do \
+		echo "install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(CONFDIR)/vitalsd.yaml ]; then \
+		echo "install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml.dist"; \
+		install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml.dist; \
+		echo "kept $(DESTDIR)$(CONFDIR)/vitalsd.yaml; the new sample is vitalsd.yaml.dist"; \
+	else \
+		echo "install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml"; \
+		install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "installed; to create the user and start the service:"; \
+		echo "  systemd-sysusers && systemd-tmpfiles --create vitalsd.conf"; \
+		echo "  udevadm control --reload && systemctl daemon-reload"; \
+		echo "  vitalsd -c $(CONFDIR)/vitalsd.yaml -n && systemctl enable --now vitalsd"; \
+	fi
+
+# Removes what install put in place except the configuration and the
+# recordings in /var/lib/vitalsd, which belong to the clinic.
+.PHONY: uninstall
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(DESTDIR)$(UNITDIR)/vitalsd.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf \
+		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
+		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
+	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(DESTDIR)$(CONFDIR)/vitalsd.yaml.dist
 
 clean:
 	rm -rf build build-asan build-fuzz

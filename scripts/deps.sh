@@ -6,6 +6,9 @@
 set -eu
 
 # Everything the build, the tests and the demo use, one package a line.
+# systemd (systemd-analyze, -sysusers, -tmpfiles), procps (/bin/kill, the
+# unit's ExecReload) and groff-base are for the tests of the unit file,
+# the install tree and the man pages; a container has none of them.
 packages="
 gcc
 make
@@ -17,6 +20,9 @@ libjansson-dev
 libsystemd-dev
 libncurses-dev
 libcriterion-dev
+systemd
+procps
+groff-base
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;
