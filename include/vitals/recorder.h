@@ -17,8 +17,9 @@
  *   9000 lost read: Input/output error
  *
  * Each event line is: milliseconds since `start`, an event word (open,
- * data, lost, close), and its argument (hex bytes for data, a reason
- * otherwise).
+ * data, lost, close), and its argument (hex bytes for data, at most 64 a
+ * line; an optional reason otherwise). A file that carries on from a
+ * rotated one has `# continues: PREVIOUS-FILE` after `start`.
  */
 #ifndef VITALS_RECORDER_H
 #define VITALS_RECORDER_H
@@ -39,21 +40,39 @@ struct vt_rec_info {
 
 struct vt_recorder;
 
+/* A file that has passed this many bytes is closed and a new one started. */
+#define VT_RECORDER_ROTATE_BYTES (16u * 1024u * 1024u)
+
 /*
- * Start recording for one port under `dir` (created if needed):
- * DIR/BED/BED-YYYYmmddTHHMMSSZ.vsr. `now` is wall-clock ms. NULL with err
- * on failure (the daemon keeps monitoring and raises a technical alarm).
+ * Start recording for one port under `dir` (created if needed, mode 0750):
+ * DIR/BED/BED-YYYYmmddTHHMMSSZ.vsr, the header written at once. `now` is
+ * wall-clock ms. NULL with err on failure (the daemon keeps monitoring,
+ * raises a technical alarm, and may call again later to retry).
  */
 struct vt_recorder *vt_recorder_open(const char *dir, const struct vt_rec_info *info,
                                      int64_t now, char *err, size_t errlen);
 
-/* Append one event. 0, or -1 with err (disk full, unwritable). */
+/*
+ * Append one event at wall-clock `now` with one write(2): for DATA, `len`
+ * bytes of `data` (as several lines if long; len 0 records nothing); for
+ * the others, `reason` (may be NULL). Rotates first when the file is past
+ * its size limit, the UTC day changed, or the clock stepped back. 0, or -1
+ * with err (disk full, unwritable): that file is closed and a later event
+ * starts a new one (at most one attempt a second while failing).
+ */
 int vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev,
                       const uint8_t *data, size_t len, const char *reason, char *err,
                       size_t errlen);
 
-/* Close the file (everything is already on disk) and free. */
+/* Wait for the file to reach the disk, close it, free, set *r to NULL. */
 void vt_recorder_close(struct vt_recorder **r);
+
+/* The file being written (or the last one tried); for logs and tests. */
+const char *vt_recorder_path(const struct vt_recorder *r);
+
+/* Change the rotation size (0: back to VT_RECORDER_ROTATE_BYTES); tests use
+ * a small one to see rotation without writing megabytes. */
+void vt_recorder_set_rotate_bytes(struct vt_recorder *r, uint64_t bytes);
 
 /* ---- reading a session back ---- */
 
@@ -62,8 +81,12 @@ struct vt_session_reader;
 /* Whether the file at `path` starts like a session recording. */
 int vt_session_detect(const char *path);
 
-/* Open a session file; NULL with a diagnostic. */
+/* Open a session file and read its header; NULL with diagnostics. */
 struct vt_session_reader *vt_session_open(const char *path, struct vt_diag *diag);
+
+/* The same from memory (copied); `name` is used in diagnostics. */
+struct vt_session_reader *vt_session_open_mem(const char *name, const void *bytes, size_t len,
+                                              struct vt_diag *diag);
 
 /* Header fields (valid while the reader is open). */
 const struct vt_rec_info *vt_session_info(const struct vt_session_reader *s);
