@@ -51,6 +51,8 @@ struct bed {
 	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality */
 	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
 	uint32_t tech_count[VT_TECH_COUNT];            /* instances raised per technical alarm */
+	int64_t silenced_until;             /* audio pause ends; 0: no pause */
+	enum vt_priority silence_level;     /* alerts up to this priority stay quiet */
 };
 
 struct vt_alarms {
@@ -91,6 +93,16 @@ static struct rule_bed *
 s_rb(struct vt_alarms *a, size_t rule, size_t bed)
 {
 	return &a->rb[rule * a->n_beds + bed];
+}
+
+/* Index of the rule whose instance `al` is, or -1 for technical alarms. */
+static long
+s_owner(struct vt_alarms *a, const struct vt_alert *al)
+{
+	for (size_t r = 0; r < a->cfg->n_rules; r++)
+		if (s_rb(a, r, (size_t)al->bed)->alert == al)
+			return (long)r;
+	return -1;
 }
 
 struct vt_alarms *
@@ -176,6 +188,37 @@ s_alert_new(struct vt_alarms *a, size_t bed, const char *rule, uint32_t n)
 	return al;
 }
 
+/* End the audio pause of `bed` at t: every paused alert hears of it. */
+static void
+s_end_silence(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	a->beds[bed].silenced_until = 0;
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if ((size_t)al->bed != bed || al->silenced_until == 0)
+			continue;
+		al->silenced_until = 0;
+		s_emit(fn, ctx, VT_EV_SILENCED, al, t, NULL);
+	}
+}
+
+/* Announce a new alert: it joins an audio pause or breaks through it. */
+static void
+s_announce(struct vt_alarms *a, struct vt_alert *al, int64_t t, int64_t escalate_after,
+           vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[al->bed];
+	al->escalate_at =
+	    escalate_after > 0 && al->priority < VT_PRIO_HIGH ? t + escalate_after : INT64_MAX;
+	if (bd->silenced_until > t) {
+		if (al->priority <= bd->silence_level)
+			al->silenced_until = bd->silenced_until;
+		else
+			s_end_silence(a, (size_t)al->bed, t, fn, ctx);
+	}
+	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+}
+
 /* Emit `cleared` for `al`, then forget it. */
 static void
 s_clear(struct vt_alarms *a, struct vt_alert *al, int64_t t, vt_alert_fn fn, void *ctx)
@@ -207,7 +250,7 @@ s_tech_raise(struct vt_alarms *a, size_t bed, enum vt_technical tech, int param,
 	al->param = param;
 	al->onset_ms = al->raised_ms = t;
 	snprintf(al->text, sizeof(al->text), "%s", text);
-	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+	s_announce(a, al, t, 0, fn, ctx);
 	return al;
 }
 
@@ -372,7 +415,7 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	al->value = v;
 	s_limit_text(al, rc, v);
 	st->alert = al;
-	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -426,9 +469,34 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 	}
 }
 
+/* Escalations and ends of audio pauses due at or before t. */
+static void
+s_advance_alerts(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if (al->escalate_at > t)
+			continue;
+		int64_t when = al->escalate_at;
+		long rule = s_owner(a, al);
+		al->priority++;
+		al->escalate_at = al->priority < VT_PRIO_HIGH && rule >= 0
+		                      ? when + a->cfg->rules[rule].escalate_after_ms
+		                      : INT64_MAX;
+		struct bed *bd = &a->beds[al->bed];
+		if (al->silenced_until > 0 && al->priority > bd->silence_level)
+			s_end_silence(a, (size_t)al->bed, when, fn, ctx);
+		s_emit(fn, ctx, VT_EV_ESCALATED, al, when, NULL);
+	}
+	for (size_t b = 0; b < a->n_beds; b++)
+		if (a->beds[b].silenced_until > 0 && a->beds[b].silenced_until <= t)
+			s_end_silence(a, b, a->beds[b].silenced_until, fn, ctx);
+}
+
 void
 vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 {
+	s_advance_alerts(a, t, fn, ctx);
 	for (size_t b = 0; b < a->n_beds; b++) {
 		struct bed *bd = &a->beds[b];
 		if (!bd->monitoring)
@@ -461,8 +529,13 @@ int64_t
 vt_alarms_next_deadline(const struct vt_alarms *a)
 {
 	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < a->n_active; i++)
+		if (a->active[i]->escalate_at < next)
+			next = a->active[i]->escalate_at;
 	for (size_t b = 0; b < a->n_beds; b++) {
 		const struct bed *bd = &a->beds[b];
+		if (bd->silenced_until > 0 && bd->silenced_until < next)
+			next = bd->silenced_until;
 		if (!bd->monitoring)
 			continue;
 		if (bd->tech[VT_TECH_COMM_LOST] == NULL && bd->last_reading + bd->stale_ms < next)
@@ -475,16 +548,6 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 				next = bd->valid_since[p] + bd->stale_ms;
 	}
 	return next;
-}
-
-/* Index of the rule whose instance `al` is, or -1 for technical alarms. */
-static long
-s_owner(struct vt_alarms *a, const struct vt_alert *al)
-{
-	for (size_t r = 0; r < a->cfg->n_rules; r++)
-		if (s_rb(a, r, (size_t)al->bed)->alert == al)
-			return (long)r;
-	return -1;
 }
 
 int
@@ -500,6 +563,7 @@ vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt
 	if (al->acknowledged)
 		return 0;
 	al->acknowledged = true;
+	al->escalate_at = INT64_MAX; /* somebody is on it */
 	s_emit(fn, ctx, VT_EV_ACKNOWLEDGED, al, t, by);
 	/* A latched alarm whose condition is gone clears at the acknowledgement. */
 	if (al->clear_met) {
@@ -513,6 +577,42 @@ vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt
 		s_clear(a, al, t, fn, ctx);
 	}
 	return 0;
+}
+
+int64_t
+vt_alarms_silence(struct vt_alarms *a, int bed, int64_t duration_ms, const char *by, int64_t t,
+                  vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	/* Without an active alarm, the pause covers what a nurse expects while
+	 * handling a patient: up to medium (sensor repositioning, brief dips). */
+	enum vt_priority level = VT_PRIO_MEDIUM;
+	bool any = false;
+	for (size_t i = 0; i < a->n_active; i++) {
+		const struct vt_alert *al = a->active[i];
+		if (al->bed != bed)
+			continue;
+		level = any && level > al->priority ? level : al->priority;
+		any = true;
+	}
+	if (bd->silenced_until > t && bd->silence_level > level)
+		level = bd->silence_level;
+	bd->silenced_until = t + duration_ms;
+	bd->silence_level = level;
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if (al->bed != bed)
+			continue;
+		al->silenced_until = bd->silenced_until;
+		s_emit(fn, ctx, VT_EV_SILENCED, al, t, by);
+	}
+	return bd->silenced_until;
+}
+
+int64_t
+vt_alarms_silenced_until(const struct vt_alarms *a, int bed)
+{
+	return a->beds[bed].silenced_until;
 }
 
 size_t

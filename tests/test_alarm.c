@@ -420,3 +420,138 @@ Test(alarm, signal_quality_is_low_priority_and_not_with_sensor_off)
 	cr_expect_eq(l.n, 3);
 	vt_alarms_free(&a);
 }
+
+/* ---- acknowledge, silence, escalate ---- */
+
+/* Run the engine's deadlines up to t, as the core does. */
+static void
+s_advance(struct vt_alarms *a, double t, struct log *l)
+{
+	int64_t until = (int64_t)llround(t * 1000);
+	for (int64_t next; (next = vt_alarms_next_deadline(a)) <= until;)
+		vt_alarms_advance(a, next, s_collect, l);
+}
+
+Test(alarm, escalation_rises_one_priority_per_interval_until_acknowledged)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "pr-high", VT_PR, +1, 120, 115, 0);
+	rule.priority = VT_PRIO_LOW;
+	rule.escalate_after_ms = 60000;
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_PR, 130);
+	vt_alarms_reading(a, 0, 0, &r, s_collect, &l);
+	cr_expect_eq(vt_alarms_next_deadline(a), 60000);
+	s_advance(a, 59.999, &l);
+	cr_expect_eq(l.n, 1);
+	s_advance(a, 60, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "escalated");
+	cr_expect_eq(l.ev[1].t, 60000);
+	cr_expect_eq(l.ev[1].priority, VT_PRIO_MEDIUM);
+	s_advance(a, 120, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_eq(l.ev[2].priority, VT_PRIO_HIGH);
+	s_advance(a, 1000, &l);
+	cr_expect_eq(l.n, 3, "high is the top: no further escalation");
+	vt_alarms_free(&a);
+
+	/* Acknowledged before the deadline: no escalation. */
+	a = vt_alarms_new(&cfg);
+	l.n = 0;
+	vt_alarms_reading(a, 0, 0, &r, s_collect, &l);
+	cr_assert_eq(vt_alarms_ack(a, "chair-1/pr-high/1", "station-2", 30000, s_collect, &l), 0);
+	s_advance(a, 1000, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "acknowledged");
+	vt_alarms_free(&a);
+}
+
+Test(alarm, silence_pauses_breaks_through_and_expires)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[2];
+	struct vt_rule_config rules[2];
+	s_rule(&rules[0], "pr-high", VT_PR, +1, 120, 115, 0);
+	rules[0].priority = VT_PRIO_MEDIUM;
+	s_rule(&rules[1], "spo2-low", VT_SPO2, -1, 90, 92, 0);
+	rules[1].priority = VT_PRIO_HIGH;
+	s_config(&cfg, mons, 2, rules, 2);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_PR, 130);
+	vt_alarms_reading(a, 0, 0, &r, s_collect, &l);
+	cr_assert_eq(l.n, 1);
+
+	/* Silence chair-1 for 2 min at t=10 s. */
+	int64_t until = vt_alarms_silence(a, 0, 120000, "station-2", 10000, s_collect, &l);
+	cr_expect_eq(until, 130000);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "silenced");
+	cr_expect_eq(vt_alarms_active(a, 0)->silenced_until, 130000);
+
+	/* chair-2 is not affected. */
+	vt_alarms_reading(a, 1, 20000, &r, s_collect, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_eq(vt_alarms_active(a, 1)->silenced_until, 0);
+
+	/* A high-priority alarm on chair-1 breaks through: the pause ends first. */
+	struct vt_reading low = {0};
+	vt_reading_set(&low, VT_SPO2, 85);
+	vt_alarms_reading(a, 0, 30000, &low, s_collect, &l);
+	cr_assert_eq(l.n, 5);
+	cr_expect_str_eq(l.ev[3].event, "silenced");
+	cr_expect_str_eq(l.ev[3].id, "chair-1/pr-high/1");
+	cr_expect_eq(vt_alarms_silenced_until(a, 0), 0);
+	cr_expect_str_eq(l.ev[4].event, "raised");
+	cr_expect_str_eq(l.ev[4].id, "chair-1/spo2-low/1");
+	vt_alarms_free(&a);
+
+	/* Expiry is an event at the end of the pause; a same-priority alarm stays quiet. */
+	a = vt_alarms_new(&cfg);
+	l.n = 0;
+	vt_alarms_reading(a, 0, 0, &r, s_collect, &l);
+	vt_alarms_silence(a, 0, 60000, NULL, 0, s_collect, &l);
+	struct vt_reading other = {0};
+	vt_reading_set(&other, VT_PR, 130);
+	vt_alarms_reading(a, 1, 5000, &other, s_collect, &l);
+	s_advance(a, 59.999, &l);
+	cr_assert_eq(l.n, 3);
+	s_advance(a, 60, &l);
+	cr_assert_eq(l.n, 4);
+	cr_expect_str_eq(l.ev[3].event, "silenced");
+	cr_expect_eq(l.ev[3].t, 60000);
+	cr_expect_eq(vt_alarms_active(a, 0)->silenced_until, 0);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, silence_without_alarms_covers_up_to_medium)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rules[2];
+	s_rule(&rules[0], "pr-high", VT_PR, +1, 120, 115, 0);
+	rules[0].priority = VT_PRIO_MEDIUM;
+	s_rule(&rules[1], "spo2-low", VT_SPO2, -1, 90, 92, 0);
+	rules[1].priority = VT_PRIO_HIGH;
+	s_config(&cfg, mons, 1, rules, 2);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_silence(a, 0, 60000, NULL, 0, s_collect, &l);
+	cr_expect_eq(l.n, 0);
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_PR, 130);
+	vt_alarms_reading(a, 0, 1000, &r, s_collect, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_eq(vt_alarms_active(a, 0)->silenced_until, 60000, "medium joins the pause");
+	vt_reading_set(&r, VT_SPO2, 80);
+	vt_alarms_reading(a, 0, 2000, &r, s_collect, &l);
+	cr_expect_eq(vt_alarms_silenced_until(a, 0), 0, "high breaks through");
+	vt_alarms_free(&a);
+}

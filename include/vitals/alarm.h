@@ -56,6 +56,7 @@ struct vt_alert {
 	double value;             /* value of the latest event's sample */
 	bool acknowledged;        /* a nurse has acknowledged it */
 	int64_t silenced_until;   /* audio paused until then; 0 when not paused */
+	int64_t escalate_at;      /* next escalation (engine bookkeeping); INT64_MAX: none */
 	bool clear_met;           /* latching: the clear condition has been met */
 	char text[160];           /* for humans: "SpO2 86 % below 90 % for 15 s" */
 };
@@ -97,6 +98,19 @@ int64_t vt_alarms_next_deadline(const struct vt_alarms *a);
 /* Acknowledge alert `id`. 0, or -1 if no active alert has that id. */
 int vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t,
                   vt_alert_fn fn, void *ctx);
+
+/*
+ * Pause the audio of `bed` for `duration_ms` from t (DESIGN §4 silence).
+ * Every active alert of the bed gets a `silenced` event. Alerts raised
+ * later at the same or a lower priority than the highest active one stay
+ * quiet; a higher-priority alert (or an escalation above that level) breaks
+ * through and ends the pause. Expiry is a `silenced` event whose
+ * silenced_until is 0. Returns the end of the pause.
+ */
+int64_t vt_alarms_silence(struct vt_alarms *a, int bed, int64_t duration_ms, const char *by,
+                          int64_t t, vt_alert_fn fn, void *ctx);
+/* When the audio pause of `bed` ends, or 0 if none. */
+int64_t vt_alarms_silenced_until(const struct vt_alarms *a, int bed);
 
 /* Number of active alerts, and the i-th of them (in raising order). */
 size_t vt_alarms_active_count(const struct vt_alarms *a);
