@@ -405,7 +405,14 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	size_t cap = cfg->n_monitors + 2;
 	zmq_pollitem_t *items = calloc(cap, sizeof(*items));
 	struct live_bed **owner = calloc(cap, sizeof(*owner));
-	while (!l.stop && items && owner) {
+	/* Only SIGTERM/SIGINT end the loop with 0: any other way out is a
+	 * failure, so that systemd (Restart=on-failure) starts us again. */
+	int code = 0;
+	if (items == NULL || owner == NULL) {
+		vt_err("cannot start: out of memory");
+		code = EX_OSERR;
+	}
+	while (!l.stop && code == 0) {
 		size_t n = 0;
 		items[n++] = (zmq_pollitem_t){.fd = l.sfd, .events = ZMQ_POLLIN};
 		items[n++] = (zmq_pollitem_t){.fd = l.tfd, .events = ZMQ_POLLIN};
@@ -424,6 +431,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			if (errno == EINTR)
 				continue;
 			vt_err("zmq_poll: %s", zmq_strerror(errno));
+			code = EX_OSERR;
 			break;
 		}
 		if (items[0].revents)
@@ -457,5 +465,5 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	free(owner);
 	s_teardown(&l);
 	vt_notice("stopped");
-	return 0;
+	return code;
 }
