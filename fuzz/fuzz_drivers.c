@@ -1,0 +1,145 @@
+/*
+ * libFuzzer target for every device driver. Each input is fed to every
+ * driver in vt_drivers[], once whole and once in chunks whose sizes come
+ * from the input itself, and the fuzzer stops on any crash, sanitizer
+ * report, or broken promise of the driver interface:
+ *   - valid is a subset of reported, and only known parameters and flags;
+ *   - every value is finite and in the range the driver claims for it;
+ *   - device info strings are terminated and limits are NaN or plausible;
+ *   - the counters match what was fed and what was delivered;
+ *   - how the bytes were split never changes what comes out.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/driver.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Largest value any driver may report, per parameter (lowest is 0). */
+static double
+s_max(int p)
+{
+	switch (p) {
+	case VT_SPO2: return 100;
+	case VT_PR: return 350;
+	case VT_PI: case VT_SPCO: case VT_SPMET: case VT_PVI: return 100;
+	default: return -1; /* no driver here reports it */
+	}
+}
+
+static void
+s_check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* What one run produced, folded into a digest so runs can be compared. */
+struct s_run {
+	uint64_t hash;
+	uint64_t readings, infos;
+};
+
+static void
+s_mix(struct s_run *run, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		run->hash = (run->hash ^ b[i]) * 0x100000001B3ull;
+}
+
+static void
+s_on_reading(void *ctx, const struct vt_reading *r)
+{
+	struct s_run *run = ctx;
+	s_check((r->valid & ~r->reported) == 0);
+	s_check((r->reported >> VT_PARAM_COUNT) == 0);
+	s_check((r->flags >> VT_FLAG_COUNT) == 0);
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(r->reported & VT_PARAM_BIT(p)))
+			continue;
+		s_check(s_max(p) >= 0);
+		if (r->valid & VT_PARAM_BIT(p)) {
+			s_check(isfinite(r->value[p]));
+			s_check(r->value[p] >= 0 && r->value[p] <= s_max(p));
+			s_mix(run, &r->value[p], sizeof r->value[p]);
+		}
+	}
+	s_mix(run, &r->reported, sizeof r->reported);
+	s_mix(run, &r->valid, sizeof r->valid);
+	s_mix(run, &r->flags, sizeof r->flags);
+	uint8_t st = r->has_status;
+	s_mix(run, &st, 1);
+	run->readings++;
+}
+
+static void
+s_limit(double v, double max)
+{
+	s_check(isnan(v) || (v >= 0 && v <= max));
+}
+
+static void
+s_on_info(void *ctx, const struct vt_device_info *info)
+{
+	struct s_run *run = ctx;
+	s_check(memchr(info->model, 0, sizeof info->model) != NULL);
+	s_check(memchr(info->version, 0, sizeof info->version) != NULL);
+	s_check(memchr(info->mode, 0, sizeof info->mode) != NULL);
+	s_limit(info->spo2_low, 100);
+	s_limit(info->spo2_high, 100);
+	s_limit(info->pr_low, 350);
+	s_limit(info->pr_high, 350);
+	s_mix(run, info->model, strlen(info->model));
+	s_mix(run, info->version, strlen(info->version));
+	s_mix(run, info->mode, strlen(info->mode));
+	run->infos++;
+}
+
+/* Feed `data` to `d` in chunks of the sizes listed in `cuts` (cycled), or
+ * whole when ncuts is 0; check the counters. */
+static struct s_run
+s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
+       const uint8_t *cuts, size_t ncuts)
+{
+	struct s_run run = {.hash = 0xCBF29CE484222325ull};
+	struct vt_driver_sink sink = {.reading = s_on_reading, .info = s_on_info, .ctx = &run};
+	d->reset(state);
+	size_t pos = 0, k = 0;
+	while (pos < size) {
+		size_t n = size - pos;
+		if (ncuts > 0) {
+			size_t want = (size_t)cuts[k++ % ncuts] % 17 + 1;
+			n = want < n ? want : n;
+		}
+		d->feed(state, data + pos, n, &sink);
+		pos += n;
+	}
+	struct vt_driver_stats st;
+	d->stats(state, &st);
+	s_check(st.bytes == size);
+	s_check(st.records == run.readings);
+	s_check(st.discarded <= size);
+	return run;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* State as the core would allocate it: malloc, so aligned for anything. */
+	for (size_t i = 0; vt_drivers[i] != NULL; i++) {
+		const struct vt_driver *d = vt_drivers[i];
+		void *state = malloc(d->state_size ? d->state_size : 1);
+		s_check(state != NULL);
+		struct s_run whole = s_feed(d, state, data, size, NULL, 0);
+		/* The chunk sizes come from the input's own first bytes. */
+		struct s_run split = s_feed(d, state, data, size, data, size < 8 ? size : 8);
+		s_check(whole.hash == split.hash && whole.readings == split.readings &&
+		        whole.infos == split.infos);
+		free(state);
+	}
+	return 0;
+}

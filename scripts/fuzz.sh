@@ -1,0 +1,81 @@
+#!/bin/sh
+# Build and run every libFuzzer target, fuzz/fuzz_*.c, for SECONDS each.
+#
+#   scripts/fuzz.sh BUILD_DIR SECONDS
+#
+# BUILD_DIR/libvitals.a must be built with clang and
+# -fsanitize=fuzzer-no-link,address,undefined (`make fuzz` does that, then
+# calls this). Each target is linked against it and the project's libraries.
+# Seeds live in fuzz/corpus/TARGET/ (committed, small, valid inputs); what a
+# run discovers goes to fuzz/corpus-tmp/TARGET/ (not committed) and is kept
+# there for the next run. A crash, a sanitizer report, a hang (> 10 s on one
+# input) or running out of memory fails the script; the input that did it is
+# left in BUILD_DIR/fuzz/ and the tail of the log is printed.
+set -eu
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BUILD_DIR SECONDS" >&2
+	exit 2
+fi
+build=$1
+secs=$2
+cd "$(dirname "$0")/.."
+
+lib="$build/libvitals.a"
+if [ ! -f "$lib" ]; then
+	echo "fuzz: $lib is missing (run: make fuzz)" >&2
+	exit 1
+fi
+pkgs="libserialport libzmq yaml-0.1 jansson libsystemd"
+# shellcheck disable=SC2086
+cflags=$(pkg-config --cflags $pkgs)
+# shellcheck disable=SC2086
+libs=$(pkg-config --libs $pkgs)
+
+# UBSan reports are failures too, not warnings.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+mkdir -p "$build/fuzz"
+failed=0
+found=0
+for src in fuzz/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	found=1
+	name=$(basename "$src" .c)
+	bin="$build/fuzz/$name"
+	log="$build/fuzz/$name.log"
+	echo "== $name: building"
+	# shellcheck disable=SC2086
+	if ! clang -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra \
+		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+		-Iinclude $cflags -o "$bin" "$src" "$lib" $libs -lm; then
+		echo "== $name: build FAILED"
+		failed=1
+		continue
+	fi
+	seeds="fuzz/corpus/$name"
+	work="fuzz/corpus-tmp/$name"
+	mkdir -p "$seeds" "$work"
+	echo "== $name: fuzzing for ${secs}s (log: $log)"
+	start=$(date +%s)
+	if "$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+		-artifact_prefix="$build/fuzz/$name-" "$work" "$seeds" >"$log" 2>&1; then
+		result=ok
+	else
+		result=FAILED
+		failed=1
+	fi
+	end=$(date +%s)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //')
+	corpus=$(find "$work" -type f | wc -l)
+	echo "== $name: $result after $((end - start))s, ${execs:-?} executions, coverage ${cov:-?}, corpus $corpus"
+	if [ "$result" != ok ]; then
+		tail -n 60 "$log"
+	fi
+done
+if [ "$found" -eq 0 ]; then
+	echo "fuzz: no fuzz/fuzz_*.c targets" >&2
+fi
+exit "$failed"
