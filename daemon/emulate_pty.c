@@ -146,12 +146,9 @@ vt_emu_pty_write(struct vt_emu_pty *p, const uint8_t *b, size_t n)
 void
 vt_emu_pty_close(struct vt_emu_pty *p)
 {
-	if (p->master >= 0) {
-		close(p->master);
-		p->master = -1;
-	}
-	/* Remove the link only if it still points at our slave: another
-	 * emulator may have taken the name since. */
+	/* The link goes first, as udev removes a by-id link before the
+	 * reader notices the hang-up; and only if it still points at our
+	 * slave: another emulator may have taken the name since. */
 	if (p->link != NULL && p->slave[0] != '\0') {
 		char target[sizeof(p->slave)];
 		ssize_t n = readlink(p->link, target, sizeof(target) - 1);
@@ -160,6 +157,10 @@ vt_emu_pty_close(struct vt_emu_pty *p)
 			if (strcmp(target, p->slave) == 0)
 				unlink(p->link);
 		}
+	}
+	if (p->master >= 0) {
+		close(p->master);
+		p->master = -1;
 	}
 	p->reader = false;
 }
