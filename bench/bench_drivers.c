@@ -1,0 +1,197 @@
+/*
+ * How fast each driver decodes. A large synthetic stream per protocol is
+ * built in memory from the documented formats (values that vary, status
+ * bits now and then), then fed to the driver in 4 KiB reads, as a serial
+ * port delivers them, and one byte at a time, as the replay does. Prints MB/s
+ * and records/s, the best of a few runs. A program that prints figures, not
+ * a test: nothing here fails on a slow machine.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vitals/driver.h"
+
+#define STREAM_BYTES (8u << 20)
+#define RUNS 3
+
+struct s_buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void
+s_put(struct s_buf *b, const void *data, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (b->p == NULL) {
+			perror("realloc");
+			exit(1);
+		}
+	}
+	memcpy(b->p + b->n, data, n);
+	b->n += n;
+}
+
+static void
+s_gen_masimo(struct s_buf *b)
+{
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		char line[200];
+		int n = snprintf(line, sizeof line,
+		                 "02/22/16 22:%02u:%02u SN=0000056661 SPO2=%03u%% BPM=%03u PI=%02u.%02u%% "
+		                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=%04X EXC=%06X\r\n",
+		                 i / 60 % 60, i % 60, 90 + i % 10, 60 + i % 50, i % 20, i % 100,
+		                 i % 97 == 0 ? 0x12u : 0u, i % 53 == 0 ? 0x828u : 0x800u);
+		s_put(b, line, (size_t)n);
+	}
+}
+
+static void
+s_gen_nellcor(struct s_buf *b)
+{
+	static const char header[] =
+		"N-560    VERSION 1.61.00    CRC:XXXX  SpO2 Limit: 95-100%    PR Limit: 59-148BPM\r\n"
+		"                             ADULT           25SAT-S \r\n"
+		"TIME                 %SpO2   BPM     PA     Status\r\n";
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		if (i % 25 == 0)
+			s_put(b, header, sizeof header - 1);
+		char line[120];
+		int n = snprintf(line, sizeof line, "07-Jan-04 11:%02u:%02u   %3u     %3u     %3u    %s\r\n",
+		                 i / 30 % 60, i * 2 % 60, 90 + i % 11, 60 + i % 50, 20 + i % 80,
+		                 i % 7 == 0 ? "MO             AO" : "               AO");
+		s_put(b, line, (size_t)n);
+	}
+}
+
+static void
+s_gen_nonin(struct s_buf *b, int df7)
+{
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		unsigned hr = 60 + i % 60, spo2 = 90 + i % 10;
+		for (unsigned f = 1; f <= 25; f++) {
+			uint8_t st = (uint8_t)(0x80 | (f == 1) | (f % 12 < 6 ? 0x02 : 0) |
+			                       (i % 41 == 0 ? 0x20 : 0));
+			uint8_t fl = 0;
+			if (f == 1 || f == 14 || f == 20 || f == 22)
+				fl = (uint8_t)(hr >> 7);
+			else if (f == 2 || f == 15 || f == 21 || f == 23)
+				fl = (uint8_t)(hr & 0x7F);
+			else if (f == 3 || f == 9 || f == 10 || f == 11 || f == 16 || f == 17)
+				fl = (uint8_t)spo2;
+			else if (f == 4)
+				fl = 45;
+			unsigned pleth = 30000 + (i * 25 + f) * 37 % 9000;
+			uint8_t fr[5];
+			if (df7) {
+				fr[0] = st;
+				fr[1] = (uint8_t)(pleth >> 8);
+				fr[2] = (uint8_t)pleth;
+			} else {
+				fr[0] = 1;
+				fr[1] = st;
+				fr[2] = (uint8_t)(pleth >> 6);
+			}
+			fr[3] = fl;
+			fr[4] = (uint8_t)(fr[0] + fr[1] + fr[2] + fr[3]);
+			s_put(b, fr, 5);
+		}
+	}
+}
+
+static void
+s_gen_df7(struct s_buf *b)
+{
+	s_gen_nonin(b, 1);
+}
+
+static void
+s_gen_df2(struct s_buf *b)
+{
+	s_gen_nonin(b, 0);
+}
+
+static void
+s_gen_df8(struct s_buf *b)
+{
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		unsigned hr = 60 + i % 200, spo2 = 85 + i % 15;
+		uint8_t r[4] = {(uint8_t)(0x80 | (i % 17 == 0 ? 0x20 : 0) | (hr >> 7)),
+		                (uint8_t)(hr & 0x7F), (uint8_t)spo2, (uint8_t)(i % 29 == 0 ? 0x08 : 0)};
+		s_put(b, r, 4);
+	}
+}
+
+static const struct {
+	const char *driver;
+	void (*gen)(struct s_buf *);
+} s_streams[] = {
+	{"masimo-ascii", s_gen_masimo}, {"nonin-df7", s_gen_df7}, {"nonin-df2", s_gen_df2},
+	{"nonin-df8", s_gen_df8},       {"nellcor-ascii", s_gen_nellcor},
+};
+
+static double
+s_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+s_on_reading(void *ctx, const struct vt_reading *r)
+{
+	*(double *)ctx += r->value[VT_SPO2]; /* keep the work observable */
+}
+
+/* Best time of RUNS to feed the whole stream in `chunk`-byte calls. */
+static double
+s_run(const struct vt_driver *d, const struct s_buf *b, size_t chunk, struct vt_driver_stats *st)
+{
+	void *state = malloc(d->state_size);
+	double best = 1e30, sink_sum = 0;
+	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = &sink_sum};
+	for (int r = 0; r < RUNS; r++) {
+		d->reset(state);
+		double t0 = s_now();
+		for (size_t pos = 0; pos < b->n; pos += chunk)
+			d->feed(state, b->p + pos, b->n - pos < chunk ? b->n - pos : chunk, &sink);
+		double t = s_now() - t0;
+		if (t < best)
+			best = t;
+	}
+	d->stats(state, st);
+	free(state);
+	if (sink_sum < 0)
+		printf("?\n");
+	return best;
+}
+
+int
+main(void)
+{
+	printf("%-14s %7s %12s %14s %12s %14s %8s\n", "driver", "MiB", "MB/s 4KiB", "records/s 4KiB",
+	       "MB/s 1B", "records/s 1B", "dropped");
+	for (size_t i = 0; i < sizeof s_streams / sizeof s_streams[0]; i++) {
+		const struct vt_driver *d = vt_driver_find(s_streams[i].driver);
+		if (d == NULL) {
+			fprintf(stderr, "no driver %s\n", s_streams[i].driver);
+			return 1;
+		}
+		struct s_buf b = {0};
+		s_streams[i].gen(&b);
+		struct vt_driver_stats st;
+		double t_chunk = s_run(d, &b, 4096, &st);
+		double t_byte = s_run(d, &b, 1, &st);
+		printf("%-14s %7.1f %12.1f %14.0f %12.1f %14.0f %8llu\n", d->name,
+		       (double)b.n / (1 << 20), (double)b.n / t_chunk / 1e6,
+		       (double)st.records / t_chunk, (double)b.n / t_byte / 1e6,
+		       (double)st.records / t_byte, (unsigned long long)st.dropped);
+		free(b.p);
+	}
+	return 0;
+}
