@@ -29,6 +29,9 @@
 #include "vitals/alarm.h"
 #include "vitals/timefmt.h"
 
+/* Samples a rate rule remembers per bed; a longer window is shortened. */
+#define VT_RATE_WINDOW 4096
+
 /* State of one rule on one bed. */
 struct rule_bed {
 	bool applies;          /* the rule watches this bed */
@@ -36,6 +39,10 @@ struct rule_bed {
 	int64_t run_start;     /* time of the run's first sample */
 	struct vt_alert *alert; /* the active instance, or NULL */
 	uint32_t count;        /* instances raised so far (the N of ids) */
+	/* rate rules: recent valid samples, oldest first, as a ring */
+	int64_t *w_t;
+	double *w_v;
+	size_t w_head, w_len;
 };
 
 /* State of one bed's technical alarms. */
@@ -52,6 +59,8 @@ struct bed {
 	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
 	uint32_t tech_count[VT_TECH_COUNT];            /* instances raised per technical alarm */
 	int64_t silenced_until;             /* audio pause ends; 0: no pause */
+	int phase;                          /* enum vt_phase, or -1 without a session */
+	double baseline[VT_PARAM_COUNT];    /* NAN where no baseline is known */
 	enum vt_priority silence_level;     /* alerts up to this priority stay quiet */
 };
 
@@ -122,13 +131,27 @@ vt_alarms_new(const struct vt_config *cfg)
 	for (size_t b = 0; b < a->n_beds; b++) {
 		a->beds[b].name = cfg->monitors[b].bed;
 		a->beds[b].stale_ms = cfg->monitors[b].stale_after_ms;
+		a->beds[b].phase = -1;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			a->beds[b].baseline[p] = NAN;
 	}
-	for (size_t r = 0; r < cfg->n_rules; r++)
-		for (size_t b = 0; b < a->n_beds; b++)
-			if (vt_rule_applies_to(&cfg->rules[r], cfg->monitors[b].bed)) {
-				s_rb(a, r, b)->applies = true;
-				a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
+	for (size_t r = 0; r < cfg->n_rules; r++) {
+		for (size_t b = 0; b < a->n_beds; b++) {
+			if (!vt_rule_applies_to(&cfg->rules[r], cfg->monitors[b].bed))
+				continue;
+			struct rule_bed *st = s_rb(a, r, b);
+			st->applies = true;
+			a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
+			if (cfg->rules[r].kind != VT_RULE_RATE)
+				continue;
+			st->w_t = calloc(VT_RATE_WINDOW, sizeof(*st->w_t));
+			st->w_v = calloc(VT_RATE_WINDOW, sizeof(*st->w_v));
+			if (st->w_t == NULL || st->w_v == NULL) {
+				vt_alarms_free(&a);
+				return NULL;
 			}
+		}
+	}
 	return a;
 }
 
@@ -141,6 +164,10 @@ vt_alarms_free(struct vt_alarms **ap)
 	for (size_t i = 0; i < a->n_active; i++)
 		free(a->active[i]);
 	free(a->active);
+	for (size_t i = 0; a->rb && i < a->cfg->n_rules * a->n_beds; i++) {
+		free(a->rb[i].w_t);
+		free(a->rb[i].w_v);
+	}
 	free(a->rb);
 	free(a->beds);
 	free(a);
@@ -317,36 +344,112 @@ s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool prese
 	}
 }
 
-/* ---- physiological limit rules ------------------------------------------ */
+/* ---- physiological rules ------------------------------------------------ */
 
-/* Whether `v` is beyond the rule's limit (strictly). */
-static bool
-s_beyond(const struct vt_rule_config *rc, double v)
+/*
+ * What one sample means for one rule: whether it can be judged at all
+ * (`has`), whether the condition holds, whether the clear condition holds,
+ * and the limit in force. Limit, baseline and rate rules differ only here;
+ * runs, delays, latching and clearing are shared.
+ */
+struct verdict {
+	bool has;      /* the sample can be judged (a value, a baseline, ...) */
+	bool beyond;   /* the alarm condition holds */
+	bool back;     /* the clear condition holds */
+	double limit;  /* the threshold in force */
+	double ref;    /* rate rules: the window's extreme the change is measured from */
+};
+
+/* Remember a valid sample in the rule's window and drop what fell out of it. */
+static void
+s_window_push(struct rule_bed *st, int64_t within, int64_t t, double v)
 {
-	return rc->direction < 0 ? v < rc->limit : v > rc->limit;
+	while (st->w_len > 0 && st->w_t[st->w_head] < t - within) {
+		st->w_head = (st->w_head + 1) % VT_RATE_WINDOW;
+		st->w_len--;
+	}
+	if (st->w_len == VT_RATE_WINDOW) { /* full: the window is shortened, never overrun */
+		st->w_head = (st->w_head + 1) % VT_RATE_WINDOW;
+		st->w_len--;
+	}
+	size_t at = (st->w_head + st->w_len) % VT_RATE_WINDOW;
+	st->w_t[at] = t;
+	st->w_v[at] = v;
+	st->w_len++;
 }
 
-/* Whether `v` meets the rule's clear condition. */
-static bool
-s_back(const struct vt_rule_config *rc, double v)
+static struct verdict
+s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *st, size_t bed,
+        bool has, double v, int64_t t)
 {
-	return rc->direction < 0 ? v >= rc->clear_at : v <= rc->clear_at;
+	struct verdict vd = {.has = has};
+	if (!has)
+		return vd;
+	double base;
+	switch (rc->kind) {
+	case VT_RULE_LIMIT:
+		vd.limit = rc->limit;
+		vd.beyond = rc->direction < 0 ? v < rc->limit : v > rc->limit;
+		vd.back = rc->direction < 0 ? v >= rc->clear_at : v <= rc->clear_at;
+		break;
+	case VT_RULE_BASELINE:
+		base = a->beds[bed].baseline[rc->param];
+		if (isnan(base)) {
+			vd.has = false; /* no baseline yet: nothing to compare with */
+			break;
+		}
+		vd.ref = base;
+		vd.limit = rc->delta_percent ? base * (1.0 + rc->direction * rc->delta / 100.0)
+		                             : base + rc->direction * rc->delta;
+		vd.beyond = rc->direction < 0 ? v < vd.limit : v > vd.limit;
+		vd.back = !vd.beyond;
+		break;
+	case VT_RULE_RATE:
+		s_window_push(st, rc->within_ms, t, v);
+		vd.ref = v;
+		for (size_t i = 0; i < st->w_len; i++) {
+			double w = st->w_v[(st->w_head + i) % VT_RATE_WINDOW];
+			if (rc->direction < 0 ? w > vd.ref : w < vd.ref)
+				vd.ref = w;
+		}
+		vd.limit = vd.ref + rc->direction * rc->delta;
+		vd.beyond = rc->direction < 0 ? vd.ref - v >= rc->delta : v - vd.ref >= rc->delta;
+		vd.back = !vd.beyond;
+		break;
+	}
+	return vd;
 }
 
 static void
-s_limit_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
+s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct verdict *vd,
+             double v)
 {
 	const struct vt_param_info *pi = vt_param_info(rc->param);
-	char val[32], lim[32], dur[32];
-	s_num(val, sizeof(val), v);
-	s_num(lim, sizeof(lim), rc->limit);
+	char val[32], lim[32], ref[32], dur[32], tail[48] = "";
 	const char *dir = rc->direction < 0 ? "below" : "above";
+	s_num(val, sizeof(val), v);
+	s_num(lim, sizeof(lim), vd->limit);
+	s_num(ref, sizeof(ref), vd->ref);
 	if (rc->for_ms > 0)
-		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s for %s", pi->label, val,
-		         pi->unit, dir, lim, pi->unit, vt_duration_format(rc->for_ms, dur, sizeof(dur)));
-	else
-		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s", pi->label, val, pi->unit, dir,
-		         lim, pi->unit);
+		snprintf(tail, sizeof(tail), " for %s", vt_duration_format(rc->for_ms, dur, sizeof(dur)));
+	switch (rc->kind) {
+	case VT_RULE_LIMIT:
+		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s%s", pi->label, val, pi->unit,
+		         dir, lim, pi->unit, tail);
+		break;
+	case VT_RULE_BASELINE:
+		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s (baseline %s %s)%s", pi->label,
+		         val, pi->unit, dir, lim, pi->unit, ref, pi->unit, tail);
+		break;
+	case VT_RULE_RATE: {
+		char delta[32];
+		s_num(delta, sizeof(delta), fabs(v - vd->ref));
+		snprintf(al->text, sizeof(al->text), "%s %s by %s %s to %s %s within %s%s", pi->label,
+		         rc->direction < 0 ? "fell" : "rose", delta, pi->unit, val, pi->unit,
+		         vt_duration_format(rc->within_ms, dur, sizeof(dur)), tail);
+		break;
+	}
+	}
 }
 
 static void
@@ -356,8 +459,27 @@ s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 	char val[32], lim[32];
 	s_num(val, sizeof(val), v);
 	s_num(lim, sizeof(lim), rc->clear_at);
-	snprintf(al->text, sizeof(al->text), "%s back to %s %s (clears at %s %s)", pi->label, val,
-	         pi->unit, lim, pi->unit);
+	if (rc->kind == VT_RULE_LIMIT)
+		snprintf(al->text, sizeof(al->text), "%s back to %s %s (clears at %s %s)", pi->label,
+		         val, pi->unit, lim, pi->unit);
+	else
+		snprintf(al->text, sizeof(al->text), "%s back to %s %s", pi->label, val, pi->unit);
+}
+
+/* Forget an active instance without a sample (its rule no longer applies). */
+static void
+s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char *why,
+            vt_alert_fn fn, void *ctx)
+{
+	struct rule_bed *st = s_rb(a, rule, bed);
+	st->in_run = false;
+	st->w_len = 0;
+	if (st->alert == NULL)
+		return;
+	struct vt_alert *al = st->alert;
+	st->alert = NULL;
+	snprintf(al->text, sizeof(al->text), "%s", why);
+	s_clear(a, al, t, fn, ctx);
 }
 
 static void
@@ -367,15 +489,16 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	const struct vt_rule_config *rc = &a->cfg->rules[rule];
 	struct rule_bed *st = s_rb(a, rule, bed);
 	struct vt_alert *al = st->alert;
+	struct verdict vd = s_judge(a, rc, st, bed, has, v, t);
 
 	if (al != NULL) {
 		/* Samples with no value never clear: the patient is not known to be better. */
-		if (!has)
+		if (!vd.has)
 			return;
 		/* The alert shows the latest value for as long as it is active. */
 		al->has_value = true;
 		al->value = v;
-		if (s_back(rc, v)) {
+		if (vd.back) {
 			if (!rc->latching || al->acknowledged) {
 				s_clear_text(al, rc, v);
 				st->alert = NULL;
@@ -384,13 +507,13 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 			} else {
 				al->clear_met = true;
 			}
-		} else if (s_beyond(rc, v)) {
+		} else if (vd.beyond) {
 			al->clear_met = false;
 		}
 		return;
 	}
 
-	if (!has || !s_beyond(rc, v)) {
+	if (!vd.has || !vd.beyond) {
 		st->in_run = false;
 		return;
 	}
@@ -408,14 +531,21 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	al->priority = rc->priority;
 	al->param = (int)rc->param;
 	al->has_limit = true;
-	al->limit = rc->limit;
+	al->limit = vd.limit;
 	al->onset_ms = st->run_start;
 	al->raised_ms = t;
 	al->has_value = true;
 	al->value = v;
-	s_limit_text(al, rc, v);
+	s_raise_text(al, rc, &vd, v);
 	st->alert = al;
 	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
+}
+
+/* Whether rule `rc` is in force on a bed in `phase` (-1: no infusion session). */
+static bool
+s_in_phase(const struct vt_rule_config *rc, int phase)
+{
+	return rc->phases == 0 || (phase >= 0 && (rc->phases & VT_PHASE_BIT(phase)));
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -461,7 +591,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 
 	for (size_t rule = 0; rule < a->cfg->n_rules; rule++) {
 		const struct vt_rule_config *rc = &a->cfg->rules[rule];
-		if (rc->kind != VT_RULE_LIMIT || !s_rb(a, rule, (size_t)bed)->applies ||
+		if (!s_rb(a, rule, (size_t)bed)->applies || !s_in_phase(rc, bd->phase) ||
 		    !(r->reported & VT_PARAM_BIT(rc->param)))
 			continue;
 		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !bd->sensor_off;
@@ -607,6 +737,34 @@ vt_alarms_silence(struct vt_alarms *a, int bed, int64_t duration_ms, const char 
 		s_emit(fn, ctx, VT_EV_SILENCED, al, t, by);
 	}
 	return bd->silenced_until;
+}
+
+void
+vt_alarms_set_phase(struct vt_alarms *a, int bed, int phase, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (bd->phase == phase)
+		return;
+	bd->phase = phase;
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
+		const struct vt_rule_config *rc = &a->cfg->rules[r];
+		if (!s_rb(a, r, (size_t)bed)->applies || rc->phases == 0)
+			continue;
+		/* A phase-bound rule starts afresh whenever the phase changes. */
+		char why[96];
+		snprintf(why, sizeof(why), "Rule %s not in force in phase %s", rc->name,
+		         phase >= 0 ? vt_phase_name((enum vt_phase)phase) : "(no session)");
+		if (!s_in_phase(rc, phase))
+			s_rule_drop(a, r, (size_t)bed, t, why, fn, ctx);
+		else
+			s_rb(a, r, (size_t)bed)->in_run = false;
+	}
+}
+
+void
+vt_alarms_set_baseline(struct vt_alarms *a, int bed, int param, double value)
+{
+	a->beds[bed].baseline[param] = value;
 }
 
 int64_t

@@ -555,3 +555,103 @@ Test(alarm, silence_without_alarms_covers_up_to_medium)
 	cr_expect_eq(vt_alarms_silenced_until(a, 0), 0, "high breaks through");
 	vt_alarms_free(&a);
 }
+
+/* ---- phases, baseline-relative and rate rules ---- */
+
+static void
+s_value(struct vt_alarms *a, int bed, enum vt_param p, double t, double v, struct log *l)
+{
+	struct vt_reading r = {0};
+	vt_reading_set(&r, p, v);
+	vt_alarms_reading(a, bed, (int64_t)llround(t * 1000), &r, s_collect, l);
+}
+
+Test(alarm, phase_bound_rules_apply_only_in_their_phases)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "pr-high-infusion", VT_PR, +1, 110, 105, 0);
+	rule.phases = VT_PHASE_BIT(VT_PHASE_INFUSION);
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	s_value(a, 0, VT_PR, 0, 130, &l);
+	cr_expect_eq(l.n, 0, "no session: not in force");
+	vt_alarms_set_phase(a, 0, VT_PHASE_BASELINE, 1000, s_collect, &l);
+	s_value(a, 0, VT_PR, 2, 130, &l);
+	cr_expect_eq(l.n, 0, "baseline: not in force");
+	vt_alarms_set_phase(a, 0, VT_PHASE_INFUSION, 3000, s_collect, &l);
+	s_value(a, 0, VT_PR, 4, 130, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].event, "raised");
+	vt_alarms_set_phase(a, 0, VT_PHASE_RECOVERY, 5000, s_collect, &l);
+	cr_assert_eq(l.n, 2, "leaving the phase clears the rule's alarm");
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	cr_expect_eq(l.ev[1].t, 5000);
+	cr_expect_str_eq(l.ev[1].text, "Rule pr-high-infusion not in force in phase recovery");
+	vt_alarms_free(&a);
+}
+
+Test(alarm, baseline_relative_rules)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rules[2];
+	s_rule(&rules[0], "pr-rise", VT_PR, +1, 0, NAN, 10);
+	rules[0].kind = VT_RULE_BASELINE;
+	rules[0].delta = 30;
+	rules[0].delta_percent = true;
+	s_rule(&rules[1], "spo2-drop", VT_SPO2, -1, 0, NAN, 0);
+	rules[1].kind = VT_RULE_BASELINE;
+	rules[1].delta = 4;
+	s_config(&cfg, mons, 1, rules, 2);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	s_value(a, 0, VT_PR, 0, 150, &l);
+	cr_expect_eq(l.n, 0, "no baseline yet");
+	vt_alarms_set_baseline(a, 0, VT_PR, 80);
+	vt_alarms_set_baseline(a, 0, VT_SPO2, 97);
+	s_value(a, 0, VT_PR, 1, 104, &l); /* 80 + 30 % = 104: not above */
+	s_value(a, 0, VT_PR, 2, 105, &l);
+	s_value(a, 0, VT_PR, 11, 110, &l);
+	cr_expect_eq(l.n, 0);
+	s_value(a, 0, VT_PR, 12, 111, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/pr-rise/1");
+	cr_expect_str_eq(l.ev[0].text, "PR 111 bpm above 104 bpm (baseline 80 bpm) for 10 s");
+	s_value(a, 0, VT_PR, 13, 104, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	s_value(a, 0, VT_SPO2, 14, 93, &l); /* 97 - 4 = 93: not below */
+	s_value(a, 0, VT_SPO2, 15, 92, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[2].id, "chair-1/spo2-drop/1");
+	vt_alarms_free(&a);
+}
+
+Test(alarm, rate_rule_falls_by_within)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-falling", VT_SPO2, -1, 0, NAN, 0);
+	rule.kind = VT_RULE_RATE;
+	rule.delta = 4;
+	rule.within_ms = 60000;
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	s_value(a, 0, VT_SPO2, 0, 98, &l);
+	s_value(a, 0, VT_SPO2, 30, 96, &l);
+	s_value(a, 0, VT_SPO2, 61, 95, &l); /* 98 at t=0 fell out of the window: 96 - 95 = 1 */
+	cr_expect_eq(l.n, 0);
+	s_value(a, 0, VT_SPO2, 70, 92, &l); /* 96 - 92 = 4 within 60 s */
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].text, "SpO2 fell by 4 % to 92 % within 1 min");
+	cr_expect_eq(l.ev[0].t, 70000);
+	s_value(a, 0, VT_SPO2, 91, 92, &l); /* 96 at 30 s is out: max is 95 → fell by 3 */
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	vt_alarms_free(&a);
+}

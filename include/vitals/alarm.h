@@ -109,6 +109,16 @@ int vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t
  */
 int64_t vt_alarms_silence(struct vt_alarms *a, int bed, int64_t duration_ms, const char *by,
                           int64_t t, vt_alert_fn fn, void *ctx);
+/*
+ * The infusion phase of `bed` changed (-1: no session). Rules with
+ * `phases` apply only in those phases; an active alarm of a rule that
+ * stops applying is cleared at t.
+ */
+void vt_alarms_set_phase(struct vt_alarms *a, int bed, int phase, int64_t t, vt_alert_fn fn,
+                         void *ctx);
+/* The baseline of `param` on `bed` (NAN: none), for baseline-relative rules. */
+void vt_alarms_set_baseline(struct vt_alarms *a, int bed, int param, double value);
+
 /* When the audio pause of `bed` ends, or 0 if none. */
 int64_t vt_alarms_silenced_until(const struct vt_alarms *a, int bed);
 
