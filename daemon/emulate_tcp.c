@@ -189,8 +189,10 @@ vt_emu_tcp_write(struct vt_emu_tcp *t, const uint8_t *b, size_t n, bool *gone)
 void
 vt_emu_tcp_close(struct vt_emu_tcp *t)
 {
-	s_drop_client(t);
+	/* The listener first: a client that sees its connection end and calls
+	 * straight back must find the port closed. */
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	t->listen_fd = -1;
+	s_drop_client(t);
 }

@@ -1,0 +1,860 @@
+/*
+ * Tests for the monitor emulator. The pure pieces (line pacing, fault
+ * lists, the player's timeline) are checked directly; the program itself
+ * is run as a user runs it, on a pty in a temporary directory or on a TCP
+ * port of 127.0.0.1, and what comes out is decoded by the real drivers and
+ * held against the fixture's rows. Every wait is a poll() with a generous
+ * deadline on an event (bytes, a hang-up, a line on the emulator's
+ * standard output, its exit), never a fixed sleep.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vitals/csv.h"
+#include "vitals/driver.h"
+#include "vitals/emulate.h"
+
+#define DEADLINE_MS 10000
+#define MS INT64_C(1000000)
+#define SEC INT64_C(1000000000)
+
+/* ---- line pacing ---- */
+
+Test(emulate_line, bytes_leave_at_the_line_speed)
+{
+	struct vt_emu_line l;
+	cr_assert_eq(vt_emu_line_init(&l, 9600, 1.0, 64), 0);
+	uint8_t b[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	cr_assert_eq(vt_emu_line_next(&l), INT64_MAX);
+	cr_assert_eq(vt_emu_line_push(&l, b, 10, 1000 * MS), 0);
+	/* 9600 baud, 10 bits a byte: one byte every 1.0417 ms. */
+	cr_assert_eq(vt_emu_line_due(&l, 999 * MS), 0);
+	cr_assert_eq(vt_emu_line_next(&l), 1000 * MS);
+	cr_assert_eq(vt_emu_line_due(&l, 1000 * MS), 1);
+	cr_assert_eq(vt_emu_line_due(&l, 1005 * MS), 5); /* bytes due at 0, 1.04 .. 4.17 ms */
+	vt_emu_line_consume(&l, 5);
+	cr_assert_eq(l.buf[0], 5);
+	cr_assert_eq(vt_emu_line_next(&l), 1000 * MS + 5208333);
+	cr_assert_eq(vt_emu_line_due(&l, 2000 * MS), 5);
+	vt_emu_line_consume(&l, 5);
+	cr_assert_eq(vt_emu_line_next(&l), INT64_MAX);
+	/* Idle, then new bytes: a new burst starts when they come. */
+	vt_emu_line_push(&l, b, 2, 3000 * MS);
+	cr_assert_eq(vt_emu_line_due(&l, 3000 * MS), 1);
+	vt_emu_line_free(&l);
+}
+
+Test(emulate_line, a_busy_line_queues_and_noise_cuts_in)
+{
+	struct vt_emu_line l;
+	cr_assert_eq(vt_emu_line_init(&l, 9600, 10.0, 8), 0); /* 10x: 104.17 us a byte */
+	uint8_t a[6] = {1, 1, 1, 1, 1, 1}, b[4] = {2, 2, 2, 2}, n[2] = {9, 9};
+	vt_emu_line_push(&l, a, 6, 0);
+	cr_assert_eq(vt_emu_line_due(&l, 0), 1);
+	vt_emu_line_consume(&l, 1);
+	/* Still sending: the next bytes wait their turn, whatever time they came. */
+	cr_assert_eq(vt_emu_line_push(&l, b, 4, 10000), 1, "one byte does not fit");
+	cr_assert_eq(vt_emu_line_next(&l), 104167);
+	cr_assert_eq(vt_emu_line_inject(&l, n, 2, 20000), 2, "full: the noise is lost");
+	vt_emu_line_consume(&l, 2);
+	cr_assert_eq(vt_emu_line_inject(&l, n, 2, 20000), 0);
+	cr_assert_eq(l.buf[0], 9);
+	cr_assert_eq(l.buf[1], 9);
+	cr_assert_eq(l.buf[2], 1);
+	vt_emu_line_free(&l);
+}
+
+/* ---- fault lists ---- */
+
+Test(emulate_faults, lists_units_and_pairing)
+{
+	int64_t *at = NULL, *dur = NULL, *bytes = NULL;
+	size_t n_at = 0, n_dur = 0, n_bytes = 0;
+	char err[128];
+	cr_assert_eq(vt_emu_parse_list("10,40.5", false, &at, &n_at, err, sizeof(err)), 0);
+	cr_assert_eq(vt_emu_parse_list("90", false, &at, &n_at, err, sizeof(err)), 0);
+	cr_assert_eq(n_at, 3);
+	cr_assert_eq(at[0], 10 * SEC);
+	cr_assert_eq(at[1], 40 * SEC + 500 * MS);
+	cr_assert_eq(at[2], 90 * SEC);
+	cr_assert_eq(vt_emu_parse_list("250ms,2s", false, &dur, &n_dur, err, sizeof(err)), 0);
+	cr_assert_eq(dur[0], 250 * MS);
+	cr_assert_eq(dur[1], 2 * SEC);
+	cr_assert_neq(vt_emu_parse_list("x", false, &dur, &n_dur, err, sizeof(err)), 0);
+	cr_assert_neq(vt_emu_parse_list("1,,2", false, &dur, &n_dur, err, sizeof(err)), 0);
+	cr_assert_neq(vt_emu_parse_list("-1", false, &dur, &n_dur, err, sizeof(err)), 0);
+	cr_assert_neq(vt_emu_parse_list("1.5", true, &bytes, &n_bytes, err, sizeof(err)), 0);
+	cr_assert_eq(vt_emu_parse_list("64", true, &bytes, &n_bytes, err, sizeof(err)), 0);
+
+	struct vt_emu_faults f = {0};
+	/* Three unplugs, two durations: the third lasts as long as the second. */
+	cr_assert_eq(vt_emu_faults_add(&f, VT_EMU_UNPLUG, at, 3, dur, 2, 5 * SEC, err, sizeof(err)), 0);
+	cr_assert_eq(vt_emu_faults_add(&f, VT_EMU_NOISE, at, 1, NULL, 0, 16, err, sizeof(err)), 0);
+	cr_assert_eq(vt_emu_faults_add(&f, VT_EMU_SENSOR_OFF, at + 1, 1, NULL, 0, 10 * SEC, err,
+	                               sizeof(err)), 0);
+	cr_assert_eq(f.n, 9);
+	for (size_t i = 1; i < f.n; i++)
+		cr_assert_leq(f.ev[i - 1].t_ns, f.ev[i].t_ns, "sorted");
+	cr_assert_eq(f.ev[0].fault, VT_EMU_UNPLUG);
+	cr_assert_eq(f.ev[1].fault, VT_EMU_NOISE);
+	cr_assert_eq(f.ev[1].bytes, 16);
+	cr_assert_eq(f.ev[2].fault, VT_EMU_REPLUG);
+	cr_assert_eq(f.ev[2].t_ns, 10 * SEC + 250 * MS);
+	cr_assert_eq(f.ev[f.n - 1].fault, VT_EMU_REPLUG);
+	cr_assert_eq(f.ev[f.n - 1].t_ns, 92 * SEC);
+	cr_assert(!vt_emu_faults_sensor_off(&f, 40 * SEC));
+	cr_assert(vt_emu_faults_sensor_off(&f, 40 * SEC + 500 * MS));
+	cr_assert(vt_emu_faults_sensor_off(&f, 50 * SEC));
+	cr_assert(!vt_emu_faults_sensor_off(&f, 50 * SEC + 500 * MS));
+	/* More durations than times is a mistake worth saying. */
+	cr_assert_neq(vt_emu_faults_add(&f, VT_EMU_UNPLUG, at, 1, dur, 2, 0, err, sizeof(err)), 0);
+	vt_emu_faults_free(&f);
+	free(at);
+	free(dur);
+	free(bytes);
+}
+
+/* ---- player ---- */
+
+static struct vt_emu_recording
+small_recording(void)
+{
+	static struct vt_emu_row rows[3];
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 3; i++) {
+		rows[i].t_ms = 100000 + i * 1000; /* a recording that starts at t = 100 s */
+		vt_reading_set(&rows[i].r, VT_SPO2, 90 + i);
+		vt_reading_set(&rows[i].r, VT_PR, 60 + i);
+	}
+	return (struct vt_emu_recording){.kind = VT_EMU_CSV, .rows = rows, .n_rows = 3};
+}
+
+Test(emulate_player, nonin_packets_every_third_of_a_second_and_looping)
+{
+	struct vt_emu_recording rec = small_recording();
+	struct vt_emu_player *p = malloc(sizeof(*p));
+	vt_emu_player_init(p, &rec, vt_encoder_find("nonin-df7"), NULL, true, 0, 0);
+	uint8_t out[VT_ENCODE_MAX];
+	for (int k = 0; k < 12; k++) {
+		int64_t t = vt_emu_player_time(p);
+		cr_assert_eq(t, 100 * SEC + k * SEC / 3, "period %d at %lld", k, (long long)t);
+		cr_assert_eq(vt_emu_player_next(p, false, out), 125);
+		/* Rows 0, 1, 2, then again from 0 (time keeps going). */
+		cr_assert_eq(out[2 * 5 + 3], 90 + (k / 3) % 3, "period %d SpO2", k);
+	}
+	/* Without --loop, the recording ends after its last row's second. */
+	vt_emu_player_init(p, &rec, vt_encoder_find("masimo-ascii"), NULL, false, 0, 0);
+	for (int k = 0; k < 3; k++)
+		cr_assert_gt(vt_emu_player_next(p, k == 1, out), 0);
+	cr_assert_eq(vt_emu_player_time(p), INT64_MAX);
+	cr_assert_eq(vt_emu_player_next(p, false, out), 0);
+	free(p);
+}
+
+Test(emulate_player, sensor_off_as_the_device_says_it)
+{
+	struct vt_reading r;
+	memset(&r, 0, sizeof(r));
+	vt_reading_set(&r, VT_SPO2, 97);
+	vt_reading_set(&r, VT_PR, 70);
+	vt_reading_set(&r, VT_HR, 71);
+	vt_reading_set(&r, VT_RR, 14);
+	vt_emu_sensor_off(&r);
+	cr_assert_eq(r.valid, VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_RR), "the ECG goes on");
+	cr_assert(r.reported & VT_PARAM_BIT(VT_SPO2));
+	cr_assert_eq(r.flags, VT_FLAG_SENSOR_OFF);
+}
+
+/* ---- the program ---- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+	cr_assert_not_null(v, "%s is not set (run through make check)", name);
+	return v;
+}
+
+static void
+fixture_path(char *dst, size_t len)
+{
+	snprintf(dst, len, "%s/tests/data/emulator/uw-100001-masimo-515s.csv", env("VT_ROOT"));
+}
+
+/* A running emulator. */
+struct emu {
+	pid_t pid;
+	int out;          /* its standard output */
+	char dir[64];     /* a temporary directory for the link and the log */
+	char link[128];
+	char log[128];    /* its standard error */
+	char buf[2048];   /* standard output not yet split into lines */
+	size_t blen;
+	char line[512];   /* the last line read */
+	int status;       /* exit status once reaped, else -1 */
+};
+
+/* Start vitals-emulate with `args` (NULL-terminated); "@LINK" stands for the link. */
+static void
+emu_start(struct emu *e, const char *const *args)
+{
+	memset(e, 0, sizeof(*e));
+	e->status = -1;
+	strcpy(e->dir, "/tmp/vt-emulate-XXXXXX");
+	cr_assert_not_null(mkdtemp(e->dir));
+	snprintf(e->link, sizeof(e->link), "%s/monitor", e->dir);
+	snprintf(e->log, sizeof(e->log), "%s/stderr", e->dir);
+	char prog[1024];
+	snprintf(prog, sizeof(prog), "%s/vitals-emulate", env("VT_BUILD"));
+	const char *argv[40] = {prog};
+	int argc = 1;
+	for (size_t i = 0; args[i] != NULL && argc < 39; i++)
+		argv[argc++] = strcmp(args[i], "@LINK") == 0 ? e->link : args[i];
+	argv[argc] = NULL;
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	e->pid = fork();
+	cr_assert_geq(e->pid, 0);
+	if (e->pid == 0) {
+		dup2(p[1], 1);
+		int err = open(e->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(err, 2);
+		close(p[0]);
+		close(p[1]);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	e->out = p[0];
+}
+
+/* Next line of the emulator's standard output into e->line; false at the deadline or EOF. */
+static bool
+emu_line(struct emu *e, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	for (;;) {
+		char *nl = memchr(e->buf, '\n', e->blen);
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - e->buf);
+			cr_assert_lt(n, sizeof(e->line));
+			memcpy(e->line, e->buf, n);
+			e->line[n] = '\0';
+			memmove(e->buf, nl + 1, e->blen - n - 1);
+			e->blen -= n + 1;
+			return true;
+		}
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd pfd = {.fd = e->out, .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		ssize_t r = read(e->out, e->buf + e->blen, sizeof(e->buf) - e->blen);
+		if (r <= 0)
+			return false;
+		e->blen += (size_t)r;
+	}
+}
+
+/* Wait for the emulator to exit (its stdout closes first); its status, or -1. */
+static int
+emu_wait(struct emu *e, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	char sink[512];
+	for (;;) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pfd = {.fd = e->out, .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) > 0 && read(e->out, sink, sizeof(sink)) == 0)
+			break;
+	}
+	int st;
+	cr_assert_eq(waitpid(e->pid, &st, 0), e->pid);
+	e->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	e->pid = 0;
+	return e->status;
+}
+
+/* How many lines of the emulator's log contain `what`. */
+static int
+emu_log_count(const struct emu *e, const char *what)
+{
+	FILE *fp = fopen(e->log, "r");
+	if (fp == NULL)
+		return 0;
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, what) != NULL;
+	fclose(fp);
+	return n;
+}
+
+/* Wait until a line of the emulator's log contains `what` (inotify: no polling loop). */
+static bool
+emu_wait_log(const struct emu *e, const char *what, int timeout_ms)
+{
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	cr_assert_geq(in, 0);
+	cr_assert_geq(inotify_add_watch(in, e->log, IN_MODIFY), 0);
+	int64_t end = now_ms() + timeout_ms;
+	bool found;
+	while (!(found = emu_log_count(e, what) > 0)) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			break;
+		struct pollfd pfd = {.fd = in, .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) > 0) {
+			char ev[4096];
+			while (read(in, ev, sizeof(ev)) > 0)
+				;
+		}
+	}
+	close(in);
+	return found;
+}
+
+/* Stop it (SIGTERM, and SIGKILL only if it will not go) and clean up. */
+static void
+emu_stop(struct emu *e)
+{
+	if (e->pid > 0) {
+		kill(e->pid, SIGTERM);
+		if (emu_wait(e, DEADLINE_MS) < 0) {
+			kill(e->pid, SIGKILL);
+			waitpid(e->pid, NULL, 0);
+			e->pid = 0;
+		}
+	}
+	close(e->out);
+	unlink(e->link);
+	unlink(e->log);
+	rmdir(e->dir);
+}
+
+/* A driver reading a descriptor. */
+struct rx {
+	int fd;
+	const struct vt_driver *d;
+	void *state;
+	struct vt_reading r[2048];
+	size_t n;
+	bool hangup;
+};
+
+static void
+rx_on_reading(void *ctx, const struct vt_reading *r)
+{
+	struct rx *x = ctx;
+	if (x->n < sizeof(x->r) / sizeof(x->r[0]))
+		x->r[x->n++] = *r;
+}
+
+static void
+rx_init(struct rx *x, const char *protocol, int fd)
+{
+	memset(x, 0, sizeof(*x));
+	x->fd = fd;
+	x->d = vt_driver_find(protocol);
+	cr_assert_not_null(x->d);
+	x->state = calloc(1, x->d->state_size + 64);
+	x->d->reset(x->state);
+}
+
+/*
+ * Read and decode until `want` readings (counted from now) or a hang-up
+ * (read returns 0 or fails with EIO, poll says POLLHUP). True if the wanted
+ * thing happened before the deadline.
+ */
+static bool
+rx_until(struct rx *x, size_t want, bool until_hangup, int timeout_ms)
+{
+	struct vt_driver_sink sink = {.reading = rx_on_reading, .ctx = x};
+	size_t goal = x->n + want;
+	int64_t end = now_ms() + timeout_ms;
+	while (until_hangup ? !x->hangup : x->n < goal) {
+		if (x->hangup)
+			return false;
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		uint8_t buf[4096];
+		ssize_t r = read(x->fd, buf, sizeof(buf));
+		if (r > 0) {
+			x->d->feed(x->state, buf, (size_t)r, &sink);
+		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+			x->hangup = true;
+		} else if (pfd.revents & POLLHUP) {
+			x->hangup = true;
+		}
+	}
+	return true;
+}
+
+static void
+rx_free(struct rx *x)
+{
+	free(x->state);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+}
+
+static int
+open_pty(const char *link)
+{
+	int fd = open(link, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert_geq(fd, 0, "open %s: %s", link, strerror(errno));
+	return fd;
+}
+
+/* The fixture's values as each period of `protocol` shows them, in order. */
+static size_t
+expected(const char *protocol, struct vt_reading *want, size_t max)
+{
+	char path[1024];
+	fixture_path(path, sizeof(path));
+	struct vt_diag diag = {0};
+	struct vt_csv_file *f = vt_csv_file_open(path, &diag);
+	cr_assert_not_null(f);
+	struct vt_reading rows[64];
+	int64_t t;
+	size_t n = 0;
+	while (n < 64 && vt_csv_file_next(f, &t, &rows[n], &diag) == 1)
+		n++;
+	vt_csv_file_close(&f);
+	cr_assert_eq(n, 40);
+	const struct vt_encoder *e = vt_encoder_find(protocol);
+	/* Periods per second as a fraction: 3/1 for DF#7, 1/2 for Nellcor. */
+	size_t m = 0;
+	for (uint64_t k = 0;; k++) {
+		uint64_t ms = k * (uint64_t)e->period_num_ms / (uint64_t)e->period_den;
+		if (ms >= 40000)
+			break;
+		cr_assert_lt(m, max);
+		want[m++] = rows[ms / 1000];
+	}
+	return m;
+}
+
+static int
+shown(const struct vt_reading *r, enum vt_param p)
+{
+	return (r->valid & VT_PARAM_BIT(p)) ? (int)lround(r->value[p]) : -1;
+}
+
+static bool
+same(const struct vt_reading *a, const struct vt_reading *b)
+{
+	return shown(a, VT_SPO2) == shown(b, VT_SPO2) && shown(a, VT_PR) == shown(b, VT_PR);
+}
+
+/*
+ * Every decoded reading is the fixture's next period (cyclically, as
+ * --loop plays it). A test reader that falls behind may lose bytes as a
+ * real one would; that may happen at most twice, and every reading must
+ * still be one the fixture holds.
+ */
+static void
+check_sequence(const struct rx *x, size_t from, const char *protocol)
+{
+	static struct vt_reading want[200];
+	size_t m = expected(protocol, want, 200);
+	long pos = -1;
+	int slips = 0;
+	for (size_t k = from; k < x->n; k++) {
+		if (pos >= 0 && same(&x->r[k], &want[(size_t)(pos + 1) % m])) {
+			pos = (pos + 1) % (long)m;
+			continue;
+		}
+		/* Find where it is: the start of the longest agreeing run. */
+		long best = -1;
+		size_t best_len = 0;
+		for (size_t j = 0; j < m; j++) {
+			size_t len = 0;
+			while (k + len < x->n && len < m && same(&x->r[k + len], &want[(j + len) % m]))
+				len++;
+			if (len > best_len) {
+				best_len = len;
+				best = (long)j;
+			}
+		}
+		cr_assert_geq(best, 0, "%s reading %zu (SpO2 %d, PR %d) is not in the fixture", protocol,
+		              k, shown(&x->r[k], VT_SPO2), shown(&x->r[k], VT_PR));
+		if (pos >= 0)
+			slips++;
+		pos = best;
+	}
+	cr_assert_leq(slips, 2, "%s: readings out of order %d times", protocol, slips);
+}
+
+struct proto_case {
+	const char *name;
+	const char *speed;
+	size_t readings; /* more than one pass of the fixture */
+};
+
+static void
+pty_protocol(const struct proto_case *c)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", c->name, "--pty", "@LINK", "--speed", c->speed, "--loop",
+	                      "--start-time", "2026-11-21T10:00:00Z", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS), "no slave path printed");
+	cr_assert(strncmp(e.line, "/dev/pts/", 9) == 0, "printed %s", e.line);
+	char target[128] = "";
+	cr_assert_gt(readlink(e.link, target, sizeof(target) - 1), 0);
+	cr_assert_str_eq(target, e.line);
+	struct rx x;
+	rx_init(&x, c->name, open_pty(e.link));
+	cr_assert(rx_until(&x, c->readings, false, 3 * DEADLINE_MS), "%s: %zu readings", c->name, x.n);
+	check_sequence(&x, 0, c->name);
+	/* No device conditions, but for the Nellcor's own limit alarms
+	 * (its 85 % low limit; the fixture stays at 80-84 %). */
+	for (size_t k = 0; k < x.n; k++)
+		cr_assert_eq(x.r[k].flags & ~(uint32_t)VT_FLAG_DEVICE_ALARM, 0,
+		             "%s reading %zu flags %#x", c->name, k, x.r[k].flags);
+	rx_free(&x);
+	emu_stop(&e);
+	cr_assert_eq(e.status, 0);
+	struct stat st;
+	cr_assert_neq(lstat(e.link, &st), 0, "the link is removed on exit");
+}
+
+Test(emulate_pty, masimo_values_arrive_in_order, .timeout = 60)
+{
+	pty_protocol(&(struct proto_case){"masimo-ascii", "20", 50});
+}
+
+Test(emulate_pty, nonin_df7_values_arrive_in_order, .timeout = 60)
+{
+	pty_protocol(&(struct proto_case){"nonin-df7", "20", 150});
+}
+
+Test(emulate_pty, nonin_df2_values_arrive_in_order, .timeout = 60)
+{
+	pty_protocol(&(struct proto_case){"nonin-df2", "20", 150});
+}
+
+Test(emulate_pty, nonin_df8_values_arrive_in_order, .timeout = 60)
+{
+	pty_protocol(&(struct proto_case){"nonin-df8", "20", 50});
+}
+
+Test(emulate_pty, nellcor_values_arrive_in_order, .timeout = 60)
+{
+	pty_protocol(&(struct proto_case){"nellcor-ascii", "40", 25});
+}
+
+Test(emulate_pty, sigusr1_unplugs_and_sigusr2_replugs, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--speed", "10",
+	                      "--loop", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	char first[512];
+	strcpy(first, e.line);
+	struct rx x;
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	cr_assert(rx_until(&x, 2, false, DEADLINE_MS));
+
+	kill(e.pid, SIGUSR1);
+	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "the reader sees the hang-up");
+	struct stat st;
+	cr_assert_neq(lstat(e.link, &st), 0, "unplugged: the link is gone");
+	rx_free(&x);
+
+	kill(e.pid, SIGUSR2);
+	cr_assert(emu_line(&e, DEADLINE_MS), "a new slave path is printed");
+	cr_assert(strncmp(e.line, "/dev/pts/", 9) == 0);
+	char target[128] = "";
+	cr_assert_gt(readlink(e.link, target, sizeof(target) - 1), 0);
+	cr_assert_str_eq(target, e.line, "the link points at the new pty");
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	cr_assert(rx_until(&x, 3, false, DEADLINE_MS), "the new pty works");
+	check_sequence(&x, 0, "masimo-ascii");
+	rx_free(&x);
+	cr_assert_eq(emu_log_count(&e, "unplugged (SIGUSR1)"), 1);
+	cr_assert_eq(emu_log_count(&e, "plugged in"), 2);
+	emu_stop(&e);
+	cr_assert_eq(e.status, 0);
+}
+
+Test(emulate_pty, scheduled_unplug_and_replug, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	/* At 10x, recording second 20 comes 2 s after the start. */
+	const char *args[] = {"--protocol", "nonin-df8", "--pty", "@LINK", "--speed", "10", "--loop",
+	                      "--unplug-at", "20", "--unplug-for", "3", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	struct rx x;
+	rx_init(&x, "nonin-df8", open_pty(e.link));
+	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "hang-up at t=20");
+	rx_free(&x);
+	cr_assert(emu_line(&e, DEADLINE_MS), "replugged at t=23");
+	rx_init(&x, "nonin-df8", open_pty(e.link));
+	cr_assert(rx_until(&x, 3, false, DEADLINE_MS));
+	rx_free(&x);
+	cr_assert_eq(emu_log_count(&e, "unplugged (scheduled)"), 1);
+	cr_assert_eq(emu_log_count(&e, "plugged in"), 2);
+	emu_stop(&e);
+}
+
+Test(emulate_pty, sensor_off_and_noise, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--speed", "10",
+	                      "--noise-at", "15", "--noise-bytes", "300",
+	                      "--sensor-off-at", "20", "--sensor-off-for", "5", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	struct rx x;
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	/* Without --loop the recording ends at t=40 and the emulator goes away. */
+	cr_assert(rx_until(&x, 0, true, 3 * DEADLINE_MS), "end of recording");
+	int off = 0, after = 0;
+	for (size_t k = 0; k < x.n; k++) {
+		if (x.r[k].flags & VT_FLAG_SENSOR_OFF) {
+			cr_assert_eq(shown(&x.r[k], VT_SPO2), -1, "sensor off: no SpO2");
+			cr_assert_eq(shown(&x.r[k], VT_PR), -1);
+			cr_assert_eq(shown(&x.r[k], VT_PI), -1);
+			off++;
+		} else if (off > 0) {
+			cr_assert_geq(shown(&x.r[k], VT_SPO2), 80, "values come back");
+			after++;
+		}
+	}
+	cr_assert_eq(off, 5, "t = 20 .. 24");
+	cr_assert_gt(after, 10);
+	struct vt_driver_stats st;
+	x.d->stats(x.state, &st);
+	cr_assert_gt(st.dropped + st.discarded, 0, "the noise was seen");
+	rx_free(&x);
+	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0);
+	cr_assert_eq(emu_log_count(&e, "noise: 300 random bytes"), 1);
+	cr_assert_eq(emu_log_count(&e, "sensor off"), 1);
+	cr_assert_eq(emu_log_count(&e, "sensor back on"), 1);
+	cr_assert_eq(emu_log_count(&e, "end of recording"), 1);
+	emu_stop(&e);
+}
+
+Test(emulate_pty, a_reader_that_stops_reading_does_not_wedge_it, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", "nonin-df7", "--pty", "@LINK", "--speed", "40", "--loop",
+	                      fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	int fd = open_pty(e.link);
+	/* Read nothing until the emulator says it is losing bytes: the pty
+	 * buffer is full and it has gone on without us. */
+	cr_assert(emu_wait_log(&e, "not keeping up", DEADLINE_MS));
+	/* Then it still answers at once, and fresh packets follow the stale ones. */
+	struct rx x;
+	rx_init(&x, "nonin-df7", fd);
+	cr_assert(rx_until(&x, 60, false, DEADLINE_MS));
+	rx_free(&x);
+	kill(e.pid, SIGTERM);
+	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0, "stops promptly on SIGTERM");
+	struct stat st;
+	cr_assert_neq(lstat(e.link, &st), 0);
+	emu_stop(&e);
+}
+
+Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
+{
+	/* A capture made with the encoder, played back as raw bytes. */
+	char dir[] = "/tmp/vt-raw-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/capture.bin", dir);
+	static struct vt_reading want[64];
+	size_t m = expected("masimo-ascii", want, 64);
+	const struct vt_encoder *enc = vt_encoder_find("masimo-ascii");
+	_Alignas(max_align_t) unsigned char state[VT_ENCODE_STATE_MAX];
+	enc->reset(state, NULL);
+	FILE *fp = fopen(path, "wb");
+	for (size_t i = 0; i < m; i++) {
+		uint8_t out[VT_ENCODE_MAX];
+		size_t n = enc->encode(state, &want[i], (int64_t)i * 1000, out, sizeof(out));
+		fwrite(out, 1, n, fp);
+	}
+	fclose(fp);
+	const char *args[] = {"--pty", "@LINK", "--speed", "10", "--baud", "9600", "--loop", path,
+	                      NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	struct rx x;
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	/* 127-byte lines at 960 bytes/s x 10: about 75 a second. */
+	cr_assert(rx_until(&x, 50, false, DEADLINE_MS));
+	check_sequence(&x, 0, "masimo-ascii");
+	rx_free(&x);
+	emu_stop(&e);
+	cr_assert_eq(e.status, 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- TCP ---- */
+
+static int
+tcp_connect(const char *hostport, bool expect_refused)
+{
+	const char *colon = strrchr(hostport, ':');
+	cr_assert_not_null(colon);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (expect_refused) {
+		cr_assert(rc != 0 && errno == ECONNREFUSED, "connect while unplugged: %s",
+		          rc == 0 ? "accepted" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	cr_assert_eq(rc, 0, "connect %s: %s", hostport, strerror(errno));
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+Test(emulate_tcp, streams_to_a_client_and_unplugs, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", "nellcor-ascii", "--tcp", "127.0.0.1:0", "--speed", "40",
+	                      "--loop", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS), "the bound address is printed");
+	cr_assert(strncmp(e.line, "127.0.0.1:", 10) == 0, "printed %s", e.line);
+	cr_assert_neq(atoi(e.line + 10), 0, "an ephemeral port was chosen");
+	char addr[sizeof(e.line)];
+	snprintf(addr, sizeof(addr), "%s", e.line);
+
+	struct rx x;
+	rx_init(&x, "nellcor-ascii", tcp_connect(addr, false));
+	cr_assert(rx_until(&x, 25, false, DEADLINE_MS));
+	check_sequence(&x, 0, "nellcor-ascii");
+
+	kill(e.pid, SIGUSR1);
+	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "the connection ends");
+	rx_free(&x);
+	/* The listener closed before the connection: reconnects are refused. */
+	tcp_connect(addr, true);
+	cr_assert_eq(emu_log_count(&e, "unplugged (SIGUSR1)"), 1);
+
+	kill(e.pid, SIGUSR2);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert_str_eq(e.line, addr, "the same port again");
+	rx_init(&x, "nellcor-ascii", tcp_connect(addr, false));
+	cr_assert(rx_until(&x, 5, false, DEADLINE_MS));
+	check_sequence(&x, 0, "nellcor-ascii");
+	rx_free(&x);
+	emu_stop(&e);
+	cr_assert_eq(e.status, 0);
+}
+
+/* ---- the command line ---- */
+
+static int
+run_to_end(const char *const *args, struct emu *e)
+{
+	emu_start(e, args);
+	return emu_wait(e, DEADLINE_MS);
+}
+
+Test(emulate_cli, help_and_usage_errors)
+{
+	struct emu e;
+	const char *help[] = {"--help", NULL};
+	cr_assert_eq(run_to_end(help, &e), 0);
+	emu_stop(&e);
+
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *no_port[] = {"--protocol", "masimo-ascii", fixture, NULL};
+	cr_assert_eq(run_to_end(no_port, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "--pty LINK or --tcp"), 1);
+	emu_stop(&e);
+
+	const char *bad_proto[] = {"--protocol", "philips", "--pty", "@LINK", fixture, NULL};
+	cr_assert_eq(run_to_end(bad_proto, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "nellcor-ascii"), 1, "lists the protocols");
+	emu_stop(&e);
+
+	const char *bad_list[] = {"--protocol", "masimo-ascii", "--pty", "@LINK",
+	                          "--unplug-at", "10,x", fixture, NULL};
+	cr_assert_eq(run_to_end(bad_list, &e), 64);
+	emu_stop(&e);
+
+	const char *missing[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "/nonexistent.csv",
+	                         NULL};
+	cr_assert_eq(run_to_end(missing, &e), 66);
+	emu_stop(&e);
+}
+
+Test(emulate_cli, a_bad_recording_is_refused_with_file_and_line)
+{
+	char dir[] = "/tmp/vt-bad-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/bad.csv", dir);
+	FILE *fp = fopen(path, "w");
+	fputs("t,spo2,pr\n0,97,60\n1,abc,60\n", fp);
+	fclose(fp);
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", path, NULL};
+	struct emu e;
+	cr_assert_eq(run_to_end(args, &e), 65);
+	char where[160];
+	snprintf(where, sizeof(where), "%s:3:", path);
+	cr_assert_eq(emu_log_count(&e, where), 1, "FILE:LINE:COLUMN");
+	struct stat st;
+	cr_assert_neq(lstat(e.link, &st), 0, "no link made");
+	emu_stop(&e);
+	unlink(path);
+	rmdir(dir);
+}
