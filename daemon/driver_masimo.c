@@ -73,7 +73,8 @@ static const struct s_bit_flag s_exc_flags[] = {
 /* What a known key holds and where it goes. */
 enum s_key_kind {
 	KEY_VALUE, /* a decimal value or all dashes; `param` receives it */
-	KEY_HEX    /* a hex bitmask (ALARM, EXC) */
+	KEY_ALARM, /* the device's alarm bitmask, hex */
+	KEY_EXC    /* the exception bitmask, hex */
 };
 
 struct s_key {
@@ -92,12 +93,10 @@ static const struct s_key s_keys[] = {
 	{"SPCO", KEY_VALUE, VT_SPCO, 0, 100},
 	{"SPMET", KEY_VALUE, VT_SPMET, 0, 100},
 	{"PVI", KEY_VALUE, VT_PVI, 0, 100},
-	{"ALARM", KEY_HEX, -1, 0, 0},
-	{"EXC", KEY_HEX, -1, 0, 0},
+	{"ALARM", KEY_ALARM, -1, 0, 0},
+	{"EXC", KEY_EXC, -1, 0, 0},
 };
 #define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
-#define S_KEY_ALARM 6
-#define S_KEY_EXC 7
 
 struct s_state {
 	struct vt_linebuf lb;         /* line assembly */
@@ -269,11 +268,11 @@ s_parse_line(const char *s, size_t n, struct vt_reading *r)
 			if (seen & (1u << k))
 				return false;
 			seen |= 1u << k;
-			if (key->kind == KEY_HEX) {
+			if (key->kind != KEY_VALUE) {
 				uint32_t mask;
 				if (!s_parse_hex(val, vallen, &mask))
 					return false;
-				if (k == S_KEY_EXC) {
+				if (key->kind == KEY_EXC) {
 					r->flags |= s_exc_to_flags(mask);
 					r->has_status = true;
 				} else {
@@ -294,8 +293,9 @@ s_parse_line(const char *s, size_t n, struct vt_reading *r)
 			break;
 		}
 	}
-	/* Every variant in the field sends both; a line without them is not a
-	 * record (or is a different format, such as the trend dump). */
+	/* Every variant in the field sends both (rows 0 and 1 of s_keys); a
+	 * line without them is not a record, or is another format such as the
+	 * trend dump. */
 	return (seen & 3u) == 3u;
 }
 

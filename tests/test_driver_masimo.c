@@ -47,28 +47,39 @@ struct s_case {
 static const struct vt_reading s_good[] = {GOOD_READING};
 static const struct vt_reading s_good2[] = {GOOD_READING, GOOD_READING};
 
+/* A line starting with a Radical-5 style stamp, no SN. */
+#define R5 "09/15/10 15:10:29 "
+/* A line stamped like GOOD, for the rejected cases. */
+#define TS "02/22/16 22:47:45 "
+
 static const struct s_case s_cases[] = {
 	{"rad-8 line", IN(GOOD), 1, s_good, 0, 0},
 	{"two lines", IN(GOOD GOOD), 2, s_good2, 0, 0},
 	{"LF only", IN(RAD8("098", "097", "03.60", "0000", "000800") "\n"), 1, s_good, 0, 0},
-	{"bare CR", IN("02/22/16 22:47:45 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% "
-	            "EXC=000800\r"), 1, s_good, 0, 0},
+	{"bare CR",
+	 IN(TS "SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% EXC=000800\r"), 1, s_good, 0,
+	 0},
 	{"leading NULs", IN("\0\0\0" GOOD "\0\0" GOOD), 2, s_good2, 0, 0},
 	{"empty lines between", IN(GOOD "\r\n\r\n\n" GOOD), 2, s_good2, 0, 0},
-	{"first line partial", IN("03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 "
-	                       "EXC=000800\r\n" GOOD), 1, s_good, 0, 72},
-	{"first line starts at the timestamp", IN(GOOD), 1, s_good, 0, 0},
-	{"leading garbage then lines", IN("\x13\xff garbage \x01\x02 ~~~\r\n" GOOD GOOD), 2, s_good2,
-	 0, 17},
-	{"unterminated last line", IN(GOOD "02/22/16 22:47:46 SPO2=098% BPM=097"), 1, s_good, 0, 0},
-	{"radical-5 (no SN, short masks)", IN("09/15/10 15:10:29 SPO2=097% BPM=064 PI=11.82% ALARM=20 EXC=800\r\n"), 1, (const struct vt_reading[]){{.reported = P(SPO2) | P(PR) | P(PI),
+	{"first line partial",
+	 IN("03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n" GOOD), 1,
+	 s_good, 0, 72},
+	{"leading garbage then lines", IN("\x13\xff garbage \x01\x02 ~~~\r\n" GOOD GOOD), 2,
+	 s_good2, 0, 17},
+	{"unterminated last line", IN(GOOD TS "SPO2=098% BPM=097"), 1, s_good, 0, 0},
+	{"radical-5 (no SN, short masks)",
+	 IN(R5 "SPO2=097% BPM=064 PI=11.82% ALARM=20 EXC=800\r\n"), 1,
+	 (const struct vt_reading[]){{.reported = P(SPO2) | P(PR) | P(PI),
 	                              .valid = P(SPO2) | P(PR) | P(PI),
 	                              .value = {[VT_SPO2] = 97, [VT_PR] = 64, [VT_PI] = 11.82},
 	                              .flags = VT_FLAG_DEVICE_SILENCED,
 	                              .has_status = true}},
 	 0, 0},
-	{"radical-7 with PVI", IN("12/01/05 11:56:29 SN=0123456789 SPO2=098% BPM=240 PI=20.00% SPCO=01.0% SPMET=00.5% "
-	 "DESAT=01 PIDELTA=-02 PVI=027 ALARM=0000 EXC=000820\r\n"), 1, (const struct vt_reading[]){
+	{"radical-7 with PVI",
+	 IN("12/01/05 11:56:29 SN=0123456789 SPO2=098% BPM=240 PI=20.00% SPCO=01.0% "
+	    "SPMET=00.5% DESAT=01 PIDELTA=-02 PVI=027 ALARM=0000 EXC=000820\r\n"),
+	 1,
+	 (const struct vt_reading[]){
 		 {.reported = P(SPO2) | P(PR) | P(PI) | P(SPCO) | P(SPMET) | P(PVI),
 		  .valid = P(SPO2) | P(PR) | P(PI) | P(SPCO) | P(SPMET) | P(PVI),
 		  .value = {[VT_SPO2] = 98, [VT_PR] = 240, [VT_PI] = 20, [VT_SPCO] = 1.0,
@@ -76,57 +87,76 @@ static const struct s_case s_cases[] = {
 		  .flags = VT_FLAG_SENSOR_OFF,
 		  .has_status = true}},
 	 0, 0},
-	{"radical-7 everything missing", IN("05/15/07 08:12:21 SN=0000070986 SPO2=---% BPM=--- PI=--.--% SPCO=--.-% SPMET=--.-% "
-	 "DESAT=-- PIDELTA=+-- PVI=--- ALARM=0000 EXC=000000\r\n"), 1, (const struct vt_reading[]){
+	{"radical-7 everything missing",
+	 IN("05/15/07 08:12:21 SN=0000070986 SPO2=---% BPM=--- PI=--.--% SPCO=--.-% "
+	    "SPMET=--.-% DESAT=-- PIDELTA=+-- PVI=--- ALARM=0000 EXC=000000\r\n"),
+	 1,
+	 (const struct vt_reading[]){
 		 {.reported = P(SPO2) | P(PR) | P(PI) | P(SPCO) | P(SPMET) | P(PVI),
 		  .has_status = true}},
 	 0, 0},
-	{"rainbow (PI without %, EXC1, SPHB)", IN("03/17/16 19:19:36 SN=---------- SPO2=098% BPM=123 PI=00.55 SPCO=--% SPMET=--.-% "
-	 "SPHB=--.- SPOC=-- RESVD=--- DESAT=-- PIDELTA=+-- PVI=--- ALARM=000000 EXC=0000C00 "
-	 "EXC1=00000000\r\n"), 1, (const struct vt_reading[]){
+	{"rainbow (PI without %, EXC1, SPHB)",
+	 IN("03/17/16 19:19:36 SN=---------- SPO2=098% BPM=123 PI=00.55 SPCO=--% SPMET=--.-% "
+	    "SPHB=--.- SPOC=-- RESVD=--- DESAT=-- PIDELTA=+-- PVI=--- ALARM=000000 "
+	    "EXC=0000C00 EXC1=00000000\r\n"),
+	 1,
+	 (const struct vt_reading[]){
 		 {.reported = P(SPO2) | P(PR) | P(PI) | P(SPCO) | P(SPMET) | P(PVI),
 		  .valid = P(SPO2) | P(PR) | P(PI),
 		  .value = {[VT_SPO2] = 98, [VT_PR] = 123, [VT_PI] = 0.55},
 		  .flags = VT_FLAG_LOW_SIGNAL_IQ,
 		  .has_status = true}},
 	 0, 0},
-	{"no EXC: no status", IN("09/15/10 15:10:29 SPO2=097% BPM=064 ALARM=10\r\n"), 1, (const struct vt_reading[]){{.reported = P(SPO2) | P(PR),
+	{"no EXC: no status", IN(R5 "SPO2=097% BPM=064 ALARM=10\r\n"), 1,
+	 (const struct vt_reading[]){{.reported = P(SPO2) | P(PR),
 	                              .valid = P(SPO2) | P(PR),
 	                              .value = {[VT_SPO2] = 97, [VT_PR] = 64},
 	                              .flags = VT_FLAG_DEVICE_ALARM}},
 	 0, 0},
-	{"lower-case hex", IN("09/15/10 15:10:29 SPO2=097% BPM=064 EXC=c20\r\n"), 1, (const struct vt_reading[]){{.reported = P(SPO2) | P(PR),
+	{"lower-case hex", IN(R5 "SPO2=097% BPM=064 EXC=c20\r\n"), 1,
+	 (const struct vt_reading[]){{.reported = P(SPO2) | P(PR),
 	                              .valid = P(SPO2) | P(PR),
 	                              .value = {[VT_SPO2] = 97, [VT_PR] = 64},
 	                              .flags = VT_FLAG_SENSOR_OFF | VT_FLAG_LOW_SIGNAL_IQ,
 	                              .has_status = true}},
 	 0, 0},
-	{"+-- and - forms are no value", IN("09/15/10 15:10:29 SPO2=+--% BPM=- PI=--.--\r\n"), 1, (const struct vt_reading[]){{.reported = P(SPO2) | P(PR) | P(PI)}}, 0, 0},
+	{"+-- and - forms are no value", IN(R5 "SPO2=+--% BPM=- PI=--.--\r\n"), 1,
+	 (const struct vt_reading[]){{.reported = P(SPO2) | P(PR) | P(PI)}}, 0, 0},
 
 	/* Lines that must be dropped, each followed by a good one. */
 	{"bad hex in EXC", IN(RAD8("098", "097", "03.60", "0000", "00G800") GOOD), 1, s_good, 1, 0},
-	{"hex too long", IN(RAD8("098", "097", "03.60", "0000", "123456789") GOOD), 1, s_good, 1, 0},
+	{"hex too long", IN(RAD8("098", "097", "03.60", "0000", "123456789") GOOD), 1, s_good, 1,
+	 0},
 	{"letter in SpO2", IN(RAD8("0x8", "097", "03.60", "0000", "000800") GOOD), 1, s_good, 1, 0},
 	{"SpO2 above 100", IN(RAD8("198", "097", "03.60", "0000", "000800") GOOD), 1, s_good, 1, 0},
 	{"negative PI", IN(RAD8("098", "097", "-3.60", "0000", "000800") GOOD), 1, s_good, 1, 0},
-	{"two decimal points", IN(RAD8("098", "097", "3..6", "0000", "000800") GOOD), 1, s_good, 1, 0},
+	{"two decimal points", IN(RAD8("098", "097", "3..6", "0000", "000800") GOOD), 1, s_good, 1,
+	 0},
 	{"empty value", IN(RAD8("", "097", "03.60", "0000", "000800") GOOD), 1, s_good, 1, 0},
 	{"bare %", IN(RAD8("098", "097", "", "0000", "000800") GOOD), 1, s_good, 1, 0},
-	{"no BPM", IN("02/22/16 22:47:45 SPO2=098% PI=03.60% EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"no SPO2", IN("02/22/16 22:47:45 BPM=098 PI=03.60% EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"repeated key", IN("02/22/16 22:47:45 SPO2=098% BPM=097 SPO2=090% EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"token without =", IN("02/22/16 22:47:45 SPO2=098% BPM=097 junk EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"lower-case key", IN("02/22/16 22:47:45 SPO2=098% BPM=097 Pi=03.60 EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"no timestamp", IN(GOOD "SPO2=098% BPM=097 PI=03.60% EXC=000800\r\n" GOOD), 2, s_good2, 1, 0},
-	{"bad timestamp", IN(GOOD "02-22-16 22:47:45 SPO2=098% BPM=097 EXC=000800\r\n" GOOD), 2, s_good2, 1, 0},
-	{"trend dump line", IN(GOOD "09/21/08 09:56:10 SpO2=000 PR=000 PI=00.00 EXC=828:Search\r\n"), 1, s_good, 1, 0},
-	{"control byte inside", IN(GOOD "02/22/16 22:47:45 SPO2=098%\x01 BPM=097 EXC=000800\r\n"), 1, s_good, 1, 0},
-	{"high byte inside", IN(GOOD "02/22/16 22:47:45 SPO2=098% BPM=097\xb0 EXC=000800\r\n"), 1, s_good, 1, 0},
-	{"two lines run together (lost LF)", IN("02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% ALARM=0000 EXC=000800"
-	 "02/22/16 22:47:46 SN=0000056661 SPO2=098% BPM=097 PI=03.60% ALARM=0000 EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
-	{"truncated line", IN("02/22/16 22:47:45 SN=0000056661 SPO2=098% BP\r\n" GOOD), 1, s_good, 1, 0},
-	{"truncated value", IN("02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=\r\n" GOOD), 1, s_good, 1,
+	{"no BPM", IN(TS "SPO2=098% PI=03.60% EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
+	{"no SPO2", IN(TS "BPM=098 PI=03.60% EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
+	{"repeated key", IN(TS "SPO2=098% BPM=097 SPO2=090% EXC=000800\r\n" GOOD), 1, s_good, 1,
 	 0},
+	{"token without =", IN(TS "SPO2=098% BPM=097 junk EXC=000800\r\n" GOOD), 1, s_good, 1, 0},
+	{"lower-case key", IN(TS "SPO2=098% BPM=097 Pi=03.60 EXC=000800\r\n" GOOD), 1, s_good, 1,
+	 0},
+	{"no timestamp", IN(GOOD "SPO2=098% BPM=097 PI=03.60% EXC=000800\r\n" GOOD), 2, s_good2,
+	 1, 0},
+	{"bad timestamp", IN(GOOD "02-22-16 22:47:45 SPO2=098% BPM=097 EXC=000800\r\n" GOOD), 2,
+	 s_good2, 1, 0},
+	{"trend dump line", IN(GOOD "09/21/08 09:56:10 SpO2=000 PR=000 PI=00.00 EXC=828:Search\r\n"),
+	 1, s_good, 1, 0},
+	{"control byte inside", IN(GOOD TS "SPO2=098%\x01 BPM=097 EXC=000800\r\n"), 1, s_good, 1,
+	 0},
+	{"high byte inside", IN(GOOD TS "SPO2=098% BPM=097\xb0 EXC=000800\r\n"), 1, s_good, 1, 0},
+	{"two lines run together (lost LF)",
+	 IN(TS "SN=0000056661 SPO2=098% BPM=097 PI=03.60% ALARM=0000 EXC=000800"
+	    "02/22/16 22:47:46 SN=0000056661 SPO2=098% BPM=097 PI=03.60% ALARM=0000 "
+	    "EXC=000800\r\n" GOOD),
+	 1, s_good, 1, 0},
+	{"truncated line", IN(TS "SN=0000056661 SPO2=098% BP\r\n" GOOD), 1, s_good, 1, 0},
+	{"truncated value", IN(TS "SN=0000056661 SPO2=098% BPM=\r\n" GOOD), 1, s_good, 1, 0},
 };
 
 Test(driver_masimo, table)

@@ -20,7 +20,8 @@
 #define H2 "                             ADULT           25SAT-S \r\n"
 #define H3 "TIME                 %SpO2   BPM     PA     Status\r\n"
 #define HEADER H1 H2 H3
-#define DATA(sp, bpm, pa, codes) "07-Jan-04 11:24:50   " sp "     " bpm "      " pa "    " codes "\r\n"
+#define DATA(sp, bpm, pa, codes)                                                            \
+	"07-Jan-04 11:24:50   " sp "     " bpm "      " pa "    " codes "\r\n"
 #define GOOD DATA("100", "105", " 88", "          AO")
 
 #define READING(sp, pr, fl)                                                                 \

@@ -108,7 +108,12 @@ vt_test_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
 	static const struct {
 		enum vt_test_split split;
 		uint32_t seed;
-	} runs[] = {{VT_TEST_BYTES, 0}, {VT_TEST_RANDOM, 1}, {VT_TEST_RANDOM, 0xC0FFEE}, {VT_TEST_RANDOM, 424242}};
+	} runs[] = {
+		{VT_TEST_BYTES, 0},
+		{VT_TEST_RANDOM, 1},
+		{VT_TEST_RANDOM, 0xC0FFEE},
+		{VT_TEST_RANDOM, 424242},
+	};
 	bool same = true;
 	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
 		struct vt_test_collect other = {0};
