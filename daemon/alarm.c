@@ -414,7 +414,9 @@ s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *s
 		}
 		vd.limit = vd.ref + rc->direction * rc->delta;
 		vd.beyond = rc->direction < 0 ? vd.ref - v >= rc->delta : v - vd.ref >= rc->delta;
-		vd.back = !vd.beyond;
+		/* Hysteresis: a slow, steady fall must not raise and clear every few
+		 * seconds; the change must shrink to half before the alarm clears. */
+		vd.back = fabs(v - vd.ref) < rc->delta / 2;
 		break;
 	}
 	return vd;

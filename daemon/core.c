@@ -9,15 +9,22 @@
  * message comes before the alert events it causes; deadlines due at the
  * same instant fire in the order engine, vitals refresh, heartbeat.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "vitals/core.h"
+#include "vitals/infusion.h"
 #include "vitals/message.h"
+#include "vitals/timefmt.h"
 
 /* Vitals are re-sent at least this often while a bed is connected. */
 #define VT_VITALS_REFRESH_MS 1000
+/* Session messages are re-sent this often during an infusion session. */
+#define VT_SESSION_REFRESH_MS 60000
 
 struct core_bed {
 	const struct vt_monitor_config *mon;
@@ -30,6 +37,15 @@ struct core_bed {
 	int64_t last_vitals;          /* time of the last vitals message */
 	bool sent_vitals;             /* a vitals message went out since connecting */
 	enum vt_port_state port;      /* last published port state */
+	struct vt_infusion inf;       /* the infusion session */
+	int64_t next_session;         /* next session update; INT64_MAX: none */
+	vt_param_mask rule_params;    /* parameters the bed's rules watch */
+};
+
+/* The latest published object of an active alert, for snapshots. */
+struct cached_alert {
+	char id[VT_ALERT_ID_MAX];
+	char *json;
 };
 
 struct vt_core {
@@ -40,6 +56,9 @@ struct vt_core {
 	uint64_t seq;                 /* seq of the last message published */
 	bool started;
 	int64_t next_heartbeat;       /* when the next heartbeat is due */
+	struct cached_alert *cache;   /* active alerts' latest objects */
+	size_t n_cache, cap_cache;
+	struct vt_back_to_baseline btb; /* recovery criteria */
 };
 
 static const char *const port_state_names[] = {"closed", "connecting", "connected", "lost"};
@@ -64,9 +83,19 @@ vt_core_new(const struct vt_config *cfg, const struct vt_core_options *opt)
 		vt_core_free(&c);
 		return NULL;
 	}
-	for (size_t b = 0; b < cfg->n_monitors; b++)
-		c->beds[b].mon = &cfg->monitors[b];
+	for (size_t b = 0; b < cfg->n_monitors; b++) {
+		struct core_bed *cb = &c->beds[b];
+		cb->mon = &cfg->monitors[b];
+		vt_infusion_init(&cb->inf);
+		cb->next_session = INT64_MAX;
+		for (size_t r = 0; r < cfg->n_rules; r++)
+			if (vt_rule_applies_to(&cfg->rules[r], cb->mon->bed))
+				cb->rule_params |= VT_PARAM_BIT(cfg->rules[r].param);
+	}
 	c->next_heartbeat = INT64_MAX;
+	c->btb.band = cfg->btb_band > 0 ? cfg->btb_band : 10;
+	c->btb.band_percent = cfg->btb_band > 0 ? cfg->btb_band_percent : true;
+	c->btb.for_ms = cfg->btb_for_ms > 0 ? cfg->btb_for_ms : 5 * 60000;
 	return c;
 }
 
@@ -75,8 +104,14 @@ vt_core_free(struct vt_core **cp)
 {
 	if (cp == NULL || *cp == NULL)
 		return;
-	vt_alarms_free(&(*cp)->alarms);
-	free((*cp)->beds);
+	struct vt_core *c = *cp;
+	vt_alarms_free(&c->alarms);
+	for (size_t b = 0; c->beds && b < c->cfg->n_monitors; b++)
+		vt_infusion_release(&c->beds[b].inf);
+	for (size_t i = 0; i < c->n_cache; i++)
+		free(c->cache[i].json);
+	free(c->cache);
+	free(c->beds);
 	free(*cp);
 	*cp = NULL;
 }
@@ -128,6 +163,61 @@ s_send_vitals(struct vt_core *c, int bed, int64_t t)
 	cb->sent_vitals = true;
 }
 
+/* Keep the latest object of every active alert; forget cleared ones. */
+static void
+s_cache_alert(struct vt_core *c, const struct vt_alert_event *ev, const char *json)
+{
+	size_t i = 0;
+	while (i < c->n_cache && strcmp(c->cache[i].id, ev->alert->id) != 0)
+		i++;
+	if (ev->type == VT_EV_CLEARED) {
+		if (i < c->n_cache) {
+			free(c->cache[i].json);
+			memmove(&c->cache[i], &c->cache[i + 1], (c->n_cache - i - 1) * sizeof(c->cache[0]));
+			c->n_cache--;
+		}
+		return;
+	}
+	char *copy = strdup(json);
+	if (copy == NULL)
+		return;
+	if (i == c->n_cache) {
+		if (c->n_cache == c->cap_cache) {
+			size_t cap = c->cap_cache ? c->cap_cache * 2 : 16;
+			struct cached_alert *v = realloc(c->cache, cap * sizeof(*v));
+			if (v == NULL) {
+				free(copy);
+				return;
+			}
+			c->cache = v;
+			c->cap_cache = cap;
+		}
+		snprintf(c->cache[i].id, sizeof(c->cache[i].id), "%s", ev->alert->id);
+		c->cache[i].json = NULL;
+		c->n_cache++;
+	}
+	free(c->cache[i].json);
+	c->cache[i].json = copy;
+}
+
+static void
+s_send_session(struct vt_core *c, int bed, int64_t t, const char *event, const char *by)
+{
+	struct core_bed *cb = &c->beds[bed];
+	char topic[160];
+	vt_msg_topic(topic, sizeof(topic), "session", cb->mon->bed);
+	struct vt_msg_header h = s_header(c, topic, t);
+	char *json = vt_msg_session(&h, cb->mon->bed, event, &cb->inf, by);
+	if (json == NULL) {
+		c->seq--;
+		return;
+	}
+	s_publish(c, topic, json);
+	cb->next_session = cb->inf.active && cb->inf.phase != VT_PHASE_ENDED
+	                       ? t + VT_SESSION_REFRESH_MS
+	                       : INT64_MAX;
+}
+
 /* Alarm engine callback: publish the event. */
 static void
 s_on_alert(void *ctx, const struct vt_alert_event *ev)
@@ -141,6 +231,7 @@ s_on_alert(void *ctx, const struct vt_alert_event *ev)
 		c->seq--;
 		return;
 	}
+	s_cache_alert(c, ev, json);
 	s_publish(c, topic, json);
 
 	/* Values from a monitor we lost are not current: stop showing them. */
@@ -206,6 +297,8 @@ vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *
 	if (changed)
 		s_send_vitals(c, bed, t);
 	vt_alarms_reading(c->alarms, bed, t, r, s_on_alert, c);
+	if (vt_infusion_reading(&cb->inf, r, cb->rule_params, &c->btb, t))
+		s_send_session(c, bed, t, "back-to-baseline", NULL);
 }
 
 void
@@ -246,6 +339,20 @@ vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
 	s_publish(c, topic, json);
 }
 
+/* The bed whose session update is due first, and when; -1 if none. */
+static int
+s_next_session(const struct vt_core *c, int64_t *due)
+{
+	int best = -1;
+	*due = INT64_MAX;
+	for (size_t b = 0; b < c->cfg->n_monitors; b++)
+		if (c->beds[b].next_session < *due) {
+			*due = c->beds[b].next_session;
+			best = (int)b;
+		}
+	return best;
+}
+
 /* The bed whose vitals refresh is due first, and when; -1 if none. */
 static int
 s_next_vitals(const struct vt_core *c, int64_t *due)
@@ -269,11 +376,14 @@ vt_core_advance(struct vt_core *c, int64_t t)
 {
 	for (;;) {
 		int64_t engine = vt_alarms_next_deadline(c->alarms);
-		int64_t vitals;
+		int64_t vitals, session;
 		int bed = s_next_vitals(c, &vitals);
+		int sbed = s_next_session(c, &session);
 		int64_t next = engine;
 		if (vitals < next)
 			next = vitals;
+		if (session < next)
+			next = session;
 		if (c->next_heartbeat < next)
 			next = c->next_heartbeat;
 		if (next > t)
@@ -282,6 +392,8 @@ vt_core_advance(struct vt_core *c, int64_t t)
 			vt_alarms_advance(c->alarms, next, s_on_alert, c);
 		} else if (vitals == next) {
 			s_send_vitals(c, bed, next);
+		} else if (session == next) {
+			s_send_session(c, sbed, next, "update", NULL);
 		} else {
 			char *json;
 			struct vt_msg_header h = s_header(c, "heartbeat", next);
@@ -299,10 +411,13 @@ vt_core_advance(struct vt_core *c, int64_t t)
 int64_t
 vt_core_next_deadline(const struct vt_core *c)
 {
-	int64_t next = vt_alarms_next_deadline(c->alarms), vitals;
+	int64_t next = vt_alarms_next_deadline(c->alarms), vitals, session;
 	s_next_vitals(c, &vitals);
+	s_next_session(c, &session);
 	if (vitals < next)
 		next = vitals;
+	if (session < next)
+		next = session;
 	if (c->next_heartbeat < next)
 		next = c->next_heartbeat;
 	return next;
@@ -312,6 +427,64 @@ int
 vt_core_ack(struct vt_core *c, const char *id, const char *by, int64_t t)
 {
 	return vt_alarms_ack(c->alarms, id, by, t, s_on_alert, c);
+}
+
+int64_t
+vt_core_silence(struct vt_core *c, int bed, int64_t duration_ms, const char *by, int64_t t)
+{
+	return vt_alarms_silence(c->alarms, bed, duration_ms, by, t, s_on_alert, c);
+}
+
+void
+vt_core_phase(struct vt_core *c, int bed, enum vt_phase phase, double weight_kg,
+              double rate_mg_per_kg_h, const char *by, int64_t t)
+{
+	struct core_bed *cb = &c->beds[bed];
+	vt_infusion_set_phase(&cb->inf, phase, weight_kg, rate_mg_per_kg_h, t);
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		vt_alarms_set_baseline(c->alarms, bed, p, cb->inf.baseline[p]);
+	vt_alarms_set_phase(c->alarms, bed, (int)phase, t, s_on_alert, c);
+	s_send_session(c, bed, t, "phase", by);
+}
+
+char *
+vt_core_snapshot(const struct vt_core *c, int64_t t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "ok", json_true());
+	json_object_set_new(o, "seq", json_integer((json_int_t)c->seq));
+	json_t *alerts = json_array();
+	for (size_t i = 0; i < c->n_cache; i++) {
+		json_t *a = json_loads(c->cache[i].json, 0, NULL);
+		if (a != NULL)
+			json_array_append_new(alerts, a);
+	}
+	json_object_set_new(o, "alerts", alerts);
+	json_t *vitals = json_object(), *ports = json_object(), *sessions = json_object(),
+	       *silenced = json_object();
+	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
+		const struct core_bed *cb = &c->beds[b];
+		struct vt_msg_vitals v = {.bed = cb->mon->bed,
+		                          .known = cb->known,
+		                          .valid = cb->valid,
+		                          .value = cb->value,
+		                          .flags = cb->flags};
+		json_object_set_new(vitals, cb->mon->bed, vt_msg_values_object(&v));
+		json_object_set_new(ports, cb->mon->bed, json_string(vt_port_state_name(cb->port)));
+		json_object_set_new(sessions, cb->mon->bed,
+		                    vt_msg_session_object(cb->mon->bed, &cb->inf, t));
+		int64_t until = vt_alarms_silenced_until(c->alarms, (int)b);
+		char buf[VT_TIME_BUFSZ];
+		json_object_set_new(silenced, cb->mon->bed,
+		                    until > 0 ? json_string(vt_time_format(until, buf)) : json_null());
+	}
+	json_object_set_new(o, "vitals", vitals);
+	json_object_set_new(o, "ports", ports);
+	json_object_set_new(o, "sessions", sessions);
+	json_object_set_new(o, "silenced", silenced);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	return s;
 }
 
 const struct vt_alarms *

@@ -21,13 +21,15 @@ s_usage(FILE *out)
 {
 	fputs("usage: vitalsd -c FILE [-n] [-v]\n"
 	      "       vitalsd -c FILE --replay BED=RECORDING [BED=RECORDING ...]\n"
-	      "               [--clock-start RFC3339]\n"
+	      "               [--clock-start RFC3339] [--phase BED@SECONDS=PHASE[:KG[:MG_PER_KG_H]] ...]\n"
 	      "\n"
 	      "  -c, --config FILE     configuration file (YAML)\n"
 	      "  -n, --check           check the configuration and exit (0 OK, 78 errors)\n"
 	      "  -v, --verbose         log debug messages\n"
 	      "      --replay SPEC     replay recordings offline; JSON Lines on stdout\n"
 	      "      --clock-start T   virtual time of the replay's start (default 1970-01-01T00:00:00Z)\n"
+	      "      --phase SPEC      change a bed's infusion phase at SECONDS into the replay,\n"
+	      "                        e.g. chair-1@600=infusion:72:0.5 (weight kg, dose mg/kg/h)\n"
 	      "  -V, --version         print the version\n"
 	      "  -h, --help            this text\n"
 	      "\n"
@@ -37,105 +39,146 @@ s_usage(FILE *out)
 	      out);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asked for. */
+struct args {
+	const char *config_path;
+	bool check, verbose, replay;
+	char **specs;            /* BED=RECORDING */
+	size_t n_specs;
+	char **phases;           /* --phase arguments */
+	size_t n_phases;
+	bool clock_start_set;
+	int64_t clock_start;
+};
+
+/* Parse argv into a; -1 to exit with *code (0 for --help/--version). */
+static int
+s_parse_args(int argc, char **argv, struct args *a, int *code)
 {
-	enum { OPT_REPLAY = 256, OPT_CLOCK_START };
+	enum { OPT_REPLAY = 256, OPT_CLOCK_START, OPT_PHASE };
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check", no_argument, NULL, 'n'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"replay", required_argument, NULL, OPT_REPLAY},
 	    {"clock-start", required_argument, NULL, OPT_CLOCK_START},
+	    {"phase", required_argument, NULL, OPT_PHASE},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *config_path = NULL;
-	bool check = false, verbose = false;
-	char **specs = calloc((size_t)argc + 1, sizeof(*specs));
-	size_t n_specs = 0;
-	bool replay = false;
-	int64_t clock_start = 0;
-	bool clock_start_set = false;
 	int opt;
-
-	if (specs == NULL)
-		return EX_OSERR;
+	*code = EX_USAGE;
 	while ((opt = getopt_long(argc, argv, "c:nvVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			config_path = optarg;
+			a->config_path = optarg;
 			break;
 		case 'n':
-			check = true;
+			a->check = true;
 			break;
 		case 'v':
-			verbose = true;
+			a->verbose = true;
 			break;
 		case OPT_REPLAY:
-			replay = true;
-			specs[n_specs++] = optarg;
+			a->replay = true;
+			a->specs[a->n_specs++] = optarg;
+			break;
+		case OPT_PHASE:
+			a->phases[a->n_phases++] = optarg;
 			break;
 		case OPT_CLOCK_START:
-			if (vt_time_parse(optarg, &clock_start) != 0) {
+			if (vt_time_parse(optarg, &a->clock_start) != 0) {
 				fprintf(stderr, "vitalsd: --clock-start %s: expected RFC 3339, "
 				                "e.g. 2026-11-21T10:00:00Z\n", optarg);
-				free(specs);
-				return EX_USAGE;
+				return -1;
 			}
-			clock_start_set = true;
+			a->clock_start_set = true;
 			break;
 		case 'V':
 			printf("vitalsd %s\n", VT_VERSION);
-			free(specs);
-			return 0;
+			*code = 0;
+			return -1;
 		case 'h':
 			s_usage(stdout);
-			free(specs);
-			return 0;
+			*code = 0;
+			return -1;
 		default:
 			s_usage(stderr);
-			free(specs);
-			return EX_USAGE;
+			return -1;
 		}
 	}
 	/* `--replay A=x B=y`: the recordings after the first are plain arguments. */
 	for (int i = optind; i < argc; i++) {
-		if (!replay) {
+		if (!a->replay) {
 			fprintf(stderr, "vitalsd: unexpected argument \"%s\"\n", argv[i]);
-			free(specs);
-			return EX_USAGE;
+			return -1;
 		}
-		specs[n_specs++] = argv[i];
+		a->specs[a->n_specs++] = argv[i];
 	}
-	if (config_path == NULL) {
+	if (a->config_path == NULL) {
 		fprintf(stderr, "vitalsd: no configuration file; use -c FILE\n");
 		s_usage(stderr);
-		free(specs);
-		return EX_USAGE;
+		return -1;
 	}
+	if (a->n_phases > 0 && !a->replay) {
+		fprintf(stderr, "vitalsd: --phase only applies to --replay\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+s_replay(const struct vt_config *cfg, const struct args *a)
+{
+	struct vt_replay_phase *phases = calloc(a->n_phases + 1, sizeof(*phases));
+	if (phases == NULL)
+		return EX_OSERR;
+	int code = 0;
+	for (size_t i = 0; i < a->n_phases && code == 0; i++) {
+		char err[256];
+		if (vt_replay_parse_phase(cfg, a->phases[i], &phases[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "vitalsd: %s\n", err);
+			code = EX_USAGE;
+		}
+	}
+	if (code == 0)
+		code = vt_replay_run(cfg, a->specs, a->n_specs, phases, a->n_phases,
+		                     a->clock_start_set ? &a->clock_start : NULL, stdout, stderr);
+	free(phases);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = {
+	    .specs = calloc((size_t)argc + 1, sizeof(char *)),
+	    .phases = calloc((size_t)argc + 1, sizeof(char *)),
+	};
+	int code = EX_OSERR;
+	struct vt_config *cfg = NULL;
+	if (a.specs == NULL || a.phases == NULL || s_parse_args(argc, argv, &a, &code) != 0)
+		goto out;
 
 	struct vt_diag diag = {0};
-	struct vt_config *cfg = vt_config_load(config_path, &diag);
+	cfg = vt_config_load(a.config_path, &diag);
 	if (cfg == NULL) {
 		vt_diag_print(&diag, stderr);
 		vt_diag_clear(&diag);
-		free(specs);
-		return EX_CONFIG;
-	}
-	int code;
-	if (check) {
+		code = EX_CONFIG;
+	} else if (a.check) {
 		printf("configuration OK\n");
 		code = 0;
-	} else if (replay) {
-		code = vt_replay_run(cfg, specs, n_specs, clock_start_set ? &clock_start : NULL,
-		                     stdout, stderr);
+	} else if (a.replay) {
+		code = s_replay(cfg, &a);
 	} else {
-		code = vt_live_run(config_path, cfg, verbose);
+		code = vt_live_run(a.config_path, cfg, a.verbose);
 		cfg = NULL; /* the live loop owns (and may replace) the configuration */
 	}
+out:
 	vt_config_free(&cfg);
-	free(specs);
+	free(a.specs);
+	free(a.phases);
 	return code;
 }

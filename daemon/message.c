@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "vitals/infusion.h"
 #include "vitals/message.h"
 #include "vitals/timefmt.h"
 
@@ -97,13 +98,9 @@ vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev)
 	return s_finish(o);
 }
 
-char *
-vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
+void *
+vt_msg_values_object(const struct vt_msg_vitals *v)
 {
-	json_t *o = s_begin(h, "vitals");
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "bed", json_string(v->bed));
 	json_t *values = json_object();
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		if (!(v->known & VT_PARAM_BIT(p)))
@@ -111,7 +108,17 @@ vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
 		json_object_set_new(values, vt_param_info(p)->name,
 		                    (v->valid & VT_PARAM_BIT(p)) ? s_number(v->value[p]) : json_null());
 	}
-	json_object_set_new(o, "values", values);
+	return values;
+}
+
+char *
+vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
+{
+	json_t *o = s_begin(h, "vitals");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "bed", json_string(v->bed));
+	json_object_set_new(o, "values", vt_msg_values_object(v));
 	json_t *flags = json_array();
 	for (int i = 0; i < VT_FLAG_COUNT; i++)
 		if (v->flags & (1u << i))
@@ -131,6 +138,57 @@ vt_msg_status(const struct vt_msg_header *h, const struct vt_msg_status *s)
 	json_object_set_new(o, "port", s->port ? json_string(s->port) : json_null());
 	json_object_set_new(o, "protocol", s->protocol ? json_string(s->protocol) : json_null());
 	json_object_set_new(o, "detail", s->detail ? json_string(s->detail) : json_null());
+	return s_finish(o);
+}
+
+static json_t *
+s_maybe(double v)
+{
+	return isnan(v) ? json_null() : s_number(v);
+}
+
+/* The members describing a session, added to `o`. */
+static void
+s_session_members(json_t *o, const struct vt_infusion *inf, int64_t t)
+{
+	json_object_set_new(o, "phase", inf->active ? json_string(vt_phase_name(inf->phase))
+	                                            : json_null());
+	json_object_set_new(o, "phase_since", inf->active ? s_time(inf->phase_since) : json_null());
+	json_object_set_new(o, "time_in_phase_s",
+	                    inf->active ? json_integer((json_int_t)((t - inf->phase_since) / 1000))
+	                                : json_null());
+	json_object_set_new(o, "weight_kg", s_maybe(inf->weight_kg));
+	json_object_set_new(o, "dose_mg_per_kg_h", s_maybe(inf->rate_mg_per_kg_h));
+	/* Milligrams to 0.1 mg: what a pump display shows. */
+	double dose = vt_infusion_dose(inf, t);
+	json_object_set_new(o, "dose_mg", s_maybe(isnan(dose) ? dose : round(dose * 10) / 10));
+	json_t *base = json_object();
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (!isnan(inf->baseline[p]))
+			json_object_set_new(base, vt_param_info(p)->name, s_number(inf->baseline[p]));
+	json_object_set_new(o, "baseline", base);
+}
+
+void *
+vt_msg_session_object(const char *bed, const struct vt_infusion *inf, int64_t t)
+{
+	json_t *o = json_object();
+	s_session_members(o, inf, t);
+	return o;
+}
+
+char *
+vt_msg_session(const struct vt_msg_header *h, const char *bed, const char *event,
+               const struct vt_infusion *inf, const char *by)
+{
+	json_t *o = s_begin(h, "session");
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "bed", json_string(bed));
+	json_object_set_new(o, "event", json_string(event));
+	s_session_members(o, inf, h->time_ms);
+	if (by != NULL)
+		json_object_set_new(o, "by", json_string(by));
 	return s_finish(o);
 }
 

@@ -19,6 +19,7 @@
  * recording never produces half an output.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -369,9 +370,93 @@ s_deliver(struct vt_core *core, struct source *s)
 }
 
 int
+vt_replay_parse_phase(const struct vt_config *cfg, const char *arg, struct vt_replay_phase *out,
+                      char *err, size_t errlen)
+{
+	const char *at = strchr(arg, '@'), *eq = at ? strchr(at, '=') : NULL;
+	if (at == NULL || eq == NULL || at == arg) {
+		snprintf(err, errlen, "--phase %s: expected BED@SECONDS=PHASE[:KG[:MG_PER_KG_H]]", arg);
+		return -1;
+	}
+	char bed[128], phase[32];
+	if ((size_t)(at - arg) >= sizeof(bed)) {
+		snprintf(err, errlen, "--phase %s: bed name too long", arg);
+		return -1;
+	}
+	memcpy(bed, arg, (size_t)(at - arg));
+	bed[at - arg] = '\0';
+	out->bed = vt_config_bed_index(cfg, bed);
+	if (out->bed < 0) {
+		snprintf(err, errlen, "--phase %s: no monitor for bed \"%s\"", arg, bed);
+		return -1;
+	}
+	char *end;
+	double secs = strtod(at + 1, &end);
+	if (end != eq || !isfinite(secs) || fabs(secs) > 1e9) {
+		snprintf(err, errlen, "--phase %s: expected seconds after @", arg);
+		return -1;
+	}
+	out->t_ms = llround(secs * 1000);
+	const char *rest = eq + 1;
+	size_t n = strcspn(rest, ":");
+	if (n == 0 || n >= sizeof(phase)) {
+		snprintf(err, errlen, "--phase %s: expected a phase after =", arg);
+		return -1;
+	}
+	memcpy(phase, rest, n);
+	phase[n] = '\0';
+	int p = vt_phase_by_name(phase);
+	if (p < 0) {
+		snprintf(err, errlen, "--phase %s: unknown phase \"%s\" (baseline, infusion, recovery, ended)",
+		         arg, phase);
+		return -1;
+	}
+	out->phase = (enum vt_phase)p;
+	out->weight_kg = out->dose_mg_per_kg_h = NAN;
+	double *fields[2] = {&out->weight_kg, &out->dose_mg_per_kg_h};
+	rest += n;
+	for (int i = 0; i < 2 && *rest == ':'; i++) {
+		*fields[i] = strtod(rest + 1, &end);
+		if (end == rest + 1 || !isfinite(*fields[i]) || *fields[i] < 0) {
+			snprintf(err, errlen, "--phase %s: expected numbers for weight (kg) and dose (mg/kg/h)",
+			         arg);
+			return -1;
+		}
+		rest = end;
+	}
+	if (*rest != '\0') {
+		snprintf(err, errlen, "--phase %s: unexpected \"%s\"", arg, rest);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+s_cmp_phase(const void *a, const void *b)
+{
+	const struct vt_replay_phase *x = a, *y = b;
+	return (x->t_ms > y->t_ms) - (x->t_ms < y->t_ms);
+}
+
+int
 vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+              const struct vt_replay_phase *phases_in, size_t n_phases,
               const int64_t *clock_start, FILE *out, FILE *err)
 {
+	/* Phase changes in time order (stable for equal times: command-line order). */
+	struct vt_replay_phase *phases = calloc(n_phases + 1, sizeof(*phases));
+	if (phases == NULL)
+		return EX_OSERR;
+	memcpy(phases, phases_in, n_phases * sizeof(*phases));
+	for (size_t i = 1; i < n_phases; i++) /* insertion sort keeps ties in order */
+		for (size_t j = i; j > 0 && s_cmp_phase(&phases[j - 1], &phases[j]) > 0; j--) {
+			struct vt_replay_phase tmp = phases[j];
+			phases[j] = phases[j - 1];
+			phases[j - 1] = tmp;
+		}
+	size_t next_phase = 0;
+	int64_t phase_origin = clock_start ? *clock_start : 0;
+
 	struct source *src = calloc(n_specs ? n_specs : 1, sizeof(*src));
 	if (src == NULL)
 		return EX_OSERR;
@@ -430,6 +515,15 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 				pick_end = end;
 			}
 		}
+		/* A phase change applies before readings at the same instant. */
+		if (next_phase < n_phases && (pick < 0 || phase_origin + phases[next_phase].t_ms <= best)) {
+			const struct vt_replay_phase *ph = &phases[next_phase++];
+			int64_t t = phase_origin + ph->t_ms;
+			vt_core_advance(core, t - 1);
+			vt_core_phase(core, ph->bed, ph->phase, ph->weight_kg, ph->dose_mg_per_kg_h, "replay",
+			              t);
+			continue;
+		}
 		if (pick < 0)
 			break;
 		struct source *s = &src[pick];
@@ -454,6 +548,7 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 	for (size_t i = 0; i < n_specs; i++)
 		s_source_free(&src[i]);
 	free(src);
+	free(phases);
 	if (code == 0 && (oc.failed || fflush(out) != 0)) {
 		fprintf(err, "replay: cannot write output: %s\n", strerror(errno));
 		code = EX_IOERR;

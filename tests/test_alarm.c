@@ -649,8 +649,10 @@ Test(alarm, rate_rule_falls_by_within)
 	s_value(a, 0, VT_SPO2, 70, 92, &l); /* 96 - 92 = 4 within 60 s */
 	cr_assert_eq(l.n, 1);
 	cr_expect_str_eq(l.ev[0].text, "SpO2 fell by 4 % to 92 % within 1 min");
+	s_value(a, 0, VT_SPO2, 80, 94, &l); /* 96 - 94 = 2: not yet half of 4 */
+	cr_expect_eq(l.n, 1);
 	cr_expect_eq(l.ev[0].t, 70000);
-	s_value(a, 0, VT_SPO2, 91, 92, &l); /* 96 at 30 s is out: max is 95 → fell by 3 */
+	s_value(a, 0, VT_SPO2, 91, 94, &l); /* 96 at 30 s is out: max is 95 → fell by 1 */
 	cr_assert_eq(l.n, 2);
 	cr_expect_str_eq(l.ev[1].event, "cleared");
 	vt_alarms_free(&a);

@@ -91,6 +91,10 @@ struct vt_config {
 	size_t n_monitors;
 	struct vt_rule_config *rules;
 	size_t n_rules;
+	/* recovery: when every watched parameter is back near its baseline */
+	double btb_band;        /* how far from baseline counts as back (default 10 %) */
+	bool btb_band_percent;  /* btb_band is a percentage of the baseline */
+	int64_t btb_for_ms;     /* for how long (default 5 min) */
 };
 
 /*

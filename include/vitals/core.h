@@ -63,6 +63,21 @@ int64_t vt_core_next_deadline(const struct vt_core *c);
 /* Acknowledge an alert. 0, or -1 if unknown. */
 int vt_core_ack(struct vt_core *c, const char *id, const char *by, int64_t t);
 
+/* Pause the audio of a bed; returns when the pause ends. */
+int64_t vt_core_silence(struct vt_core *c, int bed, int64_t duration_ms, const char *by,
+                        int64_t t);
+
+/* Move a bed's infusion session to `phase` (weight/rate NAN: unchanged). */
+void vt_core_phase(struct vt_core *c, int bed, enum vt_phase phase, double weight_kg,
+                   double rate_mg_per_kg_h, const char *by, int64_t t);
+
+/*
+ * The control reply to `snapshot` (DESIGN §7), malloc'd: seq of the last
+ * message published, every active alert as its latest object, each bed's
+ * values, port state, session and audio pause.
+ */
+char *vt_core_snapshot(const struct vt_core *c, int64_t t);
+
 /* The engine, for snapshots. */
 const struct vt_alarms *vt_core_alarms(const struct vt_core *c);
 /* seq of the last message published (0 before the first). */

@@ -44,6 +44,15 @@ struct vt_msg_status {
 char *vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev);
 char *vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v);
 char *vt_msg_status(const struct vt_msg_header *h, const struct vt_msg_status *s);
+struct vt_infusion;
+/* A session.BED message; `event` is "phase", "update" or "back-to-baseline". */
+char *vt_msg_session(const struct vt_msg_header *h, const char *bed, const char *event,
+                     const struct vt_infusion *inf, const char *by);
+/* The "session" object alone (for snapshots); a jansson json_t* as void*. */
+void *vt_msg_session_object(const char *bed, const struct vt_infusion *inf, int64_t t);
+/* The "values" object of a vitals message alone (for snapshots). */
+void *vt_msg_values_object(const struct vt_msg_vitals *v);
+
 char *vt_msg_heartbeat(const struct vt_msg_header *h, size_t active_alarms, int64_t interval_ms);
 
 /* Topic names: "alert.BED" etc. into buf; returns buf. */

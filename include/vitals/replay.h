@@ -12,15 +12,32 @@
 
 #include "vitals/config.h"
 
+/* A phase change applied during replay: --phase BED@SECONDS=PHASE[:KG[:MG_PER_KG_H]]. */
+struct vt_replay_phase {
+	int bed;
+	int64_t t_ms;          /* since the clock start */
+	enum vt_phase phase;
+	double weight_kg;      /* NAN: unchanged */
+	double dose_mg_per_kg_h;
+};
+
 /*
- * Replay `specs` ("BED=RECORDING") against `cfg`. Virtual time starts at
- * *clock_start (ms since the epoch); NULL means the default: 1970 for CSV
- * and raw captures, the recorded time for session files. Messages go to `out`, errors to
- * `err`. Returns a sysexits(3) code: 0, EX_USAGE for a bad spec, EX_NOINPUT
- * for a missing file, EX_DATAERR for a bad recording, EX_IOERR if `out`
- * failed. On any input error nothing is written to `out`.
+ * Parse a --phase argument against `cfg`. 0, or -1 with a message in err.
+ */
+int vt_replay_parse_phase(const struct vt_config *cfg, const char *arg,
+                          struct vt_replay_phase *out, char *err, size_t errlen);
+
+/*
+ * Replay `specs` ("BED=RECORDING") against `cfg`, applying `phases` at
+ * their times. Virtual time starts at *clock_start (ms since the epoch);
+ * NULL means the default: 1970 for CSV and raw captures, the recorded time
+ * for session files. Messages go to `out`, errors to `err`. Returns a
+ * sysexits(3) code: 0, EX_USAGE for a bad spec, EX_NOINPUT for a missing
+ * file, EX_DATAERR for a bad recording, EX_IOERR if `out` failed. On any
+ * input error nothing is written to `out`.
  */
 int vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+                  const struct vt_replay_phase *phases, size_t n_phases,
                   const int64_t *clock_start, FILE *out, FILE *err);
 
 #endif
