@@ -103,6 +103,7 @@ Test(driver_nonin_df8, table)
 		cr_expect_eq(st.bytes, c->len, "%s", c->name);
 		cr_expect_eq(st.dropped, c->dropped, "%s: dropped %llu, expected %llu", c->name,
 		             (unsigned long long)st.dropped, (unsigned long long)c->dropped);
+		vt_test_collect_free(&got);
 	}
 }
 
