@@ -82,31 +82,128 @@ s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
 	return 0;
 }
 
+enum {
+	O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
+	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR
+};
+
+/* In the order of the O_ values: opts[c - O_PROTOCOL] is option c. */
+static const struct option s_opts[] = {
+	{"protocol", required_argument, NULL, O_PROTOCOL},
+	{"pty", required_argument, NULL, O_PTY},
+	{"tcp", required_argument, NULL, O_TCP},
+	{"speed", required_argument, NULL, O_SPEED},
+	{"loop", no_argument, NULL, O_LOOP},
+	{"start-time", required_argument, NULL, O_START},
+	{"baud", required_argument, NULL, O_BAUD},
+	{"seed", required_argument, NULL, O_SEED},
+	{"unplug-at", required_argument, NULL, O_UNPLUG_AT},
+	{"unplug-for", required_argument, NULL, O_UNPLUG_FOR},
+	{"noise-at", required_argument, NULL, O_NOISE_AT},
+	{"noise-bytes", required_argument, NULL, O_NOISE_BYTES},
+	{"sensor-off-at", required_argument, NULL, O_SOFF_AT},
+	{"sensor-off-for", required_argument, NULL, O_SOFF_FOR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* One option's argument into `o` or the fault lists. 0, or -1 after a message. */
+static int
+s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol,
+         struct s_lists *l)
+{
+	char err[256];
+	char *end;
+	int li;
+	switch (c) {
+	case O_PROTOCOL:
+		*protocol = arg;
+		return 0;
+	case O_PTY:
+		o->pty_link = arg;
+		return 0;
+	case O_TCP:
+		o->tcp = arg;
+		return 0;
+	case O_SPEED:
+		o->speed = strtod(arg, &end);
+		if (*end == '\0' && o->speed > 0 && o->speed <= 1e6)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --speed %s: expected a number above 0, up to 1e6\n", arg);
+		return -1;
+	case O_LOOP:
+		o->loop = true;
+		return 0;
+	case O_START:
+		if (vt_time_parse(arg, &o->start_wall_ms) == 0)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --start-time %s: expected RFC 3339, such as "
+		                "2026-11-21T10:00:00Z\n", arg);
+		return -1;
+	case O_BAUD:
+		o->baud = (int)strtol(arg, &end, 10);
+		if (*end == '\0' && o->baud >= 50 && o->baud <= 4000000)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --baud %s: expected a line speed such as 9600\n", arg);
+		return -1;
+	case O_SEED:
+		o->seed = strtoull(arg, &end, 0);
+		if (*end == '\0')
+			return 0;
+		fprintf(stderr, "vitals-emulate: --seed %s: expected a number\n", arg);
+		return -1;
+	case O_UNPLUG_AT: li = L_UNPLUG_AT; break;
+	case O_UNPLUG_FOR: li = L_UNPLUG_FOR; break;
+	case O_NOISE_AT: li = L_NOISE_AT; break;
+	case O_NOISE_BYTES: li = L_NOISE_BYTES; break;
+	case O_SOFF_AT: li = L_SOFF_AT; break;
+	case O_SOFF_FOR: li = L_SOFF_FOR; break;
+	default:
+		s_usage(stderr);
+		return -1;
+	}
+	if (vt_emu_parse_list(arg, li == L_NOISE_BYTES, &l->v[li], &l->n[li], err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vitals-emulate: --%s: %s\n", s_opts[c - O_PROTOCOL].name, err);
+	return -1;
+}
+
+/* The whole command line into `o`. 0 to run, 1 after --help, -1 on a usage error. */
+static int
+s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l)
+{
+	const char *protocol = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+		if (c == 'h') {
+			s_usage(stdout);
+			return 1;
+		}
+		if (s_option(c, optarg, o, &protocol, l) != 0)
+			return -1;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vitals-emulate: expected one RECORDING (see --help)\n");
+		return -1;
+	}
+	o->recording = argv[optind];
+	if ((o->pty_link == NULL) == (o->tcp == NULL)) {
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT\n");
+		return -1;
+	}
+	if (protocol != NULL && (o->enc = vt_encoder_find(protocol)) == NULL) {
+		fprintf(stderr, "vitals-emulate: --protocol %s: expected one of", protocol);
+		for (size_t i = 0; vt_encoders[i] != NULL; i++)
+			fprintf(stderr, " %s", vt_encoders[i]->name);
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	return s_build_faults(&o->faults, l);
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
-		O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR
-	};
-	static const struct option opts[] = {
-		{"protocol", required_argument, NULL, O_PROTOCOL},
-		{"pty", required_argument, NULL, O_PTY},
-		{"tcp", required_argument, NULL, O_TCP},
-		{"speed", required_argument, NULL, O_SPEED},
-		{"loop", no_argument, NULL, O_LOOP},
-		{"start-time", required_argument, NULL, O_START},
-		{"baud", required_argument, NULL, O_BAUD},
-		{"seed", required_argument, NULL, O_SEED},
-		{"unplug-at", required_argument, NULL, O_UNPLUG_AT},
-		{"unplug-for", required_argument, NULL, O_UNPLUG_FOR},
-		{"noise-at", required_argument, NULL, O_NOISE_AT},
-		{"noise-bytes", required_argument, NULL, O_NOISE_BYTES},
-		{"sensor-off-at", required_argument, NULL, O_SOFF_AT},
-		{"sensor-off-for", required_argument, NULL, O_SOFF_FOR},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct vt_emu_options o;
 	memset(&o, 0, sizeof(o));
 	o.speed = 1.0;
@@ -116,98 +213,10 @@ main(int argc, char **argv)
 	o.start_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	struct s_lists lists;
 	memset(&lists, 0, sizeof(lists));
-	const char *protocol = NULL;
-	int status = EX_USAGE;
 
-	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char err[256];
-		char *end;
-		int li = -1;
-		switch (c) {
-		case O_PROTOCOL:
-			protocol = optarg;
-			break;
-		case O_PTY:
-			o.pty_link = optarg;
-			break;
-		case O_TCP:
-			o.tcp = optarg;
-			break;
-		case O_SPEED:
-			o.speed = strtod(optarg, &end);
-			if (*end != '\0' || !(o.speed > 0 && o.speed <= 1e6)) {
-				fprintf(stderr, "vitals-emulate: --speed %s: expected a number above 0 and up to 1e6\n", optarg);
-				goto out;
-			}
-			break;
-		case O_LOOP:
-			o.loop = true;
-			break;
-		case O_START:
-			if (vt_time_parse(optarg, &o.start_wall_ms) != 0) {
-				fprintf(stderr, "vitals-emulate: --start-time %s: expected RFC 3339, e.g. 2026-11-21T10:00:00Z\n", optarg);
-				goto out;
-			}
-			break;
-		case O_BAUD:
-			o.baud = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o.baud < 50 || o.baud > 4000000) {
-				fprintf(stderr, "vitals-emulate: --baud %s: expected a line speed such as 9600\n", optarg);
-				goto out;
-			}
-			break;
-		case O_SEED:
-			o.seed = strtoull(optarg, &end, 0);
-			if (*end != '\0') {
-				fprintf(stderr, "vitals-emulate: --seed %s: expected a number\n", optarg);
-				goto out;
-			}
-			break;
-		case O_UNPLUG_AT: li = L_UNPLUG_AT; break;
-		case O_UNPLUG_FOR: li = L_UNPLUG_FOR; break;
-		case O_NOISE_AT: li = L_NOISE_AT; break;
-		case O_NOISE_BYTES: li = L_NOISE_BYTES; break;
-		case O_SOFF_AT: li = L_SOFF_AT; break;
-		case O_SOFF_FOR: li = L_SOFF_FOR; break;
-		case 'h':
-			s_usage(stdout);
-			status = 0;
-			goto out;
-		default:
-			s_usage(stderr);
-			goto out;
-		}
-		if (li >= 0 && vt_emu_parse_list(optarg, li == L_NOISE_BYTES, &lists.v[li],
-		                                 &lists.n[li], err, sizeof(err)) != 0) {
-			fprintf(stderr, "vitals-emulate: %s: %s\n", opts[c - O_PROTOCOL].name, err);
-			goto out;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "vitals-emulate: expected one RECORDING (see --help)\n");
-		goto out;
-	}
-	o.recording = argv[optind];
-	if ((o.pty_link == NULL) == (o.tcp == NULL)) {
-		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT\n");
-		goto out;
-	}
-	if (protocol != NULL) {
-		o.enc = vt_encoder_find(protocol);
-		if (o.enc == NULL) {
-			fprintf(stderr, "vitals-emulate: --protocol %s: expected one of", protocol);
-			for (size_t i = 0; vt_encoders[i] != NULL; i++)
-				fprintf(stderr, " %s", vt_encoders[i]->name);
-			fprintf(stderr, "\n");
-			goto out;
-		}
-	}
-	if (s_build_faults(&o.faults, &lists) != 0)
-		goto out;
-	status = vt_emu_run(&o, stdout, stderr);
-out:
-	for (size_t i = 0; i < 6; i++)
+	int rc = s_parse(argc, argv, &o, &lists);
+	int status = rc > 0 ? 0 : rc < 0 ? EX_USAGE : vt_emu_run(&o, stdout, stderr);
+	for (size_t i = 0; i < sizeof(lists.v) / sizeof(lists.v[0]); i++)
 		free(lists.v[i]);
 	vt_emu_faults_free(&o.faults);
 	return status;
