@@ -7,8 +7,9 @@ set -eu
 
 # Everything the build, the tests and the demo use, one package a line.
 # systemd (systemd-analyze, -sysusers, -tmpfiles), procps (/bin/kill, the
-# unit's ExecReload) and groff-base are for the tests of the unit file,
-# the install tree and the man pages; a container has none of them.
+# unit's ExecReload), groff-base and libseccomp-dev (the unit's system call
+# filter rebuilt around the daemon) are for the tests of the unit file, the
+# install tree and the man pages; a container has none of them.
 packages="
 gcc
 make
@@ -23,6 +24,7 @@ libcriterion-dev
 systemd
 procps
 groff-base
+libseccomp-dev
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;

@@ -224,7 +224,7 @@ Test(systemd, unit_says_what_the_daemon_does)
 	    "User=vitalsd",         "Group=vitalsd",          "SupplementaryGroups=dialout",
 	    "StateDirectory=vitalsd", "ConfigurationDirectory=vitalsd", "DevicePolicy=closed",
 	    "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw", "DeviceAllow=char-ttyS rw",
-	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "UMask=0027",
+	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK", "UMask=0027",
 	};
 	char *unit = run_slurp(run_root_path("systemd/vitalsd.service"), NULL);
 	cr_assert_not_null(unit);
@@ -269,11 +269,9 @@ Test(systemd, sandbox_exposure_at_most_2, .timeout = 120)
 /* ---- the sd_notify protocol, for real ------------------------------------------ */
 
 struct notify_seen {
-	int64_t ready_at;   /* ms, or -1 */
-	int64_t first_wd;   /* ms of the first WATCHDOG=1 after READY, or -1 */
-	int watchdogs;      /* WATCHDOG=1 received after READY=1 */
-	int early_watchdogs; /* ... and before it */
-	bool status;        /* a STATUS= line */
+	int64_t ready_at;    /* ms, or -1 */
+	int watchdogs;       /* WATCHDOG=1 received after READY=1 */
+	bool status;         /* a STATUS= line */
 	char status_text[256];
 	bool stopping;
 	bool bound_at_ready; /* the PUB port accepted a connection when READY=1 came */
@@ -301,13 +299,8 @@ s_collect(int sock, struct notify_seen *s, int port, int64_t deadline,
 			if (strcmp(line, "READY=1") == 0 && s->ready_at < 0) {
 				s->ready_at = s_mono_ms();
 				s->bound_at_ready = s_can_connect(port);
-			} else if (strcmp(line, "WATCHDOG=1") == 0) {
-				if (s->ready_at < 0) {
-					s->early_watchdogs++;
-				} else {
-					if (s->watchdogs++ == 0)
-						s->first_wd = s_mono_ms();
-				}
+			} else if (strcmp(line, "WATCHDOG=1") == 0 && s->ready_at >= 0) {
+				s->watchdogs++;
 			} else if (strncmp(line, "STATUS=", 7) == 0) {
 				s->status = true;
 				snprintf(s->status_text, sizeof(s->status_text), "%s", line + 7);
@@ -376,19 +369,33 @@ s_wait(pid_t pid, int64_t deadline)
 	}
 }
 
-Test(systemd, notify_ready_status_watchdog_stopping, .timeout = 60)
+/* Called in the child between fork and exec (the sandbox); 0 or -1. */
+typedef int (*s_child_fn)(void *arg);
+
+/*
+ * One supervised run, as systemd does it: a notify socket in `dir`,
+ * WATCHDOG_USEC=200000 (WATCHDOG_PID unset: sd_watchdog_enabled ignores a
+ * watchdog meant for another pid), the daemon's output in DIR/stderr.
+ * Waits for READY=1, STATUS= and two pings, watches one more second,
+ * runs `midway` if given, then SIGTERM. Everything it saw is checked.
+ */
+struct run_plan {
+	const char *dir;
+	const char *config;     /* path */
+	int port;               /* the PUB port, to check READY=1 comes after the bind */
+	s_child_fn in_child;    /* NULL: plain exec */
+	void *child_arg;
+	void (*midway)(pid_t pid, void *arg);
+	void *midway_arg;
+};
+
+static void
+s_supervise(const struct run_plan *plan)
 {
 	char *vitalsd = s_abs(run_build_path("vitalsd"));
-	char *dir = s_tmpdir();
-	char cfg[PATH_MAX], sock_path[PATH_MAX], log_path[PATH_MAX];
-	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
-	snprintf(sock_path, sizeof(sock_path), "%s/notify", dir);
-	snprintf(log_path, sizeof(log_path), "%s/stderr", dir);
-	int port = s_free_port();
-	char text[256];
-	snprintf(text, sizeof(text), "publish: tcp://127.0.0.1:%d\nheartbeat: 1s\nmonitors: []\n"
-	         "rules: []\n", port);
-	s_write(cfg, text);
+	char sock_path[PATH_MAX], log_path[PATH_MAX];
+	snprintf(sock_path, sizeof(sock_path), "%s/notify", plan->dir);
+	snprintf(log_path, sizeof(log_path), "%s/stderr", plan->dir);
 
 	int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -397,32 +404,37 @@ Test(systemd, notify_ready_status_watchdog_stopping, .timeout = 60)
 	cr_assert_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s: %s", sock_path,
 	             strerror(errno));
 
-	/* 200 ms watchdog: the loop must ping every 100 ms. WATCHDOG_PID is left
-	 * unset (sd_watchdog_enabled ignores the watchdog if it names another pid). */
 	char notify_env[PATH_MAX + 16];
 	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", sock_path);
 	char *extra[] = {notify_env, "WATCHDOG_USEC=200000", NULL};
 	char **env = s_env(extra);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = {vitalsd, "-c", cfg, NULL};
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, vitalsd, &fa, NULL, argv, env), 0);
-	posix_spawn_file_actions_destroy(&fa);
+	char *argv[] = {vitalsd, "-c", (char *)plan->config, NULL};
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(log_fd, 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+			_exit(126);
+		if (plan->in_child != NULL && plan->in_child(plan->child_arg) != 0)
+			_exit(125);
+		execve(vitalsd, argv, env);
+		_exit(127);
+	}
+	close(log_fd);
 
-	struct notify_seen s = {.ready_at = -1, .first_wd = -1};
-	bool up = s_collect(sock, &s, port, s_mono_ms() + 10000, s_running);
+	struct notify_seen s = {.ready_at = -1};
+	bool up = s_collect(sock, &s, plan->port, s_mono_ms() + 10000, s_running);
 	/* Then watch one more second: about ten pings, not a spinning loop. */
-	int at_second = s.watchdogs;
-	int64_t t0 = s_mono_ms();
+	int before = s.watchdogs;
 	if (up)
-		s_collect(sock, &s, port, t0 + 1000, s_never);
-	int in_second = s.watchdogs - at_second;
+		s_collect(sock, &s, plan->port, s_mono_ms() + 1000, s_never);
+	int in_second = s.watchdogs - before;
+	if (up && plan->midway != NULL)
+		plan->midway(pid, plan->midway_arg);
 	kill(pid, SIGTERM);
-	bool stopped = s_collect(sock, &s, port, s_mono_ms() + 10000, s_stopping);
+	bool stopped = s_collect(sock, &s, plan->port, s_mono_ms() + 10000, s_stopping);
 	int status = s_wait(pid, s_mono_ms() + 10000);
 	if (status < 0) {
 		kill(pid, SIGKILL);
@@ -431,23 +443,367 @@ Test(systemd, notify_ready_status_watchdog_stopping, .timeout = 60)
 	char *log = run_slurp(log_path, NULL);
 	cr_log_info("vitalsd said:\n%s", log ? log : "(nothing)");
 
+	cr_expect_neq(status, 125, "the sandbox could not be set up");
 	cr_expect_geq(s.ready_at, 0, "no READY=1 within 10 s");
 	cr_expect(s.bound_at_ready, "READY=1 came before the PUB socket accepted connections");
 	cr_expect(s.status, "no STATUS= line");
 	cr_expect_geq(s.watchdogs, 2, "%d WATCHDOG=1 after READY=1 within 10 s; expected at least 2",
 	              s.watchdogs);
-	cr_expect(in_second >= 3 && in_second <= 40,
+	cr_expect(!up || (in_second >= 3 && in_second <= 40),
 	          "%d WATCHDOG=1 in one second with WATCHDOG_USEC=200000; expected about 10",
 	          in_second);
 	cr_expect(stopped, "no STOPPING=1 within 10 s of SIGTERM");
-	cr_expect_eq(status, 0, "vitalsd exited with %d after SIGTERM (-1: still running)", status);
-	cr_log_info("status line: %s", s.status_text);
-
+	cr_expect_eq(status, 0, "vitalsd exited with %d after SIGTERM (-1: still running, 134: "
+	             "aborted)", status);
+	cr_log_info("last status line: %s", s.status_text);
 	free(log);
 	free(env);
 	close(sock);
 	free(vitalsd);
+}
+
+Test(systemd, notify_ready_status_watchdog_stopping, .timeout = 60)
+{
+	char *dir = s_tmpdir();
+	char cfg[PATH_MAX];
+	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
+	int port = s_free_port();
+	char text[256];
+	snprintf(text, sizeof(text), "publish: tcp://127.0.0.1:%d\nheartbeat: 1s\nmonitors: []\n"
+	         "rules: []\n", port);
+	s_write(cfg, text);
+	struct run_plan plan = {.dir = dir, .config = cfg, .port = port};
+	s_supervise(&plan);
 	s_rm_rf(dir);
+}
+
+/* ---- the unit's system call filter, applied for real ------------------------------ */
+
+/*
+ * The unit's SystemCallFilter=, RestrictAddressFamilies=,
+ * MemoryDenyWriteExecute= and RestrictRealtime= are seccomp filters. The
+ * daemon's libraries make calls the code never shows (libzmq lists the
+ * network interfaces over netlink and sets each thread's scheduling policy,
+ * aborting when either fails), so the only proof that the daemon lives in
+ * its sandbox is to run it there. Without systemd as PID 1 the test builds
+ * the same filter with libseccomp, from the unit's own lines and
+ * `systemd-analyze syscall-filter`, and runs the daemon under it with real
+ * data: an emulated monitor on a pty, a recording, a device server that
+ * refuses, an ipc:// endpoint, a reload.
+ */
+#if __has_include(<seccomp.h>)
+#include <dlfcn.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#define S_HAVE_SECCOMP 1
+
+struct s_names {
+	char **v;
+	size_t n, cap;
+};
+
+static bool
+s_names_has(const struct s_names *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+s_names_add(struct s_names *set, const char *name)
+{
+	if (s_names_has(set, name))
+		return;
+	if (set->n == set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 256;
+		set->v = realloc(set->v, set->cap * sizeof(*set->v));
+	}
+	set->v[set->n++] = strdup(name);
+}
+
+static void
+s_names_remove(struct s_names *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (strcmp(set->v[i], name) == 0) {
+			free(set->v[i]);
+			set->v[i] = set->v[--set->n];
+			return;
+		}
+	}
+}
+
+static void
+s_names_free(struct s_names *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+}
+
+/* The system calls of `token` (a name or an @group, nested groups expanded). */
+static void
+s_expand(const char *analyze, const char *token, struct s_names *out)
+{
+	if (token[0] != '@') {
+		s_names_add(out, token);
+		return;
+	}
+	char *argv[] = {(char *)analyze, "syscall-filter", "--no-pager", (char *)token, NULL};
+	struct run_result r;
+	cr_assert_geq(run_capture(argv, &r), 0);
+	cr_assert_eq(r.status, 0, "systemd-analyze syscall-filter %s:\n%s", token, r.err);
+	for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] != ' ')
+			continue; /* the group's own name */
+		line += strspn(line, " ");
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (line[0] == '@')
+			s_expand(analyze, line, out);
+		else
+			s_names_add(out, line);
+	}
+	run_result_free(&r);
+}
+
+/* What the child needs to build the filter after fork. */
+struct s_sandbox {
+	struct s_names allow;   /* system calls, besides the conditional ones */
+	int families[16];       /* RestrictAddressFamilies= */
+	size_t n_families;
+	int deny_errno;         /* SystemCallErrorNumber= */
+	void *lib;              /* libseccomp, opened before fork */
+};
+
+/* The unit's sandbox lines, in the order systemd merges them. */
+static void
+s_sandbox_from_unit(struct s_sandbox *sb, const char *analyze)
+{
+	char *unit = run_slurp(run_root_path("systemd/vitalsd.service"), NULL);
+	cr_assert_not_null(unit);
+	bool first = true;
+	sb->deny_errno = EPERM;
+	for (char *save = NULL, *line = strtok_r(unit, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "SystemCallFilter=", 17) == 0) {
+			char *v = line + 17;
+			bool deny = v[0] == '~';
+			cr_assert(!(first && deny), "the test expects an allow list first");
+			first = false;
+			v += deny;
+			for (char *s2 = NULL, *tok = strtok_r(v, " ", &s2); tok;
+			     tok = strtok_r(NULL, " ", &s2)) {
+				struct s_names g = {0};
+				s_expand(analyze, tok, &g);
+				for (size_t i = 0; i < g.n; i++) {
+					if (deny)
+						s_names_remove(&sb->allow, g.v[i]);
+					else
+						s_names_add(&sb->allow, g.v[i]);
+				}
+				s_names_free(&g);
+			}
+		} else if (strncmp(line, "RestrictAddressFamilies=", 24) == 0) {
+			static const struct {
+				const char *name;
+				int af;
+			} afs[] = {{"AF_UNIX", AF_UNIX}, {"AF_INET", AF_INET}, {"AF_INET6", AF_INET6},
+			           {"AF_NETLINK", AF_NETLINK}, {"AF_PACKET", AF_PACKET}};
+			for (char *s2 = NULL, *tok = strtok_r(line + 24, " ", &s2); tok;
+			     tok = strtok_r(NULL, " ", &s2)) {
+				bool known = false;
+				for (size_t i = 0; i < sizeof(afs) / sizeof(afs[0]); i++) {
+					if (strcmp(tok, afs[i].name) == 0 && sb->n_families < 16) {
+						sb->families[sb->n_families++] = afs[i].af;
+						known = true;
+					}
+				}
+				cr_assert(known, "the test does not know address family %s", tok);
+			}
+		} else if (strcmp(line, "SystemCallErrorNumber=EPERM") != 0 &&
+		           strncmp(line, "SystemCallErrorNumber=", 22) == 0) {
+			cr_assert_fail("the test only models SystemCallErrorNumber=EPERM");
+		}
+	}
+	cr_assert_gt(sb->allow.n, 100, "no SystemCallFilter= allow list in the unit");
+	cr_assert_gt(sb->n_families, 0, "no RestrictAddressFamilies= in the unit");
+	/* systemd always lets these through for the exec itself. */
+	static const char *const implicit[] = {"execve", "exit", "exit_group", "getrlimit",
+	                                       "rt_sigreturn", "sigreturn"};
+	for (size_t i = 0; i < sizeof(implicit) / sizeof(implicit[0]); i++)
+		s_names_add(&sb->allow, implicit[i]);
+	free(unit);
+}
+
+/*
+ * In the child: the filter. Unlisted calls fail with EPERM; socket() only
+ * for the allowed families (others EAFNOSUPPORT, as systemd answers);
+ * MemoryDenyWriteExecute= on mmap/mprotect; RestrictRealtime= on
+ * sched_setscheduler.
+ */
+static int
+s_sandbox_load(void *arg)
+{
+	const struct s_sandbox *sb = arg;
+#define S_SYM(name) __typeof__(&name) p_##name = (__typeof__(&name))dlsym(sb->lib, #name)
+	S_SYM(seccomp_init);
+	S_SYM(seccomp_rule_add);
+	S_SYM(seccomp_syscall_resolve_name);
+	S_SYM(seccomp_load);
+#undef S_SYM
+	if (!p_seccomp_init || !p_seccomp_rule_add || !p_seccomp_syscall_resolve_name ||
+	    !p_seccomp_load)
+		return -1;
+	scmp_filter_ctx ctx = p_seccomp_init(SCMP_ACT_ERRNO((uint32_t)sb->deny_errno));
+	if (ctx == NULL)
+		return -1;
+	static const char *const special[] = {"socket", "mmap", "mprotect", "pkey_mprotect",
+	                                      "sched_setscheduler", "sched_setattr"};
+	for (size_t i = 0; i < sb->allow.n; i++) {
+		bool is_special = false;
+		for (size_t j = 0; j < sizeof(special) / sizeof(special[0]); j++)
+			is_special = is_special || strcmp(sb->allow.v[i], special[j]) == 0;
+		int nr = p_seccomp_syscall_resolve_name(sb->allow.v[i]);
+		if (is_special || nr == __NR_SCMP_ERROR || nr < 0)
+			continue; /* not on this architecture */
+		if (p_seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+			return -1;
+	}
+	int nr_socket = p_seccomp_syscall_resolve_name("socket");
+	for (int af = 0; af < AF_MAX; af++) {
+		bool ok = false;
+		for (size_t i = 0; i < sb->n_families; i++)
+			ok = ok || sb->families[i] == af;
+		if (p_seccomp_rule_add(ctx, ok ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EAFNOSUPPORT), nr_socket,
+		                       1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af)) != 0)
+			return -1;
+	}
+	const scmp_datum_t wx = PROT_WRITE | PROT_EXEC;
+	int nr_mmap = p_seccomp_syscall_resolve_name("mmap");
+	if (s_names_has(&sb->allow, "mmap")) {
+		const scmp_datum_t fine[] = {0, PROT_WRITE, PROT_EXEC};
+		for (size_t i = 0; i < 3; i++)
+			if (p_seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr_mmap, 1,
+			                       SCMP_A2(SCMP_CMP_MASKED_EQ, wx, fine[i])) != 0)
+				return -1;
+	}
+	int nr_mprotect = p_seccomp_syscall_resolve_name("mprotect");
+	if (s_names_has(&sb->allow, "mprotect") &&
+	    p_seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr_mprotect, 1,
+	                       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		return -1;
+	int nr_setsched = p_seccomp_syscall_resolve_name("sched_setscheduler");
+	if (s_names_has(&sb->allow, "sched_setscheduler")) {
+		const scmp_datum_t fine[] = {SCHED_OTHER, SCHED_BATCH, SCHED_IDLE};
+		for (size_t i = 0; i < 3; i++)
+			if (p_seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr_setsched, 1,
+			                       SCMP_A1(SCMP_CMP_EQ, fine[i])) != 0)
+				return -1;
+	}
+	return p_seccomp_load(ctx) == 0 ? 0 : -1;
+}
+
+struct s_midway {
+	const char *dir;
+	bool reloaded_alive;    /* still running after SIGHUP */
+};
+
+static void
+s_midway_reload(pid_t pid, void *arg)
+{
+	struct s_midway *m = arg;
+	kill(pid, SIGHUP);
+	usleep(500000);
+	m->reloaded_alive = waitpid(pid, NULL, WNOHANG) == 0;
+}
+#endif
+
+Test(systemd, daemon_lives_in_its_syscall_sandbox, .timeout = 90)
+{
+#ifndef S_HAVE_SECCOMP
+	cr_skip_test("seccomp.h not found; install libseccomp-dev (scripts/deps.sh does)");
+#else
+	char *analyze = s_need("systemd-analyze", "systemd");
+	struct s_sandbox sb = {0};
+	sb.lib = dlopen("libseccomp.so.2", RTLD_NOW);
+	if (sb.lib == NULL)
+		cr_skip_test("libseccomp.so.2 cannot be loaded: %s", dlerror());
+	s_sandbox_from_unit(&sb, analyze);
+	cr_log_info("%zu system calls allowed", sb.allow.n);
+
+	char *dir = s_tmpdir();
+	char cfg[PATH_MAX], link[PATH_MAX], emu_log[PATH_MAX];
+	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
+	snprintf(link, sizeof(link), "%s/chair-1", dir);
+	snprintf(emu_log, sizeof(emu_log), "%s/emulator", dir);
+
+	/* An emulated oximeter on a pty, so that bytes flow, rules run and a recording is written. */
+	char *emulate = s_abs(run_build_path("vitals-emulate"));
+	char *recording = s_abs(run_root_path("data/recordings/bidmc-01.csv"));
+	char *eargv[] = {emulate, "--protocol", "masimo-ascii", "--pty", link, "--speed", "10",
+	                 "--loop", recording, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, emu_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	pid_t emu;
+	cr_assert_eq(posix_spawn(&emu, emulate, &fa, NULL, eargv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 500 && access(link, F_OK) != 0; i++)
+		usleep(10000);
+	cr_assert_eq(access(link, F_OK), 0, "the emulator made no pty at %s", link);
+
+	int port = s_free_port(), control = s_free_port(), refused = s_free_port();
+	char text[5 * PATH_MAX];
+	snprintf(text, sizeof(text),
+	         "publish: [tcp://127.0.0.1:%d, ipc://%s/pub]\n"
+	         "control: tcp://127.0.0.1:%d\n"
+	         "record_dir: %s/rec\n"
+	         "monitors:\n"
+	         "  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n"
+	         "  - bed: chair-2\n    port: tcp://localhost:%d\n    protocol: nonin-df7\n"
+	         "rules:\n"
+	         "  - name: spo2-low\n    parameter: spo2\n    below: 99\n"
+	         "  - name: pr-high\n    parameter: pr\n    above: 60\n    for: 1s\n",
+	         port, dir, control, dir, link, refused);
+	s_write(cfg, text);
+
+	struct s_midway mid = {.dir = dir};
+	struct run_plan plan = {.dir = dir, .config = cfg, .port = port,
+	                        .in_child = s_sandbox_load, .child_arg = &sb,
+	                        .midway = s_midway_reload, .midway_arg = &mid};
+	s_supervise(&plan);
+	cr_expect(mid.reloaded_alive, "vitalsd died on SIGHUP in the sandbox");
+
+	char log_path[PATH_MAX];
+	snprintf(log_path, sizeof(log_path), "%s/stderr", dir);
+	char *log = run_slurp(log_path, NULL);
+	cr_expect(log && strstr(log, "chair-1: connected"), "chair-1 never connected in the sandbox");
+	cr_expect(log && !strstr(log, "Operation not permitted"),
+	          "a call was refused by the filter (see the log above)");
+	free(log);
+	glob_t g;
+	char pattern[PATH_MAX];
+	snprintf(pattern, sizeof(pattern), "%s/rec/chair-1/*", dir);
+	cr_expect_eq(glob(pattern, 0, NULL, &g), 0, "no recording written in the sandbox");
+	if (g.gl_pathc > 0)
+		globfree(&g);
+
+	kill(emu, SIGTERM);
+	waitpid(emu, NULL, 0);
+	free(emulate);
+	free(recording);
+	s_names_free(&sb.allow);
+	dlclose(sb.lib);
+	free(analyze);
+	s_rm_rf(dir);
+#endif
 }
 
 /* ---- the system user and the state directory -------------------------------------- */
