@@ -775,6 +775,136 @@ vt_alarms_silenced_until(const struct vt_alarms *a, int bed)
 	return a->beds[bed].silenced_until;
 }
 
+/* Whether two rules judge samples the same way (their `beds` aside). */
+static bool
+s_same_rule(const struct vt_rule_config *x, const struct vt_rule_config *y)
+{
+	return strcmp(x->name, y->name) == 0 && x->param == y->param && x->kind == y->kind &&
+	       x->direction == y->direction && x->limit == y->limit && x->clear_at == y->clear_at &&
+	       x->delta == y->delta && x->delta_percent == y->delta_percent &&
+	       x->within_ms == y->within_ms && x->for_ms == y->for_ms && x->priority == y->priority &&
+	       x->latching == y->latching && x->escalate_after_ms == y->escalate_after_ms &&
+	       x->phases == y->phases;
+}
+
+/* Move `al` from old's active list to a's. */
+static void
+s_move_alert(struct vt_alarms *a, struct vt_alarms *old, struct vt_alert *al)
+{
+	for (size_t i = 0; i < old->n_active; i++)
+		if (old->active[i] == al) {
+			old->active[i] = NULL;
+			break;
+		}
+	if (a->n_active == a->cap_active) {
+		size_t cap = a->cap_active ? a->cap_active * 2 : 16;
+		struct vt_alert **v = realloc(a->active, cap * sizeof(*v));
+		if (v == NULL) {
+			free(al); /* cannot keep it: the caller's cleared event already went out */
+			return;
+		}
+		a->active = v;
+		a->cap_active = cap;
+	}
+	a->active[a->n_active++] = al;
+}
+
+void
+vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, int64_t t,
+                vt_alert_fn fn, void *ctx)
+{
+	/* Which alerts survive: those of beds that stay and rules that did not change. */
+	bool *keep = calloc(old->n_active + 1, sizeof(*keep));
+	struct vt_alert **order = calloc(old->n_active + 1, sizeof(*order));
+	if (keep == NULL || order == NULL) {
+		free(keep);
+		free(order);
+		return;
+	}
+	memcpy(order, old->active, old->n_active * sizeof(*order));
+	size_t n_order = old->n_active;
+
+	for (size_t b = 0; b < a->n_beds; b++) {
+		int ob = bed_map[b];
+		if (ob < 0)
+			continue;
+		struct bed *nb = &a->beds[b], *obd = &old->beds[ob];
+		struct bed fresh = *nb;
+		*nb = *obd;
+		nb->name = fresh.name;
+		nb->stale_ms = fresh.stale_ms;
+		nb->watched = fresh.watched;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if (!(nb->watched & VT_PARAM_BIT(p)))
+				nb->no_data[p] = NULL; /* no longer watched: dropped below */
+		for (int k = 0; k < VT_TECH_COUNT; k++)
+			if (nb->tech[k] != NULL)
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nb->tech[k];
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if (nb->no_data[p] != NULL)
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nb->no_data[p];
+		/* Counters go on by rule name, so ids stay unique across reloads. */
+		for (size_t r = 0; r < a->cfg->n_rules; r++) {
+			struct rule_bed *nst = s_rb(a, r, b);
+			for (size_t orr = 0; orr < old->cfg->n_rules; orr++) {
+				if (strcmp(a->cfg->rules[r].name, old->cfg->rules[orr].name) != 0)
+					continue;
+				struct rule_bed *ost = s_rb(old, orr, (size_t)ob);
+				nst->count = ost->count;
+				if (!nst->applies || !ost->applies ||
+				    !s_same_rule(&a->cfg->rules[r], &old->cfg->rules[orr]))
+					break;
+				nst->in_run = ost->in_run;
+				nst->run_start = ost->run_start;
+				nst->alert = ost->alert;
+				ost->alert = NULL;
+				/* Swap the rate windows (both exist: same kind). */
+				int64_t *wt = nst->w_t;
+				double *wv = nst->w_v;
+				nst->w_t = ost->w_t, nst->w_v = ost->w_v;
+				ost->w_t = wt, ost->w_v = wv;
+				nst->w_head = ost->w_head, nst->w_len = ost->w_len;
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nst->alert && nst->alert != NULL;
+				break;
+			}
+		}
+	}
+
+	/* Retire what does not survive, then carry the rest over in raising order. */
+	for (size_t i = 0; i < n_order; i++) {
+		struct vt_alert *al = order[i];
+		if (keep[i])
+			continue;
+		snprintf(al->text, sizeof(al->text), "Alarm ended by a configuration reload");
+		s_emit(fn, ctx, VT_EV_CLEARED, al, t, NULL);
+		for (size_t j = 0; j < old->n_active; j++)
+			if (old->active[j] == al)
+				old->active[j] = NULL;
+		free(al);
+	}
+	for (size_t i = 0; i < n_order; i++) {
+		if (!keep[i])
+			continue;
+		struct vt_alert *al = order[i];
+		size_t b = 0;
+		while (b < a->n_beds && bed_map[b] != al->bed)
+			b++;
+		al->bed = (int)b;
+		al->bed_name = a->beds[b].name;
+		long r = s_owner(a, al);
+		if (r >= 0)
+			al->rule = a->cfg->rules[r].name;
+		s_move_alert(a, old, al);
+	}
+	/* Old's list now holds only NULLs for what moved or was freed. */
+	old->n_active = 0;
+	free(keep);
+	free(order);
+}
+
 size_t
 vt_alarms_active_count(const struct vt_alarms *a)
 {

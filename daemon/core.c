@@ -487,6 +487,37 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	return s;
 }
 
+void
+vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_t t)
+{
+	c->seq = old->seq;
+	c->started = old->started;
+	c->next_heartbeat = old->next_heartbeat;
+	/* The cache moves whole; alarms that end now leave it through s_on_alert. */
+	c->cache = old->cache, c->n_cache = old->n_cache, c->cap_cache = old->cap_cache;
+	old->cache = NULL, old->n_cache = old->cap_cache = 0;
+	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
+		int ob = bed_map[b];
+		if (ob < 0)
+			continue;
+		struct core_bed *nb = &c->beds[b], *obd = &old->beds[ob];
+		nb->known = obd->known;
+		nb->valid = obd->valid;
+		memcpy(nb->value, obd->value, sizeof(nb->value));
+		nb->flags = obd->flags;
+		nb->connected = obd->connected;
+		nb->watched = obd->watched;
+		nb->last_vitals = obd->last_vitals;
+		nb->sent_vitals = obd->sent_vitals;
+		nb->port = obd->port;
+		vt_infusion_release(&nb->inf);
+		nb->inf = obd->inf; /* the sample buffers move with it */
+		vt_infusion_init(&obd->inf);
+		nb->next_session = obd->next_session;
+	}
+	vt_alarms_adopt(c->alarms, old->alarms, bed_map, t, s_on_alert, c);
+}
+
 const struct vt_alarms *
 vt_core_alarms(const struct vt_core *c)
 {

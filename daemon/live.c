@@ -13,6 +13,8 @@
  * VT_REOPEN_MAX_MS; the core turns silence into comm-lost on its own clock.
  */
 #include <errno.h>
+#include <jansson.h>
+#include <math.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 
 #include <zmq.h>
 
+#include "vitals/control.h"
 #include "vitals/core.h"
 #include "vitals/live.h"
 #include "vitals/log.h"
@@ -35,6 +38,7 @@
 #include "vitals/port.h"
 #include "vitals/publisher.h"
 #include "vitals/recorder.h"
+#include "vitals/timefmt.h"
 #include "vitals/version.h"
 
 #define VT_REOPEN_MIN_MS 100
@@ -61,8 +65,12 @@ struct live_bed {
 
 struct live {
 	struct vt_config *cfg;
+	const char *config_path;           /* for reloads */
 	void *zctx;
 	struct vt_publisher *pub;
+	struct vt_control *ctl;            /* NULL without a control endpoint */
+	int64_t started;                   /* for uptime */
+	bool reload;                       /* SIGHUP seen: reload at the end of this turn */
 	struct vt_core *core;
 	struct live_bed *beds;
 	int sfd;                           /* signalfd */
@@ -278,7 +286,8 @@ s_handle_signals(struct live *l)
 			l->stop = true;
 			break;
 		case SIGHUP:
-			vt_notice("received SIGHUP; configuration reload is not supported yet");
+			vt_notice("received SIGHUP; reloading %s", l->config_path);
+			l->reload = true;
 			break;
 		}
 	}
@@ -292,6 +301,242 @@ s_status_line(struct live *l)
 		connected += l->beds[i].state == VT_PORT_CONNECTED;
 	vt_notify_status("%zu/%zu monitors connected, %zu active alarms", connected,
 	                 l->cfg->n_monitors, vt_alarms_active_count(vt_core_alarms(l->core)));
+}
+
+/* ---- control requests ---------------------------------------------------- */
+
+static int s_reload(struct live *l, char *err, size_t errlen);
+
+static char *
+s_ok(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	return s;
+}
+
+/* The bed named in a request, or -1 with an error reply in *reply. */
+static int
+s_request_bed(struct live *l, const char *bed, char **reply)
+{
+	int b = vt_config_bed_index(l->cfg, bed);
+	if (b < 0) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "unknown bed \"%.128s\"", bed);
+		*reply = vt_control_error_reply(msg);
+	}
+	return b;
+}
+
+/* Execute one control request; the reply, malloc'd. */
+static char *
+s_execute(struct live *l, const char *body, size_t len)
+{
+	struct vt_control_req req;
+	char err[512];
+	if (vt_control_parse(body, len, &req, err, sizeof(err)) != 0) {
+		vt_debug("control: refused a request: %s", err);
+		return vt_control_error_reply(err);
+	}
+	int64_t now = s_now(l);
+	const char *by = req.by[0] ? req.by : "an unnamed client";
+	char *reply = NULL;
+	char buf[VT_TIME_BUFSZ];
+	int bed;
+	switch (req.cmd) {
+	case VT_CMD_PING:
+		return s_ok(json_pack("{s:b,s:s,s:s,s:I}", "ok", 1, "version", VT_VERSION, "instance",
+		                      l->instance, "uptime_s", (json_int_t)((now - l->started) / 1000)));
+	case VT_CMD_SNAPSHOT:
+		return vt_core_snapshot(l->core, now);
+	case VT_CMD_ACK:
+		if (vt_core_ack(l->core, req.id, by, now) != 0) {
+			snprintf(err, sizeof(err), "no active alert \"%.150s\"", req.id);
+			return vt_control_error_reply(err);
+		}
+		vt_notice("alert %s acknowledged by %s", req.id, by);
+		return s_ok(json_pack("{s:b,s:s}", "ok", 1, "id", req.id));
+	case VT_CMD_SILENCE: {
+		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
+			return reply;
+		int64_t until = vt_core_silence(l->core, bed, req.duration_ms, by, now);
+		vt_notice("%s: audio paused by %s until %s", req.bed, by, vt_time_format(until, buf));
+		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "silenced_until",
+		                      vt_time_format(until, buf)));
+	}
+	case VT_CMD_PHASE:
+		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
+			return reply;
+		vt_core_phase(l->core, bed, req.phase, req.weight_kg, req.dose_mg_per_kg_h, by, now);
+		vt_notice("%s: phase %s set by %s", req.bed, vt_phase_name(req.phase), by);
+		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "phase",
+		                      vt_phase_name(req.phase)));
+	case VT_CMD_RELOAD:
+		vt_notice("reload requested by %s", by);
+		if (s_reload(l, err, sizeof(err)) != 0)
+			return vt_control_error_reply(err);
+		return s_ok(json_pack("{s:b}", "ok", 1));
+	}
+	return vt_control_error_reply("unknown command");
+}
+
+/* Answer what is waiting on the control socket, a bounded number at a time. */
+static void
+s_control(struct live *l)
+{
+	const char *body;
+	size_t len;
+	for (int i = 0; i < 64 && vt_control_recv(l->ctl, &body, &len) == 1; i++) {
+		char *reply = s_execute(l, body, len);
+		vt_control_reply(l->ctl, reply ? reply : "{\"ok\":false,\"error\":\"out of memory\"}");
+		free(reply);
+	}
+}
+
+/* ---- reload ---------------------------------------------------------------- */
+
+/* Whether a monitor's port must be reopened after a reload. */
+static bool
+s_port_changed(const struct vt_monitor_config *a, const struct vt_monitor_config *b)
+{
+	return strcmp(a->port, b->port) != 0 || a->driver != b->driver || a->baud != b->baud ||
+	       a->flow != b->flow;
+}
+
+static bool
+s_same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Stop a bed for good: its recording says so, its port closes. */
+static void
+s_bed_close(struct live *l, struct live_bed *b, int64_t now, const char *why)
+{
+	if (b->rec != NULL) {
+		char err[256];
+		vt_recorder_event(b->rec, now, VT_REC_CLOSE, NULL, 0, why, err, sizeof(err));
+		vt_recorder_close(&b->rec);
+	}
+	vt_port_free(&b->port);
+	free(b->drv_state);
+	b->drv_state = NULL;
+}
+
+/*
+ * Switch to the checked configuration `next`. Unchanged ports are not
+ * touched (no gap in the data); changed or new monitors are (re)opened;
+ * removed ones are closed. Alarms of unchanged rules survive. Publish and
+ * control endpoints are kept: they change on restart only.
+ */
+static int
+s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
+{
+	int64_t now = s_now(l);
+	size_t n = next->n_monitors;
+	int *map = calloc(n + 1, sizeof(*map));
+	struct live_bed *beds = calloc(n + 1, sizeof(*beds));
+	struct vt_core_options opt = {.instance = l->instance, .publish = s_publish, .ctx = l};
+	struct vt_core *core = vt_core_new(next, &opt);
+	if (map == NULL || beds == NULL || core == NULL) {
+		free(map);
+		free(beds);
+		vt_core_free(&core);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	bool *taken = calloc(l->cfg->n_monitors + 1, sizeof(*taken));
+	for (size_t i = 0; i < n; i++) {
+		map[i] = vt_config_bed_index(l->cfg, next->monitors[i].bed);
+		if (map[i] >= 0 && taken)
+			taken[map[i]] = true;
+	}
+	if (!s_same_list(l->cfg->publish, l->cfg->n_publish, next->publish, next->n_publish) ||
+	    !s_same_list(l->cfg->control, l->cfg->n_control, next->control, next->n_control))
+		vt_warnx("publish and control endpoints change only on restart; keeping the old ones");
+
+	vt_core_adopt(core, l->core, map, now);
+	vt_core_free(&l->core);
+	l->core = core;
+
+	for (size_t i = 0; i < n; i++) {
+		struct live_bed *b = &beds[i];
+		const struct vt_monitor_config *mon = &next->monitors[i];
+		if (map[i] >= 0 && !s_port_changed(&l->cfg->monitors[map[i]], mon)) {
+			*b = l->beds[map[i]]; /* the same port, open or not: untouched */
+			l->beds[map[i]].port = NULL;
+			l->beds[map[i]].drv_state = NULL;
+			l->beds[map[i]].rec = NULL;
+		} else {
+			if (map[i] >= 0)
+				s_bed_close(l, &l->beds[map[i]], now, "monitor changed by reload");
+			b->port = vt_port_new(mon->port, mon->baud, mon->flow);
+			b->drv_state = calloc(1, mon->driver->state_size ? mon->driver->state_size : 1);
+			b->state = VT_PORT_CLOSED;
+			b->backoff_ms = VT_REOPEN_MIN_MS;
+			b->reopen_at = now; /* opened below, after the switch */
+		}
+		b->live = l;
+		b->index = (int)i;
+		b->mon = mon;
+	}
+	for (size_t i = 0; i < l->cfg->n_monitors; i++)
+		if (taken == NULL || !taken[i]) {
+			vt_notice("%s: monitor removed by reload", l->cfg->monitors[i].bed);
+			s_bed_close(l, &l->beds[i], now, "monitor removed by reload");
+		} else if (l->beds[i].port != NULL) {
+			s_bed_close(l, &l->beds[i], now, "monitor changed by reload");
+		}
+	free(taken);
+	free(l->beds);
+	l->beds = beds;
+	vt_config_free(&l->cfg);
+	l->cfg = next;
+	for (size_t i = 0; i < n; i++) {
+		struct live_bed *b = &beds[i];
+		if (b->port == NULL || b->drv_state == NULL) {
+			vt_err("%s: out of memory; monitor not opened", b->mon->bed);
+			continue;
+		}
+		if (map[i] < 0)
+			vt_core_watch_bed(l->core, (int)i, now);
+		if (b->reopen_at == now && !vt_port_is_open(b->port))
+			s_try_open(l, b, now);
+	}
+	free(map);
+	vt_notice("configuration reloaded: %zu monitors, %zu rules", n, next->n_rules);
+	s_status_line(l);
+	return 0;
+}
+
+static int
+s_reload(struct live *l, char *err, size_t errlen)
+{
+	struct vt_diag diag = {0};
+	struct vt_config *next = vt_config_load(l->config_path, &diag);
+	if (next == NULL) {
+		size_t used = 0;
+		err[0] = '\0';
+		for (size_t i = 0; i < diag.count; i++) {
+			const struct vt_diag_entry *e = &diag.entries[i];
+			vt_err("%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+			if (used < errlen)
+				used += (size_t)snprintf(err + used, errlen - used, "%s%s:%d:%d: %s",
+				                         i ? "; " : "", e->file, e->line, e->column, e->message);
+		}
+		vt_diag_clear(&diag);
+		return -1;
+	}
+	vt_diag_clear(&diag);
+	int rc = s_apply(l, next, err, errlen);
+	if (rc != 0)
+		vt_config_free(&next);
+	return rc;
 }
 
 static int
@@ -326,6 +571,11 @@ s_setup(struct live *l, char *err, size_t errlen)
 	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, err, errlen);
 	if (l->pub == NULL)
 		return -1;
+	if (l->cfg->n_control > 0) {
+		l->ctl = vt_control_new(l->zctx, l->cfg->control, l->cfg->n_control, err, errlen);
+		if (l->ctl == NULL)
+			return -1;
+	}
 	struct vt_core_options opt = {.instance = l->instance, .publish = s_publish, .ctx = l};
 	l->core = vt_core_new(l->cfg, &opt);
 	l->beds = calloc(l->cfg->n_monitors ? l->cfg->n_monitors : 1, sizeof(*l->beds));
@@ -368,6 +618,7 @@ s_teardown(struct live *l)
 	}
 	free(l->beds);
 	vt_core_free(&l->core);
+	vt_control_free(&l->ctl);
 	vt_publisher_free(&l->pub);
 	if (l->zctx)
 		zmq_ctx_term(l->zctx);
@@ -382,7 +633,7 @@ int
 vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 {
 	vt_log_set_verbose(verbose);
-	struct live l = {.cfg = cfg, .sfd = -1, .tfd = -1};
+	struct live l = {.cfg = cfg, .config_path = config_path, .sfd = -1, .tfd = -1};
 	char err[512];
 	if (s_setup(&l, err, sizeof(err)) != 0) {
 		vt_err("cannot start: %s", err);
@@ -390,33 +641,47 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 		return EX_UNAVAILABLE;
 	}
 	int64_t now = s_now(&l);
+	l.started = now;
 	vt_core_start(l.core, now);
-	for (size_t i = 0; i < cfg->n_monitors; i++) {
+	for (size_t i = 0; i < l.cfg->n_monitors; i++) {
 		vt_core_watch_bed(l.core, (int)i, now);
 		s_try_open(&l, &l.beds[i], now);
 	}
 	l.watchdog_ms = vt_notify_watchdog_ms();
 	l.next_watchdog = now;
 	vt_notice("vitalsd %s started: %zu monitors, %zu rules, instance %s", VT_VERSION,
-	          cfg->n_monitors, cfg->n_rules, l.instance);
+	          l.cfg->n_monitors, l.cfg->n_rules, l.instance);
 	vt_notify("READY=1");
 	s_status_line(&l);
 
-	size_t cap = cfg->n_monitors + 2;
-	zmq_pollitem_t *items = calloc(cap, sizeof(*items));
-	struct live_bed **owner = calloc(cap, sizeof(*owner));
 	/* Only SIGTERM/SIGINT end the loop with 0: any other way out is a
 	 * failure, so that systemd (Restart=on-failure) starts us again. */
 	int code = 0;
-	if (items == NULL || owner == NULL) {
-		vt_err("cannot start: out of memory");
-		code = EX_OSERR;
-	}
+	size_t cap = 0;
+	zmq_pollitem_t *items = NULL;
+	struct live_bed **owner = NULL;
 	while (!l.stop && code == 0) {
+		if (cap < l.cfg->n_monitors + 3) {
+			cap = l.cfg->n_monitors + 3;
+			free(items);
+			free(owner);
+			items = calloc(cap, sizeof(*items));
+			owner = calloc(cap, sizeof(*owner));
+			if (items == NULL || owner == NULL) {
+				vt_err("out of memory");
+				code = EX_OSERR;
+				break;
+			}
+		}
 		size_t n = 0;
 		items[n++] = (zmq_pollitem_t){.fd = l.sfd, .events = ZMQ_POLLIN};
 		items[n++] = (zmq_pollitem_t){.fd = l.tfd, .events = ZMQ_POLLIN};
-		for (size_t i = 0; i < cfg->n_monitors; i++) {
+		size_t first_port = n;
+		if (l.ctl != NULL) {
+			items[n++] = (zmq_pollitem_t){.socket = vt_control_socket(l.ctl), .events = ZMQ_POLLIN};
+			first_port = n;
+		}
+		for (size_t i = 0; i < l.cfg->n_monitors; i++) {
 			int fd = vt_port_fd(l.beds[i].port);
 			if (fd < 0)
 				continue;
@@ -441,7 +706,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			if (read(l.tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				vt_warn("timerfd");
 		}
-		for (size_t i = 2; i < n; i++) {
+		for (size_t i = first_port; i < n; i++) {
 			if (items[i].revents == 0)
 				continue;
 			short re = (short)((items[i].revents & ZMQ_POLLIN ? POLLIN : 0) |
@@ -449,8 +714,17 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			                   (items[i].revents & ZMQ_POLLERR ? POLLERR : 0));
 			s_port_ready(&l, owner[i], re);
 		}
+		/* Control last: a snapshot then reflects everything read this turn. */
+		if (l.ctl != NULL && first_port == 3 && items[2].revents)
+			s_control(&l);
+		if (l.reload) {
+			char why[512];
+			l.reload = false;
+			if (s_reload(&l, why, sizeof(why)) != 0)
+				vt_err("reload failed; the running configuration stays: %s", why);
+		}
 		now = s_now(&l);
-		for (size_t i = 0; i < cfg->n_monitors; i++)
+		for (size_t i = 0; i < l.cfg->n_monitors; i++)
 			if (l.beds[i].reopen_at <= now)
 				s_try_open(&l, &l.beds[i], now);
 		vt_core_advance(l.core, now);

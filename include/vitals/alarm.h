@@ -122,6 +122,17 @@ void vt_alarms_set_baseline(struct vt_alarms *a, int bed, int param, double valu
 /* When the audio pause of `bed` ends, or 0 if none. */
 int64_t vt_alarms_silenced_until(const struct vt_alarms *a, int bed);
 
+/*
+ * After a configuration reload: carry the state of `old` into `a`, which
+ * was built for the new configuration. bed_map[b] is the index in the old
+ * configuration of new bed b (matched by name), or -1 for a new bed. Active
+ * alarms of beds that stay and rules that did not change survive with their
+ * ids; every other active alarm gets a `cleared` event at t. Instance
+ * counters continue by rule name, so ids stay unique. `old` is left empty.
+ */
+void vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, int64_t t,
+                     vt_alert_fn fn, void *ctx);
+
 /* Number of active alerts, and the i-th of them (in raising order). */
 size_t vt_alarms_active_count(const struct vt_alarms *a);
 const struct vt_alert *vt_alarms_active(const struct vt_alarms *a, size_t i);

@@ -78,6 +78,14 @@ void vt_core_phase(struct vt_core *c, int bed, enum vt_phase phase, double weigh
  */
 char *vt_core_snapshot(const struct vt_core *c, int64_t t);
 
+/*
+ * After a reload: continue from `old` (same instance, same seq counter):
+ * bed state by bed_map (new bed index → old index or -1), infusion
+ * sessions, and the alarms that survive (see vt_alarms_adopt). `old` is
+ * left empty and is freed by the caller.
+ */
+void vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_t t);
+
 /* The engine, for snapshots. */
 const struct vt_alarms *vt_core_alarms(const struct vt_core *c);
 /* seq of the last message published (0 before the first). */
