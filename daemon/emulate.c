@@ -54,6 +54,7 @@ struct s_emu {
 	int baud;
 	bool plugged;        /* the device is connected */
 	bool manual;         /* unplugged by SIGUSR1: only SIGUSR2 plugs back */
+	int unplugs;         /* scheduled unplugs begun and not yet ended */
 	bool sensor_off;     /* as last logged */
 	bool reader;         /* pty: someone reads, as last logged */
 	bool losing;         /* the reader is not keeping up */
@@ -172,13 +173,17 @@ s_fault(struct s_emu *e, const struct vt_emu_event *ev, int64_t now)
 {
 	switch (ev->fault) {
 	case VT_EMU_UNPLUG:
+		e->unplugs++;
 		if (e->plugged) {
 			s_unplug(e);
 			s_log(e, "unplugged (scheduled)");
 		}
 		break;
 	case VT_EMU_REPLUG:
-		if (!e->plugged && !e->manual)
+		/* Overlapping unplugs: plugged back when the last one ends. */
+		if (e->unplugs > 0)
+			e->unplugs--;
+		if (!e->plugged && !e->manual && e->unplugs == 0)
 			s_replug(e, now);
 		break;
 	case VT_EMU_NOISE: {
@@ -278,6 +283,7 @@ s_requests(struct s_emu *e, int64_t now)
 	if (s_replug_req) {
 		s_replug_req = 0;
 		e->manual = false;
+		e->unplugs = 0; /* ends a scheduled unplug too */
 		if (!e->plugged)
 			s_replug(e, now);
 	}
