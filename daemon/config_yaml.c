@@ -345,6 +345,62 @@ s_reject_anchors(struct vt_cy *c)
 	yaml_parser_delete(&p);
 }
 
+/*
+ * libyaml's scanner does work proportional to the flow nesting depth for
+ * every token, so "[[[[..." costs quadratic time. No configuration nests
+ * more than three levels; refuse deep flow nesting before libyaml sees it.
+ * Quotes and comments are skipped roughly, which is all a bound needs.
+ */
+static int
+s_check_flow_depth(struct vt_cy *c)
+{
+	const char *t = c->text;
+	size_t depth = 0;
+	yaml_mark_t m = {0, 0, 0};
+	char quote = 0, prev = '\n';
+	for (size_t i = 0; i < c->len; i++) {
+		char ch = t[i];
+		size_t br = s_break_len(t, c->len, i);
+		if (br > 0) {
+			m.line++;
+			m.column = 0;
+			i += br - 1;
+			prev = '\n';
+			if (quote == '#')
+				quote = 0;
+			continue;
+		}
+		if (((unsigned char)ch & 0xC0) != 0x80)
+			m.column++;
+		if (quote == '#') {
+			continue;
+		} else if (quote == '"') {
+			if (ch == '\\' && i + 1 < c->len && t[i + 1] != '\n' && t[i + 1] != '\r')
+				i++, m.column++;
+			else if (ch == '"')
+				quote = 0;
+		} else if (quote == '\'') {
+			if (ch == '\'')
+				quote = 0;
+		} else if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+			quote = '#';
+		} else if ((ch == '"' || ch == '\'') && strchr(" \t\n[{,:-", prev) != NULL) {
+			quote = ch;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > VT_CY_MAX_DEPTH) {
+				m.column--;
+				vt_cy_error_mark(c, m, "syntax error: lists and mappings nested more than %d "
+				                 "deep", VT_CY_MAX_DEPTH);
+				return -1;
+			}
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+		prev = ch;
+	}
+	return 0;
+}
+
 int
 vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len)
 {
@@ -360,6 +416,8 @@ vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len)
 		c->text += 3;
 		c->len -= 3;
 	}
+	if (s_check_flow_depth(c) != 0)
+		return -1;
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p)) {
 		c->oom = true;

@@ -27,6 +27,8 @@
 /* Errors kept in memory, and errors shown; the rest are only counted. */
 #define VT_CY_MAX_KEPT 1000
 #define VT_CY_MAX_SHOWN 100
+/* Flow nesting ([ and {) accepted before libyaml is asked to parse. */
+#define VT_CY_MAX_DEPTH 64
 /* Room for a key path such as "rules[12].beds[3]". */
 #define VT_CY_PATH_MAX 96
 /* Room for a quoted, shortened value in a message. */
