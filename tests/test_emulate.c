@@ -637,6 +637,39 @@ Test(emulate_pty, scheduled_unplug_and_replug, .timeout = 60)
 	emu_stop(&e);
 }
 
+/* The recording time of the last log line that contains `what`, or -1. */
+static double
+emu_log_time(const struct emu *e, const char *what)
+{
+	FILE *fp = fopen(e->log, "r");
+	if (fp == NULL)
+		return -1;
+	char line[512];
+	double t = -1;
+	while (fgets(line, sizeof(line), fp))
+		if (strstr(line, what) != NULL)
+			sscanf(line, "vitals-emulate: t=%lf", &t);
+	fclose(fp);
+	return t;
+}
+
+Test(emulate_pty, overlapping_unplugs_replug_when_the_last_ends, .timeout = 60)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	/* Unplugged 10-20 and 12-14: one unplug, one replug at 20. */
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--speed", "20",
+	                      "--unplug-at", "10,12", "--unplug-for", "10s,2s", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0, "plays to the end");
+	cr_assert_eq(emu_log_count(&e, "unplugged (scheduled)"), 1);
+	cr_assert_eq(emu_log_count(&e, "plugged in"), 2);
+	double t = emu_log_time(&e, "plugged in");
+	cr_assert(t >= 19.9 && t < 40, "replugged at t=%.3f, not at 14", t);
+	emu_stop(&e);
+}
+
 Test(emulate_pty, sensor_off_and_noise, .timeout = 60)
 {
 	char fixture[1024];
