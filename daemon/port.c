@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,10 +153,13 @@ vt_port_is_open(const struct vt_port *p)
 }
 
 /* Close and say why; the verdict for every kind of loss. */
-static enum vt_port_io
-s_lost(struct vt_port *p, char *err, size_t errlen, const char *fmt, const char *what)
+static enum vt_port_io __attribute__((format(printf, 4, 5)))
+s_lost(struct vt_port *p, char *err, size_t errlen, const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, what);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	vt_port_close(p);
 	return VT_IO_LOST;
 }
@@ -174,7 +178,7 @@ s_connect_step(struct vt_port *p, short revents, char *err, size_t errlen)
 			p->addrs = p->next = NULL;
 			return VT_IO_CONNECTED;
 		}
-		e = ECONNREFUSED; /* hang-up without an error code */
+		e = ECONNABORTED; /* hang-up without an error code */
 	}
 	p->connect_errno = e;
 	close(p->fd);
@@ -194,7 +198,7 @@ vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_
 	if (p->fd < 0)
 		return VT_IO_NOTHING;
 	if (revents & POLLNVAL)
-		return s_lost(p, err, errlen, "%s", "descriptor no longer valid");
+		return s_lost(p, err, errlen, "descriptor no longer valid");
 	if (p->connecting)
 		return s_connect_step(p, revents, err, errlen);
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || cap == 0)

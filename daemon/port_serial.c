@@ -105,6 +105,7 @@ vt_tty_open(const char *path, int baud, enum vt_flow flow, char *err, size_t err
 		if (s_speeds[i].baud == baud) {
 			speed = s_speeds[i].speed;
 			found = true;
+			break;
 		}
 	}
 	if (!found) {

@@ -128,9 +128,12 @@ s_mkdirs(const char *path, char *err, size_t errlen)
 	}
 	free(p);
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot record into %s: %s", path,
-		         errno ? strerror(errno) : "not a directory");
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "cannot record into %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot record into %s: not a directory", path);
 		return -1;
 	}
 	return 0;
