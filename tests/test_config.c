@@ -525,6 +525,36 @@ static const struct bad_case bad_cases[] = {
       "t.yaml:4:62: rules[1].phases[1]: phase \"recovery\" is listed twice",
       "t.yaml:5:51: rules[2].phases: the list is empty; leave the key out to mean all of them"}},
 
+    /* -- a value of the wrong YAML type under every key that takes a scalar -- */
+    {"wrong node types",
+     P "monitors:\n"
+       "  - {bed: a, port: [/dev/a], protocol: nonin-df7, baud: {rate: 9600}, flow: [none],\n"
+       "     stale_after: [10s]}\n"
+       "rules:\n"
+       "  - {name: [r], parameter: {p: spo2}, below: 90, for: {s: 1}, clear_at: [92],\n"
+       "     priority: [high], latching: [true], escalate_after: [1m], phases: {infusion: 1}}\n"
+       "",
+     {"t.yaml:3:20: monitors[0].port: expected a device path such as /dev/ttyUSB0, or "
+      "tcp://HOST:PORT, got a list",
+      "t.yaml:3:57: monitors[0].baud: expected a baud rate (" BAUDS "), got a mapping",
+      "t.yaml:3:77: monitors[0].flow: expected none, xonxoff or rtscts, got a list",
+      "t.yaml:4:19: monitors[0].stale_after: expected " DUR ", got a list",
+      "t.yaml:6:12: rules[0].name: expected a rule name such as spo2-low, got a list",
+      "t.yaml:6:28: rules[0].parameter: expected a parameter such as spo2 or pr, got a mapping",
+      "t.yaml:6:55: rules[0].for: expected " DUR ", got a mapping",
+      "t.yaml:6:73: rules[0].clear_at: expected a number, got a list",
+      "t.yaml:7:16: rules[0].priority: expected low, medium or high, got a list",
+      "t.yaml:7:34: rules[0].latching: expected true or false, got a list",
+      "t.yaml:7:58: rules[0].escalate_after: expected " DUR ", got a list",
+      "t.yaml:7:72: rules[0].phases: expected a list of phases, got a mapping"}},
+    {"wrong node types in conditions",
+     P "rules:\n"
+       "  - {name: s, parameter: spo2, below_baseline: [5], within: [1s]}\n"
+       "  - {name: t, parameter: spo2, falls_by: {by: 5}, within: 60s}\n",
+     {"t.yaml:3:48: rules[0].below_baseline: expected a fall such as 10, -10 or 30%, got a list",
+      "t.yaml:3:61: rules[0].within: expected " DUR ", got a list",
+      "t.yaml:4:42: rules[1].falls_by: expected a fall such as 4, got a mapping"}},
+
     /* -- many errors at once, reported in file order -- */
     {"every error of a broken file, in order",
      "# a file with one mistake in each section\n"
@@ -1016,22 +1046,22 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 	close(fd);
 	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
 	struct run_result r;
-	cr_assert_eq(run_capture(argv, &r), 0);
+	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 78);
 	char want[512];
 	snprintf(want, sizeof(want),
 	         "%s:2:12: heartbeat: expected a duration of at least 1ms, got \"0s\"\n"
 	         "  heartbeat: 0s\n"
 	         "             ^\n"
-	         "%s:3:44: rules[0].below: 101 is outside the range of spo2 (0 to 100 %%)\n"
+	         "%s:3:43: rules[0].below: 101 is outside the range of spo2 (0 to 100 %%)\n"
 	         "  rules: [{name: a, parameter: spo2, below: 101}]\n"
-	         "                                             ^\n",
+	         "                                            ^\n",
 	         path, path);
 	cr_expect_str_eq(r.err, want);
 	run_result_free(&r);
 	char *argv_ok[] = {(char *)run_build_path("vitalsd"), "-c",
 	                   (char *)run_root_path("config/vitalsd.yaml"), "-n", NULL};
-	cr_assert_eq(run_capture(argv_ok, &r), 0);
+	cr_assert_geq(run_capture(argv_ok, &r), 0, "cannot run %s", argv_ok[0]);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "configuration OK\n");
 	run_result_free(&r);
