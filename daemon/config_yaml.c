@@ -204,7 +204,8 @@ s_error_cmp(const void *a, const void *b)
 static void
 s_emit(struct vt_cy *c, struct vt_diag *diag)
 {
-	qsort(c->errors, c->n_errors, sizeof(*c->errors), s_error_cmp);
+	if (c->n_errors > 1)
+		qsort(c->errors, c->n_errors, sizeof(*c->errors), s_error_cmp);
 	size_t shown = c->n_errors < VT_CY_MAX_SHOWN ? c->n_errors : VT_CY_MAX_SHOWN;
 	/* One forward scan finds every line, since the errors are sorted. */
 	size_t pos = 0;
