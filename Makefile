@@ -14,6 +14,7 @@
 # Every module under daemon/ goes into one static library; each program
 # links it. A new module or test is a new file: nothing to list here.
 
+SHELL    := /bin/bash
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd
@@ -79,13 +80,19 @@ TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
+# Each program's Criterion summary is kept and added up into one closing line.
 check-run: $(PROGRAMS) $(TESTS)
-	@failed=0; for t in $(TESTS); do \
+	@failed=0; log=$$(mktemp); for t in $(TESTS); do \
 		echo "== $$t"; \
-		$(TEST_ENV) $$t --jobs 2 || failed=1; \
+		$(TEST_ENV) $$t --jobs 2 2>&1 | tee -a $$log; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || { failed=1; echo "FAILED: $$t" >>$$log; }; \
 	done; \
-	if [ $$failed -ne 0 ]; then echo "check: FAILED"; exit 1; fi; \
-	echo "check: all test programs passed"
+	passed=$$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' $$log | awk '{s += $$1} END {print s + 0}'); \
+	fails=$$(sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' $$log | \
+		awk '{s += $$1 + $$2} END {print s + 0}'); \
+	grep '^FAILED: ' $$log || true; rm -f $$log; \
+	echo "check: $${passed:-0} passed, $${fails:-0} failed"; \
+	[ $$failed -eq 0 ]
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check-run
