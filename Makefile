@@ -173,3 +173,6 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Keep object files between runs (they are intermediates of chained rules).
+.SECONDARY:
