@@ -46,55 +46,93 @@ static const struct vt_cy_enum s_flows[] = {
 #define RULE(f) offsetof(struct vt_rule_config, f)
 #define TOP(f) offsetof(struct vt_config, f)
 
+/*
+ * Each row: the key, the YAML shape of its value, what the value is (for
+ * "expected WHAT, got ..."), the handler, the target field, whether the
+ * key is required, and its default written as in the file.
+ */
+#define SCALAR(n, w) .name = n, .shape = VT_CY_SCALAR, .what = w
+#define LIST(n, w) .name = n, .shape = VT_CY_LIST, .what = w
+#define ONE_OR_MORE(n, w) .name = n, .shape = VT_CY_SCALAR_OR_LIST, .what = w
+
 enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
-	[M_BED] = {"bed", vt_cfg_bed, MON(bed), .required = true},
-	[M_PORT] = {"port", vt_cfg_port, MON(port), .required = true},
-	[M_PROTOCOL] = {"protocol", vt_cfg_protocol, MON(driver), .required = true},
-	[M_BAUD] = {"baud", vt_cfg_baud, MON(baud)},                          /* default: the driver's */
-	[M_FLOW] = {"flow", vt_cy_enum_value, MON(flow), .data = s_flows}, /* default: the driver's */
-	[M_STALE_AFTER] = {"stale_after", vt_cy_duration_positive, MON(stale_after_ms), .dflt = "10s"},
+	[M_BED] = {SCALAR("bed", "a bed name such as chair-1"), .handler = vt_cfg_bed,
+	           .offset = MON(bed), .required = true},
+	[M_PORT] = {SCALAR("port", "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT"),
+	            .handler = vt_cfg_port, .offset = MON(port), .required = true},
+	[M_PROTOCOL] = {SCALAR("protocol", "a protocol such as masimo-ascii"),
+	                .handler = vt_cfg_protocol, .offset = MON(driver), .required = true},
+	/* baud and flow default to the driver's own (s_monitor_finish). */
+	[M_BAUD] = {SCALAR("baud", "a baud rate such as 9600"), .handler = vt_cfg_baud,
+	            .offset = MON(baud)},
+	[M_FLOW] = {SCALAR("flow", "none, xonxoff or rtscts"), .handler = vt_cy_enum_value,
+	            .offset = MON(flow), .data = s_flows},
+	[M_STALE_AFTER] = {SCALAR("stale_after", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	                   .offset = MON(stale_after_ms), .dflt = "10s"},
 };
 
-/* The keys that say what a rule watches for: exactly one per rule. */
 enum {
 	R_NAME, R_PARAMETER, R_BELOW, R_ABOVE, R_BELOW_BASELINE, R_ABOVE_BASELINE, R_FALLS_BY,
 	R_RISES_BY, R_WITHIN, R_FOR, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER, R_BEDS,
 	R_PHASES, R_COUNT
 };
+/* The keys that say what a rule watches for: exactly one per rule. */
 #define R_FIRST_CONDITION R_BELOW
 #define R_LAST_CONDITION R_RISES_BY
-static const char s_conditions[] = "below, above, below_baseline, above_baseline, falls_by or rises_by";
+static const char s_conditions[] =
+	"below, above, below_baseline, above_baseline, falls_by or rises_by";
 static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
-	[R_NAME] = {"name", vt_cfg_rule_name, RULE(name), .required = true},
-	[R_PARAMETER] = {"parameter", vt_cfg_parameter, RULE(param), .required = true},
-	[R_BELOW] = {"below", vt_cfg_limit, .arg = -1},
-	[R_ABOVE] = {"above", vt_cfg_limit, .arg = +1},
-	[R_BELOW_BASELINE] = {"below_baseline", vt_cfg_change, .arg = -1, .data = "baseline"},
-	[R_ABOVE_BASELINE] = {"above_baseline", vt_cfg_change, .arg = +1, .data = "baseline"},
-	[R_FALLS_BY] = {"falls_by", vt_cfg_change, .arg = -1},
-	[R_RISES_BY] = {"rises_by", vt_cfg_change, .arg = +1},
-	[R_WITHIN] = {"within", vt_cy_duration_positive, RULE(within_ms)},
-	[R_FOR] = {"for", vt_cy_duration, RULE(for_ms), .dflt = "0s"},
-	[R_CLEAR_AT] = {"clear_at", vt_cfg_clear_at},                        /* default: the limit */
-	[R_PRIORITY] = {"priority", vt_cy_enum_value, RULE(priority), .dflt = "medium",
-	                .data = s_priorities},
-	[R_LATCHING] = {"latching", vt_cy_bool, RULE(latching), .dflt = "false"},
-	[R_ESCALATE_AFTER] = {"escalate_after", vt_cy_duration, RULE(escalate_after_ms), .dflt = "0s"},
-	[R_BEDS] = {"beds", vt_cfg_beds},                                    /* default: every bed */
-	[R_PHASES] = {"phases", vt_cfg_phases},                              /* default: every phase */
+	[R_NAME] = {SCALAR("name", "a rule name such as spo2-low"), .handler = vt_cfg_rule_name,
+	            .offset = RULE(name), .required = true},
+	[R_PARAMETER] = {SCALAR("parameter", "a parameter such as spo2 or pr"),
+	                 .handler = vt_cfg_parameter, .offset = RULE(param), .required = true},
+	[R_BELOW] = {SCALAR("below", "a number"), .handler = vt_cfg_limit, .arg = -1},
+	[R_ABOVE] = {SCALAR("above", "a number"), .handler = vt_cfg_limit, .arg = +1},
+	[R_BELOW_BASELINE] = {SCALAR("below_baseline", "a fall such as 10, -10 or 30%"),
+	                      .handler = vt_cfg_change, .arg = -1, .data = "baseline"},
+	[R_ABOVE_BASELINE] = {SCALAR("above_baseline", "a rise such as 25, +25 or 30%"),
+	                      .handler = vt_cfg_change, .arg = +1, .data = "baseline"},
+	[R_FALLS_BY] = {SCALAR("falls_by", "a fall such as 4"), .handler = vt_cfg_change, .arg = -1},
+	[R_RISES_BY] = {SCALAR("rises_by", "a rise such as 4"), .handler = vt_cfg_change, .arg = +1},
+	/* Required with falls_by and rises_by only (s_rule_finish). */
+	[R_WITHIN] = {SCALAR("within", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	              .offset = RULE(within_ms)},
+	[R_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration, .offset = RULE(for_ms),
+	           .dflt = "0s"},
+	/* Defaults to the limit (s_rule_finish). */
+	[R_CLEAR_AT] = {SCALAR("clear_at", "a number"), .handler = vt_cfg_clear_at},
+	[R_PRIORITY] = {SCALAR("priority", "low, medium or high"), .handler = vt_cy_enum_value,
+	                .offset = RULE(priority), .dflt = "medium", .data = s_priorities},
+	[R_LATCHING] = {SCALAR("latching", "true or false"), .handler = vt_cy_bool,
+	                .offset = RULE(latching), .dflt = "false"},
+	[R_ESCALATE_AFTER] = {SCALAR("escalate_after", VT_CY_DURATION), .handler = vt_cy_duration,
+	                      .offset = RULE(escalate_after_ms), .dflt = "0s"},
+	/* Absent: every bed, every phase. */
+	[R_BEDS] = {ONE_OR_MORE("beds", "a list of bed names"), .handler = vt_cfg_beds},
+	[R_PHASES] = {ONE_OR_MORE("phases", "a list of phases"), .handler = vt_cfg_phases},
 };
 
 static vt_cy_handler s_monitors, s_rules;
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
-	[T_PUBLISH] = {"publish", vt_cfg_endpoints, TOP(publish), TOP(n_publish), .required = true},
-	[T_CONTROL] = {"control", vt_cfg_endpoints, TOP(control), TOP(n_control)},
-	[T_HEARTBEAT] = {"heartbeat", vt_cy_duration_positive, TOP(heartbeat_ms), .dflt = "1s"},
-	[T_RECORD_DIR] = {"record_dir", vt_cfg_record_dir, TOP(record_dir)},
-	[T_MONITORS] = {"monitors", s_monitors},
-	[T_RULES] = {"rules", s_rules},
+	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
+	                                      "a list of them"),
+	               .handler = vt_cfg_endpoints, .offset = TOP(publish),
+	               .count_offset = TOP(n_publish), .required = true},
+	/* Absent: no control socket. */
+	[T_CONTROL] = {ONE_OR_MORE("control", "a ZeroMQ endpoint such as tcp://127.0.0.1:5557, or "
+	                                      "a list of them"),
+	               .handler = vt_cfg_endpoints, .offset = TOP(control),
+	               .count_offset = TOP(n_control)},
+	[T_HEARTBEAT] = {SCALAR("heartbeat", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	                 .offset = TOP(heartbeat_ms), .dflt = "1s"},
+	/* Absent: no recording. */
+	[T_RECORD_DIR] = {SCALAR("record_dir", "an absolute directory path such as /var/lib/vitalsd"),
+	                  .handler = vt_cfg_record_dir, .offset = TOP(record_dir)},
+	[T_MONITORS] = {LIST("monitors", "a list of monitors"), .handler = s_monitors},
+	[T_RULES] = {LIST("rules", "a list of rules"), .handler = s_rules},
 };
 
 _Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,
@@ -210,18 +248,12 @@ s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt
 	}
 }
 
-/* A list of entries (monitors, rules), or nothing; returns the entry count. */
+/* A list of entries (monitors, rules), or nothing; returns how many to read. */
 static size_t
-s_entries(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what, size_t max)
+s_entries(struct vt_cy *c, const char *path, const yaml_node_t *n, size_t max)
 {
-	char q[VT_CY_QUOTE_MAX];
-	if (vt_cy_is_null(n))
+	if (n->type != YAML_SEQUENCE_NODE)
 		return 0; /* "monitors:" with nothing under it: none */
-	if (n->type != YAML_SEQUENCE_NODE) {
-		vt_cy_error(c, n, "%s: expected a list of %s, got %s", path, what,
-		            vt_cy_describe(n, q, sizeof(q)));
-		return 0;
-	}
 	size_t total = vt_cy_count(n);
 	if (total > max) {
 		vt_cy_error(c, n, "%s: %zu entries; at most %zu are supported (only the first %zu are "
@@ -236,7 +268,7 @@ s_monitors(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
            void *obj)
 {
 	struct vt_config *cfg = obj;
-	size_t total = s_entries(c, path, n, "monitors", VT_CONFIG_MAX_MONITORS);
+	size_t total = s_entries(c, path, n, VT_CONFIG_MAX_MONITORS);
 	cfg->monitors = vt_cy_calloc(c, total, sizeof(*cfg->monitors));
 	if (cfg->monitors == NULL || vt_check_monitors(vt_check_of(c), total) != 0)
 		return false;
@@ -265,7 +297,7 @@ s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt
         void *obj)
 {
 	struct vt_config *cfg = obj;
-	size_t total = s_entries(c, path, n, "rules", VT_CONFIG_MAX_RULES);
+	size_t total = s_entries(c, path, n, VT_CONFIG_MAX_RULES);
 	cfg->rules = vt_cy_calloc(c, total, sizeof(*cfg->rules));
 	if (cfg->rules == NULL || vt_check_rules(vt_check_of(c), total) != 0)
 		return false;

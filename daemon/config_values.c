@@ -47,23 +47,14 @@ s_store_string(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *
 
 /* An endpoint list: one string or a list of strings (publish, control). */
 bool
-vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
+vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 const struct vt_cy_key *k, void *obj)
 {
-	static const char what[] = "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or a list of them";
 	char ***list = (char ***)((char *)obj + k->offset);
 	size_t *count = (size_t *)((char *)obj + k->count_offset);
 	bool single = n->type == YAML_SCALAR_NODE;
 	size_t total = single ? 1 : vt_cy_count(n);
 	char q[VT_CY_QUOTE_MAX];
-	if (!single && n->type != YAML_SEQUENCE_NODE) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_describe(n, q, sizeof(q)));
-		return false;
-	}
-	if (single && vt_cy_is_null(n)) {
-		vt_cy_scalar(c, path, n, what);
-		return false;
-	}
 	if (total == 0 && k->required) {
 		vt_cy_error(c, n, "%s: expected at least one endpoint", path);
 		return false;
@@ -88,7 +79,8 @@ vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n, const 
 			snprintf(ipath, sizeof(ipath), "%s", path);
 		else
 			vt_cy_path_index(ipath, sizeof(ipath), path, i);
-		const char *s = vt_cy_scalar(c, ipath, item, "a ZeroMQ endpoint such as tcp://127.0.0.1:5556");
+		const char *s = vt_cy_scalar(c, ipath, item, "a ZeroMQ endpoint such as "
+		                             "tcp://127.0.0.1:5556");
 		const char *why = s ? vt_check_endpoint(s) : NULL;
 		if (s == NULL || why != NULL) {
 			if (why != NULL)
@@ -104,16 +96,13 @@ vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n, const 
 }
 
 bool
-vt_cfg_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-             void *obj)
+vt_cfg_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                  const struct vt_cy_key *k, void *obj)
 {
-	static const char what[] = "an absolute directory path such as /var/lib/vitalsd";
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	if (!vt_check_path(s)) {
 		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
 	return s_store_string(c, s, k, obj);
@@ -121,11 +110,9 @@ vt_cfg_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n, const
 
 bool
 vt_cfg_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-      void *obj)
+           void *obj)
 {
-	const char *s = vt_cy_scalar(c, path, n, "a bed name such as chair-1");
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	bool ok = vt_check_bed_name(s);
 	if (!ok) {
 		char q[VT_CY_QUOTE_MAX];
@@ -141,12 +128,9 @@ vt_cfg_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 
 bool
 vt_cfg_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
+            void *obj)
 {
-	static const char what[] = "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT";
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	const char *why = vt_check_port(s);
 	if (why != NULL) {
 		char q[VT_CY_QUOTE_MAX];
@@ -157,23 +141,18 @@ vt_cfg_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struc
 }
 
 bool
-vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
+vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                const struct vt_cy_key *k, void *obj)
 {
-	char names[512];
-	size_t o = 0;
-	names[0] = '\0';
-	for (size_t i = 0; vt_drivers[i] != NULL && o < sizeof(names); i++)
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
-		                      vt_drivers[i]->name);
-	char what[600];
-	snprintf(what, sizeof(what), "a protocol (one of %s)", names);
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	const struct vt_driver *d = vt_driver_find(s);
 	if (d == NULL) {
-		char q[VT_CY_QUOTE_MAX];
+		char names[512], q[VT_CY_QUOTE_MAX];
+		size_t o = 0;
+		names[0] = '\0';
+		for (size_t i = 0; vt_drivers[i] != NULL && o < sizeof(names); i++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
+			                      vt_drivers[i]->name);
 		vt_cy_error(c, n, "%s: unknown protocol %s; expected one of: %s", path,
 		            vt_cy_quote(s, q, sizeof(q)), names);
 		return false;
@@ -184,16 +163,9 @@ vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n, const s
 
 bool
 vt_cfg_baud(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
+            void *obj)
 {
-	char what[200];
-	size_t o = (size_t)snprintf(what, sizeof(what), "a baud rate (");
-	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++)
-		o += (size_t)snprintf(what + o, sizeof(what) - o, "%s%d", i ? ", " : "", s_bauds[i]);
-	snprintf(what + o, sizeof(what) - o, ")");
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	size_t len = strspn(s, "0123456789");
 	int v = len > 0 && len <= 7 && s[len] == '\0' ? atoi(s) : -1;
 	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++) {
@@ -202,18 +174,20 @@ vt_cfg_baud(struct vt_cy *c, const char *path, const yaml_node_t *n, const struc
 			return true;
 		}
 	}
-	char q[VT_CY_QUOTE_MAX];
-	vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+	char rates[200], q[VT_CY_QUOTE_MAX];
+	size_t o = 0;
+	for (size_t i = 0; i < sizeof(s_bauds) / sizeof(s_bauds[0]); i++)
+		o += (size_t)snprintf(rates + o, sizeof(rates) - o, "%s%d", i ? ", " : "", s_bauds[i]);
+	vt_cy_error(c, n, "%s: expected a standard baud rate (%s), got %s", path, rates,
+	            vt_cy_quote(s, q, sizeof(q)));
 	return false;
 }
 
 bool
-vt_cfg_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
+vt_cfg_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 const struct vt_cy_key *k, void *obj)
 {
-	const char *s = vt_cy_scalar(c, path, n, "a rule name such as spo2-low");
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	char q[VT_CY_QUOTE_MAX];
 	if (!vt_check_rule_name(s)) {
 		vt_cy_error(c, n,
@@ -222,6 +196,7 @@ vt_cfg_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const 
 		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
+	/* Alert ids are BED/RULE/N for both kinds: the names must not collide. */
 	for (int t = 0; t < VT_TECH_COUNT; t++) {
 		if (strcmp(s, vt_technical_name((enum vt_technical)t)) == 0) {
 			vt_cy_error(c, n, "%s: %s is the name of a built-in technical alarm; choose another",
@@ -233,20 +208,17 @@ vt_cfg_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const 
 }
 
 bool
-vt_cfg_parameter(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-            void *obj)
+vt_cfg_parameter(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 const struct vt_cy_key *k, void *obj)
 {
-	char names[256];
-	size_t o = 0;
-	for (int p = 0; p < VT_PARAM_COUNT && o < sizeof(names); p++)
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", p ? ", " : "",
-		                      vt_param_info((enum vt_param)p)->name);
-	const char *s = vt_cy_scalar(c, path, n, "a parameter such as spo2 or pr");
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	int p = vt_param_by_name(s);
 	if (p < 0) {
-		char q[VT_CY_QUOTE_MAX];
+		char names[256], q[VT_CY_QUOTE_MAX];
+		size_t o = 0;
+		for (int i = 0; i < VT_PARAM_COUNT && o < sizeof(names); i++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
+			                      vt_param_info((enum vt_param)i)->name);
 		vt_cy_error(c, n, "%s: unknown parameter %s; expected one of: %s", path,
 		            vt_cy_quote(s, q, sizeof(q)), names);
 		return false;
@@ -260,9 +232,7 @@ vt_cfg_parameter(struct vt_cy *c, const char *path, const yaml_node_t *n, const 
 static bool
 s_number(struct vt_cy *c, const char *path, const yaml_node_t *n, double *out)
 {
-	const char *s = vt_cy_scalar(c, path, n, "a number");
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	if (vt_cy_parse_number(s, out) != 0) {
 		char q[VT_CY_QUOTE_MAX];
 		vt_cy_error(c, n, "%s: expected a number, got %s", path, vt_cy_quote(s, q, sizeof(q)));
@@ -274,7 +244,7 @@ s_number(struct vt_cy *c, const char *path, const yaml_node_t *n, double *out)
 /* below / above: an absolute limit; k->arg is the direction. */
 bool
 vt_cfg_limit(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-        void *obj)
+             void *obj)
 {
 	struct vt_rule_config *r = obj;
 	double v;
@@ -287,44 +257,40 @@ vt_cfg_limit(struct vt_cy *c, const char *path, const yaml_node_t *n, const stru
 }
 
 /*
- * A change: "25", "+25", "-10", and for baselines "30%". The sign is
- * optional but must agree with the key (k->arg: -1 below/falls, +1
- * above/rises), so "below_baseline: -10" and "below_baseline: 10" agree
- * and "above_baseline: -10" is refused rather than guessed at.
+ * A change: "25", "+25", "-10", and for baselines (k->data set) "30%". The
+ * sign is optional but must agree with the key (k->arg: -1 below/falls,
+ * +1 above/rises), so "below_baseline: -10" and "below_baseline: 10"
+ * agree and "above_baseline: -10" is refused rather than guessed at.
  */
 bool
 vt_cfg_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-         void *obj)
+              void *obj)
 {
 	struct vt_rule_config *r = obj;
 	bool baseline = k->data != NULL;
-	const char *what = baseline ? (k->arg < 0 ? "a fall such as 10, -10 or 30%"
-	                                          : "a rise such as 25, +25 or 30%")
-	                            : (k->arg < 0 ? "a fall such as 4" : "a rise such as 4");
-	const char *s = vt_cy_scalar(c, path, n, what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	char q[VT_CY_QUOTE_MAX], num[64];
 	size_t len = strlen(s);
 	bool percent = len > 0 && s[len - 1] == '%';
 	double v;
+	if (percent && !baseline) {
+		vt_cy_error(c, n, "%s: a rate of change is in the parameter's own unit; write it without "
+		            "%%, got %s", path, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
 	if (len - percent >= sizeof(num)) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
 	memcpy(num, s, len - percent);
 	num[len - percent] = '\0';
-	if (vt_cy_parse_number(num, &v) != 0 || (percent && !baseline)) {
-		if (percent && !baseline)
-			vt_cy_error(c, n, "%s: a rate of change is in the parameter's own unit; write it "
-			            "without %%, got %s", path, vt_cy_quote(s, q, sizeof(q)));
-		else
-			vt_cy_error(c, n, "%s: expected %s, got %s", path, what, vt_cy_quote(s, q, sizeof(q)));
+	if (vt_cy_parse_number(num, &v) != 0) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
 	if ((num[0] == '-' && k->arg > 0) || (num[0] == '+' && k->arg < 0)) {
 		vt_cy_error(c, n, "%s: %s is a %s; %s takes %s", path, vt_cy_quote(s, q, sizeof(q)),
-		            k->arg > 0 ? "fall" : "rise", k->name, what);
+		            k->arg > 0 ? "fall" : "rise", k->name, k->what);
 		return false;
 	}
 	v = v < 0 ? -v : v;
@@ -341,8 +307,8 @@ vt_cfg_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const str
 }
 
 bool
-vt_cfg_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
+vt_cfg_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                const struct vt_cy_key *k, void *obj)
 {
 	struct vt_rule_config *r = obj;
 	if (!s_number(c, path, n, &r->clear_at))
@@ -351,23 +317,21 @@ vt_cfg_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n, const s
 	return true;
 }
 
-/* A list of names, or one name: the shape of beds and phases. */
+/* Handle one name of a list; `path` names the item. */
+typedef bool s_each_fn(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s,
+                       void *obj);
+
+/*
+ * A list of names, or one name: the shape of beds and phases. An empty
+ * list is refused: leaving the key out means "all", and an empty list
+ * meaning "all" too would surprise whoever emptied it.
+ */
 static bool
-s_name_list(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
-            size_t max, bool (*each)(struct vt_cy *, const char *, const yaml_node_t *, const char *,
-                                     size_t, void *),
-            void *obj)
+s_name_list(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *item_what,
+            size_t max, s_each_fn *each, void *obj)
 {
-	char q[VT_CY_QUOTE_MAX];
-	if (n->type == YAML_SCALAR_NODE && !vt_cy_is_null(n)) {
-		const char *s = vt_cy_scalar(c, path, n, what);
-		return s != NULL && each(c, path, n, s, 0, obj);
-	}
-	if (n->type != YAML_SEQUENCE_NODE) {
-		vt_cy_error(c, n, "%s: expected a list of %s, got %s", path, what,
-		            vt_cy_describe(n, q, sizeof(q)));
-		return false;
-	}
+	if (n->type == YAML_SCALAR_NODE)
+		return each(c, path, n, vt_cy_text(n), obj);
 	size_t total = vt_cy_count(n);
 	if (total == 0) {
 		vt_cy_error(c, n, "%s: the list is empty; leave the key out to mean all of them", path);
@@ -386,15 +350,14 @@ s_name_list(struct vt_cy *c, const char *path, const yaml_node_t *n, const char 
 			continue;
 		}
 		vt_cy_path_index(ipath, sizeof(ipath), path, i);
-		const char *s = vt_cy_scalar(c, ipath, item, what);
-		ok = s != NULL && each(c, ipath, item, s, i, obj) && ok;
+		const char *s = vt_cy_scalar(c, ipath, item, item_what);
+		ok = s != NULL && each(c, ipath, item, s, obj) && ok;
 	}
 	return ok;
 }
 
 static bool
-s_one_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
-          void *obj)
+s_one_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, void *obj)
 {
 	struct vt_rule_config *r = obj;
 	char *copy = vt_cy_strdup(c, s);
@@ -408,7 +371,7 @@ s_one_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s
 
 bool
 vt_cfg_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-       void *obj)
+            void *obj)
 {
 	struct vt_rule_config *r = obj;
 	size_t total = n->type == YAML_SEQUENCE_NODE ? vt_cy_count(n) : 1;
@@ -417,12 +380,11 @@ vt_cfg_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struc
 	r->beds = vt_cy_calloc(c, total, sizeof(char *));
 	if (r->beds == NULL)
 		return false;
-	return s_name_list(c, path, n, "bed names", VT_CONFIG_MAX_MONITORS, s_one_bed, r);
+	return s_name_list(c, path, n, "a bed name", VT_CONFIG_MAX_MONITORS, s_one_bed, r);
 }
 
 static bool
-s_one_phase(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, size_t i,
-            void *obj)
+s_one_phase(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s, void *obj)
 {
 	struct vt_rule_config *r = obj;
 	char q[VT_CY_QUOTE_MAX];
@@ -442,15 +404,14 @@ s_one_phase(struct vt_cy *c, const char *path, const yaml_node_t *n, const char 
 
 bool
 vt_cfg_phases(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-         void *obj)
+              void *obj)
 {
-	return s_name_list(c, path, n, "phases", VT_PHASE_COUNT * 2, s_one_phase, obj);
+	return s_name_list(c, path, n, "a phase name", VT_PHASE_COUNT * 2, s_one_phase, obj);
 }
 
-/* Report a limit outside what the parameter can take. */
 void
 vt_cfg_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, const char *key,
-              const struct vt_rule_config *r, double v, bool is_clear)
+                   const struct vt_rule_config *r, double v, bool is_clear)
 {
 	double lo = s_param_range[r->param].min, hi = s_param_range[r->param].max;
 	const struct vt_param_info *pi = vt_param_info(r->param);

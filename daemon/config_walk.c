@@ -77,6 +77,32 @@ s_unknown_key(struct vt_cy *c, const char *path, const yaml_node_t *key,
 	vt_cy_error(c, key, "%s%sunknown key %s; expected one of: %s", path, sep, q, list);
 }
 
+/* Whether `value` has the shape row `k` takes; reports it if not. */
+static bool
+s_shape_ok(struct vt_cy *c, const char *path, const yaml_node_t *value, const struct vt_cy_key *k)
+{
+	bool scalar = value->type == YAML_SCALAR_NODE && !vt_cy_is_null(value) &&
+	              strlen((const char *)value->data.scalar.value) == value->data.scalar.length;
+	bool ok;
+	switch (k->shape) {
+	case VT_CY_LIST:
+		ok = value->type == YAML_SEQUENCE_NODE || vt_cy_is_null(value);
+		break;
+	case VT_CY_SCALAR_OR_LIST:
+		ok = value->type == YAML_SEQUENCE_NODE || scalar;
+		break;
+	default:
+		ok = scalar;
+		break;
+	}
+	if (!ok) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, value, "%s: expected %s, got %s", path, k->what,
+		            vt_cy_describe(value, q, sizeof(q)));
+	}
+	return ok;
+}
+
 bool
 vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
               const struct vt_cy_key *keys, void *obj, struct vt_cy_seen *seen)
@@ -136,7 +162,7 @@ vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const cha
 		}
 		seen[i].key = key;
 		seen[i].value = value;
-		if (!vt_cy_claim(c, value))
+		if (!vt_cy_claim(c, value) || !s_shape_ok(c, sub, value, &keys[i]))
 			continue;
 		seen[i].ok = keys[i].handler(c, sub, value, &keys[i], obj);
 	}
@@ -188,15 +214,11 @@ vt_cy_parse_number(const char *s, double *out)
 	return 0;
 }
 
-static const char s_duration_what[] = "a duration such as 15s, 250ms, 2m or 1h";
-
 /* Parse a duration value into *ms, reporting problems; false if bad. */
 static bool
 s_duration(struct vt_cy *c, const char *path, const yaml_node_t *n, int64_t *ms)
 {
-	const char *s = vt_cy_scalar(c, path, n, s_duration_what);
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	char q[VT_CY_QUOTE_MAX];
 	/* Digits, one optional point, then a unit: no signs, exponents or hex. */
 	const char *p = s;
@@ -207,13 +229,13 @@ s_duration(struct vt_cy *c, const char *path, const yaml_node_t *n, int64_t *ms)
 	for (const char *u = p; *u; u++)
 		unit_ok = unit_ok && isalpha((unsigned char)*u);
 	if (digits == 0 || !unit_ok) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, s_duration_what,
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, VT_CY_DURATION,
 		            vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
 	const char *why = NULL;
 	if (vt_duration_parse(s, ms, &why) != 0) {
-		vt_cy_error(c, n, "%s: %s, got %s", path, why ? why : s_duration_what,
+		vt_cy_error(c, n, "%s: %s, got %s", path, why ? why : VT_CY_DURATION,
 		            vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
@@ -253,9 +275,7 @@ vt_cy_bool(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
            void *obj)
 {
 	/* Only the two YAML 1.2 spellings: "no" must not mean false to one reader and a string to another. */
-	const char *s = vt_cy_scalar(c, path, n, "true or false");
-	if (s == NULL)
-		return false;
+	const char *s = vt_cy_text(n);
 	bool v;
 	if (strcmp(s, "true") == 0) {
 		v = true;
@@ -263,7 +283,7 @@ vt_cy_bool(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 		v = false;
 	} else {
 		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: expected true or false, got %s", path, vt_cy_quote(s, q, sizeof(q)));
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
 	memcpy((char *)obj + k->offset, &v, sizeof(v));
@@ -275,18 +295,8 @@ vt_cy_enum_value(struct vt_cy *c, const char *path, const yaml_node_t *n,
                  const struct vt_cy_key *k, void *obj)
 {
 	const struct vt_cy_enum *names = k->data;
-	char list[256];
-	size_t o = 0, count = 0;
-	list[0] = '\0';
-	while (names[count].name)
-		count++;
-	for (size_t i = 0; i < count && o < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ",
-		                      names[i].name);
-	const char *s = vt_cy_scalar(c, path, n, list);
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < count; i++) {
+	const char *s = vt_cy_text(n);
+	for (size_t i = 0; names[i].name; i++) {
 		if (strcmp(s, names[i].name) == 0) {
 			int v = names[i].value;
 			memcpy((char *)obj + k->offset, &v, sizeof(v));
@@ -294,6 +304,6 @@ vt_cy_enum_value(struct vt_cy *c, const char *path, const yaml_node_t *n,
 		}
 	}
 	char q[VT_CY_QUOTE_MAX];
-	vt_cy_error(c, n, "%s: expected %s, got %s", path, list, vt_cy_quote(s, q, sizeof(q)));
+	vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 	return false;
 }

@@ -555,6 +555,12 @@ vt_cy_describe(const yaml_node_t *n, char *buf, size_t len)
 }
 
 const char *
+vt_cy_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+const char *
 vt_cy_scalar(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what)
 {
 	if (n->type == YAML_SCALAR_NODE && !vt_cy_is_null(n) &&

@@ -212,7 +212,7 @@ static const struct bad_case bad_cases[] = {
       "t.yaml:2:55: control[2]: \"tcp://127.0.0.1:5557\" is already used by control[0] (line 2); "
       "each endpoint is bound once"}},
     {"control empty value", P "control:\n",
-     {"t.yaml:2:9: control: expected a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or a list "
+     {"t.yaml:2:9: control: expected a ZeroMQ endpoint such as tcp://127.0.0.1:5557, or a list "
       "of them, got an empty value"}},
 
     /* -- heartbeat, record_dir: durations and paths -- */
@@ -320,17 +320,17 @@ static const struct bad_case bad_cases[] = {
     {"unknown protocol", P "monitors:\n  - {bed: a, port: /dev/a, protocol: nonin}\n",
      {"t.yaml:3:38: monitors[0].protocol: unknown protocol \"nonin\"; expected one of: " PROTOCOLS}},
     {"protocol a list", P "monitors:\n  - {bed: a, port: /dev/a, protocol: [nonin-df7]}\n",
-     {"t.yaml:3:38: monitors[0].protocol: expected a protocol (one of " PROTOCOLS "), got a list"}},
+     {"t.yaml:3:38: monitors[0].protocol: expected a protocol such as masimo-ascii, got a list"}},
     {"baud rates",
      P "monitors:\n"
        "  - {bed: a, port: /dev/a, protocol: nonin-df7, baud: 9601}\n"
        "  - {bed: b, port: /dev/b, protocol: nonin-df7, baud: fast}\n"
        "  - {bed: c, port: /dev/c, protocol: nonin-df7, baud: -9600}\n"
        "  - {bed: d, port: /dev/d, protocol: nonin-df7, baud: 9600.0}\n",
-     {"t.yaml:3:55: monitors[0].baud: expected a baud rate (" BAUDS "), got \"9601\"",
-      "t.yaml:4:55: monitors[1].baud: expected a baud rate (" BAUDS "), got \"fast\"",
-      "t.yaml:5:55: monitors[2].baud: expected a baud rate (" BAUDS "), got \"-9600\"",
-      "t.yaml:6:55: monitors[3].baud: expected a baud rate (" BAUDS "), got \"9600.0\""}},
+     {"t.yaml:3:55: monitors[0].baud: expected a standard baud rate (" BAUDS "), got \"9601\"",
+      "t.yaml:4:55: monitors[1].baud: expected a standard baud rate (" BAUDS "), got \"fast\"",
+      "t.yaml:5:55: monitors[2].baud: expected a standard baud rate (" BAUDS "), got \"-9600\"",
+      "t.yaml:6:55: monitors[3].baud: expected a standard baud rate (" BAUDS "), got \"9600.0\""}},
     {"flow control", P "monitors:\n  - {bed: a, port: /dev/a, protocol: nonin-df7, flow: hardware}\n",
      {"t.yaml:3:55: monitors[0].flow: expected none, xonxoff or rtscts, got \"hardware\""}},
     {"stale_after",
@@ -536,7 +536,7 @@ static const struct bad_case bad_cases[] = {
        "",
      {"t.yaml:3:20: monitors[0].port: expected a device path such as /dev/ttyUSB0, or "
       "tcp://HOST:PORT, got a list",
-      "t.yaml:3:57: monitors[0].baud: expected a baud rate (" BAUDS "), got a mapping",
+      "t.yaml:3:57: monitors[0].baud: expected a baud rate such as 9600, got a mapping",
       "t.yaml:3:77: monitors[0].flow: expected none, xonxoff or rtscts, got a list",
       "t.yaml:4:19: monitors[0].stale_after: expected " DUR ", got a list",
       "t.yaml:6:12: rules[0].name: expected a rule name such as spo2-low, got a list",

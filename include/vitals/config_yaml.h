@@ -67,9 +67,21 @@ struct vt_cy_key;
 typedef bool vt_cy_handler(struct vt_cy *c, const char *path, const yaml_node_t *value,
                            const struct vt_cy_key *k, void *obj);
 
+/* The YAML shape a key's value must have; the walk checks it before the handler runs. */
+enum vt_cy_shape {
+	VT_CY_SCALAR,         /* one value (not empty) */
+	VT_CY_LIST,           /* a list; an empty value means an empty list */
+	VT_CY_SCALAR_OR_LIST  /* one value, or a list of values */
+};
+
+/* What a duration looks like, for messages. */
+#define VT_CY_DURATION "a duration such as 15s, 250ms, 2m or 1h"
+
 /* One row of a key table; a table ends with a row whose name is NULL. */
 struct vt_cy_key {
 	const char *name;        /* the key as written in the file */
+	enum vt_cy_shape shape;  /* the node it takes */
+	const char *what;        /* what the value is: "expected WHAT, got ..." */
 	vt_cy_handler *handler;  /* checks and stores the value */
 	size_t offset;           /* target field in obj, for generic handlers */
 	size_t count_offset;     /* size_t element count, for list handlers */
@@ -137,8 +149,11 @@ const char *vt_cy_describe(const yaml_node_t *n, char *buf, size_t len);
 /* Quote `s` for a message: escaped, shortened to fit buf. */
 const char *vt_cy_quote(const char *s, char *buf, size_t len);
 
+/* The text of a value the walk has already checked is a non-empty scalar. */
+const char *vt_cy_text(const yaml_node_t *n);
+
 /*
- * The text of a scalar value, or NULL after reporting
+ * The text of a scalar value (a list item), or NULL after reporting
  * "PATH: expected WHAT, got ...". Null scalars and NUL bytes are rejected.
  */
 const char *vt_cy_scalar(struct vt_cy *c, const char *path, const yaml_node_t *n,
@@ -150,8 +165,8 @@ const yaml_node_t *vt_cy_item(struct vt_cy *c, const yaml_node_t *seq, size_t i)
 
 /*
  * Walk mapping `n` against `keys`: apply every row's default, report a
- * non-mapping, unknown and duplicate keys, call each handler, then report
- * missing required keys at the mapping. `seen` (one per row) says what was
+ * non-mapping, unknown and duplicate keys and values of the wrong shape,
+ * call each handler, then report missing required keys at the mapping. `seen` (one per row) says what was
  * found. `what` describes the mapping for a type error ("a monitor").
  * Returns false if `n` is not a usable mapping.
  */

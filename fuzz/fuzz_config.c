@@ -1,0 +1,119 @@
+/*
+ * libFuzzer target for the configuration loader: the file administrators
+ * edit by hand, and the one the daemon reparses on every reload. Each
+ * input is parsed (twice, for determinism) and the fuzzer stops on any
+ * crash, sanitizer report, hang, or broken promise:
+ *   - a parse returns a configuration or diagnostics, never both, never neither;
+ *   - every diagnostic has a message, names the file, and points inside the input;
+ *   - a configuration that loaded is complete: endpoints, drivers, defaults,
+ *     limits on the right side of their clear_at, beds that exist;
+ *   - the same input gives the same diagnostics.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+s_check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* Lines in the input, as an upper bound for diagnostic positions. */
+static int
+s_lines(const uint8_t *data, size_t size)
+{
+	int n = 1;
+	for (size_t i = 0; i < size; i++)
+		n += data[i] == '\n' || data[i] == '\r';
+	return n;
+}
+
+static void
+s_check_config(const struct vt_config *cfg)
+{
+	s_check(cfg->path != NULL && strcmp(cfg->path, "fuzz.yaml") == 0);
+	s_check(cfg->n_publish >= 1 && cfg->n_publish <= VT_CONFIG_MAX_ENDPOINTS);
+	for (size_t i = 0; i < cfg->n_publish; i++)
+		s_check(cfg->publish[i] != NULL && cfg->publish[i][0] != '\0');
+	s_check(cfg->n_control <= VT_CONFIG_MAX_ENDPOINTS);
+	for (size_t i = 0; i < cfg->n_control; i++)
+		s_check(cfg->control[i] != NULL);
+	s_check(cfg->heartbeat_ms > 0);
+	s_check(cfg->record_dir == NULL || cfg->record_dir[0] == '/');
+	s_check(cfg->n_monitors <= VT_CONFIG_MAX_MONITORS);
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		const struct vt_monitor_config *m = &cfg->monitors[i];
+		s_check(m->bed != NULL && m->port != NULL && m->driver != NULL);
+		s_check(strlen(m->bed) <= VT_CONFIG_NAME_MAX);
+		s_check(m->baud > 0 && m->stale_after_ms > 0 && m->line > 0);
+		s_check(vt_config_bed_index(cfg, m->bed) == (int)i);
+	}
+	s_check(cfg->n_rules <= VT_CONFIG_MAX_RULES);
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct vt_rule_config *r = &cfg->rules[i];
+		s_check(r->name != NULL && strlen(r->name) <= VT_CONFIG_NAME_MAX);
+		s_check((unsigned)r->param < VT_PARAM_COUNT);
+		s_check(r->direction == -1 || r->direction == 1);
+		s_check(r->for_ms >= 0 && r->escalate_after_ms >= 0);
+		s_check(r->priority >= VT_PRIO_LOW && r->priority <= VT_PRIO_HIGH);
+		s_check(r->phases < (1u << VT_PHASE_COUNT));
+		switch (r->kind) {
+		case VT_RULE_LIMIT:
+			s_check(r->direction < 0 ? r->clear_at >= r->limit : r->clear_at <= r->limit);
+			break;
+		case VT_RULE_BASELINE:
+			s_check(r->delta > 0);
+			break;
+		case VT_RULE_RATE:
+			s_check(r->delta > 0 && r->within_ms > 0 && !r->delta_percent);
+			break;
+		default:
+			s_check(0);
+		}
+		for (size_t b = 0; b < r->n_beds; b++) {
+			s_check(vt_config_bed_index(cfg, r->beds[b]) >= 0);
+			s_check(vt_rule_applies_to(r, r->beds[b]));
+		}
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static FILE *devnull;
+	if (devnull == NULL)
+		devnull = fopen("/dev/null", "w");
+	struct vt_diag d1 = {0}, d2 = {0};
+	struct vt_config *cfg = vt_config_parse("fuzz.yaml", (const char *)data, size, &d1);
+	s_check((cfg == NULL) != (d1.count == 0));
+	int lines = s_lines(data, size);
+	for (size_t i = 0; i < d1.count; i++) {
+		const struct vt_diag_entry *e = &d1.entries[i];
+		s_check(e->message != NULL && e->message[0] != '\0');
+		s_check(e->file != NULL && strcmp(e->file, "fuzz.yaml") == 0);
+		s_check(e->line >= 0 && e->line <= lines && e->column >= 0);
+	}
+	if (cfg != NULL)
+		s_check_config(cfg);
+	if (devnull != NULL)
+		vt_diag_print(&d1, devnull); /* the caret printer sees every source line */
+	struct vt_config *again = vt_config_parse("fuzz.yaml", (const char *)data, size, &d2);
+	s_check((again == NULL) == (cfg == NULL) && d1.count == d2.count);
+	for (size_t i = 0; i < d1.count; i++) {
+		s_check(d1.entries[i].line == d2.entries[i].line);
+		s_check(d1.entries[i].column == d2.entries[i].column);
+		s_check(strcmp(d1.entries[i].message, d2.entries[i].message) == 0);
+	}
+	vt_config_free(&again);
+	vt_config_free(&cfg);
+	vt_diag_clear(&d1);
+	vt_diag_clear(&d2);
+	return 0;
+}
