@@ -3,10 +3,11 @@
  * unit file passes `systemd-analyze verify`, its sandbox scores an
  * exposure of at most 2.0, the daemon speaks the sd_notify protocol for
  * real (READY=1 only once the PUB socket is bound, STATUS=, WATCHDOG=1
- * from the loop, STOPPING=1 and exit 0 on SIGTERM), the sysusers and
- * tmpfiles files apply, `make install` lays out the whole tree, and the
- * man pages render without a warning. Nothing needs hardware or the
- * network: sockets bind 127.0.0.1 and temporary directories only.
+ * from the loop, STOPPING=1 and exit 0 on SIGTERM), it survives the unit's
+ * own system call filter with real data flowing, the sysusers and tmpfiles
+ * files apply, `make install` lays out the whole tree, and the man pages
+ * render without a warning. Nothing needs hardware or the network: sockets
+ * bind 127.0.0.1, files go to temporary directories.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
