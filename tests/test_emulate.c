@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -235,9 +236,15 @@ emu_start(struct emu *e, const char *const *args)
 	argv[argc] = NULL;
 	int p[2];
 	cr_assert_eq(pipe(p), 0);
+	pid_t parent = getpid();
 	e->pid = fork();
 	cr_assert_geq(e->pid, 0);
 	if (e->pid == 0) {
+		/* A failed assertion ends the test process at once: the emulator
+		 * must not outlive it (SIGTERM also removes its link). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(p[1], 1);
 		int err = open(e->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(err, 2);
