@@ -1,0 +1,79 @@
+/*
+ * A client of the control socket (DESIGN §7), shared by vitalsctl and
+ * vitals-console. Both must never hang on a daemon that is down or busy:
+ * every request carries a deadline, and a request that cannot even be
+ * handed to a connected peer is never queued for later (an acknowledgement
+ * replayed minutes afterwards, when the daemon comes back, would surprise
+ * the nurse who gave up on it).
+ *
+ * A request is started, then progressed whenever the caller's own poll
+ * loop says the socket is ready (vitals-console), or waited for in one
+ * call (vitalsctl). One request is in flight per client at a time.
+ */
+#ifndef VITALS_CLIENT_H
+#define VITALS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How long a request waits for its reply unless told otherwise. */
+#define VT_CLIENT_TIMEOUT_MS 5000
+
+enum vt_client_status {
+	VT_CLIENT_IDLE,        /* nothing in flight */
+	VT_CLIENT_WAITING,     /* a request waits to be sent or answered */
+	VT_CLIENT_REPLY,       /* the reply arrived (handed over by vt_client_progress) */
+	VT_CLIENT_UNREACHABLE, /* the deadline passed before any peer took the request */
+	VT_CLIENT_TIMEOUT      /* the request went out; no reply by the deadline */
+};
+
+struct vt_client;
+
+/*
+ * A client connected (asynchronously, as ZeroMQ does) to `endpoint`.
+ * NULL with a message in err when the endpoint cannot be used at all; then
+ * *bad_endpoint tells whether the endpoint itself is malformed (a usage
+ * error) rather than the system refusing.
+ */
+struct vt_client *vt_client_new(void *zctx, const char *endpoint, int *bad_endpoint, char *err,
+                                size_t errlen);
+void vt_client_free(struct vt_client **c);
+
+/* The endpoint, for messages. */
+const char *vt_client_endpoint(const struct vt_client *c);
+
+/* The ZeroMQ socket and the events to poll it for (0 when idle). */
+void *vt_client_socket(struct vt_client *c);
+short vt_client_events(const struct vt_client *c);
+
+/*
+ * Start a request whose reply is due by `deadline` (vt_client_now() time).
+ * -1 if a request is already in flight.
+ */
+int vt_client_start(struct vt_client *c, const char *json, int64_t deadline);
+
+/*
+ * Move the request on at `now`: send it if a peer has become available,
+ * take its reply if one arrived. VT_CLIENT_REPLY hands over the reply in
+ * *reply (malloc'd, NUL-terminated; the caller frees it); UNREACHABLE and
+ * TIMEOUT end the request. Never blocks.
+ */
+enum vt_client_status vt_client_progress(struct vt_client *c, int64_t now, char **reply);
+
+/* When the request in flight expires; INT64_MAX when idle. */
+int64_t vt_client_deadline(const struct vt_client *c);
+
+/*
+ * One request, waiting at most timeout_ms. VT_CLIENT_REPLY with *reply, or
+ * UNREACHABLE / TIMEOUT.
+ */
+enum vt_client_status vt_client_request(struct vt_client *c, const char *json, int64_t timeout_ms,
+                                        char **reply);
+
+/* CLOCK_MONOTONIC in milliseconds: the clock of every deadline above. */
+int64_t vt_client_now(void);
+
+/* "$USER@host" (or what of it is known), the default "by" of requests. */
+void vt_client_default_by(char *buf, size_t len);
+
+#endif
