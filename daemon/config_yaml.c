@@ -234,6 +234,40 @@ s_emit(struct vt_cy *c, struct vt_diag *diag)
 
 /* ---- opening a document ------------------------------------------------ */
 
+/*
+ * libyaml reports the end of the stream on the line after the last one;
+ * point at the end of the last line instead, which an editor can show.
+ */
+static void
+s_clamp_to_text(const struct vt_cy *c, yaml_mark_t *m)
+{
+	size_t lines = 0, last = 0; /* lines an editor shows; start of the last one */
+	for (size_t i = 0; i < c->len;) {
+		size_t br = s_break_len(c->text, c->len, i);
+		if (br == 0) {
+			i++;
+			continue;
+		}
+		lines++;
+		i += br;
+		last = i;
+	}
+	if (last < c->len)
+		lines++; /* a last line without a line break */
+	else if (lines > 0)
+		last = s_line_start(c->text, c->len, lines - 1);
+	if (m->line < lines)
+		return;
+	if (lines == 0) {
+		m->line = m->column = 0;
+		return;
+	}
+	m->line = lines - 1;
+	m->column = 0;
+	for (size_t i = last, end = s_line_end(c->text, c->len, last); i < end; i++)
+		m->column += ((unsigned char)c->text[i] & 0xC0) != 0x80;
+}
+
 /* Record libyaml's complaint with the position it gives. */
 static void
 s_syntax_error(struct vt_cy *c, const yaml_parser_t *p)
@@ -260,6 +294,7 @@ s_syntax_error(struct vt_cy *c, const yaml_parser_t *p)
 				m.column++;
 			i++;
 		}
+		s_clamp_to_text(c, &m);
 		if (p->problem_value != -1)
 			vt_cy_error_mark(c, m, "syntax error: %s (0x%X); the file must be UTF-8 text",
 			                 p->problem ? p->problem : "unreadable text",
@@ -269,6 +304,7 @@ s_syntax_error(struct vt_cy *c, const yaml_parser_t *p)
 			                 p->problem ? p->problem : "unreadable text");
 		return;
 	}
+	s_clamp_to_text(c, &m);
 	size_t at = s_column_offset(c->text, c->len, s_line_start(c->text, c->len, m.line),
 	                            m.column);
 	if (at < c->len && c->text[at] == '\t') {
@@ -283,14 +319,15 @@ s_syntax_error(struct vt_cy *c, const yaml_parser_t *p)
 		hint = "; check the indentation";
 	else if (strstr(problem, "mapping values are not allowed"))
 		hint = "; check the indentation, or quote a value that contains \": \"";
+	yaml_mark_t cm = p->context_mark;
+	s_clamp_to_text(c, &cm);
 	if (p->context == NULL)
 		vt_cy_error_mark(c, m, "syntax error: %s%s", problem, hint);
-	else if (p->context_mark.line == m.line && p->context_mark.column == m.column)
+	else if (cm.line == m.line && cm.column == m.column)
 		vt_cy_error_mark(c, m, "syntax error: %s (%s)%s", problem, p->context, hint);
 	else
 		vt_cy_error_mark(c, m, "syntax error: %s (%s that starts at line %zu, column %zu)%s",
-		                 problem, p->context, p->context_mark.line + 1,
-		                 p->context_mark.column + 1, hint);
+		                 problem, p->context, cm.line + 1, cm.column + 1, hint);
 }
 
 /*

@@ -152,16 +152,19 @@ static const struct bad_case bad_cases[] = {
      {"t.yaml:2:14: syntax error: mapping values are not allowed in this context; check the "
       "indentation, or quote a value that contains \": \""}},
     {"unclosed quote", P "record_dir: \"/var/lib\n",
-     {"t.yaml:3:1: syntax error: found unexpected end of stream (while scanning a quoted scalar "
+     {"t.yaml:2:22: syntax error: found unexpected end of stream (while scanning a quoted scalar "
       "that starts at line 2, column 13)"}},
     {"unclosed flow list", P "control: [tcp://127.0.0.1:5557\n",
-     {"t.yaml:3:1: syntax error: did not find expected ',' or ']' (while parsing a flow sequence "
+     {"t.yaml:2:31: syntax error: did not find expected ',' or ']' (while parsing a flow sequence "
       "that starts at line 2, column 10)"}},
     {"invalid UTF-8", P "record_dir: /var/\xff\n",
      {"t.yaml:2:18: syntax error: invalid leading UTF-8 octet (0xFF); the file must be UTF-8 text"}},
     {"control character", P "record_dir: /var\x01\n",
      {"t.yaml:2:17: syntax error: control characters are not allowed (0x1); the file must be "
       "UTF-8 text"}},
+    {"end of file inside a key, no final line break", P "monit",
+     {"t.yaml:2:6: syntax error: could not find expected ':' (while scanning a simple key that "
+      "starts at line 2, column 1)"}},
     {"undefined alias", P "control: *nowhere\n", {"t.yaml:2:10: syntax error: found undefined alias"}},
     {"anchors and aliases", "publish: &ep tcp://127.0.0.1:5556\ncontrol: *ep\n",
      {"t.yaml:1:10: anchors (&ep) are not supported; write the value out in full",
