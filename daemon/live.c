@@ -57,7 +57,8 @@ struct live_bed {
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
 	bool was_connected;                /* ever connected (for log wording) */
 	enum vt_port_state state;          /* last state told to the core */
-	char detail[256];                  /* last failure, to log each one once */
+	char detail[256];                  /* detail of the last state told to the core */
+	char logged[256];                  /* last open failure logged, to log each one once */
 	int64_t reopen_at;                 /* INT64_MAX while open */
 	int64_t backoff_ms;                /* next reopen delay */
 	int64_t now;                       /* stamp for readings fed right now */
@@ -178,6 +179,7 @@ s_port_connected(struct live *l, struct live_bed *b, int64_t now)
 	vt_notice("%s: %s %s on %s", b->mon->bed, b->was_connected ? "reconnected" : "connected",
 	          b->mon->driver->name, b->mon->port);
 	b->was_connected = true;
+	b->logged[0] = '\0';
 	s_record(l, b, now, VT_REC_OPEN, NULL, 0, NULL);
 	s_set_state(l, b, now, VT_PORT_CONNECTED, NULL);
 }
@@ -188,9 +190,10 @@ s_port_lost(struct live *l, struct live_bed *b, int64_t now, const char *why)
 	if (b->state == VT_PORT_CONNECTED) {
 		vt_warnx("%s: lost %s: %s", b->mon->bed, b->mon->port, why);
 		s_record(l, b, now, VT_REC_LOST, NULL, 0, why);
-	} else if (strcmp(b->detail, why) != 0) {
+	} else if (strcmp(b->logged, why) != 0) {
 		vt_warnx("%s: cannot open %s: %s", b->mon->bed, b->mon->port, why);
 	}
+	snprintf(b->logged, sizeof(b->logged), "%s", why);
 	vt_port_close(b->port);
 	b->reopen_at = now + b->backoff_ms;
 	b->backoff_ms = b->backoff_ms * 2 > VT_REOPEN_MAX_MS ? VT_REOPEN_MAX_MS : b->backoff_ms * 2;
@@ -206,9 +209,13 @@ s_try_open(struct live *l, struct live_bed *b, int64_t now)
 		return;
 	}
 	b->reopen_at = INT64_MAX;
-	if (vt_port_events(b->port) & POLLOUT)
-		s_set_state(l, b, now, VT_PORT_CONNECTING, NULL); /* TCP connect under way */
-	else
+	if (vt_port_events(b->port) & POLLOUT) {
+		/* TCP connect under way. A retry after a failure stays "lost" until
+		 * it succeeds, so a device server that is down does not make every
+		 * console see lost/connecting every two seconds. */
+		if (b->state != VT_PORT_LOST)
+			s_set_state(l, b, now, VT_PORT_CONNECTING, NULL);
+	} else
 		s_port_connected(l, b, now);
 }
 
