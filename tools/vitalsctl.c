@@ -1,0 +1,551 @@
+/*
+ * vitalsctl: one request to the daemon's control socket, for administrators
+ * and scripts. It never hangs (every request has a deadline), prints the
+ * reply for people or, with --json, exactly as the daemon sent it, and says
+ * by its exit status what happened: 0 done, 1 refused by the daemon, 64 a
+ * usage error, 69 no daemon answered.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "vitals/client.h"
+#include "vitals/config.h"
+#include "vitals/console_model.h"
+#include "vitals/timefmt.h"
+#include "vitals/version.h"
+
+#define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:5557"
+
+/* What the command line asked for. */
+struct s_args {
+	const char *endpoint;
+	bool json;
+	int64_t timeout_ms;
+	const char *by;       /* NULL: $USER@host */
+	const char *weight;   /* phase --weight, as typed */
+	const char *dose;     /* phase --dose, as typed */
+	char *const *words;   /* COMMAND ARGS */
+	int n_words;
+};
+
+/* One command: its name, its arguments, and which options it takes. */
+struct s_command {
+	const char *name;
+	int n_args;
+	const char *synopsis;
+	bool takes_by;
+	bool takes_phase_options;
+};
+
+static const struct s_command s_commands[] = {
+    {"ping", 0, "ping", false, false},
+    {"snapshot", 0, "snapshot", false, false},
+    {"ack", 1, "ack ID [--by NAME]", true, false},
+    {"silence", 2, "silence BED DURATION [--by NAME]", true, false},
+    {"phase", 2, "phase BED PHASE [--weight KG] [--dose MG_PER_KG_H] [--by NAME]", true, true},
+    {"reload", 0, "reload [--by NAME]", true, false},
+};
+#define S_N_COMMANDS (sizeof(s_commands) / sizeof(s_commands[0]))
+
+static void
+s_usage(FILE *out)
+{
+	fputs("usage: vitalsctl [--connect ENDPOINT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  ping                      is the daemon there? its version and uptime\n"
+	      "  snapshot                  every bed (vitals, port, phase, dose) and active alert\n"
+	      "  ack ID                    acknowledge the alert ID (such as chair-1/spo2-low/3)\n"
+	      "  silence BED DURATION      pause BED's audio for DURATION (such as 2m; at most 1h)\n"
+	      "  phase BED PHASE           baseline, infusion, recovery or ended;\n"
+	      "                            --weight KG and --dose MG_PER_KG_H for the infusion\n"
+	      "  reload                    reload the configuration, as SIGHUP does\n"
+	      "\n"
+	      "options:\n"
+	      "  --connect ENDPOINT  the daemon's control endpoint (default " S_DEFAULT_ENDPOINT ")\n"
+	      "  --json              print the daemon's reply as it came, one JSON object\n"
+	      "  --timeout SECONDS   how long to wait for the reply (default 5; 500ms, 2s also)\n"
+	      "  --by NAME           who acknowledges, pauses or changes phase (default $USER@host)\n"
+	      "  -h, --help          this summary;  -V, --version  the version\n"
+	      "\n"
+	      "exit status: 0 done, 1 the daemon refused (its error is printed),\n"
+	      "             64 usage error, 69 no reply from the daemon\n",
+	      out);
+}
+
+/* A usage error: say what, point at --help, exit 64. */
+static int
+s_bad_usage(const char *fmt, const char *arg)
+{
+	fputs("vitalsctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n(vitalsctl --help lists the commands and options)\n", stderr);
+	return EX_USAGE;
+}
+
+/* "5", "2.5" (seconds) or a duration with a unit ("500ms", "2s"). */
+static int
+s_parse_timeout(const char *s, int64_t *ms)
+{
+	char *end;
+	double secs = strtod(s, &end);
+	if (end != s && *end == '\0') {
+		if (!isfinite(secs) || secs <= 0 || secs > 86400)
+			return -1;
+		*ms = (int64_t)ceil(secs * 1000);
+		return 0;
+	}
+	const char *why;
+	if (vt_duration_parse(s, ms, &why) != 0 || *ms <= 0 || *ms > 86400000)
+		return -1;
+	return 0;
+}
+
+/* A number from the command line, for --weight / --dose. */
+static int
+s_parse_number(const char *s, double *v)
+{
+	char *end;
+	*v = strtod(s, &end);
+	return end != s && *end == '\0' && isfinite(*v) ? 0 : -1;
+}
+
+/* Local "HH:MM:SS" of a daemon time. */
+static const char *
+s_clock(int64_t ms, char *buf, size_t len)
+{
+	if (ms <= 0)
+		return "--:--:--";
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+	return buf;
+}
+
+static int64_t
+s_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- tables ---------------------------------------------------------------- */
+
+#define S_MAX_COLS 24
+
+struct s_table {
+	int n_cols;
+	size_t n_rows;
+	char *(*cells)[S_MAX_COLS]; /* malloc'd strings */
+};
+
+static void
+s_table_add(struct s_table *t, const char *const *cells, int n)
+{
+	void *v = realloc(t->cells, (t->n_rows + 1) * sizeof(*t->cells));
+	if (v == NULL)
+		return;
+	t->cells = v;
+	for (int c = 0; c < S_MAX_COLS; c++)
+		t->cells[t->n_rows][c] = c < n ? strdup(cells[c] ? cells[c] : "") : NULL;
+	t->n_rows++;
+	if (n > t->n_cols)
+		t->n_cols = n;
+}
+
+/* Print with every column as wide as its widest cell; then free. */
+static void
+s_table_print(struct s_table *t)
+{
+	size_t width[S_MAX_COLS] = {0};
+	for (size_t r = 0; r < t->n_rows; r++)
+		for (int c = 0; c < t->n_cols; c++)
+			if (t->cells[r][c] && strlen(t->cells[r][c]) > width[c])
+				width[c] = strlen(t->cells[r][c]);
+	for (size_t r = 0; r < t->n_rows; r++) {
+		char line[4096];
+		size_t used = 0;
+		for (int c = 0; c < t->n_cols && used < sizeof(line); c++)
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%-*s%s", (int)width[c],
+			                         t->cells[r][c] ? t->cells[r][c] : "",
+			                         c + 1 < t->n_cols ? "  " : "");
+		while (used > 0 && used < sizeof(line) && line[used - 1] == ' ')
+			line[--used] = '\0';
+		puts(line);
+		for (int c = 0; c < S_MAX_COLS; c++)
+			free(t->cells[r][c]);
+	}
+	free(t->cells);
+	t->cells = NULL;
+	t->n_rows = 0;
+}
+
+/* ---- human output ---------------------------------------------------------- */
+
+/* The parameters any bed has, in the order of the parameter table. */
+static size_t
+s_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT])
+{
+	size_t n = 0;
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		const char *name = vt_param_info((enum vt_param)p)->name;
+		bool any = false;
+		for (size_t b = 0; b < vt_console_bed_count(m) && !any; b++) {
+			const struct vt_console_bed *bed = vt_console_bed_at(m, b);
+			for (size_t v = 0; v < bed->n_values; v++)
+				any = any || strcmp(bed->values[v].name, name) == 0;
+		}
+		if (any)
+			names[n++] = name;
+	}
+	return n;
+}
+
+static void
+s_print_snapshot(const char *reply)
+{
+	struct vt_console *m = vt_console_new(0);
+	char err[256];
+	if (m == NULL || vt_console_snapshot(m, reply, strlen(reply), 0, err, sizeof(err)) != 0) {
+		vt_console_free(&m);
+		puts(reply);
+		return;
+	}
+	int64_t now = vt_console_daemon_time(m, 0);
+	if (now == 0)
+		now = s_wall_ms();
+
+	const char *params[VT_PARAM_COUNT];
+	size_t n_params = s_param_columns(m, params);
+	struct s_table t = {0};
+	const char *head[S_MAX_COLS] = {"BED", "PORT"};
+	int n = 2;
+	for (size_t p = 0; p < n_params; p++)
+		head[n++] = vt_param_info((enum vt_param)vt_param_by_name(params[p]))->label;
+	head[n++] = "PHASE";
+	head[n++] = "IN PHASE";
+	head[n++] = "DOSE";
+	head[n++] = "AUDIO";
+	s_table_add(&t, head, n);
+	for (size_t b = 0; b < vt_console_bed_count(m); b++) {
+		const struct vt_console_bed *bed = vt_console_bed_at(m, b);
+		char vals[VT_PARAM_COUNT][24], since[24], dose[32], audio[48], hhmmss[16];
+		const char *row[S_MAX_COLS] = {bed->name, bed->port[0] ? bed->port : "?"};
+		n = 2;
+		for (size_t p = 0; p < n_params; p++) {
+			snprintf(vals[p], sizeof(vals[p]), "%s", "");
+			for (size_t v = 0; v < bed->n_values; v++)
+				if (strcmp(bed->values[v].name, params[p]) == 0)
+					vt_console_format_value(&bed->values[v], vals[p], sizeof(vals[p]));
+			row[n++] = vals[p];
+		}
+		row[n++] = bed->phase[0] ? bed->phase : "-";
+		row[n++] = bed->phase[0] && bed->phase_since > 0
+		               ? vt_console_format_elapsed(now - bed->phase_since, since, sizeof(since))
+		               : "-";
+		double d = vt_console_dose(bed, now);
+		if (isnan(d))
+			snprintf(dose, sizeof(dose), "-");
+		else
+			snprintf(dose, sizeof(dose), "%.1f mg", d);
+		row[n++] = dose;
+		if (bed->silenced_until > now)
+			snprintf(audio, sizeof(audio), "paused until %s",
+			         s_clock(bed->silenced_until, hhmmss, sizeof(hhmmss)));
+		else
+			snprintf(audio, sizeof(audio), "on");
+		row[n++] = audio;
+		s_table_add(&t, row, n);
+	}
+	if (vt_console_bed_count(m) == 0)
+		puts("no beds configured");
+	else
+		s_table_print(&t);
+
+	size_t na = vt_console_alert_count(m);
+	printf("\n%zu active alert%s (seq %llu)\n", na, na == 1 ? "" : "s",
+	       (unsigned long long)vt_console_seq(m));
+	if (na > 0) {
+		const char *ahead[] = {"PRIORITY", "KIND", "ID", "STATE", "SINCE", "TEXT"};
+		s_table_add(&t, ahead, 6);
+	}
+	for (size_t i = 0; i < na; i++) {
+		const struct vt_console_alert *a = vt_console_alert_at(m, i);
+		char state[160], onset[16], until[16];
+		if (a->acknowledged)
+			snprintf(state, sizeof(state), "acknowledged%s%s", a->by[0] ? " by " : "", a->by);
+		else
+			snprintf(state, sizeof(state), "active");
+		if (a->silenced_until > now) {
+			size_t l = strlen(state);
+			snprintf(state + l, sizeof(state) - l, ", paused until %s",
+			         s_clock(a->silenced_until, until, sizeof(until)));
+		}
+		const char *row[] = {vt_console_priority_name(a->priority), a->technical ? "TECH" : "",
+		                     a->id, state, s_clock(a->onset, onset, sizeof(onset)), a->text};
+		s_table_add(&t, row, 6);
+	}
+	s_table_print(&t);
+	vt_console_free(&m);
+}
+
+static const char *
+s_or(const char *s, const char *otherwise)
+{
+	return s != NULL ? s : otherwise;
+}
+
+/* Print a successful reply for people. */
+static void
+s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *const *args)
+{
+	char buf[16], up[32];
+	const char *name = cmd->name;
+	if (strcmp(name, "ping") == 0) {
+		json_int_t s = json_integer_value(json_object_get(o, "uptime_s"));
+		printf("vitalsd %s is up (for %s), instance %s\n",
+		       s_or(json_string_value(json_object_get(o, "version")), "?"),
+		       vt_console_format_elapsed((int64_t)s * 1000, up, sizeof(up)),
+		       s_or(json_string_value(json_object_get(o, "instance")), "?"));
+	} else if (strcmp(name, "snapshot") == 0) {
+		s_print_snapshot(reply);
+	} else if (strcmp(name, "ack") == 0) {
+		printf("%s acknowledged\n", args[0]);
+	} else if (strcmp(name, "silence") == 0) {
+		int64_t until = 0;
+		const char *s = json_string_value(json_object_get(o, "silenced_until"));
+		if (s != NULL)
+			vt_time_parse(s, &until);
+		printf("%s: audio paused until %s\n", args[0], s_clock(until, buf, sizeof(buf)));
+	} else if (strcmp(name, "phase") == 0) {
+		printf("%s: phase %s\n", args[0],
+		       s_or(json_string_value(json_object_get(o, "phase")), args[1]));
+	} else if (strcmp(name, "reload") == 0) {
+		puts("configuration reloaded");
+	}
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+/* Set a string member; -1 if `value` is not UTF-8 (JSON cannot carry it). */
+static int
+s_set(json_t *o, const char *key, const char *value)
+{
+	json_t *v = json_string(value);
+	if (v == NULL) {
+		fprintf(stderr, "vitalsctl: \"%s\" is not valid UTF-8\n", key);
+		return -1;
+	}
+	return json_object_set_new(o, key, v);
+}
+
+/* The request for the command, or NULL after printing a usage error in *rc. */
+static json_t *
+s_request(const struct s_command *cmd, const struct s_args *a, int *rc)
+{
+	char *const *args = a->words + 1;
+	json_t *o = json_pack("{s:s}", "cmd", cmd->name);
+	if (strcmp(cmd->name, "ack") == 0) {
+		if (s_set(o, "id", args[0]) != 0)
+			goto usage;
+	} else if (strcmp(cmd->name, "silence") == 0) {
+		int64_t ms;
+		const char *why;
+		if (vt_duration_parse(args[1], &ms, &why) != 0 || ms <= 0) {
+			*rc = s_bad_usage("silence: \"%s\" is not a duration such as 2m, 90s or 1h", args[1]);
+			json_decref(o);
+			return NULL;
+		}
+		if (s_set(o, "bed", args[0]) != 0 || s_set(o, "for", args[1]) != 0)
+			goto usage;
+	} else if (strcmp(cmd->name, "phase") == 0) {
+		if (vt_phase_by_name(args[1]) < 0) {
+			*rc = s_bad_usage("phase: unknown phase \"%s\" (baseline, infusion, recovery, ended)",
+			                  args[1]);
+			json_decref(o);
+			return NULL;
+		}
+		if (s_set(o, "bed", args[0]) != 0 || s_set(o, "phase", args[1]) != 0)
+			goto usage;
+		double v;
+		if (a->weight != NULL) {
+			if (s_parse_number(a->weight, &v) != 0) {
+				*rc = s_bad_usage("--weight: \"%s\" is not a number of kilograms", a->weight);
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, "weight_kg", json_real(v));
+		}
+		if (a->dose != NULL) {
+			if (s_parse_number(a->dose, &v) != 0) {
+				*rc = s_bad_usage("--dose: \"%s\" is not a rate in mg/kg/h", a->dose);
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, "dose_mg_per_kg_h", json_real(v));
+		}
+	}
+	if (cmd->takes_by) {
+		char by[64];
+		if (a->by != NULL)
+			snprintf(by, sizeof(by), "%s", a->by);
+		else
+			vt_client_default_by(by, sizeof(by));
+		if (s_set(o, "by", a->by != NULL ? a->by : by) != 0)
+			goto usage;
+	}
+	return o;
+usage:
+	*rc = EX_USAGE;
+	json_decref(o);
+	return NULL;
+}
+
+/* Send, wait, print; the exit status. */
+static int
+s_run(const struct s_command *cmd, const struct s_args *a)
+{
+	int rc = 0;
+	json_t *req = s_request(cmd, a, &rc);
+	if (req == NULL)
+		return rc;
+	char *body = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(req);
+	if (body == NULL) {
+		fprintf(stderr, "vitalsctl: out of memory\n");
+		return EX_OSERR;
+	}
+	void *zctx = zmq_ctx_new();
+	char err[512];
+	int bad = 0;
+	struct vt_client *c = vt_client_new(zctx, a->endpoint, &bad, err, sizeof(err));
+	if (c == NULL) {
+		free(body);
+		zmq_ctx_term(zctx);
+		if (bad)
+			return s_bad_usage("%s (an endpoint looks like tcp://HOST:PORT or ipc:///PATH)", err);
+		fprintf(stderr, "vitalsctl: %s\n", err);
+		return EX_UNAVAILABLE;
+	}
+	char *reply = NULL;
+	enum vt_client_status st = vt_client_request(c, body, a->timeout_ms, &reply);
+	free(body);
+	vt_client_free(&c);
+	zmq_ctx_term(zctx);
+
+	char secs[32];
+	vt_duration_format(a->timeout_ms, secs, sizeof(secs));
+	if (st == VT_CLIENT_UNREACHABLE) {
+		fprintf(stderr,
+		        "vitalsctl: cannot reach vitalsd at %s (no connection within %s): is it running, "
+		        "with this control endpoint?\n",
+		        a->endpoint, secs);
+		return EX_UNAVAILABLE;
+	}
+	if (st != VT_CLIENT_REPLY) {
+		fprintf(stderr, "vitalsctl: no reply from vitalsd at %s within %s\n", a->endpoint, secs);
+		return EX_UNAVAILABLE;
+	}
+	json_t *o = json_loads(reply, 0, NULL);
+	json_t *ok = json_object_get(o, "ok");
+	if (!json_is_boolean(ok)) {
+		fprintf(stderr, "vitalsctl: %s answered, but not as vitalsd does: %.200s\n", a->endpoint,
+		        reply);
+		rc = EX_UNAVAILABLE;
+	} else if (a->json) {
+		puts(reply);
+		rc = json_is_true(ok) ? 0 : 1;
+	} else if (json_is_true(ok)) {
+		s_print_ok(cmd, o, reply, a->words + 1);
+	} else {
+		const char *e = json_string_value(json_object_get(o, "error"));
+		fprintf(stderr, "vitalsctl: %s: %s\n", cmd->name, e ? e : "refused (no reason given)");
+		rc = 1;
+	}
+	json_decref(o);
+	free(reply);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_TIMEOUT, O_BY, O_WEIGHT, O_DOSE };
+	static const struct option longopts[] = {
+	    {"connect", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"by", required_argument, NULL, O_BY},
+	    {"weight", required_argument, NULL, O_WEIGHT},
+	    {"weight-kg", required_argument, NULL, O_WEIGHT},
+	    {"dose", required_argument, NULL, O_DOSE},
+	    {"dose-mg-per-kg-h", required_argument, NULL, O_DOSE},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
+	struct s_args a = {.endpoint = S_DEFAULT_ENDPOINT, .timeout_ms = VT_CLIENT_TIMEOUT_MS};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a.endpoint = optarg;
+			break;
+		case O_JSON:
+			a.json = true;
+			break;
+		case O_TIMEOUT:
+			if (s_parse_timeout(optarg, &a.timeout_ms) != 0)
+				return s_bad_usage("--timeout: \"%s\" is not a number of seconds (such as 5 "
+				                   "or 0.5) nor a duration (500ms)",
+				                   optarg);
+			break;
+		case O_BY:
+			a.by = optarg;
+			break;
+		case O_WEIGHT:
+			a.weight = optarg;
+			break;
+		case O_DOSE:
+			a.dose = optarg;
+			break;
+		case 'h':
+			s_usage(stdout);
+			return 0;
+		case 'V':
+			printf("vitalsctl %s\n", VT_VERSION);
+			return 0;
+		default:
+			return s_bad_usage("unknown or incomplete option \"%s\"", argv[optind - 1]);
+		}
+	}
+	a.words = argv + optind;
+	a.n_words = argc - optind;
+	if (a.n_words == 0)
+		return s_bad_usage("%s", "no command given");
+	const struct s_command *cmd = NULL;
+	for (size_t i = 0; i < S_N_COMMANDS; i++)
+		if (strcmp(s_commands[i].name, a.words[0]) == 0)
+			cmd = &s_commands[i];
+	if (cmd == NULL)
+		return s_bad_usage("unknown command \"%s\" (ping, snapshot, ack, silence, phase, reload)",
+		                   a.words[0]);
+	if (a.n_words - 1 != cmd->n_args)
+		return s_bad_usage("usage: vitalsctl %s", cmd->synopsis);
+	if (a.by != NULL && !cmd->takes_by)
+		return s_bad_usage("--by does not apply to %s", cmd->name);
+	if ((a.weight != NULL || a.dose != NULL) && !cmd->takes_phase_options)
+		return s_bad_usage("--weight and --dose apply to phase only, not to %s", cmd->name);
+	return s_run(cmd, &a);
+}
