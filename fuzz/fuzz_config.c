@@ -25,13 +25,20 @@ s_check(int ok)
 		abort();
 }
 
-/* Lines in the input, as an upper bound for diagnostic positions. */
+/*
+ * An upper bound for the lines of the input: every break libyaml counts
+ * (CR, LF, NEL, LS, PS), CR LF counted twice.
+ */
 static int
 s_lines(const uint8_t *data, size_t size)
 {
 	int n = 1;
-	for (size_t i = 0; i < size; i++)
+	for (size_t i = 0; i < size; i++) {
 		n += data[i] == '\n' || data[i] == '\r';
+		n += data[i] == 0xC2 && i + 1 < size && data[i + 1] == 0x85;
+		n += data[i] == 0xE2 && i + 2 < size && data[i + 1] == 0x80 &&
+		     (data[i + 2] == 0xA8 || data[i + 2] == 0xA9);
+	}
 	return n;
 }
 
