@@ -21,6 +21,7 @@
  *    needs its clear condition met again.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,16 @@ s_num(char *buf, size_t len, double v)
 	snprintf(buf, len, "%.10g", v);
 }
 
+/* Set an alert's text; a long one is cut, which is fine for a display line. */
+static void __attribute__((format(printf, 2, 3)))
+s_text(struct vt_alert *al, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(al->text, sizeof(al->text), fmt, ap);
+	va_end(ap);
+}
+
 static void
 s_emit(vt_alert_fn fn, void *ctx, enum vt_alert_event_type type, const struct vt_alert *al,
        int64_t t, const char *by)
@@ -276,7 +287,7 @@ s_tech_raise(struct vt_alarms *a, size_t bed, enum vt_technical tech, int param,
 	al->priority = tech_priority[tech];
 	al->param = param;
 	al->onset_ms = al->raised_ms = t;
-	snprintf(al->text, sizeof(al->text), "%s", text);
+	s_text(al, "%s", text);
 	s_announce(a, al, t, 0, fn, ctx);
 	return al;
 }
@@ -339,7 +350,7 @@ s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool prese
 	else if (!present && bd->tech[tech] != NULL) {
 		struct vt_alert *al = bd->tech[tech];
 		bd->tech[tech] = NULL;
-		snprintf(al->text, sizeof(al->text), "%s", tech_cleared_text[tech]);
+		s_text(al, "%s", tech_cleared_text[tech]);
 		s_clear(a, al, t, fn, ctx);
 	}
 }
@@ -436,17 +447,17 @@ s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct 
 		snprintf(tail, sizeof(tail), " for %s", vt_duration_format(rc->for_ms, dur, sizeof(dur)));
 	switch (rc->kind) {
 	case VT_RULE_LIMIT:
-		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s%s", pi->label, val, pi->unit,
+		s_text(al, "%s %s %s %s %s %s%s", pi->label, val, pi->unit,
 		         dir, lim, pi->unit, tail);
 		break;
 	case VT_RULE_BASELINE:
-		snprintf(al->text, sizeof(al->text), "%s %s %s %s %s %s (baseline %s %s)%s", pi->label,
+		s_text(al, "%s %s %s %s %s %s (baseline %s %s)%s", pi->label,
 		         val, pi->unit, dir, lim, pi->unit, ref, pi->unit, tail);
 		break;
 	case VT_RULE_RATE: {
 		char delta[32];
 		s_num(delta, sizeof(delta), fabs(v - vd->ref));
-		snprintf(al->text, sizeof(al->text), "%s %s by %s %s to %s %s within %s%s", pi->label,
+		s_text(al, "%s %s by %s %s to %s %s within %s%s", pi->label,
 		         rc->direction < 0 ? "fell" : "rose", delta, pi->unit, val, pi->unit,
 		         vt_duration_format(rc->within_ms, dur, sizeof(dur)), tail);
 		break;
@@ -462,10 +473,10 @@ s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 	s_num(val, sizeof(val), v);
 	s_num(lim, sizeof(lim), rc->clear_at);
 	if (rc->kind == VT_RULE_LIMIT)
-		snprintf(al->text, sizeof(al->text), "%s back to %s %s (clears at %s %s)", pi->label,
+		s_text(al, "%s back to %s %s (clears at %s %s)", pi->label,
 		         val, pi->unit, lim, pi->unit);
 	else
-		snprintf(al->text, sizeof(al->text), "%s back to %s %s", pi->label, val, pi->unit);
+		s_text(al, "%s back to %s %s", pi->label, val, pi->unit);
 }
 
 /* Forget an active instance without a sample (its rule no longer applies). */
@@ -480,7 +491,7 @@ s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char 
 		return;
 	struct vt_alert *al = st->alert;
 	st->alert = NULL;
-	snprintf(al->text, sizeof(al->text), "%s", why);
+	s_text(al, "%s", why);
 	s_clear(a, al, t, fn, ctx);
 }
 
@@ -586,7 +597,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 			bd->no_data[p] = NULL;
 			nd->has_value = true;
 			nd->value = r->value[p];
-			snprintf(nd->text, sizeof(nd->text), "%s values again", vt_param_info(p)->label);
+			s_text(nd, "%s values again", vt_param_info(p)->label);
 			s_clear(a, nd, t, fn, ctx);
 		}
 	}
@@ -878,7 +889,7 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 		struct vt_alert *al = order[i];
 		if (keep[i])
 			continue;
-		snprintf(al->text, sizeof(al->text), "Alarm ended by a configuration reload");
+		s_text(al, "Alarm ended by a configuration reload");
 		s_emit(fn, ctx, VT_EV_CLEARED, al, t, NULL);
 		for (size_t j = 0; j < old->n_active; j++)
 			if (old->active[j] == al)

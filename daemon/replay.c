@@ -142,9 +142,13 @@ s_fill(struct source *s, struct vt_diag *diag)
 			s->feed_t = t;
 			s->driver->feed(s->state, data, len, &sink);
 			break;
-		case VT_REC_LOST:
-			s_queue_port(s, t, VT_PORT_LOST, "port lost");
+		case VT_REC_LOST: {
+			char why[128];
+			snprintf(why, sizeof(why), "%.*s", (int)(len < sizeof(why) ? len : sizeof(why) - 1),
+			         data ? (const char *)data : "");
+			s_queue_port(s, t, VT_PORT_LOST, why[0] ? why : "port lost");
 			break;
+		}
 		case VT_REC_CLOSE:
 			s_queue_port(s, t, VT_PORT_CLOSED, "recording closed");
 			break;
