@@ -46,6 +46,15 @@ s_sleep_ms(int ms)
 
 /* ---- the reaper ------------------------------------------------------------ */
 
+/* nftw callback: remove everything, depth first. */
+static int
+s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+
 static int s_reaper_fd = -1;
 static pid_t s_reaper_pid;
 
@@ -69,20 +78,27 @@ s_reaper_main(int fd)
 			break; /* more than a test registers: clean up what we know */
 	}
 	buf[used] = '\0';
-	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "pid ", 4) == 0) {
-			pid_t pid = (pid_t)atol(line + 4);
-			if (pid > 1)
-				kill(pid, SIGKILL);
-		} else if (strncmp(line, "tmux ", 5) == 0) {
-			pid_t t = fork();
-			if (t == 0) {
-				execlp("tmux", "tmux", "-S", line + 5, "kill-server", (char *)NULL);
-				_exit(127);
+	/* Processes first, then the directories they were writing into. */
+	for (int pass = 0; pass < 2; pass++) {
+		char copy[sizeof(buf)];
+		memcpy(copy, buf, used + 1);
+		for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (pass == 0 && strncmp(line, "pid ", 4) == 0) {
+				pid_t pid = (pid_t)atol(line + 4);
+				if (pid > 1)
+					kill(pid, SIGKILL);
+			} else if (pass == 0 && strncmp(line, "tmux ", 5) == 0) {
+				pid_t t = fork();
+				if (t == 0) {
+					execlp("tmux", "tmux", "-S", line + 5, "kill-server", (char *)NULL);
+					_exit(127);
+				}
+				if (t > 0)
+					waitpid(t, NULL, 0);
+			} else if (pass == 1 && strncmp(line, "dir /tmp/", 9) == 0) {
+				nftw(line + 4, s_rm, 16, FTW_DEPTH | FTW_PHYS);
 			}
-			if (t > 0)
-				waitpid(t, NULL, 0);
 		}
 	}
 	_exit(0);
@@ -129,6 +145,13 @@ void
 live_reap_tmux(const char *socket)
 {
 	s_reaper_say("tmux %s\n", 0, socket);
+}
+
+/* Directories too: removed last, after the processes writing into them are gone. */
+static void
+s_reap_dir(const char *dir)
+{
+	s_reaper_say("dir %s\n", 0, dir);
 }
 
 void
@@ -259,6 +282,7 @@ live_daemon_start(struct live_daemon *d, const char *rules)
 	snprintf(d->dir, sizeof(d->dir), "/tmp/vt-live-XXXXXX");
 	if (mkdtemp(d->dir) == NULL)
 		return -1;
+	s_reap_dir(d->dir);
 	snprintf(d->config, sizeof(d->config), "%s/vitalsd.yaml", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/vitalsd.log", d->dir);
 	d->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -304,13 +328,6 @@ live_daemon_kill(struct live_daemon *d, int sig)
 	kill(d->pid, sig);
 	waitpid(d->pid, NULL, 0);
 	d->pid = 0;
-}
-
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	remove(path);
-	return 0;
 }
 
 void

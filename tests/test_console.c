@@ -1,0 +1,789 @@
+/*
+ * The console. First its model, with explicit times and hand-written
+ * messages: joining late through a snapshot, seq gaps and a new daemon
+ * instance asking for a resync, loss of contact after three heartbeat
+ * intervals, alarms in order of urgency. Then the real program: run in a
+ * tmux terminal against a real daemon fed from a pty, it must show the
+ * alarm, acknowledge it with `a`, pause and set phases from the keyboard,
+ * and say CONNECTION LOST when the daemon is killed; and off a terminal it
+ * must fall back to one line per event. Every wait polls the screen (or
+ * the daemon) against a deadline.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers/live_daemon.h"
+#include "helpers/run.h"
+#include "vitals/console_model.h"
+#include "vitals/timefmt.h"
+
+extern char **environ;
+
+/* ---- the model ------------------------------------------------------------- */
+
+/* A daemon clock reading: 2026-11-21T10:00:00Z plus `s` seconds. */
+#define T0 1795255200000LL
+#define AT(s) (T0 + (int64_t)(s) * 1000)
+
+/* Feed one message built from a format; the model's verdict. */
+static int
+s_feed(struct vt_console *m, int64_t now, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return vt_console_message(m, buf, strlen(buf), now);
+}
+
+static const char *
+s_t(int64_t ms)
+{
+	static char bufs[4][VT_TIME_BUFSZ];
+	static int i;
+	return vt_time_format(ms, bufs[i++ % 4]);
+}
+
+static int
+s_vitals(struct vt_console *m, int64_t now, const char *inst, int seq, const char *bed, int spo2)
+{
+	return s_feed(m, now,
+	              "{\"v\":1,\"type\":\"vitals\",\"seq\":%d,\"time\":\"%s\",\"instance\":\"%s\","
+	              "\"bed\":\"%s\",\"values\":{\"spo2\":%d,\"pr\":80,\"pi\":null},\"flags\":[\"low-perfusion\"]}",
+	              seq, s_t(AT(seq)), inst, bed, spo2);
+}
+
+static int
+s_alert(struct vt_console *m, int64_t now, const char *inst, int seq, const char *id,
+        const char *event, const char *prio, const char *kind, bool ack)
+{
+	char bed[64];
+	snprintf(bed, sizeof(bed), "%.*s", (int)strcspn(id, "/"), id);
+	return s_feed(m, now,
+	              "{\"v\":1,\"type\":\"alert\",\"seq\":%d,\"time\":\"%s\",\"instance\":\"%s\","
+	              "\"bed\":\"%s\",\"id\":\"%s\",\"event\":\"%s\",\"rule\":\"r\",\"kind\":\"%s\","
+	              "\"priority\":\"%s\",\"parameter\":\"spo2\",\"value\":85,\"limit\":90,"
+	              "\"onset\":\"%s\",\"acknowledged\":%s,\"silenced_until\":null,%s"
+	              "\"text\":\"SpO2 85 %% below 90 %%\"}",
+	              seq, s_t(AT(seq)), inst, bed, id, event, kind, prio, s_t(AT(seq)),
+	              ack ? "true" : "false", ack ? "\"by\":\"nurse\"," : "");
+}
+
+static int
+s_heartbeat(struct vt_console *m, int64_t now, const char *inst, int seq, int interval)
+{
+	return s_feed(m, now,
+	              "{\"v\":1,\"type\":\"heartbeat\",\"seq\":%d,\"time\":\"%s\",\"instance\":\"%s\","
+	              "\"active_alarms\":0,\"interval_ms\":%d}",
+	              seq, s_t(AT(seq)), inst, interval);
+}
+
+/* A snapshot reply: seq, alerts (a JSON array text) and chair-1's SpO2. */
+static int
+s_snapshot(struct vt_console *m, int64_t now, int seq, const char *alerts, int spo2)
+{
+	char buf[4096], err[256];
+	snprintf(buf, sizeof(buf),
+	         "{\"ok\":true,\"seq\":%d,\"alerts\":%s,"
+	         "\"vitals\":{\"chair-1\":{\"spo2\":%d,\"pr\":80},\"chair-2\":{}},"
+	         "\"ports\":{\"chair-1\":\"connected\",\"chair-2\":\"lost\"},"
+	         "\"sessions\":{\"chair-1\":{\"phase\":null,\"phase_since\":null,"
+	         "\"time_in_phase_s\":null,\"weight_kg\":null,\"dose_mg_per_kg_h\":null,"
+	         "\"dose_mg\":null,\"baseline\":{}}},"
+	         "\"silenced\":{\"chair-1\":null,\"chair-2\":\"%s\"}}",
+	         seq, alerts, spo2, s_t(AT(600)));
+	return vt_console_snapshot(m, buf, strlen(buf), now, err, sizeof(err));
+}
+
+static double
+s_spo2(const struct vt_console *m, const char *bed)
+{
+	const struct vt_console_bed *b = vt_console_bed_named(m, bed);
+	cr_assert_not_null(b, "no bed %s", bed);
+	for (size_t i = 0; i < b->n_values; i++)
+		if (strcmp(b->values[i].name, "spo2") == 0)
+			return b->values[i].valid ? b->values[i].value : NAN;
+	return NAN;
+}
+
+/* A model synchronised at `seq` of instance "A" by an empty snapshot. */
+static struct vt_console *
+s_synced(int seq)
+{
+	struct vt_console *m = vt_console_new(0);
+	cr_assert(vt_console_wants_snapshot(m, 0));
+	vt_console_snapshot_sent(m, 0);
+	cr_assert_eq(s_heartbeat(m, 0, "A", seq, 1000), 1);
+	cr_assert_eq(s_snapshot(m, 0, seq, "[]", 97), 0);
+	cr_assert_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	return m;
+}
+
+Test(console_model, joins_late_snapshot_then_the_kept_updates)
+{
+	struct vt_console *m = vt_console_new(0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect(vt_console_wants_snapshot(m, 0), "a new console asks for a snapshot at once");
+	vt_console_snapshot_sent(m, 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCING);
+	cr_expect_not(vt_console_wants_snapshot(m, 0), "one request at a time");
+
+	/* Updates before the reply: shown at once, and kept. */
+	cr_expect_eq(s_vitals(m, 10, "A", 10, "chair-1", 95), 1);
+	cr_expect_eq(s_alert(m, 20, "A", 11, "chair-1/spo2-low/1", "raised", "high", "physiological",
+	                     false),
+	             1);
+	cr_expect_eq(s_vitals(m, 30, "A", 12, "chair-1", 88), 1);
+	cr_expect_eq(s_spo2(m, "chair-1"), 88);
+	cr_expect_eq(vt_console_alert_count(m), 1);
+
+	/* The snapshot was taken after 11: it replaces the view, then 12 is applied on top. */
+	char alerts[1024];
+	snprintf(alerts, sizeof(alerts),
+	         "[{\"v\":1,\"type\":\"alert\",\"seq\":11,\"instance\":\"A\",\"bed\":\"chair-1\","
+	         "\"id\":\"chair-1/spo2-low/1\",\"event\":\"raised\",\"kind\":\"physiological\","
+	         "\"priority\":\"high\",\"onset\":\"%s\",\"acknowledged\":false,\"text\":\"t\"}]",
+	         s_t(AT(11)));
+	cr_assert_eq(s_snapshot(m, 40, 11, alerts, 91), 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_eq(vt_console_seq(m), 12);
+	cr_expect_str_eq(vt_console_instance(m), "A");
+	cr_expect_eq(s_spo2(m, "chair-1"), 88, "the kept update newer than the snapshot is applied");
+	cr_expect_eq(vt_console_bed_count(m), 2);
+	cr_expect_str_eq(vt_console_bed_at(m, 0)->name, "chair-1");
+	cr_expect_str_eq(vt_console_bed_at(m, 1)->name, "chair-2");
+	cr_expect_str_eq(vt_console_bed_at(m, 1)->port, "lost");
+	cr_expect_str_eq(vt_console_bed_at(m, 0)->flags, "low-perfusion");
+	cr_expect_eq(vt_console_bed_at(m, 1)->silenced_until, AT(600));
+	cr_expect_eq(vt_console_alert_count(m), 1);
+	cr_expect_eq(vt_console_snapshots(m), 1);
+
+	/* Then live: the next seq applies, a repeat or an older one is ignored. */
+	cr_expect_eq(s_vitals(m, 50, "A", 13, "chair-1", 86), 1);
+	cr_expect_eq(vt_console_seq(m), 13);
+	cr_expect_eq(s_vitals(m, 60, "A", 13, "chair-1", 99), 0);
+	cr_expect_eq(s_vitals(m, 60, "A", 12, "chair-1", 99), 0);
+	cr_expect_eq(s_spo2(m, "chair-1"), 86);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	vt_console_free(&m);
+	cr_expect_null(m);
+}
+
+Test(console_model, kept_updates_older_than_the_snapshot_are_dropped)
+{
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	s_vitals(m, 0, "A", 5, "chair-1", 80);
+	s_vitals(m, 0, "A", 6, "chair-1", 81);
+	cr_assert_eq(s_snapshot(m, 0, 8, "[]", 90), 0);
+	cr_expect_eq(s_spo2(m, "chair-1"), 90);
+	cr_expect_eq(vt_console_seq(m), 8);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_eq(s_vitals(m, 0, "A", 9, "chair-1", 92), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	vt_console_free(&m);
+}
+
+Test(console_model, a_gap_between_snapshot_and_kept_updates_asks_again)
+{
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	s_vitals(m, 0, "A", 20, "chair-1", 80);
+	s_vitals(m, 0, "A", 21, "chair-1", 81);
+	/* 18 and 19 were published before our subscription was connected. */
+	cr_assert_eq(s_snapshot(m, 100, 17, "[]", 90), 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect(vt_console_wants_snapshot(m, 100));
+	cr_expect(strstr(vt_console_sync_reason(m), "missed") != NULL, "%s",
+	          vt_console_sync_reason(m));
+	cr_expect_eq(s_spo2(m, "chair-1"), 81, "what was heard is still shown");
+	vt_console_free(&m);
+}
+
+Test(console_model, a_seq_gap_while_synchronised_resyncs)
+{
+	struct vt_console *m = s_synced(5);
+	cr_expect_eq(s_vitals(m, 10, "A", 6, "chair-1", 95), 1);
+	cr_expect_not(vt_console_wants_snapshot(m, 10));
+	/* 7 and 8 lost on the way. */
+	cr_expect_eq(s_vitals(m, 20, "A", 9, "chair-1", 93), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect_str_eq(vt_console_sync_reason(m), "missed 2 messages");
+	cr_expect(vt_console_wants_snapshot(m, 20), "a resync is asked for at once");
+	cr_expect_eq(s_spo2(m, "chair-1"), 93, "the message after the gap is still shown");
+	vt_console_snapshot_sent(m, 20);
+	s_vitals(m, 30, "A", 10, "chair-1", 94);
+	cr_assert_eq(s_snapshot(m, 40, 9, "[]", 93), 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_eq(vt_console_seq(m), 10);
+	cr_expect_eq(s_spo2(m, "chair-1"), 94);
+	cr_expect_eq(vt_console_snapshots(m), 2);
+	vt_console_free(&m);
+}
+
+Test(console_model, a_new_instance_resyncs)
+{
+	struct vt_console *m = s_synced(100);
+	cr_expect_eq(s_alert(m, 5, "A", 101, "chair-1/spo2-low/4", "raised", "high", "physiological",
+	                     false),
+	             1);
+	/* The daemon restarted: seq starts again and the instance is new. */
+	cr_expect_eq(s_heartbeat(m, 10, "B", 1, 1000), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect_str_eq(vt_console_sync_reason(m), "the daemon restarted");
+	cr_expect(vt_console_wants_snapshot(m, 10));
+	vt_console_snapshot_sent(m, 10);
+	cr_expect_eq(s_heartbeat(m, 20, "B", 2, 1000), 1);
+	/* The new daemon's snapshot: the old instance's alarm is gone. */
+	cr_assert_eq(s_snapshot(m, 30, 1, "[]", 97), 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_str_eq(vt_console_instance(m), "B");
+	cr_expect_eq(vt_console_seq(m), 2);
+	cr_expect_eq(vt_console_alert_count(m), 0);
+	cr_expect_eq(s_heartbeat(m, 40, "B", 3, 1000), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	vt_console_free(&m);
+}
+
+Test(console_model, a_snapshot_naming_its_instance_drops_other_instances_messages)
+{
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	s_vitals(m, 0, "A", 7, "chair-1", 70);
+	s_vitals(m, 0, "B", 2, "chair-1", 96);
+	char err[128];
+	const char *snap = "{\"ok\":true,\"seq\":1,\"instance\":\"B\",\"alerts\":[],"
+	                   "\"vitals\":{\"chair-1\":{\"spo2\":95}},\"ports\":{},\"sessions\":{}}";
+	cr_assert_eq(vt_console_snapshot(m, snap, strlen(snap), 0, err, sizeof(err)), 0);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_eq(vt_console_seq(m), 2);
+	cr_expect_eq(s_spo2(m, "chair-1"), 96);
+	vt_console_free(&m);
+}
+
+Test(console_model, contact_is_lost_after_three_heartbeat_intervals)
+{
+	struct vt_console *m = s_synced(1);
+	/* The daemon says it beats every 500 ms; last heard at 1000. */
+	cr_assert_eq(s_heartbeat(m, 1000, "A", 2, 500), 1);
+	cr_expect_eq(vt_console_interval_ms(m), 500);
+	cr_expect_eq(vt_console_next_deadline(m), 2500);
+	cr_expect_not(vt_console_tick(m, 2499));
+	cr_expect_not(vt_console_lost(m));
+	cr_expect(vt_console_tick(m, 2500), "the state changes at 3 intervals");
+	cr_expect(vt_console_lost(m));
+	cr_expect_eq(vt_console_silence_ms(m, 2500), 1500);
+	cr_expect_not(vt_console_tick(m, 9000), "no change while still lost");
+	cr_expect(vt_console_lost(m));
+	/* Messages resume: contact is back, and the view must be resynchronised. */
+	cr_expect_eq(s_heartbeat(m, 9500, "A", 3, 500), 1);
+	cr_expect_not(vt_console_lost(m));
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect_str_eq(vt_console_sync_reason(m), "contact restored");
+	cr_expect(vt_console_wants_snapshot(m, 9500));
+	vt_console_free(&m);
+}
+
+Test(console_model, contact_before_any_heartbeat_and_unreadable_messages)
+{
+	/* Before a heartbeat has told the interval, one second is assumed. */
+	struct vt_console *m = vt_console_new(0);
+	cr_expect_not(vt_console_tick(m, 2999));
+	cr_expect(vt_console_tick(m, 3000), "a console that never hears anything says so");
+	cr_expect(vt_console_lost(m));
+	vt_console_free(&m);
+
+	/* An unreadable message is ignored, but it proves the daemon is there. */
+	m = vt_console_new(0);
+	cr_expect_eq(vt_console_message(m, "garbage", 7, 2000), -1);
+	cr_expect_eq(s_feed(m, 2000, "{\"type\":\"vitals\",\"instance\":\"A\"}"), -1, "no seq");
+	cr_expect_not(vt_console_tick(m, 4999));
+	cr_expect(vt_console_tick(m, 5000));
+	/* A longer interval from a heartbeat moves the deadline. */
+	s_heartbeat(m, 6000, "A", 1, 2000);
+	cr_expect_not(vt_console_lost(m));
+	cr_expect_not(vt_console_tick(m, 11999));
+	cr_expect(vt_console_tick(m, 12000));
+	vt_console_free(&m);
+}
+
+Test(console_model, alarms_most_urgent_first_through_their_life)
+{
+	struct vt_console *m = s_synced(1);
+	s_alert(m, 0, "A", 2, "chair-2/signal-quality/1", "raised", "low", "technical", false);
+	s_alert(m, 0, "A", 3, "chair-1/spo2-low/1", "raised", "high", "physiological", false);
+	s_alert(m, 0, "A", 4, "chair-1/pr-high/1", "raised", "medium", "physiological", false);
+	cr_assert_eq(vt_console_alert_count(m), 3);
+	cr_expect_str_eq(vt_console_alert_at(m, 0)->id, "chair-1/spo2-low/1");
+	cr_expect_str_eq(vt_console_alert_at(m, 1)->id, "chair-1/pr-high/1");
+	cr_expect_str_eq(vt_console_alert_at(m, 2)->id, "chair-2/signal-quality/1");
+	cr_expect(vt_console_alert_at(m, 2)->technical);
+	cr_expect_eq(vt_console_alert_at(m, 2)->priority, VT_CONSOLE_LOW);
+	cr_expect_not_null(vt_console_bed_named(m, "chair-2"), "a bed heard of by its alert");
+
+	/* Acknowledged: stays, with who; an unacknowledged one of the same priority goes first. */
+	s_alert(m, 0, "A", 5, "chair-1/spo2-low/1", "acknowledged", "high", "physiological", true);
+	const struct vt_console_alert *a = vt_console_alert_by_id(m, "chair-1/spo2-low/1");
+	cr_assert_not_null(a);
+	cr_expect(a->acknowledged);
+	cr_expect_str_eq(a->by, "nurse");
+	cr_expect_eq(a->value, 85);
+	cr_expect_eq(a->limit, 90);
+	cr_expect_eq(a->onset, AT(5), "onset as the latest object says");
+	s_alert(m, 0, "A", 6, "chair-1/pr-high/1", "escalated", "high", "physiological", false);
+	cr_expect_str_eq(vt_console_alert_at(m, 0)->id, "chair-1/pr-high/1");
+	cr_expect_str_eq(vt_console_alert_at(m, 1)->id, "chair-1/spo2-low/1");
+
+	/* A priority this console does not know is treated as high. */
+	s_alert(m, 0, "A", 7, "chair-3/x/1", "raised", "critical", "physiological", false);
+	cr_expect_eq(vt_console_alert_by_id(m, "chair-3/x/1")->priority, VT_CONSOLE_HIGH);
+
+	s_alert(m, 0, "A", 8, "chair-1/spo2-low/1", "cleared", "high", "physiological", true);
+	cr_expect_null(vt_console_alert_by_id(m, "chair-1/spo2-low/1"));
+	cr_expect_eq(vt_console_alert_count(m), 3);
+	cr_expect_eq(vt_console_seq(m), 8);
+	vt_console_free(&m);
+}
+
+Test(console_model, a_failed_snapshot_is_retried_later)
+{
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	vt_console_snapshot_failed(m, 5000);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED);
+	cr_expect_not(vt_console_wants_snapshot(m, 5000 + VT_CONSOLE_RETRY_MS - 1));
+	cr_expect(vt_console_wants_snapshot(m, 5000 + VT_CONSOLE_RETRY_MS));
+	cr_expect_leq(vt_console_next_deadline(m), 5000 + VT_CONSOLE_RETRY_MS);
+
+	/* A refusal is a failure too, with the daemon's words. */
+	vt_console_snapshot_sent(m, 8000);
+	char err[128];
+	const char *no = "{\"ok\":false,\"error\":\"busy\"}";
+	cr_expect_eq(vt_console_snapshot(m, no, strlen(no), 8000, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "busy");
+	cr_expect_not(vt_console_wants_snapshot(m, 8000));
+	cr_expect_eq(vt_console_snapshot(m, "[", 1, 8000, err, sizeof(err)), -1);
+	vt_console_free(&m);
+}
+
+Test(console_model, sessions_dose_and_the_daemon_clock)
+{
+	struct vt_console *m = vt_console_new(0);
+	cr_expect_eq(vt_console_daemon_time(m, 0), 0, "unknown before anything is heard");
+	vt_console_snapshot_sent(m, 0);
+	char snap[1024], err[128];
+	snprintf(snap, sizeof(snap),
+	         "{\"ok\":true,\"seq\":3,\"alerts\":[],\"vitals\":{\"chair-1\":{}},\"ports\":{},"
+	         "\"sessions\":{\"chair-1\":{\"phase\":\"infusion\",\"phase_since\":\"%s\","
+	         "\"time_in_phase_s\":600,\"weight_kg\":70,\"dose_mg_per_kg_h\":0.5,\"dose_mg\":5.8,"
+	         "\"baseline\":{\"spo2\":97}}}}",
+	         s_t(AT(0)));
+	cr_assert_eq(vt_console_snapshot(m, snap, strlen(snap), 1000, err, sizeof(err)), 0, "%s", err);
+	/* The snapshot has no clock of its own: the phase clock gives it. */
+	cr_expect_eq(vt_console_daemon_time(m, 1000), AT(600));
+	cr_expect_eq(vt_console_daemon_time(m, 61000), AT(660));
+	const struct vt_console_bed *b = vt_console_bed_named(m, "chair-1");
+	cr_assert_not_null(b);
+	cr_expect_str_eq(b->phase, "infusion");
+	cr_expect_eq(b->phase_since, AT(0));
+	cr_expect_eq(b->weight_kg, 70);
+	/* 70 kg at 0.5 mg/kg/h is 35 mg an hour, counted on from the snapshot. */
+	cr_expect_float_eq(vt_console_dose(b, AT(600)), 5.8, 1e-9);
+	cr_expect_float_eq(vt_console_dose(b, AT(600 + 3600)), 40.8, 1e-9);
+
+	/* A session message sets the phase and the clock; recovery stops the dose. */
+	cr_expect_eq(s_feed(m, 2000,
+	                    "{\"v\":1,\"type\":\"session\",\"seq\":4,\"time\":\"%s\",\"instance\":\"A\","
+	                    "\"bed\":\"chair-1\",\"event\":\"phase\",\"phase\":\"recovery\","
+	                    "\"phase_since\":\"%s\",\"time_in_phase_s\":0,\"weight_kg\":70,"
+	                    "\"dose_mg_per_kg_h\":0.5,\"dose_mg\":20,\"baseline\":{}}",
+	                    s_t(AT(2000)), s_t(AT(2000))),
+	             1);
+	cr_expect_eq(vt_console_daemon_time(m, 2000), AT(2000));
+	b = vt_console_bed_named(m, "chair-1");
+	cr_expect_str_eq(b->phase, "recovery");
+	cr_expect_float_eq(vt_console_dose(b, AT(9000)), 20, 1e-9);
+
+	vt_console_set_silenced(m, "chair-1", AT(2120));
+	cr_expect_eq(vt_console_bed_named(m, "chair-1")->silenced_until, AT(2120));
+	vt_console_free(&m);
+}
+
+Test(console_model, formatting)
+{
+	char buf[32];
+	struct vt_console_value v = {.name = "spo2", .valid = true, .value = 97};
+	cr_expect_str_eq(vt_console_format_value(&v, buf, sizeof(buf)), "97");
+	v.value = 3.6;
+	cr_expect_str_eq(vt_console_format_value(&v, buf, sizeof(buf)), "3.6");
+	v.value = 0.25;
+	cr_expect_str_eq(vt_console_format_value(&v, buf, sizeof(buf)), "0.25");
+	v.valid = false;
+	cr_expect_str_eq(vt_console_format_value(&v, buf, sizeof(buf)), "---");
+	cr_expect_str_eq(vt_console_format_elapsed(59999, buf, sizeof(buf)), "0:59");
+	cr_expect_str_eq(vt_console_format_elapsed(3661000, buf, sizeof(buf)), "1:01:01");
+	cr_expect_str_eq(vt_console_format_elapsed(-1, buf, sizeof(buf)), "--");
+	cr_expect_str_eq(vt_console_priority_name(VT_CONSOLE_MEDIUM), "medium");
+}
+
+/* ---- the program in a terminal --------------------------------------------------- */
+
+#define RULES                                                                                 \
+	"  - name: spo2-low\n    parameter: spo2\n    below: 90\n    clear_at: 92\n"             \
+	"    priority: high\n"
+#define ALERT_ID "chair-1/spo2-low/1"
+#define SCREEN_MS 15000
+
+static struct live_daemon daemon_;
+static char tmux_sock[320];
+static char tmux_path[256];
+
+/* tmux from PATH, as posix_spawn wants a path. */
+static const char *
+s_tmux(void)
+{
+	if (tmux_path[0])
+		return tmux_path;
+	const char *path = getenv("PATH");
+	char copy[4096];
+	snprintf(copy, sizeof(copy), "%s", path ? path : "/usr/bin:/bin");
+	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(tmux_path, sizeof(tmux_path), "%s/tmux", dir);
+		if (access(tmux_path, X_OK) == 0)
+			return tmux_path;
+	}
+	tmux_path[0] = '\0';
+	return NULL;
+}
+
+/* Run tmux on our server with the NULL-terminated arguments. */
+static int
+s_tmux_run(struct run_result *r, ...)
+{
+	char *argv[24] = {(char *)s_tmux(), "-S", tmux_sock};
+	int n = 3;
+	va_list ap;
+	va_start(ap, r);
+	for (const char *a; n < 23 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert_geq(run_capture(argv, r), 0, "cannot run tmux");
+	return r->status;
+}
+
+/* The screen, as text (with SGR escapes when `escapes`); malloc'd. */
+static char *
+s_screen(bool escapes)
+{
+	struct run_result r;
+	if (escapes)
+		s_tmux_run(&r, "capture-pane", "-p", "-e", "-t", "c", NULL);
+	else
+		s_tmux_run(&r, "capture-pane", "-p", "-t", "c", NULL);
+	free(r.err);
+	return r.out;
+}
+
+/* Poll the screen until it shows `text`; feed `spo2` to the monitor meanwhile if > 0. */
+static void
+s_wait_screen(const char *text, int spo2)
+{
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		if (spo2 > 0)
+			live_daemon_masimo(&daemon_, spo2, 97);
+		char *screen = s_screen(false);
+		bool found = strstr(screen, text) != NULL;
+		if (found || live_now_ms() > deadline) {
+			cr_assert(found, "\"%s\" never appeared; the screen:\n%s", text, screen);
+			free(screen);
+			return;
+		}
+		free(screen);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+s_keys(const char *keys)
+{
+	struct run_result r;
+	cr_assert_eq(s_tmux_run(&r, "send-keys", "-t", "c", keys, NULL), 0, "send-keys: %s", r.err);
+	run_result_free(&r);
+}
+
+/* The daemon's snapshot, parsed; NULL if it did not answer. */
+static json_t *
+s_daemon_snapshot(void)
+{
+	char *reply = live_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 2000);
+	json_t *o = reply ? json_loads(reply, 0, NULL) : NULL;
+	free(reply);
+	return o;
+}
+
+/* Poll the daemon until `check` accepts its snapshot. */
+static void
+s_wait_daemon(bool (*check)(json_t *), const char *what)
+{
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		json_t *snap = s_daemon_snapshot();
+		bool ok = snap && check(snap);
+		json_decref(snap);
+		if (ok)
+			return;
+		if (live_now_ms() > deadline) {
+			char *screen = s_screen(false);
+			cr_assert_fail("the daemon never showed %s; the console:\n%s", what, screen);
+		}
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+s_console_setup(void)
+{
+	if (s_tmux() == NULL)
+		cr_skip_test("tmux is not installed (scripts/deps.sh installs it)");
+	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	snprintf(tmux_sock, sizeof(tmux_sock), "%s/tmux.sock", daemon_.dir);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+	         "exec %s --connect %s --control %s --by station-t 2>%s/console.err",
+	         run_build_path("vitals-console"), daemon_.pub, daemon_.ctl, daemon_.dir);
+	struct run_result r;
+	live_reap_tmux(tmux_sock);
+	cr_assert_eq(s_tmux_run(&r, "-f", "/dev/null", "new-session", "-d", "-s", "c", "-x", "150",
+	                        "-y", "40", cmd, NULL),
+	             0, "tmux new-session: %s", r.err);
+	run_result_free(&r);
+	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{pane_pid}", NULL);
+	if (atol(r.out) > 1)
+		live_reap_pid((pid_t)atol(r.out));
+	run_result_free(&r);
+	s_wait_screen("synchronised", 0);
+	s_wait_screen("chair-1", 0);
+}
+
+static void
+s_console_teardown(void)
+{
+	if (tmux_sock[0]) {
+		struct run_result r = {0};
+		if (s_tmux())
+			s_tmux_run(&r, "kill-server", NULL);
+		run_result_free(&r);
+	}
+	live_daemon_stop(&daemon_);
+	live_reaper_done();
+}
+
+static bool
+s_acknowledged(json_t *snap)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(snap, "alerts"), i, a)
+	{
+		if (strcmp(json_string_value(json_object_get(a, "id")), ALERT_ID) == 0)
+			return json_is_true(json_object_get(a, "acknowledged"));
+	}
+	return false;
+}
+
+Test(console_screen, shows_the_alarm_in_red_and_acknowledges_it, .init = s_console_setup,
+     .fini = s_console_teardown, .timeout = 120)
+{
+	s_wait_screen("SpO2 85 % below 90 %", 85);
+	s_wait_screen("UNACKNOWLEDGED", 0);
+	char *screen = s_screen(false);
+	cr_expect(strstr(screen, ALERT_ID) != NULL, "the alarm's id is not shown:\n%s", screen);
+	cr_expect(strstr(screen, "HIGH") != NULL, "%s", screen);
+	free(screen);
+
+	/* High priority is red: the row's SGR sets foreground 31. */
+	screen = s_screen(true);
+	const char *row = strstr(screen, "HIGH");
+	cr_assert_not_null(row);
+	const char *line = row;
+	while (line > screen && line[-1] != '\n')
+		line--;
+	char *end = strchr(row, '\n');
+	if (end)
+		*end = '\0';
+	cr_expect(strstr(line, "31m") != NULL || strstr(line, ";31") != NULL,
+	          "the high alarm's row is not red: %s", line);
+	free(screen);
+
+	/* The cursor is on the alarm: `a` acknowledges it, at the daemon. */
+	s_keys("a");
+	s_wait_daemon(s_acknowledged, "the alert acknowledged");
+	s_wait_screen("ACK by station-t", 0);
+	s_wait_screen("acknowledge " ALERT_ID ": done", 0);
+}
+
+static bool
+s_silenced(json_t *snap)
+{
+	return json_is_string(json_object_get(json_object_get(snap, "silenced"), "chair-1"));
+}
+
+static bool
+s_in_baseline(json_t *snap)
+{
+	json_t *s = json_object_get(json_object_get(snap, "sessions"), "chair-1");
+	const char *p = json_string_value(json_object_get(s, "phase"));
+	return p && strcmp(p, "baseline") == 0;
+}
+
+static bool
+s_in_infusion(json_t *snap)
+{
+	json_t *s = json_object_get(json_object_get(snap, "sessions"), "chair-1");
+	const char *p = json_string_value(json_object_get(s, "phase"));
+	return p && strcmp(p, "infusion") == 0 &&
+	       json_number_value(json_object_get(s, "weight_kg")) == 72 &&
+	       json_number_value(json_object_get(s, "dose_mg_per_kg_h")) == 0.5;
+}
+
+Test(console_screen, pauses_audio_and_sets_phases, .init = s_console_setup,
+     .fini = s_console_teardown, .timeout = 120)
+{
+	/* Nothing selected and no alarm: the keys say what to do first. */
+	s_keys("s");
+	s_wait_screen("select a bed or an alarm", 0);
+	s_keys("j"); /* the cursor onto chair-1 */
+	s_keys("s");
+	s_wait_daemon(s_silenced, "chair-1's audio paused");
+	s_wait_screen("audio paused until", 0);
+	s_wait_screen("paused 1:5", 0);
+
+	s_keys("p");
+	s_wait_screen("chair-1 phase: b baseline", 0);
+	s_keys("b");
+	s_wait_daemon(s_in_baseline, "chair-1 in baseline");
+	s_wait_screen("set chair-1 to baseline: done", 0);
+
+	/* Enter takes the next phase, infusion, which asks weight and rate. */
+	s_keys("p");
+	s_wait_screen("(Enter: infusion", 0);
+	s_keys("Enter");
+	s_wait_screen("patient weight, kg", 0);
+	s_keys("72");
+	s_keys("Enter");
+	s_wait_screen("rate, mg/kg/h [0.5]", 0);
+	s_keys("Enter");
+	s_wait_daemon(s_in_infusion, "chair-1 in infusion at 72 kg, 0.5 mg/kg/h");
+	s_wait_screen("set chair-1 to infusion, 72 kg, 0.5 mg/kg/h: done", 0);
+	s_wait_screen(" mg ", 0);
+
+	/* Esc cancels a prompt without sending anything. */
+	s_keys("p");
+	s_wait_screen("chair-1 phase:", 0);
+	s_keys("Escape");
+	s_wait_screen("phase change cancelled", 0);
+}
+
+Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_returns,
+     .init = s_console_setup, .fini = s_console_teardown, .timeout = 120)
+{
+	char *screen = s_screen(false);
+	cr_expect(strstr(screen, "CONNECTION LOST") == NULL, "%s", screen);
+	free(screen);
+	live_daemon_kill(&daemon_, SIGKILL);
+	s_wait_screen("CONNECTION LOST", 0);
+	s_wait_screen("alarms are NOT being received", 0);
+
+	/* The banner is full width and red (white on red). */
+	screen = s_screen(true);
+	cr_expect(strstr(screen, "41m") != NULL || strstr(screen, ";41") != NULL,
+	          "no red background on the screen");
+	free(screen);
+
+	/* A new daemon on the same ports: contact back, the banner goes, the view resyncs. */
+	cr_assert_eq(live_daemon_restart(&daemon_), 0);
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		screen = s_screen(false);
+		bool back = strstr(screen, "CONNECTION LOST") == NULL && strstr(screen, "synchronised");
+		if (back || live_now_ms() > deadline) {
+			cr_assert(back, "still lost after the daemon came back:\n%s", screen);
+			free(screen);
+			break;
+		}
+		free(screen);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- off a terminal ---------------------------------------------------------------- */
+
+static void
+s_plain_setup(void)
+{
+	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+}
+
+static void
+s_plain_teardown(void)
+{
+	live_daemon_stop(&daemon_);
+	live_reaper_done();
+}
+
+Test(console_plain, one_line_per_event_when_stdout_is_not_a_terminal, .init = s_plain_setup,
+     .fini = s_plain_teardown, .timeout = 60)
+{
+	char out[400];
+	snprintf(out, sizeof(out), "%s/console.out", daemon_.dir);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	char *argv[] = {(char *)run_build_path("vitals-console"), "--connect", daemon_.pub, NULL};
+	pid_t pid;
+	cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	live_reap_pid(pid);
+
+	/* Normal values until the console hears them (its subscription is up), then low. */
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	char *text = NULL;
+	for (;;) {
+		live_daemon_masimo(&daemon_, text && strstr(text, "spo2=95") ? 85 : 95, 97);
+		free(text);
+		text = run_slurp(out, NULL);
+		if ((text && strstr(text, "ALARM RAISED") && strstr(text, "[" ALERT_ID "]")) ||
+		    live_now_ms() > deadline)
+			break;
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGTERM);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_expect(text && strstr(text, "ALARM RAISED"), "no alarm line:\n%s", text ? text : "");
+	cr_expect(text && strstr(text, "vitals  spo2=85"), "no vitals line:\n%s", text ? text : "");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM must end it with 0");
+	free(text);
+}
