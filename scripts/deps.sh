@@ -9,7 +9,8 @@ set -eu
 # systemd (systemd-analyze, -sysusers, -tmpfiles), procps (/bin/kill, the
 # unit's ExecReload), groff-base and libseccomp-dev (the unit's system call
 # filter rebuilt around the daemon) are for the tests of the unit file, the
-# install tree and the man pages; a container has none of them.
+# install tree and the man pages; a container has none of them. tmux is the
+# terminal the console's full-screen tests type into and read back.
 packages="
 gcc
 make
@@ -25,6 +26,7 @@ systemd
 procps
 groff-base
 libseccomp-dev
+tmux
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;
