@@ -393,10 +393,10 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 		vt_emu_recording_free(&e.rec);
 		return EX_USAGE;
 	}
-	for (size_t i = 0; e.rec.kind == VT_EMU_RAW && i < o->faults.n; i++) {
+	for (size_t i = 0; e.rec.kind != VT_EMU_CSV && i < o->faults.n; i++) {
 		if (o->faults.ev[i].fault == VT_EMU_SENSOR_OFF) {
-			fprintf(log, "vitals-emulate: --sensor-off-at needs a numerics CSV: a raw "
-			             "capture's bytes are played as they are\n");
+			fprintf(log, "vitals-emulate: --sensor-off-at needs a numerics CSV: the bytes of a "
+			             "raw capture or a session are played as they are\n");
 			vt_emu_recording_free(&e.rec);
 			return EX_USAGE;
 		}

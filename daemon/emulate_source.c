@@ -12,6 +12,7 @@
 
 #include "vitals/csv.h"
 #include "vitals/emulate.h"
+#include "vitals/recorder.h"
 
 /* Stop collecting CSV errors after this many: the user has enough to fix. */
 #define MAX_ERRORS 20
@@ -115,20 +116,65 @@ s_load_csv(struct vt_emu_recording *rec, const char *path, struct vt_diag *diag)
 	return 0;
 }
 
+/*
+ * A session recording: its data events, at the times the daemon received
+ * them. Port events (open, lost) are not replayed: the emulator's own
+ * --unplug-at faults stand for them.
+ */
+static int
+s_load_session(struct vt_emu_recording *rec, const char *path, struct vt_diag *diag)
+{
+	struct vt_session_reader *sr = vt_session_open(path, diag);
+	if (sr == NULL)
+		return -1;
+	int64_t start = vt_session_start(sr), t;
+	enum vt_rec_event ev;
+	const uint8_t *data;
+	size_t len, cap_bytes = 0, cap_chunks = 0;
+	int rc;
+	while ((rc = vt_session_next(sr, &t, &ev, &data, &len, diag)) > 0) {
+		if (ev != VT_REC_DATA || len == 0)
+			continue;
+		while (rec->n_bytes + len > cap_bytes)
+			cap_bytes = cap_bytes ? cap_bytes * 2 : 65536;
+		if (rec->n_chunks == cap_chunks)
+			cap_chunks = cap_chunks ? cap_chunks * 2 : 1024;
+		uint8_t *nb = realloc(rec->bytes, cap_bytes);
+		if (nb)
+			rec->bytes = nb;
+		struct vt_emu_chunk *nc = realloc(rec->chunks, cap_chunks * sizeof(*nc));
+		if (nc)
+			rec->chunks = nc;
+		if (nb == NULL || nc == NULL) {
+			vt_diag_add(diag, path, 0, 0, NULL, "out of memory");
+			rc = -1;
+			break;
+		}
+		memcpy(rec->bytes + rec->n_bytes, data, len);
+		rec->chunks[rec->n_chunks++] = (struct vt_emu_chunk){t - start, rec->n_bytes, len};
+		rec->n_bytes += len;
+	}
+	vt_session_close(&sr);
+	if (rc == 0 && rec->n_chunks == 0) {
+		vt_diag_add(diag, path, 0, 0, NULL, "no data in the session: nothing to play");
+		rc = -1;
+	}
+	if (rc < 0) {
+		vt_emu_recording_free(rec);
+		return -1;
+	}
+	rec->kind = VT_EMU_SESSION;
+	return 0;
+}
+
 int
 vt_emu_recording_load(struct vt_emu_recording *rec, const char *path, struct vt_diag *diag)
 {
 	memset(rec, 0, sizeof(*rec));
 	if (s_has_suffix(path, ".bin") || s_has_suffix(path, ".dat"))
 		return s_load_raw(rec, path, diag);
-	if (s_has_suffix(path, ".vsr")) {
-		/* The place for session recordings: a third kind, replayed by
-		 * their recorded data events. */
-		vt_diag_add(diag, path, 0, 0, NULL,
-		            "session recordings are not supported yet: give a numerics CSV or a raw "
-		            "capture (*.bin, *.dat)");
-		return -1;
-	}
+	if (vt_session_detect(path) == 1)
+		return s_load_session(rec, path, diag);
 	return s_load_csv(rec, path, diag);
 }
 
@@ -137,6 +183,7 @@ vt_emu_recording_free(struct vt_emu_recording *rec)
 {
 	free(rec->rows);
 	free(rec->bytes);
+	free(rec->chunks);
 	memset(rec, 0, sizeof(*rec));
 }
 
@@ -166,6 +213,12 @@ vt_emu_player_init(struct vt_emu_player *p, const struct vt_emu_recording *rec,
 		p->span_ns = (int64_t)((double)rec->n_bytes * 10.0 * 1e9 / p->baud);
 		return;
 	}
+	if (rec->kind == VT_EMU_SESSION) {
+		/* One pass lasts until the last chunk, plus a second of quiet. */
+		p->t0_ns = rec->chunks[0].t_ms * NS_PER_MS;
+		p->span_ns = (rec->chunks[rec->n_chunks - 1].t_ms - rec->chunks[0].t_ms + 1000) * NS_PER_MS;
+		return;
+	}
 	p->enc = enc;
 	enc->reset(p->state, cfg);
 	const struct vt_emu_row *first = &rec->rows[0], *last = &rec->rows[rec->n_rows - 1];
@@ -191,6 +244,9 @@ vt_emu_player_time(const struct vt_emu_player *p)
 	int64_t t;
 	if (p->rec->kind == VT_EMU_RAW)
 		t = p->t0_ns + (int64_t)((double)p->offset * 10.0 * 1e9 / p->baud);
+	else if (p->rec->kind == VT_EMU_SESSION)
+		t = (int64_t)(p->offset / p->rec->n_chunks) * p->span_ns +
+		    p->rec->chunks[p->offset % p->rec->n_chunks].t_ms * NS_PER_MS;
 	else
 		t = s_period_ns(p, p->period);
 	if (!p->loop && t - p->t0_ns >= p->span_ns)
@@ -237,6 +293,13 @@ vt_emu_player_next(struct vt_emu_player *p, bool sensor_off, uint8_t *out)
 	}
 	if (p->rec->kind == VT_EMU_RAW)
 		return s_next_raw(p, out);
+	if (p->rec->kind == VT_EMU_SESSION) {
+		const struct vt_emu_chunk *c = &p->rec->chunks[p->offset % p->rec->n_chunks];
+		size_t n = c->len < VT_ENCODE_MAX ? c->len : VT_ENCODE_MAX; /* data lines are short */
+		memcpy(out, p->rec->bytes + c->off, n);
+		p->offset++;
+		return n;
+	}
 
 	const struct vt_emu_recording *rec = p->rec;
 	/* Where this period falls within its pass. */

@@ -28,6 +28,7 @@
 #include "vitals/csv.h"
 #include "vitals/driver.h"
 #include "vitals/emulate.h"
+#include "vitals/recorder.h"
 
 #define DEADLINE_MS 10000
 #define MS INT64_C(1000000)
@@ -775,6 +776,51 @@ Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
 	emu_stop(&e);
 	cr_assert_eq(e.status, 0);
 	unlink(path);
+	rmdir(dir);
+}
+
+Test(emulate_pty, session_recording_is_played_with_its_timing, .timeout = 60)
+{
+	/* A session written by the daemon's recorder, one Masimo line a second. */
+	char dir[] = "/tmp/vt-session-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	static struct vt_reading want[64];
+	size_t m = expected("masimo-ascii", want, 64);
+	const struct vt_encoder *enc = vt_encoder_find("masimo-ascii");
+	_Alignas(max_align_t) unsigned char state[VT_ENCODE_STATE_MAX];
+	enc->reset(state, NULL);
+	struct vt_rec_info info = {.bed = "chair-1", .port = "/dev/ttyUSB0",
+	                           .protocol = "masimo-ascii", .baud = 9600};
+	char err[256];
+	int64_t t0 = 1795000000000;
+	struct vt_recorder *rec = vt_recorder_open(dir, &info, t0, err, sizeof(err));
+	cr_assert_not_null(rec, "%s", err);
+	cr_assert_eq(vt_recorder_event(rec, t0, VT_REC_OPEN, NULL, 0, NULL, err, sizeof(err)), 0);
+	for (size_t i = 0; i < m; i++) {
+		uint8_t out[VT_ENCODE_MAX];
+		size_t n = enc->encode(state, &want[i], t0 + (int64_t)i * 1000, out, sizeof(out));
+		cr_assert_eq(vt_recorder_event(rec, t0 + 5 + (int64_t)i * 1000, VT_REC_DATA, out, n, NULL,
+		                               err, sizeof(err)),
+		             0, "%s", err);
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s", vt_recorder_path(rec));
+	vt_recorder_close(&rec);
+	const char *args[] = {"--pty", "@LINK", "--speed", "20", "--loop", path, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(emu_line(&e, DEADLINE_MS));
+	struct rx x;
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	cr_assert(rx_until(&x, 20, false, DEADLINE_MS));
+	check_sequence(&x, 0, "masimo-ascii");
+	rx_free(&x);
+	emu_stop(&e);
+	cr_assert_eq(e.status, 0);
+	unlink(path);
+	char sub[160];
+	snprintf(sub, sizeof(sub), "%s/chair-1", dir);
+	rmdir(sub);
 	rmdir(dir);
 }
 

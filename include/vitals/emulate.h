@@ -32,10 +32,16 @@
 /* ---- recording ---------------------------------------------------------- */
 
 enum vt_emu_kind {
-	VT_EMU_CSV, /* canonical numerics CSV: encoded with a protocol encoder */
-	VT_EMU_RAW  /* raw byte capture (*.bin, *.dat): played as it is */
-	/* Session recordings (recorder.h, *.vsr) belong here: data events
-	 * replayed at their recorded times. Not supported yet. */
+	VT_EMU_CSV,    /* canonical numerics CSV: encoded with a protocol encoder */
+	VT_EMU_RAW,    /* raw byte capture (*.bin, *.dat): played as it is */
+	VT_EMU_SESSION /* session recording (recorder.h): data events at their recorded times */
+};
+
+/* A session's data event: `len` bytes of `bytes` from `off`, at t_ms. */
+struct vt_emu_chunk {
+	int64_t t_ms;  /* ms since the session's start */
+	size_t off;
+	size_t len;
 };
 
 struct vt_emu_row {
@@ -47,13 +53,16 @@ struct vt_emu_recording {
 	enum vt_emu_kind kind;
 	struct vt_emu_row *rows; /* VT_EMU_CSV: every row, in time order */
 	size_t n_rows;
-	uint8_t *bytes;          /* VT_EMU_RAW: the whole capture */
+	uint8_t *bytes;          /* VT_EMU_RAW: the whole capture; SESSION: every data byte */
 	size_t n_bytes;
+	struct vt_emu_chunk *chunks; /* VT_EMU_SESSION: data events in order */
+	size_t n_chunks;
 };
 
 /*
- * Load `path`: *.bin / *.dat as a raw capture, anything else as a numerics
- * CSV (every row is checked before playing starts). 0, or -1 with every
+ * Load `path`: a session recording (recognised by its first line), *.bin /
+ * *.dat as a raw capture, anything else as a numerics CSV (every row is
+ * checked before playing starts). 0, or -1 with every
  * problem in `diag`.
  */
 int vt_emu_recording_load(struct vt_emu_recording *rec, const char *path, struct vt_diag *diag);
@@ -71,7 +80,7 @@ struct vt_emu_player {
 	int64_t span_ns;   /* length of one pass */
 	int64_t wall0_ms;  /* wall-clock time the device shows at t0 */
 	uint64_t period;   /* CSV: index of the next period */
-	uint64_t offset;   /* raw: bytes played so far, all passes */
+	uint64_t offset;   /* raw: bytes played so far, all passes; session: chunks played */
 	size_t row;        /* CSV: row shown by the current pass */
 	uint64_t pass;     /* CSV: pass of the current row */
 	int baud;          /* raw: line speed that sets the timing */
