@@ -781,6 +781,14 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 			bed_w = strlen(vt_console_alert_at(m, i)->bed);
 	if (bed_w > 24)
 		bed_w = 24;
+	/* The text as wide as the longest, within what leaves room for since, state and id. */
+	int text_w = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(vt_console_alert_at(m, i)->text) > text_w)
+			text_w = (int)strlen(vt_console_alert_at(m, i)->text);
+	int text_room = COLS - (int)bed_w - 16 - 60;
+	if (text_w > text_room)
+		text_w = text_room > 24 ? text_room : 24;
 	for (size_t i = first; i < n && room > 0; i++, room--, row++) {
 		if (room == 1 && i + 1 < n) {
 			s_put(row, 3, A_BOLD, "... %zu more (arrow down)", n - i);
@@ -809,7 +817,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 			snprintf(state + l, sizeof(state) - l, ", paused %s",
 			         vt_console_format_elapsed(a->silenced_until - now, left, sizeof(left)));
 		}
-		x = s_put(row, x + 1, pattr, "%-40.40s", a->text);
+		x = s_put(row, x + 1, pattr, "%-*.*s", text_w, text_w, a->text);
 		x = s_put(row, x + 1, base, "since %s", s_hhmmss(a->onset, onset, sizeof(onset)));
 		x = s_put(row, x + 2, base | (a->acknowledged ? 0 : A_BOLD), "%s", state);
 		s_put(row, x + 2, base | A_DIM, "%s", a->id);
