@@ -54,6 +54,7 @@ static const struct vt_cy_enum s_flows[] = {
 #define SCALAR(n, w) .name = n, .shape = VT_CY_SCALAR, .what = w
 #define LIST(n, w) .name = n, .shape = VT_CY_LIST, .what = w
 #define ONE_OR_MORE(n, w) .name = n, .shape = VT_CY_SCALAR_OR_LIST, .what = w
+#define SECTION(n, w) .name = n, .shape = VT_CY_MAPPING, .what = w
 
 enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
@@ -113,9 +114,31 @@ static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	[R_PHASES] = {ONE_OR_MORE("phases", "a list of phases"), .handler = vt_cfg_phases},
 };
 
-static vt_cy_handler s_monitors, s_rules;
+static vt_cy_handler s_monitors, s_rules, s_band, s_section;
 
-enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_COUNT };
+/* Recovery: when the patient counts as back to baseline. */
+enum { B_WITHIN, B_FOR, B_COUNT };
+static const struct vt_cy_key s_btb_keys[B_COUNT + 1] = {
+	[B_WITHIN] = {SCALAR("within", "a band around the baseline such as 10% or 5"),
+	              .handler = s_band, .dflt = "10%"},
+	[B_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	           .offset = TOP(btb_for_ms), .dflt = "5m"},
+};
+
+/* Transport security: both keys, or the section is absent. */
+enum { C_SECRET_KEY, C_CLIENTS, C_COUNT };
+static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
+	[C_SECRET_KEY] = {SCALAR("secret_key", "the absolute path of the daemon's key file, such as "
+	                                       "/etc/vitalsd/curve/server.key"),
+	                  .handler = vt_cfg_record_dir, .offset = TOP(curve_secret_key),
+	                  .required = true},
+	[C_CLIENTS] = {SCALAR("clients", "the absolute path of a directory of client public key "
+	                                 "files (*.pub)"),
+	               .handler = vt_cfg_record_dir, .offset = TOP(curve_clients), .required = true},
+};
+
+enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
+       T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
 	                                      "a list of them"),
@@ -133,6 +156,12 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	                  .handler = vt_cfg_record_dir, .offset = TOP(record_dir)},
 	[T_MONITORS] = {LIST("monitors", "a list of monitors"), .handler = s_monitors},
 	[T_RULES] = {LIST("rules", "a list of rules"), .handler = s_rules},
+	/* Absent: within 10 % for 5 min. */
+	[T_BTB] = {SECTION("back_to_baseline", "a mapping with within and for"), .handler = s_section,
+	           .data = s_btb_keys},
+	/* Absent: plain TCP (bind to loopback or a trusted network only). */
+	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = s_section,
+	             .data = s_curve_keys},
 };
 
 _Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,
@@ -321,6 +350,42 @@ s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt
 	return true;
 }
 
+/* A section of its own keys (k->data), stored into the same object. */
+static bool
+s_section(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+          void *obj)
+{
+	struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
+}
+
+/* A band around the baseline: "10%" of it, or a number of the parameter's units. */
+static bool
+s_band(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+       void *obj)
+{
+	struct vt_config *cfg = obj;
+	const char *s = vt_cy_text(n);
+	char q[VT_CY_QUOTE_MAX], num[64];
+	size_t len = strlen(s);
+	bool percent = len > 0 && s[len - 1] == '%';
+	double v;
+	if (len - percent >= sizeof(num)) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	memcpy(num, s, len - percent);
+	num[len - percent] = '\0';
+	if (vt_cy_parse_number(num, &v) != 0 || !(v > 0) || (percent && v >= 100)) {
+		vt_cy_error(c, n, "%s: expected %s (more than 0%s), got %s", path, k->what,
+		            percent ? " and less than 100%" : "", vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	cfg->btb_band = v;
+	cfg->btb_band_percent = percent;
+	return true;
+}
+
 /* ---- the public interface ------------------------------------------------------ */
 
 struct vt_config *
@@ -435,6 +500,8 @@ vt_config_free(struct vt_config **cfgp)
 	s_free_strings(cfg->publish, cfg->n_publish);
 	s_free_strings(cfg->control, cfg->n_control);
 	free(cfg->record_dir);
+	free(cfg->curve_secret_key);
+	free(cfg->curve_clients);
 	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {
 		free(cfg->monitors[i].bed);
 		free(cfg->monitors[i].port);

@@ -91,6 +91,9 @@ s_shape_ok(struct vt_cy *c, const char *path, const yaml_node_t *value, const st
 	case VT_CY_SCALAR_OR_LIST:
 		ok = value->type == YAML_SEQUENCE_NODE || scalar;
 		break;
+	case VT_CY_MAPPING:
+		ok = value->type == YAML_MAPPING_NODE;
+		break;
 	default:
 		ok = scalar;
 		break;

@@ -107,7 +107,7 @@ struct bad_case {
 	  "  - name: r\n"                                                                  \
 	  "    parameter: spo2\n" rest
 #define CONDITIONS "below, above, below_baseline, above_baseline, falls_by or rises_by"
-#define TOP_KEYS "publish, control, heartbeat, record_dir, monitors, rules"
+#define TOP_KEYS "publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve"
 #define MON_KEYS "bed, port, protocol, baud, flow, stale_after"
 #define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, spco, spmet, pvi"
@@ -129,6 +129,19 @@ static const struct bad_case bad_cases[] = {
      {"t.yaml:2:1: unknown key \"rule\"; did you mean \"rules\"?"}},
     {"unknown top-level key", P "frobnicate: 1\n",
      {"t.yaml:2:1: unknown key \"frobnicate\"; expected one of: " TOP_KEYS}},
+    {"back_to_baseline is a section", P "back_to_baseline: 10%\n",
+     {"t.yaml:2:19: back_to_baseline: expected a mapping with within and for, got \"10%\""}},
+    {"back_to_baseline band and duration", P "back_to_baseline:\n  within: 0%\n  for: 5\n  over: 1\n",
+     {"t.yaml:3:11: back_to_baseline.within: expected a band around the baseline such as 10% or 5 "
+      "(more than 0 and less than 100%), got \"0%\"",
+      "t.yaml:4:8: back_to_baseline.for: a duration needs a unit: ms, s, m or h (for example 15s), "
+      "got \"5\"",
+      "t.yaml:5:3: back_to_baseline: unknown key \"over\"; expected one of: within, for"}},
+    {"curve needs both keys", P "curve:\n  secret_key: /etc/vitalsd/server.key\n",
+     {"t.yaml:3:3: curve: missing required key \"clients\""}},
+    {"curve paths are absolute", P "curve:\n  secret_key: server.key\n  clients: /etc/c\n",
+     {"t.yaml:3:15: curve.secret_key: expected the absolute path of the daemon's key file, such as "
+      "/etc/vitalsd/curve/server.key, got \"server.key\""}},
     {"duplicate top-level key", P "heartbeat: 1s\npublish: tcp://127.0.0.1:5558\n",
      {"t.yaml:3:1: publish: duplicate key (first given at line 1)"}},
     {"a key that is not a name", P "? [a, b]\n: c\n",
@@ -638,6 +651,25 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert_null(cfg, "vt_config_free clears the pointer");
 	vt_config_free(&cfg);
 	vt_config_free(NULL);
+}
+
+Test(config, back_to_baseline_and_curve_sections)
+{
+	struct vt_config *cfg = s_good(P "back_to_baseline:\n  within: 5\n  for: 10m\n"
+	                                 "curve:\n  secret_key: /etc/vitalsd/curve/server.key\n"
+	                                 "  clients: /etc/vitalsd/curve/clients\n");
+	cr_assert_eq(cfg->btb_band, 5);
+	cr_assert_not(cfg->btb_band_percent);
+	cr_assert_eq(cfg->btb_for_ms, 600000);
+	cr_assert_str_eq(cfg->curve_secret_key, "/etc/vitalsd/curve/server.key");
+	cr_assert_str_eq(cfg->curve_clients, "/etc/vitalsd/curve/clients");
+	vt_config_free(&cfg);
+	cfg = s_good(P "back_to_baseline:\n  for: 2m\n");
+	cr_assert_eq(cfg->btb_band, 10, "within defaults to 10 %%");
+	cr_assert(cfg->btb_band_percent);
+	cr_assert_eq(cfg->btb_for_ms, 120000);
+	cr_assert_null(cfg->curve_secret_key, "no CURVE unless asked for");
+	vt_config_free(&cfg);
 }
 
 Test(config, empty_lists_and_empty_values_mean_an_idle_daemon)

@@ -95,6 +95,9 @@ struct vt_config {
 	double btb_band;        /* how far from baseline counts as back (default 10 %) */
 	bool btb_band_percent;  /* btb_band is a percentage of the baseline */
 	int64_t btb_for_ms;     /* for how long (default 5 min) */
+	/* transport security: CURVE on the PUB and control sockets when set */
+	char *curve_secret_key; /* the daemon's key file (vitalsctl keygen), or NULL */
+	char *curve_clients;    /* directory of allowed clients' public key files (*.pub) */
 };
 
 /*

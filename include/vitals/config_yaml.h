@@ -71,7 +71,8 @@ typedef bool vt_cy_handler(struct vt_cy *c, const char *path, const yaml_node_t 
 enum vt_cy_shape {
 	VT_CY_SCALAR,         /* one value (not empty) */
 	VT_CY_LIST,           /* a list; an empty value means an empty list */
-	VT_CY_SCALAR_OR_LIST  /* one value, or a list of values */
+	VT_CY_SCALAR_OR_LIST, /* one value, or a list of values */
+	VT_CY_MAPPING         /* a mapping of keys (a section) */
 };
 
 /* What a duration looks like, for messages. */
