@@ -243,7 +243,7 @@ s_stderr_has(const char *needle, int timeout_ms)
 }
 
 Test(reload, bad_file_keeps_running_config_good_file_applies_at_once, .init = s_setup,
-     .fini = s_teardown, .timeout = 90)
+     .fini = s_teardown)
 {
 	/* Subscribed once a heartbeat arrives: only then does the patient desaturate. */
 	json_t *o = s_wait_for("\"type\":\"heartbeat\"", NULL, 20000, -1, 0);
