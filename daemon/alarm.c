@@ -832,7 +832,8 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 		free(order);
 		return;
 	}
-	memcpy(order, old->active, old->n_active * sizeof(*order));
+	if (old->n_active > 0) /* old->active is NULL until the first alarm */
+		memcpy(order, old->active, old->n_active * sizeof(*order));
 	size_t n_order = old->n_active;
 
 	for (size_t b = 0; b < a->n_beds; b++) {
