@@ -76,6 +76,13 @@ s_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The exit status for a failed zmq_connect: a malformed endpoint is a usage error. */
+static int
+s_connect_status(int e)
+{
+	return e == EINVAL || e == EPROTONOSUPPORT || e == ENOCOMPATPROTO ? EX_USAGE : EX_UNAVAILABLE;
+}
+
 /* ---- plain mode: one line per event ------------------------------------------ */
 
 /* "10:14:03" in local time, from an RFC 3339 string. */
@@ -134,9 +141,11 @@ s_plain(const char *endpoint)
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
 	if (zmq_connect(sub, endpoint) != 0) {
-		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", endpoint,
-		        zmq_strerror(errno));
-		return 69;
+		int e = errno;
+		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", endpoint, zmq_strerror(e));
+		zmq_close(sub);
+		zmq_ctx_term(ctx);
+		return s_connect_status(e);
 	}
 	printf("vitals-console: listening to %s\n", endpoint);
 	json_int_t last_seq = 0;
@@ -997,8 +1006,9 @@ s_screen(const char *pub, const char *control, const char *by)
 	zmq_setsockopt(ui.sub, ZMQ_SUBSCRIBE, "", 0);
 	/* Subscribe first, then ask for the snapshot: nothing falls between them. */
 	if (zmq_connect(ui.sub, pub) != 0) {
-		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", pub, zmq_strerror(errno));
-		rc = EX_UNAVAILABLE;
+		int e = errno;
+		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", pub, zmq_strerror(e));
+		rc = s_connect_status(e);
 		goto out;
 	}
 	ui.snap = vt_client_new(zctx, control, &bad, err, sizeof(err));
