@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "vitals/control.h"
+#include "vitals/curve.h"
 
 /* Frames kept for the reply envelope; more are answered with an error. */
 #define VT_CONTROL_MAX_FRAMES 8
@@ -29,7 +30,8 @@ struct vt_control {
 };
 
 struct vt_control *
-vt_control_new(void *zctx, char *const *endpoints, size_t n, char *err, size_t errlen)
+vt_control_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret, char *err,
+               size_t errlen)
 {
 	struct vt_control *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -48,6 +50,11 @@ vt_control_new(void *zctx, char *const *endpoints, size_t n, char *err, size_t e
 	zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	if (curve_secret != NULL && vt_curve_server(c->sock, curve_secret) != 0) {
+		snprintf(err, errlen, "control: CURVE: %s", zmq_strerror(errno));
+		vt_control_free(&c);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (zmq_bind(c->sock, endpoints[i]) != 0) {
 			snprintf(err, errlen, "control %s: %s", endpoints[i], zmq_strerror(errno));

@@ -32,6 +32,7 @@
 
 #include "vitals/control.h"
 #include "vitals/core.h"
+#include "vitals/curve.h"
 #include "vitals/live.h"
 #include "vitals/log.h"
 #include "vitals/notify.h"
@@ -70,6 +71,7 @@ struct live {
 	void *zctx;
 	struct vt_publisher *pub;
 	struct vt_control *ctl;            /* NULL without a control endpoint */
+	struct vt_zap *zap;                /* CURVE client check; NULL without CURVE */
 	int64_t started;                   /* for uptime */
 	bool reload;                       /* SIGHUP seen: reload at the end of this turn */
 	struct vt_core *core;
@@ -466,6 +468,16 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 	if (!s_same_list(l->cfg->publish, l->cfg->n_publish, next->publish, next->n_publish) ||
 	    !s_same_list(l->cfg->control, l->cfg->n_control, next->control, next->n_control))
 		vt_warnx("publish and control endpoints change only on restart; keeping the old ones");
+	if ((next->curve_secret_key == NULL) != (l->zap == NULL) ||
+	    (next->curve_secret_key && strcmp(next->curve_secret_key, l->cfg->curve_secret_key) != 0))
+		vt_warnx("CURVE is switched on or off, or its key changed, only on restart");
+	if (l->zap != NULL && next->curve_clients != NULL) {
+		char why[512];
+		if (vt_zap_load(l->zap, next->curve_clients, why, sizeof(why)) != 0)
+			vt_warnx("keeping the allowed clients: %s", why);
+		else
+			vt_notice("%zu allowed clients", vt_zap_count(l->zap));
+	}
 
 	vt_core_adopt(core, l->core, map, now);
 	vt_core_free(&l->core);
@@ -575,14 +587,28 @@ s_setup(struct live *l, char *err, size_t errlen)
 	l->mono0 = s_mono_ms();
 
 	l->zctx = zmq_ctx_new();
-	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, err, errlen);
+	/* CURVE: the key check must be in place before the sockets bind. */
+	char pub_z85[VT_CURVE_Z85], sec_z85[VT_CURVE_Z85];
+	const char *secret = NULL;
+	if (l->cfg->curve_secret_key != NULL) {
+		if (vt_curve_read(l->cfg->curve_secret_key, pub_z85, sec_z85, err, errlen) != 0)
+			return -1;
+		l->zap = vt_zap_new(l->zctx, l->cfg->curve_clients, err, errlen);
+		if (l->zap == NULL)
+			return -1;
+		secret = sec_z85;
+		vt_notice("CURVE on: server key %s, %zu allowed clients", pub_z85, vt_zap_count(l->zap));
+	}
+	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, secret, err, errlen);
 	if (l->pub == NULL)
 		return -1;
 	if (l->cfg->n_control > 0) {
-		l->ctl = vt_control_new(l->zctx, l->cfg->control, l->cfg->n_control, err, errlen);
+		l->ctl = vt_control_new(l->zctx, l->cfg->control, l->cfg->n_control, secret, err,
+		                        errlen);
 		if (l->ctl == NULL)
 			return -1;
 	}
+	explicit_bzero(sec_z85, sizeof(sec_z85)); /* the sockets have their copy */
 	struct vt_core_options opt = {.instance = l->instance, .publish = s_publish, .ctx = l};
 	l->core = vt_core_new(l->cfg, &opt);
 	l->beds = calloc(l->cfg->n_monitors ? l->cfg->n_monitors : 1, sizeof(*l->beds));
@@ -627,6 +653,7 @@ s_teardown(struct live *l)
 	vt_core_free(&l->core);
 	vt_control_free(&l->ctl);
 	vt_publisher_free(&l->pub);
+	vt_zap_free(&l->zap);
 	if (l->zctx)
 		zmq_ctx_term(l->zctx);
 	if (l->sfd >= 0)
@@ -668,8 +695,8 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	zmq_pollitem_t *items = NULL;
 	struct live_bed **owner = NULL;
 	while (!l.stop && code == 0) {
-		if (cap < l.cfg->n_monitors + 3) {
-			cap = l.cfg->n_monitors + 3;
+		if (cap < l.cfg->n_monitors + 4) {
+			cap = l.cfg->n_monitors + 4;
 			free(items);
 			free(owner);
 			items = calloc(cap, sizeof(*items));
@@ -683,11 +710,16 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 		size_t n = 0;
 		items[n++] = (zmq_pollitem_t){.fd = l.sfd, .events = ZMQ_POLLIN};
 		items[n++] = (zmq_pollitem_t){.fd = l.tfd, .events = ZMQ_POLLIN};
-		size_t first_port = n;
+		size_t ctl_item = 0, zap_item = 0;
 		if (l.ctl != NULL) {
+			ctl_item = n;
 			items[n++] = (zmq_pollitem_t){.socket = vt_control_socket(l.ctl), .events = ZMQ_POLLIN};
-			first_port = n;
 		}
+		if (l.zap != NULL) {
+			zap_item = n;
+			items[n++] = (zmq_pollitem_t){.socket = vt_zap_socket(l.zap), .events = ZMQ_POLLIN};
+		}
+		size_t first_port = n;
 		for (size_t i = 0; i < l.cfg->n_monitors; i++) {
 			int fd = vt_port_fd(l.beds[i].port);
 			if (fd < 0)
@@ -722,8 +754,10 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			s_port_ready(&l, owner[i], re);
 		}
 		/* Control last: a snapshot then reflects everything read this turn. */
-		if (l.ctl != NULL && first_port == 3 && items[2].revents)
+		if (ctl_item != 0 && items[ctl_item].revents)
 			s_control(&l);
+		if (zap_item != 0 && items[zap_item].revents)
+			vt_zap_handle(l.zap);
 		if (l.reload) {
 			char why[512];
 			l.reload = false;

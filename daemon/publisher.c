@@ -10,6 +10,7 @@
 
 #include <zmq.h>
 
+#include "vitals/curve.h"
 #include "vitals/publisher.h"
 
 struct vt_publisher {
@@ -18,7 +19,8 @@ struct vt_publisher {
 };
 
 struct vt_publisher *
-vt_publisher_new(void *zctx, char *const *endpoints, size_t n, char *err, size_t errlen)
+vt_publisher_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret,
+                 char *err, size_t errlen)
 {
 	struct vt_publisher *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
@@ -34,6 +36,11 @@ vt_publisher_new(void *zctx, char *const *endpoints, size_t n, char *err, size_t
 	int hwm = VT_PUB_HWM, linger = 0;
 	zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	if (curve_secret != NULL && vt_curve_server(p->sock, curve_secret) != 0) {
+		snprintf(err, errlen, "publish: CURVE: %s", zmq_strerror(errno));
+		vt_publisher_free(&p);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (zmq_bind(p->sock, endpoints[i]) != 0) {
 			snprintf(err, errlen, "publish %s: %s", endpoints[i], zmq_strerror(errno));

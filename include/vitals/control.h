@@ -48,9 +48,9 @@ char *vt_control_error_reply(const char *message);
 
 struct vt_control;
 
-/* Bind a ROUTER on every endpoint. NULL with err on failure. */
-struct vt_control *vt_control_new(void *zctx, char *const *endpoints, size_t n, char *err,
-                                  size_t errlen);
+/* Bind a ROUTER on every endpoint (a CURVE server with `curve_secret`). NULL with err. */
+struct vt_control *vt_control_new(void *zctx, char *const *endpoints, size_t n,
+                                  const char *curve_secret, char *err, size_t errlen);
 void vt_control_free(struct vt_control **c);
 
 /* The socket, for zmq_poll. */

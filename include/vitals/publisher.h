@@ -15,9 +15,12 @@ struct vt_publisher;
 /* Messages queued per subscriber before ZeroMQ drops for that subscriber. */
 #define VT_PUB_HWM 10000
 
-/* Bind a PUB socket on every endpoint. NULL with err on failure. */
+/*
+ * Bind a PUB socket on every endpoint; with `curve_secret` (Z85, or NULL)
+ * it is a CURVE server. NULL with err on failure.
+ */
 struct vt_publisher *vt_publisher_new(void *zctx, char *const *endpoints, size_t n,
-                                      char *err, size_t errlen);
+                                      const char *curve_secret, char *err, size_t errlen);
 void vt_publisher_free(struct vt_publisher **p);
 
 /* Send topic + JSON as two frames, without blocking. */

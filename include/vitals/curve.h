@@ -1,0 +1,58 @@
+/*
+ * Transport security with ZeroMQ CURVE: patient data must not cross a
+ * hospital network in the clear, and only known consoles may see it or send
+ * commands. The daemon has a key pair; every console and vitalsctl has its
+ * own; the daemon accepts exactly the clients whose public keys an
+ * administrator placed in a directory. Acceptance is decided by a ZAP
+ * handler that the event loop answers like any other socket.
+ *
+ * Key files are text an administrator can read (keys in Z85):
+ *
+ *   # vitalsd CURVE key pair: keep this file secret (mode 0600)
+ *   public-key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+ *   secret-key = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+ *
+ * and NAME.pub holds the public-key line alone.
+ */
+#ifndef VITALS_CURVE_H
+#define VITALS_CURVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A Z85 key and its NUL. */
+#define VT_CURVE_Z85 41
+
+/* Make a key pair and write PREFIX.key (0600) and PREFIX.pub. 0, or -1 with err. */
+int vt_curve_keygen(const char *prefix, char *err, size_t errlen);
+
+/* Read the key pair of a .key file (or just the public key of a .pub: sec may be NULL). */
+int vt_curve_read(const char *path, char pub[VT_CURVE_Z85], char sec[VT_CURVE_Z85], char *err,
+                  size_t errlen);
+
+/* Make `sock` a CURVE server with this secret key, checked through ZAP. 0 or -1 (errno). */
+int vt_curve_server(void *sock, const char *secret_z85);
+
+/* Make `sock` a CURVE client of the server with `server_pub`. 0 or -1 (errno). */
+int vt_curve_client(void *sock, const char *server_pub, const char *pub, const char *sec);
+
+struct vt_zap;
+
+/*
+ * The ZAP handler (RFC 27) for context `zctx`, allowing the public keys of
+ * every *.pub file in `clients_dir`. Must exist before any CURVE socket
+ * binds. NULL with err.
+ */
+struct vt_zap *vt_zap_new(void *zctx, const char *clients_dir, char *err, size_t errlen);
+void vt_zap_free(struct vt_zap **z);
+/* Re-read the allowed keys (a reload). 0, or -1 with err (the old list stays). */
+int vt_zap_load(struct vt_zap *z, const char *clients_dir, char *err, size_t errlen);
+/* The socket to poll. */
+void *vt_zap_socket(struct vt_zap *z);
+/* Answer the pending requests; returns how many clients were refused. */
+int vt_zap_handle(struct vt_zap *z);
+/* Keys allowed now. */
+size_t vt_zap_count(const struct vt_zap *z);
+
+#endif
