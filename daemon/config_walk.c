@@ -106,6 +106,33 @@ s_shape_ok(struct vt_cy *c, const char *path, const yaml_node_t *value, const st
 	return ok;
 }
 
+/*
+ * Apply every default of `keys` to obj, through the same handlers a
+ * written value takes, and the defaults of its sections too: a section
+ * left out of the file still gets its defaults.
+ */
+static void
+s_defaults(struct vt_cy *c, const char *path, yaml_mark_t at, const struct vt_cy_key *keys,
+           void *obj)
+{
+	char sub[VT_CY_PATH_MAX];
+	for (const struct vt_cy_key *k = keys; k->name; k++) {
+		vt_cy_path(sub, sizeof(sub), path, k->name);
+		if (k->shape == VT_CY_MAPPING && k->data != NULL)
+			s_defaults(c, sub, at, k->data, obj);
+		if (k->dflt == NULL)
+			continue;
+		yaml_node_t d;
+		memset(&d, 0, sizeof(d));
+		d.type = YAML_SCALAR_NODE;
+		d.data.scalar.value = (yaml_char_t *)(uintptr_t)k->dflt;
+		d.data.scalar.length = strlen(k->dflt);
+		d.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+		d.start_mark = at;
+		k->handler(c, sub, &d, k, obj);
+	}
+}
+
 bool
 vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
               const struct vt_cy_key *keys, void *obj, struct vt_cy_seen *seen)
@@ -116,20 +143,7 @@ vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const cha
 	while (keys[nkeys].name)
 		nkeys++;
 	memset(seen, 0, nkeys * sizeof(*seen));
-	/* Defaults first, through the same handlers a written value takes. */
-	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].dflt == NULL)
-			continue;
-		yaml_node_t d;
-		memset(&d, 0, sizeof(d));
-		d.type = YAML_SCALAR_NODE;
-		d.data.scalar.value = (yaml_char_t *)(uintptr_t)keys[i].dflt;
-		d.data.scalar.length = strlen(keys[i].dflt);
-		d.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
-		d.start_mark = n->start_mark;
-		keys[i].handler(c, vt_cy_path(sub, sizeof(sub), path, keys[i].name), &d, &keys[i],
-		                obj);
-	}
+	s_defaults(c, path, n->start_mark, keys, obj);
 	if (n->type != YAML_MAPPING_NODE) {
 		char q[VT_CY_QUOTE_MAX];
 		vt_cy_error(c, n, "%s%sexpected %s, got %s", path, sep, what,

@@ -647,6 +647,10 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert_null(cfg->record_dir);
 	cr_assert_eq(cfg->n_monitors, 0);
 	cr_assert_eq(cfg->n_rules, 0);
+	cr_assert_eq(cfg->btb_band, 10, "a section left out still gets its defaults");
+	cr_assert(cfg->btb_band_percent);
+	cr_assert_eq(cfg->btb_for_ms, 300000);
+	cr_assert_null(cfg->curve_secret_key);
 	vt_config_free(&cfg);
 	cr_assert_null(cfg, "vt_config_free clears the pointer");
 	vt_config_free(&cfg);

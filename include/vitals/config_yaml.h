@@ -72,7 +72,8 @@ enum vt_cy_shape {
 	VT_CY_SCALAR,         /* one value (not empty) */
 	VT_CY_LIST,           /* a list; an empty value means an empty list */
 	VT_CY_SCALAR_OR_LIST, /* one value, or a list of values */
-	VT_CY_MAPPING         /* a mapping of keys (a section) */
+	VT_CY_MAPPING         /* a section: a mapping whose key table is the row's data;
+	                         its defaults apply even when the section is absent */
 };
 
 /* What a duration looks like, for messages. */
