@@ -239,6 +239,7 @@ struct s_ui {
 	struct vt_console *model;
 	char by[64];                   /* who acts, in every command */
 	bool color;
+	bool keyboard;                 /* stdin is a terminal: keys can come */
 
 	enum s_sel sel;
 	char sel_id[160];              /* SEL_ALERT: its id */
@@ -961,9 +962,10 @@ s_screen_loop(struct s_ui *ui)
 		    vt_client_deadline(ui->snap) == INT64_MAX &&
 		    vt_client_start(ui->snap, "{\"cmd\":\"snapshot\"}", now + VT_CLIENT_TIMEOUT_MS) == 0)
 			vt_console_snapshot_sent(ui->model, now);
+		/* Keys come from a terminal; anything else on stdin (/dev/null) would wake us forever. */
 		zmq_pollitem_t items[4] = {
 		    {.socket = ui->sub, .events = ZMQ_POLLIN},
-		    {.fd = STDIN_FILENO, .events = ZMQ_POLLIN},
+		    {.fd = STDIN_FILENO, .events = (short)(ui->keyboard ? ZMQ_POLLIN : 0)},
 		    {.socket = vt_client_socket(ui->snap), .events = vt_client_events(ui->snap)},
 		    {.socket = vt_client_socket(ui->cmd), .events = vt_client_events(ui->cmd)},
 		};
@@ -1043,6 +1045,7 @@ s_screen(const char *pub, const char *control, const char *by)
 		init_pair(P_ERROR, COLOR_RED, (short)bg);
 		ui.color = true;
 	}
+	ui.keyboard = isatty(STDIN_FILENO);
 	rc = s_screen_loop(&ui);
 	endwin();
 out:
