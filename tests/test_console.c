@@ -664,7 +664,7 @@ s_in_infusion(json_t *snap)
 	       json_number_value(json_object_get(s, "dose_mg_per_kg_h")) == 0.5;
 }
 
-Test(console_screen, pauses_audio_and_sets_phases, .init = s_console_setup,
+Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_console_setup,
      .fini = s_console_teardown, .timeout = 120)
 {
 	/* Nothing selected and no alarm: the keys say what to do first. */
@@ -674,7 +674,7 @@ Test(console_screen, pauses_audio_and_sets_phases, .init = s_console_setup,
 	s_keys("s");
 	s_wait_daemon(s_silenced, "chair-1's audio paused");
 	s_wait_screen("audio paused until", 0);
-	s_wait_screen("paused 1:5", 0);
+	s_wait_screen("paused 1:", 0);
 
 	s_keys("p");
 	s_wait_screen("chair-1 phase: b baseline", 0);
@@ -694,6 +694,26 @@ Test(console_screen, pauses_audio_and_sets_phases, .init = s_console_setup,
 	s_wait_daemon(s_in_infusion, "chair-1 in infusion at 72 kg, 0.5 mg/kg/h");
 	s_wait_screen("set chair-1 to infusion, 72 kg, 0.5 mg/kg/h: done", 0);
 	s_wait_screen(" mg ", 0);
+
+	/* A smaller terminal: the screen is laid out again for its width. */
+	struct run_result r;
+	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "90", "-y", "24", NULL), 0,
+	             "resize-window: %s", r.err);
+	run_result_free(&r);
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		char *screen = s_screen(false);
+		size_t title = strcspn(screen, "\n"); /* the clock ends one column short of the edge */
+		bool fits = title >= 85 && title <= 90 && strstr(screen, "chair-1") != NULL;
+		if (fits || live_now_ms() > deadline) {
+			cr_assert(fits, "not redrawn for 90 columns (title %zu wide):\n%s", title, screen);
+			free(screen);
+			break;
+		}
+		free(screen);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
 
 	/* Esc cancels a prompt without sending anything. */
 	s_keys("p");

@@ -304,8 +304,13 @@ live_daemon_start(struct live_daemon *d, const char *rules)
 int
 live_daemon_restart(struct live_daemon *d)
 {
+	/* The old daemon's ports are free again at once (ZeroMQ binds with SO_REUSEADDR);
+	 * a second try covers a binary being relinked by a build at that moment. */
 	bool bind_failed;
-	return s_spawn(d, &bind_failed);
+	for (int attempt = 0; attempt < 3; attempt++)
+		if (s_spawn(d, &bind_failed) == 0)
+			return 0;
+	return -1;
 }
 
 void
