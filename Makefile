@@ -70,9 +70,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+# Benchmarks and fault tests share the rig in tests/harness/ (a live daemon,
+# ptys, /proc accounts, ZeroMQ clients).
+RIG_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c))
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RIG_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 # The tests find the programs and the shared data through the environment.
 TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)

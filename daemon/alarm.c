@@ -33,6 +33,13 @@
 /* Samples a rate rule remembers per bed; a longer window is shortened. */
 #define VT_RATE_WINDOW 4096
 
+/* One sample in a rate rule's window. */
+struct win_sample {
+	int64_t t;             /* its time */
+	double v;              /* its value */
+	uint32_t n;            /* its number, for the VT_RATE_WINDOW bound */
+};
+
 /* State of one rule on one bed. */
 struct rule_bed {
 	bool applies;          /* the rule watches this bed */
@@ -40,11 +47,17 @@ struct rule_bed {
 	int64_t run_start;     /* time of the run's first sample */
 	struct vt_alert *alert; /* the active instance, or NULL */
 	uint32_t count;        /* instances raised so far (the N of ids) */
-	/* rate rules: recent valid samples, oldest first, as a ring */
-	int64_t *w_t;
-	double *w_v;
+	/*
+	 * Rate rules: the window's samples that can still be its extreme (each
+	 * is beaten by no later one), oldest first, as a ring. The extreme is
+	 * then always the first, and each sample costs O(1) amortised instead
+	 * of a scan of the whole window (a monotonic deque).
+	 */
+	struct win_sample *w;
 	size_t w_head, w_len;
+	uint32_t w_count;      /* samples pushed so far (wraps): numbers them */
 };
+
 
 /* State of one bed's technical alarms. */
 struct bed {
@@ -145,9 +158,8 @@ vt_alarms_new(const struct vt_config *cfg)
 			a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
 			if (cfg->rules[r].kind != VT_RULE_RATE)
 				continue;
-			st->w_t = calloc(VT_RATE_WINDOW, sizeof(*st->w_t));
-			st->w_v = calloc(VT_RATE_WINDOW, sizeof(*st->w_v));
-			if (st->w_t == NULL || st->w_v == NULL) {
+			st->w = calloc(VT_RATE_WINDOW, sizeof(*st->w));
+			if (st->w == NULL) {
 				vt_alarms_free(&a);
 				return NULL;
 			}
@@ -165,10 +177,8 @@ vt_alarms_free(struct vt_alarms **ap)
 	for (size_t i = 0; i < a->n_active; i++)
 		free(a->active[i]);
 	free(a->active);
-	for (size_t i = 0; a->rb && i < a->cfg->n_rules * a->n_beds; i++) {
-		free(a->rb[i].w_t);
-		free(a->rb[i].w_v);
-	}
+	for (size_t i = 0; a->rb && i < a->cfg->n_rules * a->n_beds; i++)
+		free(a->rb[i].w);
 	free(a->rb);
 	free(a->beds);
 	free(a);
@@ -371,22 +381,32 @@ struct verdict {
 	double ref;    /* rate rules: the window's extreme the change is measured from */
 };
 
-/* Remember a valid sample in the rule's window and drop what fell out of it. */
-static void
-s_window_push(struct rule_bed *st, int64_t within, int64_t t, double v)
+/*
+ * Remember a valid sample in the rule's window and return the window's
+ * extreme, the sample included: the highest value for a fall (direction
+ * < 0), the lowest for a rise. The window is the samples of the last
+ * `within`, at most VT_RATE_WINDOW of them (a longer one is shortened,
+ * never overrun).
+ */
+static double
+s_window_push(struct rule_bed *st, int64_t within, int direction, int64_t t, double v)
 {
-	while (st->w_len > 0 && st->w_t[st->w_head] < t - within) {
+	uint32_t n = st->w_count++;
+	while (st->w_len > 0 && (st->w[st->w_head].t < t - within ||
+	                         n - st->w[st->w_head].n >= VT_RATE_WINDOW)) {
 		st->w_head = (st->w_head + 1) % VT_RATE_WINDOW;
 		st->w_len--;
 	}
-	if (st->w_len == VT_RATE_WINDOW) { /* full: the window is shortened, never overrun */
-		st->w_head = (st->w_head + 1) % VT_RATE_WINDOW;
+	/* A sample the new one equals or beats can never be the extreme again. */
+	while (st->w_len > 0) {
+		const struct win_sample *last = &st->w[(st->w_head + st->w_len - 1) % VT_RATE_WINDOW];
+		if (direction < 0 ? last->v > v : last->v < v)
+			break;
 		st->w_len--;
 	}
-	size_t at = (st->w_head + st->w_len) % VT_RATE_WINDOW;
-	st->w_t[at] = t;
-	st->w_v[at] = v;
+	st->w[(st->w_head + st->w_len) % VT_RATE_WINDOW] = (struct win_sample){t, v, n};
 	st->w_len++;
+	return st->w[st->w_head].v;
 }
 
 static struct verdict
@@ -416,13 +436,7 @@ s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *s
 		vd.back = !vd.beyond;
 		break;
 	case VT_RULE_RATE:
-		s_window_push(st, rc->within_ms, t, v);
-		vd.ref = v;
-		for (size_t i = 0; i < st->w_len; i++) {
-			double w = st->w_v[(st->w_head + i) % VT_RATE_WINDOW];
-			if (rc->direction < 0 ? w > vd.ref : w < vd.ref)
-				vd.ref = w;
-		}
+		vd.ref = s_window_push(st, rc->within_ms, rc->direction, t, v);
 		vd.limit = vd.ref + rc->direction * rc->delta;
 		vd.beyond = rc->direction < 0 ? vd.ref - v >= rc->delta : v - vd.ref >= rc->delta;
 		/* Hysteresis: a slow, steady fall must not raise and clear every few
@@ -685,10 +699,12 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 			next = bd->last_reading + bd->stale_ms;
 		if (!s_no_data_armed(bd))
 			continue;
-		for (int p = 0; p < VT_PARAM_COUNT; p++)
-			if ((bd->watched & VT_PARAM_BIT(p)) && bd->no_data[p] == NULL &&
-			    bd->valid_since[p] + bd->stale_ms < next)
+		/* Only the watched parameters: this runs before every reading. */
+		for (vt_param_mask m = bd->watched; m != 0; m &= m - 1) {
+			int p = __builtin_ctz(m);
+			if (bd->no_data[p] == NULL && bd->valid_since[p] + bd->stale_ms < next)
 				next = bd->valid_since[p] + bd->stale_ms;
+		}
 	}
 	return next;
 }
@@ -873,11 +889,11 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 				nst->alert = ost->alert;
 				ost->alert = NULL;
 				/* Swap the rate windows (both exist: same kind). */
-				int64_t *wt = nst->w_t;
-				double *wv = nst->w_v;
-				nst->w_t = ost->w_t, nst->w_v = ost->w_v;
-				ost->w_t = wt, ost->w_v = wv;
+				struct win_sample *w = nst->w;
+				nst->w = ost->w;
+				ost->w = w;
 				nst->w_head = ost->w_head, nst->w_len = ost->w_len;
+				nst->w_count = ost->w_count;
 				for (size_t i = 0; i < n_order; i++)
 					keep[i] |= order[i] == nst->alert && nst->alert != NULL;
 				break;

@@ -5,6 +5,8 @@
  * must stay distinct from zero all the way to the alarm engine.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +94,49 @@ vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, 
 	return 0;
 }
 
+/*
+ * The common field, [-]digits[.digits] with at most 15 digits, converted
+ * without strtod: the digits make an exact integer below 2^53 and 10^k is
+ * exact, so one division rounds once, exactly as strtod rounds (Clinger's
+ * fast path). Anything else returns -1 for the general path. Reading
+ * numbers was the largest cost of a replay after message encoding.
+ */
+static int
+s_plain_number(const char *f, size_t n, double *out)
+{
+	static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	size_t i = 0;
+	bool neg = n > 0 && f[0] == '-';
+	i += neg;
+	int64_t m = 0;
+	int digits = 0, frac = 0;
+	bool point = false;
+	for (; i < n; i++) {
+		if (f[i] >= '0' && f[i] <= '9') {
+			if (++digits > 15)
+				return -1;
+			m = m * 10 + (f[i] - '0');
+			frac += point;
+		} else if (f[i] == '.' && !point) {
+			point = true;
+		} else {
+			return -1;
+		}
+	}
+	if (digits == 0)
+		return -1;
+	double v = (double)m / pow10[frac];
+	*out = neg ? -v : v;
+	return 0;
+}
+
 /* Parse a finite decimal number filling the whole field. */
 static int
 s_number(const char *f, size_t n, double *out)
 {
+	if (s_plain_number(f, n, out) == 0)
+		return 0;
 	char buf[64];
 	if (n == 0 || n >= sizeof(buf))
 		return -1;

@@ -3,6 +3,11 @@
  * keeps insertion order) and numbers come out the way a device shows them
  * (96, not 96.0; 2.1, not 2.1000000000000001), so replay output is stable
  * enough to diff against golden files.
+ *
+ * The two messages sent all the time, vitals and heartbeat, are written
+ * straight into a buffer by jsonw.c, which prints exactly what jansson
+ * would: building and dumping a jansson tree for each was most of the cost
+ * of a replay (docs/PERFORMANCE.md). The rare ones keep jansson.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +16,7 @@
 #include <jansson.h>
 
 #include "vitals/infusion.h"
+#include "vitals/jsonw.h"
 #include "vitals/message.h"
 #include "vitals/timefmt.h"
 
@@ -111,20 +117,88 @@ vt_msg_values_object(const struct vt_msg_vitals *v)
 	return values;
 }
 
+/* ---- the frequent messages, written directly ------------------------------ */
+
+/* A string member; left out, as jansson leaves it out, when not valid UTF-8. */
+static void
+s_w_string(struct vt_jsonw *w, const char *key, const char *value)
+{
+	if (value == NULL || !vt_jsonw_utf8_ok(value))
+		return;
+	vt_jsonw_key(w, key);
+	vt_jsonw_string(w, value);
+}
+
+/* s_number's rules: null, an integer, or a real. */
+static void
+s_w_number(struct vt_jsonw *w, double v)
+{
+	if (!isfinite(v))
+		vt_jsonw_null(w);
+	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		vt_jsonw_int(w, (int64_t)v);
+	else
+		vt_jsonw_real(w, v);
+}
+
+/* s_begin's members, in its order. */
+static void
+s_w_begin(struct vt_jsonw *w, const struct vt_msg_header *h, const char *type)
+{
+	char buf[VT_TIME_BUFSZ];
+	vt_jsonw_init(w);
+	vt_jsonw_open(w, '{');
+	if (h->topic != NULL)
+		s_w_string(w, "topic", h->topic);
+	vt_jsonw_key(w, "v");
+	vt_jsonw_int(w, VT_SCHEMA_VERSION);
+	s_w_string(w, "type", type);
+	vt_jsonw_key(w, "seq");
+	vt_jsonw_int(w, (int64_t)h->seq);
+	s_w_string(w, "time", vt_time_format(h->time_ms, buf));
+	s_w_string(w, "instance", h->instance);
+}
+
 char *
 vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
 {
-	json_t *o = s_begin(h, "vitals");
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "bed", json_string(v->bed));
-	json_object_set_new(o, "values", vt_msg_values_object(v));
-	json_t *flags = json_array();
+	struct vt_jsonw w;
+	s_w_begin(&w, h, "vitals");
+	s_w_string(&w, "bed", v->bed);
+	/* The members of vt_msg_values_object, which snapshots use. */
+	vt_jsonw_key(&w, "values");
+	vt_jsonw_open(&w, '{');
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(v->known & VT_PARAM_BIT(p)))
+			continue;
+		vt_jsonw_key(&w, vt_param_info(p)->name);
+		if (v->valid & VT_PARAM_BIT(p))
+			s_w_number(&w, v->value[p]);
+		else
+			vt_jsonw_null(&w);
+	}
+	vt_jsonw_close(&w, '}');
+	vt_jsonw_key(&w, "flags");
+	vt_jsonw_open(&w, '[');
 	for (int i = 0; i < VT_FLAG_COUNT; i++)
-		if (v->flags & (1u << i))
-			json_array_append_new(flags, json_string(vt_flag_name(1u << i)));
-	json_object_set_new(o, "flags", flags);
-	return s_finish(o);
+		if ((v->flags & (1u << i)) && vt_flag_name(1u << i) != NULL)
+			vt_jsonw_string(&w, vt_flag_name(1u << i));
+	vt_jsonw_close(&w, ']');
+	vt_jsonw_close(&w, '}');
+	return vt_jsonw_finish(&w);
+}
+
+char *
+vt_msg_heartbeat(const struct vt_msg_header *h, size_t active_alarms, int64_t interval_ms)
+{
+	struct vt_jsonw w;
+	s_w_begin(&w, h, "heartbeat");
+	vt_jsonw_key(&w, "active_alarms");
+	vt_jsonw_int(&w, (int64_t)active_alarms);
+	vt_jsonw_key(&w, "interval_ms");
+	vt_jsonw_int(&w, interval_ms);
+	vt_jsonw_close(&w, '}');
+	return vt_jsonw_finish(&w);
 }
 
 char *
@@ -189,16 +263,5 @@ vt_msg_session(const struct vt_msg_header *h, const char *bed, const char *event
 	s_session_members(o, inf, h->time_ms);
 	if (by != NULL)
 		json_object_set_new(o, "by", json_string(by));
-	return s_finish(o);
-}
-
-char *
-vt_msg_heartbeat(const struct vt_msg_header *h, size_t active_alarms, int64_t interval_ms)
-{
-	json_t *o = s_begin(h, "heartbeat");
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "active_alarms", json_integer((json_int_t)active_alarms));
-	json_object_set_new(o, "interval_ms", json_integer((json_int_t)interval_ms));
 	return s_finish(o);
 }
