@@ -451,8 +451,12 @@ char *
 vt_core_snapshot(const struct vt_core *c, int64_t t)
 {
 	json_t *o = json_object();
+	char now[VT_TIME_BUFSZ];
 	json_object_set_new(o, "ok", json_true());
 	json_object_set_new(o, "seq", json_integer((json_int_t)c->seq));
+	/* Which daemon run, and when: a console needs both to trust the rest. */
+	json_object_set_new(o, "instance", json_string(c->opt.instance));
+	json_object_set_new(o, "time", json_string(vt_time_format(t, now)));
 	json_t *alerts = json_array();
 	for (size_t i = 0; i < c->n_cache; i++) {
 		json_t *a = json_loads(c->cache[i].json, 0, NULL);
@@ -461,7 +465,7 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	}
 	json_object_set_new(o, "alerts", alerts);
 	json_t *vitals = json_object(), *ports = json_object(), *sessions = json_object(),
-	       *silenced = json_object();
+	       *silenced = json_object(), *flags = json_object();
 	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
 		const struct core_bed *cb = &c->beds[b];
 		struct vt_msg_vitals v = {.bed = cb->mon->bed,
@@ -473,7 +477,14 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 		json_object_set_new(ports, cb->mon->bed, json_string(vt_port_state_name(cb->port)));
 		json_object_set_new(sessions, cb->mon->bed,
 		                    vt_msg_session_object(cb->mon->bed, &cb->inf, t));
+		json_t *f = json_array();
+		for (int i = 0; i < VT_FLAG_COUNT; i++)
+			if (cb->flags & (1u << i))
+				json_array_append_new(f, json_string(vt_flag_name(1u << i)));
+		json_object_set_new(flags, cb->mon->bed, f);
 		int64_t until = vt_alarms_silenced_until(c->alarms, (int)b);
+		if (until <= t)
+			until = 0; /* ended; its event is due on this very turn */
 		char buf[VT_TIME_BUFSZ];
 		json_object_set_new(silenced, cb->mon->bed,
 		                    until > 0 ? json_string(vt_time_format(until, buf)) : json_null());
@@ -482,6 +493,7 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	json_object_set_new(o, "ports", ports);
 	json_object_set_new(o, "sessions", sessions);
 	json_object_set_new(o, "silenced", silenced);
+	json_object_set_new(o, "flags", flags);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
