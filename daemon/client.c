@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "vitals/client.h"
+#include "vitals/curve.h"
 
 /* A reply larger than this is not from vitalsd: the connection is dropped. */
 #define VT_CLIENT_MAX_REPLY (64 * 1024 * 1024)
@@ -39,7 +40,8 @@ vt_client_now(void)
 }
 
 struct vt_client *
-vt_client_new(void *zctx, const char *endpoint, int *bad_endpoint, char *err, size_t errlen)
+vt_client_new(void *zctx, const char *endpoint, const struct vt_curve_keys *keys,
+              int *bad_endpoint, char *err, size_t errlen)
 {
 	*bad_endpoint = 0;
 	struct vt_client *c = calloc(1, sizeof(*c));
@@ -61,6 +63,11 @@ vt_client_new(void *zctx, const char *endpoint, int *bad_endpoint, char *err, si
 	zmq_setsockopt(c->sock, ZMQ_REQ_CORRELATE, &one, sizeof(one));
 	zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one));
 	zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	if (keys != NULL && vt_curve_client(c->sock, keys->server, keys->pub, keys->sec) != 0) {
+		snprintf(err, errlen, "cannot use CURVE: %s", zmq_strerror(errno));
+		vt_client_free(&c);
+		return NULL;
+	}
 	if (zmq_connect(c->sock, endpoint) != 0) {
 		int e = errno;
 		*bad_endpoint = e == EINVAL || e == EPROTONOSUPPORT || e == ENOCOMPATPROTO;

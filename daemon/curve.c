@@ -140,6 +140,31 @@ vt_curve_client(void *sock, const char *server_pub, const char *pub, const char 
 	return 0;
 }
 
+int
+vt_curve_client_keys(struct vt_curve_keys *k, const char *server_arg, const char *key_arg,
+                     char *err, size_t errlen)
+{
+	if (server_arg == NULL || *server_arg == '\0')
+		server_arg = getenv("VITALS_SERVER_KEY");
+	if (key_arg == NULL || *key_arg == '\0')
+		key_arg = getenv("VITALS_KEY");
+	bool has_server = server_arg && *server_arg, has_key = key_arg && *key_arg;
+	if (!has_server && !has_key)
+		return 0;
+	if (!has_server || !has_key) {
+		snprintf(err, errlen, "CURVE needs both the daemon's public key (--server-key) and this "
+		                      "client's key file (--key)");
+		return -1;
+	}
+	/* The daemon's key: a Z85 string as it is, or a .pub file. */
+	uint8_t bin[32];
+	if (strlen(server_arg) == VT_CURVE_Z85 - 1 && zmq_z85_decode(bin, server_arg) != NULL)
+		memcpy(k->server, server_arg, VT_CURVE_Z85);
+	else if (vt_curve_read(server_arg, k->server, NULL, err, errlen) != 0)
+		return -1;
+	return vt_curve_read(key_arg, k->pub, k->sec, err, errlen) == 0 ? 1 : -1;
+}
+
 /* ---- ZAP ---------------------------------------------------------------------- */
 
 int

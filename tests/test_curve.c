@@ -170,6 +170,28 @@ Test(curve, only_listed_clients_see_and_command, .init = s_setup, .fini = s_tear
 	zmq_send(bad, "{\"cmd\":\"reload\"}", 16, ZMQ_DONTWAIT);
 	cr_expect_lt(zmq_recv(bad, reply, sizeof(reply), 0), 0, "a stranger got an answer");
 
+	/* vitalsctl with the station's keys is answered; without them it hears nothing. */
+	char ep[64], server_pub[160], station_key[160];
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ports[1]);
+	snprintf(server_pub, sizeof(server_pub), "%s/server.pub", dir);
+	snprintf(station_key, sizeof(station_key), "%s/station-1.key", dir);
+	char *with[] = {(char *)run_build_path("vitalsctl"), "--connect", ep, "--server-key",
+	                server_pub, "--key", station_key, "ping", NULL};
+	struct run_result r;
+	run_capture(with, &r);
+	cr_expect_eq(r.status, 0, "vitalsctl with keys: %s%s", r.out, r.err);
+	run_result_free(&r);
+	char *without[] = {(char *)run_build_path("vitalsctl"), "--connect", ep, "--timeout", "2",
+	                   "ping", NULL};
+	run_capture(without, &r);
+	cr_expect_eq(r.status, 69, "vitalsctl without keys: %s%s", r.out, r.err);
+	run_result_free(&r);
+	char *half[] = {(char *)run_build_path("vitalsctl"), "--connect", ep, "--key", station_key,
+	                "ping", NULL};
+	run_capture(half, &r);
+	cr_expect_eq(r.status, 64, "a key without the server's: %s", r.err);
+	run_result_free(&r);
+
 	int status;
 	cr_expect_eq(waitpid(daemon_pid, &status, WNOHANG), 0, "the daemon died");
 	zmq_close(good);
@@ -194,6 +216,16 @@ Test(curve, key_files_round_trip_and_bad_ones_are_refused)
 	char prefix[160];
 	snprintf(prefix, sizeof(prefix), "%s/a", dir);
 	cr_expect_eq(vt_curve_keygen(prefix, err, sizeof(err)), -1, "keygen overwrote a key");
+	/* vitalsctl keygen writes the same kind of files. */
+	char name[160];
+	snprintf(name, sizeof(name), "%s/b", dir);
+	char *argv[] = {(char *)run_build_path("vitalsctl"), "keygen", name, NULL};
+	struct run_result r;
+	run_capture(argv, &r);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	run_result_free(&r);
+	snprintf(path, sizeof(path), "%s/b.key", dir);
+	cr_expect_eq(vt_curve_read(path, pub, sec, err, sizeof(err)), 0, "%s", err);
 	snprintf(path, sizeof(path), "%s/nonexistent.key", dir);
 	cr_expect_eq(vt_curve_read(path, pub, sec, err, sizeof(err)), -1);
 	char cmd[128];

@@ -37,6 +37,7 @@
 #include "vitals/config.h"
 #include "vitals/console_model.h"
 #include "vitals/sample.h"
+#include "vitals/curve.h"
 #include "vitals/timefmt.h"
 #include "vitals/version.h"
 
@@ -131,6 +132,19 @@ s_print_alert(json_t *o, const char *when)
 	       json_string_value(json_object_get(o, "id")));
 }
 
+/* CURVE keys when --server-key/--key (or their environment) were given. */
+static struct vt_curve_keys s_keys;
+static bool s_curve;
+
+/* Make `sock` a CURVE client if keys were given. */
+static int
+s_secure(void *sock)
+{
+	if (!s_curve)
+		return 0;
+	return vt_curve_client(sock, s_keys.server, s_keys.pub, s_keys.sec);
+}
+
 static int
 s_plain(const char *endpoint)
 {
@@ -140,7 +154,7 @@ s_plain(const char *endpoint)
 	int linger = 0;
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-	if (zmq_connect(sub, endpoint) != 0) {
+	if (s_secure(sub) != 0 || zmq_connect(sub, endpoint) != 0) {
 		int e = errno;
 		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", endpoint, zmq_strerror(e));
 		zmq_close(sub);
@@ -1007,14 +1021,15 @@ s_screen(const char *pub, const char *control, const char *by)
 	zmq_setsockopt(ui.sub, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(ui.sub, ZMQ_SUBSCRIBE, "", 0);
 	/* Subscribe first, then ask for the snapshot: nothing falls between them. */
-	if (zmq_connect(ui.sub, pub) != 0) {
+	if (s_secure(ui.sub) != 0 || zmq_connect(ui.sub, pub) != 0) {
 		int e = errno;
 		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", pub, zmq_strerror(e));
 		rc = s_connect_status(e);
 		goto out;
 	}
-	ui.snap = vt_client_new(zctx, control, &bad, err, sizeof(err));
-	ui.cmd = ui.snap ? vt_client_new(zctx, control, &bad, err, sizeof(err)) : NULL;
+	const struct vt_curve_keys *keys = s_curve ? &s_keys : NULL;
+	ui.snap = vt_client_new(zctx, control, keys, &bad, err, sizeof(err));
+	ui.cmd = ui.snap ? vt_client_new(zctx, control, keys, &bad, err, sizeof(err)) : NULL;
 	ui.model = vt_console_new(vt_client_now());
 	if (ui.snap == NULL || ui.cmd == NULL || ui.model == NULL) {
 		fprintf(stderr, "vitals-console: control: %s\n", ui.model ? err : "out of memory");
@@ -1068,6 +1083,9 @@ s_usage(FILE *out)
 	      "  --by NAME           who acknowledges and pauses, as the daemon records it\n"
 	      "                      (default $USER@host)\n"
 	      "  --plain             one line per event (default when stdout is not a terminal)\n"
+	      "  --server-key KEY    CURVE: the daemon's public key (its .pub file, or the key)\n"
+	      "  --key FILE          CURVE: this console's .key file (defaults for both:\n"
+	      "                      $VITALS_SERVER_KEY, $VITALS_KEY)\n"
 	      "keys: up/down or j/k select, a acknowledge, s pause a bed's audio 2 min,\n"
 	      "      p set a bed's infusion phase, q quit\n",
 	      out);
@@ -1079,12 +1097,14 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {{"connect", required_argument, NULL, 'c'},
 	                                         {"control", required_argument, NULL, 'C'},
 	                                         {"by", required_argument, NULL, 'b'},
+	                                         {"server-key", required_argument, NULL, 'S'},
+	                                         {"key", required_argument, NULL, 'K'},
 	                                         {"plain", no_argument, NULL, 'p'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
 	const char *endpoint = "tcp://127.0.0.1:5556", *control = "tcp://127.0.0.1:5557";
-	const char *by = NULL;
+	const char *by = NULL, *server_key = NULL, *key = NULL;
 	bool plain = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:phV", longopts, NULL)) != -1) {
@@ -1097,6 +1117,12 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			by = optarg;
+			break;
+		case 'S':
+			server_key = optarg;
+			break;
+		case 'K':
+			key = optarg;
 			break;
 		case 'p':
 			plain = true;
@@ -1116,6 +1142,13 @@ main(int argc, char **argv)
 		s_usage(stderr);
 		return 64;
 	}
+	char err[512];
+	int curve = vt_curve_client_keys(&s_keys, server_key, key, err, sizeof(err));
+	if (curve < 0) {
+		fprintf(stderr, "vitals-console: %s\n", err);
+		return 64;
+	}
+	s_curve = curve > 0;
 	/* No SA_RESTART: the signal interrupts zmq_poll and the loop ends at once. */
 	struct sigaction sa = {.sa_handler = s_on_signal};
 	sigaction(SIGINT, &sa, NULL);

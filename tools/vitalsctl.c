@@ -20,6 +20,7 @@
 #include "vitals/client.h"
 #include "vitals/config.h"
 #include "vitals/console_model.h"
+#include "vitals/curve.h"
 #include "vitals/timefmt.h"
 #include "vitals/version.h"
 
@@ -35,6 +36,8 @@ struct s_args {
 	const char *dose;     /* phase --dose, as typed */
 	char *const *words;   /* COMMAND ARGS */
 	int n_words;
+	const char *server_key; /* --server-key: the daemon's .pub file or Z85 key */
+	const char *key;        /* --key: this client's .key file */
 };
 
 /* One command: its name, its arguments, and which options it takes. */
@@ -53,6 +56,7 @@ static const struct s_command s_commands[] = {
     {"silence", 2, "silence BED DURATION [--by NAME]", true, false},
     {"phase", 2, "phase BED PHASE [--weight KG] [--dose MG_PER_KG_H] [--by NAME]", true, true},
     {"reload", 0, "reload [--by NAME]", true, false},
+    {"keygen", 1, "keygen NAME", false, false},
 };
 #define S_N_COMMANDS (sizeof(s_commands) / sizeof(s_commands[0]))
 
@@ -69,12 +73,17 @@ s_usage(FILE *out)
 	      "  phase BED PHASE           baseline, infusion, recovery or ended;\n"
 	      "                            --weight KG and --dose MG_PER_KG_H for the infusion\n"
 	      "  reload                    reload the configuration, as SIGHUP does\n"
+	      "  keygen NAME               make a CURVE key pair: NAME.key (secret, 0600) and\n"
+	      "                            NAME.pub (give it to the other side); no daemon needed\n"
 	      "\n"
 	      "options:\n"
 	      "  --connect ENDPOINT  the daemon's control endpoint (default " S_DEFAULT_ENDPOINT ")\n"
 	      "  --json              print the daemon's reply as it came, one JSON object\n"
 	      "  --timeout SECONDS   how long to wait for the reply (default 5; 500ms, 2s also)\n"
 	      "  --by NAME           who acknowledges, pauses or changes phase (default $USER@host)\n"
+	      "  --server-key KEY    CURVE: the daemon's public key (its .pub file, or the key)\n"
+	      "  --key FILE          CURVE: this client's .key file (defaults for both:\n"
+	      "                      $VITALS_SERVER_KEY, $VITALS_KEY)\n"
 	      "  -h, --help          this summary;  -V, --version  the version\n"
 	      "\n"
 	      "exit status: 0 done, 1 the daemon refused (its error is printed),\n"
@@ -426,10 +435,19 @@ s_run(const struct s_command *cmd, const struct s_args *a)
 		fprintf(stderr, "vitalsctl: out of memory\n");
 		return EX_OSERR;
 	}
-	void *zctx = zmq_ctx_new();
 	char err[512];
+	struct vt_curve_keys keys;
+	int curve = vt_curve_client_keys(&keys, a->server_key, a->key, err, sizeof(err));
+	if (curve < 0) {
+		free(body);
+		fprintf(stderr, "vitalsctl: %s\n", err);
+		return EX_USAGE;
+	}
+	void *zctx = zmq_ctx_new();
 	int bad = 0;
-	struct vt_client *c = vt_client_new(zctx, a->endpoint, &bad, err, sizeof(err));
+	struct vt_client *c =
+	    vt_client_new(zctx, a->endpoint, curve ? &keys : NULL, &bad, err, sizeof(err));
+	explicit_bzero(&keys, sizeof(keys));
 	if (c == NULL) {
 		free(body);
 		zmq_ctx_term(zctx);
@@ -481,7 +499,7 @@ s_run(const struct s_command *cmd, const struct s_args *a)
 int
 main(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_TIMEOUT, O_BY, O_WEIGHT, O_DOSE };
+	enum { O_JSON = 256, O_TIMEOUT, O_BY, O_WEIGHT, O_DOSE, O_SERVER_KEY, O_KEY };
 	static const struct option longopts[] = {
 	    {"connect", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, O_JSON},
@@ -491,6 +509,8 @@ main(int argc, char **argv)
 	    {"weight-kg", required_argument, NULL, O_WEIGHT},
 	    {"dose", required_argument, NULL, O_DOSE},
 	    {"dose-mg-per-kg-h", required_argument, NULL, O_DOSE},
+	    {"server-key", required_argument, NULL, O_SERVER_KEY},
+	    {"key", required_argument, NULL, O_KEY},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0}};
@@ -520,6 +540,12 @@ main(int argc, char **argv)
 		case O_DOSE:
 			a.dose = optarg;
 			break;
+		case O_SERVER_KEY:
+			a.server_key = optarg;
+			break;
+		case O_KEY:
+			a.key = optarg;
+			break;
 		case 'h':
 			s_usage(stdout);
 			return 0;
@@ -539,7 +565,8 @@ main(int argc, char **argv)
 		if (strcmp(s_commands[i].name, a.words[0]) == 0)
 			cmd = &s_commands[i];
 	if (cmd == NULL)
-		return s_bad_usage("unknown command \"%s\" (ping, snapshot, ack, silence, phase, reload)",
+		return s_bad_usage("unknown command \"%s\" (ping, snapshot, ack, silence, phase, reload, "
+		                   "keygen)",
 		                   a.words[0]);
 	if (a.n_words - 1 != cmd->n_args)
 		return s_bad_usage("usage: vitalsctl %s", cmd->synopsis);
@@ -547,5 +574,15 @@ main(int argc, char **argv)
 		return s_bad_usage("--by does not apply to %s", cmd->name);
 	if ((a.weight != NULL || a.dose != NULL) && !cmd->takes_phase_options)
 		return s_bad_usage("--weight and --dose apply to phase only, not to %s", cmd->name);
+	if (strcmp(cmd->name, "keygen") == 0) {
+		char err[512];
+		if (vt_curve_keygen(a.words[1], err, sizeof(err)) != 0) {
+			fprintf(stderr, "vitalsctl: keygen: %s\n", err);
+			return EX_CANTCREAT;
+		}
+		printf("wrote %s.key (secret: keep it on this machine) and %s.pub\n", a.words[1],
+		       a.words[1]);
+		return 0;
+	}
 	return s_run(cmd, &a);
 }

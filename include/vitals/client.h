@@ -35,8 +35,10 @@ struct vt_client;
  * *bad_endpoint tells whether the endpoint itself is malformed (a usage
  * error) rather than the system refusing.
  */
-struct vt_client *vt_client_new(void *zctx, const char *endpoint, int *bad_endpoint, char *err,
-                                size_t errlen);
+struct vt_curve_keys;
+/* With `keys` (NULL: none), the connection is CURVE-encrypted. */
+struct vt_client *vt_client_new(void *zctx, const char *endpoint, const struct vt_curve_keys *keys,
+                                int *bad_endpoint, char *err, size_t errlen);
 void vt_client_free(struct vt_client **c);
 
 /* The endpoint, for messages. */

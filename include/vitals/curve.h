@@ -37,6 +37,22 @@ int vt_curve_server(void *sock, const char *secret_z85);
 /* Make `sock` a CURVE client of the server with `server_pub`. 0 or -1 (errno). */
 int vt_curve_client(void *sock, const char *server_pub, const char *pub, const char *sec);
 
+/* What a client needs to talk to a CURVE server. */
+struct vt_curve_keys {
+	char server[VT_CURVE_Z85]; /* the daemon's public key */
+	char pub[VT_CURVE_Z85];    /* the client's key pair */
+	char sec[VT_CURVE_Z85];
+};
+
+/*
+ * A client's keys from --server-key (the daemon's .pub file, or its Z85
+ * key) and --key (the client's .key file); either falls back to the
+ * environment (VITALS_SERVER_KEY, VITALS_KEY). 1: loaded; 0: neither given
+ * (no CURVE); -1 with err: one without the other, or unreadable.
+ */
+int vt_curve_client_keys(struct vt_curve_keys *k, const char *server_arg, const char *key_arg,
+                         char *err, size_t errlen);
+
 struct vt_zap;
 
 /*

@@ -191,7 +191,7 @@ live_request(const char *endpoint, const char *json, int timeout_ms)
 	char err[256];
 	int bad;
 	char *reply = NULL;
-	struct vt_client *c = vt_client_new(zctx, endpoint, &bad, err, sizeof(err));
+	struct vt_client *c = vt_client_new(zctx, endpoint, NULL, &bad, err, sizeof(err));
 	if (c != NULL && vt_client_request(c, json, timeout_ms, &reply) != VT_CLIENT_REPLY)
 		reply = NULL;
 	vt_client_free(&c);
