@@ -83,6 +83,20 @@ s_mono_of(const struct s_emu *e, int64_t t)
 	return e->mono0 + (int64_t)((double)(t - e->player.t0_ns) / e->o->speed);
 }
 
+/*
+ * Real time at which a recording played once has ended: its last row has
+ * lasted its time (a second of quiet for a session). Not before: a pty
+ * hung up right after the last bytes were written can lose them before
+ * the reader gets them. INT64_MAX while periods remain.
+ */
+static int64_t
+s_end_mono(const struct s_emu *e)
+{
+	if (vt_emu_player_time(&e->player) != INT64_MAX)
+		return INT64_MAX;
+	return s_mono_of(e, e->player.t0_ns + e->player.span_ns);
+}
+
 /* Recording time now, for the log. */
 static double
 s_rec_seconds(const struct s_emu *e, int64_t now)
@@ -295,6 +309,8 @@ s_next_wake(const struct s_emu *e)
 {
 	const struct vt_emu_faults *f = &e->o->faults;
 	int64_t wake = s_mono_of(e, vt_emu_player_time(&e->player));
+	int64_t end = s_end_mono(e);
+	wake = end < wake ? end : wake;
 	if (e->next_event < f->n) {
 		int64_t t = s_mono_of(e, f->ev[e->next_event].t_ns);
 		wake = t < wake ? t : wake;
@@ -338,7 +354,7 @@ s_loop(struct s_emu *e, const sigset_t *waitmask)
 			s_replug(e, now);
 		s_produce(e, now);
 		s_send(e, now);
-		if (vt_emu_player_time(&e->player) == INT64_MAX && e->line.len == 0) {
+		if (e->line.len == 0 && now >= s_end_mono(e)) {
 			s_log(e, "end of recording");
 			return;
 		}
