@@ -6,6 +6,7 @@
 #   make check      every test (installs missing packages first)
 #   make check-asan the suite under AddressSanitizer + UBSan
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
+#   make fuzz-smoke every libFuzzer target for 30 s (CI)
 #   make bench      benchmark programs that print figures
 #   make goldens    regenerate the golden replay files (review the diff!)
 #   make install    programs, unit, sysusers/tmpfiles/udev files, man pages and
@@ -42,7 +43,8 @@ TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELP := $(wildcard tests/helpers/*.c)
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all deps check check-run check-asan demo fuzz fuzz-smoke bench goldens clean install
+.PHONY: all deps check check-run check-asan check-faults demo fuzz fuzz-lib fuzz-smoke bench goldens \
+        clean install
 
 all: $(PROGRAMS) $(TESTS)
 
@@ -112,13 +114,20 @@ goldens: $(BUILD)/vitalsd
 	@scripts/regen-goldens.sh $(BUILD)/vitalsd
 
 # libFuzzer needs clang; the library is rebuilt with coverage instrumentation.
+# `make fuzz` runs every target FUZZ_SECONDS; `make fuzz-smoke` (CI) runs
+# every target 30 s whatever FUZZ_SECONDS says.
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-fuzz-smoke fuzz: deps
+fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a
+
+fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-lib
+	@scripts/fuzz.sh build-fuzz 30
 
 # Installation: PREFIX for the programs, the man pages and the files systemd
 # and udev read from their lib directories (they search both /usr/lib and

@@ -138,7 +138,8 @@ s_number(const char *f, size_t n, double *out)
 	if (s_plain_number(f, n, out) == 0)
 		return 0;
 	char buf[64];
-	if (n == 0 || n >= sizeof(buf))
+	/* A NUL inside the field would end strtod's string early (found by fuzzing). */
+	if (n == 0 || n >= sizeof(buf) || memchr(f, '\0', n) != NULL)
 		return -1;
 	memcpy(buf, f, n);
 	buf[n] = '\0';

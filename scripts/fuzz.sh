@@ -1,7 +1,10 @@
 #!/bin/sh
 # Build and run every libFuzzer target, fuzz/fuzz_*.c, for SECONDS each.
 #
-#   scripts/fuzz.sh BUILD_DIR SECONDS
+#   scripts/fuzz.sh BUILD_DIR SECONDS [TARGET ...]
+#
+# Without TARGETs every target runs, one after the other (one fuzzer at a
+# time: the machines it runs on are shared).
 #
 # BUILD_DIR/libvitals.a must be built with clang and
 # -fsanitize=fuzzer-no-link,address,undefined (`make fuzz` does that, then
@@ -13,12 +16,14 @@
 # left in BUILD_DIR/fuzz/ and the tail of the log is printed.
 set -eu
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 BUILD_DIR SECONDS" >&2
+if [ $# -lt 2 ]; then
+	echo "usage: $0 BUILD_DIR SECONDS [TARGET ...]" >&2
 	exit 2
 fi
 build=$1
 secs=$2
+shift 2
+only="$*"
 cd "$(dirname "$0")/.."
 
 lib="$build/libvitals.a"
@@ -43,6 +48,9 @@ for src in fuzz/fuzz_*.c; do
 	[ -e "$src" ] || continue
 	found=1
 	name=$(basename "$src" .c)
+	if [ -n "$only" ] && ! echo " $only " | grep -q " $name "; then
+		continue
+	fi
 	bin="$build/fuzz/$name"
 	log="$build/fuzz/$name.log"
 	echo "== $name: building"

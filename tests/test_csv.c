@@ -114,3 +114,39 @@ Test(csv, missing_file_is_a_clear_error)
 	cr_expect_str_eq(d.entries[0].message, "cannot read: No such file or directory");
 	vt_diag_clear(&d);
 }
+
+Test(csv, numbers_fill_the_whole_field)
+{
+	/* Plain decimals take a fast path; it must read what strtod reads. */
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	cr_assert_eq(vt_csv_parse_header(&l, "t,spo2", 6, err, sizeof(err), &col), 0);
+	static const struct {
+		const char *row;
+		double t, v;
+	} good[] = {
+	    {"0.1,97.25", 0.1, 97.25},
+	    {"-1,.5", -1, 0.5},
+	    {"5.,123456789012345", 5, 123456789012345.0},
+	    {"1e2,9999999999999999", 100, 9999999999999999.0},
+	    {"+3, 0.30000000000000004 ", 3, 0.30000000000000004},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		double t;
+		struct vt_reading r;
+		cr_assert_eq(vt_csv_parse_row(&l, good[i].row, strlen(good[i].row), &t, &r, err,
+		                              sizeof(err), &col), 0, "%s: %s", good[i].row, err);
+		cr_expect_eq(t, good[i].t, "%s", good[i].row);
+		cr_expect_eq(r.value[VT_SPO2], good[i].v, "%s", good[i].row);
+	}
+	/* An embedded NUL ends the number early for strtod: not a number (found by fuzzing). */
+	static const char nul_row[] = "1,8.\0\0";
+	double t;
+	struct vt_reading r;
+	cr_expect_eq(vt_csv_parse_row(&l, nul_row, sizeof(nul_row) - 1, &t, &r, err, sizeof(err),
+	                              &col), -1);
+	cr_expect_eq(vt_csv_parse_row(&l, "1,0x10", 6, &t, &r, err, sizeof(err), &col), -1);
+	cr_expect_eq(vt_csv_parse_row(&l, "1,-", 3, &t, &r, err, sizeof(err), &col), -1);
+	cr_expect_eq(vt_csv_parse_row(&l, "1,1.2.3", 7, &t, &r, err, sizeof(err), &col), -1);
+}

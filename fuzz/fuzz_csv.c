@@ -1,0 +1,143 @@
+/*
+ * libFuzzer target for the numerics CSV parser: the format of every
+ * recording the tests, the demo and the emulator replay, and of files a
+ * clinical engineer may hand-edit. The first line of an input is the
+ * header, every further line a row (LF-separated, without the LF). The
+ * fuzzer stops on a crash, a sanitizer report, or a broken promise:
+ *   - a header that parsed names a `t` column, at most 64 columns, each
+ *     parameter once, and the layout's parameter set matches its columns;
+ *   - a row that parsed reports exactly the header's parameters, values
+ *     only for non-empty fields, each value finite and exactly what strtod
+ *     reads from the whole (trimmed) field, bit for bit: the parser's fast
+ *     path for plain decimals must never differ from the general one;
+ *   - a failure has a message and a column inside the line (or one past it).
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/csv.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+s_check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* The field `col` of a line, trimmed as the parser trims; false if there is none. */
+static bool
+s_field(const char *line, size_t len, int col, const char **f, size_t *n)
+{
+	size_t i = 0;
+	for (int c = 0; c < col; c++) {
+		while (i < len && line[i] != ',')
+			i++;
+		if (i >= len)
+			return false;
+		i++;
+	}
+	size_t j = i;
+	while (j < len && line[j] != ',')
+		j++;
+	*f = line + i;
+	*n = j - i;
+	while (*n > 0 && ((*f)[0] == ' ' || (*f)[0] == '\t'))
+		(*f)++, (*n)--;
+	while (*n > 0 && ((*f)[*n - 1] == ' ' || (*f)[*n - 1] == '\t' || (*f)[*n - 1] == '\r'))
+		(*n)--;
+	return true;
+}
+
+/* The value strtod reads from the whole field, as the reference. */
+static bool
+s_reference(const char *f, size_t n, double *out)
+{
+	char buf[64];
+	if (n == 0 || n >= sizeof(buf) || memchr(f, '\0', n) != NULL)
+		return false;
+	memcpy(buf, f, n);
+	buf[n] = '\0';
+	char *end;
+	*out = strtod(buf, &end);
+	return end == buf + n && isfinite(*out);
+}
+
+static void
+s_check_layout(const struct vt_csv_layout *l)
+{
+	s_check(l->n_columns >= 1 && l->n_columns <= VT_CSV_MAX_COLUMNS);
+	s_check(l->t_column >= 0 && l->t_column < l->n_columns);
+	vt_param_mask seen = 0;
+	for (int c = 0; c < l->n_columns; c++) {
+		int p = l->param[c];
+		s_check(p >= -1 && p < VT_PARAM_COUNT);
+		s_check(p < 0 || c != l->t_column);
+		if (p >= 0) {
+			s_check(!(seen & VT_PARAM_BIT(p)));
+			seen |= VT_PARAM_BIT(p);
+		}
+	}
+	s_check(seen == l->columns);
+}
+
+static void
+s_check_row(const struct vt_csv_layout *l, const char *line, size_t len, double t,
+            const struct vt_reading *r)
+{
+	s_check(isfinite(t));
+	s_check(r->reported == l->columns);
+	s_check((r->valid & ~r->reported) == 0);
+	const char *f;
+	size_t n;
+	double ref;
+	s_check(s_field(line, len, l->t_column, &f, &n));
+	s_check(s_reference(f, n, &ref) && memcmp(&ref, &t, sizeof(t)) == 0);
+	for (int c = 0; c < l->n_columns; c++) {
+		int p = l->param[c];
+		if (p < 0)
+			continue;
+		if (!s_field(line, len, c, &f, &n) || n == 0) {
+			s_check(!(r->valid & VT_PARAM_BIT(p)));
+			continue;
+		}
+		s_check(r->valid & VT_PARAM_BIT(p));
+		s_check(s_reference(f, n, &ref) && memcmp(&ref, &r->value[p], sizeof(ref)) == 0);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	const char *nl = memchr(text, '\n', size);
+	size_t hlen = nl ? (size_t)(nl - text) : size;
+	struct vt_csv_layout layout;
+	char err[160];
+	int column = -1;
+	if (vt_csv_parse_header(&layout, text, hlen, err, sizeof(err), &column) != 0) {
+		s_check(err[0] != '\0' && column >= 1 && (size_t)column <= hlen + 1);
+		return 0;
+	}
+	s_check_layout(&layout);
+	size_t pos = nl ? hlen + 1 : size;
+	while (pos < size) {
+		const char *line = text + pos;
+		const char *end = memchr(line, '\n', size - pos);
+		size_t len = end ? (size_t)(end - line) : size - pos;
+		double t = NAN;
+		struct vt_reading r;
+		column = -1;
+		err[0] = '\0';
+		if (vt_csv_parse_row(&layout, line, len, &t, &r, err, sizeof(err), &column) == 0)
+			s_check_row(&layout, line, len, t, &r);
+		else
+			s_check(err[0] != '\0' && column >= 1 && (size_t)column <= len + 1);
+		pos += len + 1;
+	}
+	return 0;
+}
