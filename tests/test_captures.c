@@ -1,0 +1,53 @@
+/*
+ * Bytes that real monitors sent, through `vitalsd --replay` and the bed's
+ * driver at the line speed. The captures carry no licence, so they are read
+ * from ../shared/captures beside the project when it exists, never copied.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers/run.h"
+
+Test(captures, nonin_df7_capture_replays_to_its_values)
+{
+	const char *cap = run_root_path("../shared/captures/nonin_oem3_df7_60s.dat");
+	if (access(cap, R_OK) != 0)
+		cr_skip_test("no ../shared/captures here");
+	char spec[4200];
+	snprintf(spec, sizeof(spec), "chair-1=%s", cap);
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", "tests/data/captures.yaml",
+	                "--replay", spec, NULL};
+	struct run_result r;
+	run_capture(argv, &r);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* The capture's README: 4-beat HR 92-101, SpO2 94-98, no alarm or sensor-off episode.
+	 * The driver reports the display-mode values, which swing a little wider. */
+	int vitals = 0, alerts = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o);
+		const char *type = json_string_value(json_object_get(o, "type"));
+		if (strcmp(type, "alert") == 0)
+			alerts++;
+		if (strcmp(type, "vitals") == 0) {
+			json_t *v = json_object_get(o, "values");
+			json_t *spo2 = json_object_get(v, "spo2"), *pr = json_object_get(v, "pr");
+			if (json_is_number(spo2) && json_is_number(pr)) {
+				vitals++;
+				cr_expect(json_number_value(spo2) >= 93 && json_number_value(spo2) <= 99,
+				          "SpO2 %g", json_number_value(spo2));
+				cr_expect(json_number_value(pr) >= 85 && json_number_value(pr) <= 110, "PR %g",
+				          json_number_value(pr));
+			}
+			cr_expect_eq(json_array_size(json_object_get(o, "flags")), 0, "%s", line);
+		}
+		json_decref(o);
+	}
+	cr_expect_gt(vitals, 30, "only %d vitals messages from 60 s of data", vitals);
+	cr_expect_eq(alerts, 0, "a normal patient raised %d alerts", alerts);
+	run_result_free(&r);
+}
