@@ -1,0 +1,1133 @@
+/*
+ * The live daemon end to end, as a clinic runs it: vitals-emulate plays a
+ * recording out of a pty (or a TCP port, as a serial device server does),
+ * vitalsd reads it with a configuration written here (loopback ports found
+ * free, links and recordings in a temporary directory), and a ZeroMQ SUB
+ * socket in this file receives what a console would. Every wait is a poll
+ * against a generous deadline for an event (a message, a line from a
+ * process, its exit), so a loaded machine makes the tests slower, not
+ * wrong; every process is stopped and reaped in the teardown, and handed to
+ * the reaper (helpers/live_daemon.h) in case the test process dies first.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "helpers/live_daemon.h"
+#include "helpers/run.h"
+#include "vitals/driver.h"
+#include "vitals/recorder.h"
+#include "vitals/timefmt.h"
+
+extern char **environ;
+
+/* The deadline for anything a test waits for: far beyond what it needs. */
+#define WAIT_MS 20000
+/* Heartbeats this often: a new subscriber knows soon that it is through. */
+#define HEARTBEAT "200ms"
+
+/* ---- processes ------------------------------------------------------------- */
+
+struct proc {
+	const char *name;  /* for messages */
+	pid_t pid;         /* 0 when not running */
+	int out;           /* read end of its standard output, or -1 */
+	char log[160];     /* its standard error (and output, for the daemon) */
+	char buf[2048];    /* standard output not yet split into lines */
+	size_t blen;
+	int status;        /* exit status once reaped (128+signal), else -1 */
+};
+
+/* Start argv[0] with stdin from /dev/null, stderr to p->log, stdout to a pipe or the log. */
+static void
+s_spawn(struct proc *p, const char *name, char *const argv[], bool pipe_out)
+{
+	memset(p->buf, 0, sizeof(p->buf));
+	p->name = name;
+	p->blen = 0;
+	p->status = -1;
+	p->out = -1;
+	int fds[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (pipe_out) {
+		cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+		posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	} else {
+		posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	}
+	int rc = posix_spawn(&p->pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (pipe_out)
+		close(fds[1]);
+	cr_assert_eq(rc, 0, "cannot start %s: %s", argv[0], strerror(rc));
+	p->out = fds[0];
+	live_reap_pid(p->pid);
+}
+
+/* Reap p if it has exited; true if it is no longer running. */
+static bool
+s_reaped(struct proc *p)
+{
+	if (p->pid <= 0)
+		return true;
+	int st;
+	if (waitpid(p->pid, &st, WNOHANG) != p->pid)
+		return false;
+	p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	p->pid = 0;
+	return true;
+}
+
+/* Wait up to timeout_ms for p to exit; its status, or -1 if it did not. */
+static int
+s_wait_exit(struct proc *p, int timeout_ms)
+{
+	int64_t end = live_now_ms() + timeout_ms;
+	while (!s_reaped(p)) {
+		if (live_now_ms() > end)
+			return -1;
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return p->status;
+}
+
+/* Stop p with `sig`, then SIGKILL if it will not go; its status. */
+static int
+s_stop(struct proc *p, int sig)
+{
+	if (p->pid > 0) {
+		kill(p->pid, sig);
+		if (s_wait_exit(p, 10000) < 0) {
+			kill(p->pid, SIGKILL);
+			s_wait_exit(p, 10000);
+		}
+	}
+	if (p->out >= 0)
+		close(p->out);
+	p->out = -1;
+	return p->status;
+}
+
+/* The next line of p's standard output, or false at the deadline or its end. */
+static bool
+s_line(struct proc *p, char *line, size_t len, int timeout_ms)
+{
+	int64_t end = live_now_ms() + timeout_ms;
+	for (;;) {
+		char *nl = memchr(p->buf, '\n', p->blen);
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - p->buf);
+			size_t k = n < len - 1 ? n : len - 1;
+			memcpy(line, p->buf, k);
+			line[k] = '\0';
+			memmove(p->buf, nl + 1, p->blen - n - 1);
+			p->blen -= n + 1;
+			return true;
+		}
+		int64_t left = end - live_now_ms();
+		if (left <= 0 || p->out < 0)
+			return false;
+		struct pollfd pfd = {.fd = p->out, .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		ssize_t r = read(p->out, p->buf + p->blen, sizeof(p->buf) - 1 - p->blen);
+		if (r <= 0)
+			return false;
+		p->blen += (size_t)r;
+	}
+}
+
+/* Whether p's log has a line containing `what`; `*value` gets the number after "t=". */
+static bool
+s_log_has(const struct proc *p, const char *what, double *t)
+{
+	FILE *fp = fopen(p->log, "r");
+	if (fp == NULL)
+		return false;
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), fp))
+		if (strstr(line, what) != NULL) {
+			found = true;
+			const char *eq = strstr(line, "t=");
+			if (t != NULL)
+				*t = eq ? strtod(eq + 2, NULL) : NAN;
+		}
+	fclose(fp);
+	return found;
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+struct msg {
+	json_t *o;         /* the object */
+	int64_t at;        /* CLOCK_MONOTONIC ms when it was received */
+	int64_t wall;      /* CLOCK_REALTIME ms when it was received */
+	int64_t time;      /* its "time", ms since the epoch */
+	int64_t seq;
+};
+
+/* ---- the rig: a temporary directory, the daemon, emulators, a subscriber ---- */
+
+#define MAX_EMU 4
+
+static struct {
+	char dir[64];
+	char config[128];
+	char monitors[2048];    /* the configuration's monitors: list */
+	char rules[2048];       /* and rules: list */
+	char pub[64], ctl[64];  /* endpoints */
+	struct proc daemon;
+	struct proc emu[MAX_EMU];
+	char emu_out[MAX_EMU][128]; /* the first line each printed (slave path, address) */
+	void *zctx;
+	void *sub;
+	struct msg *m;          /* every message received, in order */
+	size_t n, cap;
+} R;
+
+static int
+s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static void
+s_setup(void)
+{
+	memset(&R, 0, sizeof(R));
+	snprintf(R.dir, sizeof(R.dir), "/tmp/vt-e2e-XXXXXX");
+	cr_assert_not_null(mkdtemp(R.dir));
+	snprintf(R.config, sizeof(R.config), "%s/vitalsd.yaml", R.dir);
+	R.zctx = zmq_ctx_new();
+	cr_assert_not_null(R.zctx);
+}
+
+static void
+s_forget_messages(void)
+{
+	for (size_t i = 0; i < R.n; i++)
+		json_decref(R.m[i].o);
+	R.n = 0;
+}
+
+/* Stop every process and close the subscriber; the directory stays. */
+static void
+s_stop_all(void)
+{
+	s_stop(&R.daemon, SIGTERM);
+	for (int i = 0; i < MAX_EMU; i++)
+		s_stop(&R.emu[i], SIGTERM);
+	if (R.sub != NULL)
+		zmq_close(R.sub);
+	R.sub = NULL;
+	s_forget_messages();
+}
+
+static void
+s_teardown(void)
+{
+	s_stop_all();
+	free(R.m);
+	if (R.zctx != NULL)
+		zmq_ctx_term(R.zctx);
+	live_reaper_done();
+	if (R.dir[0])
+		nftw(R.dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(live, .init = s_setup, .fini = s_teardown, .timeout = 120);
+
+/* A path in the rig's directory, in one of 8 rotating buffers. */
+static const char *
+s_path(const char *fmt, ...)
+{
+	static char bufs[8][256];
+	static int next;
+	char *b = bufs[next++ % 8];
+	int n = snprintf(b, sizeof(bufs[0]), "%s/", R.dir);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b + n, sizeof(bufs[0]) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+/* A monitor on the pty link `bed` in the rig's directory. */
+static void
+s_monitor(const char *bed, const char *protocol, const char *stale_after)
+{
+	size_t used = strlen(R.monitors);
+	snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	         "  - bed: %s\n    port: %s\n    protocol: %s\n    stale_after: %s\n", bed,
+	         s_path("%s", bed), protocol, stale_after);
+}
+
+/* A monitor on a TCP device server. */
+static void
+s_monitor_tcp(const char *bed, const char *protocol, const char *addr, const char *stale_after)
+{
+	size_t used = strlen(R.monitors);
+	snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	         "  - bed: %s\n    port: tcp://%s\n    protocol: %s\n    stale_after: %s\n", bed,
+	         addr, protocol, stale_after);
+}
+
+/* A limit rule: `dir` is "below" or "above"; for_ is a duration. */
+static void
+s_rule(const char *name, const char *param, const char *dir, double limit, const char *for_,
+       double clear_at)
+{
+	size_t used = strlen(R.rules);
+	snprintf(R.rules + used, sizeof(R.rules) - used,
+	         "  - name: %s\n    parameter: %s\n    %s: %g\n    for: %s\n    clear_at: %g\n", name,
+	         param, dir, limit, for_, clear_at);
+}
+
+/* Write the configuration as `path` with endpoints on the given ports. */
+static void
+s_write_config(const char *path, int pub, int ctl, bool record)
+{
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "publish: tcp://127.0.0.1:%d\ncontrol: tcp://127.0.0.1:%d\nheartbeat: %s\n", pub,
+	        ctl, HEARTBEAT);
+	if (record)
+		fprintf(fp, "record_dir: %s\n", s_path("record"));
+	fprintf(fp, "monitors:\n%srules:\n%s", R.monitors[0] ? R.monitors : "  []\n",
+	        R.rules[0] ? R.rules : "  []\n");
+	fclose(fp);
+}
+
+/* Receive what is waiting on `sock` (at most `wait_ms` for the first); how many. */
+static size_t
+s_pump(int wait_ms)
+{
+	size_t got = 0;
+	for (;;) {
+		zmq_pollitem_t it = {.socket = R.sub, .events = ZMQ_POLLIN};
+		int rc = zmq_poll(&it, 1, got == 0 ? wait_ms : 0);
+		if (rc <= 0)
+			return got;
+		char topic[256];
+		static char body[1 << 16];
+		int tn = zmq_recv(R.sub, topic, sizeof(topic) - 1, 0);
+		int more = 0;
+		size_t ml = sizeof(more);
+		zmq_getsockopt(R.sub, ZMQ_RCVMORE, &more, &ml);
+		cr_assert(tn >= 0 && more, "a message of two frames");
+		int bn = zmq_recv(R.sub, body, sizeof(body) - 1, 0);
+		cr_assert(bn >= 0 && bn < (int)sizeof(body));
+		body[bn] = '\0';
+		json_error_t jerr;
+		json_t *o = json_loads(body, 0, &jerr);
+		cr_assert_not_null(o, "not JSON: %s", body);
+		if (R.n == R.cap) {
+			R.cap = R.cap ? R.cap * 2 : 1024;
+			R.m = realloc(R.m, R.cap * sizeof(*R.m));
+			cr_assert_not_null(R.m);
+		}
+		struct msg *m = &R.m[R.n++];
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m->o = o;
+		m->at = live_now_ms();
+		m->wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		m->seq = json_integer_value(json_object_get(o, "seq"));
+		const char *t = json_string_value(json_object_get(o, "time"));
+		cr_assert(t && vt_time_parse(t, &m->time) == 0, "bad time in %s", body);
+		got++;
+	}
+}
+
+static const char *
+s_str(const struct msg *m, const char *key)
+{
+	const char *s = json_string_value(json_object_get(m->o, key));
+	return s ? s : "";
+}
+
+static bool
+s_is(const struct msg *m, const char *type, const char *bed)
+{
+	return strcmp(s_str(m, "type"), type) == 0 && (bed == NULL || strcmp(s_str(m, "bed"), bed) == 0);
+}
+
+/* A vitals message's value of `param`, or NAN when null or absent. */
+static double
+s_val(const struct msg *m, const char *param)
+{
+	json_t *v = json_object_get(json_object_get(m->o, "values"), param);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* What a wait looks for: a message from index `from` on that matches. */
+struct want {
+	const char *type, *bed;
+	const char *key, *value;   /* a string member that must be equal, or NULL */
+	const char *key2, *value2;
+	bool valid_spo2;           /* vitals whose spo2 has a value */
+	bool null_spo2;            /* vitals whose spo2 has none */
+};
+
+static bool
+s_matches(const struct msg *m, const struct want *w)
+{
+	if (!s_is(m, w->type, w->bed))
+		return false;
+	if (w->key && strcmp(s_str(m, w->key), w->value) != 0)
+		return false;
+	if (w->key2 && strcmp(s_str(m, w->key2), w->value2) != 0)
+		return false;
+	if (w->valid_spo2 && isnan(s_val(m, "spo2")))
+		return false;
+	if (w->null_spo2 && !isnan(s_val(m, "spo2")))
+		return false;
+	return true;
+}
+
+/* Index of the first message at or after `from` matching w, waiting up to timeout_ms; -1. */
+static long
+s_wait_msg(size_t from, const struct want *w, int timeout_ms)
+{
+	int64_t end = live_now_ms() + timeout_ms;
+	for (size_t i = from;;) {
+		for (; i < R.n; i++)
+			if (s_matches(&R.m[i], w))
+				return (long)i;
+		int64_t left = end - live_now_ms();
+		if (left <= 0)
+			return -1;
+		s_pump(left < 50 ? (int)left : 50);
+		cr_assert(R.daemon.pid == 0 || !s_reaped(&R.daemon),
+		          "vitalsd exited (status %d) while waiting for %s %s; log %s", R.daemon.status,
+		          w->type, w->value ? w->value : "", R.daemon.log);
+	}
+}
+
+/* Keep receiving for `ms` (traffic the test measures, not synchronisation). */
+static void
+s_collect(int ms)
+{
+	int64_t end = live_now_ms() + ms;
+	for (int64_t left; (left = end - live_now_ms()) > 0;)
+		s_pump(left < 50 ? (int)left : 50);
+}
+
+/* Wait until a process's log has `what`, receiving meanwhile; its "t=" in *t. */
+static bool
+s_wait_log(const struct proc *p, const char *what, double *t, int timeout_ms)
+{
+	int64_t end = live_now_ms() + timeout_ms;
+	while (!s_log_has(p, what, t)) {
+		if (live_now_ms() > end)
+			return false;
+		s_pump(20);
+	}
+	return true;
+}
+
+/* A new SUB socket connected to the daemon, subscribed to everything. */
+static void *
+s_subscriber(int rcvhwm)
+{
+	void *s = zmq_socket(R.zctx, ZMQ_SUB);
+	int linger = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
+	zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+	cr_assert_eq(zmq_connect(s, R.pub), 0);
+	return s;
+}
+
+/*
+ * Start vitalsd on the rig's configuration and subscribe: back when a
+ * heartbeat has come through (so everything published from then on is
+ * seen). Ports are found free; another test may take one between the probe
+ * and the bind, so a bind failure is retried with new ones.
+ */
+static void
+s_start_daemon(bool record)
+{
+	for (int attempt = 0;; attempt++) {
+		int pub = live_free_port(), ctl = live_free_port();
+		cr_assert(pub > 0 && ctl > 0 && pub != ctl);
+		snprintf(R.pub, sizeof(R.pub), "tcp://127.0.0.1:%d", pub);
+		snprintf(R.ctl, sizeof(R.ctl), "tcp://127.0.0.1:%d", ctl);
+		s_write_config(R.config, pub, ctl, record);
+		snprintf(R.daemon.log, sizeof(R.daemon.log), "%s", s_path("vitalsd.log"));
+		char *argv[] = {(char *)run_build_path("vitalsd"), "-c", R.config, NULL};
+		s_spawn(&R.daemon, "vitalsd", argv, false);
+		R.sub = s_subscriber(0);
+		struct want hb = {.type = "heartbeat"};
+		int64_t end = live_now_ms() + WAIT_MS;
+		while (live_now_ms() < end && !s_reaped(&R.daemon)) {
+			s_pump(50);
+			for (size_t i = 0; i < R.n; i++)
+				if (s_matches(&R.m[i], &hb))
+					return;
+		}
+		char *log = run_slurp(R.daemon.log, NULL);
+		bool in_use = log && strstr(log, "Address already in use");
+		cr_assert(in_use && attempt < 5, "vitalsd did not start (status %d):\n%s", R.daemon.status,
+		          log ? log : "");
+		free(log);
+		zmq_close(R.sub);
+		R.sub = NULL;
+		s_forget_messages();
+	}
+}
+
+/*
+ * Start emulator `i` playing `csv` as `protocol` on the pty link `bed` (or,
+ * with bed NULL, a TCP port of 127.0.0.1), with extra arguments
+ * (NULL-terminated). Back when it has printed its slave path or address.
+ */
+static void
+s_emulate(int i, const char *bed, const char *protocol, const char *speed, const char *csv, ...)
+{
+	struct proc *p = &R.emu[i];
+	snprintf(p->log, sizeof(p->log), "%s", s_path("emulate-%d.log", i));
+	char *argv[40];
+	int n = 0;
+	argv[n++] = (char *)run_build_path("vitals-emulate");
+	argv[n++] = "--protocol";
+	argv[n++] = (char *)protocol;
+	argv[n++] = bed ? "--pty" : "--tcp";
+	argv[n++] = bed ? (char *)s_path("%s", bed) : "127.0.0.1:0";
+	argv[n++] = "--speed";
+	argv[n++] = (char *)speed;
+	va_list ap;
+	va_start(ap, csv);
+	for (const char *a; n < 37 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n++] = (char *)csv;
+	argv[n] = NULL;
+	s_spawn(p, "vitals-emulate", argv, true);
+	cr_assert(s_line(p, R.emu_out[i], sizeof(R.emu_out[i]), WAIT_MS),
+	          "the emulator printed no port; its log is %s", p->log);
+}
+
+/* ---- recordings ------------------------------------------------------------- */
+
+/* The emulator fixture: 40 s of a real desaturation (tests/data/emulator/README.md). */
+static const char *
+s_fixture(void)
+{
+	return run_root_path("tests/data/emulator/uw-100001-masimo-515s.csv");
+}
+
+struct row {
+	double t, spo2, pr, pi;
+};
+
+/* Rows of a numerics CSV (t,spo2,pr,hr,pi,rr); how many. */
+static size_t
+s_rows(const char *path, struct row *rows, size_t max)
+{
+	FILE *fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	char line[256];
+	size_t n = 0;
+	cr_assert_not_null(fgets(line, sizeof(line), fp));
+	while (n < max && fgets(line, sizeof(line), fp)) {
+		struct row *r = &rows[n++];
+		char *f[6] = {line};
+		for (int k = 1; k < 6; k++) {
+			f[k] = f[k - 1] ? strchr(f[k - 1], ',') : NULL;
+			if (f[k])
+				*f[k]++ = '\0';
+		}
+		r->t = strtod(f[0], NULL);
+		r->spo2 = f[1] && *f[1] ? strtod(f[1], NULL) : NAN;
+		r->pr = f[2] && *f[2] ? strtod(f[2], NULL) : NAN;
+		r->pi = f[4] && *f[4] && *f[4] != '\n' ? strtod(f[4], NULL) : NAN;
+	}
+	fclose(fp);
+	return n;
+}
+
+/*
+ * A synthetic recording for traffic tests: every row differs from the one
+ * before (the pulse rate counts 60..99 and round again, PI steps by 0.01),
+ * so every reading the daemon decodes is a vitals message, and a lost
+ * reading shows as a skipped step. Values stay normal: nothing alarms.
+ */
+static const char *
+s_ramp(int rows)
+{
+	const char *path = s_path("ramp.csv");
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "t,spo2,pr,hr,pi,rr\n");
+	for (int t = 0; t < rows; t++)
+		fprintf(fp, "%d,%d,%d,,%.2f,\n", t, 95 + t % 4, 60 + t % 40, 1.0 + (t % 300) / 100.0);
+	fclose(fp);
+	return path;
+}
+
+/* ---- alert sequences -------------------------------------------------------- */
+
+struct alert {
+	char id[96], rule[48], event[16], kind[16];
+	double value;
+	int64_t time;
+	char time_s[32];
+};
+
+static void
+s_alert_of(json_t *o, struct alert *a)
+{
+	snprintf(a->id, sizeof(a->id), "%s", json_string_value(json_object_get(o, "id")));
+	snprintf(a->rule, sizeof(a->rule), "%s", json_string_value(json_object_get(o, "rule")));
+	snprintf(a->event, sizeof(a->event), "%s", json_string_value(json_object_get(o, "event")));
+	snprintf(a->kind, sizeof(a->kind), "%s", json_string_value(json_object_get(o, "kind")));
+	json_t *v = json_object_get(o, "value");
+	a->value = json_is_number(v) ? json_number_value(v) : NAN;
+	const char *t = json_string_value(json_object_get(o, "time"));
+	snprintf(a->time_s, sizeof(a->time_s), "%s", t ? t : "");
+	cr_assert(t && vt_time_parse(t, &a->time) == 0);
+}
+
+/* The alerts the subscriber received (of `kind`, or all), in order; how many. */
+static size_t
+s_live_alerts(const char *kind, struct alert *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < R.n && n < max; i++)
+		if (s_is(&R.m[i], "alert", NULL) && (kind == NULL || strcmp(s_str(&R.m[i], "kind"), kind) == 0))
+			s_alert_of(R.m[i].o, &out[n++]);
+	return n;
+}
+
+/* Run `vitalsd -c config --replay spec` and collect its alerts (of `kind`, or all). */
+static size_t
+s_replay_alerts(const char *config, const char *spec, const char *kind, struct alert *out,
+                size_t max)
+{
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", (char *)config, "--replay",
+	                (char *)spec, NULL};
+	struct run_result r;
+	cr_assert_eq(run_capture(argv, &r), 0, "replay failed: %s", r.err);
+	size_t n = 0;
+	for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o, "replay wrote a line that is not JSON: %s", line);
+		const char *k = json_string_value(json_object_get(o, "kind"));
+		if (strcmp(json_string_value(json_object_get(o, "type")), "alert") == 0 &&
+		    (kind == NULL || (k && strcmp(k, kind) == 0)))
+			s_alert_of(o, &out[n++]);
+		json_decref(o);
+	}
+	run_result_free(&r);
+	return n;
+}
+
+static void
+s_print_alerts(const char *title, const struct alert *a, size_t n)
+{
+	fprintf(stderr, "%s (%zu):\n", title, n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %s %-28s %-8s %g\n", a[i].time_s, a[i].id, a[i].event, a[i].value);
+}
+
+/* The subscriber saw every message from its first on: seq gapless and in order. */
+static void
+s_assert_gapless(void)
+{
+	for (size_t i = 1; i < R.n; i++)
+		cr_assert_eq(R.m[i].seq, R.m[i - 1].seq + 1, "seq %lld follows %lld",
+		             (long long)R.m[i].seq, (long long)R.m[i - 1].seq);
+}
+
+/* ---- (a) vitals flow -------------------------------------------------------- */
+
+/* Every vitals message of `bed` with values shows a row of the recording; how many distinct. */
+static int
+s_check_vitals(const char *bed, const struct row *rows, size_t n_rows, bool with_pi)
+{
+	bool seen[256] = {false};
+	int distinct = 0, with_values = 0;
+	for (size_t i = 0; i < R.n; i++) {
+		if (!s_is(&R.m[i], "vitals", bed) || isnan(s_val(&R.m[i], "spo2")))
+			continue;
+		double spo2 = s_val(&R.m[i], "spo2"), pr = s_val(&R.m[i], "pr"),
+		       pi = s_val(&R.m[i], "pi");
+		size_t k = 0;
+		while (k < n_rows && !(rows[k].spo2 == spo2 && rows[k].pr == pr &&
+		                       (!with_pi || fabs(rows[k].pi - pi) < 0.005)))
+			k++;
+		cr_assert_lt(k, n_rows, "%s: vitals spo2=%g pr=%g pi=%g (seq %lld) is no row of the "
+		             "recording", bed, spo2, pr, pi, (long long)R.m[i].seq);
+		with_values++;
+		if (k < 256 && !seen[k]) {
+			seen[k] = true;
+			distinct++;
+		}
+	}
+	cr_assert_geq(with_values, 1, "%s: no vitals with values", bed);
+	return distinct;
+}
+
+Test(live, vitals_flow_from_masimo_and_nonin_df7)
+{
+	s_monitor("chair-1", "masimo-ascii", "3s");
+	s_monitor("chair-2", "nonin-df7", "3s");
+	s_start_daemon(false);
+	size_t from = R.n;
+	s_emulate(0, "chair-1", "masimo-ascii", "4", s_fixture(), "--loop", NULL);
+	s_emulate(1, "chair-2", "nonin-df7", "4", s_fixture(), "--loop", NULL);
+
+	const char *beds[] = {"chair-1", "chair-2"};
+	for (int b = 0; b < 2; b++) {
+		struct want up = {.type = "status", .bed = beds[b], .key = "state", .value = "connected"};
+		long i = s_wait_msg(from, &up, WAIT_MS);
+		cr_assert_geq(i, 0, "%s: no status connected", beds[b]);
+		cr_assert_str_eq(s_str(&R.m[i], "port"), s_path("%s", beds[b]));
+	}
+	/* Several rows' worth: the recording's values change every few rows. */
+	struct want v1 = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	struct want v2 = {.type = "vitals", .bed = "chair-2", .valid_spo2 = true};
+	long i1 = s_wait_msg(from, &v1, WAIT_MS), i2 = s_wait_msg(from, &v2, WAIT_MS);
+	cr_assert(i1 >= 0 && i2 >= 0, "no vitals with values");
+	s_collect(3000);
+
+	static struct row rows[64];
+	size_t n = s_rows(s_fixture(), rows, 64);
+	cr_assert_eq(n, 40);
+	int d1 = s_check_vitals("chair-1", rows, n, true);
+	int d2 = s_check_vitals("chair-2", rows, n, false);
+	cr_assert_geq(d1, 3, "chair-1 (Masimo) showed only %d distinct rows", d1);
+	cr_assert_geq(d2, 3, "chair-2 (Nonin DF#7) showed only %d distinct rows", d2);
+	s_assert_gapless();
+	/* Nothing alarmed: the rows are valid and the ports stayed up. */
+	for (size_t i = 0; i < R.n; i++)
+		cr_assert(!s_is(&R.m[i], "alert", NULL), "unexpected alert %s", s_str(&R.m[i], "id"));
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (f) a subscriber that never reads -------------------------------------- */
+
+/*
+ * Messages the daemon buffers for one subscriber before dropping: its send
+ * high-water mark (10000), the subscriber's, and the TCP buffers between
+ * them (some 2-4 MB on loopback, about 250 bytes a message). The test sends
+ * well past that, so the subscriber that never reads must lose messages.
+ */
+#define FLOOD_MESSAGES 45000
+
+Test(live, a_subscriber_that_never_reads_slows_nobody)
+{
+	/* Two Masimo monitors at 4000x: each row is a new line and a vitals message. */
+	s_monitor("chair-1", "masimo-ascii", "5s");
+	s_monitor("chair-2", "masimo-ascii", "5s");
+	s_start_daemon(false);
+	void *slow = s_subscriber(10);
+	int small = 4096;
+	zmq_setsockopt(slow, ZMQ_RCVBUF, &small, sizeof(small));
+	/* Two heartbeats: the slow subscriber, connected meanwhile on loopback, is through too. */
+	struct want hb = {.type = "heartbeat"};
+	long h = s_wait_msg(R.n, &hb, WAIT_MS);
+	cr_assert_geq(s_wait_msg((size_t)h + 1, &hb, WAIT_MS), 0);
+
+	const char *ramp = s_ramp(4000);
+	s_emulate(0, "chair-1", "masimo-ascii", "4000", ramp, "--loop", NULL);
+	s_emulate(1, "chair-2", "masimo-ascii", "4000", ramp, "--loop", NULL);
+	struct want v = {.type = "vitals", .bed = "chair-2", .valid_spo2 = true};
+	long first = s_wait_msg(0, &v, WAIT_MS);
+	cr_assert_geq(first, 0);
+	int64_t t0 = live_now_ms();
+	while (R.n - (size_t)first < FLOOD_MESSAGES && live_now_ms() - t0 < 30000)
+		s_pump(50);
+	int64_t t1 = live_now_ms();
+	size_t got = R.n - (size_t)first;
+	int64_t worst = 0;
+	for (size_t i = (size_t)first; i < R.n; i++)
+		if (R.m[i].wall - R.m[i].time > worst)
+			worst = R.m[i].wall - R.m[i].time;
+	cr_log_info("normal subscriber: %zu messages in %lld ms (%.0f/s), at most %lld ms late", got,
+	            (long long)(t1 - t0), (double)got * 1000.0 / (double)(t1 - t0), (long long)worst);
+	cr_assert_geq(got, FLOOD_MESSAGES, "only %zu messages in 30 s", got);
+	s_assert_gapless();
+	/* Received as they were published, not caught up later. */
+	cr_assert_leq(worst, 1000, "a message reached the reading subscriber %lld ms late",
+	              (long long)worst);
+
+	/* Now look at the other one: it has the start, then a gap where ZeroMQ dropped for it. */
+	s_stop(&R.emu[0], SIGTERM);
+	s_stop(&R.emu[1], SIGTERM);
+	int64_t target = R.m[R.n - 1].seq, prev = 0, first_seq = 0, gaps = 0, n = 0;
+	while (prev < target) {
+		zmq_pollitem_t it = {.socket = slow, .events = ZMQ_POLLIN};
+		cr_assert_gt(zmq_poll(&it, 1, WAIT_MS), 0, "the slow subscriber got nothing after seq %lld",
+		             (long long)prev);
+		char topic[256];
+		static char body[1 << 16];
+		if (zmq_recv(slow, topic, sizeof(topic), ZMQ_DONTWAIT) < 0)
+			continue;
+		int bn = zmq_recv(slow, body, sizeof(body) - 1, 0);
+		cr_assert_geq(bn, 0);
+		body[bn] = '\0';
+		json_t *o = json_loads(body, 0, NULL);
+		int64_t seq = json_integer_value(json_object_get(o, "seq"));
+		json_decref(o);
+		gaps += prev && seq != prev + 1;
+		first_seq = first_seq ? first_seq : seq;
+		prev = seq;
+		n++;
+	}
+	cr_log_info("slow subscriber: %lld messages from seq %lld, %lld gaps", (long long)n,
+	            (long long)first_seq, (long long)gaps);
+	cr_assert_leq(first_seq, R.m[first].seq, "the slow subscriber was not there from the start");
+	cr_assert_geq(gaps, 1, "nothing was dropped for the subscriber that never read (%lld queued)",
+	              (long long)n);
+	zmq_close(slow);
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (b) alarms at the same samples as --replay ----------------------------- */
+
+/* At 5x, 11 s of normal values at the start of the excerpt are 2.2 s of real time. */
+#define EXCERPT_SPEED 5
+
+/* The rules for the excerpt, with the delay as the recording's clock counts it. */
+static void
+s_excerpt_rules(int for_ms)
+{
+	char for_[32];
+	snprintf(for_, sizeof(for_), "%dms", for_ms);
+	R.rules[0] = '\0';
+	/* A run's samples are 1 s apart: a 2.5 s delay raises on the 4th, half a row from either side. */
+	s_rule("spo2-low", "spo2", "below", 90, for_, 92);
+	s_rule("pr-high", "pr", "above", 85, "0s", 80);
+	s_rule("pr-low", "pr", "below", 62, "0s", 63);
+}
+
+/*
+ * Whether the subscriber saw the whole alert stream: gapless from its first
+ * message, and every alert instance's first event is `raised`, numbered
+ * from 1 per rule (a missed raise would show as a clear, or a later N).
+ */
+static bool
+s_saw_every_alert(const struct alert *a, size_t n)
+{
+	for (size_t i = 1; i < R.n; i++)
+		if (R.m[i].seq != R.m[i - 1].seq + 1)
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		int max_n = 0;
+		for (size_t j = 0; j < i; j++) {
+			seen |= strcmp(a[j].id, a[i].id) == 0;
+			if (strcmp(a[j].rule, a[i].rule) == 0)
+				max_n = atoi(strrchr(a[j].id, '/') + 1) > max_n ? atoi(strrchr(a[j].id, '/') + 1)
+				                                                : max_n;
+		}
+		if (!seen && (strcmp(a[i].event, "raised") != 0 || atoi(strrchr(a[i].id, '/') + 1) != max_n + 1))
+			return false;
+	}
+	return true;
+}
+
+Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
+{
+	const char *csv = run_root_path("tests/data/live/uw-100003-masimo-450s.csv");
+	char spec[512];
+	snprintf(spec, sizeof(spec), "chair-1=%s", csv);
+	s_monitor("chair-1", "masimo-ascii", "3s");
+
+	/* Replay on the recording's clock. */
+	static struct alert want[64], got[64];
+	s_excerpt_rules(2500);
+	const char *replay_cfg = s_path("replay.yaml");
+	s_write_config(replay_cfg, 5556, 5557, false);
+	size_t n_want = s_replay_alerts(replay_cfg, spec, "physiological", want, 64);
+	cr_assert_geq(n_want, 6, "the excerpt should alarm several times");
+
+	/* Live at 5x: the delay is a fifth as long on the daemon's clock. */
+	s_excerpt_rules(2500 / EXCERPT_SPEED);
+	size_t n_got = 0;
+	double attached = NAN;
+	for (int attempt = 0;; attempt++) {
+		/* The emulator first, so the daemon opens the pty at once. */
+		s_emulate(0, "chair-1", "masimo-ascii", "5", csv, NULL);
+		s_start_daemon(false);
+		cr_assert_geq(s_wait_exit(&R.emu[0], 60000), 0, "the emulator did not finish");
+		struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
+		cr_assert_geq(s_wait_msg(0, &lost, WAIT_MS), 0, "no status lost at the end of the recording");
+		n_got = s_live_alerts("physiological", got, 64);
+		cr_assert(s_log_has(&R.emu[0], "reader attached", &attached));
+		/* A machine too busy to start the daemon within the normal lead-in: once more. */
+		if (attached < 10.5 && s_saw_every_alert(got, n_got))
+			break;
+		cr_log_warn("attempt %d: the daemon attached at t=%.3f s of the recording%s", attempt,
+		            attached, s_saw_every_alert(got, n_got) ? "" : ", and missed alerts");
+		cr_assert_lt(attempt, 2, "three attempts without a clean start");
+		s_stop_all();
+		unlink(s_path("vitalsd.log"));
+		unlink(s_path("emulate-0.log"));
+	}
+	bool same = n_got == n_want;
+	for (size_t i = 0; same && i < n_got; i++)
+		same = strcmp(got[i].rule, want[i].rule) == 0 && strcmp(got[i].event, want[i].event) == 0 &&
+		       got[i].value == want[i].value;
+	if (!same) {
+		s_print_alerts("replay", want, n_want);
+		s_print_alerts("live", got, n_got);
+	}
+	cr_assert(same, "the live daemon's alerts differ from the replay's (see above)");
+	/* The same samples: times relative to the first alert, scaled by the speed. */
+	for (size_t i = 0; i < n_got; i++) {
+		double live_s = (double)(got[i].time - got[0].time) * EXCERPT_SPEED / 1000.0;
+		double replay_s = (double)(want[i].time - want[0].time) / 1000.0;
+		cr_log_info("%-8s %-8s replay %5.1f s, live %6.2f s", got[i].rule, got[i].event, replay_s,
+		            live_s);
+		cr_assert(fabs(live_s - replay_s) < 0.5, "%s %s: replay at +%.1f s, live at +%.2f s",
+		          got[i].rule, got[i].event, replay_s, live_s);
+	}
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (c) unplug and re-plug ------------------------------------------------- */
+
+Test(live, unplug_raises_comm_lost_and_replug_clears_it)
+{
+	s_monitor("chair-1", "masimo-ascii", "2s");
+	s_start_daemon(false);
+	s_emulate(0, "chair-1", "masimo-ascii", "4", s_fixture(), "--loop", NULL);
+	struct want up = {.type = "status", .bed = "chair-1", .key = "state", .value = "connected"};
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &up, WAIT_MS), 0, "no status connected");
+	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals");
+
+	/* Pull the cable: the pty hangs up and its link goes. */
+	size_t from = R.n;
+	int64_t t_unplug = live_now_ms();
+	kill(R.emu[0].pid, SIGUSR1);
+	struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
+	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                      .key2 = "event", .value2 = "raised"};
+	cr_assert_geq(s_wait_msg(from, &lost, WAIT_MS), 0, "no status lost");
+	long r = s_wait_msg(from, &raised, WAIT_MS);
+	cr_assert_geq(r, 0, "no comm-lost");
+	cr_assert_leq(R.m[r].at - t_unplug, 2000 + 1000, "comm-lost came %lld ms after the unplug",
+	              (long long)(R.m[r].at - t_unplug));
+	cr_assert_str_eq(s_str(&R.m[r], "kind"), "technical");
+	/* Values from a monitor we cannot hear are not shown as current. */
+	struct want blank = {.type = "vitals", .bed = "chair-1", .null_spo2 = true};
+	cr_assert_geq(s_wait_msg((size_t)r, &blank, WAIT_MS), 0, "vitals not blanked");
+
+	/* Plug it back: a new pty behind the same link. */
+	from = R.n;
+	int64_t t_replug = live_now_ms();
+	kill(R.emu[0].pid, SIGUSR2);
+	struct want cleared = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                       .key2 = "event", .value2 = "cleared"};
+	long c = s_wait_msg(from, &cleared, WAIT_MS);
+	long v = s_wait_msg(from, &values, WAIT_MS);
+	cr_assert(c >= 0 && v >= 0, "no clear or no data after the replug");
+	cr_assert_leq(R.m[c].at - t_replug, 3000, "comm-lost cleared %lld ms after the replug",
+	              (long long)(R.m[c].at - t_replug));
+	cr_assert_leq(R.m[v].at - t_replug, 3000, "data again %lld ms after the replug",
+	              (long long)(R.m[v].at - t_replug));
+	cr_assert_eq(strcmp(s_str(&R.m[c], "id"), s_str(&R.m[r], "id")), 0, "the same alarm clears");
+	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no status connected after the replug");
+	s_assert_gapless();
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (d) a serial device server on TCP -------------------------------------- */
+
+Test(live, reads_a_monitor_behind_a_tcp_device_server)
+{
+	/* The emulator listens on a free port and says which. */
+	s_emulate(0, NULL, "nonin-df7", "4", s_fixture(), "--loop", NULL);
+	cr_assert(strncmp(R.emu_out[0], "127.0.0.1:", 10) == 0, "address: %s", R.emu_out[0]);
+	s_monitor_tcp("chair-1", "nonin-df7", R.emu_out[0], "2s");
+	s_start_daemon(false);
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals over TCP");
+	s_collect(1500);
+	static struct row rows[64];
+	size_t n = s_rows(s_fixture(), rows, 64);
+	cr_assert_geq(s_check_vitals("chair-1", rows, n, false), 2);
+	char *reply = live_request(R.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	cr_assert_not_null(reply, "no snapshot");
+	json_t *snap = json_loads(reply, 0, NULL);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(snap, "ports"), "chair-1")),
+	                 "connected");
+	json_decref(snap);
+	free(reply);
+
+	/* The server drops the connection and listens again: the daemon reconnects. */
+	size_t from = R.n;
+	kill(R.emu[0].pid, SIGUSR1);
+	struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
+	cr_assert_geq(s_wait_msg(from, &lost, WAIT_MS), 0, "no status lost");
+	from = R.n;
+	kill(R.emu[0].pid, SIGUSR2);
+	struct want up = {.type = "status", .bed = "chair-1", .key = "state", .value = "connected"};
+	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no reconnection");
+	cr_assert_geq(s_wait_msg(from, &values, WAIT_MS), 0, "no vitals after reconnecting");
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (e) line noise --------------------------------------------------------- */
+
+/*
+ * Rows of the ramp lost in a bed's vitals: each reading changes the pulse
+ * rate by one step, so a skipped step is a lost reading. Every value must
+ * be one the ramp holds (no reading made of noise).
+ */
+static int
+s_ramp_skips(const char *bed, int *rows_seen)
+{
+	double last = NAN;
+	int skipped = 0;
+	*rows_seen = 0;
+	for (size_t i = 0; i < R.n; i++) {
+		if (!s_is(&R.m[i], "vitals", bed))
+			continue;
+		double pr = s_val(&R.m[i], "pr"), spo2 = s_val(&R.m[i], "spo2");
+		cr_assert(pr >= 60 && pr <= 99 && pr == floor(pr), "%s: pulse %g is not the ramp's", bed, pr);
+		cr_assert(spo2 >= 95 && spo2 <= 98, "%s: SpO2 %g is not the ramp's", bed, spo2);
+		if (pr == last)
+			continue; /* a refresh */
+		if (!isnan(last))
+			skipped += ((int)(pr - last) + 40) % 40 - 1;
+		last = pr;
+		(*rows_seen)++;
+	}
+	return skipped;
+}
+
+Test(live, line_noise_loses_only_the_frames_it_touches)
+{
+	s_monitor("chair-1", "masimo-ascii", "3s");
+	s_monitor("chair-2", "nonin-df7", "3s");
+	/* No delay: one reading made of noise would raise at once. */
+	s_rule("spo2-low", "spo2", "below", 90, "0s", 92);
+	s_rule("pr-high", "pr", "above", 110, "0s", 105);
+	s_rule("pr-low", "pr", "below", 50, "0s", 55);
+	const char *ramp = s_ramp(200);
+	/* The emulators first, so the daemon is reading long before the noise at t=30 s. */
+	s_emulate(0, "chair-1", "masimo-ascii", "10", ramp, "--loop", "--noise-at", "30",
+	          "--noise-bytes", "4096", NULL);
+	s_emulate(1, "chair-2", "nonin-df7", "10", ramp, "--loop", "--noise-at", "30",
+	          "--noise-bytes", "4096", NULL);
+	s_start_daemon(false);
+	for (int i = 0; i < 2; i++) {
+		double attached = NAN;
+		cr_assert(s_wait_log(&R.emu[i], "reader attached", &attached, WAIT_MS));
+		cr_assert_lt(attached, 25, "the daemon attached only at t=%.1f s", attached);
+		cr_assert(s_wait_log(&R.emu[i], "noise: 4096 random bytes", NULL, WAIT_MS),
+		          "no noise in %s", R.emu[i].log);
+		cr_assert(!s_log_has(&R.emu[i], "dropped", NULL), "the noise did not fit the line");
+	}
+	s_collect(3000); /* 30 rows more */
+	cr_assert(!s_reaped(&R.daemon), "vitalsd died of the noise");
+	for (size_t i = 0; i < R.n; i++)
+		cr_assert(!s_is(&R.m[i], "alert", NULL), "false alarm from line noise: %s %s",
+		          s_str(&R.m[i], "id"), s_str(&R.m[i], "event"));
+	s_assert_gapless();
+	const char *beds[] = {"chair-1", "chair-2"};
+	for (int b = 0; b < 2; b++) {
+		int rows = 0, skipped = s_ramp_skips(beds[b], &rows);
+		cr_log_info("%s: %d rows, %d lost to the noise", beds[b], rows, skipped);
+		/* The noise falls on one line (one packet) and delays the rest, which follow. */
+		cr_assert_leq(skipped, 1, "%s: %d rows lost", beds[b], skipped);
+		cr_assert_geq(rows, 30, "%s: only %d rows", beds[b], rows);
+	}
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+}
+
+/* ---- (g) SIGTERM -------------------------------------------------------------- */
+
+/* The bed's session files under record_dir; how many (the first in *path). */
+static int
+s_session_file(const char *bed, char *path, size_t len)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "ls %s/%s/*.vsr 2>/dev/null", s_path("record"), bed);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	int n = 0;
+	char line[512];
+	while (fgets(line, sizeof(line), p))
+		if (n++ == 0)
+			snprintf(path, len, "%.*s", (int)strcspn(line, "\n"), line);
+	pclose(p);
+	return n;
+}
+
+Test(live, sigterm_exits_0_with_the_recording_closed)
+{
+	s_monitor("chair-1", "masimo-ascii", "3s");
+	s_start_daemon(true);
+	s_emulate(0, "chair-1", "masimo-ascii", "4", s_fixture(), "--loop", NULL);
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	long v = s_wait_msg(0, &values, WAIT_MS);
+	cr_assert_geq(v, 0, "no vitals");
+	cr_assert_geq(s_wait_msg((size_t)v + 1, &values, WAIT_MS), 0, "no second vitals");
+
+	int64_t t0 = live_now_ms();
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status after SIGTERM");
+	cr_assert_lt(live_now_ms() - t0, 5000, "vitalsd took %lld ms to stop",
+	             (long long)(live_now_ms() - t0));
+
+	char path[512];
+	cr_assert_eq(s_session_file("chair-1", path, sizeof(path)), 1, "one session file");
+	size_t len = 0;
+	char *text = run_slurp(path, &len);
+	cr_assert(text && len > 0 && text[len - 1] == '\n', "the file ends with a whole line");
+	text[len - 1] = '\0';
+	const char *last = strrchr(text, '\n');
+	last = last ? last + 1 : text;
+	char tail[64];
+	long off;
+	cr_assert(sscanf(last, "%ld %63[^\n]", &off, tail) == 2 && strcmp(tail, "close daemon stopping") == 0,
+	          "last line: %s", last);
+	free(text);
+
+	/* And it reads back cleanly: open, data, close. */
+	struct vt_diag diag = {0};
+	struct vt_session_reader *sr = vt_session_open(path, &diag);
+	cr_assert_not_null(sr);
+	int64_t t;
+	enum vt_rec_event ev, first = VT_REC_CLOSE, final = VT_REC_OPEN;
+	const uint8_t *data;
+	size_t dlen, n = 0, n_data = 0;
+	while (vt_session_next(sr, &t, &ev, &data, &dlen, &diag) > 0) {
+		first = n++ == 0 ? ev : first;
+		n_data += ev == VT_REC_DATA;
+		final = ev;
+	}
+	cr_assert_eq(diag.count, 0, "the session file has errors");
+	cr_assert_eq(first, VT_REC_OPEN);
+	cr_assert_eq(final, VT_REC_CLOSE);
+	cr_assert_gt(n_data, 0);
+	vt_session_close(&sr);
+	vt_diag_clear(&diag);
+}
