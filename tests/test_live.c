@@ -1131,3 +1131,95 @@ Test(live, sigterm_exits_0_with_the_recording_closed)
 	vt_session_close(&sr);
 	vt_diag_clear(&diag);
 }
+
+/* ---- (h) a live recording replays to the same alerts ------------------------- */
+
+/* Index of the k-th message from `from` on that matches w (k >= 1); -1 at the deadline. */
+static long
+s_wait_nth(size_t from, const struct want *w, int k, int timeout_ms)
+{
+	long i = (long)from - 1;
+	int64_t end = live_now_ms() + timeout_ms;
+	while (k-- > 0)
+		if ((i = s_wait_msg((size_t)(i + 1), w, (int)(end - live_now_ms()))) < 0)
+			return -1;
+	return i;
+}
+
+Test(live, a_live_recording_replays_to_the_same_alerts)
+{
+	s_monitor("chair-1", "nonin-df7", "2s");
+	/* At 8x the fixture's 40 s loop in 5 s: each rule raises and clears once a loop. */
+	s_rule("spo2-low", "spo2", "below", 83, "1s", 84);
+	s_rule("pr-low", "pr", "below", 64, "500ms", 65);
+	struct want phys = {.type = "alert", .bed = "chair-1", .key = "kind", .value = "physiological"};
+	static struct alert got[256], want[256];
+	for (int attempt = 0;; attempt++) {
+		/* The emulator first: the daemon's port is open from its first instant. */
+		s_emulate(0, "chair-1", "nonin-df7", "8", s_fixture(), "--loop", NULL);
+		s_start_daemon(true);
+		cr_assert_geq(s_wait_nth(0, &phys, 3, WAIT_MS), 0, "no alarms from the recording");
+		size_t n = s_live_alerts(NULL, got, 256);
+		if (s_saw_every_alert(got, n))
+			break;
+		cr_log_warn("attempt %d: the subscriber came in after the first alert", attempt);
+		cr_assert_lt(attempt, 2, "three attempts without a clean start");
+		s_stop_all();
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", s_path("record"));
+		cr_assert_eq(system(cmd), 0);
+	}
+
+	/* The cable pulled and put back. */
+	size_t from = R.n;
+	struct want lost_raised = {.type = "alert", .key = "rule", .value = "comm-lost",
+	                           .key2 = "event", .value2 = "raised"};
+	struct want lost_cleared = {.type = "alert", .key = "rule", .value = "comm-lost",
+	                            .key2 = "event", .value2 = "cleared"};
+	kill(R.emu[0].pid, SIGUSR1);
+	cr_assert_geq(s_wait_msg(from, &lost_raised, WAIT_MS), 0, "no comm-lost after the unplug");
+	kill(R.emu[0].pid, SIGUSR2);
+	cr_assert_geq(s_wait_msg(from, &lost_cleared, WAIT_MS), 0, "no clear after the replug");
+	cr_assert_geq(s_wait_nth(R.n, &phys, 2, WAIT_MS), 0, "no alarms after the replug");
+
+	/*
+	 * The daemon frozen past stale_after (a paused VM, a stalled disk): when
+	 * it runs again, the timer and the buffered bytes are ready together.
+	 * comm-lost belongs at its deadline, before the late bytes clear it, as
+	 * the replay of the recording has it.
+	 */
+	from = R.n;
+	kill(R.daemon.pid, SIGSTOP);
+	s_collect(3000); /* the length of the fault, not a synchronisation */
+	kill(R.daemon.pid, SIGCONT);
+	cr_assert_geq(s_wait_msg(from, &lost_raised, WAIT_MS), 0, "no comm-lost for the frozen time");
+	cr_assert_geq(s_wait_msg(from, &lost_cleared, WAIT_MS), 0, "no clear after the freeze");
+	cr_assert_geq(s_wait_nth(R.n, &phys, 2, WAIT_MS), 0, "no alarms after the freeze");
+
+	/* The monitor goes for good; once comm-lost is out, nothing more can happen. */
+	from = R.n;
+	s_stop(&R.emu[0], SIGTERM);
+	long last = s_wait_msg(from, &lost_raised, WAIT_MS);
+	cr_assert_geq(last, 0, "no comm-lost at the end");
+	struct want hb = {.type = "heartbeat"};
+	cr_assert_geq(s_wait_msg((size_t)last + 1, &hb, WAIT_MS), 0);
+	s_assert_gapless();
+	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+
+	char path[512], spec[600];
+	cr_assert_eq(s_session_file("chair-1", path, sizeof(path)), 1, "one session file");
+	snprintf(spec, sizeof(spec), "chair-1=%s", path);
+	size_t n_want = s_replay_alerts(R.config, spec, NULL, want, 256);
+	size_t n_got = s_live_alerts(NULL, got, 256);
+	bool same = n_got == n_want;
+	for (size_t i = 0; same && i < n_got; i++)
+		same = strcmp(got[i].id, want[i].id) == 0 && strcmp(got[i].event, want[i].event) == 0 &&
+		       strcmp(got[i].time_s, want[i].time_s) == 0 &&
+		       (got[i].value == want[i].value || (isnan(got[i].value) && isnan(want[i].value)));
+	if (!same) {
+		s_print_alerts("replay of the session", want, n_want);
+		s_print_alerts("live", got, n_got);
+	}
+	cr_assert(same, "the replay of %s differs from the live alerts (see above)", path);
+	cr_log_info("%zu alerts, identical in id, event, value and time", n_got);
+}
