@@ -9,7 +9,8 @@
  *  - technical alarms driven by readings (sensor-off, signal-quality);
  *  - technical alarms driven by time (comm-lost, no-data), which fire at
  *    their deadline, so the shell must call vt_alarms_advance() when
- *    vt_alarms_next_deadline() says so.
+ *    vt_alarms_next_deadline() says so;
+ *  - recording-failed, which the shell reports from its recorder.
  *
  * Decisions beyond DESIGN §4 (written down in docs/alarms.md):
  *  - while a bed's sensor is off its physiological samples count as having
@@ -69,7 +70,8 @@ struct bed {
 	vt_param_mask watched;              /* parameters some rule of this bed watches */
 	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
 	bool sensor_off;                    /* the device says the sensor is off */
-	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality */
+	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality,
+	                                                  recording-failed */
 	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
 	uint32_t tech_count[VT_TECH_COUNT];            /* instances raised per technical alarm */
 	int64_t silenced_until;             /* audio pause ends; 0: no pause */
@@ -91,14 +93,16 @@ struct vt_alarms {
 static const char *const event_names[] = {"raised", "cleared", "acknowledged", "silenced",
                                           "escalated"};
 static const char *const tech_names[VT_TECH_COUNT] = {"comm-lost", "sensor-off", "no-data",
-                                                      "signal-quality"};
+                                                      "signal-quality", "recording-failed"};
 static const char *const tech_cleared_text[VT_TECH_COUNT] = {
     "Communication restored", "Sensor back on the patient", "Values again",
-    "Signal quality restored"};
+    "Signal quality restored", "Recording again"};
 /* Default priorities of the technical alarms. Losing sight of a patient is
- * as urgent as most physiological alarms; doubtful signal quality is not. */
-static const enum vt_priority tech_priority[VT_TECH_COUNT] = {VT_PRIO_MEDIUM, VT_PRIO_MEDIUM,
-                                                              VT_PRIO_MEDIUM, VT_PRIO_LOW};
+ * as urgent as most physiological alarms; doubtful signal quality is not. A
+ * recording that fails loses the record of the session, not the patient:
+ * medium, so that someone fixes the disk before an incident needs it. */
+static const enum vt_priority tech_priority[VT_TECH_COUNT] = {
+    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM};
 
 const char *
 vt_alert_event_name(enum vt_alert_event_type t)
@@ -363,6 +367,19 @@ s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool prese
 		s_text(al, "%s", tech_cleared_text[tech]);
 		s_clear(a, al, t, fn, ctx);
 	}
+}
+
+void
+vt_alarms_recording(struct vt_alarms *a, int bed, bool ok, int64_t t, const char *why,
+                    vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (ok == (bd->tech[VT_TECH_RECORDING_FAILED] == NULL))
+		return; /* nothing changes: the common case, once per read */
+	char text[160];
+	snprintf(text, sizeof(text), "Recording failed%s%.100s; monitoring continues",
+	         why && why[0] ? ": " : "", why ? why : "");
+	s_tech_track(a, (size_t)bed, VT_TECH_RECORDING_FAILED, !ok, t, text, fn, ctx);
 }
 
 /* ---- physiological rules ------------------------------------------------ */

@@ -339,6 +339,12 @@ vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
 	s_publish(c, topic, json);
 }
 
+void
+vt_core_recording(struct vt_core *c, int bed, int64_t t, bool ok, const char *why)
+{
+	vt_alarms_recording(c->alarms, bed, ok, t, why, s_on_alert, c);
+}
+
 /* The bed whose session update is due first, and when; -1 if none. */
 static int
 s_next_session(const struct vt_core *c, int64_t *due)

@@ -122,13 +122,16 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 	vt_core_device_info(b->live->core, b->index, b->now, info);
 }
 
-/* Record one port event; on failure, log once and retry later. */
+/* Record one port event; on failure, log once, raise recording-failed and retry later. */
 static void
 s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
          const uint8_t *data, size_t len, const char *reason)
 {
-	if (l->cfg->record_dir == NULL)
+	if (l->cfg->record_dir == NULL) {
+		/* Recording switched off (by a reload): nothing can be failing. */
+		vt_core_recording(l->core, b->index, now, true, NULL);
 		return;
+	}
 	char err[256];
 	if (b->rec == NULL) {
 		if (now < b->rec_retry_at)
@@ -143,6 +146,7 @@ s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
 		if (b->rec == NULL) {
 			vt_warnx("%s: cannot record: %s", b->mon->bed, err);
 			b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+			vt_core_recording(l->core, b->index, now, false, err);
 			return;
 		}
 		/* A recorder opened mid-session starts with the port's state. */
@@ -153,7 +157,10 @@ s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
 		vt_warnx("%s: recording stopped: %s", b->mon->bed, err);
 		vt_recorder_close(&b->rec);
 		b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+		vt_core_recording(l->core, b->index, now, false, err);
+		return;
 	}
+	vt_core_recording(l->core, b->index, now, true, NULL);
 }
 
 /* Tell the core about a state change, once. */

@@ -657,3 +657,50 @@ Test(alarm, rate_rule_falls_by_within)
 	cr_expect_str_eq(l.ev[1].event, "cleared");
 	vt_alarms_free(&a);
 }
+
+Test(alarm, recording_failed_is_raised_once_and_cleared_when_recording_works)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[2];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-low", VT_SPO2, -1, 90, NAN, 0);
+	s_config(&cfg, mons, 2, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_recording(a, 0, true, 500, NULL, s_collect, &l);
+	cr_expect_eq(l.n, 0, "working recording: nothing");
+	vt_alarms_recording(a, 0, false, 1000, "No space left on device", s_collect, &l);
+	vt_alarms_recording(a, 0, false, 2000, "No space left on device", s_collect, &l);
+	cr_assert_eq(l.n, 1, "raised once, not at every failed write");
+	cr_expect_str_eq(l.ev[0].event, "raised");
+	cr_expect_str_eq(l.ev[0].id, "chair-1/recording-failed/1");
+	cr_expect_eq(l.ev[0].t, 1000);
+	cr_expect_eq(l.ev[0].priority, VT_PRIO_MEDIUM);
+	cr_expect_str_eq(l.ev[0].text,
+	                 "Recording failed: No space left on device; monitoring continues");
+	const struct vt_alert *al = vt_alarms_active(a, 0);
+	cr_assert_not_null(al);
+	cr_expect_eq(al->kind, VT_KIND_TECHNICAL);
+	cr_expect_str_eq(al->rule, "recording-failed");
+	cr_expect_eq(al->param, -1);
+	cr_expect_str_eq(vt_technical_name(VT_TECH_RECORDING_FAILED), "recording-failed");
+
+	/* Monitoring goes on: physiological alarms are raised as ever. */
+	s_sample(a, 0, 3, 85, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].id, "chair-1/spo2-low/1");
+	/* Another bed's recorder is its own business. */
+	vt_alarms_recording(a, 1, true, 3500, NULL, s_collect, &l);
+	cr_expect_eq(l.n, 2);
+
+	vt_alarms_recording(a, 0, true, 4000, NULL, s_collect, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[2].event, "cleared");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/recording-failed/1");
+	cr_expect_str_eq(l.ev[2].text, "Recording again");
+	vt_alarms_recording(a, 0, false, 5000, NULL, s_collect, &l);
+	cr_assert_eq(l.n, 4);
+	cr_expect_str_eq(l.ev[3].id, "chair-1/recording-failed/2", "a new failure, a new instance");
+	cr_expect_str_eq(l.ev[3].text, "Recording failed; monitoring continues");
+	vt_alarms_free(&a);
+}

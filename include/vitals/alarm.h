@@ -5,7 +5,8 @@
  * the same code, so a recorded session reproduces the live alert stream.
  *
  * Physiological alarms come from the configured rules; technical alarms
- * (comm-lost, sensor-off, no-data, signal-quality) are built in.
+ * (comm-lost, sensor-off, no-data, signal-quality, recording-failed) are
+ * built in.
  */
 #ifndef VITALS_ALARM_H
 #define VITALS_ALARM_H
@@ -33,6 +34,7 @@ enum vt_technical {
 	VT_TECH_SENSOR_OFF,
 	VT_TECH_NO_DATA,
 	VT_TECH_SIGNAL_QUALITY,
+	VT_TECH_RECORDING_FAILED, /* the bed's session recording cannot be written */
 	VT_TECH_COUNT
 };
 const char *vt_technical_name(enum vt_technical t);
@@ -84,6 +86,14 @@ void vt_alarms_monitor_stop(struct vt_alarms *a, int bed);
 void vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t);
 /* The bed's port was lost at t: no-data clocks stop (comm-lost covers it). */
 void vt_alarms_port_disconnected(struct vt_alarms *a, int bed, int64_t t);
+
+/*
+ * The bed's recorder worked (`ok`) or failed at t: recording-failed is
+ * raised at the first failure (`why`, may be NULL, goes into its text) and
+ * cleared when recording works again. Monitoring is not affected.
+ */
+void vt_alarms_recording(struct vt_alarms *a, int bed, bool ok, int64_t t, const char *why,
+                         vt_alert_fn fn, void *ctx);
 
 /* A reading for `bed` at time t. Evaluates every rule of the bed. */
 void vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,

@@ -55,6 +55,12 @@ void vt_core_device_info(struct vt_core *c, int bed, int64_t t, const struct vt_
 void vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
                         const char *detail);
 
+/*
+ * The bed's recorder worked (`ok`) or failed (`why`) at t: the
+ * recording-failed technical alarm follows (see vt_alarms_recording).
+ */
+void vt_core_recording(struct vt_core *c, int bed, int64_t t, bool ok, const char *why);
+
 /* Do everything due at or before t. */
 void vt_core_advance(struct vt_core *c, int64_t t);
 /* The next time something is due, or INT64_MAX. */
