@@ -117,6 +117,7 @@ s_stop(struct proc *p, int sig)
 	if (p->pid > 0) {
 		kill(p->pid, sig);
 		if (s_wait_exit(p, 10000) < 0) {
+			cr_log_warn("%s did not stop on signal %d: killed", p->name, sig);
 			kill(p->pid, SIGKILL);
 			s_wait_exit(p, 10000);
 		}
@@ -156,7 +157,7 @@ s_line(struct proc *p, char *line, size_t len, int timeout_ms)
 	}
 }
 
-/* Whether p's log has a line containing `what`; `*value` gets the number after "t=". */
+/* Whether p's log has a line containing `what`; *t (if not NULL) gets its "t=" seconds. */
 static bool
 s_log_has(const struct proc *p, const char *what, double *t)
 {
@@ -183,7 +184,7 @@ struct msg {
 	int64_t at;        /* CLOCK_MONOTONIC ms when it was received */
 	int64_t wall;      /* CLOCK_REALTIME ms when it was received */
 	int64_t time;      /* its "time", ms since the epoch */
-	int64_t seq;
+	int64_t seq;       /* its "seq" */
 };
 
 /* ---- the rig: a temporary directory, the daemon, emulators, a subscriber ---- */
@@ -200,7 +201,8 @@ static struct {
 	struct proc emu[MAX_EMU];
 	char emu_out[MAX_EMU][128]; /* the first line each printed (slave path, address) */
 	void *zctx;
-	void *sub;
+	void *sub;              /* the subscriber that reads everything */
+	void *slow;             /* one that never reads, or NULL */
 	struct msg *m;          /* every message received, in order */
 	size_t n, cap;
 } R;
@@ -216,6 +218,9 @@ static void
 s_setup(void)
 {
 	memset(&R, 0, sizeof(R));
+	R.daemon.out = -1;
+	for (int i = 0; i < MAX_EMU; i++)
+		R.emu[i].out = -1;
 	snprintf(R.dir, sizeof(R.dir), "/tmp/vt-e2e-XXXXXX");
 	cr_assert_not_null(mkdtemp(R.dir));
 	snprintf(R.config, sizeof(R.config), "%s/vitalsd.yaml", R.dir);
@@ -240,7 +245,9 @@ s_stop_all(void)
 		s_stop(&R.emu[i], SIGTERM);
 	if (R.sub != NULL)
 		zmq_close(R.sub);
-	R.sub = NULL;
+	if (R.slow != NULL)
+		zmq_close(R.slow);
+	R.sub = R.slow = NULL;
 	s_forget_messages();
 }
 
@@ -319,7 +326,7 @@ s_write_config(const char *path, int pub, int ctl, bool record)
 	fclose(fp);
 }
 
-/* Receive what is waiting on `sock` (at most `wait_ms` for the first); how many. */
+/* Receive what is waiting on the subscriber (at most `wait_ms` for the first); how many. */
 static size_t
 s_pump(int wait_ms)
 {
@@ -757,7 +764,7 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	s_monitor("chair-1", "masimo-ascii", "5s");
 	s_monitor("chair-2", "masimo-ascii", "5s");
 	s_start_daemon(false);
-	void *slow = s_subscriber(10);
+	void *slow = R.slow = s_subscriber(10);
 	int small = 4096;
 	zmq_setsockopt(slow, ZMQ_RCVBUF, &small, sizeof(small));
 	/* Two heartbeats: the slow subscriber, connected meanwhile on loopback, is through too. */
@@ -817,7 +824,6 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	cr_assert_leq(first_seq, R.m[first].seq, "the slow subscriber was not there from the start");
 	cr_assert_geq(gaps, 1, "nothing was dropped for the subscriber that never read (%lld queued)",
 	              (long long)n);
-	zmq_close(slow);
 	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
 }
 
