@@ -117,9 +117,12 @@ vt_nonin_parser_feed(struct vt_nonin_parser *p, const uint8_t *bytes, size_t len
 {
 	p->stats.bytes += len;
 	while (len > 0) {
-		/* At most a packet less one byte is ever unresolved after s_run,
-		 * so moving it to the front always leaves room. */
-		if (p->head > 0) {
+		/* Move the unresolved bytes to the front only when the buffer is
+		 * full (cheap when fed a byte at a time). At most a packet less
+		 * one byte is ever unresolved after s_run, so that leaves room. */
+		if (p->head == p->len) {
+			p->head = p->len = 0;
+		} else if (p->len == sizeof p->buf) {
 			memmove(p->buf, p->buf + p->head, p->len - p->head);
 			p->len -= p->head;
 			p->head = 0;
