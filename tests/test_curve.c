@@ -5,19 +5,18 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
+#include "helpers/live_daemon.h"
 #include "helpers/run.h"
 #include "vitals/curve.h"
 
@@ -27,18 +26,6 @@ static char dir[64];
 static pid_t daemon_pid = -1;
 static int ports[2];
 static void *zctx;
-
-static int
-s_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	socklen_t len = sizeof(a);
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 static void
 s_keygen(const char *name)
@@ -61,8 +48,8 @@ s_setup(void)
 	mkdir(clients, 0700);
 	snprintf(cmd, sizeof(cmd), "cp %s/station-1.pub %s/", dir, clients);
 	cr_assert_eq(system(cmd), 0);
-	ports[0] = s_free_port();
-	ports[1] = s_free_port();
+	ports[0] = live_free_port();
+	ports[1] = live_free_port();
 	char cfg[128];
 	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
 	FILE *fp = fopen(cfg, "w");

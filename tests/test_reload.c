@@ -7,14 +7,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +20,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
+#include "helpers/live_daemon.h"
 #include "helpers/run.h"
 
 extern char **environ;
@@ -33,18 +32,6 @@ static void *zctx, *sub;
 static int ports[2];
 static int masters[2] = {-1, -1};
 static char slaves[2][64];
-
-static int
-s_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	socklen_t len = sizeof(a);
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 static int
 s_pty(char *slave, size_t len)
@@ -97,8 +84,8 @@ s_setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/vt-reload-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	ports[0] = s_free_port();
-	ports[1] = s_free_port();
+	ports[0] = live_free_port();
+	ports[1] = live_free_port();
 	masters[0] = s_pty(slaves[0], sizeof(slaves[0]));
 	masters[1] = s_pty(slaves[1], sizeof(slaves[1]));
 	s_config("one-bed");
