@@ -5,6 +5,7 @@
 #                   daemon, and a console (installs missing packages first)
 #   make check      every test (installs missing packages first)
 #   make check-asan the suite under AddressSanitizer + UBSan
+#   make check-faults  the daemon under faults (kills, unplugs, floods; long)
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
 #   make fuzz-smoke every libFuzzer target for 30 s (CI)
 #   make bench      benchmark programs that print figures
@@ -42,8 +43,11 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELP := $(wildcard tests/helpers/*.c)
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+# Benchmarks and fault tests share the rig in tests/harness/ (a live daemon,
+# ptys, /proc accounts, ZeroMQ clients).
+RIG_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c))
 
-.PHONY: all deps check check-run check-asan check-faults demo fuzz fuzz-lib fuzz-smoke bench goldens \
+.PHONY: all deps check check-run check-asan check-faults check-faults-run demo fuzz fuzz-lib fuzz-smoke bench goldens \
         clean install
 
 all: $(PROGRAMS) $(TESTS)
@@ -72,16 +76,33 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil
 
-# Benchmarks and fault tests share the rig in tests/harness/ (a live daemon,
-# ptys, /proc accounts, ZeroMQ clients).
-RIG_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c))
-
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RIG_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 # The tests find the programs and the shared data through the environment.
 TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
+
+# Fault tests (tests/faults/fault_*.c, one Criterion program each): long,
+# so not part of `make check`. VT_FAULT_CYCLES sets the unplug/replug
+# cycles (default 1000; docs/fuzzing.md).
+FAULT_SRC := $(wildcard tests/faults/fault_*.c)
+FAULTS    := $(FAULT_SRC:tests/faults/%.c=$(BUILD)/faults/%)
+
+$(BUILD)/faults/%: $(BUILD)/obj/tests/faults/%.o $(RIG_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lpthread
+
+check-faults: deps
+	@$(MAKE) --no-print-directory check-faults-run
+
+# One program at a time, one test at a time: they measure the daemon.
+check-faults-run: $(PROGRAMS) $(FAULTS)
+	@failed=0; for t in $(FAULTS); do \
+		echo "== $$t"; start=$$(date +%s); \
+		$(TEST_ENV) $$t --jobs 1 --verbose=0 || { failed=1; echo "FAILED: $$t"; }; \
+		echo "== $$t: $$(( $$(date +%s) - start )) s"; \
+	done; [ $$failed -eq 0 ]
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
