@@ -219,3 +219,34 @@ vt_nonin_packet_reading(const struct vt_nonin_packet *pkt, struct vt_reading *r)
 	r->flags = flags;
 	r->has_status = true;
 }
+
+/* ---- the driver hooks DF#2 and DF#7 share ---- */
+
+/* Carries the sink into the packet callback. */
+struct s_feed {
+	const struct vt_driver_sink *sink;
+};
+
+static void
+s_on_packet(void *ctx, const struct vt_nonin_packet *pkt)
+{
+	const struct vt_driver_sink *sink = ((struct s_feed *)ctx)->sink;
+	struct vt_reading r;
+	vt_nonin_packet_reading(pkt, &r);
+	if (sink != NULL && sink->reading != NULL)
+		sink->reading(sink->ctx, &r);
+}
+
+void
+vt_nonin_driver_feed(void *state, const uint8_t *bytes, size_t len,
+                     const struct vt_driver_sink *sink)
+{
+	struct s_feed f = {.sink = sink};
+	vt_nonin_parser_feed(state, bytes, len, s_on_packet, &f);
+}
+
+void
+vt_nonin_driver_stats(const void *state, struct vt_driver_stats *out)
+{
+	*out = ((const struct vt_nonin_parser *)state)->stats;
+}

@@ -91,4 +91,12 @@ void vt_nonin_packet_values(const struct vt_nonin_packet *pkt, struct vt_nonin_v
  */
 void vt_nonin_packet_reading(const struct vt_nonin_packet *pkt, struct vt_reading *r);
 
+/*
+ * The driver hooks DF#2 and DF#7 share: their state is a struct
+ * vt_nonin_parser, and only reset differs (it names the format).
+ */
+void vt_nonin_driver_feed(void *state, const uint8_t *bytes, size_t len,
+                          const struct vt_driver_sink *sink);
+void vt_nonin_driver_stats(const void *state, struct vt_driver_stats *out);
+
 #endif
