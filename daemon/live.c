@@ -54,6 +54,7 @@ struct live_bed {
 	const struct vt_monitor_config *mon;
 	struct vt_port *port;
 	void *drv_state;                   /* the driver's private state */
+	struct vt_device_info info;        /* what the device last said about itself */
 	struct vt_recorder *rec;           /* NULL when not recording */
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
 	bool was_connected;                /* ever connected (for log wording) */
@@ -117,8 +118,11 @@ static void
 s_on_info(void *ctx, const struct vt_device_info *info)
 {
 	struct live_bed *b = ctx;
-	vt_info("%s: device %s %s, mode %s", b->mon->bed, info->model[0] ? info->model : "?",
-	        info->version, info->mode[0] ? info->mode : "?");
+	/* Devices repeat their heading every minute or so: say it when it changes. */
+	if (memcmp(&b->info, info, sizeof(*info)) != 0)
+		vt_info("%s: device %s %s, mode %s", b->mon->bed, info->model[0] ? info->model : "?",
+		        info->version, info->mode[0] ? info->mode : "?");
+	b->info = *info;
 	vt_core_device_info(b->live->core, b->index, b->now, info);
 }
 
