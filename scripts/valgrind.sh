@@ -3,6 +3,9 @@
 #
 #   scripts/valgrind.sh [TEST ...]     (default: the end-to-end tests)
 #
+# A TEST is a program in build/tests/ or build/faults/ (make check-faults
+# builds those), e.g. `scripts/valgrind.sh fault_reload fault_control`.
+#
 # The tests find the daemon through VT_BUILD, so no test changes: a
 # directory of links to build/ stands in for it, with `vitalsd` replaced
 # by a wrapper that execs valgrind on the real one (same pid, so signals and
@@ -42,8 +45,10 @@ chmod +x "$wrap/vitalsd"
 
 failed=0
 for t in $tests; do
+	prog="$build/tests/$t"
+	[ -x "$prog" ] || prog="$build/faults/$t"
 	echo "== $t (daemon under valgrind)"
-	if ! VT_BUILD="$wrap" VT_ROOT="$root" "$build/tests/$t" --jobs 1; then
+	if ! VT_BUILD="$wrap" VT_ROOT="$root" "$prog" --jobs 1; then
 		failed=1
 		echo "FAILED: $t"
 	fi
