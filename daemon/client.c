@@ -242,3 +242,23 @@ vt_client_default_by(char *buf, size_t len)
 			buf[--end] = '\0';
 	}
 }
+
+int64_t
+vt_client_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+vt_client_clock(int64_t ms, char *buf, size_t len)
+{
+	if (ms <= 0)
+		return "--:--:--";
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+	return buf;
+}

@@ -56,27 +56,6 @@ s_on_signal(int sig)
 	stop = 1;
 }
 
-/* "10:14:03" in local time, from ms since the epoch. */
-static const char *
-s_hhmmss(int64_t ms, char *buf, size_t len)
-{
-	if (ms <= 0)
-		return "--:--:--";
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-	return buf;
-}
-
-static int64_t
-s_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The exit status for a failed zmq_connect: a malformed endpoint is a usage error. */
 static int
 s_connect_status(int e)
@@ -93,7 +72,7 @@ s_clock(const char *rfc3339, char *buf, size_t len)
 	int64_t ms;
 	if (rfc3339 == NULL || vt_time_parse(rfc3339, &ms) != 0)
 		return "--:--:--";
-	return s_hhmmss(ms, buf, len);
+	return vt_client_clock(ms, buf, len);
 }
 
 static void
@@ -435,7 +414,7 @@ s_cmd_reply(struct s_ui *ui, enum vt_client_status st, char *reply)
 		if (ui->cmd_silence && u != NULL && vt_time_parse(u, &until) == 0) {
 			vt_console_set_silenced(ui->model, ui->cmd_bed, until);
 			s_status(ui, false, "%s: done, audio paused until %s", ui->cmd_label,
-			         s_hhmmss(until, hhmmss, sizeof(hhmmss)));
+			         vt_client_clock(until, hhmmss, sizeof(hhmmss)));
 		} else {
 			s_status(ui, false, "%s: done", ui->cmd_label);
 		}
@@ -686,7 +665,7 @@ s_draw_top(struct s_ui *ui, int64_t mono, int64_t wall)
 	s_fill(0, A_REVERSE);
 	s_put(0, 1, A_REVERSE | A_BOLD, "vitals-console");
 	s_put(0, 17, A_REVERSE, "%s", ui->pub_endpoint);
-	s_put(0, COLS > 10 ? COLS - 9 : 0, A_REVERSE, "%s", s_hhmmss(wall, hhmmss, sizeof(hhmmss)));
+	s_put(0, COLS > 10 ? COLS - 9 : 0, A_REVERSE, "%s", vt_client_clock(wall, hhmmss, sizeof(hhmmss)));
 	int row = 1;
 	if (vt_console_lost(ui->model)) {
 		int attr = ui->color ? COLOR_PAIR(P_BANNER) | A_BOLD : A_REVERSE | A_BOLD;
@@ -842,7 +821,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 			         vt_console_format_elapsed(a->silenced_until - now, left, sizeof(left)));
 		}
 		x = s_put(row, x + 1, pattr, "%-*.*s", text_w, text_w, a->text);
-		x = s_put(row, x + 1, base, "since %s", s_hhmmss(a->onset, onset, sizeof(onset)));
+		x = s_put(row, x + 1, base, "since %s", vt_client_clock(a->onset, onset, sizeof(onset)));
 		x = s_put(row, x + 2, base | (a->acknowledged ? 0 : A_BOLD), "%s", state);
 		s_put(row, x + 2, base | A_DIM, "%s", a->id);
 	}
@@ -885,7 +864,7 @@ s_draw_bottom(struct s_ui *ui)
 static void
 s_draw(struct s_ui *ui)
 {
-	int64_t mono = vt_client_now(), wall = s_wall_ms();
+	int64_t mono = vt_client_now(), wall = vt_client_wall_ms();
 	int64_t now = vt_console_daemon_time(ui->model, mono);
 	if (now == 0)
 		now = wall;

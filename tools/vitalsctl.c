@@ -128,27 +128,6 @@ s_parse_number(const char *s, double *v)
 	return end != s && *end == '\0' && isfinite(*v) ? 0 : -1;
 }
 
-/* Local "HH:MM:SS" of a daemon time. */
-static const char *
-s_clock(int64_t ms, char *buf, size_t len)
-{
-	if (ms <= 0)
-		return "--:--:--";
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-	return buf;
-}
-
-static int64_t
-s_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- tables ---------------------------------------------------------------- */
 
 #define S_MAX_COLS 24
@@ -233,7 +212,7 @@ s_print_snapshot(const char *reply)
 	}
 	int64_t now = vt_console_daemon_time(m, 0);
 	if (now == 0)
-		now = s_wall_ms();
+		now = vt_client_wall_ms();
 
 	const char *params[VT_PARAM_COUNT];
 	size_t n_params = s_param_columns(m, params);
@@ -271,7 +250,7 @@ s_print_snapshot(const char *reply)
 		row[n++] = dose;
 		if (bed->silenced_until > now)
 			snprintf(audio, sizeof(audio), "paused until %s",
-			         s_clock(bed->silenced_until, hhmmss, sizeof(hhmmss)));
+			         vt_client_clock(bed->silenced_until, hhmmss, sizeof(hhmmss)));
 		else
 			snprintf(audio, sizeof(audio), "on");
 		row[n++] = audio;
@@ -299,10 +278,10 @@ s_print_snapshot(const char *reply)
 		if (a->silenced_until > now) {
 			size_t l = strlen(state);
 			snprintf(state + l, sizeof(state) - l, ", paused until %s",
-			         s_clock(a->silenced_until, until, sizeof(until)));
+			         vt_client_clock(a->silenced_until, until, sizeof(until)));
 		}
 		const char *row[] = {vt_console_priority_name(a->priority), a->technical ? "TECH" : "",
-		                     a->id, state, s_clock(a->onset, onset, sizeof(onset)), a->text};
+		                     a->id, state, vt_client_clock(a->onset, onset, sizeof(onset)), a->text};
 		s_table_add(&t, row, 6);
 	}
 	s_table_print(&t);
@@ -336,7 +315,7 @@ s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *cons
 		const char *s = json_string_value(json_object_get(o, "silenced_until"));
 		if (s != NULL)
 			vt_time_parse(s, &until);
-		printf("%s: audio paused until %s\n", args[0], s_clock(until, buf, sizeof(buf)));
+		printf("%s: audio paused until %s\n", args[0], vt_client_clock(until, buf, sizeof(buf)));
 	} else if (strcmp(name, "phase") == 0) {
 		printf("%s: phase %s\n", args[0],
 		       s_or(json_string_value(json_object_get(o, "phase")), args[1]));

@@ -75,6 +75,12 @@ enum vt_client_status vt_client_request(struct vt_client *c, const char *json, i
 /* CLOCK_MONOTONIC in milliseconds: the clock of every deadline above. */
 int64_t vt_client_now(void);
 
+/* The wall clock in milliseconds since the epoch, as the daemon stamps messages. */
+int64_t vt_client_wall_ms(void);
+
+/* "10:14:03" in local time for a daemon time (ms), or "--:--:--" for none. */
+const char *vt_client_clock(int64_t ms, char *buf, size_t len);
+
 /* "$USER@host" (or what of it is known), the default "by" of requests. */
 void vt_client_default_by(char *buf, size_t len);
 
