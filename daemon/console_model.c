@@ -658,3 +658,22 @@ vt_console_format_elapsed(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lld:%02lld", s / 60, s % 60);
 	return buf;
 }
+
+/* The parameters any bed has, in the order of the parameter table. */
+size_t
+vt_console_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT])
+{
+	size_t n = 0;
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		const char *name = vt_param_info((enum vt_param)p)->name;
+		bool any = false;
+		for (size_t b = 0; b < vt_console_bed_count(m) && !any; b++) {
+			const struct vt_console_bed *bed = vt_console_bed_at(m, b);
+			for (size_t v = 0; v < bed->n_values; v++)
+				any = any || strcmp(bed->values[v].name, name) == 0;
+		}
+		if (any)
+			names[n++] = name;
+	}
+	return n;
+}

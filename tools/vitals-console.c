@@ -626,25 +626,6 @@ s_key(struct s_ui *ui, int ch)
 
 /* ---- drawing ------------------------------------------------------------------- */
 
-/* The parameters any bed has, in the order of the parameter table. */
-static size_t
-s_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT])
-{
-	size_t n = 0;
-	for (int p = 0; p < VT_PARAM_COUNT; p++) {
-		const char *name = vt_param_info((enum vt_param)p)->name;
-		bool any = false;
-		for (size_t b = 0; b < vt_console_bed_count(m) && !any; b++) {
-			const struct vt_console_bed *bed = vt_console_bed_at(m, b);
-			for (size_t v = 0; v < bed->n_values; v++)
-				any = any || strcmp(bed->values[v].name, name) == 0;
-		}
-		if (any)
-			names[n++] = name;
-	}
-	return n;
-}
-
 /* The most urgent alarm of a bed that is not acknowledged, or NULL. */
 static const struct vt_console_alert *
 s_bed_alarm(const struct vt_console *m, const char *bed)
@@ -711,7 +692,7 @@ s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim)
 {
 	const struct vt_console *m = ui->model;
 	const char *params[VT_PARAM_COUNT];
-	size_t n_params = s_param_columns(m, params);
+	size_t n_params = vt_console_param_columns(m, params);
 	size_t name_w = 8;
 	for (size_t b = 0; b < vt_console_bed_count(m); b++)
 		if (strlen(vt_console_bed_at(m, b)->name) > name_w)

@@ -181,25 +181,6 @@ s_table_print(struct s_table *t)
 
 /* ---- human output ---------------------------------------------------------- */
 
-/* The parameters any bed has, in the order of the parameter table. */
-static size_t
-s_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT])
-{
-	size_t n = 0;
-	for (int p = 0; p < VT_PARAM_COUNT; p++) {
-		const char *name = vt_param_info((enum vt_param)p)->name;
-		bool any = false;
-		for (size_t b = 0; b < vt_console_bed_count(m) && !any; b++) {
-			const struct vt_console_bed *bed = vt_console_bed_at(m, b);
-			for (size_t v = 0; v < bed->n_values; v++)
-				any = any || strcmp(bed->values[v].name, name) == 0;
-		}
-		if (any)
-			names[n++] = name;
-	}
-	return n;
-}
-
 static void
 s_print_snapshot(const char *reply)
 {
@@ -215,7 +196,7 @@ s_print_snapshot(const char *reply)
 		now = vt_client_wall_ms();
 
 	const char *params[VT_PARAM_COUNT];
-	size_t n_params = s_param_columns(m, params);
+	size_t n_params = vt_console_param_columns(m, params);
 	struct s_table t = {0};
 	const char *head[S_MAX_COLS] = {"BED", "PORT"};
 	int n = 2;

@@ -160,4 +160,7 @@ const char *vt_console_format_value(const struct vt_console_value *v, char *buf,
 /* A duration as "m:ss" or "h:mm:ss" into buf ("--" if negative). */
 const char *vt_console_format_elapsed(int64_t ms, char *buf, size_t len);
 
+/* The parameters any bed has, in the order of the parameter table; how many. */
+size_t vt_console_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT]);
+
 #endif
