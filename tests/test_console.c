@@ -5,6 +5,7 @@
  * intervals, alarms in order of urgency. Then the real program: run in a
  * tmux terminal against a real daemon fed from a pty, it must show the
  * alarm, acknowledge it with `a`, pause and set phases from the keyboard,
+ * wrap an alarm's text on a narrow terminal rather than cut it,
  * and say CONNECTION LOST when the daemon is killed; and off a terminal it
  * must fall back to one line per event. Every wait polls the screen (or
  * the daemon) against a deadline.
@@ -26,6 +27,7 @@
 
 #include "helpers/live_daemon.h"
 #include "helpers/run.h"
+#include "vitals/console_layout.h"
 #include "vitals/console_model.h"
 #include "vitals/timefmt.h"
 
@@ -439,6 +441,88 @@ Test(console_model, formatting)
 	cr_expect_str_eq(vt_console_priority_name(VT_CONSOLE_MEDIUM), "medium");
 }
 
+/* ---- fitting alarms to the screen ---------------------------------------------- */
+
+/* The rows of `text` wrapped at `width`, joined again with one space each. */
+static void
+s_check_wrap(const char *text, size_t width, size_t want_rows, bool spaces_between)
+{
+	struct vt_console_span rows[16];
+	size_t n = vt_console_wrap(text, width, rows, 16);
+	cr_assert_eq(n, want_rows, "\"%s\" at %zu: %zu rows, expected %zu", text, width, n, want_rows);
+	char joined[512] = "";
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_leq(rows[i].len, width, "row %zu of \"%s\" is %zu wide", i, text, rows[i].len);
+		cr_expect(rows[i].len == 0 || (text[rows[i].off] != ' ' &&
+		                               text[rows[i].off + rows[i].len - 1] != ' '),
+		          "row %zu of \"%s\" starts or ends with a space", i, text);
+		cr_expect(((unsigned char)text[rows[i].off] & 0xC0) != 0x80,
+		          "row %zu of \"%s\" starts inside a UTF-8 sequence", i, text);
+		size_t l = strlen(joined);
+		snprintf(joined + l, sizeof(joined) - l, "%s%.*s", i && spaces_between ? " " : "",
+		         (int)rows[i].len, text + rows[i].off);
+	}
+	cr_expect_str_eq(joined, text, "wrapping lost or changed text");
+}
+
+Test(console_layout, wraps_an_alarm_text_at_spaces_and_loses_nothing)
+{
+	const char *text = "HR 131 bpm above 120 bpm (baseline 92 bpm) for 30 s";
+	s_check_wrap(text, 80, 1, true);
+	s_check_wrap(text, strlen(text), 1, true);
+	s_check_wrap(text, strlen(text) - 1, 2, true);
+	s_check_wrap(text, 15, 4, true);
+
+	struct vt_console_span rows[4];
+	cr_assert_eq(vt_console_wrap(text, 15, rows, 4), 4);
+	cr_expect(strncmp(text + rows[0].off, "HR 131 bpm", rows[0].len) == 0 && rows[0].len == 10);
+	cr_expect(strncmp(text + rows[1].off, "above 120 bpm", rows[1].len) == 0 && rows[1].len == 13);
+
+	/* More rows than asked for: the count says so, only `max` are filled. */
+	rows[1].len = 999;
+	cr_expect_eq(vt_console_wrap(text, 15, rows, 1), 4);
+	cr_expect_eq(rows[1].len, 999, "a span past max was written");
+}
+
+Test(console_layout, splits_long_words_never_inside_a_character)
+{
+	s_check_wrap("abcdefghijklmnopqrstuvwxyz", 10, 3, false);
+	/* é is two bytes: a row of 3 bytes holds one, never a half. */
+	s_check_wrap("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 3, 4, false);
+	struct vt_console_span rows[2];
+	cr_expect_eq(vt_console_wrap("", 10, rows, 2), 1);
+	cr_expect_eq(rows[0].len, 0);
+	cr_expect_eq(vt_console_wrap("   ", 10, rows, 2), 1);
+	cr_expect_eq(rows[0].len, 0);
+	/* Runs of spaces at a break vanish; inside a row they stay. */
+	cr_expect_eq(vt_console_wrap("ab  cd    ef", 6, rows, 2), 2);
+	cr_expect_eq(rows[0].len, 6);
+	cr_expect_eq(rows[1].off, 10);
+	cr_expect_eq(rows[1].len, 2);
+}
+
+Test(console_layout, scrolls_so_the_selected_alarm_is_whole)
+{
+	const int h[] = {2, 3, 2, 4, 1};
+	size_t n = sizeof(h) / sizeof(h[0]);
+	cr_expect_eq(vt_console_scroll_first(h, n, n, 6), 0, "nothing selected: the top");
+	cr_expect_eq(vt_console_scroll_first(h, n, 0, 6), 0);
+	cr_expect_eq(vt_console_scroll_first(h, n, 1, 6), 0, "rows 0-4 hold entries 0 and 1");
+	cr_expect_eq(vt_console_scroll_first(h, n, 2, 6), 1, "entries 1 and 2 take 5 of 6 rows");
+	cr_expect_eq(vt_console_scroll_first(h, n, 3, 6), 2, "entries 2 and 3 take all 6");
+	cr_expect_eq(vt_console_scroll_first(h, n, 4, 6), 3);
+	cr_expect_eq(vt_console_scroll_first(h, n, 3, 3), 3, "taller than the room: it is first");
+	for (int room = 1; room < 14; room++)
+		for (size_t sel = 0; sel < n; sel++) {
+			size_t first = vt_console_scroll_first(h, n, sel, room);
+			int used = 0;
+			for (size_t i = first; i <= sel; i++)
+				used += h[i];
+			cr_expect(first <= sel && (used <= room || first == sel),
+			          "room %d, selected %zu: first %zu leaves it off the screen", room, sel, first);
+		}
+}
+
 /* ---- the program in a terminal --------------------------------------------------- */
 
 #define RULES                                                                                 \
@@ -746,6 +830,80 @@ Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_retur
 		bool back = strstr(screen, "CONNECTION LOST") == NULL && strstr(screen, "synchronised");
 		if (back || live_now_ms() > deadline) {
 			cr_assert(back, "still lost after the daemon came back:\n%s", screen);
+			free(screen);
+			break;
+		}
+		free(screen);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The row of the screen holding `text`, from its start; NULL if none. */
+static const char *
+s_row_of(const char *screen, const char *text)
+{
+	const char *at = strstr(screen, text);
+	if (at == NULL)
+		return NULL;
+	while (at > screen && at[-1] != '\n')
+		at--;
+	return at;
+}
+
+Test(console_screen, wraps_the_alarm_text_on_a_narrow_terminal, .init = s_console_setup,
+     .fini = s_console_teardown, .timeout = 120)
+{
+	s_wait_screen("SpO2 85 % below 90 %", 85);
+	struct run_result r;
+	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "40", "-y", "24", NULL), 0,
+	             "resize-window: %s", r.err);
+	run_result_free(&r);
+	/* 40 columns leave 15 for the text: it goes on over two rows, in one
+	 * column, with the state on the row below (the onset and id after it
+	 * are cut at the edge: they matter less). */
+	s_wait_screen("SpO2 85 % below", 0);
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		char *screen = s_screen(false);
+		const char *first = s_row_of(screen, "SpO2 85 % below");
+		const char *second = first ? strchr(first, '\n') : NULL;
+		const char *third = second ? strchr(second + 1, '\n') : NULL;
+		long col = first ? (long)(strstr(first, "SpO2") - first) : -1;
+		bool ok = first && second && third && strstr(screen, "SpO2 85 % below 90 %") == NULL &&
+		          strncmp(second + 1 + col, "90 %", 4) == 0 &&
+		          strncmp(third + 1 + col, "UNACKNOWLEDGED", 14) == 0;
+		if (ok || live_now_ms() > deadline) {
+			cr_assert(ok, "the alarm is not wrapped for 40 columns:\n%s", screen);
+			free(screen);
+			break;
+		}
+		free(screen);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	/* Acknowledged from the narrow screen, the state says so in full. */
+	s_keys("a");
+	s_wait_daemon(s_acknowledged, "the alert acknowledged");
+	s_wait_screen("ACK by station-t", 0);
+
+	/* Wide again: back to one row per alarm, every column on it. */
+	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "150", "-y", "40", NULL), 0,
+	             "resize-window: %s", r.err);
+	run_result_free(&r);
+	deadline = live_now_ms() + SCREEN_MS;
+	for (;;) {
+		char *screen = s_screen(false);
+		const char *row = s_row_of(screen, "SpO2 85 % below 90 %");
+		char *end = row ? strchr(row, '\n') : NULL;
+		if (end)
+			*end = '\0';
+		bool ok = row && strstr(row, "since ") && strstr(row, "ACK by station-t") &&
+		          strstr(row, ALERT_ID);
+		if (end)
+			*end = '\n';
+		if (ok || live_now_ms() > deadline) {
+			cr_assert(ok, "the alarm is not one row at 150 columns:\n%s", screen);
 			free(screen);
 			break;
 		}

@@ -35,6 +35,7 @@
 
 #include "vitals/client.h"
 #include "vitals/config.h"
+#include "vitals/console_layout.h"
 #include "vitals/console_model.h"
 #include "vitals/sample.h"
 #include "vitals/curve.h"
@@ -741,6 +742,29 @@ s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim)
 	return row + 1;
 }
 
+/* Whether the alarm is acknowledged (and by whom) and how long its audio is paused. */
+static void
+s_alarm_state(const struct vt_console_alert *a, int64_t now, char *buf, size_t len)
+{
+	char left[24];
+	if (a->acknowledged)
+		snprintf(buf, len, "ACK%s%.60s", a->by[0] ? " by " : "", a->by);
+	else
+		snprintf(buf, len, "UNACKNOWLEDGED");
+	if (a->silenced_until > now) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, ", paused %s",
+		         vt_console_format_elapsed(a->silenced_until - now, left, sizeof(left)));
+	}
+}
+
+/*
+ * The alarm list. When every text fits on one row beside its onset and
+ * state, it is a table (text, since, state, id). When one does not, each
+ * alarm's text wraps onto as many rows as it needs below the first
+ * (vitals/console_layout.h), with its state, onset and id on a row of their
+ * own: on a narrow terminal a nurse still reads the whole alarm.
+ */
 static int
 s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 {
@@ -751,61 +775,98 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		s_put(row, 3, A_DIM, "none");
 		return row + 1;
 	}
-	int room = LINES - 2 - row; /* the last two lines are the status and help lines */
+	int bottom = LINES - 2; /* the last two lines are the status and help lines */
+	int room = bottom - row;
 	if (room < 1)
 		return row;
-	/* Scroll so that the selected alarm is on the screen. */
-	long sel = s_selected_row(ui);
-	size_t first = 0;
-	if (sel >= (long)nb && (size_t)sel - nb >= (size_t)room)
-		first = (size_t)sel - nb - (size_t)room + 1;
 	size_t bed_w = 8;
 	for (size_t i = 0; i < n; i++)
 		if (strlen(vt_console_alert_at(m, i)->bed) > bed_w)
 			bed_w = strlen(vt_console_alert_at(m, i)->bed);
 	if (bed_w > 24)
 		bed_w = 24;
-	/* The text as wide as the longest, within what leaves room for since, state and id. */
-	int text_w = 0;
-	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(vt_console_alert_at(m, i)->text) > text_w)
-			text_w = (int)strlen(vt_console_alert_at(m, i)->text);
-	int text_room = COLS - (int)bed_w - 16 - 60;
-	if (text_w > text_room)
-		text_w = text_room > 24 ? text_room : 24;
-	for (size_t i = first; i < n && room > 0; i++, room--, row++) {
-		if (room == 1 && i + 1 < n) {
+	int text_x = 16 + (int)bed_w; /* after marker, priority, TECH and bed */
+	int wrap_w = COLS - text_x - 1;
+	if (wrap_w < 10) { /* a narrow screen: a shorter bed column, not a useless text one */
+		bed_w = bed_w > 8 ? 8 : bed_w;
+		text_x = 16 + (int)bed_w;
+		wrap_w = COLS - text_x - 1 > 4 ? COLS - text_x - 1 : 4;
+	}
+	int text_w = 0, tail_w = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vt_console_alert *a = vt_console_alert_at(m, i);
+		char state[120];
+		s_alarm_state(a, now, state, sizeof(state));
+		if ((int)strlen(a->text) > text_w)
+			text_w = (int)strlen(a->text);
+		if ((int)strlen(state) > tail_w)
+			tail_w = (int)strlen(state);
+	}
+	bool table = text_x + text_w + 1 + 14 + 2 + tail_w <= COLS; /* "since HH:MM:SS" */
+
+	int *heights = malloc(n * sizeof(*heights));
+	if (heights == NULL)
+		return row;
+	int total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vt_console_span spans[VT_CONSOLE_WRAP_MAX];
+		size_t lines = vt_console_wrap(vt_console_alert_at(m, i)->text, (size_t)wrap_w, spans,
+		                               VT_CONSOLE_WRAP_MAX);
+		heights[i] = table ? 1 : (lines < VT_CONSOLE_WRAP_MAX ? (int)lines : VT_CONSOLE_WRAP_MAX) + 1;
+		total += heights[i];
+	}
+	/* Scroll so that the selected alarm is whole on the screen, keeping a row
+	 * for "... more" when they do not all fit. */
+	long sel = s_selected_row(ui);
+	int list_room = total <= room ? room : room - 1;
+	size_t first = vt_console_scroll_first(heights, n, sel >= (long)nb ? (size_t)(sel - (long)nb) : n,
+	                                       list_room);
+	for (size_t i = first; i < n; i++) {
+		if (heights[i] > list_room && i != first) { /* the first is drawn as far as it goes */
 			s_put(row, 3, A_BOLD, "... %zu more (arrow down)", n - i);
 			break;
 		}
+		list_room -= heights[i];
 		const struct vt_console_alert *a = vt_console_alert_at(m, i);
 		bool selected = sel == (long)(nb + i);
 		int base = dim | (selected ? A_REVERSE : 0);
-		if (selected)
-			s_fill(row, A_REVERSE);
+		for (int r = 0; selected && r < heights[i] && row + r < bottom; r++)
+			s_fill(row + r, A_REVERSE);
 		int pattr = base | s_prio_attr(ui, a->priority) | (a->acknowledged ? 0 : A_BOLD);
-		char up[8];
-		snprintf(up, sizeof(up), "%s",
-		         a->priority == VT_CONSOLE_HIGH ? "HIGH" : a->priority == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW");
-		int x = s_put(row, 1, base, "%s", selected ? ">" : " ");
-		x = s_put(row, x + 1, pattr, "%-6s", up);
-		x = s_put(row, x + 1, pattr, "%-4s", a->technical ? "TECH" : "");
-		x = s_put(row, x + 1, pattr, "%-*.*s", (int)bed_w, (int)bed_w, a->bed);
-		char state[120], onset[16], left[24];
-		if (a->acknowledged)
-			snprintf(state, sizeof(state), "ACK%s%.60s", a->by[0] ? " by " : "", a->by);
-		else
-			snprintf(state, sizeof(state), "UNACKNOWLEDGED");
-		if (a->silenced_until > now) {
-			size_t l = strlen(state);
-			snprintf(state + l, sizeof(state) - l, ", paused %s",
-			         vt_console_format_elapsed(a->silenced_until - now, left, sizeof(left)));
+		int sattr = base | (a->acknowledged ? 0 : A_BOLD);
+		char state[120], onset[16];
+		s_alarm_state(a, now, state, sizeof(state));
+		vt_client_clock(a->onset, onset, sizeof(onset));
+		s_put(row, 1, base, "%s", selected ? ">" : " ");
+		s_put(row, 3, pattr, "%s",
+		      a->priority == VT_CONSOLE_HIGH ? "HIGH" : a->priority == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW");
+		s_put(row, 10, pattr, "%-4s", a->technical ? "TECH" : "");
+		s_put(row, 15, pattr, "%-*.*s", (int)bed_w, (int)bed_w, a->bed);
+		if (table) {
+			int x = s_put(row, text_x, pattr, "%-*s", text_w, a->text);
+			x = s_put(row, x + 1, base, "since %s", onset);
+			x = s_put(row, x + 2, sattr, "%s", state);
+			s_put(row, x + 2, base | A_DIM, "%s", a->id);
+			row++;
+			continue;
 		}
-		x = s_put(row, x + 1, pattr, "%-*.*s", text_w, text_w, a->text);
-		x = s_put(row, x + 1, base, "since %s", vt_client_clock(a->onset, onset, sizeof(onset)));
-		x = s_put(row, x + 2, base | (a->acknowledged ? 0 : A_BOLD), "%s", state);
+		struct vt_console_span spans[VT_CONSOLE_WRAP_MAX];
+		size_t lines = vt_console_wrap(a->text, (size_t)wrap_w, spans, VT_CONSOLE_WRAP_MAX);
+		for (size_t l = 0; l < lines && l < VT_CONSOLE_WRAP_MAX && row < bottom; l++) {
+			bool cut = l + 1 == VT_CONSOLE_WRAP_MAX && lines > VT_CONSOLE_WRAP_MAX;
+			int shown = (int)spans[l].len;
+			if (cut && shown > wrap_w - 3)
+				shown = wrap_w - 3;
+			s_put(row++, text_x, pattr, "%.*s%s", shown, a->text + spans[l].off, cut ? "..." : "");
+		}
+		if (row >= bottom)
+			break;
+		int x = s_put(row, text_x, sattr, "%s", state);
+		x = s_put(row, x + 2, base, "since %s", onset);
 		s_put(row, x + 2, base | A_DIM, "%s", a->id);
+		row++;
 	}
+	free(heights);
 	return row + 1;
 }
 
