@@ -583,18 +583,20 @@ s_screen(bool escapes)
 	return r.out;
 }
 
-/* Poll the screen until it shows `text`; feed `spo2` to the monitor meanwhile if > 0. */
+/* Poll the screen until `shows` accepts it (given `arg`); feed `spo2` to the
+ * monitor meanwhile if > 0. `what` names the wait in the failure. */
 static void
-s_wait_screen(const char *text, int spo2)
+s_wait_screen_for(bool (*shows)(const char *screen, const char *arg), const char *arg, int spo2,
+                  const char *what)
 {
 	int64_t deadline = live_now_ms() + SCREEN_MS;
 	for (;;) {
 		if (spo2 > 0)
 			live_daemon_masimo(&daemon_, spo2, 97);
 		char *screen = s_screen(false);
-		bool found = strstr(screen, text) != NULL;
+		bool found = shows(screen, arg);
 		if (found || live_now_ms() > deadline) {
-			cr_assert(found, "\"%s\" never appeared; the screen:\n%s", text, screen);
+			cr_assert(found, "%s never appeared; the screen:\n%s", what, screen);
 			free(screen);
 			return;
 		}
@@ -602,6 +604,31 @@ s_wait_screen(const char *text, int spo2)
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+static bool
+s_has_text(const char *screen, const char *text)
+{
+	return strstr(screen, text) != NULL;
+}
+
+/* Poll the screen until it shows `text`; feed `spo2` to the monitor meanwhile if > 0. */
+static void
+s_wait_screen(const char *text, int spo2)
+{
+	char what[200];
+	snprintf(what, sizeof(what), "\"%s\"", text);
+	s_wait_screen_for(s_has_text, text, spo2, what);
+}
+
+/* Resize the terminal to `cols` x `rows`. */
+static void
+s_resize(const char *cols, const char *rows)
+{
+	struct run_result r;
+	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", cols, "-y", rows, NULL), 0,
+	             "resize-window: %s", r.err);
+	run_result_free(&r);
 }
 
 static void
@@ -748,6 +775,13 @@ s_in_infusion(json_t *snap)
 	       json_number_value(json_object_get(s, "dose_mg_per_kg_h")) == 0.5;
 }
 
+static bool
+s_laid_out_for_90(const char *screen, const char *unused)
+{
+	size_t title = strcspn(screen, "\n"); /* the clock ends one column short of the edge */
+	return title >= 85 && title <= 90 && strstr(screen, "chair-1") != NULL;
+}
+
 Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_console_setup,
      .fini = s_console_teardown, .timeout = 120)
 {
@@ -780,30 +814,20 @@ Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_co
 	s_wait_screen(" mg ", 0);
 
 	/* A smaller terminal: the screen is laid out again for its width. */
-	struct run_result r;
-	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "90", "-y", "24", NULL), 0,
-	             "resize-window: %s", r.err);
-	run_result_free(&r);
-	int64_t deadline = live_now_ms() + SCREEN_MS;
-	for (;;) {
-		char *screen = s_screen(false);
-		size_t title = strcspn(screen, "\n"); /* the clock ends one column short of the edge */
-		bool fits = title >= 85 && title <= 90 && strstr(screen, "chair-1") != NULL;
-		if (fits || live_now_ms() > deadline) {
-			cr_assert(fits, "not redrawn for 90 columns (title %zu wide):\n%s", title, screen);
-			free(screen);
-			break;
-		}
-		free(screen);
-		struct timespec ts = {0, 100000000};
-		nanosleep(&ts, NULL);
-	}
+	s_resize("90", "24");
+	s_wait_screen_for(s_laid_out_for_90, NULL, 0, "a screen laid out for 90 columns");
 
 	/* Esc cancels a prompt without sending anything. */
 	s_keys("p");
 	s_wait_screen("chair-1 phase:", 0);
 	s_keys("Escape");
 	s_wait_screen("phase change cancelled", 0);
+}
+
+static bool
+s_back_in_contact(const char *screen, const char *unused)
+{
+	return strstr(screen, "CONNECTION LOST") == NULL && strstr(screen, "synchronised") != NULL;
 }
 
 Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_returns,
@@ -824,19 +848,7 @@ Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_retur
 
 	/* A new daemon on the same ports: contact back, the banner goes, the view resyncs. */
 	cr_assert_eq(live_daemon_restart(&daemon_), 0);
-	int64_t deadline = live_now_ms() + SCREEN_MS;
-	for (;;) {
-		screen = s_screen(false);
-		bool back = strstr(screen, "CONNECTION LOST") == NULL && strstr(screen, "synchronised");
-		if (back || live_now_ms() > deadline) {
-			cr_assert(back, "still lost after the daemon came back:\n%s", screen);
-			free(screen);
-			break;
-		}
-		free(screen);
-		struct timespec ts = {0, 100000000};
-		nanosleep(&ts, NULL);
-	}
+	s_wait_screen_for(s_back_in_contact, NULL, 0, "contact back after the daemon returned");
 }
 
 /* The row of the screen holding `text`, from its start; NULL if none. */
@@ -851,66 +863,48 @@ s_row_of(const char *screen, const char *text)
 	return at;
 }
 
+/* At 40 columns 15 are left for the text: it goes on over two rows, in one
+ * column, with the state on the row below (the onset and id after it are
+ * cut at the edge: they matter less). */
+static bool
+s_wrapped_for_40(const char *screen, const char *unused)
+{
+	const char *first = s_row_of(screen, "SpO2 85 % below");
+	const char *second = first ? strchr(first, '\n') : NULL;
+	const char *third = second ? strchr(second + 1, '\n') : NULL;
+	if (third == NULL || strstr(screen, "SpO2 85 % below 90 %") != NULL)
+		return false;
+	size_t col = (size_t)(strstr(first, "SpO2") - first);
+	return strlen(second + 1) > col + 4 && strncmp(second + 1 + col, "90 %", 4) == 0 &&
+	       strlen(third + 1) > col + 14 && strncmp(third + 1 + col, "UNACKNOWLEDGED", 14) == 0;
+}
+
+/* One row holds the whole alarm: text, onset, state and id. */
+static bool
+s_one_row(const char *screen, const char *unused)
+{
+	const char *row = s_row_of(screen, "SpO2 85 % below 90 %");
+	size_t len = row ? strcspn(row, "\n") : 0;
+	char line[512];
+	snprintf(line, sizeof(line), "%.*s", (int)len, row ? row : "");
+	return strstr(line, "since ") && strstr(line, "ACK by station-t") && strstr(line, ALERT_ID);
+}
+
 Test(console_screen, wraps_the_alarm_text_on_a_narrow_terminal, .init = s_console_setup,
      .fini = s_console_teardown, .timeout = 120)
 {
 	s_wait_screen("SpO2 85 % below 90 %", 85);
-	struct run_result r;
-	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "40", "-y", "24", NULL), 0,
-	             "resize-window: %s", r.err);
-	run_result_free(&r);
-	/* 40 columns leave 15 for the text: it goes on over two rows, in one
-	 * column, with the state on the row below (the onset and id after it
-	 * are cut at the edge: they matter less). */
-	s_wait_screen("SpO2 85 % below", 0);
-	int64_t deadline = live_now_ms() + SCREEN_MS;
-	for (;;) {
-		char *screen = s_screen(false);
-		const char *first = s_row_of(screen, "SpO2 85 % below");
-		const char *second = first ? strchr(first, '\n') : NULL;
-		const char *third = second ? strchr(second + 1, '\n') : NULL;
-		long col = first ? (long)(strstr(first, "SpO2") - first) : -1;
-		bool ok = first && second && third && strstr(screen, "SpO2 85 % below 90 %") == NULL &&
-		          strncmp(second + 1 + col, "90 %", 4) == 0 &&
-		          strncmp(third + 1 + col, "UNACKNOWLEDGED", 14) == 0;
-		if (ok || live_now_ms() > deadline) {
-			cr_assert(ok, "the alarm is not wrapped for 40 columns:\n%s", screen);
-			free(screen);
-			break;
-		}
-		free(screen);
-		struct timespec ts = {0, 100000000};
-		nanosleep(&ts, NULL);
-	}
+	s_resize("40", "24");
+	s_wait_screen_for(s_wrapped_for_40, NULL, 0, "the alarm wrapped for 40 columns");
+
 	/* Acknowledged from the narrow screen, the state says so in full. */
 	s_keys("a");
 	s_wait_daemon(s_acknowledged, "the alert acknowledged");
 	s_wait_screen("ACK by station-t", 0);
 
 	/* Wide again: back to one row per alarm, every column on it. */
-	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", "150", "-y", "40", NULL), 0,
-	             "resize-window: %s", r.err);
-	run_result_free(&r);
-	deadline = live_now_ms() + SCREEN_MS;
-	for (;;) {
-		char *screen = s_screen(false);
-		const char *row = s_row_of(screen, "SpO2 85 % below 90 %");
-		char *end = row ? strchr(row, '\n') : NULL;
-		if (end)
-			*end = '\0';
-		bool ok = row && strstr(row, "since ") && strstr(row, "ACK by station-t") &&
-		          strstr(row, ALERT_ID);
-		if (end)
-			*end = '\n';
-		if (ok || live_now_ms() > deadline) {
-			cr_assert(ok, "the alarm is not one row at 150 columns:\n%s", screen);
-			free(screen);
-			break;
-		}
-		free(screen);
-		struct timespec ts = {0, 100000000};
-		nanosleep(&ts, NULL);
-	}
+	s_resize("150", "40");
+	s_wait_screen_for(s_one_row, NULL, 0, "the alarm on one row at 150 columns");
 }
 
 /* ---- off a terminal ---------------------------------------------------------------- */
