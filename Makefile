@@ -43,8 +43,8 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_HELP := $(wildcard tests/helpers/*.c)
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
-# Benchmarks and fault tests share the rig in tests/harness/ (a live daemon,
-# ptys, /proc accounts, ZeroMQ clients).
+# Benchmarks, fault tests and tests share the rig in tests/harness/ (a live
+# daemon, ptys, /proc accounts, ZeroMQ clients, where the programs are).
 RIG_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c))
 
 .PHONY: all deps check check-run check-asan check-faults check-faults-run demo fuzz fuzz-lib fuzz-smoke bench goldens \
@@ -72,7 +72,7 @@ $(BUILD)/vitals-console: $(BUILD)/obj/tools/vitals-console.o $(LIB)
 $(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(RIG_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vitals/csv.h"
+#include "vitals/xorshift.h"
 
 #include "../tests/harness/rig.h"
 
@@ -30,16 +31,13 @@
 #define SESSION_EVERY (3 * 3600)   /* a new patient in each chair every 3 h */
 #define TARGET_SAMPLES_PER_S 1e6
 
-/* xorshift64*: small, fast, the same sequence everywhere. */
+/* The same patients on every machine (vitals/xorshift.h). */
 static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
 
 static double
 s_uniform(void)
 {
-	s_rng ^= s_rng >> 12;
-	s_rng ^= s_rng << 25;
-	s_rng ^= s_rng >> 27;
-	return (double)((s_rng * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
+	return (double)(vt_xorshift64s(&s_rng) >> 11) / 9007199254740992.0;
 }
 
 /* Roughly normal, mean 0, sd 1 (sum of uniforms). */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vitals/emulate.h"
+#include "vitals/xorshift.h"
 
 /* Pending bytes at most: a minute of DF#7 at full line speed. */
 #define LINE_CAP (64 * 1024)
@@ -176,10 +177,7 @@ s_replug(struct s_emu *e, int64_t now)
 static uint8_t
 s_random_byte(struct s_emu *e)
 {
-	e->rng ^= e->rng >> 12;
-	e->rng ^= e->rng << 25;
-	e->rng ^= e->rng >> 27;
-	return (uint8_t)((e->rng * UINT64_C(2685821657736338717)) >> 56);
+	return (uint8_t)(vt_xorshift64s(&e->rng) >> 56);
 }
 
 static void

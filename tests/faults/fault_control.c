@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "../harness/rig.h"
+#include "vitals/xorshift.h"
 
 #define REQUESTS 100000
 #define IN_FLIGHT 500
@@ -27,10 +28,7 @@ static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t
 s_next(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1Dull;
+	return vt_xorshift64s(&rng);
 }
 
 /* Request number i, never a valid one; its length. */

@@ -20,6 +20,7 @@
 
 #include "vitals/driver.h"
 #include "vitals/encode.h"
+#include "vitals/xorshift.h"
 
 #define NOISE_BYTES (10u << 20)
 #define GOOD_PERIODS 20
@@ -29,10 +30,7 @@ static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t
 s_next(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1Dull;
+	return vt_xorshift64s(&rng);
 }
 
 /* Largest value a driver may report per parameter (0 is the lowest). */

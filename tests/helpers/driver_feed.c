@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver_feed.h"
+#include "run.h"
 
 void
 vt_test_collect_free(struct vt_test_collect *c)
@@ -188,30 +189,14 @@ vt_test_reading_str(const struct vt_reading *r, char *buf, size_t cap)
 uint8_t *
 vt_test_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	uint8_t *buf = malloc(cap + 1);
-	for (;;) {
-		if (buf == NULL)
-			abort();
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
-			break;
-		cap *= 2;
-		buf = realloc(buf, cap + 1);
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
+	return (uint8_t *)run_slurp(path, len);
 }
 
 const char *
 vt_test_capture_path(const char *name, char *buf, size_t cap)
 {
-	const char *root = getenv("VT_ROOT");
-	snprintf(buf, cap, "%s/../shared/captures/%s", root != NULL ? root : ".", name);
+	char rel[512];
+	snprintf(rel, sizeof(rel), "../shared/captures/%s", name);
+	snprintf(buf, cap, "%s", run_root_path(rel));
 	return buf;
 }

@@ -13,31 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/rig.h"
 #include "run.h"
 
 extern char **environ;
 
-static const char *
-s_path(const char *var, const char *fallback, const char *rel)
-{
-	static char bufs[8][4096];
-	static int next;
-	char *buf = bufs[next++ % 8];
-	const char *base = getenv(var);
-	snprintf(buf, sizeof(bufs[0]), "%s/%s", base && *base ? base : fallback, rel);
-	return buf;
-}
-
+/* The rig (tests/harness/) knows where things are, for every test program. */
 const char *
 run_root_path(const char *rel)
 {
-	return s_path("VT_ROOT", ".", rel);
+	return vt_rig_root(rel);
 }
 
 const char *
 run_build_path(const char *rel)
 {
-	return s_path("VT_BUILD", "build", rel);
+	return vt_rig_build(rel);
 }
 
 static void
