@@ -4,6 +4,7 @@
  * message, the line itself, and a caret under the column.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,17 +43,25 @@ vt_diag_add(struct vt_diag *d, const char *file, int line, int column, const cha
 	d->count++;
 }
 
+const char *
+vt_diag_format(const struct vt_diag_entry *e, char *buf, size_t len)
+{
+	if (e->line > 0 && e->column > 0)
+		snprintf(buf, len, "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+	else if (e->line > 0)
+		snprintf(buf, len, "%s:%d: %s", e->file, e->line, e->message);
+	else
+		snprintf(buf, len, "%s: %s", e->file, e->message);
+	return buf;
+}
+
 void
 vt_diag_print(const struct vt_diag *d, FILE *out)
 {
 	for (size_t i = 0; i < d->count; i++) {
 		const struct vt_diag_entry *e = &d->entries[i];
-		if (e->line > 0 && e->column > 0)
-			fprintf(out, "%s:%d:%d: %s\n", e->file, e->line, e->column, e->message);
-		else if (e->line > 0)
-			fprintf(out, "%s:%d: %s\n", e->file, e->line, e->message);
-		else
-			fprintf(out, "%s: %s\n", e->file, e->message);
+		char head[2048];
+		fprintf(out, "%s\n", vt_diag_format(e, head, sizeof(head)));
 		if (e->source == NULL)
 			continue;
 		fprintf(out, "  %s\n", e->source);

@@ -565,11 +565,11 @@ s_reload(struct live *l, char *err, size_t errlen)
 		size_t used = 0;
 		err[0] = '\0';
 		for (size_t i = 0; i < diag.count; i++) {
-			const struct vt_diag_entry *e = &diag.entries[i];
-			vt_err("%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+			char line[2048];
+			vt_diag_format(&diag.entries[i], line, sizeof(line));
+			vt_err("%s", line);
 			if (used < errlen)
-				used += (size_t)snprintf(err + used, errlen - used, "%s%s:%d:%d: %s",
-				                         i ? "; " : "", e->file, e->line, e->column, e->message);
+				used += (size_t)snprintf(err + used, errlen - used, "%s%s", i ? "; " : "", line);
 		}
 		vt_diag_clear(&diag);
 		return -1;

@@ -11,7 +11,9 @@
 #include <sysexits.h>
 
 #include "vitals/config.h"
+#include "vitals/diag.h"
 #include "vitals/live.h"
+#include "vitals/log.h"
 #include "vitals/replay.h"
 #include "vitals/timefmt.h"
 #include "vitals/version.h"
@@ -164,7 +166,18 @@ main(int argc, char **argv)
 	struct vt_diag diag = {0};
 	cfg = vt_config_load(a.config_path, &diag);
 	if (cfg == NULL) {
-		vt_diag_print(&diag, stderr);
+		/* A person checking a file or replaying reads the line and the
+		 * caret; the service's journal wants each error at error level. */
+		if (a.check || a.replay) {
+			vt_diag_print(&diag, stderr);
+		} else {
+			for (size_t i = 0; i < diag.count; i++) {
+				char line[2048];
+				vt_err("%s", vt_diag_format(&diag.entries[i], line, sizeof(line)));
+			}
+			vt_err("configuration not loaded: %zu error%s, not starting", diag.count,
+			       diag.count == 1 ? "" : "s");
+		}
 		vt_diag_clear(&diag);
 		code = EX_CONFIG;
 	} else if (a.check) {

@@ -1107,6 +1107,38 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 	unlink(path);
 }
 
+/* Started as the service with a bad file, the errors go to the journal at
+ * error level (<3>), each with its position, and it does not start. */
+Test(config, vitalsd_refuses_to_start_on_a_bad_file_with_errors_at_error_level)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	const char text[] = P "heartbeet: 1s\nrules: [{name: a, parameter: spo2, below: 101}]\n";
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, NULL};
+	struct run_result r;
+	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_expect_eq(r.status, 78);
+	char want[512];
+	snprintf(want, sizeof(want),
+	         "<3>%s:2:1: unknown key \"heartbeet\"; did you mean \"heartbeat\"?\n"
+	         "<3>%s:3:43: rules[0].below: 101 is outside the range of spo2 (0 to 100 %%)\n"
+	         "<3>configuration not loaded: 2 errors, not starting\n",
+	         path, path);
+	cr_expect_str_eq(r.err, want);
+	run_result_free(&r);
+	unlink(path);
+
+	char missing[] = "/tmp/test_config_missing.yaml";
+	char *argv_missing[] = {(char *)run_build_path("vitalsd"), "-c", missing, NULL};
+	cr_assert_geq(run_capture(argv_missing, &r), 0);
+	cr_expect_eq(r.status, 78);
+	cr_expect(strncmp(r.err, "<3>/tmp/test_config_missing.yaml: cannot read: ", 47) == 0, "%s", r.err);
+	run_result_free(&r);
+}
+
 /* ---- hostile and oversized input ------------------------------------------------------ */
 
 /* Seconds of CPU time spent so far, to bound the cost of hostile input. */

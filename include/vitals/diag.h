@@ -29,6 +29,10 @@ void vt_diag_add(struct vt_diag *d, const char *file, int line, int column,
                  const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* One entry as "FILE:LINE:COLUMN: message" ("FILE:LINE: ..." or "FILE: ..."
+ * where the position is not known), truncated to fit; returns buf. */
+const char *vt_diag_format(const struct vt_diag_entry *e, char *buf, size_t len);
+
 /* Print every entry: "FILE:LINE:COLUMN: message", the source line, a caret. */
 void vt_diag_print(const struct vt_diag *d, FILE *out);
 
