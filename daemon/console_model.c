@@ -252,6 +252,21 @@ s_apply_alert(struct vt_console *m, json_t *o, uint64_t seq)
 	qsort(m->alerts, m->n_alerts, sizeof(*m->alerts), s_alert_cmp);
 }
 
+/* A bed's device flags from a JSON array of names (anything else: none). */
+static void
+s_set_flags(struct vt_console_bed *b, json_t *flags)
+{
+	b->flags[0] = '\0';
+	size_t i, used = 0;
+	json_t *f;
+	json_array_foreach(flags, i, f)
+	{
+		if (json_is_string(f) && used < sizeof(b->flags))
+			used += (size_t)snprintf(b->flags + used, sizeof(b->flags) - used, "%s%s",
+			                         used ? " " : "", json_string_value(f));
+	}
+}
+
 /* Apply one parsed message to the view. */
 static void
 s_apply(struct vt_console *m, json_t *o)
@@ -275,15 +290,7 @@ s_apply(struct vt_console *m, json_t *o)
 		return;
 	if (strcmp(type, "vitals") == 0) {
 		s_set_values(b, json_object_get(o, "values"));
-		b->flags[0] = '\0';
-		size_t i, used = 0;
-		json_t *f;
-		json_array_foreach(json_object_get(o, "flags"), i, f)
-		{
-			if (json_is_string(f) && used < sizeof(b->flags))
-				used += (size_t)snprintf(b->flags + used, sizeof(b->flags) - used, "%s%s",
-				                         used ? " " : "", json_string_value(f));
-		}
+		s_set_flags(b, json_object_get(o, "flags"));
 	} else if (strcmp(type, "status") == 0) {
 		s_copy(b->port, sizeof(b->port), s_str(o, "state"));
 	} else if (strcmp(type, "session") == 0) {
@@ -420,6 +427,12 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 		struct vt_console_bed *b = s_bed(m, key);
 		if (b != NULL)
 			s_set_values(b, v);
+	}
+	json_object_foreach(json_object_get(o, "flags"), key, v)
+	{
+		struct vt_console_bed *b = s_bed(m, key);
+		if (b != NULL)
+			s_set_flags(b, v);
 	}
 	json_object_foreach(json_object_get(o, "ports"), key, v)
 	{

@@ -184,6 +184,24 @@ Test(console_model, joins_late_snapshot_then_the_kept_updates)
 	cr_expect_null(m);
 }
 
+Test(console_model, a_snapshot_brings_the_device_flags)
+{
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	const char reply[] = "{\"ok\":true,\"seq\":4,\"alerts\":[],\"vitals\":{\"chair-1\":{\"spo2\":null}},"
+	                     "\"ports\":{\"chair-1\":\"connected\"},\"sessions\":{},"
+	                     "\"flags\":{\"chair-1\":[\"sensor-off\",\"low-perfusion\"]}}";
+	char err[128];
+	cr_assert_eq(vt_console_snapshot(m, reply, strlen(reply), 0, err, sizeof(err)), 0, "%s", err);
+	const struct vt_console_bed *b = vt_console_bed_named(m, "chair-1");
+	cr_assert_not_null(b);
+	cr_expect_str_eq(b->flags, "sensor-off low-perfusion");
+	/* The next vitals message replaces them. */
+	cr_assert_eq(s_vitals(m, 0, "A", 5, "chair-1", 95), 1);
+	cr_expect_str_eq(b->flags, "low-perfusion");
+	vt_console_free(&m);
+}
+
 Test(console_model, kept_updates_older_than_the_snapshot_are_dropped)
 {
 	struct vt_console *m = vt_console_new(0);
