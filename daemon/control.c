@@ -18,8 +18,16 @@
 
 /* Frames kept for the reply envelope; more are answered with an error. */
 #define VT_CONTROL_MAX_FRAMES 8
-/* ZeroMQ drops peers sending messages larger than this (memory bound). */
-#define VT_CONTROL_MAX_MSG (64 * 1024)
+/*
+ * The memory bound: ZeroMQ closes the connection of a peer that sends a
+ * message larger than this, without a reply (it cannot be read to answer
+ * it). Anything up to it is read and, past VT_CONTROL_MAX_REQUEST, answered
+ * "request too large". With at most VT_CONTROL_RCVHWM requests queued per
+ * client, one client can hold at most 100 MiB, and only for as long as the
+ * loop takes to refuse them unparsed.
+ */
+#define VT_CONTROL_MAX_MSG (1024 * 1024)
+#define VT_CONTROL_RCVHWM 100
 
 struct vt_control {
 	void *sock;                               /* ZMQ_ROUTER */
@@ -44,11 +52,11 @@ vt_control_new(void *zctx, char *const *endpoints, size_t n, const char *curve_s
 		free(c);
 		return NULL;
 	}
-	int linger = 0, hwm = 1000;
+	int linger = 0, hwm = 1000, rcvhwm = VT_CONTROL_RCVHWM;
 	int64_t maxmsg = VT_CONTROL_MAX_MSG;
 	zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
 	zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	if (curve_secret != NULL && vt_curve_server(c->sock, curve_secret) != 0) {
 		snprintf(err, errlen, "control: CURVE: %s", zmq_strerror(errno));

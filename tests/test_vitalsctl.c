@@ -382,9 +382,10 @@ s_expect_ping(void *zctx)
 
 Test(vitalsctl, malformed_requests_get_error_replies)
 {
-	static char big[10 * 1024 + 1];
+	static char big[10 * 1024 + 1], huge[900 * 1024 + 1];
 	memset(big, ' ', sizeof(big) - 1);
 	memcpy(big, "{\"cmd\":\"ping\"}", 14);
+	memset(huge, '[', sizeof(huge) - 1);
 	static const struct {
 		const char *what;
 		const char *body;
@@ -423,6 +424,7 @@ Test(vitalsctl, malformed_requests_get_error_replies)
 	    {"invalid UTF-8", "{\"cmd\":\"\xff\xfe\"}", 0, "not JSON"},
 	    {"NUL inside", "{\"cmd\":\"ping\"}\0trailing", 23, "not JSON"},
 	    {"oversized 10 KiB", big, sizeof(big) - 1, "request too large"},
+	    {"900 KiB of [", huge, sizeof(huge) - 1, "request too large"},
 	    {"empty frame", "", 0, "not JSON"},
 	};
 	void *zctx = zmq_ctx_new();
