@@ -1,6 +1,6 @@
 /*
  * The alarm engine. It turns readings into alarm events by the rules of
- * DESIGN §4, and it is deliberately small and pure: no I/O, no clock, no
+ * docs/alarms.md, and it is deliberately small and pure: no I/O, no clock, no
  * logging. Time is an argument, so a replayed session raises and clears at
  * the same sample times as the live run that recorded it.
  *
@@ -12,7 +12,7 @@
  *    vt_alarms_next_deadline() says so;
  *  - recording-failed, which the shell reports from its recorder.
  *
- * Decisions beyond DESIGN §4 (written down in docs/alarms.md):
+ * Decisions (written down in docs/alarms.md):
  *  - while a bed's sensor is off its physiological samples count as having
  *    no value: they neither raise nor clear, and they break runs;
  *  - no-data is not raised while comm-lost or sensor-off already explains

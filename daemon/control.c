@@ -2,8 +2,8 @@
  * The control socket's transport: a ROUTER bound on every control
  * endpoint. REQ clients send [identity, "", body]; DEALER clients may send
  * [identity, body]; either way the reply goes back with the same envelope.
- * Everything is non-blocking: a client that never reads its replies is
- * dropped by ZeroMQ at the high-water mark, it cannot stall the daemon.
+ * Everything is non-blocking: the replies of a client that never reads them
+ * are dropped at the high-water mark; it cannot stall the daemon.
  */
 #include <errno.h>
 #include <stdbool.h>

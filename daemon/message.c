@@ -1,5 +1,5 @@
 /*
- * The JSON objects of DESIGN §5. Keys come out in a fixed order (jansson
+ * The JSON objects of docs/protocol.md. Keys come out in a fixed order (jansson
  * keeps insertion order) and numbers come out the way a device shows them
  * (96, not 96.0; 2.1, not 2.1000000000000001), so replay output is stable
  * enough to diff against golden files.

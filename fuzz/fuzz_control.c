@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the control request parser: the only code that
- * reads what any client on the control socket sends, and DESIGN §7 says
+ * reads what any client on the control socket sends, and docs/protocol.md says
  * nothing a client sends can stop the daemon. Each input is one request
  * body; the fuzzer stops on a crash, a sanitizer report (the error buffer
  * is allocated to its exact size, so one byte too many is caught), or a

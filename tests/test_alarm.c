@@ -1,5 +1,5 @@
 /*
- * The alarm engine against DESIGN §4, clause by clause. Each case is a
+ * The alarm engine against docs/alarms.md, clause by clause. Each case is a
  * rule, a sequence of samples and the exact events expected, so a reader
  * can check the table against the design without reading the engine.
  */

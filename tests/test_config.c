@@ -1,5 +1,5 @@
 /*
- * The configuration loader against DESIGN §3 and docs/configuration.md.
+ * The configuration loader against docs/configuration.md.
  * Bad files are a table: YAML text and the exact FILE:LINE:COLUMN lines an
  * administrator would read, all of them, in order. Good files check the
  * values and every default. The shipped files are loaded from disk, so
@@ -1074,7 +1074,7 @@ Test(config, diagnostics_print_the_line_and_a_caret)
 	vt_diag_clear(&d);
 }
 
-/* `vitalsd -c FILE -n` is how an administrator checks a file (DESIGN §1). */
+/* `vitalsd -c FILE -n` is how an administrator checks a file (docs/configuration.md). */
 Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 {
 	char path[] = "/tmp/test_config_XXXXXX";

@@ -1,5 +1,5 @@
 /*
- * The alarm engine: DESIGN §4 made executable. It is pure (no I/O, no clock,
+ * The alarm engine: docs/alarms.md made executable. It is pure (no I/O, no clock,
  * no logging): every entry point takes the current time as an argument and
  * reports what happened through a callback. Live mode and replay run exactly
  * the same code, so a recorded session reproduces the live alert stream.
@@ -110,7 +110,7 @@ int vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t
                   vt_alert_fn fn, void *ctx);
 
 /*
- * Pause the audio of `bed` for `duration_ms` from t (DESIGN §4 silence).
+ * Pause the audio of `bed` for `duration_ms` from t (docs/alarms.md, silence).
  * Every active alert of the bed gets a `silenced` event. Alerts raised
  * later at the same or a lower priority than the highest active one stay
  * quiet; a higher-priority alert (or an escalation above that level) breaks

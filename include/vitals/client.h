@@ -1,5 +1,5 @@
 /*
- * A client of the control socket (DESIGN §7), shared by vitalsctl and
+ * A client of the control socket (docs/protocol.md), shared by vitalsctl and
  * vitals-console. Both must never hang on a daemon that is down or busy:
  * every request carries a deadline, and a request that cannot even be
  * handed to a connected peer is never queued for later (an acknowledgement

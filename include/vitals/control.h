@@ -1,5 +1,5 @@
 /*
- * The control socket (DESIGN §7): a ZeroMQ ROUTER that REQ and DEALER
+ * The control socket (docs/protocol.md): a ZeroMQ ROUTER that REQ and DEALER
  * clients talk to with one JSON object per request and per reply. The
  * request parser is pure and strict: every malformed, oversized or unknown
  * request becomes an error reply, and nothing a client sends can stop the

@@ -78,7 +78,7 @@ void vt_core_phase(struct vt_core *c, int bed, enum vt_phase phase, double weigh
                    double rate_mg_per_kg_h, const char *by, int64_t t);
 
 /*
- * The control reply to `snapshot` (DESIGN §7), malloc'd: seq of the last
+ * The control reply to `snapshot` (docs/protocol.md), malloc'd: seq of the last
  * message published, every active alert as its latest object, each bed's
  * values, port state, session and audio pause.
  */

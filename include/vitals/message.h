@@ -1,5 +1,5 @@
 /*
- * Message encoding (DESIGN §5): every object vitalsd publishes, built with
+ * Message encoding (docs/protocol.md): every object vitalsd publishes, built with
  * jansson so that escaping and number formatting are never hand-rolled.
  * Pure: the caller supplies seq, time and instance; the result is a
  * malloc'd NUL-terminated string the caller frees.

@@ -1,5 +1,5 @@
 /*
- * Offline replay (DESIGN §6): recordings through the whole pipeline in
+ * Offline replay (docs/recording.md): recordings through the whole pipeline in
  * virtual time, every message that would be published written to a stream
  * as JSON Lines. Deterministic: identical inputs give identical bytes.
  */

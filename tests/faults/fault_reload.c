@@ -1,7 +1,7 @@
 /*
  * Fault: an administrator reloading again and again while editing the
  * configuration, half the time saving a broken file. A reload must never
- * stop monitoring (DESIGN §8): a good file takes effect without touching
+ * stop monitoring (docs/operations.md): a good file takes effect without touching
  * unchanged ports, a bad one changes nothing. 100 SIGHUPs in a row, each
  * with a different file: good ones that add and remove a bed, change and
  * add rules; bad ones with an unknown key, a YAML syntax error, an empty

@@ -2,7 +2,7 @@
  * Fault: the daemon killed outright (SIGKILL, the OOM killer, a power cut
  * of the process) while it records. The recording is what an incident
  * review will read, so it must hold everything up to the moment of death,
- * give or take the last second (DESIGN §6). A monitor sends a Masimo line
+ * give or take the last second (docs/recording.md). A monitor sends a Masimo line
  * every 20 ms, each with a pulse rate one higher than the last; the daemon
  * is killed at a random moment, three times over (a new file each time).
  * Pass, for each kill: the session file reads without an error (a cut

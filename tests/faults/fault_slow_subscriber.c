@@ -1,7 +1,7 @@
 /*
  * Fault: a subscriber that connects and never reads (a console frozen
  * behind a dialog box, a script stopped in a debugger). A PUB socket must
- * drop for it rather than block or buffer without end (DESIGN §5): the
+ * drop for it rather than block or buffer without end (docs/protocol.md): the
  * other consoles must not notice, and the daemon's memory must stay put.
  * Sixteen Nonin DF#7 monitors send an hour of readings in a minute (60
  * times real speed, 2,880 readings a second), while one SUB never calls
