@@ -631,6 +631,24 @@ vt_console_set_silenced(struct vt_console *m, const char *bed, int64_t until)
 		b->silenced_until = until;
 }
 
+int
+vt_console_sounding(const struct vt_console *m, int64_t now, size_t *count)
+{
+	int level = -1;
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_alerts; i++) {
+		const struct vt_console_alert *a = &m->alerts[i];
+		if (a->acknowledged || a->silenced_until > now)
+			continue;
+		n++;
+		if ((int)a->priority > level)
+			level = (int)a->priority;
+	}
+	if (count != NULL)
+		*count = n;
+	return level;
+}
+
 double
 vt_console_dose(const struct vt_console_bed *b, int64_t t)
 {

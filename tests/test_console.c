@@ -442,6 +442,36 @@ Test(console_model, sessions_dose_and_the_daemon_clock)
 	vt_console_free(&m);
 }
 
+Test(console_model, what_sounds_is_the_most_urgent_unanswered_alarm)
+{
+	struct vt_console *m = s_synced(10);
+	size_t n = 99;
+	cr_expect_eq(vt_console_sounding(m, AT(11), &n), -1, "nothing active, nothing sounds");
+	cr_expect_eq(n, 0);
+	cr_assert_eq(s_alert(m, 0, "A", 11, "chair-1/pr-low/1", "raised", "medium", "physiological", false), 1);
+	cr_assert_eq(s_alert(m, 0, "A", 12, "chair-2/spo2-low/1", "raised", "high", "physiological", false), 1);
+	cr_expect_eq(vt_console_sounding(m, AT(12), &n), VT_CONSOLE_HIGH);
+	cr_expect_eq(n, 2);
+	/* Acknowledged: the high one goes quiet, the medium one still sounds. */
+	cr_assert_eq(s_alert(m, 0, "A", 13, "chair-2/spo2-low/1", "acknowledged", "high", "physiological", true), 1);
+	cr_expect_eq(vt_console_sounding(m, AT(13), &n), VT_CONSOLE_MEDIUM);
+	cr_expect_eq(n, 1);
+	/* Paused until AT(100): quiet until then, sounding again after. */
+	char body[1024];
+	snprintf(body, sizeof(body),
+	         "{\"v\":1,\"type\":\"alert\",\"seq\":14,\"time\":\"%s\",\"instance\":\"A\","
+	         "\"bed\":\"chair-1\",\"id\":\"chair-1/pr-low/1\",\"event\":\"silenced\",\"rule\":\"r\","
+	         "\"kind\":\"physiological\",\"priority\":\"medium\",\"parameter\":\"pr\",\"value\":40,"
+	         "\"limit\":50,\"onset\":\"%s\",\"acknowledged\":false,\"silenced_until\":\"%s\","
+	         "\"text\":\"PR 40 bpm below 50 bpm\"}",
+	         s_t(AT(14)), s_t(AT(11)), s_t(AT(100)));
+	cr_assert_eq(vt_console_message(m, body, strlen(body), 0), 1);
+	cr_expect_eq(vt_console_sounding(m, AT(50), &n), -1, "paused");
+	cr_expect_eq(n, 0);
+	cr_expect_eq(vt_console_sounding(m, AT(100), NULL), VT_CONSOLE_MEDIUM, "the pause is over");
+	vt_console_free(&m);
+}
+
 Test(console_model, formatting)
 {
 	char buf[32];
@@ -687,6 +717,9 @@ s_wait_daemon(bool (*check)(json_t *), const char *what)
 	}
 }
 
+/* Options the console of the next setup gets besides the endpoints. */
+static const char *console_options = "";
+
 static void
 s_console_setup(void)
 {
@@ -696,8 +729,9 @@ s_console_setup(void)
 	snprintf(tmux_sock, sizeof(tmux_sock), "%s/tmux.sock", daemon_.dir);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-	         "exec %s --connect %s --control %s --by station-t 2>%s/console.err",
-	         run_build_path("vitals-console"), daemon_.pub, daemon_.ctl, daemon_.dir);
+	         "exec %s --connect %s --control %s --by station-t %s 2>%s/console.err",
+	         run_build_path("vitals-console"), daemon_.pub, daemon_.ctl, console_options,
+	         daemon_.dir);
 	struct run_result r;
 	live_reap_tmux(tmux_sock);
 	cr_assert_eq(s_tmux_run(&r, "-f", "/dev/null", "new-session", "-d", "-s", "c", "-x", "150",
@@ -923,6 +957,50 @@ Test(console_screen, wraps_the_alarm_text_on_a_narrow_terminal, .init = s_consol
 	/* Wide again: back to one row per alarm, every column on it. */
 	s_resize("150", "40");
 	s_wait_screen_for(s_one_row, NULL, 0, "the alarm on one row at 150 columns");
+}
+
+/* Whether the console has rung the terminal bell (tmux keeps the flag). */
+static bool
+s_bell_rang(void)
+{
+	struct run_result r;
+	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{window_bell_flag}", NULL);
+	bool rang = r.out && r.out[0] == '1';
+	run_result_free(&r);
+	return rang;
+}
+
+Test(console_screen, sounds_the_bell_until_the_alarm_is_acknowledged, .init = s_console_setup,
+     .fini = s_console_teardown, .timeout = 120)
+{
+	s_wait_screen("ALARMS (0 active)", 0);
+	cr_expect(!s_bell_rang(), "the bell rang with no alarm");
+	s_wait_screen("SpO2 85 % below 90 %", 85);
+	s_wait_screen("SOUNDING: HIGH", 0);
+	int64_t deadline = live_now_ms() + SCREEN_MS;
+	while (!s_bell_rang() && live_now_ms() < deadline) {
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	cr_expect(s_bell_rang(), "a high alarm on the screen and no bell");
+	s_keys("a");
+	s_wait_daemon(s_acknowledged, "the alert acknowledged");
+	s_wait_screen("quiet: every alarm acknowledged or paused", 0);
+}
+
+static void
+s_quiet_console_setup(void)
+{
+	console_options = "--no-bell";
+	s_console_setup();
+}
+
+Test(console_screen, no_bell_when_told_so, .init = s_quiet_console_setup,
+     .fini = s_console_teardown, .timeout = 120)
+{
+	s_wait_screen("SpO2 85 % below 90 %", 85);
+	s_wait_screen("SOUNDING: HIGH (bell off)", 0);
+	cr_expect(!s_bell_rang(), "--no-bell and the bell rang");
 }
 
 /* ---- off a terminal ---------------------------------------------------------------- */

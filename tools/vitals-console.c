@@ -48,6 +48,16 @@
 #define S_DEFAULT_RATE 0.5
 /* Messages taken from the subscription per turn, so keys are never starved. */
 #define S_DRAIN_MAX 2000
+/*
+ * The terminal bell while an alarm is neither acknowledged nor paused,
+ * after IEC 60601-1-8's pattern of repeating the signal more often the
+ * more urgent it is: high every 2 s, medium every 8 s, low once when it
+ * starts. Lost contact with the daemon sounds every 5 s (alarms may be
+ * going unseen), whatever the alarms on the screen say.
+ */
+#define S_SOUND_LOST (VT_CONSOLE_HIGH + 1)
+static const int64_t s_repeat_ms[] = {[VT_CONSOLE_LOW] = 0, [VT_CONSOLE_MEDIUM] = 8000,
+                                      [VT_CONSOLE_HIGH] = 2000, [S_SOUND_LOST] = 5000};
 
 static volatile sig_atomic_t stop;
 
@@ -234,6 +244,10 @@ struct s_ui {
 	char by[64];                   /* who acts, in every command */
 	bool color;
 	bool keyboard;                 /* stdin is a terminal: keys can come */
+	bool bell;                     /* ring the terminal bell (not with --no-bell) */
+	int sounding;                  /* what is sounding: a priority, S_SOUND_LOST, or -1 */
+	size_t n_sounding;             /* alerts sounding */
+	int64_t next_bell;             /* monotonic ms of the next repeat */
 
 	enum s_sel sel;
 	char sel_id[160];              /* SEL_ALERT: its id */
@@ -770,7 +784,15 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 {
 	const struct vt_console *m = ui->model;
 	size_t n = vt_console_alert_count(m), nb = vt_console_bed_count(m);
-	s_put(row++, 1, A_BOLD, "ALARMS (%zu active)", n);
+	int head_end = s_put(row, 1, A_BOLD, "ALARMS (%zu active)", n);
+	if (ui->sounding >= 0 && ui->sounding <= VT_CONSOLE_HIGH)
+		s_put(row, head_end + 2, s_prio_attr(ui, (enum vt_console_priority)ui->sounding) | A_BOLD,
+		      "SOUNDING: %s%s",
+		      ui->sounding == VT_CONSOLE_HIGH ? "HIGH" : ui->sounding == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW",
+		      ui->bell ? "" : " (bell off)");
+	else if (n > 0)
+		s_put(row, head_end + 2, A_DIM, "quiet: every alarm acknowledged or paused");
+	row++;
 	if (n == 0) {
 		s_put(row, 3, A_DIM, "none");
 		return row + 1;
@@ -903,13 +925,38 @@ s_draw_bottom(struct s_ui *ui)
 	}
 }
 
+/* The daemon's clock now (pauses and onsets are in it), or ours before it is known. */
+static int64_t
+s_daemon_now(const struct s_ui *ui, int64_t mono)
+{
+	int64_t now = vt_console_daemon_time(ui->model, mono);
+	return now != 0 ? now : vt_client_wall_ms();
+}
+
+/* Ring the bell when something starts sounding (a new alarm, a pause
+ * over, a higher priority) or is due to repeat. */
+static void
+s_sound(struct s_ui *ui, int64_t mono)
+{
+	size_t n = 0;
+	int level = vt_console_sounding(ui->model, s_daemon_now(ui, mono), &n);
+	if (vt_console_lost(ui->model))
+		level = S_SOUND_LOST;
+	bool started = level > ui->sounding || (level >= 0 && level != S_SOUND_LOST && n > ui->n_sounding);
+	ui->n_sounding = n;
+	if (level >= 0 && (started || (s_repeat_ms[level] > 0 && mono >= ui->next_bell))) {
+		if (ui->bell)
+			beep();
+		ui->next_bell = s_repeat_ms[level] > 0 ? mono + s_repeat_ms[level] : INT64_MAX;
+	}
+	ui->sounding = level;
+}
+
 static void
 s_draw(struct s_ui *ui)
 {
 	int64_t mono = vt_client_now(), wall = vt_client_wall_ms();
-	int64_t now = vt_console_daemon_time(ui->model, mono);
-	if (now == 0)
-		now = wall;
+	int64_t now = s_daemon_now(ui, mono);
 	erase();
 	if (LINES < 8 || COLS < 40) {
 		s_put(0, 0, A_BOLD, "window too small");
@@ -1008,6 +1055,8 @@ s_screen_loop(struct s_ui *ui)
 		int64_t next = s_min(vt_console_next_deadline(ui->model), now + 1000);
 		next = s_min(next, vt_client_deadline(ui->snap));
 		next = s_min(next, vt_client_deadline(ui->cmd));
+		if (ui->sounding >= 0)
+			next = s_min(next, ui->next_bell);
 		long timeout = next > now ? (long)(next - now) : 0;
 		if (zmq_poll(items, 4, timeout) < 0 && errno != EINTR) {
 			endwin();
@@ -1021,16 +1070,18 @@ s_screen_loop(struct s_ui *ui)
 		int ch;
 		while ((ch = getch()) != ERR)
 			s_key(ui, ch);
+		s_sound(ui, now);
 		s_draw(ui);
 	}
 	return 0;
 }
 
 static int
-s_screen(const char *pub, const char *control, const char *by)
+s_screen(const char *pub, const char *control, const char *by, bool bell)
 {
 	void *zctx = zmq_ctx_new();
-	struct s_ui ui = {.pub_endpoint = pub, .weight = NAN};
+	struct s_ui ui = {.pub_endpoint = pub, .weight = NAN, .bell = bell, .sounding = -1,
+	                  .next_bell = INT64_MAX};
 	if (by != NULL)
 		snprintf(ui.by, sizeof(ui.by), "%s", by);
 	else
@@ -1104,6 +1155,8 @@ s_usage(FILE *out)
 	      "  --by NAME           who acknowledges and pauses, as the daemon records it\n"
 	      "                      (default $USER@host)\n"
 	      "  --plain             one line per event (default when stdout is not a terminal)\n"
+	      "  --no-bell           never ring the terminal bell (a second screen beside a\n"
+	      "                      sounding one)\n"
 	      "  --server-key KEY    CURVE: the daemon's public key (its .pub file, or the key)\n"
 	      "  --key FILE          CURVE: this console's .key file (defaults for both:\n"
 	      "                      $VITALS_SERVER_KEY, $VITALS_KEY)\n"
@@ -1121,12 +1174,13 @@ main(int argc, char **argv)
 	                                         {"server-key", required_argument, NULL, 'S'},
 	                                         {"key", required_argument, NULL, 'K'},
 	                                         {"plain", no_argument, NULL, 'p'},
+	                                         {"no-bell", no_argument, NULL, 'B'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {"version", no_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
 	const char *endpoint = "tcp://127.0.0.1:5556", *control = "tcp://127.0.0.1:5557";
 	const char *by = NULL, *server_key = NULL, *key = NULL;
-	bool plain = false;
+	bool plain = false, bell = true;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:phV", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1147,6 +1201,9 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			plain = true;
+			break;
+		case 'B':
+			bell = false;
 			break;
 		case 'V':
 			printf("vitals-console %s\n", VT_VERSION);
@@ -1176,5 +1233,5 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (plain || !isatty(STDOUT_FILENO))
 		return s_plain(endpoint);
-	return s_screen(endpoint, control, by);
+	return s_screen(endpoint, control, by, bell);
 }

@@ -150,6 +150,17 @@ const struct vt_console_alert *vt_console_alert_by_id(const struct vt_console *m
  */
 void vt_console_set_silenced(struct vt_console *m, const char *bed, int64_t until);
 
+/*
+ * What the station must sound at daemon time `now`: the highest priority
+ * of the active alerts that are neither acknowledged nor under an audio
+ * pause, or -1 when none is (acknowledged and paused alarms stay on the
+ * screen but are quiet); how many such alerts there are goes to *count
+ * (may be NULL), so that a new one can be sounded at once. Contact lost is
+ * the console's own concern: the caller sounds that whatever this says,
+ * since alarms may be missing.
+ */
+int vt_console_sounding(const struct vt_console *m, int64_t now, size_t *count);
+
 /* A bed's dose (mg) at daemon time t, counting on at the current rate; NAN unknown. */
 double vt_console_dose(const struct vt_console_bed *b, int64_t t);
 
