@@ -13,6 +13,8 @@
  *     oldest first, then id) and no id appears twice;
  *   - a bed found by name is that bed, and every alert's bed name is set;
  *   - the parameter columns are distinct known parameters;
+ *   - what sounds is the top priority of the alerts neither acknowledged
+ *     nor paused, and they are counted right;
  *   - every alert's text wraps at every width into rows no wider than the
  *     width that lose nothing but the spaces at the breaks, and the list
  *     scroll always keeps the selected alert in view.
@@ -74,7 +76,7 @@ s_check_wrap(const char *text)
 }
 
 static void
-s_check_model(const struct vt_console *m)
+s_check_model(const struct vt_console *m, int64_t now)
 {
 	size_t nb = vt_console_bed_count(m), na = vt_console_alert_count(m);
 	for (size_t i = 0; i < nb; i++) {
@@ -116,6 +118,17 @@ s_check_model(const struct vt_console *m)
 			used += heights[i];
 		s_check(first <= sel && (used <= 8 || first == sel));
 	}
+	size_t n_loud = 0, want_loud = 0;
+	int want_level = -1;
+	for (size_t i = 0; i < na; i++) {
+		const struct vt_console_alert *a = vt_console_alert_at(m, i);
+		if (!a->acknowledged && a->silenced_until <= now) {
+			want_loud++;
+			if ((int)a->priority > want_level)
+				want_level = (int)a->priority;
+		}
+	}
+	s_check(vt_console_sounding(m, now, &n_loud) == want_level && n_loud == want_loud);
 	const char *names[VT_PARAM_COUNT];
 	size_t nc = vt_console_param_columns(m, names);
 	s_check(nc <= VT_PARAM_COUNT);
@@ -149,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			vt_console_message(m, line, len, now);
 		}
-		s_check_model(m);
+		s_check_model(m, vt_console_daemon_time(m, now));
 		int64_t deadline = vt_console_next_deadline(m);
 		s_check(deadline > 0);
 		pos += len + 1;
