@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vitals/encode.h"
+#include "vitals/timefmt.h"
 
 extern const struct vt_encoder vt_encoder_masimo_ascii;
 extern const struct vt_encoder vt_encoder_nonin_df7;
@@ -68,21 +69,6 @@ vt_encode_int(const struct vt_reading *r, enum vt_param p, double scale, int lo,
 	return true;
 }
 
-/* Civil date from days since 1970-01-01 (proleptic Gregorian). */
-static void
-s_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 void
 vt_encode_tm(int64_t ms, struct vt_encode_tm *tm)
 {
@@ -90,7 +76,9 @@ vt_encode_tm(int64_t ms, struct vt_encode_tm *tm)
 	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	int64_t sod = secs - days * 86400;
-	s_civil_from_days(days, &tm->year, &tm->month, &tm->day);
+	int64_t year;
+	vt_civil_from_days(days, &year, &tm->month, &tm->day);
+	tm->year = (int)year;
 	tm->hour = (int)(sod / 3600);
 	tm->min = (int)(sod / 60 % 60);
 	tm->sec = (int)(sod % 60);

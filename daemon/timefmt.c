@@ -26,8 +26,8 @@ s_days_from_civil(int64_t y, int m, int d)
 }
 
 /* The inverse: y-m-d of a day number (H. Hinnant's civil_from_days). */
-static void
-s_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void
+vt_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -61,7 +61,7 @@ vt_time_format(int64_t ms, char buf[VT_TIME_BUFSZ])
 	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	int64_t sod = secs - days * 86400, year;
 	int month, day;
-	s_civil_from_days(days, &year, &month, &day);
+	vt_civil_from_days(days, &year, &month, &day);
 	if (year >= 0 && year <= 9999) {
 		memcpy(buf, "0000-00-00T00:00:00.000Z", 25);
 		s_put_digits(buf + 4, 4, year);

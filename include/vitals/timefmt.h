@@ -12,6 +12,9 @@
 /* Room for "YYYY-MM-DDTHH:MM:SS.mmmZ" with any int fields the compiler imagines. */
 #define VT_TIME_BUFSZ 96
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01). */
+void vt_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
 /* Format `ms` as "2026-11-21T10:14:03.120Z" into buf. Returns buf. */
 char *vt_time_format(int64_t ms, char buf[VT_TIME_BUFSZ]);
 
