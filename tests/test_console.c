@@ -876,6 +876,17 @@ Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_co
 	s_wait_screen("phase change cancelled", 0);
 }
 
+/* Whether the console has rung the terminal bell (tmux keeps the flag). */
+static bool
+s_bell_rang(void)
+{
+	struct run_result r;
+	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{window_bell_flag}", NULL);
+	bool rang = r.out && r.out[0] == '1';
+	run_result_free(&r);
+	return rang;
+}
+
 static bool
 s_back_in_contact(const char *screen, const char *unused)
 {
@@ -888,9 +899,12 @@ Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_retur
 	char *screen = s_screen(false);
 	cr_expect(strstr(screen, "CONNECTION LOST") == NULL, "%s", screen);
 	free(screen);
+	cr_expect(!s_bell_rang(), "the bell rang before anything went wrong");
 	live_daemon_kill(&daemon_, SIGKILL);
 	s_wait_screen("CONNECTION LOST", 0);
 	s_wait_screen("alarms are NOT being received", 0);
+	s_wait_screen("SOUNDING: CONNECTION LOST", 0);
+	cr_expect(s_bell_rang(), "contact lost and no bell");
 
 	/* The banner is full width and red (white on red). */
 	screen = s_screen(true);
@@ -957,17 +971,6 @@ Test(console_screen, wraps_the_alarm_text_on_a_narrow_terminal, .init = s_consol
 	/* Wide again: back to one row per alarm, every column on it. */
 	s_resize("150", "40");
 	s_wait_screen_for(s_one_row, NULL, 0, "the alarm on one row at 150 columns");
-}
-
-/* Whether the console has rung the terminal bell (tmux keeps the flag). */
-static bool
-s_bell_rang(void)
-{
-	struct run_result r;
-	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{window_bell_flag}", NULL);
-	bool rang = r.out && r.out[0] == '1';
-	run_result_free(&r);
-	return rang;
 }
 
 Test(console_screen, sounds_the_bell_until_the_alarm_is_acknowledged, .init = s_console_setup,

@@ -790,6 +790,8 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		      "SOUNDING: %s%s",
 		      ui->sounding == VT_CONSOLE_HIGH ? "HIGH" : ui->sounding == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW",
 		      ui->bell ? "" : " (bell off)");
+	else if (ui->sounding == S_SOUND_LOST)
+		s_put(row, head_end + 2, A_BOLD, "SOUNDING: CONNECTION LOST%s", ui->bell ? "" : " (bell off)");
 	else if (n > 0)
 		s_put(row, head_end + 2, A_DIM, "quiet: every alarm acknowledged or paused");
 	row++;
