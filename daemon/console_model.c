@@ -406,7 +406,8 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 	if (o == NULL || !json_is_true(json_object_get(o, "ok")) || !json_is_integer(jseq) ||
 	    json_integer_value(jseq) < 0) {
 		const char *e = s_str(o, "error");
-		snprintf(err, errlen, "%s", e ? e : "not a snapshot reply");
+		/* Always a reason to show: an empty "error" is as good as none. */
+		snprintf(err, errlen, "%s", e && *e ? e : "not a snapshot reply");
 		json_decref(o);
 		vt_console_snapshot_failed(m, now);
 		return -1;

@@ -396,6 +396,11 @@ Test(console_model, a_failed_snapshot_is_retried_later)
 	cr_expect_str_eq(err, "busy");
 	cr_expect_not(vt_console_wants_snapshot(m, 8000));
 	cr_expect_eq(vt_console_snapshot(m, "[", 1, 8000, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "not a snapshot reply");
+	/* A refusal without words still gets a reason on the screen (found by fuzz_console). */
+	const char *mute = "{\"ok\":false,\"error\":\"\"}";
+	cr_expect_eq(vt_console_snapshot(m, mute, strlen(mute), 8000, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "not a snapshot reply");
 	vt_console_free(&m);
 }
 
