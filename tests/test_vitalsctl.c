@@ -129,7 +129,8 @@ Test(vitalsctl, snapshot_lists_the_bed_and_the_alert)
 	struct run_result r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "snapshot", NULL), 0, "%s", r.err);
 	/* The bed table: a header, then chair-1 with its port, values and phase. */
-	cr_expect(strstr(r.out, "BED") && strstr(r.out, "PORT") && strstr(r.out, "SpO2"),
+	cr_expect(strstr(r.out, "BED") && strstr(r.out, "PORT") && strstr(r.out, "SpO2") &&
+	              strstr(r.out, "FLAGS"),
 	          "no bed table header:\n%s", r.out);
 	cr_expect(strstr(r.out, "chair-1  connected") != NULL, "no chair-1 row:\n%s", r.out);
 	cr_expect(strstr(r.out, "85") != NULL, "the SpO2 value is missing:\n%s", r.out);

@@ -206,6 +206,7 @@ s_print_snapshot(const char *reply)
 	head[n++] = "IN PHASE";
 	head[n++] = "DOSE";
 	head[n++] = "AUDIO";
+	head[n++] = "FLAGS";
 	s_table_add(&t, head, n);
 	for (size_t b = 0; b < vt_console_bed_count(m); b++) {
 		const struct vt_console_bed *bed = vt_console_bed_at(m, b);
@@ -235,6 +236,7 @@ s_print_snapshot(const char *reply)
 		else
 			snprintf(audio, sizeof(audio), "on");
 		row[n++] = audio;
+		row[n++] = bed->flags[0] ? bed->flags : "-";
 		s_table_add(&t, row, n);
 	}
 	if (vt_console_bed_count(m) == 0)
