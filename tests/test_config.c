@@ -1040,14 +1040,20 @@ Test(config, load_reports_unreadable_files)
 	vt_diag_clear(&d);
 }
 
+/* Write `text` to a new file made from the mkstemp template `path`. */
+static void
+s_temp_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 Test(config, load_names_the_file_in_every_message)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	const char text[] = P "heartbeat: never\n";
-	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
-	close(fd);
+	s_temp_file(path, P "heartbeat: never\n");
 	struct vt_diag d = {0};
 	cr_assert_null(vt_config_load(path, &d));
 	char *got = s_lines(&d), want[256];
@@ -1078,11 +1084,7 @@ Test(config, diagnostics_print_the_line_and_a_caret)
 Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	const char text[] = P "heartbeat: 0s\nrules: [{name: a, parameter: spo2, below: 101}]\n";
-	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
-	close(fd);
+	s_temp_file(path, P "heartbeat: 0s\nrules: [{name: a, parameter: spo2, below: 101}]\n");
 	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
 	struct run_result r;
 	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
@@ -1112,11 +1114,7 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 Test(config, vitalsd_refuses_to_start_on_a_bad_file_with_errors_at_error_level)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	const char text[] = P "heartbeet: 1s\nrules: [{name: a, parameter: spo2, below: 101}]\n";
-	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
-	close(fd);
+	s_temp_file(path, P "heartbeet: 1s\nrules: [{name: a, parameter: spo2, below: 101}]\n");
 	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, NULL};
 	struct run_result r;
 	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
