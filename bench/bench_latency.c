@@ -23,16 +23,6 @@
 #define TARGET_P99_MS 1.0
 #define TARGET_RATIO 3.0
 
-/* One Masimo Radical ASCII 1 line, as the device sends it once a second. */
-static int
-s_masimo(char *buf, size_t len, int spo2)
-{
-	return snprintf(buf, len,
-	                "11/21/26 10:00:00 SN=0000056661 SPO2=%03d%% BPM=072 PI=03.60%% "
-	                "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n",
-	                spo2);
-}
-
 static void
 s_report(const char *what, double *ms, size_t n)
 {
@@ -45,24 +35,13 @@ s_report(const char *what, double *ms, size_t n)
 static size_t
 s_daemon(double *out)
 {
-	char dir[128], link[200], cfg[320], log[320], mon[400];
-	if (vt_rig_tmpdir(dir, sizeof(dir), "bench-latency") != 0)
+	struct vt_rig_bed b;
+	if (vt_rig_one_bed(&b, "bench-latency", "masimo-ascii", NULL, false,
+	                   "  - {name: spo2-low, parameter: spo2, below: 90, priority: high}\n") != 0)
 		return 0;
-	snprintf(link, sizeof(link), "%s/chair-1", dir);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
-	struct vt_rig_pty pty;
-	if (vt_rig_pty_open(&pty, link) != 0) {
-		perror("bench_latency: pty");
-		return 0;
-	}
-	snprintf(mon, sizeof(mon), "  - {bed: chair-1, port: %s, protocol: masimo-ascii}\n", link);
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	vt_rig_config(dir, pub, ctl, NULL, mon,
-	              "  - {name: spo2-low, parameter: spo2, below: 90, priority: high}\n", cfg,
-	              sizeof(cfg));
 	struct vt_rig_daemon d;
 	size_t n = 0;
-	if (vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000) != 0)
+	if (vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000) != 0)
 		goto out;
 	void *sub = vt_rig_sub(d.pub, "alert.");
 	char line[256], topic[128], body[4096];
@@ -71,27 +50,27 @@ s_daemon(double *out)
 	bool joined = false, low = false;
 	for (int i = 0; i < 200 && !joined; i++) {
 		low = !low;
-		int len = s_masimo(line, sizeof(line), low ? 85 : 95);
-		vt_rig_pty_write(&pty, line, (size_t)len);
+		int len = vt_rig_masimo_line(line, sizeof(line), low ? 85 : 95, 72);
+		vt_rig_pty_write(&b.pty, line, (size_t)len);
 		joined = vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 50) >= 0;
 	}
 	if (!joined) {
-		fprintf(stderr, "bench_latency: no alert from the daemon; see %s\n", log);
+		fprintf(stderr, "bench_latency: no alert from the daemon; see %s\n", b.log);
 		goto stop;
 	}
 	if (low) {
-		int len = s_masimo(line, sizeof(line), 95);
-		vt_rig_pty_write(&pty, line, (size_t)len);
+		int len = vt_rig_masimo_line(line, sizeof(line), 95, 72);
+		vt_rig_pty_write(&b.pty, line, (size_t)len);
 		vt_rig_wait_msg(sub, "alert.", "\"cleared\"", 1000);
 	}
 	while (vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 50) >= 0)
 		;
 	for (int i = 0; i < ALERTS; i++) {
 		bool raise = i % 2 == 0;
-		int len = s_masimo(line, sizeof(line), raise ? 85 : 95);
+		int len = vt_rig_masimo_line(line, sizeof(line), raise ? 85 : 95, 72);
 		vt_rig_sleep_ms(2 + i % 4); /* apart, so that no two alerts share a wake-up */
 		int64_t t0 = vt_rig_now_ns();
-		if (vt_rig_pty_write(&pty, line, (size_t)len) != 0)
+		if (vt_rig_pty_write(&b.pty, line, (size_t)len) != 0)
 			break;
 		if (!vt_rig_wait_msg(sub, "alert.", raise ? "\"raised\"" : "\"cleared\"", 2000)) {
 			fprintf(stderr, "bench_latency: alert %d did not come\n", i);
@@ -103,8 +82,8 @@ stop:
 	zmq_close(sub);
 	vt_rig_daemon_stop(&d);
 out:
-	vt_rig_pty_close(&pty);
-	vt_rig_rmtree(dir);
+	vt_rig_pty_close(&b.pty);
+	vt_rig_rmtree(b.dir);
 	return n;
 }
 

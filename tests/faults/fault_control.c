@@ -104,20 +104,12 @@ s_garbage(uint64_t i, char *buf, size_t cap)
 
 Test(fault_control, a_hundred_thousand_malformed_requests, .timeout = 600)
 {
-	char dir[128], link[200], cfg[320], log[320], mon[400];
-	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "fault-control"), 0);
-	snprintf(link, sizeof(link), "%s/chair-1", dir);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
-	struct vt_rig_pty pty;
-	cr_assert_eq(vt_rig_pty_open(&pty, link), 0);
-	snprintf(mon, sizeof(mon), "  - {bed: chair-1, port: %s, protocol: masimo-ascii}\n", link);
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, NULL, mon,
-	                           "  - {name: spo2-low, parameter: spo2, below: 90}\n", cfg,
-	                           sizeof(cfg)),
+	struct vt_rig_bed b;
+	cr_assert_eq(vt_rig_one_bed(&b, "fault-control", "masimo-ascii", NULL, false,
+	                            "  - {name: spo2-low, parameter: spo2, below: 90}\n"),
 	             0);
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000), 0);
+	cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
 	struct vt_rig_proc before, after;
 	vt_rig_sleep_ms(500); /* the start-up ping's connection closed */
 	cr_assert_eq(vt_rig_proc(d.pid, &before), 0);
@@ -183,7 +175,7 @@ Test(fault_control, a_hundred_thousand_malformed_requests, .timeout = 600)
 	            secs, REQUESTS / secs, before.rss_kb, after.rss_kb, before.fds, after.fds);
 	int st = vt_rig_daemon_stop(&d);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vitalsd did not stop cleanly (%d)", st);
-	vt_rig_pty_close(&pty);
+	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(dir);
+	vt_rig_rmtree(b.dir);
 }

@@ -57,11 +57,7 @@ s_feed_until(struct feed *f, const char *a, const char *b, int timeout_ms)
 		if (vt_rig_now_ms() >= next_line) {
 			char line[256];
 			f->bpm = f->bpm >= 119 ? 60 : f->bpm + 1;
-			int n = snprintf(line, sizeof(line),
-			                 "11/21/26 10:00:00 SN=0000056661 SPO2=%03d%% BPM=%03d PI=03.60%% "
-			                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 "
-			                 "EXC=000800\r\n",
-			                 f->spo2, f->bpm);
+			int n = vt_rig_masimo_line(line, sizeof(line), f->spo2, f->bpm);
 			if (vt_rig_pty_write(f->pty, line, (size_t)n) != 0)
 				return false;
 			next_line = vt_rig_now_ms() + 50;
@@ -105,36 +101,25 @@ s_expect_vitals(struct feed *f, const char *when)
 
 Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 {
-	char dir[128], rec[200], link[200], cfg[320], log[320], mon[400], extra[300];
-	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "fault-recording"), 0);
-	snprintf(rec, sizeof(rec), "%s/rec", dir);
-	snprintf(link, sizeof(link), "%s/chair-1", dir);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
-	snprintf(extra, sizeof(extra), "record_dir: %s\n", rec);
-	cr_assert_eq(mkdir(rec, 0750), 0);
+	struct vt_rig_bed b;
+	cr_assert_eq(vt_rig_one_bed(&b, "fault-recording", "masimo-ascii", NULL, true,
+	                            "  - {name: spo2-low, parameter: spo2, below: 90}\n"),
+	             0);
 	/* VT_FAULT_NO_MOUNT=1 takes the path of a machine where mounting is not allowed. */
 	errno = EPERM;
 	bool mounted = getenv("VT_FAULT_NO_MOUNT") == NULL &&
-	               mount("tmpfs", rec, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0750") == 0;
+	               mount("tmpfs", b.rec, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0750") == 0;
 	if (mounted)
-		cr_assert_eq(mount(NULL, rec, NULL, MS_REMOUNT | MS_RDONLY, "size=64k"), 0,
+		cr_assert_eq(mount(NULL, b.rec, NULL, MS_REMOUNT | MS_RDONLY, "size=64k"), 0,
 		             "remount read-only: %s", strerror(errno));
 	else
 		cr_log_warn("cannot mount a tmpfs (%s): the read-only case is skipped and the full "
 		            "disk is a file size limit",
 		            strerror(errno));
-	struct vt_rig_pty pty;
-	cr_assert_eq(vt_rig_pty_open(&pty, link), 0);
-	snprintf(mon, sizeof(mon), "  - {bed: chair-1, port: %s, protocol: masimo-ascii}\n", link);
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, extra, mon,
-	                           "  - {name: spo2-low, parameter: spo2, below: 90}\n", cfg,
-	                           sizeof(cfg)),
-	             0);
 	signal(SIGXFSZ, SIG_IGN); /* inherited: a write past the limit fails with EFBIG */
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000), 0);
-	struct feed f = {.pty = &pty, .sub = vt_rig_sub(d.pub, ""), .bpm = 60, .spo2 = 97};
+	cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
+	struct feed f = {.pty = &b.pty, .sub = vt_rig_sub(d.pub, ""), .bpm = 60, .spo2 = 97};
 	cr_assert(vt_rig_wait_msg(f.sub, "heartbeat", NULL, 3000));
 
 	if (mounted) {
@@ -153,7 +138,7 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 		cr_expect(s_feed_until(&f, "\"spo2-low\"", "\"cleared\"", 5000));
 
 		/* 2. Writable again: cleared at the recorder's next attempt. */
-		cr_assert_eq(mount(NULL, rec, NULL, MS_REMOUNT, "size=64k"), 0);
+		cr_assert_eq(mount(NULL, b.rec, NULL, MS_REMOUNT, "size=64k"), 0);
 		cr_expect(s_feed_until(&f, "recording-failed/1", "\"cleared\"", STEP_MS),
 		          "writable again: recording-failed not cleared");
 		s_expect_vitals(&f, "writable again");
@@ -179,7 +164,7 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 
 	/* 4. Space again. */
 	if (mounted) {
-		s_delete_files(rec);
+		s_delete_files(b.rec);
 	} else {
 		struct rlimit lim = {.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
 		cr_assert_eq(prlimit(d.pid, RLIMIT_FSIZE, &lim, NULL), 0);
@@ -192,8 +177,8 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 	int st = vt_rig_daemon_stop(&d);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vitalsd did not stop cleanly (%d)", st);
 	if (mounted)
-		umount2(rec, MNT_DETACH);
-	vt_rig_pty_close(&pty);
+		umount2(b.rec, MNT_DETACH);
+	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(dir);
+	vt_rig_rmtree(b.dir);
 }

@@ -121,11 +121,7 @@ s_run_for(struct ctx *c, int ms)
 		if (now >= next_line) {
 			char line[256];
 			c->bpm = c->bpm >= 119 ? 60 : c->bpm + 1;
-			int n = snprintf(line, sizeof(line),
-			                 "11/21/26 10:00:00 SN=0000056661 SPO2=097%% BPM=%03d PI=03.60%% "
-			                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 "
-			                 "EXC=000800\r\n",
-			                 c->bpm);
+			int n = vt_rig_masimo_line(line, sizeof(line), 97, c->bpm);
 			cr_assert_eq(vt_rig_pty_write(&c->pty[0], line, (size_t)n), 0);
 			next_line = now + 50;
 		}

@@ -91,22 +91,15 @@ s_decode(const char *path, struct seen *seen)
 
 Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 120)
 {
-	char dir[128], link[200], cfg[320], log[320], mon[400], extra[300], bed_dir[300];
-	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "fault-sigkill"), 0);
-	snprintf(link, sizeof(link), "%s/chair-1", dir);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
-	snprintf(extra, sizeof(extra), "record_dir: %s/rec\n", dir);
-	snprintf(bed_dir, sizeof(bed_dir), "%s/rec/chair-1", dir);
-	struct vt_rig_pty pty;
-	cr_assert_eq(vt_rig_pty_open(&pty, link), 0);
-	snprintf(mon, sizeof(mon), "  - {bed: chair-1, port: %s, protocol: masimo-ascii}\n", link);
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, extra, mon, NULL, cfg, sizeof(cfg)), 0);
+	struct vt_rig_bed b;
+	cr_assert_eq(vt_rig_one_bed(&b, "fault-sigkill", "masimo-ascii", NULL, true, NULL), 0);
+	char bed_dir[300];
+	snprintf(bed_dir, sizeof(bed_dir), "%s/chair-1", b.rec);
 	srand((unsigned)vt_rig_now_ns());
 
 	for (int kill_no = 0; kill_no < KILLS; kill_no++) {
 		struct vt_rig_daemon d;
-		cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000), 0);
+		cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
 		/* Connected (the status may have gone out before we subscribed: ask). */
 		int64_t until = vt_rig_now_ms() + 5000;
 		bool connected = false;
@@ -117,7 +110,7 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 			if (!connected)
 				vt_rig_sleep_ms(20);
 		}
-		cr_assert(connected, "the monitor did not connect; see %s", log);
+		cr_assert(connected, "the monitor did not connect; see %s", b.log);
 
 		/* Lines until the kill, which comes after 1.5 to 3.5 s. */
 		static int64_t written_at[MAX_LINES];
@@ -125,12 +118,8 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 		int64_t kill_at = vt_rig_now_ms() + 1500 + rand() % 2000;
 		while (vt_rig_now_ms() < kill_at && lines < MAX_LINES) {
 			char line[256];
-			int n = snprintf(line, sizeof(line),
-			                 "11/21/26 10:00:00 SN=0000056661 SPO2=097%% BPM=%03d PI=03.60%% "
-			                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 "
-			                 "EXC=000800\r\n",
-			                 30 + lines % 200);
-			cr_assert_eq(vt_rig_pty_write(&pty, line, (size_t)n), 0);
+			int n = vt_rig_masimo_line(line, sizeof(line), 97, 30 + lines % 200);
+			cr_assert_eq(vt_rig_pty_write(&b.pty, line, (size_t)n), 0);
 			written_at[lines++] = vt_rig_now_ms();
 			vt_rig_sleep_ms(LINE_MS);
 		}
@@ -140,8 +129,8 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 		waitpid(d.pid, &st, 0);
 		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 		/* Drain what the dead daemon never read, so the next run starts clean. */
-		vt_rig_pty_unplug(&pty);
-		cr_assert_eq(vt_rig_pty_plug(&pty), 0);
+		vt_rig_pty_unplug(&b.pty);
+		cr_assert_eq(vt_rig_pty_plug(&b.pty), 0);
 
 		char path[600];
 		cr_assert(s_newest(bed_dir, path, sizeof(path)), "no session file in %s", bed_dir);
@@ -161,13 +150,13 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 
 		char spec[700];
 		snprintf(spec, sizeof(spec), "chair-1=%s", path);
-		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", cfg, "--replay", spec, NULL};
+		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", b.cfg, "--replay", spec, NULL};
 		pid_t rp = vt_rig_spawn(argv, NULL, NULL);
 		cr_assert_gt(rp, 0);
 		cr_assert_eq(waitpid(rp, &st, 0), rp);
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "replay of %s failed (%d)", path, st);
 	}
-	vt_rig_pty_close(&pty);
+	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(dir);
+	vt_rig_rmtree(b.dir);
 }

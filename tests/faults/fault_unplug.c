@@ -96,21 +96,12 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 {
 	const char *env = getenv("VT_FAULT_CYCLES");
 	long cycles = env && atol(env) > 0 ? atol(env) : 1000;
-	char dir[128], link[200], cfg[320], log[320], mon[400];
-	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "fault-unplug"), 0);
-	snprintf(link, sizeof(link), "%s/chair-1", dir);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
-	struct vt_rig_pty pty;
-	cr_assert_eq(vt_rig_pty_open(&pty, link), 0);
-	snprintf(mon, sizeof(mon),
-	         "  - {bed: chair-1, port: %s, protocol: nonin-df7, stale_after: 700ms}\n", link);
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, NULL, mon,
-	                           "  - {name: spo2-low, parameter: spo2, below: 90}\n", cfg,
-	                           sizeof(cfg)),
+	struct vt_rig_bed b;
+	cr_assert_eq(vt_rig_one_bed(&b, "fault-unplug", "nonin-df7", "stale_after: 700ms", false,
+	                            "  - {name: spo2-low, parameter: spo2, below: 90}\n"),
 	             0);
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000), 0);
+	cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
 	void *sub = vt_rig_sub(d.pub, "");
 	struct tally t = {0};
 	const struct vt_encoder *enc = vt_encoder_find("nonin-df7");
@@ -118,10 +109,10 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 	/* Data every 200 ms (well within stale_after) until the subscriber sees it. */
 	bool joined = false;
 	for (int i = 0; i < 50 && !joined; i++) {
-		s_packet(&pty, enc, es, 38 + i % 2, 1795500000000 + i * 1000);
+		s_packet(&b.pty, enc, es, 38 + i % 2, 1795500000000 + i * 1000);
 		joined = s_until(sub, &t, NULL, NULL, 38 + i % 2, 200);
 	}
-	cr_assert(joined, "no reading at start; see %s", log);
+	cr_assert(joined, "no reading at start; see %s", b.log);
 	t = (struct tally){.last_seq = t.last_seq};
 	struct vt_rig_proc base = {0}, end;
 	int64_t start = vt_rig_now_ms();
@@ -129,7 +120,7 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 	for (long c = 0; c < cycles; c++) {
 		/* One packet; its reading must come through. */
 		int pr = 40 + (int)(c % 200);
-		s_packet(&pty, enc, es, pr, 1795600000000 + c * 1000);
+		s_packet(&b.pty, enc, es, pr, 1795600000000 + c * 1000);
 		cr_assert(s_until(sub, &t, NULL, NULL, pr, 3000), "cycle %ld: reading pr %d lost", c,
 		          pr);
 		if (c > 0 && (c - 1) % LONG_EVERY == LONG_EVERY - 1)
@@ -140,19 +131,19 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 			start = vt_rig_now_ms();
 		}
 
-		vt_rig_pty_unplug(&pty);
+		vt_rig_pty_unplug(&b.pty);
 		cr_assert(s_until(sub, &t, "status.", "\"lost\"", -1, 3000), "cycle %ld: no lost", c);
 		if (c % LONG_EVERY == LONG_EVERY - 1) {
 			cr_assert(s_until(sub, &t, "alert.", "\"comm-lost\"", -1, 3000),
 			          "cycle %ld: no comm-lost", c);
 			long_cycles++;
 		}
-		cr_assert_eq(vt_rig_pty_plug(&pty), 0);
+		cr_assert_eq(vt_rig_pty_plug(&b.pty), 0);
 		cr_assert(s_until(sub, &t, "status.", "\"connected\"", -1, 5000),
 		          "cycle %ld: not connected again", c);
 	}
 	/* A last packet clears a comm-lost left by a final long cycle. */
-	s_packet(&pty, enc, es, 39, 1795700000000);
+	s_packet(&b.pty, enc, es, 39, 1795700000000);
 	cr_assert(s_until(sub, &t, NULL, NULL, 39, 3000));
 	if ((cycles - 1) % LONG_EVERY == LONG_EVERY - 1)
 		cr_assert(s_until(sub, &t, "alert.", "\"cleared\"", -1, 3000),
@@ -185,7 +176,7 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 	            cycles, long_cycles, secs, base.fds, end.fds, base.rss_kb, end.rss_kb);
 	zmq_close(sub);
 	vt_rig_daemon_stop(&d);
-	vt_rig_pty_close(&pty);
+	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(dir);
+	vt_rig_rmtree(b.dir);
 }

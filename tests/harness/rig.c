@@ -376,6 +376,45 @@ vt_rig_config(const char *dir, int pub_port, int ctl_port, const char *extra,
 }
 
 int
+vt_rig_masimo_line(char *buf, size_t len, int spo2, int bpm)
+{
+	return snprintf(buf, len,
+	                "11/21/26 10:00:00 SN=0000056661 SPO2=%03d%% BPM=%03d PI=03.60%% "
+	                "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n",
+	                spo2, bpm);
+}
+
+int
+vt_rig_one_bed(struct vt_rig_bed *b, const char *tag, const char *protocol,
+               const char *monitor_keys, bool record, const char *rules)
+{
+	memset(b, 0, sizeof(*b));
+	if (vt_rig_tmpdir(b->dir, sizeof(b->dir), tag) != 0) {
+		fprintf(stderr, "rig: mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(b->link, sizeof(b->link), "%s/chair-1", b->dir);
+	snprintf(b->log, sizeof(b->log), "%s/vitalsd.log", b->dir);
+	snprintf(b->rec, sizeof(b->rec), "%s/rec", b->dir);
+	if (record && mkdir(b->rec, 0750) != 0) {
+		fprintf(stderr, "rig: mkdir %s: %s\n", b->rec, strerror(errno));
+		return -1;
+	}
+	if (vt_rig_pty_open(&b->pty, b->link) != 0) {
+		fprintf(stderr, "rig: pty: %s\n", strerror(errno));
+		return -1;
+	}
+	char mon[512], extra[256];
+	snprintf(mon, sizeof(mon), "  - {bed: chair-1, port: %s, protocol: %s%s%s}\n", b->link,
+	         protocol, monitor_keys ? ", " : "", monitor_keys ? monitor_keys : "");
+	snprintf(extra, sizeof(extra), "record_dir: %s\n", b->rec);
+	b->pub = vt_rig_free_port();
+	b->ctl = vt_rig_free_port();
+	return vt_rig_config(b->dir, b->pub, b->ctl, record ? extra : NULL, mon, rules, b->cfg,
+	                     sizeof(b->cfg));
+}
+
+int
 vt_rig_daemon_start(struct vt_rig_daemon *d, const char *config, int pub_port, int ctl_port,
                     const char *log, int timeout_ms)
 {

@@ -94,6 +94,27 @@ double vt_rig_tick_s(void);
 int vt_rig_config(const char *dir, int pub_port, int ctl_port, const char *extra,
                   const char *monitors, const char *rules, char *path, size_t len);
 
+/*
+ * The set-up most fault tests and benchmarks share: one monitor, chair-1.
+ * A fresh /tmp/vt-TAG-* directory; chair-1's cable, a pty linked as
+ * dir/chair-1; two free ports; with `record`, record_dir dir/rec (made);
+ * and the configuration dir/vitalsd.yaml with chair-1 on `protocol`
+ * (`monitor_keys` added to its entry, e.g. "stale_after: 700ms", may be
+ * NULL) and `rules` as for vt_rig_config. The daemon's log is dir/vitalsd.log.
+ */
+struct vt_rig_bed {
+	char dir[128], link[200], cfg[320], log[320], rec[200];
+	struct vt_rig_pty pty;
+	int pub, ctl;
+};
+/* 0, or -1 with the reason on stderr. */
+int vt_rig_one_bed(struct vt_rig_bed *b, const char *tag, const char *protocol,
+                   const char *monitor_keys, bool record, const char *rules);
+
+/* One Masimo Radical ASCII 1 line (as the device sends once a second) into
+ * buf; its length. SPO2 and BPM as given, PI 3.60 %, no alarm. */
+int vt_rig_masimo_line(char *buf, size_t len, int spo2, int bpm);
+
 /* A running daemon and the endpoints a test reaches it by. */
 struct vt_rig_daemon {
 	pid_t pid;               /* 0 when not running */
