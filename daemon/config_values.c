@@ -19,20 +19,6 @@
 static const int s_bauds[] = {300,   600,   1200,   2400,   4800,   9600,  19200,
                               38400, 57600, 115200, 230400, 460800, 921600};
 
-/*
- * The values each parameter can take, in its unit. A limit outside them is
- * a typing mistake (an extra zero, a limit meant for another parameter);
- * such a rule would never raise, which a nurse would not notice.
- */
-static const struct {
-	double min, max;
-} s_param_range[VT_PARAM_COUNT] = {
-	[VT_SPO2] = {0, 100},     [VT_PR] = {0, 350},       [VT_HR] = {0, 350},
-	[VT_PI] = {0, 100},       [VT_RR] = {0, 150},       [VT_NIBP_SYS] = {0, 350},
-	[VT_NIBP_DIA] = {0, 350}, [VT_NIBP_MAP] = {0, 350}, [VT_ETCO2] = {0, 150},
-	[VT_SPCO] = {0, 100},     [VT_SPMET] = {0, 100},    [VT_PVI] = {0, 100},
-};
-
 /* ---- value handlers ------------------------------------------------------ */
 
 /* Store a string into the char * field at k->offset. */
@@ -413,7 +399,7 @@ void
 vt_cfg_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, const char *key,
                    const struct vt_rule_config *r, double v, bool is_clear)
 {
-	double lo = s_param_range[r->param].min, hi = s_param_range[r->param].max;
+	double lo = vt_param_info(r->param)->min, hi = vt_param_info(r->param)->max;
 	const struct vt_param_info *pi = vt_param_info(r->param);
 	if (lo >= hi)
 		return; /* a parameter without a known range */
@@ -432,5 +418,5 @@ vt_cfg_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, con
 double
 vt_cfg_param_span(enum vt_param p)
 {
-	return s_param_range[p].max - s_param_range[p].min;
+	return vt_param_info(p)->max - vt_param_info(p)->min;
 }

@@ -9,19 +9,19 @@
 #include "vitals/sample.h"
 
 static const struct vt_param_info params[VT_PARAM_COUNT] = {
-	[VT_SPO2] = {"spo2", "SpO2", "%", "MDC_PULS_OXIM_SAT_O2"},
-	[VT_PR] = {"pr", "PR", "bpm", "MDC_PULS_OXIM_PULS_RATE"},
-	[VT_HR] = {"hr", "HR", "bpm", "MDC_ECG_HEART_RATE"},
-	[VT_PI] = {"pi", "PI", "%", "MDC_PULS_OXIM_PERF_REL"},
-	[VT_RR] = {"rr", "RR", "/min", "MDC_RESP_RATE"},
-	[VT_NIBP_SYS] = {"nibp_sys", "NIBP sys", "mmHg", "MDC_PRESS_BLD_NONINV_SYS"},
-	[VT_NIBP_DIA] = {"nibp_dia", "NIBP dia", "mmHg", "MDC_PRESS_BLD_NONINV_DIA"},
-	[VT_NIBP_MAP] = {"nibp_map", "NIBP mean", "mmHg", "MDC_PRESS_BLD_NONINV_MEAN"},
-	[VT_ETCO2] = {"etco2", "EtCO2", "mmHg", "MDC_AWAY_CO2_ET"},
+	[VT_SPO2] = {"spo2", "SpO2", "%", "MDC_PULS_OXIM_SAT_O2", 0, 100},
+	[VT_PR] = {"pr", "PR", "bpm", "MDC_PULS_OXIM_PULS_RATE", 0, 350},
+	[VT_HR] = {"hr", "HR", "bpm", "MDC_ECG_HEART_RATE", 0, 350},
+	[VT_PI] = {"pi", "PI", "%", "MDC_PULS_OXIM_PERF_REL", 0, 100},
+	[VT_RR] = {"rr", "RR", "/min", "MDC_RESP_RATE", 0, 150},
+	[VT_NIBP_SYS] = {"nibp_sys", "NIBP sys", "mmHg", "MDC_PRESS_BLD_NONINV_SYS", 0, 350},
+	[VT_NIBP_DIA] = {"nibp_dia", "NIBP dia", "mmHg", "MDC_PRESS_BLD_NONINV_DIA", 0, 350},
+	[VT_NIBP_MAP] = {"nibp_map", "NIBP mean", "mmHg", "MDC_PRESS_BLD_NONINV_MEAN", 0, 350},
+	[VT_ETCO2] = {"etco2", "EtCO2", "mmHg", "MDC_AWAY_CO2_ET", 0, 150},
 	/* Masimo rainbow parameters have no 11073 code we could verify. */
-	[VT_SPCO] = {"spco", "SpCO", "%", NULL},
-	[VT_SPMET] = {"spmet", "SpMet", "%", NULL},
-	[VT_PVI] = {"pvi", "PVI", "%", NULL},
+	[VT_SPCO] = {"spco", "SpCO", "%", NULL, 0, 100},
+	[VT_SPMET] = {"spmet", "SpMet", "%", NULL, 0, 100},
+	[VT_PVI] = {"pvi", "PVI", "%", NULL, 0, 100},
 };
 
 static const char *const flag_names[VT_FLAG_COUNT] = {

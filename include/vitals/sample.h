@@ -38,6 +38,9 @@ struct vt_param_info {
 	const char *label; /* as a nurse reads it: "SpO2" */
 	const char *unit;  /* "%", "bpm", "/min", "mmHg" */
 	const char *mdc;   /* IEEE 11073-10101 reference id, or NULL if none */
+	/* The values it can take, in its unit: a limit outside them is a typing
+	 * mistake, and a driver that reported one would be wrong. */
+	double min, max;
 };
 
 /* Row for `p`; `p` must be a valid parameter. */

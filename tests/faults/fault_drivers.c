@@ -33,16 +33,11 @@ s_next(void)
 	return vt_xorshift64s(&rng);
 }
 
-/* Largest value a driver may report per parameter (0 is the lowest). */
-static double
-s_max(int p)
+/* Whether any of these drivers produces parameter p (its range is vt_param_info's). */
+static bool
+s_driver_param(int p)
 {
-	switch (p) {
-	case VT_SPO2: return 100;
-	case VT_PR: return 350;
-	case VT_PI: case VT_SPCO: case VT_SPMET: case VT_PVI: return 100;
-	default: return -1;
-	}
+	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI;
 }
 
 struct sink {
@@ -62,8 +57,8 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 	          (r->flags >> VT_FLAG_COUNT) == 0;
 	for (int p = 0; ok && p < VT_PARAM_COUNT; p++)
 		if (r->valid & VT_PARAM_BIT(p))
-			ok = s_max(p) >= 0 && isfinite(r->value[p]) && r->value[p] >= 0 &&
-			     r->value[p] <= s_max(p);
+			ok = s_driver_param(p) && isfinite(r->value[p]) &&
+			     r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max;
 	s->bad += !ok;
 	if (s->keep && s->n_last < sizeof(s->last) / sizeof(s->last[0]))
 		s->last[s->n_last++] = *r;
