@@ -31,12 +31,18 @@ struct vt_client {
 	int64_t deadline;  /* when the request in flight expires */
 };
 
+static int64_t
+s_clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t
 vt_client_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return s_clock_ms(CLOCK_MONOTONIC);
 }
 
 struct vt_client *
@@ -246,9 +252,7 @@ vt_client_default_by(char *buf, size_t len)
 int64_t
 vt_client_wall_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return s_clock_ms(CLOCK_REALTIME);
 }
 
 const char *

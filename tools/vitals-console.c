@@ -756,6 +756,20 @@ s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim)
 	return row + 1;
 }
 
+/* A priority as the alarm list shows it. */
+static const char *
+s_prio_label(enum vt_console_priority p)
+{
+	return p == VT_CONSOLE_HIGH ? "HIGH" : p == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW";
+}
+
+/* One alarm as the list lays it out: its state and its text wrapped. */
+struct s_alarm_rows {
+	char state[120];
+	struct vt_console_span spans[VT_CONSOLE_WRAP_MAX];
+	size_t lines; /* rows the whole text needs; above VT_CONSOLE_WRAP_MAX it is cut */
+};
+
 /* Whether the alarm is acknowledged (and by whom) and how long its audio is paused. */
 static void
 s_alarm_state(const struct vt_console_alert *a, int64_t now, char *buf, size_t len)
@@ -787,8 +801,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 	int head_end = s_put(row, 1, A_BOLD, "ALARMS (%zu active)", n);
 	if (ui->sounding >= 0 && ui->sounding <= VT_CONSOLE_HIGH)
 		s_put(row, head_end + 2, s_prio_attr(ui, (enum vt_console_priority)ui->sounding) | A_BOLD,
-		      "SOUNDING: %s%s",
-		      ui->sounding == VT_CONSOLE_HIGH ? "HIGH" : ui->sounding == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW",
+		      "SOUNDING: %s%s", s_prio_label((enum vt_console_priority)ui->sounding),
 		      ui->bell ? "" : " (bell off)");
 	else if (ui->sounding == S_SOUND_LOST)
 		s_put(row, head_end + 2, A_BOLD, "SOUNDING: CONNECTION LOST%s", ui->bell ? "" : " (bell off)");
@@ -816,27 +829,29 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		text_x = 16 + (int)bed_w;
 		wrap_w = COLS - text_x - 1 > 4 ? COLS - text_x - 1 : 4;
 	}
+	/* Each alarm laid out once: its state, its text wrapped, then its height. */
+	struct s_alarm_rows *rows = malloc(n * sizeof(*rows));
+	int *heights = malloc(n * sizeof(*heights));
+	if (rows == NULL || heights == NULL) {
+		free(rows);
+		free(heights);
+		return row;
+	}
 	int text_w = 0, tail_w = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct vt_console_alert *a = vt_console_alert_at(m, i);
-		char state[120];
-		s_alarm_state(a, now, state, sizeof(state));
+		s_alarm_state(a, now, rows[i].state, sizeof(rows[i].state));
+		rows[i].lines = vt_console_wrap(a->text, (size_t)wrap_w, rows[i].spans, VT_CONSOLE_WRAP_MAX);
 		if ((int)strlen(a->text) > text_w)
 			text_w = (int)strlen(a->text);
-		if ((int)strlen(state) > tail_w)
-			tail_w = (int)strlen(state);
+		if ((int)strlen(rows[i].state) > tail_w)
+			tail_w = (int)strlen(rows[i].state);
 	}
 	bool table = text_x + text_w + 1 + 14 + 2 + tail_w <= COLS; /* "since HH:MM:SS" */
-
-	int *heights = malloc(n * sizeof(*heights));
-	if (heights == NULL)
-		return row;
 	int total = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct vt_console_span spans[VT_CONSOLE_WRAP_MAX];
-		size_t lines = vt_console_wrap(vt_console_alert_at(m, i)->text, (size_t)wrap_w, spans,
-		                               VT_CONSOLE_WRAP_MAX);
-		heights[i] = table ? 1 : (lines < VT_CONSOLE_WRAP_MAX ? (int)lines : VT_CONSOLE_WRAP_MAX) + 1;
+		size_t shown = rows[i].lines < VT_CONSOLE_WRAP_MAX ? rows[i].lines : VT_CONSOLE_WRAP_MAX;
+		heights[i] = table ? 1 : (int)shown + 1;
 		total += heights[i];
 	}
 	/* Scroll so that the selected alarm is whole on the screen, keeping a row
@@ -858,12 +873,11 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 			s_fill(row + r, A_REVERSE);
 		int pattr = base | s_prio_attr(ui, a->priority) | (a->acknowledged ? 0 : A_BOLD);
 		int sattr = base | (a->acknowledged ? 0 : A_BOLD);
-		char state[120], onset[16];
-		s_alarm_state(a, now, state, sizeof(state));
+		const char *state = rows[i].state;
+		char onset[16];
 		vt_client_clock(a->onset, onset, sizeof(onset));
 		s_put(row, 1, base, "%s", selected ? ">" : " ");
-		s_put(row, 3, pattr, "%s",
-		      a->priority == VT_CONSOLE_HIGH ? "HIGH" : a->priority == VT_CONSOLE_MEDIUM ? "MEDIUM" : "LOW");
+		s_put(row, 3, pattr, "%s", s_prio_label(a->priority));
 		s_put(row, 10, pattr, "%-4s", a->technical ? "TECH" : "");
 		s_put(row, 15, pattr, "%-*.*s", (int)bed_w, (int)bed_w, a->bed);
 		if (table) {
@@ -874,8 +888,8 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 			row++;
 			continue;
 		}
-		struct vt_console_span spans[VT_CONSOLE_WRAP_MAX];
-		size_t lines = vt_console_wrap(a->text, (size_t)wrap_w, spans, VT_CONSOLE_WRAP_MAX);
+		const struct vt_console_span *spans = rows[i].spans;
+		size_t lines = rows[i].lines;
 		for (size_t l = 0; l < lines && l < VT_CONSOLE_WRAP_MAX && row < bottom; l++) {
 			bool cut = l + 1 == VT_CONSOLE_WRAP_MAX && lines > VT_CONSOLE_WRAP_MAX;
 			int shown = (int)spans[l].len;
@@ -890,6 +904,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		s_put(row, x + 2, base | A_DIM, "%s", a->id);
 		row++;
 	}
+	free(rows);
 	free(heights);
 	return row + 1;
 }
