@@ -107,7 +107,8 @@ check-faults-run: $(PROGRAMS) $(FAULTS)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-# Each program's Criterion summary is kept and added up into one closing line.
+# Each program's Criterion summary is kept and added up into one closing line;
+# a failure's assertions are repeated at the end, where a log's tail shows them.
 check-run: $(PROGRAMS) $(TESTS)
 	@failed=0; log=$$(mktemp); for t in $(TESTS); do \
 		echo "== $$t"; \
@@ -117,7 +118,9 @@ check-run: $(PROGRAMS) $(TESTS)
 	passed=$$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' $$log | awk '{s += $$1} END {print s + 0}'); \
 	fails=$$(sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' $$log | \
 		awk '{s += $$1 + $$2} END {print s + 0}'); \
-	grep '^FAILED: ' $$log || true; rm -f $$log; \
+	if [ $$failed -ne 0 ]; then echo "== what failed"; \
+		grep -E -A3 'Assertion Failed|\[FAIL\]|CRASH|Timeout|Warning! ' $$log | grep -v '^FAILED: ' | head -80; \
+		grep '^FAILED: ' $$log; fi; rm -f $$log; \
 	echo "check: $${passed:-0} passed, $${fails:-0} failed"; \
 	[ $$failed -eq 0 ]
 

@@ -130,16 +130,16 @@ s_plug(struct s_emu *e)
 	if (e->o->pty_link != NULL) {
 		rc = vt_emu_pty_open(&e->pty, e->o->pty_link, e->baud, err, sizeof(err));
 		if (rc == 0) {
-			fprintf(e->out, "%s\n", e->pty.slave);
 			s_log(e, "plugged in: %s -> %s", e->o->pty_link, e->pty.slave);
+			fprintf(e->out, "%s\n", e->pty.slave);
 		}
 	} else {
 		rc = e->tcp.addrlen == 0
 		             ? vt_emu_tcp_listen(&e->tcp, e->o->tcp, err, sizeof(err))
 		             : vt_emu_tcp_relisten(&e->tcp, err, sizeof(err));
 		if (rc == 0) {
-			fprintf(e->out, "%s\n", e->tcp.name);
 			s_log(e, "plugged in: listening on %s", e->tcp.name);
+			fprintf(e->out, "%s\n", e->tcp.name);
 		}
 	}
 	fflush(e->out);
@@ -154,9 +154,16 @@ s_plug(struct s_emu *e)
 	return 0;
 }
 
+/*
+ * The log line is written before the line goes down (and, above, before
+ * the new path is printed) so that whoever sees the change can already
+ * read why in the log.
+ */
 static void
-s_unplug(struct s_emu *e)
+s_unplug(struct s_emu *e, const char *why)
 {
+	if (why != NULL)
+		s_log(e, "unplugged (%s)", why);
 	if (e->o->pty_link != NULL)
 		vt_emu_pty_close(&e->pty);
 	else
@@ -187,8 +194,7 @@ s_fault(struct s_emu *e, const struct vt_emu_event *ev, int64_t now)
 	case VT_EMU_UNPLUG:
 		e->unplugs++;
 		if (e->plugged) {
-			s_unplug(e);
-			s_log(e, "unplugged (scheduled)");
+			s_unplug(e, "scheduled");
 		}
 		break;
 	case VT_EMU_REPLUG:
@@ -288,8 +294,7 @@ s_requests(struct s_emu *e, int64_t now)
 		s_unplug_req = 0;
 		e->manual = true;
 		if (e->plugged) {
-			s_unplug(e);
-			s_log(e, "unplugged (SIGUSR1)");
+			s_unplug(e, "SIGUSR1");
 		}
 	}
 	if (s_replug_req) {
@@ -449,7 +454,7 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 		      o->enc != NULL ? o->enc->name : "raw bytes", o->speed);
 		s_loop(&e, &waitmask);
 		if (e.plugged)
-			s_unplug(&e);
+			s_unplug(&e, NULL); /* on the way out: no fault to report */
 	}
 	free(e.pty.link);
 	vt_emu_line_free(&e.line);
