@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "helpers/live_daemon.h"
+#include "harness/rig.h"
 #include "helpers/run.h"
 #include "vitals/curve.h"
 
@@ -48,8 +49,8 @@ s_setup(void)
 	mkdir(clients, 0700);
 	snprintf(cmd, sizeof(cmd), "cp %s/station-1.pub %s/", dir, clients);
 	cr_assert_eq(system(cmd), 0);
-	ports[0] = live_free_port();
-	ports[1] = live_free_port();
+	ports[0] = vt_rig_free_port();
+	ports[1] = vt_rig_free_port();
 	char cfg[128];
 	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
 	FILE *fp = fopen(cfg, "w");

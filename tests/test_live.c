@@ -29,6 +29,7 @@
 #include <zmq.h>
 
 #include "helpers/live_daemon.h"
+#include "harness/rig.h"
 #include "helpers/run.h"
 #include "vitals/publisher.h"
 #include "vitals/recorder.h"
@@ -477,7 +478,7 @@ static void
 s_start_daemon(bool record)
 {
 	for (int attempt = 0;; attempt++) {
-		int pub = live_free_port(), ctl = live_free_port();
+		int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
 		cr_assert(pub > 0 && ctl > 0 && pub != ctl);
 		snprintf(R.pub, sizeof(R.pub), "tcp://127.0.0.1:%d", pub);
 		snprintf(R.ctl, sizeof(R.ctl), "tcp://127.0.0.1:%d", ctl);
@@ -700,8 +701,13 @@ s_check_vitals(const char *bed, const struct row *rows, size_t n_rows, bool with
 
 Test(live, vitals_flow_from_masimo_and_nonin_df7)
 {
-	s_monitor("chair-1", "masimo-ascii", "3s");
-	s_monitor("chair-2", "nonin-df7", "3s");
+	/*
+	 * The monitors come up after the daemon, so its lost-contact clock
+	 * runs from its own start: stale_after leaves a loaded machine ample
+	 * time to start the emulators before that counts as comm-lost.
+	 */
+	s_monitor("chair-1", "masimo-ascii", "15s");
+	s_monitor("chair-2", "nonin-df7", "15s");
 	s_start_daemon(false);
 	size_t from = R.n;
 	s_emulate(0, "chair-1", "masimo-ascii", "4", s_fixture(), "--loop", NULL);
@@ -829,8 +835,16 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 
 /* ---- (b) alarms at the same samples as --replay ----------------------------- */
 
-/* At 5x, 11 s of normal values at the start of the excerpt are 2.2 s of real time. */
-#define EXCERPT_SPEED 5
+/*
+ * At 2x, the 11 s of normal values that open the excerpt are 5.5 s of real
+ * time for the daemon to start in, and the samples are 500 ms apart. A
+ * delay ends half a sample from either side, so a sample may come 250 ms
+ * early or late (a loaded machine's scheduling) and still fall on the same
+ * side of it. At 5x that margin was 100 ms, which a CPU-quota stall on a
+ * busy CI machine can exceed.
+ */
+#define EXCERPT_SPEED 2
+#define EXCERPT_SPEED_ARG "2"
 
 /* The rules for the excerpt, with the delay as the recording's clock counts it. */
 static void
@@ -871,7 +885,7 @@ s_saw_every_alert(const struct alert *a, size_t n)
 	return true;
 }
 
-Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
+Test(live, alarms_raise_and_clear_at_the_samples_replay_finds, .timeout = 360)
 {
 	const char *csv = run_root_path("tests/data/live/uw-100003-masimo-450s.csv");
 	char spec[512];
@@ -886,15 +900,15 @@ Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 	size_t n_want = s_replay_alerts(replay_cfg, spec, "physiological", want, 64);
 	cr_assert_geq(n_want, 6, "the excerpt should alarm several times");
 
-	/* Live at 5x: the delay is a fifth as long on the daemon's clock. */
+	/* Live at EXCERPT_SPEED: the delay is that much shorter on the daemon's clock. */
 	s_excerpt_rules(2500 / EXCERPT_SPEED);
 	size_t n_got = 0;
 	double attached = NAN;
 	for (int attempt = 0;; attempt++) {
 		/* The emulator first, so the daemon opens the pty at once. */
-		s_emulate(0, "chair-1", "masimo-ascii", "5", csv, NULL);
+		s_emulate(0, "chair-1", "masimo-ascii", EXCERPT_SPEED_ARG, csv, NULL);
 		s_start_daemon(false);
-		cr_assert_geq(s_wait_exit(&R.emu[0], 60000), 0, "the emulator did not finish");
+		cr_assert_geq(s_wait_exit(&R.emu[0], 90000), 0, "the emulator did not finish");
 		struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
 		cr_assert_geq(s_wait_msg(0, &lost, WAIT_MS), 0, "no status lost at the end of the recording");
 		n_got = s_live_alerts("physiological", got, 64);
@@ -952,7 +966,8 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 	cr_assert_geq(s_wait_msg(from, &lost, WAIT_MS), 0, "no status lost");
 	long r = s_wait_msg(from, &raised, WAIT_MS);
 	cr_assert_geq(r, 0, "no comm-lost");
-	cr_assert_leq(R.m[r].at - t_unplug, 2000 + 1000, "comm-lost came %lld ms after the unplug",
+	/* Due stale_after (2 s) after the last reading; the rest is slack for a busy machine. */
+	cr_assert_leq(R.m[r].at - t_unplug, 2000 + 1500, "comm-lost came %lld ms after the unplug",
 	              (long long)(R.m[r].at - t_unplug));
 	cr_assert_str_eq(s_str(&R.m[r], "kind"), "technical");
 	/* Values from a monitor we cannot hear are not shown as current. */
@@ -968,9 +983,10 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 	long c = s_wait_msg(from, &cleared, WAIT_MS);
 	long v = s_wait_msg(from, &values, WAIT_MS);
 	cr_assert(c >= 0 && v >= 0, "no clear or no data after the replug");
-	cr_assert_leq(R.m[c].at - t_replug, 3000, "comm-lost cleared %lld ms after the replug",
+	/* The port is retried at most 2 s apart; then a reading within 250 ms at 4x. */
+	cr_assert_leq(R.m[c].at - t_replug, 2000 + 2000, "comm-lost cleared %lld ms after the replug",
 	              (long long)(R.m[c].at - t_replug));
-	cr_assert_leq(R.m[v].at - t_replug, 3000, "data again %lld ms after the replug",
+	cr_assert_leq(R.m[v].at - t_replug, 2000 + 2000, "data again %lld ms after the replug",
 	              (long long)(R.m[v].at - t_replug));
 	cr_assert_eq(strcmp(s_str(&R.m[c], "id"), s_str(&R.m[r], "id")), 0, "the same alarm clears");
 	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no status connected after the replug");
@@ -1052,16 +1068,19 @@ Test(live, line_noise_loses_only_the_frames_it_touches)
 	s_rule("pr-high", "pr", "above", 110, "0s", 105);
 	s_rule("pr-low", "pr", "below", 50, "0s", 55);
 	const char *ramp = s_ramp(200);
-	/* The emulators first, so the daemon is reading long before the noise at t=30 s. */
-	s_emulate(0, "chair-1", "masimo-ascii", "10", ramp, "--loop", "--noise-at", "30",
+	/*
+	 * The emulators first, so the daemon is reading long before the noise
+	 * at t=60 s (6 s of real time: a loaded machine may be slow to start it).
+	 */
+	s_emulate(0, "chair-1", "masimo-ascii", "10", ramp, "--loop", "--noise-at", "60",
 	          "--noise-bytes", "4096", NULL);
-	s_emulate(1, "chair-2", "nonin-df7", "10", ramp, "--loop", "--noise-at", "30",
+	s_emulate(1, "chair-2", "nonin-df7", "10", ramp, "--loop", "--noise-at", "60",
 	          "--noise-bytes", "4096", NULL);
 	s_start_daemon(false);
 	for (int i = 0; i < 2; i++) {
 		double attached = NAN;
 		cr_assert(s_wait_log(&R.emu[i], "reader attached", &attached, WAIT_MS));
-		cr_assert_lt(attached, 25, "the daemon attached only at t=%.1f s", attached);
+		cr_assert_lt(attached, 55, "the daemon attached only at t=%.1f s", attached);
 		cr_assert(s_wait_log(&R.emu[i], "noise: 4096 random bytes", NULL, WAIT_MS),
 		          "no noise in %s", R.emu[i].log);
 		cr_assert(!s_log_has(&R.emu[i], "dropped", NULL), "the noise did not fit the line");

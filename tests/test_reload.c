@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "helpers/live_daemon.h"
+#include "harness/rig.h"
 #include "helpers/run.h"
 
 extern char **environ;
@@ -84,8 +85,8 @@ s_setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/vt-reload-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	ports[0] = live_free_port();
-	ports[1] = live_free_port();
+	ports[0] = vt_rig_free_port();
+	ports[1] = vt_rig_free_port();
 	masters[0] = s_pty(slaves[0], sizeof(slaves[0]));
 	masters[1] = s_pty(slaves[1], sizeof(slaves[1]));
 	s_config("one-bed");

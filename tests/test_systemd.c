@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/rig.h"
 #include "helpers/run.h"
 
 extern char **environ;
@@ -116,19 +117,6 @@ s_is_file(const char *path, bool executable)
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	return !executable || (st.st_mode & 0111) == 0111;
-}
-
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-static int
-s_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	          getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 static bool
@@ -477,7 +465,7 @@ Test(systemd, notify_ready_status_watchdog_stopping)
 	char *dir = s_tmpdir();
 	char cfg[PATH_MAX];
 	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
-	int port = s_free_port();
+	int port = vt_rig_free_port();
 	char text[256];
 	snprintf(text, sizeof(text), "publish: tcp://127.0.0.1:%d\nheartbeat: 1s\nmonitors: []\n"
 	         "rules: []\n", port);
@@ -769,7 +757,7 @@ Test(systemd, daemon_lives_in_its_syscall_sandbox)
 		usleep(10000);
 	cr_assert_eq(access(link, F_OK), 0, "the emulator made no pty at %s", link);
 
-	int port = s_free_port(), control = s_free_port(), refused = s_free_port();
+	int port = vt_rig_free_port(), control = vt_rig_free_port(), refused = vt_rig_free_port();
 	char text[5 * PATH_MAX];
 	snprintf(text, sizeof(text),
 	         "publish: [tcp://127.0.0.1:%d, ipc://%s/pub]\n"

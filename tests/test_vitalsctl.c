@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "helpers/live_daemon.h"
+#include "harness/rig.h"
 #include "helpers/run.h"
 
 #define RULES                                                                                 \
@@ -307,7 +308,7 @@ Test(vitalsctl, usage_errors_exit_64)
 Test(vitalsctl, nothing_listening_exits_69_within_the_timeout)
 {
 	char ep[64];
-	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", live_free_port());
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", vt_rig_free_port());
 	struct run_result r;
 	int64_t t0 = live_now_ms();
 	cr_expect_eq(s_ctl(&r, ep, "--timeout", "1", "ping", NULL), 69);

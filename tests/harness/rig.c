@@ -127,20 +127,54 @@ vt_rig_write_file(const char *dir, const char *name, const char *text, char *pat
 	return ok && rename(tmp, buf) == 0 ? 0 : -1;
 }
 
-int
-vt_rig_free_port(void)
+/* Whether nothing on 127.0.0.1 holds `port` (0: let the kernel choose; the choice goes to *port). */
+static bool
+s_port_free(int *port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		return false;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
-	int port = -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
+	bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	          getsockname(fd, (struct sockaddr *)&a, &len) == 0;
 	close(fd);
-	return port;
+	if (ok)
+		*port = ntohs(a.sin_port);
+	return ok;
+}
+
+/*
+ * A port the kernel hands out on bind(0) is in the ephemeral range, where
+ * every connect() also takes its source port: between this check and the
+ * daemon's bind, a test's own ZeroMQ connection could take it. Below the
+ * range only other tests choose, and each process starts at its own place.
+ */
+int
+vt_rig_free_port(void)
+{
+	enum { LOWEST = 10000 };
+	static unsigned next;
+	int first_ephemeral = 32768;
+	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (fp != NULL) {
+		if (fscanf(fp, "%d", &first_ephemeral) != 1)
+			first_ephemeral = 32768;
+		fclose(fp);
+	}
+	int span = first_ephemeral - LOWEST;
+	if (span >= 1000) {
+		if (next == 0)
+			next = (unsigned)getpid() * 2654435761u;
+		for (int tries = 0; tries < 100; tries++) {
+			int port = LOWEST + (int)(next++ % (unsigned)span);
+			if (s_port_free(&port))
+				return port;
+		}
+	}
+	int port = 0;
+	return s_port_free(&port) ? port : -1;
 }
 
 /* ---- pseudo-terminals ------------------------------------------------------ */
@@ -212,6 +246,21 @@ vt_rig_pty_plug(struct vt_rig_pty *p)
 	if (s_pty_new(p) != 0)
 		return -1;
 	return s_relink(p);
+}
+
+int
+vt_rig_pty_swap(struct vt_rig_pty *p)
+{
+	struct vt_rig_pty old = *p;
+	if (s_pty_new(p) != 0 || s_relink(p) != 0) {
+		if (p->master != old.master)
+			close(p->master);
+		*p = old;
+		return -1;
+	}
+	if (old.master >= 0)
+		close(old.master);
+	return 0;
 }
 
 int

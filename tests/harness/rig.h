@@ -33,7 +33,11 @@ void vt_rig_rmtree(const char *dir);
 int vt_rig_write_file(const char *dir, const char *name, const char *text, char *path,
                       size_t len);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
+/*
+ * A TCP port on 127.0.0.1 that was free a moment ago, for a daemon to bind
+ * soon. Taken below the kernel's ephemeral range, so no connection's source
+ * port can take it in the meantime; -1 if none is free.
+ */
 int vt_rig_free_port(void);
 
 /*
@@ -54,6 +58,12 @@ int vt_rig_pty_open(struct vt_rig_pty *p, const char *link);
 void vt_rig_pty_unplug(struct vt_rig_pty *p);
 /* Plug a new cable in: a new pty, the link replaced atomically. 0 or -1. */
 int vt_rig_pty_plug(struct vt_rig_pty *p);
+/*
+ * A quick re-plug: the new pty is linked in before the old one hangs up,
+ * so the daemon's first reopen finds it however late the test is
+ * scheduled. 0 or -1 (the old cable is then still in).
+ */
+int vt_rig_pty_swap(struct vt_rig_pty *p);
 /* Write everything (the master is blocking); 0 or -1. */
 int vt_rig_pty_write(struct vt_rig_pty *p, const void *buf, size_t len);
 /* Close for good. */

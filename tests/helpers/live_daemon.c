@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "live_daemon.h"
+#include "../harness/rig.h"
 #include "run.h"
 #include "vitals/client.h"
 
@@ -168,22 +169,6 @@ live_reaper_done(void)
 
 /* ---- the daemon ------------------------------------------------------------ */
 
-int
-live_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 char *
 live_request(const char *endpoint, const char *json, int timeout_ms)
 {
@@ -215,7 +200,7 @@ s_port_state(const struct live_daemon *d, char *buf, size_t len)
 static void
 s_write_config(struct live_daemon *d, const char *rules)
 {
-	int pub = live_free_port(), ctl = live_free_port();
+	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
 	snprintf(d->pub, sizeof(d->pub), "tcp://127.0.0.1:%d", pub);
 	snprintf(d->ctl, sizeof(d->ctl), "tcp://127.0.0.1:%d", ctl);
 	FILE *fp = fopen(d->config, "w");

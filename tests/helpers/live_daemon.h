@@ -52,9 +52,6 @@ void live_daemon_stop(struct live_daemon *d);
  */
 char *live_request(const char *endpoint, const char *json, int timeout_ms);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-int live_free_port(void);
-
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
 int64_t live_now_ms(void);
 
