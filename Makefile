@@ -119,7 +119,8 @@ check-run: $(PROGRAMS) $(TESTS)
 	fails=$$(sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' $$log | \
 		awk '{s += $$1 + $$2} END {print s + 0}'); \
 	if [ $$failed -ne 0 ]; then echo "== what failed"; \
-		awk '/Assertion Failed/ { n = 4 } /\[FAIL\]|CRASH|Timeout|Warning! / { n = n > 1 ? n : 1 } \
+		awk '/Assertion Failed/ { n = 4 } /ERROR: [A-Za-z]+Sanitizer|runtime error:/ { n = 6 } \
+			/\[FAIL\]|CRASH|Timeout|Warning! |SUMMARY: / { n = n > 1 ? n : 1 } \
 			n > 0 { print; n-- }' $$log | head -80; \
 		grep '^FAILED: ' $$log; fi; rm -f $$log; \
 	echo "check: $${passed:-0} passed, $${fails:-0} failed"; \

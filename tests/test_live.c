@@ -264,7 +264,8 @@ s_teardown(void)
 		nftw(R.dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TestSuite(live, .init = s_setup, .fini = s_teardown, .timeout = 120);
+/* Long enough for the alarm test to play its excerpt three times at 2x. */
+TestSuite(live, .init = s_setup, .fini = s_teardown, .timeout = 300);
 
 /* A path in the rig's directory, in one of 8 rotating buffers. */
 static const char *
@@ -885,7 +886,7 @@ s_saw_every_alert(const struct alert *a, size_t n)
 	return true;
 }
 
-Test(live, alarms_raise_and_clear_at_the_samples_replay_finds, .timeout = 360)
+Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 {
 	const char *csv = run_root_path("tests/data/live/uw-100003-masimo-450s.csv");
 	char spec[512];
