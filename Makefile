@@ -122,8 +122,10 @@ check-run: $(PROGRAMS) $(TESTS)
 		awk '/Assertion Failed/ { n = 4 } /ERROR: [A-Za-z]+Sanitizer|runtime error:/ { n = 6 } \
 			/\[FAIL\]|CRASH|Timeout|Warning! |SUMMARY: / { n = n > 1 ? n : 1 } \
 			n > 0 { print; n-- }' $$log | head -80; \
-		grep '^FAILED: ' $$log; fi; rm -f $$log; \
-	echo "check: $${passed:-0} passed, $${fails:-0} failed"; \
+		grep '^FAILED: ' $$log; fi; \
+	progs=$$(grep -c '^FAILED: ' $$log); rm -f $$log; \
+	echo "check: $${passed:-0} passed, $${fails:-0} failed$$([ $$progs -eq 0 ] || \
+		echo ", $$progs program(s) exited with an error")"; \
 	[ $$failed -eq 0 ]
 
 check-asan: deps
