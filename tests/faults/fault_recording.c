@@ -8,8 +8,10 @@
  *      connects; vitals flow and a low SpO2 still raises spo2-low;
  *   2. made writable: recording-failed clears (the recorder retries every
  *      10 s) and vitals never stopped;
- *   3. filled up by the recording itself: recording-failed is raised again
- *      (a new instance), vitals flow, spo2-low is raised again;
+ *   3. filled up by the recording itself (a filler file takes all but 4 KiB
+ *      first, so it fills in seconds however slowly the test feeds it):
+ *      recording-failed is raised again (a new instance), vitals flow,
+ *      spo2-low is raised again;
  *   4. space freed: it clears again.
  * Without the right to mount, the disk-full half is done with a file size
  * limit on the daemon (prlimit RLIMIT_FSIZE, SIGXFSZ ignored) and the
@@ -27,6 +29,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +90,27 @@ s_delete_files(const char *dir)
 	}
 	if (d != NULL)
 		closedir(d);
+}
+
+/* Take all but `leave` bytes of the file system under dir with dir/filler. */
+static void
+s_fill(const char *dir, long long leave)
+{
+	struct statvfs vfs;
+	cr_assert_eq(statvfs(dir, &vfs), 0);
+	long long fill = (long long)vfs.f_bavail * (long long)vfs.f_frsize - leave;
+	char path[600];
+	snprintf(path, sizeof(path), "%s/filler", dir);
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	static const char zeros[4096];
+	while (fill > 0) {
+		size_t n = fill < (long long)sizeof(zeros) ? (size_t)fill : sizeof(zeros);
+		if (fwrite(zeros, 1, n, fp) != n)
+			break; /* full already: the recording grew meanwhile */
+		fill -= (long long)n;
+	}
+	fclose(fp);
 }
 
 /*
@@ -153,6 +177,8 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 	}
 
 	/* 3. Full: the recording fills the tmpfs (or meets the file size limit). */
+	if (mounted)
+		s_fill(b.rec, 4096);
 	if (!mounted) {
 		struct rlimit lim = {.rlim_cur = 1, .rlim_max = RLIM_INFINITY};
 		if (prlimit(d.pid, RLIMIT_FSIZE, &lim, NULL) != 0) {
