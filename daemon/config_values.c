@@ -399,8 +399,8 @@ void
 vt_cfg_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at, const char *key,
                    const struct vt_rule_config *r, double v, bool is_clear)
 {
-	double lo = vt_param_info(r->param)->min, hi = vt_param_info(r->param)->max;
 	const struct vt_param_info *pi = vt_param_info(r->param);
+	double lo = pi->min, hi = pi->max;
 	if (lo >= hi)
 		return; /* a parameter without a known range */
 	if (v < lo || v > hi)

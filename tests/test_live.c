@@ -845,7 +845,8 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
  * busy CI machine can exceed.
  */
 #define EXCERPT_SPEED 2
-#define EXCERPT_SPEED_ARG "2"
+#define S_STRING(x) #x
+#define S_DIGITS(x) S_STRING(x) /* the emulator's --speed argument */
 
 /* The rules for the excerpt, with the delay as the recording's clock counts it. */
 static void
@@ -907,7 +908,7 @@ Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 	double attached = NAN;
 	for (int attempt = 0;; attempt++) {
 		/* The emulator first, so the daemon opens the pty at once. */
-		s_emulate(0, "chair-1", "masimo-ascii", EXCERPT_SPEED_ARG, csv, NULL);
+		s_emulate(0, "chair-1", "masimo-ascii", S_DIGITS(EXCERPT_SPEED), csv, NULL);
 		s_start_daemon(false);
 		cr_assert_geq(s_wait_exit(&R.emu[0], 90000), 0, "the emulator did not finish");
 		struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};

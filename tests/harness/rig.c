@@ -156,20 +156,21 @@ vt_rig_free_port(void)
 {
 	enum { LOWEST = 10000 };
 	static unsigned next;
+	static int span; /* ports from LOWEST to the ephemeral range */
 	static pid_t seeded_by; /* a forked child starts its own sequence */
-	int first_ephemeral = 32768;
-	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-	if (fp != NULL) {
-		if (fscanf(fp, "%d", &first_ephemeral) != 1)
-			first_ephemeral = 32768;
-		fclose(fp);
-	}
-	int span = first_ephemeral - LOWEST;
-	if (span >= 1000) {
-		if (seeded_by != getpid()) {
-			seeded_by = getpid();
-			next = (unsigned)seeded_by * 2654435761u;
+	if (seeded_by != getpid()) {
+		seeded_by = getpid();
+		next = (unsigned)seeded_by * 2654435761u;
+		int first_ephemeral = 32768;
+		FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+		if (fp != NULL) {
+			if (fscanf(fp, "%d", &first_ephemeral) != 1)
+				first_ephemeral = 32768;
+			fclose(fp);
 		}
+		span = first_ephemeral - LOWEST;
+	}
+	if (span >= 1000) {
 		for (int tries = 0; tries < 100; tries++) {
 			int port = LOWEST + (int)(next++ % (unsigned)span);
 			if (s_port_free(&port))
