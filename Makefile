@@ -34,18 +34,27 @@ ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
-LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The daemon's modules (daemon/ and its part folders, docs/architecture.md)
+# make libvitals.a; the emulator's and the station's libraries are beside
+# it. A program is any vitals*.c in emulator/, console/ or tools/; vitalsd
+# is daemon/main.c and links the daemon's library alone.
+LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB       := $(BUILD)/libvitals.a
-TOOLS     := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/vitals*.c))
+EMU_SRC   := $(filter-out emulator/vitals%.c,$(wildcard emulator/*.c))
+EMU_LIB   := $(BUILD)/libvitals-emulator.a
+CON_SRC   := $(filter-out console/vitals%.c,$(wildcard console/*.c))
+CON_LIB   := $(BUILD)/libvitals-console.a
+ALL_LIBS  := $(CON_LIB) $(EMU_LIB) $(LIB)
+PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c)
+TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_HELP := $(wildcard tests/helpers/*.c)
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
-# Benchmarks, fault tests and tests share the rig in tests/harness/ (a live
-# daemon, ptys, /proc accounts, ZeroMQ clients, where the programs are).
-RIG_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/harness/*.c))
+# Tests, benchmarks and fault tests share one support library in
+# tests/support/ (a live daemon, emulators, subscribers, ptys, /proc
+# accounts, driver feeding, where the programs are).
+SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all deps check check-run check-asan check-faults check-faults-run demo fuzz fuzz-lib fuzz-smoke bench goldens \
         clean install
@@ -55,30 +64,39 @@ all: $(PROGRAMS) $(TESTS)
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/vitals/*.h)
+# -MMD: each object also depends on the headers it includes, wherever they are.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(LIB): $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+$(EMU_LIB): $(EMU_SRC:%.c=$(BUILD)/obj/%.o)
+$(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
+$(ALL_LIBS):
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/vitalsd: $(BUILD)/obj/daemon/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/vitals-console: $(BUILD)/obj/tools/vitals-console.o $(LIB)
+$(BUILD)/vitals-console: $(BUILD)/obj/console/vitals-console.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs ncursesw)
 
-$(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(LIB)
+$(BUILD)/vitals-emulate: $(BUILD)/obj/emulator/vitals-emulate.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELP:%.c=$(BUILD)/obj/%.o) $(RIG_OBJ) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil
+$(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(RIG_OBJ) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
 
 # The tests find the programs and the shared data through the environment.
 TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
@@ -89,9 +107,9 @@ TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
 FAULT_SRC := $(wildcard tests/faults/fault_*.c)
 FAULTS    := $(FAULT_SRC:tests/faults/%.c=$(BUILD)/faults/%)
 
-$(BUILD)/faults/%: $(BUILD)/obj/tests/faults/%.o $(RIG_OBJ) $(LIB)
+$(BUILD)/faults/%: $(BUILD)/obj/tests/faults/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
 
 check-faults: deps
 	@$(MAKE) --no-print-directory check-faults-run
@@ -149,7 +167,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
-		build-fuzz/libvitals.a
+		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a
 
 fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)

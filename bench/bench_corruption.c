@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/driver.h"
-#include "vitals/encode.h"
-#include "vitals/xorshift.h"
+#include "vitals/base/xorshift.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/emulator/encode.h"
 
 #define PERIODS 200000
 #define SPO2 97

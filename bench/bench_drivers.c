@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vitals/driver.h"
+#include "vitals/drivers/driver.h"
 
 #define STREAM_BYTES (8u << 20)
 #define RUNS 3

@@ -21,7 +21,7 @@
 
 #include <zmq.h>
 
-#include "../tests/harness/rig.h"
+#include "../tests/support/rig.h"
 
 #define SECONDS 10
 #define MONITORS 16

@@ -17,7 +17,7 @@
 
 #include <zmq.h>
 
-#include "../tests/harness/rig.h"
+#include "../tests/support/rig.h"
 
 #define ALERTS 500
 #define TARGET_P99_MS 1.0

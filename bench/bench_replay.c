@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vitals/csv.h"
-#include "vitals/xorshift.h"
+#include "vitals/base/xorshift.h"
+#include "vitals/wire/csv.h"
 
-#include "../tests/harness/rig.h"
+#include "../tests/support/rig.h"
 
 #define BEDS 16
 #define SECONDS (24 * 3600)

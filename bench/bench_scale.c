@@ -25,9 +25,9 @@
 
 #include <zmq.h>
 
-#include "vitals/encode.h"
+#include "vitals/emulator/encode.h"
 
-#include "../tests/harness/rig.h"
+#include "../tests/support/rig.h"
 
 #define SECONDS 20            /* measured interval per size */
 #define PERIOD_NS (1000000000ll / 3)

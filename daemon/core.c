@@ -16,10 +16,10 @@
 
 #include <jansson.h>
 
+#include "vitals/alarm/infusion.h"
+#include "vitals/base/timefmt.h"
 #include "vitals/core.h"
-#include "vitals/infusion.h"
-#include "vitals/message.h"
-#include "vitals/timefmt.h"
+#include "vitals/wire/message.h"
 
 /* Vitals are re-sent at least this often while a bed is connected. */
 #define VT_VITALS_REFRESH_MS 1000

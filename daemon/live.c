@@ -33,17 +33,18 @@
 
 #include <zmq.h>
 
-#include "vitals/control.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/base/version.h"
 #include "vitals/core.h"
-#include "vitals/curve.h"
+#include "vitals/io/control.h"
+#include "vitals/io/curve.h"
+#include "vitals/io/log.h"
+#include "vitals/io/notify.h"
+#include "vitals/io/port.h"
+#include "vitals/io/publisher.h"
+#include "vitals/io/recorder.h"
 #include "vitals/live.h"
-#include "vitals/log.h"
-#include "vitals/notify.h"
-#include "vitals/port.h"
-#include "vitals/publisher.h"
-#include "vitals/recorder.h"
-#include "vitals/timefmt.h"
-#include "vitals/version.h"
+#include "vitals/wire/control_request.h"
 
 #define VT_REOPEN_MIN_MS 100
 #define VT_REOPEN_MAX_MS 2000

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "vitals/config.h"
-#include "vitals/diag.h"
+#include "vitals/base/diag.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/base/version.h"
+#include "vitals/config/config.h"
+#include "vitals/io/log.h"
 #include "vitals/live.h"
-#include "vitals/log.h"
 #include "vitals/replay.h"
-#include "vitals/timefmt.h"
-#include "vitals/version.h"
 
 static void
 s_usage(FILE *out)

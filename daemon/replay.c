@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "vitals/core.h"
-#include "vitals/csv.h"
-#include "vitals/recorder.h"
 #include "vitals/replay.h"
+#include "vitals/wire/csv.h"
+#include "vitals/wire/session.h"
 
 enum source_kind { SRC_CSV, SRC_RAW, SRC_SESSION };
 

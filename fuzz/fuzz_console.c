@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/console_layout.h"
-#include "vitals/console_model.h"
-#include "vitals/sample.h"
+#include "vitals/base/sample.h"
+#include "vitals/console/layout.h"
+#include "vitals/console/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "vitals/control.h"
+#include "vitals/wire/control_request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

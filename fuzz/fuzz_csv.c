@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/csv.h"
+#include "vitals/wire/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/driver.h"
+#include "vitals/drivers/driver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

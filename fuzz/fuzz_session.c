@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vitals/recorder.h"
+#include "vitals/wire/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "helpers/driver_feed.h"
-#include "vitals/driver.h"
-#include "vitals/nonin_packet.h"
+#include "support/driver_feed.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/drivers/nonin_packet.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
 #define MISSING (-1)

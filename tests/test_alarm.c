@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vitals/alarm.h"
+#include "vitals/alarm/alarm.h"
 
 #define MISSING NAN   /* a sample with no value */
 #define ACK (-1.0)    /* acknowledge the newest active alert instead of a sample */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers/run.h"
+#include "support/run.h"
 
 Test(captures, nonin_df7_capture_replays_to_its_values)
 {

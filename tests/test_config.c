@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helpers/run.h"
-#include "vitals/config.h"
+#include "support/run.h"
+#include "vitals/config/config.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 

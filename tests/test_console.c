@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "helpers/live_daemon.h"
-#include "helpers/run.h"
-#include "vitals/console_layout.h"
-#include "vitals/console_model.h"
-#include "vitals/timefmt.h"
+#include "support/live_daemon.h"
+#include "support/run.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/console/layout.h"
+#include "vitals/console/model.h"
 
 extern char **environ;
 

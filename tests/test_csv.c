@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vitals/csv.h"
+#include "vitals/wire/csv.h"
 
 static char *
 s_write_temp(const char *text)

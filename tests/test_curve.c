@@ -16,10 +16,10 @@
 
 #include <zmq.h>
 
-#include "helpers/live_daemon.h"
-#include "harness/rig.h"
-#include "helpers/run.h"
-#include "vitals/curve.h"
+#include "support/live_daemon.h"
+#include "support/rig.h"
+#include "support/run.h"
+#include "vitals/io/curve.h"
 
 extern char **environ;
 

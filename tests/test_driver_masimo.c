@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers/driver_feed.h"
-#include "vitals/driver.h"
-#include "vitals/linebuf.h"
+#include "support/driver_feed.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/drivers/linebuf.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
 

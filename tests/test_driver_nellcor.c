@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers/driver_feed.h"
-#include "vitals/driver.h"
+#include "support/driver_feed.h"
+#include "vitals/drivers/driver.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
 #define IN(s) s, sizeof(s) - 1

@@ -9,8 +9,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "helpers/driver_feed.h"
-#include "vitals/driver.h"
+#include "support/driver_feed.h"
+#include "vitals/drivers/driver.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
 

@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vitals/csv.h"
-#include "vitals/driver.h"
-#include "vitals/emulate.h"
-#include "vitals/recorder.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/emulator/emulate.h"
+#include "vitals/io/recorder.h"
+#include "vitals/wire/csv.h"
 
 #define DEADLINE_MS 10000
 #define MS INT64_C(1000000)

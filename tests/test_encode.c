@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/csv.h"
-#include "vitals/driver.h"
-#include "vitals/encode.h"
-#include "vitals/timefmt.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/emulator/encode.h"
+#include "vitals/wire/csv.h"
 
 /* ---- helpers ---- */
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helpers/run.h"
+#include "support/run.h"
 
 /* Print the first differing line of two outputs. */
 static void

@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "vitals/infusion.h"
+#include "vitals/alarm/infusion.h"
 
 static struct vt_reading
 s_reading(double spo2, double pr)

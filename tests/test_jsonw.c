@@ -13,9 +13,9 @@
 
 #include <jansson.h>
 
-#include "vitals/jsonw.h"
-#include "vitals/message.h"
-#include "vitals/timefmt.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/wire/jsonw.h"
+#include "vitals/wire/message.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
 

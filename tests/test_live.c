@@ -28,12 +28,12 @@
 
 #include <zmq.h>
 
-#include "helpers/live_daemon.h"
-#include "harness/rig.h"
-#include "helpers/run.h"
-#include "vitals/publisher.h"
-#include "vitals/recorder.h"
-#include "vitals/timefmt.h"
+#include "support/live_daemon.h"
+#include "support/rig.h"
+#include "support/run.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/io/publisher.h"
+#include "vitals/io/recorder.h"
 
 extern char **environ;
 

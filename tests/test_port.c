@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vitals/port.h"
+#include "vitals/io/port.h"
 
 #define WAIT_MS 5000
 

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vitals/recorder.h"
-#include "vitals/timefmt.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/io/recorder.h"
 
 /* 2026-11-21T10:00:00.000Z */
 #define T0 1795255200000LL

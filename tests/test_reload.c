@@ -20,9 +20,9 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "helpers/live_daemon.h"
-#include "harness/rig.h"
-#include "helpers/run.h"
+#include "support/live_daemon.h"
+#include "support/rig.h"
+#include "support/run.h"
 
 extern char **environ;
 

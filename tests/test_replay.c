@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "helpers/run.h"
+#include "support/run.h"
 
 static int
 s_replay(struct run_result *r, const char *config, const char *a, const char *b)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helpers/run.h"
+#include "support/run.h"
 
 static int
 s_replay(struct run_result *r, const char *recording)

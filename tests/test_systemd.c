@@ -30,8 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/rig.h"
-#include "helpers/run.h"
+#include "support/rig.h"
+#include "support/run.h"
 
 extern char **environ;
 
@@ -862,14 +862,20 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 
 /* ---- make install ------------------------------------------------------------------- */
 
-/* The programs the Makefile builds: vitalsd and every tools/vitals*.c. */
+/* The programs the Makefile builds: vitalsd and every vitals*.c in the
+ * program folders. */
 static size_t
 s_programs(char names[][64], size_t max)
 {
 	size_t n = 0;
 	snprintf(names[n++], 64, "vitalsd");
-	glob_t g;
-	if (glob(run_root_path("tools/vitals*.c"), 0, NULL, &g) == 0) {
+	static const char *const folders[] = {"emulator", "console", "tools"};
+	for (size_t f = 0; f < sizeof(folders) / sizeof(folders[0]); f++) {
+		char pattern[64];
+		snprintf(pattern, sizeof(pattern), "%s/vitals*.c", folders[f]);
+		glob_t g;
+		if (glob(run_root_path(pattern), 0, NULL, &g) != 0)
+			continue;
 		for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
 			const char *base = strrchr(g.gl_pathv[i], '/') + 1;
 			snprintf(names[n++], 64, "%.*s", (int)(strlen(base) - 2), base);

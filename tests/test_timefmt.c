@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vitals/timefmt.h"
+#include "vitals/base/timefmt.h"
 
 Test(timefmt, rfc3339_round_trip)
 {

@@ -15,9 +15,9 @@
 
 #include <zmq.h>
 
-#include "helpers/live_daemon.h"
-#include "harness/rig.h"
-#include "helpers/run.h"
+#include "support/live_daemon.h"
+#include "support/rig.h"
+#include "support/run.h"
 
 #define RULES                                                                                 \
 	"  - name: spo2-low\n    parameter: spo2\n    below: 90\n    clear_at: 92\n"             \

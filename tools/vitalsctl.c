@@ -17,12 +17,12 @@
 
 #include <zmq.h>
 
-#include "vitals/client.h"
-#include "vitals/config.h"
-#include "vitals/console_model.h"
-#include "vitals/curve.h"
-#include "vitals/timefmt.h"
-#include "vitals/version.h"
+#include "vitals/base/timefmt.h"
+#include "vitals/base/version.h"
+#include "vitals/config/config.h"
+#include "vitals/console/client.h"
+#include "vitals/console/model.h"
+#include "vitals/io/curve.h"
 
 #define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:5557"
 

@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vitals/alarm.h"
-#include "vitals/config.h"
-#include "vitals/driver.h"
-#include "vitals/sample.h"
+#include "vitals/alarm/alarm.h"
+#include "vitals/base/sample.h"
+#include "vitals/config/config.h"
+#include "vitals/drivers/driver.h"
 
 /* Called for every message, in `seq` order. `json` is NUL-terminated. */
 typedef void (*vt_publish_fn)(void *ctx, const char *topic, const char *json, size_t len);

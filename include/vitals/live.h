@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "vitals/config.h"
+#include "vitals/config/config.h"
 
 /* Run until told to stop; returns the process exit code. */
 int vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vitals/config.h"
+#include "vitals/config/config.h"
 
 /* A phase change applied during replay: --phase BED@SECONDS=PHASE[:KG[:MG_PER_KG_H]]. */
 struct vt_replay_phase {

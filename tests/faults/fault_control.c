@@ -17,8 +17,8 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "../harness/rig.h"
-#include "vitals/xorshift.h"
+#include "../support/rig.h"
+#include "vitals/base/xorshift.h"
 
 #define REQUESTS 100000
 #define IN_FLIGHT 500

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vitals/driver.h"
-#include "vitals/encode.h"
-#include "vitals/xorshift.h"
+#include "vitals/base/xorshift.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/emulator/encode.h"
 
 #define NOISE_BYTES (10u << 20)
 #define GOOD_PERIODS 20

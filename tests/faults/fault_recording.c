@@ -35,7 +35,7 @@
 
 #include <zmq.h>
 
-#include "../harness/rig.h"
+#include "../support/rig.h"
 
 #define STEP_MS 20000
 

@@ -23,7 +23,7 @@
 
 #include <zmq.h>
 
-#include "../harness/rig.h"
+#include "../support/rig.h"
 
 #define RELOADS 100
 

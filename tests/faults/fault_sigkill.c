@@ -18,10 +18,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "vitals/driver.h"
-#include "vitals/recorder.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/io/recorder.h"
 
-#include "../harness/rig.h"
+#include "../support/rig.h"
 
 #define KILLS 3
 #define MAX_LINES 1000

@@ -24,9 +24,9 @@
 
 #include <zmq.h>
 
-#include "vitals/encode.h"
+#include "vitals/emulator/encode.h"
 
-#include "../harness/rig.h"
+#include "../support/rig.h"
 
 #define MONITORS 16
 #define SPEED 60

@@ -25,9 +25,9 @@
 
 #include <zmq.h>
 
-#include "vitals/encode.h"
+#include "vitals/emulator/encode.h"
 
-#include "../harness/rig.h"
+#include "../support/rig.h"
 
 #define LONG_EVERY 10
 

@@ -1,0 +1,955 @@
+/*
+ * The alarm engine. It turns readings into alarm events by the rules of
+ * docs/alarms.md, and it is deliberately small and pure: no I/O, no clock, no
+ * logging. Time is an argument, so a replayed session raises and clears at
+ * the same sample times as the live run that recorded it.
+ *
+ * Three families live here:
+ *  - physiological limit rules (runs, `for` delay, hysteresis, latching);
+ *  - technical alarms driven by readings (sensor-off, signal-quality);
+ *  - technical alarms driven by time (comm-lost, no-data), which fire at
+ *    their deadline, so the shell must call vt_alarms_advance() when
+ *    vt_alarms_next_deadline() says so;
+ *  - recording-failed, which the shell reports from its recorder.
+ *
+ * Decisions (written down in docs/alarms.md):
+ *  - while a bed's sensor is off its physiological samples count as having
+ *    no value: they neither raise nor clear, and they break runs;
+ *  - no-data is not raised while comm-lost or sensor-off already explains
+ *    the silence; when that explanation ends the parameter gets a fresh
+ *    stale_after to show a value (an oximeter needs time to acquire);
+ *  - a latching alarm whose condition returns before it was acknowledged
+ *    needs its clear condition met again.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/alarm/alarm.h"
+#include "vitals/base/timefmt.h"
+
+/* Samples a rate rule remembers per bed; a longer window is shortened. */
+#define VT_RATE_WINDOW 4096
+
+/* One sample in a rate rule's window. */
+struct win_sample {
+	int64_t t;             /* its time */
+	double v;              /* its value */
+	uint32_t n;            /* its number, for the VT_RATE_WINDOW bound */
+};
+
+/* State of one rule on one bed. */
+struct rule_bed {
+	bool applies;          /* the rule watches this bed */
+	bool in_run;           /* the condition held on the last sample */
+	int64_t run_start;     /* time of the run's first sample */
+	struct vt_alert *alert; /* the active instance, or NULL */
+	uint32_t count;        /* instances raised so far (the N of ids) */
+	/*
+	 * Rate rules: the window's samples that can still be its extreme (each
+	 * is beaten by no later one), oldest first, as a ring. The extreme is
+	 * then always the first, and each sample costs O(1) amortised instead
+	 * of a scan of the whole window (a monotonic deque).
+	 */
+	struct win_sample *w;
+	size_t w_head, w_len;
+	uint32_t w_count;      /* samples pushed so far (wraps): numbers them */
+};
+
+
+/* State of one bed's technical alarms. */
+struct bed {
+	const char *name;
+	int64_t stale_ms;                   /* the monitor's stale_after */
+	bool monitoring;                    /* comm clock running */
+	int64_t last_reading;               /* time of the last decoded reading */
+	bool connected;                     /* no-data clocks running */
+	vt_param_mask watched;              /* parameters some rule of this bed watches */
+	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
+	bool sensor_off;                    /* the device says the sensor is off */
+	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality,
+	                                                  recording-failed */
+	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
+	uint32_t tech_count[VT_TECH_COUNT];            /* instances raised per technical alarm */
+	int64_t silenced_until;             /* audio pause ends; 0: no pause */
+	int phase;                          /* enum vt_phase, or -1 without a session */
+	double baseline[VT_PARAM_COUNT];    /* NAN where no baseline is known */
+	enum vt_priority silence_level;     /* alerts up to this priority stay quiet */
+};
+
+struct vt_alarms {
+	const struct vt_config *cfg;
+	size_t n_beds;
+	struct bed *beds;
+	struct rule_bed *rb;       /* n_rules x n_beds, rule-major */
+	struct vt_alert **active;  /* active alerts in raising order */
+	size_t n_active;
+	size_t cap_active;
+};
+
+static const char *const event_names[] = {"raised", "cleared", "acknowledged", "silenced",
+                                          "escalated"};
+static const char *const tech_cleared_text[VT_TECH_COUNT] = {
+    "Communication restored", "Sensor back on the patient", "Values again",
+    "Signal quality restored", "Recording again"};
+/* Default priorities of the technical alarms. Losing sight of a patient is
+ * as urgent as most physiological alarms; doubtful signal quality is not. A
+ * recording that fails loses the record of the session, not the patient:
+ * medium, so that someone fixes the disk before an incident needs it. */
+static const enum vt_priority tech_priority[VT_TECH_COUNT] = {
+    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM};
+
+const char *
+vt_alert_event_name(enum vt_alert_event_type t)
+{
+	return event_names[t];
+}
+
+static struct rule_bed *
+s_rb(struct vt_alarms *a, size_t rule, size_t bed)
+{
+	return &a->rb[rule * a->n_beds + bed];
+}
+
+/* Index of the rule whose instance `al` is, or -1 for technical alarms. */
+static long
+s_owner(struct vt_alarms *a, const struct vt_alert *al)
+{
+	for (size_t r = 0; r < a->cfg->n_rules; r++)
+		if (s_rb(a, r, (size_t)al->bed)->alert == al)
+			return (long)r;
+	return -1;
+}
+
+struct vt_alarms *
+vt_alarms_new(const struct vt_config *cfg)
+{
+	struct vt_alarms *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->cfg = cfg;
+	a->n_beds = cfg->n_monitors;
+	a->beds = calloc(a->n_beds ? a->n_beds : 1, sizeof(*a->beds));
+	a->rb = calloc(cfg->n_rules * a->n_beds + 1, sizeof(*a->rb));
+	if (a->beds == NULL || a->rb == NULL) {
+		vt_alarms_free(&a);
+		return NULL;
+	}
+	for (size_t b = 0; b < a->n_beds; b++) {
+		a->beds[b].name = cfg->monitors[b].bed;
+		a->beds[b].stale_ms = cfg->monitors[b].stale_after_ms;
+		a->beds[b].phase = -1;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			a->beds[b].baseline[p] = NAN;
+	}
+	for (size_t r = 0; r < cfg->n_rules; r++) {
+		for (size_t b = 0; b < a->n_beds; b++) {
+			if (!vt_rule_applies_to(&cfg->rules[r], cfg->monitors[b].bed))
+				continue;
+			struct rule_bed *st = s_rb(a, r, b);
+			st->applies = true;
+			a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
+			if (cfg->rules[r].kind != VT_RULE_RATE)
+				continue;
+			st->w = calloc(VT_RATE_WINDOW, sizeof(*st->w));
+			if (st->w == NULL) {
+				vt_alarms_free(&a);
+				return NULL;
+			}
+		}
+	}
+	return a;
+}
+
+void
+vt_alarms_free(struct vt_alarms **ap)
+{
+	if (ap == NULL || *ap == NULL)
+		return;
+	struct vt_alarms *a = *ap;
+	for (size_t i = 0; i < a->n_active; i++)
+		free(a->active[i]);
+	free(a->active);
+	for (size_t i = 0; a->rb && i < a->cfg->n_rules * a->n_beds; i++)
+		free(a->rb[i].w);
+	free(a->rb);
+	free(a->beds);
+	free(a);
+	*ap = NULL;
+}
+
+/* Numbers in alert texts: as the device shows them, without trailing zeros. */
+static void
+s_num(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.10g", v);
+}
+
+/* Set an alert's text; a long one is cut, which is fine for a display line. */
+static void __attribute__((format(printf, 2, 3)))
+s_text(struct vt_alert *al, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(al->text, sizeof(al->text), fmt, ap);
+	va_end(ap);
+}
+
+static void
+s_emit(vt_alert_fn fn, void *ctx, enum vt_alert_event_type type, const struct vt_alert *al,
+       int64_t t, const char *by)
+{
+	if (fn == NULL)
+		return;
+	struct vt_alert_event ev = {.type = type, .alert = al, .time_ms = t, .by = by};
+	fn(ctx, &ev);
+}
+
+/* A new active alert with its id; NULL if memory ran out. */
+static struct vt_alert *
+s_alert_new(struct vt_alarms *a, size_t bed, const char *rule, uint32_t n)
+{
+	if (a->n_active == a->cap_active) {
+		size_t cap = a->cap_active ? a->cap_active * 2 : 16;
+		struct vt_alert **v = realloc(a->active, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		a->active = v;
+		a->cap_active = cap;
+	}
+	struct vt_alert *al = calloc(1, sizeof(*al));
+	if (al == NULL)
+		return NULL;
+	snprintf(al->id, sizeof(al->id), "%s/%s/%" PRIu32, a->beds[bed].name, rule, n);
+	al->bed = (int)bed;
+	al->bed_name = a->beds[bed].name;
+	al->rule = rule;
+	al->param = -1;
+	a->active[a->n_active++] = al;
+	return al;
+}
+
+/* End the audio pause of `bed` at t: every paused alert hears of it. */
+static void
+s_end_silence(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	a->beds[bed].silenced_until = 0;
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if ((size_t)al->bed != bed || al->silenced_until == 0)
+			continue;
+		al->silenced_until = 0;
+		s_emit(fn, ctx, VT_EV_SILENCED, al, t, NULL);
+	}
+}
+
+/* Announce a new alert: it joins an audio pause or breaks through it. */
+static void
+s_announce(struct vt_alarms *a, struct vt_alert *al, int64_t t, int64_t escalate_after,
+           vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[al->bed];
+	al->escalate_at =
+	    escalate_after > 0 && al->priority < VT_PRIO_HIGH ? t + escalate_after : INT64_MAX;
+	if (bd->silenced_until > t) {
+		if (al->priority <= bd->silence_level)
+			al->silenced_until = bd->silenced_until;
+		else
+			s_end_silence(a, (size_t)al->bed, t, fn, ctx);
+	}
+	s_emit(fn, ctx, VT_EV_RAISED, al, t, NULL);
+}
+
+/* Emit `cleared` for `al`, then forget it. */
+static void
+s_clear(struct vt_alarms *a, struct vt_alert *al, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	s_emit(fn, ctx, VT_EV_CLEARED, al, t, NULL);
+	for (size_t i = 0; i < a->n_active; i++) {
+		if (a->active[i] == al) {
+			memmove(&a->active[i], &a->active[i + 1],
+			        (a->n_active - i - 1) * sizeof(a->active[0]));
+			a->n_active--;
+			break;
+		}
+	}
+	free(al);
+}
+
+/* ---- technical alarms --------------------------------------------------- */
+
+static struct vt_alert *
+s_tech_raise(struct vt_alarms *a, size_t bed, enum vt_technical tech, int param, int64_t t,
+             const char *text, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	struct vt_alert *al = s_alert_new(a, bed, vt_technical_name(tech), ++bd->tech_count[tech]);
+	if (al == NULL)
+		return NULL;
+	al->kind = VT_KIND_TECHNICAL;
+	al->priority = tech_priority[tech];
+	al->param = param;
+	al->onset_ms = al->raised_ms = t;
+	s_text(al, "%s", text);
+	s_announce(a, al, t, 0, fn, ctx);
+	return al;
+}
+
+/* Restart the no-data clocks of `bd` at t where they are older. */
+static void
+s_restart_no_data(struct bed *bd, int64_t t)
+{
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (bd->valid_since[p] < t)
+			bd->valid_since[p] = t;
+}
+
+/* Whether no-data may be raised on `bd` now: something else explains silence. */
+static bool
+s_no_data_armed(const struct bed *bd)
+{
+	return bd->connected && bd->tech[VT_TECH_COMM_LOST] == NULL && !bd->sensor_off;
+}
+
+void
+vt_alarms_monitor_start(struct vt_alarms *a, int bed, int64_t t)
+{
+	struct bed *bd = &a->beds[bed];
+	bd->monitoring = true;
+	bd->last_reading = t;
+}
+
+void
+vt_alarms_monitor_stop(struct vt_alarms *a, int bed)
+{
+	a->beds[bed].monitoring = false;
+	a->beds[bed].connected = false;
+}
+
+void
+vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
+{
+	struct bed *bd = &a->beds[bed];
+	if (bd->connected)
+		return;
+	bd->connected = true;
+	s_restart_no_data(bd, t);
+}
+
+void
+vt_alarms_port_disconnected(struct vt_alarms *a, int bed, int64_t t)
+{
+	a->beds[bed].connected = false;
+}
+
+/* Raise or clear a reading-driven technical alarm to match `present`. */
+static void
+s_tech_track(struct vt_alarms *a, size_t bed, enum vt_technical tech, bool present, int64_t t,
+             const char *text, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (present && bd->tech[tech] == NULL)
+		bd->tech[tech] = s_tech_raise(a, bed, tech, -1, t, text, fn, ctx);
+	else if (!present && bd->tech[tech] != NULL) {
+		struct vt_alert *al = bd->tech[tech];
+		bd->tech[tech] = NULL;
+		s_text(al, "%s", tech_cleared_text[tech]);
+		s_clear(a, al, t, fn, ctx);
+	}
+}
+
+void
+vt_alarms_recording(struct vt_alarms *a, int bed, bool ok, int64_t t, const char *why,
+                    vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (ok == (bd->tech[VT_TECH_RECORDING_FAILED] == NULL))
+		return; /* nothing changes: the common case, once per read */
+	char text[160];
+	snprintf(text, sizeof(text), "Recording failed%s%.100s; monitoring continues",
+	         why && why[0] ? ": " : "", why ? why : "");
+	s_tech_track(a, (size_t)bed, VT_TECH_RECORDING_FAILED, !ok, t, text, fn, ctx);
+}
+
+/* ---- physiological rules ------------------------------------------------ */
+
+/*
+ * What one sample means for one rule: whether it can be judged at all
+ * (`has`), whether the condition holds, whether the clear condition holds,
+ * and the limit in force. Limit, baseline and rate rules differ only here;
+ * runs, delays, latching and clearing are shared.
+ */
+struct verdict {
+	bool has;      /* the sample can be judged (a value, a baseline, ...) */
+	bool beyond;   /* the alarm condition holds */
+	bool back;     /* the clear condition holds */
+	double limit;  /* the threshold in force */
+	double ref;    /* rate rules: the window's extreme the change is measured from */
+};
+
+/*
+ * Remember a valid sample in the rule's window and return the window's
+ * extreme, the sample included: the highest value for a fall (direction
+ * < 0), the lowest for a rise. The window is the samples of the last
+ * `within`, at most VT_RATE_WINDOW of them (a longer one is shortened,
+ * never overrun).
+ */
+static double
+s_window_push(struct rule_bed *st, int64_t within, int direction, int64_t t, double v)
+{
+	uint32_t n = st->w_count++;
+	while (st->w_len > 0 && (st->w[st->w_head].t < t - within ||
+	                         n - st->w[st->w_head].n >= VT_RATE_WINDOW)) {
+		st->w_head = (st->w_head + 1) % VT_RATE_WINDOW;
+		st->w_len--;
+	}
+	/* A sample the new one equals or beats can never be the extreme again. */
+	while (st->w_len > 0) {
+		const struct win_sample *last = &st->w[(st->w_head + st->w_len - 1) % VT_RATE_WINDOW];
+		if (direction < 0 ? last->v > v : last->v < v)
+			break;
+		st->w_len--;
+	}
+	st->w[(st->w_head + st->w_len) % VT_RATE_WINDOW] = (struct win_sample){t, v, n};
+	st->w_len++;
+	return st->w[st->w_head].v;
+}
+
+static struct verdict
+s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *st, size_t bed,
+        bool has, double v, int64_t t)
+{
+	struct verdict vd = {.has = has};
+	if (!has)
+		return vd;
+	double base;
+	switch (rc->kind) {
+	case VT_RULE_LIMIT:
+		vd.limit = rc->limit;
+		vd.beyond = rc->direction < 0 ? v < rc->limit : v > rc->limit;
+		vd.back = rc->direction < 0 ? v >= rc->clear_at : v <= rc->clear_at;
+		break;
+	case VT_RULE_BASELINE:
+		base = a->beds[bed].baseline[rc->param];
+		if (isnan(base)) {
+			vd.has = false; /* no baseline yet: nothing to compare with */
+			break;
+		}
+		vd.ref = base;
+		vd.limit = rc->delta_percent ? base * (1.0 + rc->direction * rc->delta / 100.0)
+		                             : base + rc->direction * rc->delta;
+		vd.beyond = rc->direction < 0 ? v < vd.limit : v > vd.limit;
+		vd.back = !vd.beyond;
+		break;
+	case VT_RULE_RATE:
+		vd.ref = s_window_push(st, rc->within_ms, rc->direction, t, v);
+		vd.limit = vd.ref + rc->direction * rc->delta;
+		vd.beyond = rc->direction < 0 ? vd.ref - v >= rc->delta : v - vd.ref >= rc->delta;
+		/* Hysteresis: a slow, steady fall must not raise and clear every few
+		 * seconds; the change must shrink to half before the alarm clears. */
+		vd.back = fabs(v - vd.ref) < rc->delta / 2;
+		break;
+	}
+	return vd;
+}
+
+static void
+s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct verdict *vd,
+             double v)
+{
+	const struct vt_param_info *pi = vt_param_info(rc->param);
+	char val[32], lim[32], ref[32], dur[32], tail[48] = "";
+	const char *dir = rc->direction < 0 ? "below" : "above";
+	s_num(val, sizeof(val), v);
+	s_num(lim, sizeof(lim), vd->limit);
+	s_num(ref, sizeof(ref), vd->ref);
+	if (rc->for_ms > 0)
+		snprintf(tail, sizeof(tail), " for %s", vt_duration_format(rc->for_ms, dur, sizeof(dur)));
+	switch (rc->kind) {
+	case VT_RULE_LIMIT:
+		s_text(al, "%s %s %s %s %s %s%s", pi->label, val, pi->unit,
+		         dir, lim, pi->unit, tail);
+		break;
+	case VT_RULE_BASELINE:
+		s_text(al, "%s %s %s %s %s %s (baseline %s %s)%s", pi->label,
+		         val, pi->unit, dir, lim, pi->unit, ref, pi->unit, tail);
+		break;
+	case VT_RULE_RATE: {
+		char delta[32];
+		s_num(delta, sizeof(delta), fabs(v - vd->ref));
+		s_text(al, "%s %s by %s %s to %s %s within %s%s", pi->label,
+		         rc->direction < 0 ? "fell" : "rose", delta, pi->unit, val, pi->unit,
+		         vt_duration_format(rc->within_ms, dur, sizeof(dur)), tail);
+		break;
+	}
+	}
+}
+
+static void
+s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
+{
+	const struct vt_param_info *pi = vt_param_info(rc->param);
+	char val[32], lim[32];
+	s_num(val, sizeof(val), v);
+	s_num(lim, sizeof(lim), rc->clear_at);
+	if (rc->kind == VT_RULE_LIMIT)
+		s_text(al, "%s back to %s %s (clears at %s %s)", pi->label,
+		         val, pi->unit, lim, pi->unit);
+	else
+		s_text(al, "%s back to %s %s", pi->label, val, pi->unit);
+}
+
+/* Forget an active instance without a sample (its rule no longer applies). */
+static void
+s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char *why,
+            vt_alert_fn fn, void *ctx)
+{
+	struct rule_bed *st = s_rb(a, rule, bed);
+	st->in_run = false;
+	st->w_len = 0;
+	if (st->alert == NULL)
+		return;
+	struct vt_alert *al = st->alert;
+	st->alert = NULL;
+	s_text(al, "%s", why);
+	s_clear(a, al, t, fn, ctx);
+}
+
+static void
+s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, int64_t t,
+              vt_alert_fn fn, void *ctx)
+{
+	const struct vt_rule_config *rc = &a->cfg->rules[rule];
+	struct rule_bed *st = s_rb(a, rule, bed);
+	struct vt_alert *al = st->alert;
+	struct verdict vd = s_judge(a, rc, st, bed, has, v, t);
+
+	if (al != NULL) {
+		/* Samples with no value never clear: the patient is not known to be better. */
+		if (!vd.has)
+			return;
+		/* The alert shows the latest value for as long as it is active. */
+		al->has_value = true;
+		al->value = v;
+		if (vd.back) {
+			if (!rc->latching || al->acknowledged) {
+				s_clear_text(al, rc, v);
+				st->alert = NULL;
+				st->in_run = false;
+				s_clear(a, al, t, fn, ctx);
+			} else {
+				al->clear_met = true;
+			}
+		} else if (vd.beyond) {
+			al->clear_met = false;
+		}
+		return;
+	}
+
+	if (!vd.has || !vd.beyond) {
+		st->in_run = false;
+		return;
+	}
+	if (!st->in_run) {
+		st->in_run = true;
+		st->run_start = t;
+	}
+	if (t - st->run_start < rc->for_ms)
+		return;
+
+	al = s_alert_new(a, bed, rc->name, ++st->count);
+	if (al == NULL)
+		return;
+	al->kind = VT_KIND_PHYSIOLOGICAL;
+	al->priority = rc->priority;
+	al->param = (int)rc->param;
+	al->has_limit = true;
+	al->limit = vd.limit;
+	al->onset_ms = st->run_start;
+	al->raised_ms = t;
+	al->has_value = true;
+	al->value = v;
+	s_raise_text(al, rc, &vd, v);
+	st->alert = al;
+	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
+}
+
+/* Whether rule `rc` is in force on a bed in `phase` (-1: no infusion session). */
+static bool
+s_in_phase(const struct vt_rule_config *rc, int phase)
+{
+	return rc->phases == 0 || (phase >= 0 && (rc->phases & VT_PHASE_BIT(phase)));
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+void
+vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,
+                  vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+
+	/* Any decoded reading proves the link works. */
+	bd->last_reading = t;
+	if (bd->tech[VT_TECH_COMM_LOST] != NULL) {
+		s_tech_track(a, (size_t)bed, VT_TECH_COMM_LOST, false, t, NULL, fn, ctx);
+		s_restart_no_data(bd, t);
+	}
+
+	if (r->has_status) {
+		bool off = (r->flags & VT_FLAGS_SENSOR_OFF) != 0;
+		bool poor = !off && (r->flags & VT_FLAGS_SIGNAL_QUALITY) != 0;
+		if (bd->sensor_off && !off)
+			s_restart_no_data(bd, t);
+		bd->sensor_off = off;
+		s_tech_track(a, (size_t)bed, VT_TECH_SENSOR_OFF, off, t,
+		             "Sensor off: the monitor is not reading the patient", fn, ctx);
+		s_tech_track(a, (size_t)bed, VT_TECH_SIGNAL_QUALITY, poor, t,
+		             "Signal quality low: readings may be unreliable", fn, ctx);
+	}
+
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(r->valid & VT_PARAM_BIT(p)) || bd->sensor_off)
+			continue;
+		bd->valid_since[p] = t;
+		struct vt_alert *nd = bd->no_data[p];
+		if (nd != NULL) {
+			bd->no_data[p] = NULL;
+			nd->has_value = true;
+			nd->value = r->value[p];
+			s_text(nd, "%s values again", vt_param_info(p)->label);
+			s_clear(a, nd, t, fn, ctx);
+		}
+	}
+
+	for (size_t rule = 0; rule < a->cfg->n_rules; rule++) {
+		const struct vt_rule_config *rc = &a->cfg->rules[rule];
+		if (!s_rb(a, rule, (size_t)bed)->applies || !s_in_phase(rc, bd->phase) ||
+		    !(r->reported & VT_PARAM_BIT(rc->param)))
+			continue;
+		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !bd->sensor_off;
+		s_rule_sample(a, rule, (size_t)bed, has, r->value[rc->param], t, fn, ctx);
+	}
+}
+
+/* Escalations and ends of audio pauses due at or before t. */
+static void
+s_advance_alerts(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if (al->escalate_at > t)
+			continue;
+		int64_t when = al->escalate_at;
+		long rule = s_owner(a, al);
+		al->priority++;
+		al->escalate_at = al->priority < VT_PRIO_HIGH && rule >= 0
+		                      ? when + a->cfg->rules[rule].escalate_after_ms
+		                      : INT64_MAX;
+		struct bed *bd = &a->beds[al->bed];
+		if (al->silenced_until > 0 && al->priority > bd->silence_level)
+			s_end_silence(a, (size_t)al->bed, when, fn, ctx);
+		s_emit(fn, ctx, VT_EV_ESCALATED, al, when, NULL);
+	}
+	for (size_t b = 0; b < a->n_beds; b++)
+		if (a->beds[b].silenced_until > 0 && a->beds[b].silenced_until <= t)
+			s_end_silence(a, b, a->beds[b].silenced_until, fn, ctx);
+}
+
+void
+vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	s_advance_alerts(a, t, fn, ctx);
+	for (size_t b = 0; b < a->n_beds; b++) {
+		struct bed *bd = &a->beds[b];
+		if (!bd->monitoring)
+			continue;
+		int64_t due = bd->last_reading + bd->stale_ms;
+		if (bd->tech[VT_TECH_COMM_LOST] == NULL && due <= t) {
+			char text[128], dur[32];
+			snprintf(text, sizeof(text), "Communication lost: no data from the monitor for %s",
+			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
+			bd->tech[VT_TECH_COMM_LOST] =
+			    s_tech_raise(a, b, VT_TECH_COMM_LOST, -1, due, text, fn, ctx);
+		}
+		if (!s_no_data_armed(bd))
+			continue;
+		for (int p = 0; p < VT_PARAM_COUNT; p++) {
+			if (!(bd->watched & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL)
+				continue;
+			due = bd->valid_since[p] + bd->stale_ms;
+			if (due > t)
+				continue;
+			char text[128], dur[32];
+			snprintf(text, sizeof(text), "No valid %s for %s", vt_param_info(p)->label,
+			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
+			bd->no_data[p] = s_tech_raise(a, b, VT_TECH_NO_DATA, p, due, text, fn, ctx);
+		}
+	}
+}
+
+int64_t
+vt_alarms_next_deadline(const struct vt_alarms *a)
+{
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < a->n_active; i++)
+		if (a->active[i]->escalate_at < next)
+			next = a->active[i]->escalate_at;
+	for (size_t b = 0; b < a->n_beds; b++) {
+		const struct bed *bd = &a->beds[b];
+		if (bd->silenced_until > 0 && bd->silenced_until < next)
+			next = bd->silenced_until;
+		if (!bd->monitoring)
+			continue;
+		if (bd->tech[VT_TECH_COMM_LOST] == NULL && bd->last_reading + bd->stale_ms < next)
+			next = bd->last_reading + bd->stale_ms;
+		if (!s_no_data_armed(bd))
+			continue;
+		/* Only the watched parameters: this runs before every reading. */
+		for (vt_param_mask m = bd->watched; m != 0; m &= m - 1) {
+			int p = __builtin_ctz(m);
+			if (bd->no_data[p] == NULL && bd->valid_since[p] + bd->stale_ms < next)
+				next = bd->valid_since[p] + bd->stale_ms;
+		}
+	}
+	return next;
+}
+
+int
+vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt_alert_fn fn,
+              void *ctx)
+{
+	struct vt_alert *al = NULL;
+	for (size_t i = 0; i < a->n_active && al == NULL; i++)
+		if (strcmp(a->active[i]->id, id) == 0)
+			al = a->active[i];
+	if (al == NULL)
+		return -1;
+	if (al->acknowledged)
+		return 0;
+	al->acknowledged = true;
+	al->escalate_at = INT64_MAX; /* somebody is on it */
+	s_emit(fn, ctx, VT_EV_ACKNOWLEDGED, al, t, by);
+	/* A latched alarm whose condition is gone clears at the acknowledgement. */
+	if (al->clear_met) {
+		long rule = s_owner(a, al);
+		if (rule >= 0) {
+			struct rule_bed *st = s_rb(a, (size_t)rule, (size_t)al->bed);
+			st->alert = NULL;
+			st->in_run = false;
+			s_clear_text(al, &a->cfg->rules[rule], al->value);
+		}
+		s_clear(a, al, t, fn, ctx);
+	}
+	return 0;
+}
+
+int64_t
+vt_alarms_silence(struct vt_alarms *a, int bed, int64_t duration_ms, const char *by, int64_t t,
+                  vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	/* Without an active alarm, the pause covers what a nurse expects while
+	 * handling a patient: up to medium (sensor repositioning, brief dips). */
+	enum vt_priority level = VT_PRIO_MEDIUM;
+	bool any = false;
+	for (size_t i = 0; i < a->n_active; i++) {
+		const struct vt_alert *al = a->active[i];
+		if (al->bed != bed)
+			continue;
+		level = any && level > al->priority ? level : al->priority;
+		any = true;
+	}
+	if (bd->silenced_until > t && bd->silence_level > level)
+		level = bd->silence_level;
+	bd->silenced_until = t + duration_ms;
+	bd->silence_level = level;
+	for (size_t i = 0; i < a->n_active; i++) {
+		struct vt_alert *al = a->active[i];
+		if (al->bed != bed)
+			continue;
+		al->silenced_until = bd->silenced_until;
+		s_emit(fn, ctx, VT_EV_SILENCED, al, t, by);
+	}
+	return bd->silenced_until;
+}
+
+void
+vt_alarms_set_phase(struct vt_alarms *a, int bed, int phase, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	if (bd->phase == phase)
+		return;
+	bd->phase = phase;
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
+		const struct vt_rule_config *rc = &a->cfg->rules[r];
+		if (!s_rb(a, r, (size_t)bed)->applies || rc->phases == 0)
+			continue;
+		/* A phase-bound rule starts afresh whenever the phase changes. */
+		char why[96];
+		snprintf(why, sizeof(why), "Rule %s not in force in phase %s", rc->name,
+		         phase >= 0 ? vt_phase_name((enum vt_phase)phase) : "(no session)");
+		if (!s_in_phase(rc, phase))
+			s_rule_drop(a, r, (size_t)bed, t, why, fn, ctx);
+		else
+			s_rb(a, r, (size_t)bed)->in_run = false;
+	}
+}
+
+void
+vt_alarms_set_baseline(struct vt_alarms *a, int bed, int param, double value)
+{
+	a->beds[bed].baseline[param] = value;
+}
+
+int64_t
+vt_alarms_silenced_until(const struct vt_alarms *a, int bed)
+{
+	return a->beds[bed].silenced_until;
+}
+
+/* Whether two rules judge samples the same way (their `beds` aside). */
+static bool
+s_same_rule(const struct vt_rule_config *x, const struct vt_rule_config *y)
+{
+	return strcmp(x->name, y->name) == 0 && x->param == y->param && x->kind == y->kind &&
+	       x->direction == y->direction && x->limit == y->limit && x->clear_at == y->clear_at &&
+	       x->delta == y->delta && x->delta_percent == y->delta_percent &&
+	       x->within_ms == y->within_ms && x->for_ms == y->for_ms && x->priority == y->priority &&
+	       x->latching == y->latching && x->escalate_after_ms == y->escalate_after_ms &&
+	       x->phases == y->phases;
+}
+
+/* Move `al` from old's active list to a's. */
+static void
+s_move_alert(struct vt_alarms *a, struct vt_alarms *old, struct vt_alert *al)
+{
+	for (size_t i = 0; i < old->n_active; i++)
+		if (old->active[i] == al) {
+			old->active[i] = NULL;
+			break;
+		}
+	if (a->n_active == a->cap_active) {
+		size_t cap = a->cap_active ? a->cap_active * 2 : 16;
+		struct vt_alert **v = realloc(a->active, cap * sizeof(*v));
+		if (v == NULL) {
+			free(al); /* cannot keep it: the caller's cleared event already went out */
+			return;
+		}
+		a->active = v;
+		a->cap_active = cap;
+	}
+	a->active[a->n_active++] = al;
+}
+
+void
+vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, int64_t t,
+                vt_alert_fn fn, void *ctx)
+{
+	/* Which alerts survive: those of beds that stay and rules that did not change. */
+	bool *keep = calloc(old->n_active + 1, sizeof(*keep));
+	struct vt_alert **order = calloc(old->n_active + 1, sizeof(*order));
+	if (keep == NULL || order == NULL) {
+		free(keep);
+		free(order);
+		return;
+	}
+	if (old->n_active > 0) /* old->active is NULL until the first alarm */
+		memcpy(order, old->active, old->n_active * sizeof(*order));
+	size_t n_order = old->n_active;
+
+	for (size_t b = 0; b < a->n_beds; b++) {
+		int ob = bed_map[b];
+		if (ob < 0)
+			continue;
+		struct bed *nb = &a->beds[b], *obd = &old->beds[ob];
+		struct bed fresh = *nb;
+		*nb = *obd;
+		nb->name = fresh.name;
+		nb->stale_ms = fresh.stale_ms;
+		nb->watched = fresh.watched;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if (!(nb->watched & VT_PARAM_BIT(p)))
+				nb->no_data[p] = NULL; /* no longer watched: dropped below */
+		for (int k = 0; k < VT_TECH_COUNT; k++)
+			if (nb->tech[k] != NULL)
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nb->tech[k];
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if (nb->no_data[p] != NULL)
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nb->no_data[p];
+		/* Counters go on by rule name, so ids stay unique across reloads. */
+		for (size_t r = 0; r < a->cfg->n_rules; r++) {
+			struct rule_bed *nst = s_rb(a, r, b);
+			for (size_t orr = 0; orr < old->cfg->n_rules; orr++) {
+				if (strcmp(a->cfg->rules[r].name, old->cfg->rules[orr].name) != 0)
+					continue;
+				struct rule_bed *ost = s_rb(old, orr, (size_t)ob);
+				nst->count = ost->count;
+				if (!nst->applies || !ost->applies ||
+				    !s_same_rule(&a->cfg->rules[r], &old->cfg->rules[orr]))
+					break;
+				nst->in_run = ost->in_run;
+				nst->run_start = ost->run_start;
+				nst->alert = ost->alert;
+				ost->alert = NULL;
+				/* Swap the rate windows (both exist: same kind). */
+				struct win_sample *w = nst->w;
+				nst->w = ost->w;
+				ost->w = w;
+				nst->w_head = ost->w_head, nst->w_len = ost->w_len;
+				nst->w_count = ost->w_count;
+				for (size_t i = 0; i < n_order; i++)
+					keep[i] |= order[i] == nst->alert && nst->alert != NULL;
+				break;
+			}
+		}
+	}
+
+	/* Retire what does not survive, then carry the rest over in raising order. */
+	for (size_t i = 0; i < n_order; i++) {
+		struct vt_alert *al = order[i];
+		if (keep[i])
+			continue;
+		s_text(al, "Alarm ended by a configuration reload");
+		s_emit(fn, ctx, VT_EV_CLEARED, al, t, NULL);
+		for (size_t j = 0; j < old->n_active; j++)
+			if (old->active[j] == al)
+				old->active[j] = NULL;
+		free(al);
+	}
+	for (size_t i = 0; i < n_order; i++) {
+		if (!keep[i])
+			continue;
+		struct vt_alert *al = order[i];
+		size_t b = 0;
+		while (b < a->n_beds && bed_map[b] != al->bed)
+			b++;
+		al->bed = (int)b;
+		al->bed_name = a->beds[b].name;
+		long r = s_owner(a, al);
+		if (r >= 0)
+			al->rule = a->cfg->rules[r].name;
+		s_move_alert(a, old, al);
+	}
+	/* Old's list now holds only NULLs for what moved or was freed. */
+	old->n_active = 0;
+	free(keep);
+	free(order);
+}
+
+size_t
+vt_alarms_active_count(const struct vt_alarms *a)
+{
+	return a->n_active;
+}
+
+const struct vt_alert *
+vt_alarms_active(const struct vt_alarms *a, size_t i)
+{
+	return i < a->n_active ? a->active[i] : NULL;
+}

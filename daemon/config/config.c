@@ -1,0 +1,533 @@
+/*
+ * The configuration file, described as key tables (one row per key: name,
+ * handler, target field, required, default) in the netplan/Redis manner,
+ * so that the file's shape can be read here in one screen and the docs can
+ * be checked against it. The YAML machinery is in config_yaml.c and
+ * config_walk.c, the handlers of single values in config_values.c, and the
+ * checks that need the whole file (unique names, bed references) in
+ * config_check.c.
+ *
+ * A config that loads is complete: every default filled in, every driver
+ * resolved, every cross-reference valid. On any error nothing is returned
+ * and every problem is reported, so the running daemon keeps its old
+ * configuration on a bad reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vitals/config/check.h"
+#include "vitals/config/config.h"
+#include "vitals/config/values.h"
+#include "vitals/config/yaml.h"
+
+/* Stored through vt_cy_enum_value, which writes an int. */
+_Static_assert(sizeof(enum vt_priority) == sizeof(int), "enum vt_priority is int-sized");
+_Static_assert(sizeof(enum vt_flow) == sizeof(int), "enum vt_flow is int-sized");
+
+
+static const struct vt_cy_enum s_priorities[] = {
+	{"low", VT_PRIO_LOW}, {"medium", VT_PRIO_MEDIUM}, {"high", VT_PRIO_HIGH}, {NULL, 0}};
+static const struct vt_cy_enum s_flows[] = {
+	{"none", VT_FLOW_NONE}, {"xonxoff", VT_FLOW_XONXOFF}, {"rtscts", VT_FLOW_RTSCTS}, {NULL, 0}};
+
+/* ---- the tables ----------------------------------------------------------- */
+
+#define MON(f) offsetof(struct vt_monitor_config, f)
+#define RULE(f) offsetof(struct vt_rule_config, f)
+#define TOP(f) offsetof(struct vt_config, f)
+
+/*
+ * Each row: the key, the YAML shape of its value, what the value is (for
+ * "expected WHAT, got ..."), the handler, the target field, whether the
+ * key is required, and its default written as in the file.
+ */
+#define SCALAR(n, w) .name = n, .shape = VT_CY_SCALAR, .what = w
+#define LIST(n, w) .name = n, .shape = VT_CY_LIST, .what = w
+#define ONE_OR_MORE(n, w) .name = n, .shape = VT_CY_SCALAR_OR_LIST, .what = w
+#define SECTION(n, w) .name = n, .shape = VT_CY_MAPPING, .what = w
+
+enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
+static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
+	[M_BED] = {SCALAR("bed", "a bed name such as chair-1"), .handler = vt_cfg_bed,
+	           .offset = MON(bed), .required = true},
+	[M_PORT] = {SCALAR("port", "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT"),
+	            .handler = vt_cfg_port, .offset = MON(port), .required = true},
+	[M_PROTOCOL] = {SCALAR("protocol", "a protocol such as masimo-ascii"),
+	                .handler = vt_cfg_protocol, .offset = MON(driver), .required = true},
+	/* baud and flow default to the driver's own (s_monitor_finish). */
+	[M_BAUD] = {SCALAR("baud", "a baud rate such as 9600"), .handler = vt_cfg_baud,
+	            .offset = MON(baud)},
+	[M_FLOW] = {SCALAR("flow", "none, xonxoff or rtscts"), .handler = vt_cy_enum_value,
+	            .offset = MON(flow), .data = s_flows},
+	[M_STALE_AFTER] = {SCALAR("stale_after", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	                   .offset = MON(stale_after_ms), .dflt = "10s"},
+};
+
+enum {
+	R_NAME, R_PARAMETER, R_BELOW, R_ABOVE, R_BELOW_BASELINE, R_ABOVE_BASELINE, R_FALLS_BY,
+	R_RISES_BY, R_WITHIN, R_FOR, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER, R_BEDS,
+	R_PHASES, R_COUNT
+};
+/* The keys that say what a rule watches for: exactly one per rule. */
+#define R_FIRST_CONDITION R_BELOW
+#define R_LAST_CONDITION R_RISES_BY
+static const char s_conditions[] =
+	"below, above, below_baseline, above_baseline, falls_by or rises_by";
+static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
+	[R_NAME] = {SCALAR("name", "a rule name such as spo2-low"), .handler = vt_cfg_rule_name,
+	            .offset = RULE(name), .required = true},
+	[R_PARAMETER] = {SCALAR("parameter", "a parameter such as spo2 or pr"),
+	                 .handler = vt_cfg_parameter, .offset = RULE(param), .required = true},
+	[R_BELOW] = {SCALAR("below", "a number"), .handler = vt_cfg_limit, .arg = -1},
+	[R_ABOVE] = {SCALAR("above", "a number"), .handler = vt_cfg_limit, .arg = +1},
+	[R_BELOW_BASELINE] = {SCALAR("below_baseline", "a fall such as 10, -10 or 30%"),
+	                      .handler = vt_cfg_change, .arg = -1, .data = "baseline"},
+	[R_ABOVE_BASELINE] = {SCALAR("above_baseline", "a rise such as 25, +25 or 30%"),
+	                      .handler = vt_cfg_change, .arg = +1, .data = "baseline"},
+	[R_FALLS_BY] = {SCALAR("falls_by", "a fall such as 4"), .handler = vt_cfg_change, .arg = -1},
+	[R_RISES_BY] = {SCALAR("rises_by", "a rise such as 4"), .handler = vt_cfg_change, .arg = +1},
+	/* Required with falls_by and rises_by only (s_rule_finish). */
+	[R_WITHIN] = {SCALAR("within", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	              .offset = RULE(within_ms)},
+	[R_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration, .offset = RULE(for_ms),
+	           .dflt = "0s"},
+	/* Defaults to the limit (s_rule_finish). */
+	[R_CLEAR_AT] = {SCALAR("clear_at", "a number"), .handler = vt_cfg_clear_at},
+	[R_PRIORITY] = {SCALAR("priority", "low, medium or high"), .handler = vt_cy_enum_value,
+	                .offset = RULE(priority), .dflt = "medium", .data = s_priorities},
+	[R_LATCHING] = {SCALAR("latching", "true or false"), .handler = vt_cy_bool,
+	                .offset = RULE(latching), .dflt = "false"},
+	[R_ESCALATE_AFTER] = {SCALAR("escalate_after", VT_CY_DURATION), .handler = vt_cy_duration,
+	                      .offset = RULE(escalate_after_ms), .dflt = "0s"},
+	/* Absent: every bed, every phase. */
+	[R_BEDS] = {ONE_OR_MORE("beds", "a list of bed names"), .handler = vt_cfg_beds},
+	[R_PHASES] = {ONE_OR_MORE("phases", "a list of phases"), .handler = vt_cfg_phases},
+};
+
+static vt_cy_handler s_monitors, s_rules, s_band, s_section;
+
+/* Recovery: when the patient counts as back to baseline. */
+enum { B_WITHIN, B_FOR, B_COUNT };
+static const struct vt_cy_key s_btb_keys[B_COUNT + 1] = {
+	[B_WITHIN] = {SCALAR("within", "a band around the baseline such as 10% or 5"),
+	              .handler = s_band, .dflt = "10%"},
+	[B_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	           .offset = TOP(btb_for_ms), .dflt = "5m"},
+};
+
+/* Transport security: both keys, or the section is absent. */
+enum { C_SECRET_KEY, C_CLIENTS, C_COUNT };
+static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
+	[C_SECRET_KEY] = {SCALAR("secret_key", "the absolute path of the daemon's key file, such as "
+	                                       "/etc/vitalsd/curve/server.key"),
+	                  .handler = vt_cfg_record_dir, .offset = TOP(curve_secret_key),
+	                  .required = true},
+	[C_CLIENTS] = {SCALAR("clients", "the absolute path of a directory of client public key "
+	                                 "files (*.pub)"),
+	               .handler = vt_cfg_record_dir, .offset = TOP(curve_clients), .required = true},
+};
+
+enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
+       T_COUNT };
+static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
+	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
+	                                      "a list of them"),
+	               .handler = vt_cfg_endpoints, .offset = TOP(publish),
+	               .count_offset = TOP(n_publish), .required = true},
+	/* Absent: no control socket. */
+	[T_CONTROL] = {ONE_OR_MORE("control", "a ZeroMQ endpoint such as tcp://127.0.0.1:5557, or "
+	                                      "a list of them"),
+	               .handler = vt_cfg_endpoints, .offset = TOP(control),
+	               .count_offset = TOP(n_control)},
+	[T_HEARTBEAT] = {SCALAR("heartbeat", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	                 .offset = TOP(heartbeat_ms), .dflt = "1s"},
+	/* Absent: no recording. */
+	[T_RECORD_DIR] = {SCALAR("record_dir", "an absolute directory path such as /var/lib/vitalsd"),
+	                  .handler = vt_cfg_record_dir, .offset = TOP(record_dir)},
+	[T_MONITORS] = {LIST("monitors", "a list of monitors"), .handler = s_monitors},
+	[T_RULES] = {LIST("rules", "a list of rules"), .handler = s_rules},
+	/* Absent: within 10 % for 5 min. */
+	[T_BTB] = {SECTION("back_to_baseline", "a mapping with within and for"), .handler = s_section,
+	           .data = s_btb_keys},
+	/* Absent: plain TCP (bind to loopback or a trusted network only). */
+	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = s_section,
+	             .data = s_curve_keys},
+};
+
+_Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,
+               "a key table outgrew VT_CY_MAX_KEYS");
+
+/* ---- entries: what needs more than one key ---------------------------------- */
+
+/* A duration as the file would write it: "2s", "666ms", "5m". */
+static const char *
+s_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms > 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else if (ms > 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else if (ms > 0 && ms % 1000 == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lldms", (long long)ms);
+	return buf;
+}
+
+/* Defaults that depend on the protocol, and checks between keys of a monitor. */
+static void
+s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 struct vt_monitor_config *m, const struct vt_cy_seen *seen)
+{
+	if (!seen[M_PROTOCOL].ok)
+		return;
+	if (seen[M_BAUD].key == NULL)
+		m->baud = m->driver->default_baud;
+	if (seen[M_FLOW].key == NULL)
+		m->flow = m->driver->default_flow;
+	/* One late reading must not raise comm-lost. */
+	int64_t period = m->driver->nominal_period_ms;
+	bool stale_ok = seen[M_STALE_AFTER].key == NULL || seen[M_STALE_AFTER].ok;
+	if (stale_ok && period > 0 && m->stale_after_ms < 2 * period) {
+		char got[32], every[32], min[32];
+		vt_cy_error(c, seen[M_STALE_AFTER].key ? seen[M_STALE_AFTER].value : n,
+		            "%s.stale_after: %s is too short for %s, which sends a reading every %s; "
+		            "expected at least %s",
+		            path, s_ms(m->stale_after_ms, got, sizeof(got)), m->driver->name,
+		            s_ms(period, every, sizeof(every)), s_ms(2 * period, min, sizeof(min)));
+	}
+}
+
+static void
+s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
+              const struct vt_cy_seen *seen)
+{
+	/* Escalation raises one priority level; there is none above high. */
+	bool priority_ok = seen[R_PRIORITY].key == NULL || seen[R_PRIORITY].ok;
+	if (priority_ok && seen[R_ESCALATE_AFTER].ok && r->priority == VT_PRIO_HIGH &&
+	    r->escalate_after_ms > 0)
+		vt_cy_error(c, seen[R_ESCALATE_AFTER].key, "%s.escalate_after: a high-priority alarm "
+		            "cannot escalate further; remove escalate_after or lower the priority", path);
+	/* Exactly one condition key; the first one written wins the blame. */
+	int first = -1, count = 0;
+	for (int i = R_FIRST_CONDITION; i <= R_LAST_CONDITION; i++) {
+		if (seen[i].key == NULL)
+			continue;
+		count++;
+		if (first < 0 || seen[i].key->start_mark.index < seen[first].key->start_mark.index)
+			first = i;
+	}
+	if (count == 0) {
+		vt_cy_error(c, n, "%s: missing the condition: one of %s", path, s_conditions);
+		return;
+	}
+	for (int i = R_FIRST_CONDITION; i <= R_LAST_CONDITION; i++)
+		if (seen[i].key != NULL && i != first)
+			vt_cy_error(c, seen[i].key, "%s.%s: a rule has exactly one of %s; this one already "
+			            "has %s", path, s_rule_keys[i].name, s_conditions, s_rule_keys[first].name);
+	if (count > 1 || !seen[first].ok)
+		return;
+	bool param_ok = seen[R_PARAMETER].ok;
+	const char *cond = s_rule_keys[first].name;
+	if (r->kind == VT_RULE_LIMIT && param_ok)
+		vt_cfg_check_limit(c, path, seen[first].value, cond, r, r->limit, false);
+	if (r->kind != VT_RULE_LIMIT && param_ok && !r->delta_percent) {
+		double span = vt_cfg_param_span(r->param);
+		if (span > 0 && r->delta > span)
+			vt_cy_error(c, seen[first].value, "%s.%s: a change of %g is more than the whole "
+			            "range of %s (%g %s)", path, cond, r->delta,
+			            vt_param_info(r->param)->name, span, vt_param_info(r->param)->unit);
+	}
+	if (r->kind == VT_RULE_BASELINE && r->delta_percent && r->direction < 0 && r->delta >= 100)
+		vt_cy_error(c, seen[first].value, "%s.%s: a fall of %g%% or more from baseline can never "
+		            "happen; expected less than 100%%", path, cond, r->delta);
+	/* within belongs to rate rules, and they cannot do without it. */
+	if (r->kind == VT_RULE_RATE && seen[R_WITHIN].key == NULL)
+		vt_cy_error(c, n, "%s: missing required key \"within\" (%s needs the time the change "
+		            "happens in)", path, cond);
+	if (r->kind != VT_RULE_RATE && seen[R_WITHIN].key != NULL)
+		vt_cy_error(c, seen[R_WITHIN].key, "%s.within: only falls_by and rises_by rules take a "
+		            "window", path);
+	/* clear_at is the hysteresis of an absolute limit. */
+	if (r->kind != VT_RULE_LIMIT && seen[R_CLEAR_AT].key != NULL) {
+		vt_cy_error(c, seen[R_CLEAR_AT].key, "%s.clear_at: only below and above rules take "
+		            "clear_at", path);
+	} else if (r->kind == VT_RULE_LIMIT && !seen[R_CLEAR_AT].key) {
+		r->clear_at = r->limit;
+	} else if (r->kind == VT_RULE_LIMIT && seen[R_CLEAR_AT].ok) {
+		const yaml_node_t *at = seen[R_CLEAR_AT].value;
+		if (r->direction < 0 && r->clear_at < r->limit)
+			vt_cy_error(c, at, "%s.clear_at: %g is below the limit %g; a below rule clears "
+			            "at or above its limit", path, r->clear_at, r->limit);
+		else if (r->direction > 0 && r->clear_at > r->limit)
+			vt_cy_error(c, at, "%s.clear_at: %g is above the limit %g; an above rule clears "
+			            "at or below its limit", path, r->clear_at, r->limit);
+		else if (param_ok)
+			vt_cfg_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
+	}
+}
+
+/* A list of entries (monitors, rules), or nothing; returns how many to read. */
+static size_t
+s_entries(struct vt_cy *c, const char *path, const yaml_node_t *n, size_t max)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return 0; /* "monitors:" with nothing under it: none */
+	size_t total = vt_cy_count(n);
+	if (total > max) {
+		vt_cy_error(c, n, "%s: %zu entries; at most %zu are supported (only the first %zu are "
+		            "checked)", path, total, max, max);
+		total = max;
+	}
+	return total;
+}
+
+static bool
+s_monitors(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	struct vt_config *cfg = obj;
+	size_t total = s_entries(c, path, n, VT_CONFIG_MAX_MONITORS);
+	cfg->monitors = vt_cy_calloc(c, total, sizeof(*cfg->monitors));
+	if (cfg->monitors == NULL || vt_check_monitors(vt_check_of(c), total) != 0)
+		return false;
+	cfg->n_monitors = total;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+		struct vt_monitor_config *m = &cfg->monitors[i];
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		if (item == NULL)
+			continue;
+		m->line = (int)item->start_mark.line + 1;
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		if (!vt_cy_mapping(c, ipath, item, "a monitor (a mapping with bed, port and protocol)",
+		                   s_monitor_keys, m, seen))
+			continue;
+		s_monitor_finish(c, ipath, item, m, seen);
+		vt_check_monitor_at(vt_check_of(c), i, seen[M_BED].ok ? seen[M_BED].value : NULL,
+		                    seen[M_PORT].ok ? seen[M_PORT].value : NULL);
+	}
+	return true;
+}
+
+static bool
+s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+        void *obj)
+{
+	struct vt_config *cfg = obj;
+	size_t total = s_entries(c, path, n, VT_CONFIG_MAX_RULES);
+	cfg->rules = vt_cy_calloc(c, total, sizeof(*cfg->rules));
+	if (cfg->rules == NULL || vt_check_rules(vt_check_of(c), total) != 0)
+		return false;
+	cfg->n_rules = total;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+		struct vt_rule_config *r = &cfg->rules[i];
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		if (item == NULL)
+			continue;
+		r->line = (int)item->start_mark.line + 1;
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		vt_check_rule_begin(vt_check_of(c), i);
+		if (!vt_cy_mapping(c, ipath, item, "a rule (a mapping with name, parameter and a "
+		                   "condition)", s_rule_keys, r, seen))
+			continue;
+		s_rule_finish(c, ipath, item, r, seen);
+		vt_check_rule_at(vt_check_of(c), i, seen[R_NAME].ok ? seen[R_NAME].value : NULL);
+	}
+	return true;
+}
+
+/* A section of its own keys (k->data), stored into the same object. */
+static bool
+s_section(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+          void *obj)
+{
+	struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
+}
+
+/* A band around the baseline: "10%" of it, or a number of the parameter's units. */
+static bool
+s_band(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+       void *obj)
+{
+	struct vt_config *cfg = obj;
+	const char *s = vt_cy_text(n);
+	char q[VT_CY_QUOTE_MAX], num[64];
+	size_t len = strlen(s);
+	bool percent = len > 0 && s[len - 1] == '%';
+	double v;
+	if (len - percent >= sizeof(num)) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	memcpy(num, s, len - percent);
+	num[len - percent] = '\0';
+	if (vt_cy_parse_number(num, &v) != 0 || !(v > 0) || (percent && v >= 100)) {
+		vt_cy_error(c, n, "%s: expected %s (more than 0%s), got %s", path, k->what,
+		            percent ? " and less than 100%" : "", vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	cfg->btb_band = v;
+	cfg->btb_band_percent = percent;
+	return true;
+}
+
+/* ---- the public interface ------------------------------------------------------ */
+
+struct vt_config *
+vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *diag)
+{
+	struct vt_diag scratch = {0};
+	if (diag == NULL)
+		diag = &scratch;
+	if (name == NULL)
+		name = "-";
+	if (len > VT_CONFIG_MAX_BYTES) {
+		vt_diag_add(diag, name, 0, 0, NULL, "too large (%zu bytes); a configuration file is at "
+		            "most %d bytes", len, VT_CONFIG_MAX_BYTES);
+		vt_diag_clear(&scratch);
+		return NULL;
+	}
+	struct vt_config *cfg = calloc(1, sizeof(*cfg));
+	struct vt_cy c;
+	struct vt_check check;
+	vt_check_init(&check, &c);
+	if (vt_cy_open(&c, name, text, len) == 0) {
+		c.user = &check;
+		if (cfg == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
+			vt_cy_oom(&c);
+		} else {
+			const yaml_node_t *root = vt_cy_root(&c);
+			struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+			if (root == NULL || vt_cy_is_null(root)) {
+				/* Nothing but comments: say what is missing, at the top. */
+				yaml_mark_t top = {0, 0, 0};
+				vt_cy_error_mark(&c, top, "missing required key \"publish\"");
+			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, monitors, "
+			                         "rules, ...)", s_top_keys, cfg, seen)) {
+				vt_check_finish(&check, cfg);
+			}
+		}
+	}
+	bool failed = vt_cy_failed(&c) || cfg == NULL;
+	vt_cy_close(&c, diag);
+	vt_check_fini(&check);
+	if (cfg == NULL)
+		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");
+	if (failed)
+		vt_config_free(&cfg);
+	vt_diag_clear(&scratch);
+	return cfg;
+}
+
+struct vt_config *
+vt_config_load(const char *path, struct vt_diag *diag)
+{
+	struct vt_diag scratch = {0};
+	if (diag == NULL)
+		diag = &scratch;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int err = 0;
+	if (fd < 0)
+		err = errno;
+	else if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	char *buf = NULL;
+	size_t len = 0;
+	if (err == 0) {
+		/* One byte more than allowed, to tell "at the limit" from "over it". */
+		buf = malloc(VT_CONFIG_MAX_BYTES + 1);
+		if (buf == NULL)
+			err = ENOMEM;
+		while (err == 0 && len < VT_CONFIG_MAX_BYTES + 1) {
+			ssize_t n = read(fd, buf + len, VT_CONFIG_MAX_BYTES + 1 - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				err = errno;
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	struct vt_config *cfg = NULL;
+	if (err != 0)
+		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
+	else if (len > VT_CONFIG_MAX_BYTES)
+		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a configuration "
+		            "file is at most %d bytes", VT_CONFIG_MAX_BYTES, VT_CONFIG_MAX_BYTES);
+	else
+		cfg = vt_config_parse(path, buf, len, diag);
+	free(buf);
+	vt_diag_clear(&scratch);
+	return cfg;
+}
+
+static void
+s_free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+vt_config_free(struct vt_config **cfgp)
+{
+	if (cfgp == NULL || *cfgp == NULL)
+		return;
+	struct vt_config *cfg = *cfgp;
+	free(cfg->path);
+	s_free_strings(cfg->publish, cfg->n_publish);
+	s_free_strings(cfg->control, cfg->n_control);
+	free(cfg->record_dir);
+	free(cfg->curve_secret_key);
+	free(cfg->curve_clients);
+	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {
+		free(cfg->monitors[i].bed);
+		free(cfg->monitors[i].port);
+	}
+	free(cfg->monitors);
+	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {
+		free(cfg->rules[i].name);
+		s_free_strings(cfg->rules[i].beds, cfg->rules[i].n_beds);
+	}
+	free(cfg->rules);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+int
+vt_config_bed_index(const struct vt_config *cfg, const char *bed)
+{
+	for (size_t i = 0; cfg != NULL && bed != NULL && i < cfg->n_monitors; i++)
+		if (strcmp(cfg->monitors[i].bed, bed) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+vt_rule_applies_to(const struct vt_rule_config *r, const char *bed)
+{
+	if (r->n_beds == 0)
+		return true;
+	for (size_t i = 0; bed != NULL && i < r->n_beds; i++)
+		if (strcmp(r->beds[i], bed) == 0)
+			return true;
+	return false;
+}

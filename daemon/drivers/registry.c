@@ -1,0 +1,34 @@
+/*
+ * The driver registry: every protocol vitalsd speaks, by the name a
+ * configuration file uses. A new protocol is one new file defining a
+ * `const struct vt_driver`, its declaration below, and one row in the table.
+ */
+#include <string.h>
+
+#include "vitals/drivers/driver.h"
+
+extern const struct vt_driver vt_driver_masimo;    /* driver_masimo.c */
+extern const struct vt_driver vt_driver_nonin_df7; /* driver_nonin_df7.c */
+extern const struct vt_driver vt_driver_nonin_df2; /* driver_nonin_df2.c */
+extern const struct vt_driver vt_driver_nonin_df8; /* driver_nonin_df8.c */
+extern const struct vt_driver vt_driver_nellcor;   /* driver_nellcor.c */
+
+const struct vt_driver *const vt_drivers[] = {
+	&vt_driver_masimo,
+	&vt_driver_nonin_df7,
+	&vt_driver_nonin_df2,
+	&vt_driver_nonin_df8,
+	&vt_driver_nellcor,
+	NULL,
+};
+
+const struct vt_driver *
+vt_driver_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; vt_drivers[i] != NULL; i++)
+		if (strcmp(vt_drivers[i]->name, name) == 0)
+			return vt_drivers[i];
+	return NULL;
+}

@@ -1,0 +1,53 @@
+/*
+ * stderr logging with sd-daemon priority prefixes. systemd's journal reads
+ * the "<N>" prefix as the priority, which is all a modern daemon needs:
+ * no syslog socket, no log files to rotate.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vitals/io/log.h"
+
+static bool verbose;
+
+void
+vt_log_set_verbose(bool v)
+{
+	verbose = v;
+}
+
+static void
+s_vlog(enum vt_log_level level, const char *suffix, const char *fmt, va_list ap)
+{
+	if (level == VT_LOG_DEBUG && !verbose)
+		return;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One fprintf per line keeps lines whole when several processes share stderr. */
+	if (suffix)
+		fprintf(stderr, "<%d>%s: %s\n", (int)level, line, suffix);
+	else
+		fprintf(stderr, "<%d>%s\n", (int)level, line);
+}
+
+void
+vt_log(enum vt_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	s_vlog(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+vt_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	s_vlog(VT_LOG_WARNING, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}

@@ -1,0 +1,260 @@
+/*
+ * One monitor's port, whatever carries it: a serial adapter, a
+ * pseudo-terminal or a TCP device server. The event loop sees one
+ * descriptor and one verdict per wake-up (data, connected, nothing, lost),
+ * and the rules for calling a port lost live here once, for every kind:
+ *
+ *  - a read of 0 bytes is end of file: the device server closed, or the
+ *    tty hung up (USB adapter pulled, pty master closed);
+ *  - a read error other than EAGAIN/EINTR (EIO from a vanished adapter or
+ *    a closed pty master, ECONNRESET, ETIMEDOUT after keepalive) is loss;
+ *  - POLLHUP/POLLERR with nothing left to read is loss.
+ *
+ * A lost port is closed before vt_port_handle returns, so its descriptor
+ * leaves the poll set and cannot wake the loop again: no spinning on a
+ * dead fd. Reopening (with backoff) is the loop's business.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vitals/io/port.h"
+#include "vitals/io/port_impl.h"
+
+struct vt_port {
+	char *spec;               /* as configured: a path or tcp://HOST:PORT */
+	int baud;                 /* line speed (serial and pty) */
+	enum vt_flow flow;        /* flow control (serial and pty) */
+	enum vt_port_kind kind;   /* what the last open found `spec` to be */
+	int fd;                   /* the descriptor to poll, -1 while closed */
+	struct sp_port *sp;       /* libserialport's handle, which owns fd; or NULL */
+	bool connecting;          /* TCP connect in progress: wait for POLLOUT */
+	struct addrinfo *addrs;   /* TCP: the resolved addresses, while connecting */
+	struct addrinfo *next;    /* TCP: the address to try if this one fails */
+	int connect_errno;        /* TCP: the latest connect failure */
+};
+
+struct vt_port *
+vt_port_new(const char *spec, int baud, enum vt_flow flow)
+{
+	struct vt_port *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->spec = strdup(spec);
+	if (p->spec == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->baud = baud;
+	p->flow = flow;
+	p->kind = vt_port_kind_of(spec);
+	p->fd = -1;
+	return p;
+}
+
+void
+vt_port_free(struct vt_port **pp)
+{
+	if (*pp == NULL)
+		return;
+	vt_port_close(*pp);
+	free((*pp)->spec);
+	free(*pp);
+	*pp = NULL;
+}
+
+enum vt_port_kind
+vt_port_kind_of(const char *spec)
+{
+	if (strncmp(spec, "tcp://", 6) == 0)
+		return VT_PORT_TCP;
+	return vt_tty_is_pty(spec) ? VT_PORT_PTY : VT_PORT_SERIAL;
+}
+
+void
+vt_port_close(struct vt_port *p)
+{
+	if (p->sp != NULL)
+		vt_serial_close(&p->sp); /* closes fd too */
+	else if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->connecting = false;
+	if (p->addrs != NULL)
+		freeaddrinfo(p->addrs);
+	p->addrs = p->next = NULL;
+}
+
+/* "HOST:PORT" of a TCP spec, for messages. */
+static const char *
+s_peer(const struct vt_port *p)
+{
+	return p->spec + 6;
+}
+
+int
+vt_port_open(struct vt_port *p, char *err, size_t errlen)
+{
+	vt_port_close(p);
+	/* Decided again at every open: a pty link can be made after start-up. */
+	p->kind = vt_port_kind_of(p->spec);
+	switch (p->kind) {
+	case VT_PORT_SERIAL:
+		p->fd = vt_serial_open(p->spec, p->baud, p->flow, &p->sp, err, errlen);
+		break;
+	case VT_PORT_PTY:
+		p->fd = vt_tty_open(p->spec, p->baud, p->flow, err, errlen);
+		break;
+	case VT_PORT_TCP:
+		if (vt_tcp_resolve(p->spec, &p->addrs, err, errlen) != 0)
+			return -1;
+		p->next = p->addrs;
+		p->connect_errno = 0;
+		p->fd = vt_tcp_connect_next(&p->next, &p->connect_errno);
+		if (p->fd < 0) {
+			snprintf(err, errlen, "connect to %s: %s", s_peer(p),
+			         strerror(p->connect_errno ? p->connect_errno : EHOSTUNREACH));
+			vt_port_close(p);
+			return -1;
+		}
+		/* Even a connect that succeeded at once is reported through
+		 * vt_port_handle, so the loop has one path for it. */
+		p->connecting = true;
+		break;
+	}
+	return p->fd >= 0 ? 0 : -1;
+}
+
+int
+vt_port_fd(const struct vt_port *p)
+{
+	return p->fd;
+}
+
+short
+vt_port_events(const struct vt_port *p)
+{
+	if (p->fd < 0)
+		return 0;
+	return p->connecting ? POLLOUT : POLLIN;
+}
+
+int
+vt_port_is_open(const struct vt_port *p)
+{
+	return p->fd >= 0 && !p->connecting;
+}
+
+/* Close and say why; the verdict for every kind of loss. */
+static enum vt_port_io __attribute__((format(printf, 4, 5)))
+s_lost(struct vt_port *p, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	vt_port_close(p);
+	return VT_IO_LOST;
+}
+
+/* A TCP connect has progressed: done, failed over to the next address, or lost. */
+static enum vt_port_io
+s_connect_step(struct vt_port *p, short revents, char *err, size_t errlen)
+{
+	int e = vt_tcp_connect_result(p->fd);
+	if (e == 0) {
+		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+			return VT_IO_NOTHING;
+		if (revents & POLLOUT) {
+			p->connecting = false;
+			freeaddrinfo(p->addrs);
+			p->addrs = p->next = NULL;
+			return VT_IO_CONNECTED;
+		}
+		e = ECONNABORTED; /* hang-up without an error code */
+	}
+	p->connect_errno = e;
+	close(p->fd);
+	p->fd = vt_tcp_connect_next(&p->next, &p->connect_errno);
+	if (p->fd >= 0)
+		return VT_IO_NOTHING; /* trying the next address: new fd, same events */
+	snprintf(err, errlen, "connect to %s: %s", s_peer(p), strerror(p->connect_errno));
+	vt_port_close(p);
+	return VT_IO_LOST;
+}
+
+enum vt_port_io
+vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_t *n, char *err,
+               size_t errlen)
+{
+	*n = 0;
+	if (p->fd < 0)
+		return VT_IO_NOTHING;
+	if (revents & POLLNVAL)
+		return s_lost(p, err, errlen, "descriptor no longer valid");
+	if (p->connecting)
+		return s_connect_step(p, revents, err, errlen);
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || cap == 0)
+		return VT_IO_NOTHING;
+
+	/* Read even on POLLHUP/POLLERR: bytes that arrived before the hang-up
+	 * are still data, and the read's own error names the failure best. */
+	ssize_t r = read(p->fd, buf, cap);
+	if (r > 0) {
+		*n = (size_t)r;
+		return VT_IO_DATA;
+	}
+	if (r == 0)
+		return s_lost(p, err, errlen, "%s",
+		              p->kind == VT_PORT_TCP ? "connection closed by the device server"
+		                                     : "end of file (the line hung up)");
+	int e = errno;
+	if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
+		if (!(revents & (POLLHUP | POLLERR)))
+			return VT_IO_NOTHING; /* a spurious wake-up */
+		if (p->kind == VT_PORT_TCP && (e = vt_tcp_connect_result(p->fd)) != 0)
+			return s_lost(p, err, errlen, "connection error: %s", strerror(e));
+		return s_lost(p, err, errlen, "%s",
+		              (revents & POLLHUP) ? "hang-up" : "error condition on the line");
+	}
+	if (e == EIO)
+		return s_lost(p, err, errlen, "read: %s (device unplugged or line closed)",
+		              strerror(e));
+	return s_lost(p, err, errlen, "read: %s", strerror(e));
+}
+
+int
+vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, size_t errlen)
+{
+	if (!vt_port_is_open(p)) {
+		snprintf(err, errlen, "%s: not open", p->spec);
+		return -1;
+	}
+	size_t off = 0;
+	while (off < len) {
+		/* send() on sockets: MSG_NOSIGNAL turns a dead peer's SIGPIPE into EPIPE. */
+		ssize_t w = p->kind == VT_PORT_TCP ? send(p->fd, bytes + off, len - off, MSG_NOSIGNAL)
+		                                   : write(p->fd, bytes + off, len - off);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		int e = w < 0 ? errno : EIO;
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: output full, %zu of %zu bytes sent", p->spec, off,
+			         len);
+		else
+			snprintf(err, errlen, "%s: write: %s", p->spec, strerror(e));
+		return -1;
+	}
+	return 0;
+}

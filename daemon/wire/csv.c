@@ -1,0 +1,212 @@
+/*
+ * The canonical numerics CSV, one line at a time. The recordings grow
+ * columns over time, so columns are matched by header name and unknown ones
+ * are skipped; an empty field is a value the device did not report, which
+ * must stay distinct from zero all the way to the alarm engine.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/wire/csv.h"
+
+/* Length of the field starting at line[i], up to a comma or the end. */
+static size_t
+s_field_len(const char *line, size_t len, size_t i)
+{
+	size_t j = i;
+	while (j < len && line[j] != ',')
+		j++;
+	return j - i;
+}
+
+/* Strip surrounding blanks and a trailing CR. */
+static void
+s_trim(const char **p, size_t *n)
+{
+	while (*n > 0 && ((*p)[0] == ' ' || (*p)[0] == '\t')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+int
+vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, char *err,
+                    size_t errlen, int *column)
+{
+	memset(layout, 0, sizeof(*layout));
+	layout->t_column = -1;
+	size_t i = 0;
+	int col = 0;
+	for (;;) {
+		size_t n = s_field_len(line, len, i);
+		const char *f = line + i;
+		size_t fn = n;
+		s_trim(&f, &fn);
+		if (col >= VT_CSV_MAX_COLUMNS) {
+			snprintf(err, errlen, "too many columns (at most %d)", VT_CSV_MAX_COLUMNS);
+			*column = (int)i + 1;
+			return -1;
+		}
+		char name[32];
+		layout->param[col] = -1;
+		if (fn > 0 && fn < sizeof(name)) {
+			memcpy(name, f, fn);
+			name[fn] = '\0';
+			if (strcmp(name, "t") == 0) {
+				if (layout->t_column >= 0) {
+					snprintf(err, errlen, "column \"t\" appears twice");
+					*column = (int)i + 1;
+					return -1;
+				}
+				layout->t_column = col;
+			} else {
+				int p = vt_param_by_name(name);
+				if (p >= 0 && (layout->columns & VT_PARAM_BIT(p))) {
+					snprintf(err, errlen, "column \"%s\" appears twice", name);
+					*column = (int)i + 1;
+					return -1;
+				}
+				if (p >= 0) {
+					layout->param[col] = p;
+					layout->columns |= VT_PARAM_BIT(p);
+				}
+			}
+		}
+		col++;
+		i += n;
+		if (i >= len)
+			break;
+		i++; /* the comma */
+	}
+	layout->n_columns = col;
+	if (layout->t_column < 0) {
+		snprintf(err, errlen, "no \"t\" column in the header (expected e.g. t,spo2,pr,hr,pi,rr)");
+		*column = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The common field, [-]digits[.digits] with at most 15 digits, converted
+ * without strtod: the digits make an exact integer below 2^53 and 10^k is
+ * exact, so one division rounds once, exactly as strtod rounds (Clinger's
+ * fast path). Anything else returns -1 for the general path. Reading
+ * numbers was the largest cost of a replay after message encoding.
+ */
+static int
+s_plain_number(const char *f, size_t n, double *out)
+{
+	static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	size_t i = 0;
+	bool neg = n > 0 && f[0] == '-';
+	i += neg;
+	int64_t m = 0;
+	int digits = 0, frac = 0;
+	bool point = false;
+	for (; i < n; i++) {
+		if (f[i] >= '0' && f[i] <= '9') {
+			if (++digits > 15)
+				return -1;
+			m = m * 10 + (f[i] - '0');
+			frac += point;
+		} else if (f[i] == '.' && !point) {
+			point = true;
+		} else {
+			return -1;
+		}
+	}
+	if (digits == 0)
+		return -1;
+	double v = (double)m / pow10[frac];
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/* Parse a finite decimal number filling the whole field. */
+static int
+s_number(const char *f, size_t n, double *out)
+{
+	if (s_plain_number(f, n, out) == 0)
+		return 0;
+	char buf[64];
+	/* A NUL inside the field would end strtod's string early (found by fuzzing). */
+	if (n == 0 || n >= sizeof(buf) || memchr(f, '\0', n) != NULL)
+		return -1;
+	memcpy(buf, f, n);
+	buf[n] = '\0';
+	char *end;
+	errno = 0;
+	double v = strtod(buf, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v))
+		return -1;
+	/* strtod accepts hex and "inf"; recordings never hold those. */
+	for (size_t k = 0; k < n; k++)
+		if (buf[k] == 'x' || buf[k] == 'X')
+			return -1;
+	*out = v;
+	return 0;
+}
+
+int
+vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t len, double *t,
+                 struct vt_reading *r, char *err, size_t errlen, int *column)
+{
+	memset(r, 0, sizeof(*r));
+	r->reported = layout->columns;
+	bool have_t = false;
+	size_t i = 0;
+	int col = 0;
+	for (;;) {
+		size_t n = s_field_len(line, len, i);
+		const char *f = line + i;
+		size_t fn = n;
+		s_trim(&f, &fn);
+		if (col >= layout->n_columns) {
+			snprintf(err, errlen, "more fields than the header's %d columns",
+			         layout->n_columns);
+			*column = (int)i + 1;
+			return -1;
+		}
+		if (col == layout->t_column) {
+			/* Some recordings start at t=-1: any finite number of seconds will do. */
+			if (s_number(f, fn, t) != 0) {
+				snprintf(err, errlen, "t: expected seconds (a number), got \"%.*s\"",
+				         (int)(fn > 40 ? 40 : fn), f);
+				*column = (int)i + 1;
+				return -1;
+			}
+			have_t = true;
+		} else if (layout->param[col] >= 0 && fn > 0) {
+			int p = layout->param[col];
+			double v;
+			if (s_number(f, fn, &v) != 0) {
+				snprintf(err, errlen, "%s: expected a number or an empty field, got \"%.*s\"",
+				         vt_param_info(p)->name, (int)(fn > 40 ? 40 : fn), f);
+				*column = (int)i + 1;
+				return -1;
+			}
+			vt_reading_set(r, p, v);
+		}
+		col++;
+		i += n;
+		if (i >= len)
+			break;
+		i++;
+	}
+	if (!have_t) {
+		snprintf(err, errlen, "row has %d fields but the header has %d columns", col,
+		         layout->n_columns);
+		*column = (int)len + 1;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,451 @@
+/*
+ * Reading session recordings back (the format is in docs/recording.md).
+ * Replay trusts what this returns, so everything is checked here: the
+ * header must name the bed, port, protocol, speed, start and version;
+ * every event line must parse; times must not go backwards. Problems are
+ * reported as FILE:LINE:COLUMN like the configuration's, because the
+ * person reading them may have edited the file by hand.
+ *
+ * One exception is deliberate: a last line without its newline is what a
+ * machine crash in the middle of a write leaves, so it ends the file
+ * quietly instead of being an error.
+ *
+ * Files are read a line at a time (a recording can be large); memory
+ * input, for the tests and the fuzzer, goes through the same parser.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vitals/base/timefmt.h"
+#include "vitals/wire/session.h"
+
+#define S_MAGIC      "# vitalsd session recording"
+#define S_MAX_DIGITS 15   /* offsets up to 10^15 ms, about 31,000 years */
+#define S_MAX_BAUD   10000000
+
+/* Header keys the reader knows; all are required. */
+enum { K_VERSION, K_BED, K_PORT, K_PROTOCOL, K_BAUD, K_START, K_COUNT };
+static const char *const s_keys[K_COUNT] = {"version", "bed", "port", "protocol", "baud",
+                                            "start"};
+
+struct vt_session_reader {
+	char *name;               /* file name in diagnostics */
+	FILE *fp;                 /* the file, or NULL when reading memory */
+	char *mem;                /* the bytes, when reading memory (ours) */
+	size_t mem_len, mem_pos;  /* their length, and where the next line starts */
+	char *gl_buf;             /* getline's buffer */
+	size_t gl_cap;            /* its size */
+	char *line;               /* the current line, NUL-terminated, no line end */
+	size_t len;               /* its length (a NUL inside means a bad line) */
+	int lineno;               /* its number, from 1 */
+	bool held;                /* `line` is an event the header scan read ahead */
+	bool ended;               /* no more lines */
+	char *values[K_COUNT];    /* header values, NULL until seen */
+	int key_line[K_COUNT];    /* where each was given, for duplicates */
+	struct vt_rec_info info;  /* views of values[] */
+	int64_t start;            /* the header's start, ms since the epoch */
+	int64_t last_off;         /* the latest good offset ... */
+	int last_line;            /* ... and its line, to name it when time goes back */
+	uint8_t *data;            /* decoded bytes of the current data line */
+	size_t data_cap;          /* its size */
+};
+
+/*
+ * The next line into s->line. 1; 0 at the end, including a last line with
+ * no newline (a write cut short); -1 on a read error, with a diagnostic.
+ */
+static int
+s_line(struct vt_session_reader *s, struct vt_diag *diag)
+{
+	if (s->ended)
+		return 0;
+	size_t n;
+	if (s->fp != NULL) {
+		errno = 0;
+		ssize_t r = getline(&s->gl_buf, &s->gl_cap, s->fp);
+		if (r < 0 && ferror(s->fp)) {
+			vt_diag_add(diag, s->name, s->lineno + 1, 0, NULL, "cannot read: %s",
+			            strerror(errno ? errno : EIO));
+			s->ended = true;
+			return -1;
+		}
+		if (r <= 0 || s->gl_buf[r - 1] != '\n') {
+			s->ended = true;
+			return 0;
+		}
+		s->line = s->gl_buf;
+		n = (size_t)r - 1;
+	} else {
+		char *start = s->mem + s->mem_pos;
+		char *nl = memchr(start, '\n', s->mem_len - s->mem_pos);
+		if (nl == NULL) {
+			s->ended = true;
+			return 0;
+		}
+		s->line = start;
+		n = (size_t)(nl - start);
+		s->mem_pos += n + 1;
+	}
+	if (n > 0 && s->line[n - 1] == '\r')
+		n--; /* a file that went through a Windows editor */
+	s->line[n] = '\0';
+	s->len = n;
+	s->lineno++;
+	return 1;
+}
+
+/* A diagnostic on the current line. */
+#define S_BAD(s, diag, col, ...) \
+	vt_diag_add((diag), (s)->name, (s)->lineno, (col), (s)->line, __VA_ARGS__)
+
+/* A NUL byte inside the line: its column, or 0 if there is none. */
+static int
+s_nul_column(const struct vt_session_reader *s)
+{
+	size_t n = strlen(s->line);
+	return n == s->len ? 0 : (int)n + 1;
+}
+
+/* One "# key: value" header line; other "#" lines are comments. false if bad. */
+static bool
+s_header_line(struct vt_session_reader *s, struct vt_diag *diag)
+{
+	int nul = s_nul_column(s);
+	if (nul) {
+		S_BAD(s, diag, nul, "NUL byte in the header");
+		return false;
+	}
+	const char *p = s->line + 1;
+	if (*p != ' ')
+		return true;
+	const char *key = ++p;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-')
+		p++;
+	if (p == key || *p != ':')
+		return true;
+	size_t klen = (size_t)(p - key);
+	int k = 0;
+	while (k < K_COUNT && !(strlen(s_keys[k]) == klen && memcmp(s_keys[k], key, klen) == 0))
+		k++;
+	if (k == K_COUNT)
+		return true; /* a field a later version added: keep reading */
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	int col = (int)(p - s->line) + 1;
+	size_t vlen = strlen(p);
+	while (vlen > 0 && (p[vlen - 1] == ' ' || p[vlen - 1] == '\t'))
+		vlen--;
+	if (s->key_line[k] != 0) {
+		S_BAD(s, diag, 3, "'%s' given twice (first on line %d)", s_keys[k], s->key_line[k]);
+		return false;
+	}
+	s->key_line[k] = s->lineno; /* even if bad: one message per problem */
+	if (vlen == 0) {
+		S_BAD(s, diag, col, "'%s' is empty", s_keys[k]);
+		return false;
+	}
+	char *v = strndup(p, vlen);
+	if (v == NULL) {
+		S_BAD(s, diag, col, "out of memory");
+		return false;
+	}
+	if (k == K_BAUD) {
+		char *end;
+		errno = 0;
+		long b = strtol(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno || b < 1 || b > S_MAX_BAUD) {
+			S_BAD(s, diag, col, "baud must be a line speed such as 9600, found '%s'", v);
+			free(v);
+			return false;
+		}
+		s->info.baud = (int)b;
+	} else if (k == K_START && vt_time_parse(v, &s->start) != 0) {
+		S_BAD(s, diag, col, "start must be an RFC 3339 time such as 2026-11-21T10:00:00.000Z, "
+		                    "found '%s'", v);
+		free(v);
+		return false;
+	}
+	s->values[k] = v;
+	return true;
+}
+
+/* Read the magic line and the header, up to (and holding) the first event. */
+static bool
+s_header(struct vt_session_reader *s, struct vt_diag *diag)
+{
+	int rc = s_line(s, diag);
+	if (rc < 0)
+		return false;
+	if (rc == 0 || strcmp(s->line, S_MAGIC) != 0 || s->len != strlen(S_MAGIC)) {
+		vt_diag_add(diag, s->name, 1, 1, rc > 0 ? s->line : NULL,
+		            "not a vitalsd session recording: the first line must be '%s'", S_MAGIC);
+		return false;
+	}
+	bool ok = true;
+	while ((rc = s_line(s, diag)) > 0) {
+		if (s->line[0] == '#')
+			ok &= s_header_line(s, diag);
+		else if (s->len > 0) {
+			s->held = true;
+			break;
+		}
+	}
+	if (rc < 0)
+		return false;
+	for (int k = 0; k < K_COUNT; k++) {
+		if (s->key_line[k] != 0)
+			continue; /* present (if bad, already reported) */
+		ok = false;
+		if (s->held)
+			S_BAD(s, diag, 1, "the header has no '%s:' line before the first event",
+			      s_keys[k]);
+		else
+			vt_diag_add(diag, s->name, s->lineno, 0, NULL,
+			            "the file ends inside its header: no '%s:' line", s_keys[k]);
+	}
+	s->info.bed = s->values[K_BED];
+	s->info.port = s->values[K_PORT];
+	s->info.protocol = s->values[K_PROTOCOL];
+	return ok;
+}
+
+static struct vt_session_reader *
+s_new(const char *name)
+{
+	struct vt_session_reader *s = calloc(1, sizeof(*s));
+	if (s != NULL && (s->name = strdup(name ? name : "-")) == NULL) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static struct vt_session_reader *
+s_open(struct vt_session_reader *s, struct vt_diag *diag)
+{
+	if (!s_header(s, diag))
+		vt_session_close(&s);
+	return s;
+}
+
+struct vt_session_reader *
+vt_session_open(const char *path, struct vt_diag *diag)
+{
+	struct vt_session_reader *s = s_new(path);
+	if (s == NULL) {
+		vt_diag_add(diag, path, 0, 0, NULL, "out of memory");
+		return NULL;
+	}
+	s->fp = fopen(path, "r");
+	if (s->fp == NULL) {
+		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(errno));
+		vt_session_close(&s);
+		return NULL;
+	}
+	return s_open(s, diag);
+}
+
+struct vt_session_reader *
+vt_session_open_mem(const char *name, const void *bytes, size_t len, struct vt_diag *diag)
+{
+	struct vt_session_reader *s = s_new(name);
+	/* One spare byte, so that empty input still gets a buffer of its own. */
+	if (s == NULL || (s->mem = malloc(len + 1)) == NULL) {
+		vt_diag_add(diag, name, 0, 0, NULL, "out of memory");
+		vt_session_close(&s);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(s->mem, bytes, len);
+	s->mem_len = len;
+	return s_open(s, diag);
+}
+
+int
+vt_session_detect(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	char first[sizeof(S_MAGIC) + 2];
+	bool yes = fgets(first, sizeof(first), fp) != NULL &&
+	           (strcmp(first, S_MAGIC "\n") == 0 || strcmp(first, S_MAGIC "\r\n") == 0);
+	fclose(fp);
+	return yes;
+}
+
+const struct vt_rec_info *
+vt_session_info(const struct vt_session_reader *s)
+{
+	return &s->info;
+}
+
+int64_t
+vt_session_start(const struct vt_session_reader *s)
+{
+	return s->start;
+}
+
+static int
+s_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the hex at `p` (bytes in pairs, blanks between pairs) into s->data. */
+static int
+s_hex(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *diag)
+{
+	size_t need = strlen(p) / 2 + 1;
+	if (need > s->data_cap) {
+		uint8_t *d = realloc(s->data, need);
+		if (d == NULL) {
+			S_BAD(s, diag, 0, "out of memory");
+			return -1;
+		}
+		s->data = d;
+		s->data_cap = need;
+	}
+	*n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		int hi = s_hexval(p[0]), lo = hi < 0 ? -1 : s_hexval(p[1]);
+		int col = (int)(p - s->line) + 1 + (hi >= 0);
+		if (hi < 0 || lo < 0) {
+			char c = hi < 0 ? p[0] : p[1];
+			if (hi >= 0 && (c == '\0' || c == ' ' || c == '\t'))
+				S_BAD(s, diag, col - 1, "a byte needs two hex digits");
+			else if (isprint((unsigned char)c))
+				S_BAD(s, diag, col, "'%c' is not a hex digit", c);
+			else
+				S_BAD(s, diag, col, "byte 0x%02x is not a hex digit", (unsigned char)c);
+			return -1;
+		}
+		s->data[(*n)++] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+	}
+	if (*n == 0) {
+		S_BAD(s, diag, (int)s->len + 1, "a data line needs at least one byte of hex");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the current line as an event. 1, or -1 with a diagnostic. */
+static int
+s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const uint8_t **data,
+        size_t *len, struct vt_diag *diag)
+{
+	static const char *const words[] = {"open", "data", "lost", "close"};
+	const char *l = s->line;
+	int nul = s_nul_column(s);
+	if (nul) {
+		S_BAD(s, diag, nul, "NUL byte in an event line");
+		return -1;
+	}
+	if (!isdigit((unsigned char)l[0])) {
+		S_BAD(s, diag, 1, "expected an event: MILLISECONDS open|data HEX|lost REASON|close");
+		return -1;
+	}
+	int64_t off = 0;
+	size_t i = 0;
+	for (; isdigit((unsigned char)l[i]); i++) {
+		if (i == S_MAX_DIGITS) {
+			S_BAD(s, diag, 1, "time offset too large");
+			return -1;
+		}
+		off = off * 10 + (l[i] - '0');
+	}
+	if (l[i] != ' ' && l[i] != '\t') {
+		S_BAD(s, diag, (int)i + 1, "expected a space and an event after the time");
+		return -1;
+	}
+	while (l[i] == ' ' || l[i] == '\t')
+		i++;
+	size_t w = i;
+	while (isalpha((unsigned char)l[i]))
+		i++;
+	int k = 0;
+	while (k < 4 && !(strlen(words[k]) == i - w && memcmp(words[k], l + w, i - w) == 0))
+		k++;
+	if (k == 4 || (l[i] != '\0' && l[i] != ' ' && l[i] != '\t')) {
+		size_t e = w;
+		while (l[e] != '\0' && l[e] != ' ' && l[e] != '\t')
+			e++;
+		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost or close)",
+		      (int)(e - w), l + w);
+		return -1;
+	}
+	while (l[i] == ' ' || l[i] == '\t')
+		i++;
+	if (off < s->last_off) {
+		S_BAD(s, diag, 1, "time goes backwards: %lld ms after %lld ms on line %d",
+		      (long long)off, (long long)s->last_off, s->last_line);
+		return -1;
+	}
+	*ev = (enum vt_rec_event)k;
+	if (*ev == VT_REC_DATA) {
+		if (s_hex(s, l + i, len, diag) != 0)
+			return -1;
+		*data = s->data;
+	} else {
+		*data = (const uint8_t *)(l + i);
+		*len = s->len - i;
+	}
+	s->last_off = off;
+	s->last_line = s->lineno;
+	*t_ms = s->start + off;
+	return 1;
+}
+
+int
+vt_session_next(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev,
+                const uint8_t **data, size_t *len, struct vt_diag *diag)
+{
+	*data = NULL;
+	*len = 0;
+	for (;;) {
+		if (s->held)
+			s->held = false;
+		else {
+			int rc = s_line(s, diag);
+			if (rc <= 0)
+				return rc;
+		}
+		if (s->len == 0 || s->line[0] == '#')
+			continue; /* blank lines and comments are for people */
+		return s_event(s, t_ms, ev, data, len, diag);
+	}
+}
+
+void
+vt_session_close(struct vt_session_reader **sp)
+{
+	struct vt_session_reader *s = *sp;
+	if (s == NULL)
+		return;
+	if (s->fp != NULL)
+		fclose(s->fp);
+	for (int k = 0; k < K_COUNT; k++)
+		free(s->values[k]);
+	free(s->name);
+	free(s->mem);
+	free(s->gl_buf);
+	free(s->data);
+	free(s);
+	*sp = NULL;
+}

@@ -1,0 +1,464 @@
+/*
+ * The emulator's event loop: one thread, one ppoll(). Each turn it does
+ * whatever is due (fault events and device periods, in recording-time
+ * order), writes the bytes the line has ready, and sleeps until the next
+ * deadline. Deadlines are absolute on CLOCK_MONOTONIC, computed from the
+ * period number, so a late wake-up never shifts what follows and long runs
+ * do not drift. Signal handlers only set flags; signals are blocked except
+ * inside ppoll(), so none is missed between a check and the sleep.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vitals/base/xorshift.h"
+#include "vitals/emulator/emulate.h"
+
+/* Pending bytes at most: a minute of DF#7 at full line speed. */
+#define LINE_CAP (64 * 1024)
+/* Batch writes at this granularity, like a USB-serial adapter's latency timer. */
+#define TICK_NS INT64_C(2000000)
+/* Retry a replug that failed (port taken meanwhile) after this long. */
+#define RETRY_NS INT64_C(1000000000)
+
+static volatile sig_atomic_t s_stop_sig, s_unplug_req, s_replug_req;
+
+static void
+s_on_signal(int sig)
+{
+	switch (sig) {
+	case SIGUSR1:
+		s_unplug_req = 1;
+		break;
+	case SIGUSR2:
+		s_replug_req = 1;
+		break;
+	default:
+		s_stop_sig = sig;
+		break;
+	}
+}
+
+struct s_emu {
+	const struct vt_emu_options *o;
+	FILE *out, *log;
+	struct vt_emu_recording rec;
+	struct vt_emu_player player;
+	struct vt_emu_line line;
+	struct vt_emu_pty pty;
+	struct vt_emu_tcp tcp;
+	int baud;
+	bool plugged;        /* the device is connected */
+	bool manual;         /* unplugged by SIGUSR1: only SIGUSR2 plugs back */
+	int unplugs;         /* scheduled unplugs begun and not yet ended */
+	bool sensor_off;     /* as last logged */
+	bool reader;         /* pty: someone reads, as last logged */
+	bool losing;         /* the reader is not keeping up */
+	uint64_t lost;       /* bytes lost since `losing` began */
+	int64_t mono0;       /* CLOCK_MONOTONIC at the recording's start */
+	int64_t retry_ns;    /* when to retry a failed plug, or INT64_MAX */
+	int64_t last_write;  /* when bytes last went to the line */
+	size_t next_event;   /* first fault not yet done */
+	uint64_t rng;        /* xorshift64* state for noise */
+};
+
+static int64_t
+s_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Real time at which recording time `t` comes. */
+static int64_t
+s_mono_of(const struct s_emu *e, int64_t t)
+{
+	if (t == INT64_MAX)
+		return INT64_MAX;
+	return e->mono0 + (int64_t)((double)(t - e->player.t0_ns) / e->o->speed);
+}
+
+/*
+ * Real time at which a recording played once has ended: its last row has
+ * lasted its time (a second of quiet for a session). Not before: a pty
+ * hung up right after the last bytes were written can lose them before
+ * the reader gets them. INT64_MAX while periods remain.
+ */
+static int64_t
+s_end_mono(const struct s_emu *e)
+{
+	if (vt_emu_player_time(&e->player) != INT64_MAX)
+		return INT64_MAX;
+	return s_mono_of(e, e->player.t0_ns + e->player.span_ns);
+}
+
+/* Recording time now, for the log. */
+static double
+s_rec_seconds(const struct s_emu *e, int64_t now)
+{
+	return ((double)e->player.t0_ns + (double)(now - e->mono0) * e->o->speed) / 1e9;
+}
+
+static void
+s_log(const struct s_emu *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line per event: recording time, then what happened. */
+static void
+s_log(const struct s_emu *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(e->log, "vitals-emulate: t=%.3f s: ", s_rec_seconds(e, s_now()));
+	vfprintf(e->log, fmt, ap);
+	fputc('\n', e->log);
+	fflush(e->log);
+	va_end(ap);
+}
+
+/* Connect the device: a new pty and link, or the listener. */
+static int
+s_plug(struct s_emu *e)
+{
+	char err[512];
+	int rc;
+	if (e->o->pty_link != NULL) {
+		rc = vt_emu_pty_open(&e->pty, e->o->pty_link, e->baud, err, sizeof(err));
+		if (rc == 0) {
+			s_log(e, "plugged in: %s -> %s", e->o->pty_link, e->pty.slave);
+			fprintf(e->out, "%s\n", e->pty.slave);
+		}
+	} else {
+		rc = e->tcp.addrlen == 0
+		             ? vt_emu_tcp_listen(&e->tcp, e->o->tcp, err, sizeof(err))
+		             : vt_emu_tcp_relisten(&e->tcp, err, sizeof(err));
+		if (rc == 0) {
+			s_log(e, "plugged in: listening on %s", e->tcp.name);
+			fprintf(e->out, "%s\n", e->tcp.name);
+		}
+	}
+	fflush(e->out);
+	if (rc != 0) {
+		s_log(e, "cannot plug in: %s", err);
+		return -1;
+	}
+	e->plugged = true;
+	e->reader = false;
+	e->losing = false;
+	e->retry_ns = INT64_MAX;
+	return 0;
+}
+
+/*
+ * The log line is written before the line goes down (and, above, before
+ * the new path is printed) so that whoever sees the change can already
+ * read why in the log.
+ */
+static void
+s_unplug(struct s_emu *e, const char *why)
+{
+	if (why != NULL)
+		s_log(e, "unplugged (%s)", why);
+	if (e->o->pty_link != NULL)
+		vt_emu_pty_close(&e->pty);
+	else
+		vt_emu_tcp_close(&e->tcp);
+	e->plugged = false;
+	e->retry_ns = INT64_MAX;
+}
+
+static void
+s_replug(struct s_emu *e, int64_t now)
+{
+	if (e->plugged)
+		return;
+	if (s_plug(e) != 0)
+		e->retry_ns = now + RETRY_NS;
+}
+
+static uint8_t
+s_random_byte(struct s_emu *e)
+{
+	return (uint8_t)(vt_xorshift64s(&e->rng) >> 56);
+}
+
+static void
+s_fault(struct s_emu *e, const struct vt_emu_event *ev, int64_t now)
+{
+	switch (ev->fault) {
+	case VT_EMU_UNPLUG:
+		e->unplugs++;
+		if (e->plugged) {
+			s_unplug(e, "scheduled");
+		}
+		break;
+	case VT_EMU_REPLUG:
+		/* Overlapping unplugs: plugged back when the last one ends. */
+		if (e->unplugs > 0)
+			e->unplugs--;
+		if (!e->plugged && !e->manual && e->unplugs == 0)
+			s_replug(e, now);
+		break;
+	case VT_EMU_NOISE: {
+		uint8_t *noise = malloc(ev->bytes);
+		if (noise == NULL) {
+			s_log(e, "noise: out of memory for %u bytes", ev->bytes);
+			break;
+		}
+		for (uint32_t i = 0; i < ev->bytes; i++)
+			noise[i] = s_random_byte(e);
+		size_t lost = vt_emu_line_inject(&e->line, noise, ev->bytes, s_mono_of(e, ev->t_ns));
+		free(noise);
+		s_log(e, "noise: %u random bytes on the line%s", ev->bytes,
+		      lost ? " (some did not fit and were dropped)" : "");
+		break;
+	}
+	case VT_EMU_SENSOR_OFF:
+	case VT_EMU_SENSOR_ON: {
+		bool off = vt_emu_faults_sensor_off(&e->o->faults, ev->t_ns);
+		if (off != e->sensor_off)
+			s_log(e, off ? "sensor off" : "sensor back on");
+		e->sensor_off = off;
+		break;
+	}
+	}
+}
+
+/* Do every fault and period due by `now`, in recording-time order. */
+static void
+s_produce(struct s_emu *e, int64_t now)
+{
+	const struct vt_emu_faults *f = &e->o->faults;
+	for (;;) {
+		int64_t tp = vt_emu_player_time(&e->player);
+		int64_t te = e->next_event < f->n ? f->ev[e->next_event].t_ns : INT64_MAX;
+		if (te <= tp && te != INT64_MAX && s_mono_of(e, te) <= now) {
+			s_fault(e, &f->ev[e->next_event++], now);
+		} else if (tp != INT64_MAX && s_mono_of(e, tp) <= now) {
+			uint8_t buf[VT_ENCODE_MAX];
+			bool off = e->rec.kind == VT_EMU_CSV && vt_emu_faults_sensor_off(f, tp);
+			size_t n = vt_emu_player_next(&e->player, off, buf);
+			vt_emu_line_push(&e->line, buf, n, s_mono_of(e, tp));
+		} else {
+			return;
+		}
+	}
+}
+
+/* Send the bytes that are due; what cannot be delivered is lost. */
+static void
+s_send(struct s_emu *e, int64_t now)
+{
+	size_t n = vt_emu_line_due(&e->line, now);
+	if (n == 0)
+		return;
+	size_t w = 0;
+	bool reader = false;
+	if (e->plugged && e->o->pty_link != NULL) {
+		w = vt_emu_pty_write(&e->pty, e->line.buf, n);
+		reader = e->pty.reader;
+		if (reader != e->reader)
+			s_log(e, reader ? "reader attached" : "reader detached");
+		e->reader = reader;
+	} else if (e->plugged) {
+		bool gone = false;
+		reader = e->tcp.client_fd >= 0;
+		w = vt_emu_tcp_write(&e->tcp, e->line.buf, n, &gone);
+		if (gone)
+			s_log(e, "client %s gone", e->tcp.peer);
+	}
+	if (reader && w < n) {
+		if (!e->losing)
+			s_log(e, "reader is not keeping up: bytes are lost");
+		e->losing = true;
+		e->lost += n - w;
+	} else if (reader && e->losing) {
+		s_log(e, "reader caught up; %llu bytes were lost", (unsigned long long)e->lost);
+		e->losing = false;
+		e->lost = 0;
+	}
+	vt_emu_line_consume(&e->line, n);
+	e->last_write = now;
+}
+
+/* Act on SIGUSR1 / SIGUSR2. */
+static void
+s_requests(struct s_emu *e, int64_t now)
+{
+	if (s_unplug_req) {
+		s_unplug_req = 0;
+		e->manual = true;
+		if (e->plugged) {
+			s_unplug(e, "SIGUSR1");
+		}
+	}
+	if (s_replug_req) {
+		s_replug_req = 0;
+		e->manual = false;
+		e->unplugs = 0; /* ends a scheduled unplug too */
+		if (!e->plugged)
+			s_replug(e, now);
+	}
+}
+
+/* The next real time anything is due; INT64_MAX if nothing ever is. */
+static int64_t
+s_next_wake(const struct s_emu *e)
+{
+	const struct vt_emu_faults *f = &e->o->faults;
+	int64_t wake = s_mono_of(e, vt_emu_player_time(&e->player));
+	int64_t end = s_end_mono(e);
+	wake = end < wake ? end : wake;
+	if (e->next_event < f->n) {
+		int64_t t = s_mono_of(e, f->ev[e->next_event].t_ns);
+		wake = t < wake ? t : wake;
+	}
+	int64_t line = vt_emu_line_next(&e->line);
+	if (line != INT64_MAX) {
+		if (line < e->last_write + TICK_NS)
+			line = e->last_write + TICK_NS;
+		wake = line < wake ? line : wake;
+	}
+	return e->retry_ns < wake ? e->retry_ns : wake;
+}
+
+static void
+s_handle_tcp(struct s_emu *e, short revents)
+{
+	switch (vt_emu_tcp_handle(&e->tcp, revents)) {
+	case VT_EMU_TCP_ACCEPTED:
+		s_log(e, "client %s connected", e->tcp.peer);
+		e->losing = false;
+		break;
+	case VT_EMU_TCP_GONE:
+		s_log(e, "client %s gone", e->tcp.peer);
+		break;
+	case VT_EMU_TCP_NOTHING:
+		break;
+	}
+}
+
+static void
+s_loop(struct s_emu *e, const sigset_t *waitmask)
+{
+	for (;;) {
+		int64_t now = s_now();
+		if (s_stop_sig) {
+			s_log(e, "stopping on signal %d", (int)s_stop_sig);
+			return;
+		}
+		s_requests(e, now);
+		if (e->retry_ns <= now)
+			s_replug(e, now);
+		s_produce(e, now);
+		s_send(e, now);
+		if (e->line.len == 0 && now >= s_end_mono(e)) {
+			s_log(e, "end of recording");
+			return;
+		}
+
+		int64_t wake = s_next_wake(e);
+		struct timespec ts, *tsp = NULL;
+		if (wake != INT64_MAX) {
+			int64_t d = wake - s_now();
+			if (d < 0)
+				d = 0;
+			ts.tv_sec = (time_t)(d / 1000000000);
+			ts.tv_nsec = (long)(d % 1000000000);
+			tsp = &ts;
+		}
+		struct pollfd pfd = {.fd = -1, .events = POLLIN};
+		if (e->o->tcp != NULL && e->plugged)
+			pfd.fd = vt_emu_tcp_fd(&e->tcp);
+		int rc = ppoll(&pfd, 1, tsp, waitmask);
+		if (rc > 0 && pfd.fd >= 0 && pfd.revents)
+			s_handle_tcp(e, pfd.revents);
+	}
+}
+
+int
+vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
+{
+	struct s_emu e;
+	memset(&e, 0, sizeof(e));
+	e.o = o;
+	e.out = out;
+	e.log = log;
+	e.pty.master = -1;
+	vt_emu_tcp_init(&e.tcp);
+	e.retry_ns = INT64_MAX;
+	e.rng = o->seed ? o->seed : UINT64_C(0x9E3779B97F4A7C15);
+	e.baud = o->baud > 0 ? o->baud : o->enc != NULL ? o->enc->default_baud : 9600;
+
+	if (access(o->recording, R_OK) != 0) {
+		fprintf(log, "vitals-emulate: %s: %s\n", o->recording, strerror(errno));
+		return EX_NOINPUT;
+	}
+	struct vt_diag diag = {0};
+	if (vt_emu_recording_load(&e.rec, o->recording, &diag) != 0) {
+		vt_diag_print(&diag, log);
+		vt_diag_clear(&diag);
+		return EX_DATAERR;
+	}
+	vt_diag_clear(&diag);
+	if (e.rec.kind == VT_EMU_CSV && o->enc == NULL) {
+		fprintf(log, "vitals-emulate: %s is a numerics CSV: --protocol is required\n",
+		        o->recording);
+		vt_emu_recording_free(&e.rec);
+		return EX_USAGE;
+	}
+	for (size_t i = 0; e.rec.kind != VT_EMU_CSV && i < o->faults.n; i++) {
+		if (o->faults.ev[i].fault == VT_EMU_SENSOR_OFF) {
+			fprintf(log, "vitals-emulate: --sensor-off-at needs a numerics CSV: the bytes of a "
+			             "raw capture or a session are played as they are\n");
+			vt_emu_recording_free(&e.rec);
+			return EX_USAGE;
+		}
+	}
+	if (vt_emu_line_init(&e.line, e.baud, o->speed, LINE_CAP) != 0) {
+		fprintf(log, "vitals-emulate: out of memory\n");
+		vt_emu_recording_free(&e.rec);
+		return EX_OSERR;
+	}
+	vt_emu_player_init(&e.player, &e.rec, o->enc, &o->device, o->loop, o->start_wall_ms, e.baud);
+
+	/* Handlers only set flags; the signals are let in only inside ppoll. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigset_t block, waitmask;
+	sigemptyset(&block);
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(&waitmask, sigs[i]);
+	s_stop_sig = s_unplug_req = s_replug_req = 0;
+
+	e.mono0 = s_now();
+	int status = 0;
+	if (s_plug(&e) != 0) {
+		status = EX_OSERR;
+	} else {
+		s_log(&e, "playing %s as %s at %g x", o->recording,
+		      o->enc != NULL ? o->enc->name : "raw bytes", o->speed);
+		s_loop(&e, &waitmask);
+		if (e.plugged)
+			s_unplug(&e, NULL); /* on the way out: no fault to report */
+	}
+	free(e.pty.link);
+	vt_emu_line_free(&e.line);
+	vt_emu_recording_free(&e.rec);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	return status;
+}

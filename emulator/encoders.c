@@ -1,0 +1,85 @@
+/*
+ * The table of protocol encoders, and the few helpers every encoder needs
+ * (rounding a value to the digits a device shows, printing its clock).
+ * Like the driver table: a new protocol is one file and one line here.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vitals/base/timefmt.h"
+#include "vitals/emulator/encode.h"
+
+extern const struct vt_encoder vt_encoder_masimo_ascii;
+extern const struct vt_encoder vt_encoder_nonin_df7;
+extern const struct vt_encoder vt_encoder_nonin_df2;
+extern const struct vt_encoder vt_encoder_nonin_df8;
+extern const struct vt_encoder vt_encoder_nellcor_ascii;
+
+const struct vt_encoder *const vt_encoders[] = {
+	&vt_encoder_masimo_ascii,
+	&vt_encoder_nonin_df7,
+	&vt_encoder_nonin_df2,
+	&vt_encoder_nonin_df8,
+	&vt_encoder_nellcor_ascii,
+	NULL,
+};
+
+const struct vt_encoder *
+vt_encoder_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; vt_encoders[i] != NULL; i++)
+		if (strcmp(vt_encoders[i]->name, name) == 0)
+			return vt_encoders[i];
+	return NULL;
+}
+
+void
+vt_encode_config_default(struct vt_encode_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* A made-up serial number that no real unit is likely to carry. */
+	memcpy(cfg->serial, "0000012345", 11);
+	/* Nellcor N-560 adult factory limits. */
+	cfg->spo2_low = 85;
+	cfg->spo2_high = 100;
+	cfg->pr_low = 40;
+	cfg->pr_high = 170;
+	cfg->audio_off = false;
+	/* The revision a real OEM III module sends (captures/nonin_oem3_df7_60s). */
+	cfg->nonin_srev = 45;
+}
+
+bool
+vt_encode_int(const struct vt_reading *r, enum vt_param p, double scale, int lo, int hi,
+              int *out)
+{
+	if (!(r->valid & r->reported & VT_PARAM_BIT(p)))
+		return false;
+	double v = r->value[p] * scale;
+	if (!isfinite(v))
+		return false;
+	/* Clamp before converting: a double beyond int's range is undefined. */
+	if (v < lo)
+		v = lo;
+	if (v > hi)
+		v = hi;
+	*out = (int)lround(v);
+	return true;
+}
+
+void
+vt_encode_tm(int64_t ms, struct vt_encode_tm *tm)
+{
+	/* Floor, not truncate: a device's clock shows the second that has begun. */
+	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t sod = secs - days * 86400;
+	int64_t year;
+	vt_civil_from_days(days, &year, &tm->month, &tm->day);
+	tm->year = (int)year;
+	tm->hour = (int)(sod / 3600);
+	tm->min = (int)(sod / 60 % 60);
+	tm->sec = (int)(sod % 60);
+}

@@ -1,0 +1,223 @@
+/*
+ * vitals-emulate: a bedside monitor without the hardware. It plays a
+ * recording out of a pseudo-terminal or a TCP port in a real device
+ * protocol, so that vitalsd, the console and the tests can run anywhere.
+ * This file reads the command line; the emulator itself is in
+ * daemon/emulate*.c and the protocols in daemon/encode_*.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "vitals/base/timefmt.h"
+#include "vitals/emulator/emulate.h"
+
+static void
+s_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: vitals-emulate --protocol NAME (--pty LINK | --tcp HOST:PORT) [options] RECORDING\n"
+	        "\n"
+	        "Play RECORDING as a live monitor would send it.\n"
+	        "  RECORDING               a numerics CSV (t,spo2,pr,hr,pi,rr; encoded in --protocol),\n"
+	        "                          or a raw capture *.bin / *.dat (played byte for byte at the\n"
+	        "                          line speed of --baud)\n"
+	        "\n"
+	        "  --protocol NAME         masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii\n"
+	        "                          (required for a CSV)\n"
+	        "  --pty LINK              open a pseudo-terminal and point the symlink LINK at it;\n"
+	        "                          the slave path is printed on standard output\n"
+	        "  --tcp HOST:PORT         listen there (HOST defaults to 127.0.0.1; port 0 picks a\n"
+	        "                          free one) and stream to one client at a time; the address\n"
+	        "                          bound is printed on standard output\n"
+	        "  --speed X               play X times faster than real time (default 1)\n"
+	        "  --loop                  start again at the end; time keeps increasing\n"
+	        "  --start-time RFC3339    the device clock at the start (default: now), as Masimo\n"
+	        "                          and Nellcor print it\n"
+	        "  --baud N                line speed, 10 bits a byte (default: the protocol's, 9600)\n"
+	        "  --seed N                seed of the noise bytes (default fixed: runs repeat)\n"
+	        "\n"
+	        "Faults (times are seconds of recording time, or with ms/s/m/h; each option may be\n"
+	        "repeated or given a comma-separated list; the i-th duration goes with the i-th\n"
+	        "time, and the last one given with the rest):\n"
+	        "  --unplug-at T --unplug-for D          pull the cable for D (default 5 s): a pty\n"
+	        "                          is closed (the reader sees hang-up) and its link removed,\n"
+	        "                          then a new pty is linked; TCP closes the connection and\n"
+	        "                          stops listening for the while\n"
+	        "  --noise-at T --noise-bytes N          N random bytes on the line (default 16)\n"
+	        "  --sensor-off-at T --sensor-off-for D  sensor off the finger for D (default 10 s):\n"
+	        "                          values missing and the sensor-off status, as the device\n"
+	        "                          sends them (CSV recordings only)\n"
+	        "\n"
+	        "Signals: SIGUSR1 unplugs now until SIGUSR2 plugs back in; SIGINT or SIGTERM stop\n"
+	        "(the link is removed). Every event is one line on standard error.\n"
+	        "Exit status: 0, 64 usage, 66 recording unreadable, 65 bad recording, 71 no pty/port.\n");
+}
+
+/* Command-line fault lists, collected before they are paired up. */
+struct s_lists {
+	int64_t *v[6];
+	size_t n[6];
+};
+enum { L_UNPLUG_AT, L_UNPLUG_FOR, L_NOISE_AT, L_NOISE_BYTES, L_SOFF_AT, L_SOFF_FOR };
+
+static int
+s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
+{
+	char err[256];
+	if (vt_emu_faults_add(f, VT_EMU_UNPLUG, l->v[L_UNPLUG_AT], l->n[L_UNPLUG_AT],
+	                      l->v[L_UNPLUG_FOR], l->n[L_UNPLUG_FOR], INT64_C(5000000000), err,
+	                      sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_NOISE, l->v[L_NOISE_AT], l->n[L_NOISE_AT],
+	                      l->v[L_NOISE_BYTES], l->n[L_NOISE_BYTES], 16, err, sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_SENSOR_OFF, l->v[L_SOFF_AT], l->n[L_SOFF_AT],
+	                      l->v[L_SOFF_FOR], l->n[L_SOFF_FOR], INT64_C(10000000000), err,
+	                      sizeof(err)) != 0) {
+		fprintf(stderr, "vitals-emulate: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
+	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR
+};
+
+/* In the order of the O_ values: opts[c - O_PROTOCOL] is option c. */
+static const struct option s_opts[] = {
+	{"protocol", required_argument, NULL, O_PROTOCOL},
+	{"pty", required_argument, NULL, O_PTY},
+	{"tcp", required_argument, NULL, O_TCP},
+	{"speed", required_argument, NULL, O_SPEED},
+	{"loop", no_argument, NULL, O_LOOP},
+	{"start-time", required_argument, NULL, O_START},
+	{"baud", required_argument, NULL, O_BAUD},
+	{"seed", required_argument, NULL, O_SEED},
+	{"unplug-at", required_argument, NULL, O_UNPLUG_AT},
+	{"unplug-for", required_argument, NULL, O_UNPLUG_FOR},
+	{"noise-at", required_argument, NULL, O_NOISE_AT},
+	{"noise-bytes", required_argument, NULL, O_NOISE_BYTES},
+	{"sensor-off-at", required_argument, NULL, O_SOFF_AT},
+	{"sensor-off-for", required_argument, NULL, O_SOFF_FOR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* One option's argument into `o` or the fault lists. 0, or -1 after a message. */
+static int
+s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol,
+         struct s_lists *l)
+{
+	char err[256];
+	char *end;
+	int li;
+	switch (c) {
+	case O_PROTOCOL:
+		*protocol = arg;
+		return 0;
+	case O_PTY:
+		o->pty_link = arg;
+		return 0;
+	case O_TCP:
+		o->tcp = arg;
+		return 0;
+	case O_SPEED:
+		o->speed = strtod(arg, &end);
+		if (*end == '\0' && o->speed > 0 && o->speed <= 1e6)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --speed %s: expected a number above 0, up to 1e6\n", arg);
+		return -1;
+	case O_LOOP:
+		o->loop = true;
+		return 0;
+	case O_START:
+		if (vt_time_parse(arg, &o->start_wall_ms) == 0)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --start-time %s: expected RFC 3339, such as "
+		                "2026-11-21T10:00:00Z\n", arg);
+		return -1;
+	case O_BAUD:
+		o->baud = (int)strtol(arg, &end, 10);
+		if (*end == '\0' && o->baud >= 50 && o->baud <= 4000000)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --baud %s: expected a line speed such as 9600\n", arg);
+		return -1;
+	case O_SEED:
+		o->seed = strtoull(arg, &end, 0);
+		if (*end == '\0')
+			return 0;
+		fprintf(stderr, "vitals-emulate: --seed %s: expected a number\n", arg);
+		return -1;
+	case O_UNPLUG_AT: li = L_UNPLUG_AT; break;
+	case O_UNPLUG_FOR: li = L_UNPLUG_FOR; break;
+	case O_NOISE_AT: li = L_NOISE_AT; break;
+	case O_NOISE_BYTES: li = L_NOISE_BYTES; break;
+	case O_SOFF_AT: li = L_SOFF_AT; break;
+	case O_SOFF_FOR: li = L_SOFF_FOR; break;
+	default:
+		s_usage(stderr);
+		return -1;
+	}
+	if (vt_emu_parse_list(arg, li == L_NOISE_BYTES, &l->v[li], &l->n[li], err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "vitals-emulate: --%s: %s\n", s_opts[c - O_PROTOCOL].name, err);
+	return -1;
+}
+
+/* The whole command line into `o`. 0 to run, 1 after --help, -1 on a usage error. */
+static int
+s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l)
+{
+	const char *protocol = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", s_opts, NULL)) != -1) {
+		if (c == 'h') {
+			s_usage(stdout);
+			return 1;
+		}
+		if (s_option(c, optarg, o, &protocol, l) != 0)
+			return -1;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vitals-emulate: expected one RECORDING (see --help)\n");
+		return -1;
+	}
+	o->recording = argv[optind];
+	if ((o->pty_link == NULL) == (o->tcp == NULL)) {
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT\n");
+		return -1;
+	}
+	if (protocol != NULL && (o->enc = vt_encoder_find(protocol)) == NULL) {
+		fprintf(stderr, "vitals-emulate: --protocol %s: expected one of", protocol);
+		for (size_t i = 0; vt_encoders[i] != NULL; i++)
+			fprintf(stderr, " %s", vt_encoders[i]->name);
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	return s_build_faults(&o->faults, l);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vt_emu_options o;
+	memset(&o, 0, sizeof(o));
+	o.speed = 1.0;
+	vt_encode_config_default(&o.device);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.start_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct s_lists lists;
+	memset(&lists, 0, sizeof(lists));
+
+	int rc = s_parse(argc, argv, &o, &lists);
+	int status = rc > 0 ? 0 : rc < 0 ? EX_USAGE : vt_emu_run(&o, stdout, stderr);
+	for (size_t i = 0; i < sizeof(lists.v) / sizeof(lists.v[0]); i++)
+		free(lists.v[i]);
+	vt_emu_faults_free(&o.faults);
+	return status;
+}

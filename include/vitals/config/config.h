@@ -1,0 +1,109 @@
+/*
+ * The configuration: what the YAML file says, checked and resolved. The
+ * loader reads the whole file and reports every problem it finds as
+ * FILE:LINE:COLUMN, so an administrator fixes a file in one pass. A config
+ * that loaded is complete and consistent: the rest of the daemon never
+ * re-validates it.
+ */
+#ifndef VITALS_CONFIG_H
+#define VITALS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vitals/base/diag.h"
+#include "vitals/base/sample.h"
+#include "vitals/base/vocab.h"
+#include "vitals/drivers/driver.h"
+
+/*
+ * Limits of a configuration file. They bound the work a hostile or broken
+ * file can cause and keep names short enough for topics and alert ids
+ * (BED/RULE/N fits VT_ALERT_ID_MAX).
+ */
+#define VT_CONFIG_MAX_BYTES (1024 * 1024) /* the whole file */
+#define VT_CONFIG_MAX_MONITORS 256        /* entries under monitors */
+#define VT_CONFIG_MAX_RULES 256           /* entries under rules */
+#define VT_CONFIG_MAX_ENDPOINTS 16        /* endpoints under publish, and under control */
+#define VT_CONFIG_NAME_MAX 64             /* characters in a bed or rule name */
+
+struct vt_monitor_config {
+	char *bed;                       /* bed (chair) name; unique */
+	char *port;                      /* device path, pty path or tcp://HOST:PORT */
+	const struct vt_driver *driver;  /* from `protocol` */
+	int baud;                        /* line speed; the driver's default if not given */
+	enum vt_flow flow;               /* flow control; the driver's default if not given */
+	int64_t stale_after_ms;          /* silence before comm-lost / no-data */
+	int line;                        /* line of the entry in the file, for messages */
+};
+
+enum vt_rule_kind {
+	VT_RULE_LIMIT,    /* below / above an absolute limit */
+	VT_RULE_BASELINE, /* below_baseline / above_baseline */
+	VT_RULE_RATE      /* falls_by / rises_by within a window */
+};
+
+struct vt_rule_config {
+	char *name;             /* unique; appears in alert ids BED/RULE/N */
+	enum vt_param param;    /* the watched parameter */
+	enum vt_rule_kind kind;
+	int direction;          /* -1: below / falls, +1: above / rises */
+	double limit;           /* LIMIT: the threshold */
+	double clear_at;        /* LIMIT: the hysteresis value (= limit if not given) */
+	bool clear_at_set;      /* clear_at was written in the file */
+	double delta;           /* BASELINE: the offset; RATE: the change */
+	bool delta_percent;     /* BASELINE: delta is a percentage of baseline */
+	int64_t within_ms;      /* RATE: the window */
+	int64_t for_ms;         /* alarm-condition delay */
+	enum vt_priority priority;
+	bool latching;          /* stays active until acknowledged */
+	int64_t escalate_after_ms; /* 0: never escalate */
+	char **beds;            /* beds the rule applies to; none = every bed */
+	size_t n_beds;
+	unsigned phases;        /* VT_PHASE_BIT set; 0 = every phase */
+	int line;               /* line of the entry in the file */
+};
+
+struct vt_config {
+	char *path;             /* file it came from */
+	char **publish;         /* ZeroMQ PUB endpoints, at least one */
+	size_t n_publish;
+	char **control;         /* ZeroMQ ROUTER endpoints; none = no control socket */
+	size_t n_control;
+	int64_t heartbeat_ms;   /* heartbeat interval (default 1 s) */
+	char *record_dir;       /* where sessions are recorded, or NULL */
+	struct vt_monitor_config *monitors;
+	size_t n_monitors;
+	struct vt_rule_config *rules;
+	size_t n_rules;
+	/* recovery: when every watched parameter is back near its baseline */
+	double btb_band;        /* how far from baseline counts as back (default 10 %) */
+	bool btb_band_percent;  /* btb_band is a percentage of the baseline */
+	int64_t btb_for_ms;     /* for how long (default 5 min) */
+	/* transport security: CURVE on the PUB and control sockets when set */
+	char *curve_secret_key; /* the daemon's key file (vitalsctl keygen), or NULL */
+	char *curve_clients;    /* directory of allowed clients' public key files (*.pub) */
+};
+
+/*
+ * Parse configuration text. `name` is used in messages. Returns the config,
+ * or NULL with every problem appended to `diag`. Pure: no I/O.
+ */
+struct vt_config *vt_config_parse(const char *name, const char *text, size_t len,
+                                  struct vt_diag *diag);
+
+/* Read and parse the file at `path`. NULL with diagnostics on failure. */
+struct vt_config *vt_config_load(const char *path, struct vt_diag *diag);
+
+/* Free a config and set *cfg to NULL. Accepts NULL and *cfg == NULL. */
+void vt_config_free(struct vt_config **cfg);
+
+/* Index of the monitor of `bed`, or -1. */
+int vt_config_bed_index(const struct vt_config *cfg, const char *bed);
+
+/* Whether rule `r` applies to bed `bed`. */
+bool vt_rule_applies_to(const struct vt_rule_config *r, const char *bed);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Handlers for single configuration values (daemon/config_values.c), named
+ * by the key tables in config.c. Internal to the configuration loader.
+ */
+#ifndef VITALS_CONFIG_VALUES_H
+#define VITALS_CONFIG_VALUES_H
+
+#include "vitals/config/config.h"
+#include "vitals/config/yaml.h"
+
+/* Top level. */
+vt_cy_handler vt_cfg_endpoints;  /* publish, control: one endpoint or a list */
+vt_cy_handler vt_cfg_record_dir; /* an absolute directory path */
+
+/* monitors[]. */
+vt_cy_handler vt_cfg_bed;        /* a bed name */
+vt_cy_handler vt_cfg_port;       /* a device path or tcp://HOST:PORT */
+vt_cy_handler vt_cfg_protocol;   /* a registered driver */
+vt_cy_handler vt_cfg_baud;       /* a standard line speed */
+
+/* rules[]. */
+vt_cy_handler vt_cfg_rule_name;  /* a rule name, not a technical alarm's */
+vt_cy_handler vt_cfg_parameter;  /* a parameter name */
+vt_cy_handler vt_cfg_limit;      /* below, above; k->arg is the direction */
+vt_cy_handler vt_cfg_change;     /* *_baseline (k->data set), falls_by, rises_by */
+vt_cy_handler vt_cfg_clear_at;   /* the hysteresis value */
+vt_cy_handler vt_cfg_beds;       /* bed names (checked against monitors later) */
+vt_cy_handler vt_cfg_phases;     /* phase names, into a bit set */
+
+/*
+ * Report at `at` a limit `v` (of key `key` in rule `r` at `path`) that the
+ * rule's parameter cannot take, or that could never be crossed (a below
+ * limit at the bottom of the range). `is_clear`: v is a clear_at value.
+ */
+void vt_cfg_check_limit(struct vt_cy *c, const char *path, const yaml_node_t *at,
+                        const char *key, const struct vt_rule_config *r, double v, bool is_clear);
+
+/* Width of the range parameter p can take (0 if unknown). */
+double vt_cfg_param_span(enum vt_param p);
+
+#endif

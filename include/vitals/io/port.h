@@ -1,0 +1,78 @@
+/*
+ * A monitor's port: a serial device (through libserialport), a
+ * pseudo-terminal (through termios, because libserialport refuses ptys),
+ * or a serial device server at tcp://HOST:PORT (non-blocking connect). The
+ * event loop polls vt_port_fd() for vt_port_events() and calls
+ * vt_port_handle() when it fires. Nothing here blocks and nothing retries:
+ * reopening with backoff is the loop's decision.
+ *
+ * Event bits are poll(2)'s (POLLIN, POLLOUT, POLLHUP, POLLERR, POLLNVAL).
+ * With zmq_poll, translate both ways: ZMQ_POLLOUT is not POLLOUT, and
+ * zmq_poll reports a hang-up as ZMQ_POLLERR (pass it on as POLLERR).
+ *
+ * The descriptor can change inside vt_port_handle (a TCP connect that
+ * fails moves on to the host's next address), so read vt_port_fd() and
+ * vt_port_events() again after every call.
+ */
+#ifndef VITALS_PORT_H
+#define VITALS_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vitals/drivers/driver.h"
+
+enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP };
+
+enum vt_port_io {
+	VT_IO_NOTHING,   /* spurious wake-up; nothing to do */
+	VT_IO_DATA,      /* *n bytes were read into the buffer */
+	VT_IO_CONNECTED, /* the TCP connection completed; the port is open now */
+	VT_IO_LOST       /* the port is gone (EOF, EIO, hang-up, reset); it is closed now */
+};
+
+struct vt_port;
+
+/* A port for `spec` (device path, pty path or tcp://HOST:PORT); not opened yet. */
+struct vt_port *vt_port_new(const char *spec, int baud, enum vt_flow flow);
+void vt_port_free(struct vt_port **p);
+
+/* What kind of port `spec` names: tcp:// is TCP; a path that resolves to
+ * /dev/pts/N or to a pty slave device is a pty; anything else is serial. */
+enum vt_port_kind vt_port_kind_of(const char *spec);
+
+/*
+ * Start opening (closing first if open). 0: open (serial, pty:
+ * vt_port_is_open() is already true) or connecting (TCP: wait for POLLOUT,
+ * then vt_port_handle returns VT_IO_CONNECTED, or VT_IO_LOST if the
+ * connection failed); -1: failed, with a reason in err. The kind is
+ * decided again at each open, so a pty link may appear after start-up.
+ * A TCP host name is resolved here with the system resolver (which can
+ * block); numeric addresses never wait.
+ */
+int vt_port_open(struct vt_port *p, char *err, size_t errlen);
+
+/* The descriptor to poll, or -1 while closed. */
+int vt_port_fd(const struct vt_port *p);
+/* The poll events to wait for (POLLIN, or POLLOUT while connecting). */
+short vt_port_events(const struct vt_port *p);
+/* Whether the port is open and delivering bytes. */
+int vt_port_is_open(const struct vt_port *p);
+
+/*
+ * Act on poll results `revents`. Reads at most `cap` bytes into buf (one
+ * read; call again on the next wake-up for more). On VT_IO_LOST the port
+ * has been closed (its fd is -1, it asks for no events) and err says why:
+ * end of file, EIO, hang-up, reset, or a failed TCP connect.
+ */
+enum vt_port_io vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap,
+                               size_t *n, char *err, size_t errlen);
+
+/* Write bytes (a driver's open_bytes). 0, or -1 with err. */
+int vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, size_t errlen);
+
+/* Close if open. */
+void vt_port_close(struct vt_port *p);
+
+#endif

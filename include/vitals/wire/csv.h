@@ -1,0 +1,63 @@
+/*
+ * Canonical numerics CSV ("t,spo2,pr,hr,pi,rr"): the format of the real
+ * recordings the tests and the demo replay. Columns are found by header
+ * name, never by position; unknown columns are ignored; an empty field is
+ * no value. The parser is pure (one line in, one reading out); csv_file.c
+ * is the thin reader around it.
+ */
+#ifndef VITALS_CSV_H
+#define VITALS_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vitals/base/diag.h"
+#include "vitals/base/sample.h"
+
+#define VT_CSV_MAX_COLUMNS 64
+
+/* What the header line said: which column holds what. */
+struct vt_csv_layout {
+	int t_column;                       /* index of `t` */
+	int n_columns;                      /* columns in the header */
+	int param[VT_CSV_MAX_COLUMNS];      /* parameter of each column, or -1 */
+	vt_param_mask columns;              /* parameters the file carries */
+};
+
+/*
+ * Parse the header line (without its newline). Returns 0, or -1 with a
+ * message in err and the 1-based column of the problem in *column.
+ */
+int vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len,
+                        char *err, size_t errlen, int *column);
+
+/*
+ * Parse one data line into seconds `*t` and reading `r`. Returns 0, or -1
+ * with a message in err and the 1-based column of the problem in *column.
+ */
+int vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t len,
+                     double *t, struct vt_reading *r, char *err, size_t errlen,
+                     int *column);
+
+/* A CSV file being read row by row. */
+struct vt_csv_file;
+
+/* Open `path` and read its header. NULL with a diagnostic on failure. */
+struct vt_csv_file *vt_csv_file_open(const char *path, struct vt_diag *diag);
+
+/*
+ * Next row: 1 with *t_ms (milliseconds since the recording's start) and *r
+ * set, 0 at end of file, -1 with a diagnostic (bad number, time going
+ * backwards, ...). Blank lines are skipped.
+ */
+int vt_csv_file_next(struct vt_csv_file *f, int64_t *t_ms, struct vt_reading *r,
+                     struct vt_diag *diag);
+
+/* The layout read from the header. */
+const struct vt_csv_layout *vt_csv_file_layout(const struct vt_csv_file *f);
+
+/* Close and set *f to NULL. */
+void vt_csv_file_close(struct vt_csv_file **f);
+
+#endif
