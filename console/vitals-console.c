@@ -36,7 +36,6 @@
 #include "vitals/base/sample.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
-#include "vitals/config/config.h"
 #include "vitals/console/client.h"
 #include "vitals/console/layout.h"
 #include "vitals/console/model.h"

@@ -10,7 +10,8 @@ set -eu
 # unit's ExecReload), groff-base and libseccomp-dev (the unit's system call
 # filter rebuilt around the daemon) are for the tests of the unit file, the
 # install tree and the man pages; a container has none of them. tmux is the
-# terminal the console's full-screen tests type into and read back.
+# terminal the console's full-screen tests type into and read back. python3
+# runs scripts/layering.py, the include-direction check.
 packages="
 gcc
 make
@@ -27,6 +28,7 @@ procps
 groff-base
 libseccomp-dev
 tmux
+python3
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;

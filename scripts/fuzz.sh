@@ -6,7 +6,7 @@
 # Without TARGETs every target runs, one after the other (one fuzzer at a
 # time: the machines it runs on are shared).
 #
-# BUILD_DIR/libvitals.a must be built with clang and
+# BUILD_DIR/libvitals*.a must be built with clang and
 # -fsanitize=fuzzer-no-link,address,undefined (`make fuzz` does that, then
 # calls this). Each target is linked against it and the project's libraries.
 # Seeds live in fuzz/corpus/TARGET/ (committed, small, valid inputs); what a
@@ -26,11 +26,14 @@ shift 2
 only="$*"
 cd "$(dirname "$0")/.."
 
-lib="$build/libvitals.a"
-if [ ! -f "$lib" ]; then
-	echo "fuzz: $lib is missing (run: make fuzz)" >&2
-	exit 1
-fi
+# The station's and the emulator's libraries before the daemon's, which both use.
+lib="$build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
+for l in $lib; do
+	if [ ! -f "$l" ]; then
+		echo "fuzz: $l is missing (run: make fuzz)" >&2
+		exit 1
+	fi
+done
 pkgs="libserialport libzmq yaml-0.1 jansson libsystemd"
 # shellcheck disable=SC2086
 cflags=$(pkg-config --cflags $pkgs)
@@ -57,7 +60,7 @@ for src in fuzz/fuzz_*.c; do
 	# shellcheck disable=SC2086
 	if ! clang -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra \
 		-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
-		-Iinclude $cflags -o "$bin" "$src" "$lib" $libs -lm; then
+		-Iinclude $cflags -o "$bin" "$src" $lib $libs -lm; then
 		echo "== $name: build FAILED"
 		failed=1
 		continue

@@ -19,7 +19,7 @@
 
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
-#include "vitals/config/config.h"
+#include "vitals/base/vocab.h"
 #include "vitals/console/client.h"
 #include "vitals/console/model.h"
 #include "vitals/io/curve.h"

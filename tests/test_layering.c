@@ -1,0 +1,142 @@
+/*
+ * The include-direction check (scripts/layering.py): the tree follows the
+ * layers that docs/architecture.md states, and the checker really fails a
+ * tree that includes upwards, names an unknown part, or includes in a
+ * circle. The failing trees are made in a temporary directory with the
+ * real layers block, so the rule being tested is the shipped one.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/run.h"
+
+static char s_tmp[64];
+
+/* Write `text` to s_tmp/rel, making the folders on the way. */
+static void
+s_write(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", s_tmp, rel);
+	for (char *p = path + strlen(s_tmp) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A scratch tree with the shipped docs/architecture.md (or `layers` instead). */
+static void
+s_tree(const char *layers)
+{
+	snprintf(s_tmp, sizeof(s_tmp), "/tmp/vt-layering-XXXXXX");
+	cr_assert_not_null(mkdtemp(s_tmp));
+	if (layers != NULL) {
+		s_write("docs/architecture.md", layers);
+		return;
+	}
+	size_t len;
+	char *doc = run_slurp(run_root_path("docs/architecture.md"), &len);
+	cr_assert_not_null(doc);
+	s_write("docs/architecture.md", doc);
+	free(doc);
+}
+
+static void
+s_cleanup(void)
+{
+	if (s_tmp[0] != '\0') {
+		char *argv[] = {"/bin/rm", "-rf", s_tmp, NULL};
+		struct run_result r;
+		run_capture(argv, &r);
+		run_result_free(&r);
+	}
+}
+
+/* Run the checker on `root`; its exit status, stderr in r. */
+static int
+s_check(const char *root, struct run_result *r)
+{
+	char *argv[] = {"/usr/bin/python3", (char *)run_root_path("scripts/layering.py"), "--root",
+	                (char *)root, NULL};
+	cr_assert_neq(run_capture(argv, r), -1, "cannot run scripts/layering.py");
+	return r->status;
+}
+
+Test(layering, the_tree_follows_the_documented_layers)
+{
+	struct run_result r;
+	char root[4096];
+	cr_assert_not_null(realpath(run_root_path("."), root));
+	cr_expect_eq(s_check(root, &r), 0, "layering failed:\n%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layering, a_lower_part_including_a_higher_one_fails, .fini = s_cleanup)
+{
+	s_tree(NULL);
+	s_write("include/vitals/base/sample.h", "#include \"vitals/alarm/alarm.h\"\n");
+	s_write("include/vitals/alarm/alarm.h", "#include \"vitals/base/sample.h\"\n");
+	struct run_result r;
+	cr_assert_eq(s_check(s_tmp, &r), 1);
+	cr_expect(strstr(r.err, "include/vitals/base/sample.h:1: base may not include "
+	                        "vitals/alarm/alarm.h (alarm)") != NULL,
+	          "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layering, a_source_file_of_a_part_is_checked_too, .fini = s_cleanup)
+{
+	s_tree(NULL);
+	s_write("daemon/drivers/masimo.c", "#include <stdio.h>\n\n#include \"vitals/io/port.h\"\n");
+	s_write("emulator/emulate.c", "#include \"vitals/core.h\"\n");
+	struct run_result r;
+	cr_assert_eq(s_check(s_tmp, &r), 1);
+	cr_expect(strstr(r.err, "daemon/drivers/masimo.c:3: drivers may not include") != NULL,
+	          "%s", r.err);
+	cr_expect(strstr(r.err, "emulator/emulate.c:1: emulator may not include vitals/core.h "
+	                        "(daemon)") != NULL,
+	          "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layering, a_part_the_layers_do_not_name_fails, .fini = s_cleanup)
+{
+	s_tree(NULL);
+	s_write("daemon/gadgets/thing.c", "#include \"vitals/base/sample.h\"\n");
+	struct run_result r;
+	cr_assert_eq(s_check(s_tmp, &r), 1);
+	cr_expect(strstr(r.err, "its part 'gadgets' is not in the layers") != NULL, "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layering, headers_in_a_cycle_fail, .fini = s_cleanup)
+{
+	s_tree(NULL);
+	s_write("include/vitals/wire/a.h", "#include \"vitals/wire/b.h\"\n");
+	s_write("include/vitals/wire/b.h", "#include \"vitals/wire/a.h\"\n");
+	struct run_result r;
+	cr_assert_eq(s_check(s_tmp, &r), 1);
+	cr_expect(strstr(r.err, "cycle: vitals/wire/a.h -> vitals/wire/b.h -> vitals/wire/a.h") !=
+	                  NULL,
+	          "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(layering, layers_in_a_cycle_fail, .fini = s_cleanup)
+{
+	s_tree("```layers\nbase: io\nio: base\n```\n");
+	struct run_result r;
+	cr_assert_eq(s_check(s_tmp, &r), 1);
+	cr_expect(strstr(r.err, "the layers form a cycle: base -> io -> base") != NULL, "%s",
+	          r.err);
+	run_result_free(&r);
+}
