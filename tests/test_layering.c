@@ -140,3 +140,44 @@ Test(layering, layers_in_a_cycle_fail, .fini = s_cleanup)
 	          r.err);
 	run_result_free(&r);
 }
+
+/* Defined (code or data) symbols of an archive or a program, one per line,
+ * sorted, with a newline first so that every name can be found as "\nNAME\n". */
+static char *
+s_defined(const char *file)
+{
+	char *argv[] = {"/bin/sh", "-c",
+	                "echo; nm --defined-only \"$0\" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDRB]/ "
+	                "{ print $3 }' | sort -u",
+	                (char *)file, NULL};
+	struct run_result r;
+	cr_assert_eq(run_capture(argv, &r), 0, "nm %s: %s", file, r.err);
+	free(r.err);
+	return r.out;
+}
+
+/* vitalsd links the daemon's library alone: not one symbol of the emulator
+ * or the station side may reach it. */
+Test(layering, vitalsd_links_no_emulator_or_console_code)
+{
+	char *daemon = s_defined(run_build_path("vitalsd"));
+	cr_assert(strstr(daemon, "\nvt_core_new\n") != NULL, "nm sees no vitalsd symbols");
+	const char *libs[] = {"libvitals-emulator.a", "libvitals-console.a"};
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		char *lib = s_defined(run_build_path(libs[i]));
+		size_t n = 0;
+		for (char *line = lib + 1; *line != '\0';) {
+			char *end = strchr(line, '\n');
+			*end = '\0';
+			char needle[256];
+			snprintf(needle, sizeof(needle), "\n%s\n", line);
+			cr_expect(strstr(daemon, needle) == NULL, "vitalsd links %s from %s", line,
+			          libs[i]);
+			n++;
+			line = end + 1;
+		}
+		cr_expect_gt(n, 10, "nm found only %zu symbols in %s", n, libs[i]);
+		free(lib);
+	}
+	free(daemon);
+}
