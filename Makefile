@@ -78,6 +78,19 @@ $(ALL_LIBS):
 	@rm -f $@
 	ar rcs $@ $^
 
+# The commit a build comes from, for `vitalsd -V`: rewritten only when it
+# changes, so an unchanged tree does not relink. Outside a git checkout
+# (a source tarball) VT_GIT_ID says it, or it is "unknown".
+GIT_ID = $(shell git -C $(CURDIR) describe --always --dirty --abbrev=12 2>/dev/null || \
+	echo "$${VT_GIT_ID:-unknown}")
+$(BUILD)/gen/git_id.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define VT_GIT_ID "$(GIT_ID)"' >$@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(BUILD)/obj/daemon/main.o: $(BUILD)/gen/git_id.h
+$(BUILD)/obj/daemon/main.o: override CFLAGS += -I$(BUILD)/gen
+.PHONY: FORCE
+
 $(BUILD)/vitalsd: $(BUILD)/obj/daemon/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

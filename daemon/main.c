@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -13,6 +14,7 @@
 #include "vitals/base/diag.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
+#include "git_id.h" /* generated: the build's git commit (Makefile) */
 #include "vitals/config/config.h"
 #include "vitals/io/log.h"
 #include "vitals/live.h"
@@ -98,7 +100,7 @@ s_parse_args(int argc, char **argv, struct args *a, int *code)
 			a->clock_start_set = true;
 			break;
 		case 'V':
-			printf("vitalsd %s\n", VT_VERSION);
+			printf("vitalsd %s (git %s)\n", VT_VERSION, VT_GIT_ID);
 			*code = 0;
 			return -1;
 		case 'h':
@@ -128,6 +130,27 @@ s_parse_args(int argc, char **argv, struct args *a, int *code)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * What -n can tell beyond the file itself: what will not work when the
+ * daemon runs. A serial port that is not there is a warning only (the
+ * monitor may be unplugged; the daemon retries it). Returns the count.
+ */
+static size_t
+s_check_warnings(const struct vt_config *cfg, FILE *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_monitors; i++) {
+		const struct vt_monitor_config *m = &cfg->monitors[i];
+		struct stat st;
+		if (strncmp(m->port, "tcp://", 6) == 0 || stat(m->port, &st) == 0)
+			continue;
+		fprintf(out, "%s:%d: warning: monitors[%zu].port: %s does not exist (yet); %s will "
+		        "show comm-lost until it appears\n", cfg->path, m->line, i, m->port, m->bed);
+		n++;
+	}
+	return n;
 }
 
 static int
@@ -181,6 +204,7 @@ main(int argc, char **argv)
 		vt_diag_clear(&diag);
 		code = EX_CONFIG;
 	} else if (a.check) {
+		s_check_warnings(cfg, stderr);
 		printf("configuration OK\n");
 		code = 0;
 	} else if (a.replay) {

@@ -107,7 +107,9 @@ struct bad_case {
 	  "  - name: r\n"                                                                  \
 	  "    parameter: spo2\n" rest
 #define CONDITIONS "below, above, below_baseline, above_baseline, falls_by or rises_by"
-#define TOP_KEYS "publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve"
+#define TOP_KEYS                                                                           \
+	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
+	"allow_insecure_network"
 #define MON_KEYS "bed, port, protocol, baud, flow, stale_after"
 #define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, spco, spmet, pvi"
@@ -227,6 +229,21 @@ static const struct bad_case bad_cases[] = {
       "each endpoint is bound once",
       "t.yaml:2:55: control[2]: \"tcp://127.0.0.1:5557\" is already used by control[0] (line 2); "
       "each endpoint is bound once"}},
+    {"endpoints beyond loopback need CURVE or an explicit yes",
+     "publish: [tcp://127.0.0.1:5556, 'tcp://*:5556', 'ipc:///run/vitalsd/pub']\n"
+     "control: [tcp://localhost:5557, tcp://192.168.1.20:5557, tcp://127.0.0.1.example.org:5558]\n"
+     "allow_insecure_network: false\n",
+     {"t.yaml:1:33: publish[1]: tcp://*:5556 is reachable beyond this machine without CURVE; add "
+      "a curve section (docs/operations.md), bind to 127.0.0.1, or say allow_insecure_network: "
+      "true",
+      "t.yaml:2:33: control[1]: tcp://192.168.1.20:5557 is reachable beyond this machine without "
+      "CURVE; add a curve section (docs/operations.md), bind to 127.0.0.1, or say "
+      "allow_insecure_network: true",
+      "t.yaml:2:58: control[2]: tcp://127.0.0.1.example.org:5558 is reachable beyond this machine "
+      "without CURVE; add a curve section (docs/operations.md), bind to 127.0.0.1, or say "
+      "allow_insecure_network: true"}},
+    {"allow_insecure_network is a boolean", P "allow_insecure_network: yes please\n",
+     {"t.yaml:2:25: allow_insecure_network: expected true or false, got \"yes please\""}},
     {"control empty value", P "control:\n",
      {"t.yaml:2:9: control: expected a ZeroMQ endpoint such as tcp://127.0.0.1:5557, or a list "
       "of them, got an empty value"}},
@@ -651,6 +668,7 @@ Test(config, minimal_file_gets_every_default)
 	cr_assert(cfg->btb_band_percent);
 	cr_assert_eq(cfg->btb_for_ms, 300000);
 	cr_assert_null(cfg->curve_secret_key);
+	cr_assert_not(cfg->allow_insecure_network);
 	vt_config_free(&cfg);
 	cr_assert_null(cfg, "vt_config_free clears the pointer");
 	vt_config_free(&cfg);
@@ -659,9 +677,11 @@ Test(config, minimal_file_gets_every_default)
 
 Test(config, back_to_baseline_and_curve_sections)
 {
-	struct vt_config *cfg = s_good(P "back_to_baseline:\n  within: 5\n  for: 10m\n"
-	                                 "curve:\n  secret_key: /etc/vitalsd/curve/server.key\n"
-	                                 "  clients: /etc/vitalsd/curve/clients\n");
+	/* With CURVE, an endpoint on every interface needs no further word. */
+	struct vt_config *cfg = s_good("publish: 'tcp://*:5556'\n"
+	                               "back_to_baseline:\n  within: 5\n  for: 10m\n"
+	                               "curve:\n  secret_key: /etc/vitalsd/curve/server.key\n"
+	                               "  clients: /etc/vitalsd/curve/clients\n");
 	cr_assert_eq(cfg->btb_band, 5);
 	cr_assert_not(cfg->btb_band_percent);
 	cr_assert_eq(cfg->btb_for_ms, 600000);
@@ -693,7 +713,9 @@ Test(config, every_top_level_key)
 	    "publish: [tcp://127.0.0.1:5556, 'ipc:///run/vitalsd/pub', 'tcp://*:6000']\n"
 	    "control: ['tcp://[::1]:5557']\n"
 	    "heartbeat: 250ms\n"
-	    "record_dir: /var/lib/vitalsd\n");
+	    "record_dir: /var/lib/vitalsd\n"
+	    "allow_insecure_network: true\n");
+	cr_assert(cfg->allow_insecure_network);
 	cr_assert_eq(cfg->n_publish, 3);
 	cr_assert_str_eq(cfg->publish[1], "ipc:///run/vitalsd/pub");
 	cr_assert_str_eq(cfg->publish[2], "tcp://*:6000");
@@ -1050,6 +1072,16 @@ s_temp_file(char *path, const char *text)
 	close(fd);
 }
 
+/* Replace the contents of the file at `path`. */
+static void
+s_rewrite(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_geq(fputs(text, f), 0);
+	cr_assert_eq(fclose(f), 0);
+}
+
 Test(config, load_names_the_file_in_every_message)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
@@ -1105,6 +1137,42 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 	cr_assert_geq(run_capture(argv_ok, &r), 0, "cannot run %s", argv_ok[0]);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "configuration OK\n");
+	run_result_free(&r);
+	unlink(path);
+}
+
+/* -n also says what will not work when the daemon runs: a serial port that
+ * is not there is a warning (the monitor may be unplugged), a network
+ * endpoint without CURVE an error. */
+Test(config, vitalsd_check_mode_warns_about_missing_ports_and_refuses_open_endpoints)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	s_temp_file(path, P "monitors:\n"
+	                    "  - {bed: a, port: /dev/vitals-test-no-such-port, protocol: masimo-ascii}\n"
+	                    "  - {bed: b, port: /dev/null, protocol: masimo-ascii}\n"
+	                    "  - {bed: c, port: 'tcp://127.0.0.1:4001', protocol: masimo-ascii}\n");
+	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
+	struct run_result r;
+	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_expect_eq(r.status, 0, "a missing port is a warning, not an error: %s", r.err);
+	cr_expect_str_eq(r.out, "configuration OK\n");
+	char want[512];
+	snprintf(want, sizeof(want),
+	         "%s:3: warning: monitors[0].port: /dev/vitals-test-no-such-port does not exist "
+	         "(yet); a will show comm-lost until it appears\n", path);
+	cr_expect_str_eq(r.err, want, "only the missing serial port is named");
+	run_result_free(&r);
+
+	s_rewrite(path, "publish: 'tcp://0.0.0.0:5556'\n");
+	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_expect_eq(r.status, 78);
+	cr_expect(strstr(r.err, ":1:10: publish: tcp://0.0.0.0:5556 is reachable beyond this machine "
+	                        "without CURVE") != NULL, "%s", r.err);
+	run_result_free(&r);
+
+	s_rewrite(path, "publish: 'tcp://0.0.0.0:5556'\nallow_insecure_network: true\n");
+	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_expect_eq(r.status, 0, "said explicitly, it is allowed: %s", r.err);
 	run_result_free(&r);
 	unlink(path);
 }

@@ -130,6 +130,22 @@ vt_check_endpoint(const char *s)
 	return "expected a ZeroMQ endpoint tcp://HOST:PORT or ipc://PATH";
 }
 
+bool
+vt_check_endpoint_is_local(const char *s)
+{
+	if (strncmp(s, "tcp://", 6) != 0)
+		return true; /* ipc:// (and inproc://): a path on this machine */
+	const char *host = s + 6, *colon = strrchr(host, ':');
+	size_t hlen = colon ? (size_t)(colon - host) : strlen(host);
+	static const char *const loopback[] = {"localhost", "lo", "[::1]", NULL};
+	for (size_t i = 0; loopback[i] != NULL; i++)
+		if (hlen == strlen(loopback[i]) && strncmp(host, loopback[i], hlen) == 0)
+			return true;
+	/* 127.0.0.0/8, written as a dotted address. */
+	return hlen > 4 && strncmp(host, "127.", 4) == 0 &&
+	       strspn(host, S_DIGITS ".") == hlen;
+}
+
 /* ---- bookkeeping ----------------------------------------------------------- */
 
 void
@@ -402,6 +418,16 @@ vt_check_finish(struct vt_check *k, const struct vt_config *cfg)
 	for (size_t i = 0; i < k->n_endpoints; i++)
 		v[n++] = (struct s_named){(const char *)k->endpoints[i].node->data.scalar.value, i};
 	s_duplicates(v, n, s_named_cmp_exact, strcmp, s_dup_endpoint, k, cfg);
+	/* Anyone who reaches a plain control socket can silence any bed. */
+	for (size_t i = 0; cfg->curve_secret_key == NULL && !cfg->allow_insecure_network &&
+	                   i < k->n_endpoints; i++) {
+		const struct vt_check_ref *e = &k->endpoints[i];
+		const char *ep = (const char *)e->node->data.scalar.value;
+		if (!vt_check_endpoint_is_local(ep))
+			vt_cy_error(k->cy, e->node, "%s: %s is reachable beyond this machine without "
+			            "CURVE; add a curve section (docs/operations.md), bind to 127.0.0.1, or "
+			            "say allow_insecure_network: true", e->path, ep);
+	}
 
 	n = 0;
 	for (size_t i = 0; i < cfg->n_monitors && i < k->n_monitors; i++)

@@ -134,7 +134,7 @@ static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
 };
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
-       T_COUNT };
+       T_INSECURE, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
 	                                      "a list of them"),
@@ -158,6 +158,9 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	/* Absent: plain TCP (bind to loopback or a trusted network only). */
 	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = s_section,
 	             .data = s_curve_keys},
+	/* Endpoints beyond loopback without CURVE are refused unless this says yes. */
+	[T_INSECURE] = {SCALAR("allow_insecure_network", "true or false"), .handler = vt_cy_bool,
+	                .offset = TOP(allow_insecure_network), .dflt = "false"},
 };
 
 _Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,

@@ -63,5 +63,8 @@ bool vt_check_rule_name(const char *s);
 bool vt_check_path(const char *s);
 const char *vt_check_port(const char *s);
 const char *vt_check_endpoint(const char *s);
+/* Whether a valid endpoint is reachable only from this machine (loopback
+ * addresses, localhost, ipc://). */
+bool vt_check_endpoint_is_local(const char *s);
 
 #endif

@@ -85,6 +85,7 @@ struct vt_config {
 	/* transport security: CURVE on the PUB and control sockets when set */
 	char *curve_secret_key; /* the daemon's key file (vitalsctl keygen), or NULL */
 	char *curve_clients;    /* directory of allowed clients' public key files (*.pub) */
+	bool allow_insecure_network; /* endpoints beyond loopback may go without CURVE */
 };
 
 /*
