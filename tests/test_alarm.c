@@ -159,13 +159,19 @@ struct log {
 	struct got ev[64];
 	size_t n;
 	char last_id[VT_ALERT_ID_MAX];
+	bool updates;      /* keep `updated` events (the tables are about raising and clearing) */
+	double worst, onset_value; /* of the latest event kept */
 };
 
 static void
 s_collect(void *ctx, const struct vt_alert_event *ev)
 {
 	struct log *l = ctx;
+	if (ev->type == VT_EV_UPDATED && !l->updates)
+		return;
 	cr_assert_lt(l->n, 64, "too many events");
+	l->worst = ev->alert->worst;
+	l->onset_value = ev->alert->onset_value;
 	struct got *g = &l->ev[l->n++];
 	g->t = ev->time_ms;
 	snprintf(g->event, sizeof(g->event), "%s", vt_alert_event_name(ev->type));
@@ -260,6 +266,65 @@ Test(alarm, raised_alert_describes_itself)
 	cr_assert_not_null(al);
 	cr_expect_eq(al->limit, 90);
 	cr_expect_eq(vt_alarms_active_count(a), 1);
+	vt_alarms_free(&a);
+}
+
+/*
+ * docs/alarms.md: while an alarm is active its value follows the latest
+ * sample (an `updated` event each time it moves, its text saying the value
+ * now), with the worst value and the value at onset beside it.
+ */
+Test(alarm, value_follows_the_latest_sample_with_worst_and_onset)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	struct vt_rule_config rule;
+	s_rule(&rule, "spo2-low", VT_SPO2, -1, 90, 92, 2);
+	rule.latching = true;
+	s_config(&cfg, mons, 1, &rule, 1);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {.updates = true};
+	s_sample(a, 0, 0, 89, &l);
+	s_sample(a, 0, 1, 84, &l); /* the worst comes before the raise */
+	s_sample(a, 0, 2, 86, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].event, "raised");
+	cr_expect_eq(l.ev[0].value, 86);
+	cr_expect_eq(l.worst, 84);
+	cr_expect_eq(l.onset_value, 89, "the run's first sample");
+	cr_expect_str_eq(l.ev[0].text, "SpO2 86 % below 90 % for 2 s, worst 84 %");
+
+	s_sample(a, 0, 3, 86, &l); /* the same value: nothing to say */
+	cr_expect_eq(l.n, 1);
+	s_sample(a, 0, 4, 79, &l);
+	cr_assert_eq(l.n, 2);
+	cr_expect_str_eq(l.ev[1].event, "updated");
+	cr_expect_eq(l.ev[1].t, 4000);
+	cr_expect_eq(l.ev[1].value, 79);
+	cr_expect_eq(l.worst, 79);
+	cr_expect_eq(l.onset_value, 89, "the onset value stays");
+	cr_expect_str_eq(l.ev[1].text, "SpO2 79 % below 90 % for 2 s");
+	cr_expect_eq(l.ev[1].onset, 0, "the onset stays");
+
+	s_sample(a, 0, 5, MISSING, &l); /* no value: the alarm keeps its last one */
+	cr_expect_eq(l.n, 2);
+	cr_expect_eq(vt_alarms_active(a, 0)->value, 79);
+
+	s_sample(a, 0, 6, 91, &l); /* between the limit and clear_at */
+	cr_assert_eq(l.n, 3);
+	cr_expect_eq(l.ev[2].value, 91);
+	cr_expect_str_eq(l.ev[2].text, "SpO2 91 %, not yet back to 92 %, worst 79 %");
+	s_sample(a, 0, 7, 95, &l); /* back, but latched */
+	cr_assert_eq(l.n, 4);
+	cr_expect_str_eq(l.ev[3].event, "updated");
+	cr_expect_str_eq(l.ev[3].text,
+	                 "SpO2 back to 95 % (clears at 92 %); latched until acknowledged, worst 79 %");
+	cr_expect_eq(vt_alarms_ack(a, "chair-1/spo2-low/1", "x", 8000, s_collect, &l), 0);
+	cr_assert_eq(l.n, 6);
+	cr_expect_str_eq(l.ev[4].event, "acknowledged");
+	cr_expect_eq(l.ev[4].value, 95, "every event carries the value now");
+	cr_expect_str_eq(l.ev[5].event, "cleared");
+	cr_expect_eq(l.worst, 79);
 	vt_alarms_free(&a);
 }
 

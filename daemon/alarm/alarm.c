@@ -46,6 +46,8 @@ struct rule_bed {
 	bool applies;          /* the rule watches this bed */
 	bool in_run;           /* the condition held on the last sample */
 	int64_t run_start;     /* time of the run's first sample */
+	double run_first;      /* the value of the run's first sample */
+	double run_worst;      /* the most extreme value of the run so far */
 	struct vt_alert *alert; /* the active instance, or NULL */
 	uint32_t count;        /* instances raised so far (the N of ids) */
 	/*
@@ -91,7 +93,7 @@ struct vt_alarms {
 };
 
 static const char *const event_names[] = {"raised", "cleared", "acknowledged", "silenced",
-                                          "escalated"};
+                                          "escalated", "updated"};
 static const char *const tech_cleared_text[VT_TECH_COUNT] = {
     "Communication restored", "Sensor back on the patient", "Values again",
     "Signal quality restored", "Recording again"};
@@ -228,6 +230,7 @@ s_alert_new(struct vt_alarms *a, size_t bed, const char *rule, uint32_t n)
 	al->bed_name = a->beds[bed].name;
 	al->rule = rule;
 	al->param = -1;
+	al->worst = al->onset_value = NAN;
 	a->active[a->n_active++] = al;
 	return al;
 }
@@ -488,6 +491,28 @@ s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct 
 	}
 }
 
+/* The more extreme of two values for a rule: lower for below/falls, higher for above/rises. */
+static double
+s_worse(const struct vt_rule_config *rc, double a, double b)
+{
+	if (isnan(a))
+		return b;
+	return rc->direction < 0 ? fmin(a, b) : fmax(a, b);
+}
+
+/* ", worst 79 %" after the text, when the worst is not the value it shows. */
+static void
+s_worst_tail(struct vt_alert *al, const struct vt_rule_config *rc)
+{
+	if (isnan(al->worst) || al->worst == al->value)
+		return;
+	const struct vt_param_info *pi = vt_param_info(rc->param);
+	char w[32];
+	size_t used = strlen(al->text);
+	s_num(w, sizeof(w), al->worst);
+	snprintf(al->text + used, sizeof(al->text) - used, ", worst %s %s", w, pi->unit);
+}
+
 static void
 s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 {
@@ -500,6 +525,31 @@ s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 		         val, pi->unit, lim, pi->unit);
 	else
 		s_text(al, "%s back to %s %s", pi->label, val, pi->unit);
+}
+
+/*
+ * The text of an active alarm after a new sample, so that whoever reads
+ * only the text (a console line, a pager) sees the value now: beyond the
+ * limit, between the limit and clear_at, or back but latched.
+ */
+static void
+s_update_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct verdict *vd,
+              double v)
+{
+	if (al->clear_met) {
+		s_clear_text(al, rc, v);
+		size_t used = strlen(al->text);
+		snprintf(al->text + used, sizeof(al->text) - used, "; latched until acknowledged");
+	} else if (vd->beyond || rc->kind != VT_RULE_LIMIT) {
+		s_raise_text(al, rc, vd, v);
+	} else {
+		const struct vt_param_info *pi = vt_param_info(rc->param);
+		char val[32], at[32];
+		s_num(val, sizeof(val), v);
+		s_num(at, sizeof(at), rc->clear_at);
+		s_text(al, "%s %s %s, not yet back to %s %s", pi->label, val, pi->unit, at, pi->unit);
+	}
+	s_worst_tail(al, rc);
 }
 
 /* Forget an active instance without a sample (its rule no longer applies). */
@@ -531,20 +581,27 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		/* Samples with no value never clear: the patient is not known to be better. */
 		if (!vd.has)
 			return;
-		/* The alert shows the latest value for as long as it is active. */
+		/* The alert shows the latest value for as long as it is active,
+		 * and says so (`updated`) whenever that value moves. */
+		bool moved = !al->has_value || al->value != v;
 		al->has_value = true;
 		al->value = v;
+		al->worst = s_worse(rc, al->worst, v);
 		if (vd.back) {
 			if (!rc->latching || al->acknowledged) {
 				s_clear_text(al, rc, v);
 				st->alert = NULL;
 				st->in_run = false;
 				s_clear(a, al, t, fn, ctx);
-			} else {
-				al->clear_met = true;
+				return;
 			}
+			al->clear_met = true;
 		} else if (vd.beyond) {
 			al->clear_met = false;
+		}
+		if (moved) {
+			s_update_text(al, rc, &vd, v);
+			s_emit(fn, ctx, VT_EV_UPDATED, al, t, NULL);
 		}
 		return;
 	}
@@ -556,7 +613,9 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	if (!st->in_run) {
 		st->in_run = true;
 		st->run_start = t;
+		st->run_first = st->run_worst = v;
 	}
+	st->run_worst = s_worse(rc, st->run_worst, v);
 	if (t - st->run_start < rc->for_ms)
 		return;
 
@@ -572,7 +631,10 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	al->raised_ms = t;
 	al->has_value = true;
 	al->value = v;
+	al->onset_value = st->run_first;
+	al->worst = st->run_worst;
 	s_raise_text(al, rc, &vd, v);
+	s_worst_tail(al, rc);
 	st->alert = al;
 	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
 }
@@ -895,6 +957,8 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 					break;
 				nst->in_run = ost->in_run;
 				nst->run_start = ost->run_start;
+				nst->run_first = ost->run_first;
+				nst->run_worst = ost->run_worst;
 				nst->alert = ost->alert;
 				ost->alert = NULL;
 				/* Swap the rate windows (both exist: same kind). */

@@ -93,6 +93,8 @@ vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev)
 	json_object_set_new(o, "parameter",
 	                    al->param >= 0 ? json_string(vt_param_info(al->param)->name) : json_null());
 	json_object_set_new(o, "value", al->has_value ? s_number(al->value) : json_null());
+	json_object_set_new(o, "worst", s_number(al->worst));
+	json_object_set_new(o, "onset_value", s_number(al->onset_value));
 	json_object_set_new(o, "limit", al->has_limit ? s_number(al->limit) : json_null());
 	json_object_set_new(o, "onset", s_time(al->onset_ms));
 	json_object_set_new(o, "acknowledged", json_boolean(al->acknowledged));

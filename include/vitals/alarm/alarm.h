@@ -22,7 +22,8 @@ enum vt_alert_event_type {
 	VT_EV_CLEARED,
 	VT_EV_ACKNOWLEDGED,
 	VT_EV_SILENCED,
-	VT_EV_ESCALATED
+	VT_EV_ESCALATED,
+	VT_EV_UPDATED   /* an active alarm's value moved with a new sample */
 };
 const char *vt_alert_event_name(enum vt_alert_event_type t);
 
@@ -42,7 +43,9 @@ struct vt_alert {
 	int64_t onset_ms;         /* first sample of the run (technical: when it began) */
 	int64_t raised_ms;        /* when it was raised */
 	bool has_value;
-	double value;             /* value of the latest event's sample */
+	double value;             /* the latest valued sample while active (then the clearing one) */
+	double worst;             /* physiological: the most extreme value since onset; else NAN */
+	double onset_value;       /* physiological: the value at onset; else NAN */
 	bool acknowledged;        /* a nurse has acknowledged it */
 	int64_t silenced_until;   /* audio paused until then; 0 when not paused */
 	int64_t escalate_at;      /* next escalation (engine bookkeeping); INT64_MAX: none */
