@@ -35,8 +35,8 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 
 # The daemon's modules (daemon/ and its part folders, docs/architecture.md)
-# make libvitals.a; the emulator's and the station's libraries are beside
-# it. A program is any vitals*.c in emulator/, console/ or tools/; vitalsd
+# make libvitals.a; the emulator's, the station's and the tools' libraries
+# are beside it. A program is any vitals*.c in emulator/, console/ or tools/; vitalsd
 # is daemon/main.c and links the daemon's library alone.
 LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB       := $(BUILD)/libvitals.a
@@ -44,7 +44,9 @@ EMU_SRC   := $(filter-out emulator/vitals%.c,$(wildcard emulator/*.c))
 EMU_LIB   := $(BUILD)/libvitals-emulator.a
 CON_SRC   := $(filter-out console/vitals%.c,$(wildcard console/*.c))
 CON_LIB   := $(BUILD)/libvitals-console.a
-ALL_LIBS  := $(CON_LIB) $(EMU_LIB) $(LIB)
+TOOL_SRC  := $(filter-out tools/vitals%.c,$(wildcard tools/*.c))
+TOOL_LIB  := $(BUILD)/libvitals-tools.a
+ALL_LIBS  := $(TOOL_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
 PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c)
 TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
@@ -74,6 +76,7 @@ $(BUILD)/obj/%.o: %.c
 $(LIB): $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 $(EMU_LIB): $(EMU_SRC:%.c=$(BUILD)/obj/%.o)
 $(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
+$(TOOL_LIB): $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 $(ALL_LIBS):
 	@rm -f $@
 	ar rcs $@ $^

@@ -349,9 +349,9 @@ s_write_line(void *ctx, const char *topic, const char *json, size_t len)
 		o->failed = true;
 }
 
-/* Deliver one item of source s to the core. */
+/* Deliver one item of source s to the core (and to the sink's reading hook). */
 static void
-s_deliver(struct vt_core *core, struct source *s)
+s_deliver(struct vt_core *core, struct source *s, const struct vt_replay_sink *sink)
 {
 	const struct item *it = &s->next;
 	vt_core_advance(core, it->t - 1);
@@ -368,6 +368,8 @@ s_deliver(struct vt_core *core, struct source *s)
 		vt_core_port_state(core, s->bed, it->t, it->st, it->detail[0] ? it->detail : NULL);
 		s->port_open = it->st == VT_PORT_CONNECTED;
 	} else {
+		if (sink->reading != NULL)
+			sink->reading(sink->ctx, s->bed, it->t, &it->r);
 		vt_core_reading(core, s->bed, it->t, &it->r);
 	}
 	s->last_t = it->t;
@@ -442,16 +444,18 @@ s_cmp_phase(const void *a, const void *b)
 	return (x->t_ms > y->t_ms) - (x->t_ms < y->t_ms);
 }
 
-int
-vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
-              const struct vt_replay_phase *phases_in, size_t n_phases,
-              const int64_t *clock_start, FILE *out, FILE *err)
+/* The replay itself; it stops early when *stop becomes true (the output failed). */
+static int
+s_replay(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+         const struct vt_replay_phase *phases_in, size_t n_phases, const int64_t *clock_start,
+         const struct vt_replay_sink *sink, const bool *stop, FILE *err)
 {
 	/* Phase changes in time order (stable for equal times: command-line order). */
 	struct vt_replay_phase *phases = calloc(n_phases + 1, sizeof(*phases));
 	if (phases == NULL)
 		return EX_OSERR;
-	memcpy(phases, phases_in, n_phases * sizeof(*phases));
+	if (n_phases > 0) /* phases_in may be NULL then */
+		memcpy(phases, phases_in, n_phases * sizeof(*phases));
 	for (size_t i = 1; i < n_phases; i++) /* insertion sort keeps ties in order */
 		for (size_t j = i; j > 0 && s_cmp_phase(&phases[j - 1], &phases[j]) > 0; j--) {
 			struct vt_replay_phase tmp = phases[j];
@@ -475,9 +479,8 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 			}
 	}
 
-	struct out_ctx oc = {.out = out};
 	struct vt_core_options opt = {
-	    .instance = "replay", .embed_topic = true, .publish = s_write_line, .ctx = &oc};
+	    .instance = "replay", .embed_topic = true, .publish = sink->message, .ctx = sink->ctx};
 	struct vt_core *core = code == 0 ? vt_core_new(cfg, &opt) : NULL;
 	if (code == 0 && core == NULL)
 		code = EX_OSERR;
@@ -501,7 +504,7 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 			start = first == INT64_MAX ? start : first;
 		vt_core_start(core, start);
 	}
-	while (code == 0 && !oc.failed) {
+	while (code == 0 && !*stop) {
 		/* Earliest event: an item, or the end of an exhausted source (which
 		 * sorts after items at the same instant). */
 		int pick = -1;
@@ -542,7 +545,7 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 			s->done = true;
 			continue;
 		}
-		s_deliver(core, s);
+		s_deliver(core, s, sink);
 		if (s_pull(s, &diag) < 0)
 			code = EX_DATAERR;
 	}
@@ -553,9 +556,30 @@ vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 		s_source_free(&src[i]);
 	free(src);
 	free(phases);
+	return code;
+}
+
+int
+vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+              const struct vt_replay_phase *phases, size_t n_phases,
+              const int64_t *clock_start, FILE *out, FILE *err)
+{
+	struct out_ctx oc = {.out = out};
+	const struct vt_replay_sink sink = {.message = s_write_line, .ctx = &oc};
+	int code = s_replay(cfg, specs, n_specs, phases, n_phases, clock_start, &sink, &oc.failed,
+	                    err);
 	if (code == 0 && (oc.failed || fflush(out) != 0)) {
 		fprintf(err, "replay: cannot write output: %s\n", strerror(errno));
 		code = EX_IOERR;
 	}
 	return code;
+}
+
+int
+vt_replay_run_sink(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+                   const struct vt_replay_phase *phases, size_t n_phases,
+                   const int64_t *clock_start, const struct vt_replay_sink *sink, FILE *err)
+{
+	static const bool never = false;
+	return s_replay(cfg, specs, n_specs, phases, n_phases, clock_start, sink, &never, err);
 }

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vitals/base/sample.h"
 #include "vitals/config/config.h"
+#include "vitals/core.h"
 
 /* A phase change applied during replay: --phase BED@SECONDS=PHASE[:KG[:MG_PER_KG_H]]. */
 struct vt_replay_phase {
@@ -39,5 +41,22 @@ int vt_replay_parse_phase(const struct vt_config *cfg, const char *arg,
 int vt_replay_run(const struct vt_config *cfg, char *const *specs, size_t n_specs,
                   const struct vt_replay_phase *phases, size_t n_phases,
                   const int64_t *clock_start, FILE *out, FILE *err);
+
+/*
+ * Where a replay's output goes when a program rather than a stream takes
+ * it (vitals-evaluate): every message exactly as vt_replay_run would write
+ * it, and, when `reading` is set, every reading of a bed just before the
+ * core gets it, so the caller judges the same samples the engine judged.
+ */
+struct vt_replay_sink {
+	vt_publish_fn message; /* every message, in seq order (JSON with its topic member) */
+	void (*reading)(void *ctx, int bed, int64_t t, const struct vt_reading *r); /* or NULL */
+	void *ctx;
+};
+
+/* vt_replay_run with the output going to `sink`; the same codes but EX_IOERR. */
+int vt_replay_run_sink(const struct vt_config *cfg, char *const *specs, size_t n_specs,
+                       const struct vt_replay_phase *phases, size_t n_phases,
+                       const int64_t *clock_start, const struct vt_replay_sink *sink, FILE *err);
 
 #endif
