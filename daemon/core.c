@@ -40,6 +40,7 @@ struct core_bed {
 	struct vt_infusion inf;       /* the infusion session */
 	int64_t next_session;         /* next session update; INT64_MAX: none */
 	vt_param_mask rule_params;    /* parameters the bed's rules watch */
+	struct vt_line_stats line;    /* the line diagnostics since the port connected */
 };
 
 /* The latest published object of an active alert, for snapshots. */
@@ -302,6 +303,20 @@ vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *
 }
 
 void
+vt_core_line(struct vt_core *c, int bed, int64_t t, const struct vt_line_stats *l, bool undecoded)
+{
+	c->beds[bed].line = *l;
+	if (undecoded)
+		vt_alarms_undecoded(c->alarms, bed, t, l->undecoded, l->looks_like, s_on_alert, c);
+}
+
+const struct vt_line_stats *
+vt_core_line_stats(const struct vt_core *c, int bed)
+{
+	return &c->beds[bed].line;
+}
+
+void
 vt_core_device_info(struct vt_core *c, int bed, int64_t t, const struct vt_device_info *info)
 {
 	/* Device limits and modes are logged by the shell; nothing is published yet. */
@@ -315,6 +330,7 @@ vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
 	if (s == VT_PORT_CONNECTED) {
 		cb->connected = true;
 		cb->sent_vitals = false;
+		memset(&cb->line, 0, sizeof(cb->line)); /* the driver starts afresh too */
 		vt_alarms_port_connected(c->alarms, bed, t);
 	} else if (cb->connected) {
 		cb->connected = false;
@@ -330,6 +346,8 @@ vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_state s,
 	    .port = cb->mon->port,
 	    .protocol = cb->mon->driver ? cb->mon->driver->name : NULL,
 	    .detail = detail,
+	    /* What the connection that ends (or is under way) carried, once it carried anything. */
+	    .line = cb->line.bytes > 0 ? &cb->line : NULL,
 	};
 	char *json = vt_msg_status(&h, &st);
 	if (json == NULL) {
@@ -471,7 +489,7 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	}
 	json_object_set_new(o, "alerts", alerts);
 	json_t *vitals = json_object(), *ports = json_object(), *sessions = json_object(),
-	       *silenced = json_object(), *flags = json_object();
+	       *silenced = json_object(), *flags = json_object(), *lines = json_object();
 	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
 		const struct core_bed *cb = &c->beds[b];
 		struct vt_msg_vitals v = {.bed = cb->mon->bed,
@@ -488,6 +506,7 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 			if (cb->flags & (1u << i))
 				json_array_append_new(f, json_string(vt_flag_name(1u << i)));
 		json_object_set_new(flags, cb->mon->bed, f);
+		json_object_set_new(lines, cb->mon->bed, vt_msg_line_object(&cb->line));
 		int64_t until = vt_alarms_silenced_until(c->alarms, (int)b);
 		if (until <= t)
 			until = 0; /* ended; its event is due on this very turn */
@@ -500,6 +519,7 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	json_object_set_new(o, "sessions", sessions);
 	json_object_set_new(o, "silenced", silenced);
 	json_object_set_new(o, "flags", flags);
+	json_object_set_new(o, "lines", lines);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
@@ -532,6 +552,7 @@ vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_
 		nb->inf = obd->inf; /* the sample buffers move with it */
 		vt_infusion_init(&obd->inf);
 		nb->next_session = obd->next_session;
+		nb->line = obd->line;
 	}
 	vt_alarms_adopt(c->alarms, old->alarms, bed_map, t, s_on_alert, c);
 }

@@ -36,6 +36,7 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
 #include "vitals/core.h"
+#include "vitals/drivers/sniff.h"
 #include "vitals/io/control.h"
 #include "vitals/io/curve.h"
 #include "vitals/io/log.h"
@@ -57,7 +58,10 @@ struct live_bed {
 	int index;                         /* monitor index in the config */
 	const struct vt_monitor_config *mon;
 	struct vt_port *port;
-	void *drv_state;                   /* the driver's private state */
+	struct vt_line *line;              /* the driver, its state and the line diagnostics */
+	bool junk_logged;                  /* undecodable bytes were logged since the last frame */
+	int64_t line_logged;               /* last line summary at -v */
+	int64_t line_connected;            /* when the port last connected */
 	struct vt_device_info info;        /* what the device last said about itself */
 	struct vt_recorder *rec;           /* NULL when not recording */
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
@@ -82,6 +86,7 @@ struct live {
 	bool reload;                       /* SIGHUP seen: reload at the end of this turn */
 	struct vt_core *core;
 	struct live_bed *beds;
+	void *sniff_scratch;               /* shared by every bed's line (one loop, one at a time) */
 	int sfd;                           /* signalfd */
 	int tfd;                           /* timerfd, CLOCK_MONOTONIC */
 	int efd;                           /* epoll set of the connected ports; -1: none */
@@ -130,6 +135,64 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 		        info->version, info->mode[0] ? info->mode : "?");
 	b->info = *info;
 	vt_core_device_info(b->live->core, b->index, b->now, info);
+}
+
+/* A bed's line for `driver`: the line, the driver's state after it. NULL: no memory. */
+static struct vt_line *
+s_line_new(struct live *l, const struct vt_driver *driver)
+{
+	if (l->sniff_scratch == NULL)
+		l->sniff_scratch = calloc(1, vt_driver_sniff_scratch_size());
+	struct vt_line *line = calloc(1, sizeof(*line));
+	void *state = calloc(1, driver->state_size ? driver->state_size : 1);
+	if (line == NULL || state == NULL) {
+		free(line);
+		free(state);
+		return NULL;
+	}
+	vt_line_init(line, driver, state, l->sniff_scratch);
+	return line;
+}
+
+static void
+s_line_free(struct vt_line **line)
+{
+	if (*line == NULL)
+		return;
+	free((*line)->state);
+	free(*line);
+	*line = NULL;
+}
+
+/*
+ * The line diagnostics in the log: once when bytes have arrived for
+ * stale_after and none decoded (with the count, and what they look like),
+ * and at -v a summary of the counters a minute apart.
+ */
+static void
+s_log_line(struct live_bed *b, int64_t now, bool junk)
+{
+	const struct vt_line_stats *s = &b->line->stats;
+	int64_t since = s->last_frame > 0 ? s->last_frame : b->line_connected;
+	if (!junk && s->undecoded == 0)
+		b->junk_logged = false;
+	else if (junk && !b->junk_logged && now - since >= b->mon->stale_after_ms) {
+		b->junk_logged = true;
+		vt_warnx("%s: %llu bytes received and none decoded as %s (wrong protocol or baud "
+		         "rate?)%s%s%s%s",
+		         b->mon->bed, (unsigned long long)s->undecoded, b->mon->driver->name,
+		         s->why ? "; latest rejected: " : "", s->why ? s->why : "",
+		         s->looks_like ? "; it looks like " : "", s->looks_like ? s->looks_like : "");
+	}
+	if (vt_log_verbose() && now - b->line_logged >= 60000) {
+		b->line_logged = now;
+		char last[VT_TIME_BUFSZ];
+		vt_debug("%s: line: %llu bytes, %llu frames, %llu bytes discarded, %llu dropped, %llu "
+		         "checksum failures, last frame %s", b->mon->bed, (unsigned long long)s->bytes,
+		         (unsigned long long)s->frames, (unsigned long long)s->discarded,
+		         (unsigned long long)s->dropped, (unsigned long long)s->checksum,
+		         s->last_frame > 0 ? vt_time_format(s->last_frame, last) : "never");
+	}
 }
 
 /* Record one port event; on failure, log once, raise recording-failed and retry later. */
@@ -190,7 +253,9 @@ s_port_connected(struct live *l, struct live_bed *b, int64_t now)
 {
 	char err[256];
 	b->reopen_at = INT64_MAX;
-	b->mon->driver->reset(b->drv_state);
+	vt_line_reset(b->line);
+	b->junk_logged = false;
+	b->line_connected = now;
 	if (b->mon->driver->open_bytes != NULL &&
 	    vt_port_write(b->port, b->mon->driver->open_bytes, b->mon->driver->open_len, err,
 	                  sizeof(err)) != 0)
@@ -270,7 +335,9 @@ s_port_ready(struct live *l, struct live_bed *b, short revents)
 			b->now = now;
 			const struct vt_driver_sink sink = {
 			    .reading = s_on_reading, .info = s_on_info, .ctx = b};
-			b->mon->driver->feed(b->drv_state, buf, n, &sink);
+			bool junk = vt_line_feed(b->line, now, buf, n, &sink);
+			vt_core_line(l->core, b->index, now, &b->line->stats, junk);
+			s_log_line(b, now, junk);
 			if (n < sizeof(buf))
 				return;
 			revents = POLLIN;
@@ -456,8 +523,7 @@ s_bed_close(struct live *l, struct live_bed *b, int64_t now, const char *why)
 		vt_recorder_close(&b->rec);
 	}
 	vt_port_free(&b->port);
-	free(b->drv_state);
-	b->drv_state = NULL;
+	s_line_free(&b->line);
 }
 
 /*
@@ -512,13 +578,13 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 		if (map[i] >= 0 && !s_port_changed(&l->cfg->monitors[map[i]], mon)) {
 			*b = l->beds[map[i]]; /* the same port, open or not: untouched */
 			l->beds[map[i]].port = NULL;
-			l->beds[map[i]].drv_state = NULL;
+			l->beds[map[i]].line = NULL;
 			l->beds[map[i]].rec = NULL;
 		} else {
 			if (map[i] >= 0)
 				s_bed_close(l, &l->beds[map[i]], now, "monitor changed by reload");
 			b->port = vt_port_new(mon->port, mon->baud, mon->flow);
-			b->drv_state = calloc(1, mon->driver->state_size ? mon->driver->state_size : 1);
+			b->line = s_line_new(l, mon->driver);
 			b->state = VT_PORT_CLOSED;
 			b->backoff_ms = VT_REOPEN_MIN_MS;
 			b->reopen_at = now; /* opened below, after the switch */
@@ -542,7 +608,7 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 	l->cfg = next;
 	for (size_t i = 0; i < n; i++) {
 		struct live_bed *b = &beds[i];
-		if (b->port == NULL || b->drv_state == NULL) {
+		if (b->port == NULL || b->line == NULL) {
 			vt_err("%s: out of memory; monitor not opened", b->mon->bed);
 			continue;
 		}
@@ -650,8 +716,8 @@ s_setup(struct live *l, char *err, size_t errlen)
 		b->index = (int)i;
 		b->mon = &l->cfg->monitors[i];
 		b->port = vt_port_new(b->mon->port, b->mon->baud, b->mon->flow);
-		b->drv_state = calloc(1, b->mon->driver->state_size ? b->mon->driver->state_size : 1);
-		if (b->port == NULL || b->drv_state == NULL) {
+		b->line = s_line_new(l, b->mon->driver);
+		if (b->port == NULL || b->line == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -676,7 +742,7 @@ s_teardown(struct live *l)
 			vt_recorder_close(&b->rec);
 		}
 		vt_port_free(&b->port);
-		free(b->drv_state);
+		s_line_free(&b->line);
 	}
 	free(l->beds);
 	vt_core_free(&l->core);
@@ -692,6 +758,7 @@ s_teardown(struct live *l)
 	if (l->efd >= 0)
 		close(l->efd);
 	vt_config_free(&l->cfg);
+	free(l->sniff_scratch);
 }
 
 /*

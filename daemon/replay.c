@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "vitals/core.h"
+#include "vitals/drivers/sniff.h"
 #include "vitals/replay.h"
 #include "vitals/wire/csv.h"
 #include "vitals/wire/session.h"
@@ -35,6 +36,9 @@ enum source_kind { SRC_CSV, SRC_RAW, SRC_SESSION };
 /* One thing that happens to a bed at a time. */
 struct item {
 	bool is_port;            /* a port state change rather than a reading */
+	bool is_line;            /* the line's counters after a feed, rather than a reading */
+	bool undecoded;          /* is_line: bytes rejected, none decoded */
+	struct vt_line_stats line; /* is_line and is_port: the line's counters then */
 	int64_t t;
 	struct vt_reading r;     /* the reading */
 	enum vt_port_state st;   /* the new port state */
@@ -52,6 +56,8 @@ struct source {
 	struct vt_session_reader *session; /* SRC_SESSION */
 	const struct vt_driver *driver;
 	void *state;               /* driver state */
+	struct vt_line line;       /* the driver with the line diagnostics, as live */
+	void *scratch;             /* for recognising another protocol */
 	int64_t feed_t;            /* time stamped on readings fed right now */
 	struct item *queue;        /* items decoded but not yet delivered */
 	size_t q_head, q_len, q_cap;
@@ -107,7 +113,25 @@ s_queue_port(struct source *s, int64_t t, enum vt_port_state st, const char *det
 	it->is_port = true;
 	it->t = t;
 	it->st = st;
+	it->line = s->line.stats;
 	snprintf(it->detail, sizeof(it->detail), "%s", detail ? detail : "");
+}
+
+/* Feed bytes as live does, and queue the line's counters when they matter. */
+static void
+s_feed(struct source *s, const uint8_t *bytes, size_t len, const struct vt_driver_sink *sink)
+{
+	uint64_t frames = s->line.stats.frames;
+	bool junk = vt_line_feed(&s->line, s->feed_t, bytes, len, sink);
+	if (!junk && frames == s->line.stats.frames)
+		return;
+	struct item *it = s_push(s);
+	if (it == NULL)
+		return;
+	it->is_line = true;
+	it->undecoded = junk;
+	it->t = s->feed_t;
+	it->line = s->line.stats;
 }
 
 /* Decode more of a raw capture or session until something is queued. */
@@ -121,7 +145,7 @@ s_fill(struct source *s, struct vt_diag *diag)
 				return 0;
 			/* Integer arithmetic keeps the byte clock exact over long captures. */
 			s->feed_t = s->origin + (int64_t)(s->pos + 1) * 10000 / s->driver->default_baud;
-			s->driver->feed(s->state, &s->bytes[s->pos], 1, &sink);
+			s_feed(s, &s->bytes[s->pos], 1, &sink);
 			s->pos++;
 			continue;
 		}
@@ -135,12 +159,12 @@ s_fill(struct source *s, struct vt_diag *diag)
 		t += s->origin;
 		switch (ev) {
 		case VT_REC_OPEN:
-			s->driver->reset(s->state);
+			vt_line_reset(&s->line);
 			s_queue_port(s, t, VT_PORT_CONNECTED, NULL);
 			break;
 		case VT_REC_DATA:
 			s->feed_t = t;
-			s->driver->feed(s->state, data, len, &sink);
+			s_feed(s, data, len, &sink);
 			break;
 		case VT_REC_LOST: {
 			char why[128];
@@ -266,6 +290,7 @@ s_source_free(struct source *s)
 	vt_session_close(&s->session);
 	free(s->bytes);
 	free(s->state);
+	free(s->scratch);
 	free(s->queue);
 }
 
@@ -308,9 +333,10 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 
 	if (s->kind != SRC_CSV) {
 		s->state = calloc(1, s->driver->state_size ? s->driver->state_size : 1);
-		if (s->state == NULL)
+		s->scratch = calloc(1, vt_driver_sniff_scratch_size());
+		if (s->state == NULL || s->scratch == NULL)
 			return EX_OSERR;
-		s->driver->reset(s->state);
+		vt_line_init(&s->line, s->driver, s->state, s->scratch);
 	}
 	if (s->kind == SRC_RAW)
 		return s_read_all(s->path, &s->bytes, &s->len, err);
@@ -364,7 +390,11 @@ s_deliver(struct vt_core *core, struct source *s, const struct vt_replay_sink *s
 			s->port_open = true;
 		}
 	}
-	if (it->is_port) {
+	if (it->is_line) {
+		vt_core_line(core, s->bed, it->t, &it->line, it->undecoded);
+	} else if (it->is_port) {
+		if (it->st != VT_PORT_CONNECTED)
+			vt_core_line(core, s->bed, it->t, &it->line, false);
 		vt_core_port_state(core, s->bed, it->t, it->st, it->detail[0] ? it->detail : NULL);
 		s->port_open = it->st == VT_PORT_CONNECTED;
 	} else {

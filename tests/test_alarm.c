@@ -769,3 +769,80 @@ Test(alarm, recording_failed_is_raised_once_and_cleared_when_recording_works)
 	cr_expect_str_eq(l.ev[3].text, "Recording failed; monitoring continues");
 	vt_alarms_free(&a);
 }
+
+/* Bytes that arrive but never decode are not silence: undecodable-data takes
+ * comm-lost's place, names the count, and the two hand over to each other
+ * as the line changes (docs/alarms.md). */
+Test(alarm, undecodable_data_instead_of_comm_lost)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	/* A kilobyte a second from 0.5 s on, none of it decodable. */
+	for (int i = 0; i < 12; i++) {
+		vt_alarms_advance(a, 500 + i * 1000 - 1, s_collect, &l);
+		vt_alarms_undecoded(a, 0, 500 + i * 1000, (uint64_t)(i + 1) * 1000, "nonin-df7",
+		                    s_collect, &l);
+	}
+	cr_assert_eq(l.n, 1, "one alarm, and not comm-lost");
+	cr_expect_str_eq(l.ev[0].id, "chair-1/undecodable-data/1");
+	cr_expect_eq(l.ev[0].t, 10000, "at stale_after, as comm-lost would have been");
+	cr_expect_eq(l.ev[0].priority, VT_PRIO_MEDIUM);
+	cr_expect_str_eq(l.ev[0].text, "Receiving data that cannot be decoded (wrong protocol or baud "
+	                               "rate?): 10000 bytes, no valid frame for 10 s; it looks like "
+	                               "nonin-df7");
+	/* The bytes stop: after stale_after of quiet it is comm-lost. */
+	vt_alarms_advance(a, 21499, s_collect, &l);
+	cr_expect_eq(l.n, 1);
+	cr_expect_eq(vt_alarms_next_deadline(a), 21500);
+	vt_alarms_advance(a, 30000, s_collect, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	cr_expect_str_eq(l.ev[1].id, "chair-1/undecodable-data/1");
+	cr_expect_eq(l.ev[1].t, 21500);
+	cr_expect_str_eq(l.ev[2].id, "chair-1/comm-lost/1");
+	cr_expect_eq(l.ev[2].t, 21500);
+	/* Bytes again, undecodable: a little noise is not enough ... */
+	vt_alarms_undecoded(a, 0, 40000, 3, NULL, s_collect, &l);
+	vt_alarms_undecoded(a, 0, 45000, 6, NULL, s_collect, &l);
+	cr_expect_eq(l.n, 3, "not for less than stale_after of bytes");
+	/* ... but a stream for stale_after is. */
+	vt_alarms_undecoded(a, 0, 50000, 9000, NULL, s_collect, &l);
+	cr_assert_eq(l.n, 5);
+	cr_expect_str_eq(l.ev[3].event, "cleared");
+	cr_expect_str_eq(l.ev[3].id, "chair-1/comm-lost/1");
+	cr_expect_str_eq(l.ev[4].id, "chair-1/undecodable-data/2");
+	cr_expect_eq(l.ev[4].t, 50000);
+	cr_expect(strstr(l.ev[4].text, "9000 bytes") != NULL, "%s", l.ev[4].text);
+	cr_expect(strstr(l.ev[4].text, "looks like") == NULL, "no guess without one: %s",
+	          l.ev[4].text);
+	/* A valid reading ends it. */
+	s_sample(a, 0, 51, 97, &l);
+	cr_assert_eq(l.n, 6);
+	cr_expect_str_eq(l.ev[5].event, "cleared");
+	cr_expect_str_eq(l.ev[5].id, "chair-1/undecodable-data/2");
+	cr_expect_str_eq(l.ev[5].text, "Valid data again");
+	vt_alarms_free(&a);
+}
+
+/* A frame cut off when the cable is pulled is not undecodable data: the
+ * driver has rejected nothing, so silence is comm-lost. */
+Test(alarm, silence_after_good_frames_is_comm_lost)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	vt_alarms_undecoded(a, 0, 100, 40, NULL, s_collect, &l); /* leading garbage */
+	s_sample(a, 0, 1, 97, &l);
+	vt_alarms_advance(a, 20000, s_collect, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/comm-lost/1");
+	cr_expect_eq(l.ev[0].t, 11000);
+	vt_alarms_free(&a);
+}

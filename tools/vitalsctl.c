@@ -52,6 +52,7 @@ struct s_command {
 static const struct s_command s_commands[] = {
     {"ping", 0, "ping", false, false},
     {"snapshot", 0, "snapshot", false, false},
+    {"lines", 0, "lines", false, false},
     {"ack", 1, "ack ID [--by NAME]", true, false},
     {"silence", 2, "silence BED DURATION [--by NAME]", true, false},
     {"phase", 2, "phase BED PHASE [--weight KG] [--dose MG_PER_KG_H] [--by NAME]", true, true},
@@ -68,6 +69,8 @@ s_usage(FILE *out)
 	      "commands:\n"
 	      "  ping                      is the daemon there? its version and uptime\n"
 	      "  snapshot                  every bed (vitals, port, phase, dose) and active alert\n"
+	      "  lines                     what each port carried: bytes, frames, discarded,\n"
+	      "                            dropped, checksum failures, last valid frame\n"
 	      "  ack ID                    acknowledge the alert ID (such as chair-1/spo2-low/3)\n"
 	      "  silence BED DURATION      pause BED's audio for DURATION (such as 2m; at most 1h)\n"
 	      "  phase BED PHASE           baseline, infusion, recovery or ended;\n"
@@ -277,6 +280,48 @@ s_or(const char *s, const char *otherwise)
 	return s != NULL ? s : otherwise;
 }
 
+/* The line diagnostics of every port, from a snapshot reply. */
+static void
+s_print_lines(json_t *o)
+{
+	json_t *lines = json_object_get(o, "lines"), *ports = json_object_get(o, "ports");
+	struct s_table t = {0};
+	const char *head[] = {"BED",     "STATE",    "BYTES", "FRAMES",     "DISCARDED",
+	                      "DROPPED", "CHECKSUM", "LAST FRAME", "NOTE"};
+	s_table_add(&t, head, 9);
+	const char *bed;
+	json_t *l;
+	json_object_foreach(lines, bed, l) {
+		char num[5][24], last[16], note[160];
+		static const char *const keys[] = {"bytes", "frames", "discarded", "dropped",
+		                                   "checksum_failures"};
+		for (int i = 0; i < 5; i++)
+			snprintf(num[i], sizeof(num[i]), "%lld",
+			         (long long)json_integer_value(json_object_get(l, keys[i])));
+		int64_t lf = 0;
+		const char *lfs = json_string_value(json_object_get(l, "last_frame"));
+		if (lfs == NULL || vt_time_parse(lfs, &lf) != 0)
+			snprintf(last, sizeof(last), "never");
+		else
+			vt_client_clock(lf, last, sizeof(last));
+		const char *like = json_string_value(json_object_get(l, "looks_like"));
+		const char *why = json_string_value(json_object_get(l, "why"));
+		if (like != NULL)
+			snprintf(note, sizeof(note), "looks like %s", like);
+		else if (why != NULL)
+			snprintf(note, sizeof(note), "last rejected: %s", why);
+		else
+			snprintf(note, sizeof(note), "-");
+		const char *row[] = {bed, s_or(json_string_value(json_object_get(ports, bed)), "?"),
+		                     num[0], num[1], num[2], num[3], num[4], last, note};
+		s_table_add(&t, row, 9);
+	}
+	if (json_object_size(lines) == 0)
+		puts("no beds configured");
+	else
+		s_table_print(&t);
+}
+
 /* Print a successful reply for people. */
 static void
 s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *const *args)
@@ -291,6 +336,8 @@ s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *cons
 		       s_or(json_string_value(json_object_get(o, "instance")), "?"));
 	} else if (strcmp(name, "snapshot") == 0) {
 		s_print_snapshot(reply);
+	} else if (strcmp(name, "lines") == 0) {
+		s_print_lines(o);
 	} else if (strcmp(name, "ack") == 0) {
 		printf("%s acknowledged\n", args[0]);
 	} else if (strcmp(name, "silence") == 0) {
@@ -326,7 +373,8 @@ static json_t *
 s_request(const struct s_command *cmd, const struct s_args *a, int *rc)
 {
 	char *const *args = a->words + 1;
-	json_t *o = json_pack("{s:s}", "cmd", cmd->name);
+	/* lines is the snapshot, shown another way. */
+	json_t *o = json_pack("{s:s}", "cmd", strcmp(cmd->name, "lines") == 0 ? "snapshot" : cmd->name);
 	if (strcmp(cmd->name, "ack") == 0) {
 		if (s_set(o, "id", args[0]) != 0)
 			goto usage;

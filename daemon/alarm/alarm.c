@@ -10,7 +10,9 @@
  *  - technical alarms driven by time (comm-lost, no-data), which fire at
  *    their deadline, so the shell must call vt_alarms_advance() when
  *    vt_alarms_next_deadline() says so;
- *  - recording-failed, which the shell reports from its recorder.
+ *  - recording-failed, which the shell reports from its recorder;
+ *  - undecodable-data, which takes comm-lost's place when bytes keep
+ *    arriving but none decodes (docs/alarms.md, technical alarms).
  *
  * Decisions (written down in docs/alarms.md):
  *  - while a bed's sensor is off its physiological samples count as having
@@ -68,6 +70,10 @@ struct bed {
 	int64_t stale_ms;                   /* the monitor's stale_after */
 	bool monitoring;                    /* comm clock running */
 	int64_t last_reading;               /* time of the last decoded reading */
+	int64_t last_junk;                  /* last time the driver rejected bytes; INT64_MIN: never */
+	int64_t junk_since;                 /* start of the current run of rejected bytes */
+	uint64_t junk_bytes;                /* bytes received since the last decoded reading */
+	const char *looks_like;             /* the protocol the bytes look like, or NULL */
 	bool connected;                     /* no-data clocks running */
 	vt_param_mask watched;              /* parameters some rule of this bed watches */
 	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
@@ -96,13 +102,13 @@ static const char *const event_names[] = {"raised", "cleared", "acknowledged", "
                                           "escalated", "updated"};
 static const char *const tech_cleared_text[VT_TECH_COUNT] = {
     "Communication restored", "Sensor back on the patient", "Values again",
-    "Signal quality restored", "Recording again"};
+    "Signal quality restored", "Recording again", "Valid data again"};
 /* Default priorities of the technical alarms. Losing sight of a patient is
  * as urgent as most physiological alarms; doubtful signal quality is not. A
  * recording that fails loses the record of the session, not the patient:
  * medium, so that someone fixes the disk before an incident needs it. */
 static const enum vt_priority tech_priority[VT_TECH_COUNT] = {
-    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM};
+    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM};
 
 const char *
 vt_alert_event_name(enum vt_alert_event_type t)
@@ -314,7 +320,15 @@ s_restart_no_data(struct bed *bd, int64_t t)
 static bool
 s_no_data_armed(const struct bed *bd)
 {
-	return bd->connected && bd->tech[VT_TECH_COMM_LOST] == NULL && !bd->sensor_off;
+	return bd->connected && bd->tech[VT_TECH_COMM_LOST] == NULL &&
+	       bd->tech[VT_TECH_UNDECODABLE] == NULL && !bd->sensor_off;
+}
+
+/* Whether the bed's link is down, one way or the other. */
+static bool
+s_link_alarm(const struct bed *bd)
+{
+	return bd->tech[VT_TECH_COMM_LOST] != NULL || bd->tech[VT_TECH_UNDECODABLE] != NULL;
 }
 
 void
@@ -323,6 +337,7 @@ vt_alarms_monitor_start(struct vt_alarms *a, int bed, int64_t t)
 	struct bed *bd = &a->beds[bed];
 	bd->monitoring = true;
 	bd->last_reading = t;
+	bd->last_junk = INT64_MIN;
 }
 
 void
@@ -375,6 +390,46 @@ vt_alarms_recording(struct vt_alarms *a, int bed, bool ok, int64_t t, const char
 	snprintf(text, sizeof(text), "Recording failed%s%.100s; monitoring continues",
 	         why && why[0] ? ": " : "", why ? why : "");
 	s_tech_track(a, (size_t)bed, VT_TECH_RECORDING_FAILED, !ok, t, text, fn, ctx);
+}
+
+/* Raise undecodable-data at t, naming what arrived; comm-lost gives way to it. */
+static void
+s_raise_undecodable(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	char text[160], dur[32], like[64] = "";
+	if (bd->looks_like != NULL)
+		snprintf(like, sizeof(like), "; it looks like %.40s", bd->looks_like);
+	snprintf(text, sizeof(text),
+	         "Receiving data that cannot be decoded (wrong protocol or baud rate?): %llu bytes, "
+	         "no valid frame for %s%s",
+	         (unsigned long long)bd->junk_bytes,
+	         vt_duration_format(bd->stale_ms, dur, sizeof(dur)), like);
+	if (bd->tech[VT_TECH_COMM_LOST] != NULL) {
+		struct vt_alert *al = bd->tech[VT_TECH_COMM_LOST];
+		bd->tech[VT_TECH_COMM_LOST] = NULL;
+		s_text(al, "Data arriving again, but it cannot be decoded");
+		s_clear(a, al, t, fn, ctx);
+	}
+	bd->tech[VT_TECH_UNDECODABLE] = s_tech_raise(a, bed, VT_TECH_UNDECODABLE, -1, t, text, fn, ctx);
+}
+
+void
+vt_alarms_undecoded(struct vt_alarms *a, int bed, int64_t t, uint64_t bytes,
+                    const char *looks_like, vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	/* A run of rejected bytes starts afresh after a quiet stale_after. */
+	if (bd->last_junk == INT64_MIN || bd->last_junk <= bd->last_reading ||
+	    t - bd->last_junk >= bd->stale_ms)
+		bd->junk_since = t;
+	bd->last_junk = t;
+	bd->junk_bytes = bytes;
+	bd->looks_like = looks_like;
+	/* Silent line, then bytes that never decode for stale_after: say so. */
+	if (bd->monitoring && bd->tech[VT_TECH_COMM_LOST] != NULL &&
+	    t - bd->junk_since >= bd->stale_ms)
+		s_raise_undecodable(a, (size_t)bed, t, fn, ctx);
 }
 
 /* ---- physiological rules ------------------------------------------------ */
@@ -656,8 +711,11 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 
 	/* Any decoded reading proves the link works. */
 	bd->last_reading = t;
-	if (bd->tech[VT_TECH_COMM_LOST] != NULL) {
+	bd->junk_bytes = 0;
+	bd->looks_like = NULL;
+	if (s_link_alarm(bd)) {
 		s_tech_track(a, (size_t)bed, VT_TECH_COMM_LOST, false, t, NULL, fn, ctx);
+		s_tech_track(a, (size_t)bed, VT_TECH_UNDECODABLE, false, t, NULL, fn, ctx);
 		s_restart_no_data(bd, t);
 	}
 
@@ -730,7 +788,20 @@ vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 		if (!bd->monitoring)
 			continue;
 		int64_t due = bd->last_reading + bd->stale_ms;
-		if (bd->tech[VT_TECH_COMM_LOST] == NULL && due <= t) {
+		/* Bytes rejected since the last reading: not silence, but undecodable. */
+		if (!s_link_alarm(bd) && due <= t && bd->last_junk > bd->last_reading &&
+		    bd->last_junk != INT64_MIN)
+			s_raise_undecodable(a, b, due, fn, ctx);
+		/* Undecodable bytes that stop for stale_after: now it is silence. */
+		int64_t quiet = bd->last_junk + bd->stale_ms;
+		if (bd->tech[VT_TECH_UNDECODABLE] != NULL && quiet <= t) {
+			struct vt_alert *al = bd->tech[VT_TECH_UNDECODABLE];
+			bd->tech[VT_TECH_UNDECODABLE] = NULL;
+			s_text(al, "No more data from the monitor");
+			s_clear(a, al, quiet, fn, ctx);
+			due = quiet;
+		}
+		if (!s_link_alarm(bd) && due <= t) {
 			char text[128], dur[32];
 			snprintf(text, sizeof(text), "Communication lost: no data from the monitor for %s",
 			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
@@ -766,8 +837,10 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 			next = bd->silenced_until;
 		if (!bd->monitoring)
 			continue;
-		if (bd->tech[VT_TECH_COMM_LOST] == NULL && bd->last_reading + bd->stale_ms < next)
+		if (!s_link_alarm(bd) && bd->last_reading + bd->stale_ms < next)
 			next = bd->last_reading + bd->stale_ms;
+		if (bd->tech[VT_TECH_UNDECODABLE] != NULL && bd->last_junk + bd->stale_ms < next)
+			next = bd->last_junk + bd->stale_ms;
 		if (!s_no_data_armed(bd))
 			continue;
 		/* Only the watched parameters: this runs before every reading. */

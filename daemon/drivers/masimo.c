@@ -307,6 +307,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 	struct s_state *st = f->st;
 	if (kind == VT_LINE_OVERLONG) {
 		st->stats.dropped++;
+		st->stats.why = "line too long (no line end)";
 		return;
 	}
 	bool stamped = s_has_timestamp(line, len);
@@ -314,17 +315,20 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		/* The port opened mid-line: this is the tail of a record. A first
 		 * line that starts with the timestamp is whole and is kept. */
 		st->stats.discarded += len;
+		st->stats.why = "the tail of a line (the port opened mid-line)";
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7E) {
 			st->stats.dropped++;
+			st->stats.why = "a byte that is not printable text";
 			return;
 		}
 	}
 	struct vt_reading r;
 	if (!stamped || !s_parse_line(line, len, &r)) {
 		st->stats.dropped++;
+		st->stats.why = stamped ? "a line without SPO2= and BPM=" : "a line without a timestamp";
 		return;
 	}
 	st->stats.records++;
@@ -366,6 +370,7 @@ const struct vt_driver vt_driver_masimo = {
 	.reset = s_reset,                            /* hunt for the first line end */
 	.feed = s_feed,                              /* bytes in, readings out */
 	.stats = s_stats,                            /* counters */
+	.text = true,                                /* printable lines */
 	.open_bytes = NULL,                          /* the device talks unprompted */
 	.open_len = 0,                               /* nothing to send */
 };

@@ -373,6 +373,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 	struct s_state *st = f->st;
 	if (kind == VT_LINE_OVERLONG) {
 		st->stats.dropped++;
+		st->stats.why = "line too long (no line end)";
 		return;
 	}
 	bool stamped = s_has_timestamp(line, len);
@@ -380,12 +381,14 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		/* The port opened mid-line. A first line that starts with a
 		 * timestamp or a model name is whole and is kept. */
 		st->stats.discarded += len;
+		st->stats.why = "the tail of a line (the port opened mid-line)";
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 		if ((c < 0x20 && c != '\t') || c > 0x7E) {
 			st->stats.dropped++;
+			st->stats.why = "a byte that is not printable text";
 			return;
 		}
 	}
@@ -395,6 +398,8 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 			/* In the menu, stamped lines may be a trend dump of old
 			 * values: never report them as live. */
 			st->stats.dropped++;
+			st->stats.why = st->interactive ? "a trend line while the menu is open"
+			                                : "a timestamped line that does not parse";
 			return;
 		}
 		s_flush_info(st, f->sink);
@@ -410,6 +415,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		return; /* blank line */
 	if (nt > 24) {
 		st->stats.dropped++;
+		st->stats.why = "a line with too many fields";
 		return;
 	}
 	if (nt >= 3 && s_tok_is(&toks[0], "TIME") &&
@@ -432,6 +438,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 		return;
 	}
 	st->stats.dropped++;
+	st->stats.why = "a line that is neither data nor heading";
 }
 
 static void
@@ -470,6 +477,7 @@ const struct vt_driver vt_driver_nellcor = {
 	.reset = s_reset,                      /* hunt for the first line end */
 	.feed = s_feed,                        /* bytes in, readings and info out */
 	.stats = s_stats,                      /* counters */
+	.text = true,                          /* printable lines */
 	.open_bytes = NULL,                    /* the device talks unprompted */
 	.open_len = 0,                         /* nothing to send */
 };

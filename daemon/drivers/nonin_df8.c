@@ -101,8 +101,11 @@ s_emit(struct s_state *st, const struct vt_reading *r, const struct vt_driver_si
 static void
 s_break(struct s_state *st)
 {
-	if (st->chain < S_LOCK)
+	if (st->chain < S_LOCK) {
 		st->stats.discarded += 4 * (uint64_t)st->chain;
+		if (st->chain > 0)
+			st->stats.why = "records not yet confirmed by a run of good ones";
+	}
 	st->chain = 0;
 }
 
@@ -132,6 +135,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 			/* A record cut short by the next one's first byte. */
 			st->stats.dropped++;
 			s_break(st);
+			st->stats.why = "a record cut short by the next one";
 		}
 		st->rec[0] = c;
 		st->n = 1;
@@ -141,6 +145,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 		/* Not inside a record: skip it until a first byte comes. */
 		st->stats.discarded++;
 		s_break(st);
+		st->stats.why = "hunting for a byte with bit 7 set (a record's start)";
 		return;
 	}
 	st->rec[st->n++] = c;
@@ -153,6 +158,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 	} else {
 		st->stats.dropped++;
 		s_break(st);
+		st->stats.why = "an impossible value or a reserved bit set";
 	}
 }
 

@@ -35,19 +35,22 @@ s_status(const struct vt_nonin_parser *p, const uint8_t *f)
  * 24-25 to break this on firmware 50), DF#2's constant 0x01 first byte, and
  * the 8-bit sum.
  */
-static bool
-s_frame_ok(const struct vt_nonin_parser *p, const uint8_t *f, int index)
+static const char s_bad_sum[] = "checksum wrong";
+
+/* NULL when it is; otherwise what is wrong with it, for the diagnostics. */
+static const char *
+s_frame_fault(const struct vt_nonin_parser *p, const uint8_t *f, int index)
 {
 	uint8_t status = s_status(p, f);
 	if (!(status & VT_NONIN_ST_ALWAYS))
-		return false;
+		return "status byte without bit 7";
 	if (((status & VT_NONIN_ST_SYNC) != 0) != (index == 1))
-		return false;
+		return index == 1 ? "no SYNC bit where a packet should start" : "SYNC bit inside a packet";
 	if (p->format == VT_NONIN_DF2 && f[0] != 0x01)
-		return false;
+		return "first byte of a DF2 frame is not 01";
 	if (index < 24 && f[3] >= 0x80)
-		return false;
-	return (uint8_t)(f[0] + f[1] + f[2] + f[3]) == f[4];
+		return "value byte above 7F";
+	return (uint8_t)(f[0] + f[1] + f[2] + f[3]) == f[4] ? NULL : s_bad_sum;
 }
 
 /* Split 125 confirmed bytes into a packet. */
@@ -74,15 +77,19 @@ s_run(struct vt_nonin_parser *p, vt_nonin_packet_fn fn, void *ctx)
 			/* Hunting: slide one byte at a time to a good first frame. */
 			if (p->len - p->head < VT_NONIN_FRAME)
 				return;
-			if (s_frame_ok(p, p->buf + p->head, 1)) {
+			const char *fault = s_frame_fault(p, p->buf + p->head, 1);
+			if (fault == NULL) {
 				p->frames = 1;
 			} else {
 				/* Right after a packet the next one must start
 				 * here: if it does not, a frame was lost. */
-				if (p->in_sync)
+				if (p->in_sync) {
 					p->stats.dropped++;
+					p->stats.checksum += fault == s_bad_sum;
+				}
 				p->head++;
 				p->stats.discarded++;
+				p->stats.why = fault;
 			}
 			p->in_sync = false;
 			continue;
@@ -90,9 +97,12 @@ s_run(struct vt_nonin_parser *p, vt_nonin_packet_fn fn, void *ctx)
 		size_t off = p->head + (size_t)p->frames * VT_NONIN_FRAME;
 		if (p->len - off < VT_NONIN_FRAME)
 			return;
-		if (!s_frame_ok(p, p->buf + off, p->frames + 1)) {
+		const char *fault = s_frame_fault(p, p->buf + off, p->frames + 1);
+		if (fault != NULL) {
 			/* Discard the packet; hunt again from its second byte. */
 			p->stats.dropped++;
+			p->stats.checksum += fault == s_bad_sum;
+			p->stats.why = fault;
 			p->stats.discarded++;
 			p->head++;
 			p->frames = 0;

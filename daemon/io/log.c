@@ -18,6 +18,12 @@ vt_log_set_verbose(bool v)
 	verbose = v;
 }
 
+bool
+vt_log_verbose(void)
+{
+	return verbose;
+}
+
 static void
 s_vlog(enum vt_log_level level, const char *suffix, const char *fmt, va_list ap)
 {

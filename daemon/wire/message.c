@@ -214,7 +214,24 @@ vt_msg_status(const struct vt_msg_header *h, const struct vt_msg_status *s)
 	json_object_set_new(o, "port", s->port ? json_string(s->port) : json_null());
 	json_object_set_new(o, "protocol", s->protocol ? json_string(s->protocol) : json_null());
 	json_object_set_new(o, "detail", s->detail ? json_string(s->detail) : json_null());
+	if (s->line != NULL)
+		json_object_set_new(o, "line", vt_msg_line_object(s->line));
 	return s_finish(o);
+}
+
+void *
+vt_msg_line_object(const struct vt_line_stats *l)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "bytes", json_integer((json_int_t)l->bytes));
+	json_object_set_new(o, "frames", json_integer((json_int_t)l->frames));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)l->dropped));
+	json_object_set_new(o, "discarded", json_integer((json_int_t)l->discarded));
+	json_object_set_new(o, "checksum_failures", json_integer((json_int_t)l->checksum));
+	json_object_set_new(o, "last_frame", l->last_frame > 0 ? s_time(l->last_frame) : json_null());
+	json_object_set_new(o, "why", l->why ? json_string(l->why) : json_null());
+	json_object_set_new(o, "looks_like", l->looks_like ? json_string(l->looks_like) : json_null());
+	return o;
 }
 
 static json_t *

@@ -16,6 +16,7 @@
 #include "vitals/base/sample.h"
 #include "vitals/config/config.h"
 #include "vitals/drivers/driver.h"
+#include "vitals/drivers/line.h"
 
 /* Called for every message, in `seq` order. `json` is NUL-terminated. */
 typedef void (*vt_publish_fn)(void *ctx, const char *topic, const char *json, size_t len);
@@ -49,6 +50,16 @@ void vt_core_stop_bed(struct vt_core *c, int bed);
 
 /* A reading from `bed`'s device at time t. */
 void vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *r);
+/*
+ * The bed's line after bytes arrived at t: its counters (kept for status
+ * messages and snapshots) and whether the driver rejected bytes and decoded
+ * none (`undecoded`), which the alarm engine turns into undecodable-data.
+ */
+void vt_core_line(struct vt_core *c, int bed, int64_t t, const struct vt_line_stats *l,
+                  bool undecoded);
+/* The bed's line counters as last told. */
+const struct vt_line_stats *vt_core_line_stats(const struct vt_core *c, int bed);
+
 /* What the device told about itself. */
 void vt_core_device_info(struct vt_core *c, int bed, int64_t t, const struct vt_device_info *info);
 /* The bed's port changed state; `detail` (may be NULL) says why. */

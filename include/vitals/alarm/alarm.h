@@ -5,8 +5,8 @@
  * the same code, so a recorded session reproduces the live alert stream.
  *
  * Physiological alarms come from the configured rules; technical alarms
- * (comm-lost, sensor-off, no-data, signal-quality, recording-failed) are
- * built in.
+ * (comm-lost, sensor-off, no-data, signal-quality, recording-failed,
+ * undecodable-data) are built in.
  */
 #ifndef VITALS_ALARM_H
 #define VITALS_ALARM_H
@@ -84,6 +84,19 @@ void vt_alarms_port_disconnected(struct vt_alarms *a, int bed, int64_t t);
  */
 void vt_alarms_recording(struct vt_alarms *a, int bed, bool ok, int64_t t, const char *why,
                          vt_alert_fn fn, void *ctx);
+
+/*
+ * The bed's driver rejected bytes at t (discarded while hunting, or a
+ * dropped frame) and decoded nothing from them; `bytes` were received
+ * since its last reading; `looks_like` (static, may be NULL) names the
+ * protocol they resemble. When no reading comes for stale_after and bytes
+ * were rejected meanwhile, undecodable-data is raised instead of
+ * comm-lost; a comm-lost line that receives such bytes for stale_after
+ * turns into undecodable-data, and one whose bytes stop for stale_after
+ * back into comm-lost.
+ */
+void vt_alarms_undecoded(struct vt_alarms *a, int bed, int64_t t, uint64_t bytes,
+                         const char *looks_like, vt_alert_fn fn, void *ctx);
 
 /* A reading for `bed` at time t. Evaluates every rule of the bed. */
 void vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,

@@ -33,6 +33,7 @@ enum vt_technical {
 	VT_TECH_NO_DATA,
 	VT_TECH_SIGNAL_QUALITY,
 	VT_TECH_RECORDING_FAILED, /* the bed's session recording cannot be written */
+	VT_TECH_UNDECODABLE,      /* bytes arrive, but no valid frame (wrong protocol or baud?) */
 	VT_TECH_COUNT
 };
 

@@ -13,6 +13,7 @@
 #ifndef VITALS_DRIVER_H
 #define VITALS_DRIVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,12 +41,15 @@ struct vt_driver_sink {
 	void *ctx;
 };
 
-/* Counters every driver keeps, for the benchmarks and the logs. */
+/* Counters every driver keeps, for the line diagnostics, the benchmarks
+ * and the logs (docs/drivers.md, line diagnostics). */
 struct vt_driver_stats {
 	uint64_t bytes;     /* bytes fed */
 	uint64_t records;   /* readings emitted */
 	uint64_t dropped;   /* frames or lines rejected (bad checksum, malformed) */
 	uint64_t discarded; /* bytes skipped while hunting for sync */
+	uint64_t checksum;  /* frames rejected for their checksum (protocols that have one) */
+	const char *why;    /* why the latest rejection happened: static text, or NULL */
 };
 
 struct vt_driver {
@@ -62,6 +66,7 @@ struct vt_driver {
 	             const struct vt_driver_sink *sink);
 	/* Copy the counters out of `state`. */
 	void (*stats)(const void *state, struct vt_driver_stats *out);
+	bool text;               /* lines of printable text (shown as text, not hex) */
 	const uint8_t *open_bytes; /* sent once after the port opens, or NULL */
 	size_t open_len;           /* length of open_bytes */
 };

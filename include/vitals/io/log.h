@@ -13,6 +13,8 @@ enum vt_log_level { VT_LOG_ERR = 3, VT_LOG_WARNING = 4, VT_LOG_NOTICE = 5, VT_LO
                     VT_LOG_DEBUG = 7 };
 
 void vt_log_set_verbose(bool verbose);
+/* Whether debug messages are logged (-v): skip work that only feeds them. */
+bool vt_log_verbose(void);
 void vt_log(enum vt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define vt_err(...) vt_log(VT_LOG_ERR, __VA_ARGS__)

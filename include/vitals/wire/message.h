@@ -13,6 +13,7 @@
 
 #include "vitals/alarm/alarm.h"
 #include "vitals/base/sample.h"
+#include "vitals/drivers/line.h"
 
 #define VT_SCHEMA_VERSION 1
 
@@ -39,6 +40,7 @@ struct vt_msg_status {
 	const char *port;
 	const char *protocol;
 	const char *detail;    /* why, or NULL */
+	const struct vt_line_stats *line; /* NULL: the port has delivered no byte yet */
 };
 
 char *vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev);
@@ -50,6 +52,8 @@ char *vt_msg_session(const struct vt_msg_header *h, const char *bed, const char 
                      const struct vt_infusion *inf, const char *by);
 /* The "session" object alone (for snapshots); a jansson json_t* as void*. */
 void *vt_msg_session_object(const char *bed, const struct vt_infusion *inf, int64_t t);
+/* The "line" object of a status message alone (for snapshots). */
+void *vt_msg_line_object(const struct vt_line_stats *l);
 /* The "values" object of a vitals message alone (for snapshots). */
 void *vt_msg_values_object(const struct vt_msg_vitals *v);
 
