@@ -397,14 +397,13 @@ static void
 s_raise_undecodable(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *ctx)
 {
 	struct bed *bd = &a->beds[bed];
-	char text[160], dur[32], like[64] = "";
-	if (bd->looks_like != NULL)
-		snprintf(like, sizeof(like), "; it looks like %.40s", bd->looks_like);
+	char text[192], dur[32];
 	snprintf(text, sizeof(text),
 	         "Receiving data that cannot be decoded (wrong protocol or baud rate?): %llu bytes, "
-	         "no valid frame for %s%s",
+	         "no valid frame for %.16s%s%.24s",
 	         (unsigned long long)bd->junk_bytes,
-	         vt_duration_format(bd->stale_ms, dur, sizeof(dur)), like);
+	         vt_duration_format(bd->stale_ms, dur, sizeof(dur)),
+	         bd->looks_like ? "; it looks like " : "", bd->looks_like ? bd->looks_like : "");
 	if (bd->tech[VT_TECH_COMM_LOST] != NULL) {
 		struct vt_alert *al = bd->tech[VT_TECH_COMM_LOST];
 		bd->tech[VT_TECH_COMM_LOST] = NULL;
