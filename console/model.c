@@ -13,7 +13,15 @@
 #include <jansson.h>
 
 #include "vitals/base/timefmt.h"
+#include "vitals/console/history.h"
 #include "vitals/console/model.h"
+#include "vitals/console/trend.h"
+
+/* A bed's trend, kept by name: it outlives the snapshots that rebuild the beds. */
+struct bed_trend {
+	char bed[128];
+	struct vt_trend *trend;
+};
 
 /* A message kept until a snapshot says where it stands. */
 struct kept {
@@ -45,14 +53,20 @@ struct vt_console {
 
 	bool has_clock;                  /* daemon clock known */
 	int64_t dclock, dclock_at;       /* daemon time dclock at local time dclock_at */
+
+	struct vt_history *history;      /* every alarm heard of */
+	struct bed_trend *trends;        /* one per bed ever heard of */
+	size_t n_trends, cap_trends;
 };
 
 struct vt_console *
 vt_console_new(int64_t now)
 {
 	struct vt_console *m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	if (m == NULL || (m->history = vt_history_new()) == NULL) {
+		free(m);
 		return NULL;
+	}
 	m->sync = VT_CONSOLE_UNSYNCED;
 	snprintf(m->reason, sizeof(m->reason), "starting");
 	m->retry_at = now;
@@ -77,6 +91,10 @@ vt_console_free(struct vt_console **mp)
 	struct vt_console *m = *mp;
 	s_drop_kept(m);
 	free(m->kept);
+	vt_history_free(&m->history);
+	for (size_t i = 0; i < m->n_trends; i++)
+		free(m->trends[i].trend);
+	free(m->trends);
 	free(m->beds);
 	free(m->alerts);
 	free(m);
@@ -166,6 +184,44 @@ s_set_values(struct vt_console_bed *b, json_t *values)
 	}
 }
 
+/* The trend of bed `name`, made on first use; NULL if memory ran out. */
+static struct vt_trend *
+s_trend(struct vt_console *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_trends; i++)
+		if (strcmp(m->trends[i].bed, name) == 0)
+			return m->trends[i].trend;
+	if (m->n_trends == m->cap_trends) {
+		size_t cap = m->cap_trends ? m->cap_trends * 2 : 8;
+		struct bed_trend *v = realloc(m->trends, cap * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		m->trends = v;
+		m->cap_trends = cap;
+	}
+	struct vt_trend *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	s_copy(m->trends[m->n_trends].bed, sizeof(m->trends[0].bed), name);
+	m->trends[m->n_trends++].trend = t;
+	return t;
+}
+
+/* A bed's values as of daemon time `t` (0: unknown) go into its trend. */
+static void
+s_values_at(struct vt_console *m, struct vt_console_bed *b, int64_t t)
+{
+	if (t <= 0)
+		return;
+	b->vitals_time = t;
+	struct vt_trend *trend = s_trend(m, b->name);
+	for (size_t i = 0; trend != NULL && i < b->n_values; i++) {
+		int p = vt_param_by_name(b->values[i].name);
+		if (p >= 0 && b->values[i].valid)
+			vt_trend_add(trend, t, (enum vt_param)p, b->values[i].value);
+	}
+}
+
 static void
 s_set_session(struct vt_console_bed *b, json_t *o, int64_t at)
 {
@@ -200,6 +256,31 @@ s_priority(const char *name)
 	return VT_CONSOLE_HIGH; /* high, or a name this console does not know: the safe side */
 }
 
+/* An alert object into `a` (whose `by` stays unless this event names one). */
+static void
+s_parse_alert(struct vt_console_alert *a, json_t *o, const char *id, const char *event,
+              uint64_t seq)
+{
+	s_copy(a->id, sizeof(a->id), id);
+	s_copy(a->bed, sizeof(a->bed), s_str(o, "bed"));
+	s_copy(a->rule, sizeof(a->rule), s_str(o, "rule"));
+	s_copy(a->parameter, sizeof(a->parameter), s_str(o, "parameter"));
+	const char *kind = s_str(o, "kind");
+	a->technical = kind != NULL && strcmp(kind, "technical") == 0;
+	a->priority = s_priority(s_str(o, "priority"));
+	a->value = s_num(o, "value");
+	a->has_value = !isnan(a->value);
+	a->limit = s_num(o, "limit");
+	a->has_limit = !isnan(a->limit);
+	a->onset = s_time(o, "onset");
+	a->acknowledged = json_is_true(json_object_get(o, "acknowledged"));
+	if (event != NULL && strcmp(event, "acknowledged") == 0 && s_str(o, "by") != NULL)
+		s_copy(a->by, sizeof(a->by), s_str(o, "by"));
+	a->silenced_until = s_time(o, "silenced_until");
+	s_copy(a->text, sizeof(a->text), s_str(o, "text"));
+	a->seq = seq;
+}
+
 static void
 s_apply_alert(struct vt_console *m, json_t *o, uint64_t seq)
 {
@@ -210,6 +291,9 @@ s_apply_alert(struct vt_console *m, json_t *o, uint64_t seq)
 	while (i < m->n_alerts && strcmp(m->alerts[i].id, id) != 0)
 		i++;
 	if (event != NULL && strcmp(event, "cleared") == 0) {
+		struct vt_console_alert gone = {0};
+		s_parse_alert(&gone, o, id, event, seq);
+		vt_history_alert(m->history, s_str(o, "instance"), event, &gone, s_time(o, "time"));
 		if (i < m->n_alerts) {
 			memmove(&m->alerts[i], &m->alerts[i + 1], (m->n_alerts - i - 1) * sizeof(*m->alerts));
 			m->n_alerts--;
@@ -229,24 +313,8 @@ s_apply_alert(struct vt_console *m, json_t *o, uint64_t seq)
 		m->n_alerts++;
 	}
 	struct vt_console_alert *a = &m->alerts[i];
-	s_copy(a->id, sizeof(a->id), id);
-	s_copy(a->bed, sizeof(a->bed), s_str(o, "bed"));
-	s_copy(a->rule, sizeof(a->rule), s_str(o, "rule"));
-	s_copy(a->parameter, sizeof(a->parameter), s_str(o, "parameter"));
-	const char *kind = s_str(o, "kind");
-	a->technical = kind != NULL && strcmp(kind, "technical") == 0;
-	a->priority = s_priority(s_str(o, "priority"));
-	a->value = s_num(o, "value");
-	a->has_value = !isnan(a->value);
-	a->limit = s_num(o, "limit");
-	a->has_limit = !isnan(a->limit);
-	a->onset = s_time(o, "onset");
-	a->acknowledged = json_is_true(json_object_get(o, "acknowledged"));
-	if (event != NULL && strcmp(event, "acknowledged") == 0 && s_str(o, "by") != NULL)
-		s_copy(a->by, sizeof(a->by), s_str(o, "by"));
-	a->silenced_until = s_time(o, "silenced_until");
-	s_copy(a->text, sizeof(a->text), s_str(o, "text"));
-	a->seq = seq;
+	s_parse_alert(a, o, id, event, seq);
+	vt_history_alert(m->history, s_str(o, "instance"), event, a, s_time(o, "time"));
 	/* A bed we hear of only through its alert still gets a row. */
 	s_bed(m, a->bed);
 	qsort(m->alerts, m->n_alerts, sizeof(*m->alerts), s_alert_cmp);
@@ -291,6 +359,7 @@ s_apply(struct vt_console *m, json_t *o)
 	if (strcmp(type, "vitals") == 0) {
 		s_set_values(b, json_object_get(o, "values"));
 		s_set_flags(b, json_object_get(o, "flags"));
+		s_values_at(m, b, s_time(o, "time"));
 	} else if (strcmp(type, "status") == 0) {
 		s_copy(b->port, sizeof(b->port), s_str(o, "state"));
 	} else if (strcmp(type, "session") == 0) {
@@ -423,11 +492,14 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 	m->n_alerts = 0;
 	const char *key;
 	json_t *v;
+	int64_t taken = s_time(o, "time"); /* when the snapshot was taken; 0 if unsaid */
 	json_object_foreach(json_object_get(o, "vitals"), key, v)
 	{
 		struct vt_console_bed *b = s_bed(m, key);
-		if (b != NULL)
+		if (b != NULL) {
 			s_set_values(b, v);
+			s_values_at(m, b, taken);
+		}
 	}
 	json_object_foreach(json_object_get(o, "flags"), key, v)
 	{
@@ -494,6 +566,7 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 	}
 	s_drop_kept(m);
 	m->snapshots++;
+	vt_history_resync(m->history, m, vt_console_daemon_time(m, now));
 	if (gap) {
 		m->sync = VT_CONSOLE_UNSYNCED;
 		m->retry_at = now;
@@ -621,6 +694,21 @@ vt_console_alert_by_id(const struct vt_console *m, const char *id)
 	for (size_t i = 0; id != NULL && i < m->n_alerts; i++)
 		if (strcmp(m->alerts[i].id, id) == 0)
 			return &m->alerts[i];
+	return NULL;
+}
+
+const struct vt_history *
+vt_console_history(const struct vt_console *m)
+{
+	return m->history;
+}
+
+const struct vt_trend *
+vt_console_trend(const struct vt_console *m, const char *bed)
+{
+	for (size_t i = 0; bed != NULL && i < m->n_trends; i++)
+		if (strcmp(m->trends[i].bed, bed) == 0)
+			return m->trends[i].trend;
 	return NULL;
 }
 

@@ -17,7 +17,10 @@
  *     nor paused, and they are counted right;
  *   - every alert's text wraps at every width into rows no wider than the
  *     width that lose nothing but the spaces at the breaks, and the list
- *     scroll always keeps the selected alert in view.
+ *     scroll always keeps the selected alert in view;
+ *   - every bed's trend holds at most a window of slices in time order,
+ *     each low at most its high, and the alarm history stays bounded with
+ *     every string terminated.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,8 +28,10 @@
 #include <string.h>
 
 #include "vitals/base/sample.h"
+#include "vitals/console/history.h"
 #include "vitals/console/layout.h"
 #include "vitals/console/model.h"
+#include "vitals/console/trend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -89,6 +94,24 @@ s_check_model(const struct vt_console *m, int64_t now)
 		for (size_t v = 0; v < b->n_values; v++)
 			TERMINATED(b->values[v].name);
 		s_check(vt_console_bed_named(m, b->name) == b);
+		const struct vt_trend *t = vt_console_trend(m, b->name);
+		for (size_t k = 0; t != NULL && k < vt_trend_count(t); k++) {
+			const struct vt_trend_point *p = vt_trend_at(t, k);
+			s_check(k == 0 || p->t > vt_trend_at(t, k - 1)->t);
+			for (int q = 0; q < VT_PARAM_COUNT; q++)
+				s_check(!(p->has & VT_PARAM_BIT(q)) || p->lo[q] <= p->hi[q]);
+		}
+		s_check(t == NULL || vt_trend_count(t) <= VT_TREND_POINTS);
+	}
+	const struct vt_history *h = vt_console_history(m);
+	s_check(vt_history_count(h) <= VT_HISTORY_MAX);
+	for (size_t i = 0; i < vt_history_count(h); i++) {
+		const struct vt_history_entry *e = vt_history_at(h, i);
+		TERMINATED(e->id);
+		TERMINATED(e->text);
+		TERMINATED(e->end_text);
+		TERMINATED(e->by);
+		s_check(e->version <= vt_history_version(h));
 	}
 	int heights[64];
 	for (size_t i = 0; i < na; i++) {

@@ -47,6 +47,7 @@ struct vt_console_bed {
 	struct vt_console_value values[VT_PARAM_COUNT];
 	size_t n_values;
 	char flags[256];                               /* device flags, space-separated */
+	int64_t vitals_time;                           /* daemon time of its latest values; 0 unknown */
 	char phase[16];                                /* "" without a session */
 	int64_t phase_since;                           /* daemon time (ms); 0 unknown */
 	double weight_kg;                              /* NAN unknown */
@@ -143,6 +144,14 @@ const struct vt_console_bed *vt_console_bed_named(const struct vt_console *m, co
 size_t vt_console_alert_count(const struct vt_console *m);
 const struct vt_console_alert *vt_console_alert_at(const struct vt_console *m, size_t i);
 const struct vt_console_alert *vt_console_alert_by_id(const struct vt_console *m, const char *id);
+
+/* Every alarm heard of since the model was made (vitals/console/history.h). */
+struct vt_history;
+const struct vt_history *vt_console_history(const struct vt_console *m);
+
+/* A bed's last half hour of values (vitals/console/trend.h); NULL for a bed never heard of. */
+struct vt_trend;
+const struct vt_trend *vt_console_trend(const struct vt_console *m, const char *bed);
 
 /*
  * A bed's audio pause as the control reply to `silence` told it (a pause
