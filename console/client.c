@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "vitals/console/client.h"
+#include "vitals/console/model.h"
 #include "vitals/io/curve.h"
 
 /* A reply larger than this is not from vitalsd: the connection is dropped. */
@@ -226,6 +227,80 @@ vt_client_request(struct vt_client *c, const char *json, int64_t timeout_ms, cha
 			return VT_CLIENT_UNREACHABLE;
 		}
 	}
+}
+
+void *
+vt_client_subscribe(void *zctx, const char *endpoint, const struct vt_curve_keys *keys, char *err,
+                    size_t errlen)
+{
+	void *sub = zmq_socket(zctx, ZMQ_SUB);
+	if (sub == NULL) {
+		snprintf(err, errlen, "cannot make a socket: %s", zmq_strerror(errno));
+		return NULL;
+	}
+	int linger = 0;
+	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+	if ((keys != NULL && vt_curve_client(sub, keys->server, keys->pub, keys->sec) != 0) ||
+	    zmq_connect(sub, endpoint) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot connect to %s: %s", endpoint, zmq_strerror(e));
+		zmq_close(sub);
+		errno = e;
+		return NULL;
+	}
+	return sub;
+}
+
+size_t
+vt_client_drain(void *sub, struct vt_console *m, size_t max)
+{
+	size_t taken = 0;
+	while (taken < max) {
+		zmq_msg_t topic, body;
+		zmq_msg_init(&topic);
+		if (zmq_msg_recv(&topic, sub, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&topic);
+			break;
+		}
+		taken++;
+		bool more = zmq_msg_more(&topic);
+		zmq_msg_close(&topic);
+		if (!more)
+			continue;
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, sub, 0) >= 0)
+			vt_console_message(m, zmq_msg_data(&body), zmq_msg_size(&body), vt_client_now());
+		while (zmq_msg_more(&body)) { /* not ours: a third frame */
+			zmq_msg_close(&body);
+			zmq_msg_init(&body);
+			if (zmq_msg_recv(&body, sub, 0) < 0)
+				break;
+		}
+		zmq_msg_close(&body);
+	}
+	return taken;
+}
+
+void
+vt_client_sync(struct vt_client *snap, struct vt_console *m, int64_t now, char *problem, size_t len)
+{
+	if (vt_console_wants_snapshot(m, now) && snap->body == NULL &&
+	    vt_client_start(snap, "{\"cmd\":\"snapshot\"}", now + VT_CLIENT_TIMEOUT_MS) == 0)
+		vt_console_snapshot_sent(m, now);
+	char *reply = NULL;
+	enum vt_client_status st = vt_client_progress(snap, now, &reply);
+	if (st == VT_CLIENT_REPLY) {
+		char err[256];
+		if (vt_console_snapshot(m, reply, strlen(reply), now, err, sizeof(err)) != 0)
+			snprintf(problem, len, "snapshot refused: %.150s", err);
+		else
+			problem[0] = '\0';
+	} else if (st == VT_CLIENT_UNREACHABLE || st == VT_CLIENT_TIMEOUT) {
+		vt_console_snapshot_failed(m, now);
+		snprintf(problem, len, "the control socket %s does not answer", snap->endpoint);
+	}
+	free(reply);
 }
 
 void

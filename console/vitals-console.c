@@ -992,54 +992,12 @@ s_draw(struct s_ui *ui)
 
 /* ---- the loop ------------------------------------------------------------------ */
 
-/* Take what the subscription has, without waiting. */
-static void
-s_drain(struct s_ui *ui)
-{
-	for (int i = 0; i < S_DRAIN_MAX; i++) {
-		zmq_msg_t topic, body;
-		zmq_msg_init(&topic);
-		if (zmq_msg_recv(&topic, ui->sub, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&topic);
-			return;
-		}
-		bool more = zmq_msg_more(&topic);
-		zmq_msg_close(&topic);
-		if (!more)
-			continue;
-		zmq_msg_init(&body);
-		if (zmq_msg_recv(&body, ui->sub, 0) >= 0)
-			vt_console_message(ui->model, zmq_msg_data(&body), zmq_msg_size(&body),
-			                   vt_client_now());
-		while (zmq_msg_more(&body)) { /* not ours: a third frame */
-			zmq_msg_close(&body);
-			zmq_msg_init(&body);
-			if (zmq_msg_recv(&body, ui->sub, 0) < 0)
-				break;
-		}
-		zmq_msg_close(&body);
-	}
-}
-
 static void
 s_progress_requests(struct s_ui *ui, int64_t now)
 {
+	vt_client_sync(ui->snap, ui->model, now, ui->snap_problem, sizeof(ui->snap_problem));
 	char *reply = NULL;
-	enum vt_client_status st = vt_client_progress(ui->snap, now, &reply);
-	if (st == VT_CLIENT_REPLY) {
-		char err[256];
-		if (vt_console_snapshot(ui->model, reply, strlen(reply), now, err, sizeof(err)) != 0)
-			snprintf(ui->snap_problem, sizeof(ui->snap_problem), "snapshot refused: %.150s", err);
-		else
-			ui->snap_problem[0] = '\0';
-	} else if (st == VT_CLIENT_UNREACHABLE || st == VT_CLIENT_TIMEOUT) {
-		vt_console_snapshot_failed(ui->model, now);
-		snprintf(ui->snap_problem, sizeof(ui->snap_problem), "the control socket %s does not answer",
-		         vt_client_endpoint(ui->snap));
-	}
-	free(reply);
-	reply = NULL;
-	st = vt_client_progress(ui->cmd, now, &reply);
+	enum vt_client_status st = vt_client_progress(ui->cmd, now, &reply);
 	if (st != VT_CLIENT_IDLE && st != VT_CLIENT_WAITING)
 		s_cmd_reply(ui, st, reply);
 	free(reply);
@@ -1056,10 +1014,7 @@ s_screen_loop(struct s_ui *ui)
 {
 	while (!stop) {
 		int64_t now = vt_client_now();
-		if (vt_console_wants_snapshot(ui->model, now) &&
-		    vt_client_deadline(ui->snap) == INT64_MAX &&
-		    vt_client_start(ui->snap, "{\"cmd\":\"snapshot\"}", now + VT_CLIENT_TIMEOUT_MS) == 0)
-			vt_console_snapshot_sent(ui->model, now);
+		vt_client_sync(ui->snap, ui->model, now, ui->snap_problem, sizeof(ui->snap_problem));
 		/* Keys come from a terminal; anything else on stdin (/dev/null) would wake us forever. */
 		zmq_pollitem_t items[4] = {
 		    {.socket = ui->sub, .events = ZMQ_POLLIN},
@@ -1079,7 +1034,7 @@ s_screen_loop(struct s_ui *ui)
 			fprintf(stderr, "vitals-console: zmq_poll: %s\n", zmq_strerror(errno));
 			return EX_OSERR;
 		}
-		s_drain(ui);
+		vt_client_drain(ui->sub, ui->model, S_DRAIN_MAX);
 		now = vt_client_now();
 		s_progress_requests(ui, now);
 		vt_console_tick(ui->model, now);
@@ -1104,18 +1059,15 @@ s_screen(const char *pub, const char *control, const char *by, bool bell)
 		vt_client_default_by(ui.by, sizeof(ui.by));
 	char err[512];
 	int bad = 0, rc = 0;
-	ui.sub = zmq_socket(zctx, ZMQ_SUB);
-	int linger = 0;
-	zmq_setsockopt(ui.sub, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(ui.sub, ZMQ_SUBSCRIBE, "", 0);
+	const struct vt_curve_keys *keys = s_curve ? &s_keys : NULL;
 	/* Subscribe first, then ask for the snapshot: nothing falls between them. */
-	if (s_secure(ui.sub) != 0 || zmq_connect(ui.sub, pub) != 0) {
+	ui.sub = vt_client_subscribe(zctx, pub, keys, err, sizeof(err));
+	if (ui.sub == NULL) {
 		int e = errno;
-		fprintf(stderr, "vitals-console: cannot connect to %s: %s\n", pub, zmq_strerror(e));
+		fprintf(stderr, "vitals-console: %s\n", err);
 		rc = s_connect_status(e);
 		goto out;
 	}
-	const struct vt_curve_keys *keys = s_curve ? &s_keys : NULL;
 	ui.snap = vt_client_new(zctx, control, keys, &bad, err, sizeof(err));
 	ui.cmd = ui.snap ? vt_client_new(zctx, control, keys, &bad, err, sizeof(err)) : NULL;
 	ui.model = vt_console_new(vt_client_now());

@@ -72,6 +72,35 @@ int64_t vt_client_deadline(const struct vt_client *c);
 enum vt_client_status vt_client_request(struct vt_client *c, const char *json, int64_t timeout_ms,
                                         char **reply);
 
+/* ---- what every front end does with the daemon ----------------------------- */
+
+struct vt_console;
+
+/*
+ * A SUB socket to the daemon's publish `endpoint`, subscribed to
+ * everything (CURVE with `keys` unless NULL), made before the first
+ * snapshot is asked for so that nothing falls between them. NULL with err
+ * and errno set (EINVAL etc. for a malformed endpoint).
+ */
+void *vt_client_subscribe(void *zctx, const char *endpoint, const struct vt_curve_keys *keys,
+                          char *err, size_t errlen);
+
+/*
+ * Apply what the subscription has to the model, at most `max` messages
+ * (so that a flood cannot starve the rest of a loop), without waiting.
+ * How many were taken.
+ */
+size_t vt_client_drain(void *sub, struct vt_console *m, size_t max);
+
+/*
+ * Keep the model synchronised through `snap`, a client used for nothing
+ * else: ask for a snapshot when the model wants one and take the reply
+ * when it comes. `problem` (len bytes) says why the last request failed,
+ * or is emptied when one succeeds. Call on every turn of the loop.
+ */
+void vt_client_sync(struct vt_client *snap, struct vt_console *m, int64_t now, char *problem,
+                    size_t len);
+
 /* CLOCK_MONOTONIC in milliseconds: the clock of every deadline above. */
 int64_t vt_client_now(void);
 
