@@ -21,7 +21,7 @@
 
 #include <zmq.h>
 
-#include "../tests/support/rig.h"
+#include "../tests/support/support.h"
 
 #define SECONDS 10
 #define MONITORS 16
@@ -57,10 +57,9 @@ s_switches(pid_t pid, long *main_thread, long *all)
 static int
 s_case(int monitors, double expected)
 {
-	char dir[128], cfg[320], log[320];
+	char dir[128];
 	if (vt_rig_tmpdir(dir, sizeof(dir), "bench-idle") != 0)
 		return -1;
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
 	struct vt_rig_pty pty[MONITORS];
 	char mons[MONITORS * 200];
 	size_t used = 0;
@@ -73,25 +72,22 @@ s_case(int monitors, double expected)
 		                         "  - {bed: chair-%02d, port: %s, protocol: masimo-ascii}\n",
 		                         i + 1, link);
 	}
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	vt_rig_config(dir, pub, ctl, NULL, monitors ? mons : NULL,
-	              monitors ? "  - {name: spo2-low, parameter: spo2, below: 90, for: 15s}\n"
-	                       : NULL,
-	              cfg, sizeof(cfg));
 	struct vt_rig_daemon d;
-	if (vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000) != 0)
+	if (vt_rig_daemon_start(&d, dir, NULL, monitors ? mons : NULL,
+	                        monitors ? "  - {name: spo2-low, parameter: spo2, below: 90, for: 15s}\n"
+	                                 : NULL) != 0)
 		return -1;
 	/* A console subscribed; the start-up settled (ports opened, first heartbeat). */
-	void *sub = vt_rig_sub(d.pub, "");
+	void *sub = vt_rig_sub(d.pub, "", 0);
 	vt_rig_sleep_ms(1500);
 	long m0, a0, m1, a1;
 	struct vt_rig_proc p0, p1;
-	vt_rig_proc(d.pid, &p0);
-	s_switches(d.pid, &m0, &a0);
+	vt_rig_proc(d.proc.pid, &p0);
+	s_switches(d.proc.pid, &m0, &a0);
 	int64_t t0 = vt_rig_now_ns();
 	vt_rig_sleep_ms(SECONDS * 1000);
-	s_switches(d.pid, &m1, &a1);
-	vt_rig_proc(d.pid, &p1);
+	s_switches(d.proc.pid, &m1, &a1);
+	vt_rig_proc(d.proc.pid, &p1);
 	double secs = (double)(vt_rig_now_ns() - t0) / 1e9;
 	printf("%-28s %10.2f %10.2f %10.2f %10.3f\n",
 	       monitors ? "16 monitors, connected, silent" : "no monitors", (double)(m1 - m0) / secs,

@@ -17,7 +17,7 @@
 
 #include <zmq.h>
 
-#include "../tests/support/rig.h"
+#include "../tests/support/support.h"
 
 #define ALERTS 500
 #define TARGET_P99_MS 1.0
@@ -36,14 +36,14 @@ static size_t
 s_daemon(double *out)
 {
 	struct vt_rig_bed b;
-	if (vt_rig_one_bed(&b, "bench-latency", "masimo-ascii", NULL, false,
-	                   "  - {name: spo2-low, parameter: spo2, below: 90, priority: high}\n") != 0)
+	if (vt_rig_bed_open(&b, "bench-latency", "masimo-ascii", NULL, false) != 0)
 		return 0;
 	struct vt_rig_daemon d;
 	size_t n = 0;
-	if (vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000) != 0)
+	if (vt_rig_daemon_start(&d, b.dir, b.extra, b.monitors,
+	                                 "  - {name: spo2-low, parameter: spo2, below: 90, priority: high}\n") != 0)
 		goto out;
-	void *sub = vt_rig_sub(d.pub, "alert.");
+	void *sub = vt_rig_sub(d.pub, "alert.", 0);
 	char line[256], topic[128], body[4096];
 	/* Until the subscription is in place, alerts are lost: raise and clear
 	 * until one arrives, then start from a cleared alarm. */
@@ -55,7 +55,7 @@ s_daemon(double *out)
 		joined = vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 50) >= 0;
 	}
 	if (!joined) {
-		fprintf(stderr, "bench_latency: no alert from the daemon; see %s\n", b.log);
+		fprintf(stderr, "bench_latency: no alert from the daemon; see %s\n", d.proc.log);
 		goto stop;
 	}
 	if (low) {
@@ -82,8 +82,7 @@ stop:
 	zmq_close(sub);
 	vt_rig_daemon_stop(&d);
 out:
-	vt_rig_pty_close(&b.pty);
-	vt_rig_rmtree(b.dir);
+	vt_rig_bed_close(&b);
 	return n;
 }
 
@@ -101,7 +100,7 @@ s_bare(double *out)
 		fprintf(stderr, "bench_latency: bind %s: %s\n", ep, zmq_strerror(errno));
 		return 0;
 	}
-	void *sub = vt_rig_sub(ep, "alert.");
+	void *sub = vt_rig_sub(ep, "alert.", 0);
 	/* An alert-sized body, as the daemon sends. */
 	char msg[420], topic[128], body[4096];
 	memset(msg, 'x', sizeof(msg) - 1);

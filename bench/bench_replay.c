@@ -24,7 +24,7 @@
 #include "vitals/base/xorshift.h"
 #include "vitals/wire/csv.h"
 
-#include "../tests/support/rig.h"
+#include "../tests/support/support.h"
 
 #define BEDS 16
 #define SECONDS (24 * 3600)
@@ -230,7 +230,8 @@ main(int argc, char **argv)
 		                         b + 1, b + 1);
 	}
 	char cfg[320];
-	if (vt_rig_config(dir, 5556, 5557, NULL, monitors, s_rules, cfg, sizeof(cfg)) != 0) {
+	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
+	if (vt_rig_config(cfg, 5556, 5557, NULL, monitors, s_rules) != 0) {
 		perror("bench_replay: config");
 		return 1;
 	}

@@ -27,7 +27,7 @@
 
 #include "vitals/emulator/encode.h"
 
-#include "../tests/support/rig.h"
+#include "../tests/support/support.h"
 
 #define SECONDS 20            /* measured interval per size */
 #define PERIOD_NS (1000000000ll / 3)
@@ -128,10 +128,9 @@ static const char s_rules[] =
 static int
 s_run(int n, bool *pass)
 {
-	char dir[128], cfg[320], log[320], rec[300];
+	char dir[128], rec[300];
 	if (vt_rig_tmpdir(dir, sizeof(dir), "bench-scale") != 0)
 		return -1;
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
 	snprintf(rec, sizeof(rec), "record_dir: %s/record\n", dir);
 	struct run run = {.n = n, .enc = vt_encoder_find("nonin-df7")};
 	run.mon = calloc((size_t)n, sizeof(*run.mon));
@@ -151,13 +150,12 @@ s_run(int n, bool *pass)
 		                         "  - {bed: chair-%03d, port: %s, protocol: nonin-df7}\n", i + 1,
 		                         link);
 	}
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	vt_rig_config(dir, pub, ctl, rec, mons, s_rules, cfg, sizeof(cfg));
-	free(mons);
 	struct vt_rig_daemon d;
-	if (vt_rig_daemon_start(&d, cfg, pub, ctl, log, 10000) != 0)
+	int started = vt_rig_daemon_start(&d, dir, rec, mons, s_rules);
+	free(mons);
+	if (started != 0)
 		return -1;
-	void *sub = vt_rig_sub(d.pub, "");
+	void *sub = vt_rig_sub(d.pub, "", 0);
 	/* Every port open, and the subscription in place (a heartbeat came). */
 	int64_t end = vt_rig_now_ms() + 10000;
 	bool ready = false;
@@ -172,13 +170,13 @@ s_run(int n, bool *pass)
 			vt_rig_sleep_ms(100);
 	}
 	if (!ready || !vt_rig_wait_msg(sub, "heartbeat", NULL, 3000)) {
-		fprintf(stderr, "bench_scale: %d monitors did not all connect; see %s\n", n, log);
+		fprintf(stderr, "bench_scale: %d monitors did not all connect; see %s\n", n, d.proc.log);
 		vt_rig_daemon_stop(&d);
 		return -1;
 	}
 
 	struct vt_rig_proc p0, p1;
-	vt_rig_proc(d.pid, &p0);
+	vt_rig_proc(d.proc.pid, &p0);
 	int64_t t0 = vt_rig_now_ns();
 	pthread_t gen;
 	pthread_create(&gen, NULL, s_generate, &run);
@@ -189,7 +187,7 @@ s_run(int n, bool *pass)
 	for (;;) {
 		int64_t now = vt_rig_now_ns();
 		if (drain_until == 0 && now >= stop_at) {
-			vt_rig_proc(d.pid, &p1);
+			vt_rig_proc(d.proc.pid, &p1);
 			t1 = vt_rig_now_ns();
 			atomic_store(&run.stop, true);
 			pthread_join(gen, NULL);

@@ -4,14 +4,14 @@
  * packets (what the device means) plus edits to the bytes (what the line
  * did to them), and built into either format by s_build().
  */
-#ifndef VT_TEST_NONIN_CASES_H
-#define VT_TEST_NONIN_CASES_H
+#ifndef VT_RIG_NONIN_CASES_H
+#define VT_RIG_NONIN_CASES_H
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "support/driver_feed.h"
+#include "support/support.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/drivers/nonin_packet.h"
 
@@ -247,19 +247,19 @@ s_run_cases(const char *driver, enum vt_nonin_format fmt)
 		const struct s_case *c = &s_cases[i];
 		static uint8_t buf[8 * VT_NONIN_PACKET];
 		size_t len = s_build(fmt, c, buf);
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		bool same = vt_test_feed_all(d, buf, len, &got, &st);
+		bool same = vt_rig_feed_all(d, buf, len, &got, &st);
 		cr_expect(same, "%s: splitting the input changed the result", c->name);
 		size_t want_n = 0;
 		for (int k = 0; k < c->npkts; k++)
 			if (c->expect & (1u << k)) {
 				struct vt_reading w = s_want(&c->pkts[k]);
 				char a[256], b[256];
-				cr_expect(want_n < got.count && vt_test_reading_equal(&got.readings[want_n], &w),
+				cr_expect(want_n < got.count && vt_rig_reading_equal(&got.readings[want_n], &w),
 				          "%s: reading %zu is {%s}, expected {%s}", c->name, want_n,
-				          want_n < got.count ? vt_test_reading_str(&got.readings[want_n], a, sizeof a) : "none",
-				          vt_test_reading_str(&w, b, sizeof b));
+				          want_n < got.count ? vt_rig_reading_str(&got.readings[want_n], a, sizeof a) : "none",
+				          vt_rig_reading_str(&w, b, sizeof b));
 				want_n++;
 			}
 		cr_expect_eq(got.count, want_n, "%s: %zu readings, expected %zu", c->name, got.count,
@@ -274,7 +274,7 @@ s_run_cases(const char *driver, enum vt_nonin_format fmt)
 		if (c->prefix_frames > 0)
 			cr_expect_eq(st.discarded, (uint64_t)c->prefix_frames * VT_NONIN_FRAME,
 			             "%s: discarded %llu", c->name, (unsigned long long)st.discarded);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -295,8 +295,8 @@ s_run_status_bits(const char *driver, enum vt_nonin_format fmt)
 			}
 			uint8_t buf[VT_NONIN_PACKET];
 			size_t len = s_build(fmt, &c, buf);
-			struct vt_test_collect got = {0};
-			cr_assert(vt_test_feed_all(d, buf, len, &got, NULL));
+			struct vt_rig_collect got = {0};
+			cr_assert(vt_rig_feed_all(d, buf, len, &got, NULL));
 			cr_assert_eq(got.count, 1, "%s", c.name);
 			cr_expect_eq(got.readings[0].flags, s_status_bits[i].flags,
 			             "%s (%s): flags 0x%x, expected 0x%x", c.name,
@@ -304,7 +304,7 @@ s_run_status_bits(const char *driver, enum vt_nonin_format fmt)
 			             (unsigned)s_status_bits[i].flags);
 			cr_expect(got.readings[0].has_status);
 			cr_expect_eq(got.readings[0].value[VT_SPO2], 96, "values unaffected by status");
-			vt_test_collect_free(&got);
+			vt_rig_collect_free(&got);
 		}
 	}
 	/* STAT2 (frame 8) bit 0: low battery on the 9560/3150. */
@@ -313,11 +313,11 @@ s_run_status_bits(const char *driver, enum vt_nonin_format fmt)
 	c.pkts[0].stat2 = 0x01;
 	uint8_t buf[VT_NONIN_PACKET];
 	size_t len = s_build(fmt, &c, buf);
-	struct vt_test_collect got = {0};
-	cr_assert(vt_test_feed_all(d, buf, len, &got, NULL));
+	struct vt_rig_collect got = {0};
+	cr_assert(vt_rig_feed_all(d, buf, len, &got, NULL));
 	cr_assert_eq(got.count, 1);
 	cr_expect_eq(got.readings[0].flags, VT_FLAG_LOW_BATTERY);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 }
 
 /* 4 KiB of random bytes in front of a valid stream cost at most the packet
@@ -333,18 +333,18 @@ s_run_random_garbage(const char *driver, enum vt_nonin_format fmt)
 	for (uint32_t seed = 1; seed <= 100; seed++) {
 		uint32_t r = seed;
 		for (size_t i = 0; i < NGARBAGE; i++)
-			buf[i] = (uint8_t)vt_test_rand(&r);
+			buf[i] = (uint8_t)vt_rig_rand(&r);
 		size_t n = NGARBAGE;
 		for (int k = 0; k < NPKTS; k++)
 			n += s_packet(fmt, &normal, buf + n);
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
 		cr_expect(got.count >= NPKTS - 1 && got.count <= NPKTS, "seed %u: %zu readings", seed,
 		          got.count);
 		for (size_t k = 0; k < got.count; k++)
-			cr_expect(vt_test_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
 			          seed, k);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
+#include "support/support.h"
 
 #include <zmq.h>
 
@@ -21,13 +20,15 @@
 	"    priority: high\n"
 #define WAIT_MS 15000
 
-static struct live_daemon daemon_;
+static struct vt_rig_bed bed;
+static struct vt_rig_daemon daemon_;
 static void *sub;
 
 static void
 s_setup(void)
 {
-	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	cr_assert_eq(vt_rig_bed_start(&bed, &daemon_, "alert-value", RULES), 0,
+	             "vitalsd did not start");
 }
 
 static void
@@ -35,9 +36,8 @@ s_teardown(void)
 {
 	if (sub != NULL)
 		zmq_close(sub);
-	live_daemon_stop(&daemon_);
+	vt_rig_bed_stop(&bed, &daemon_);
 	vt_rig_zctx_term();
-	live_reaper_done();
 }
 
 TestSuite(alert_value, .init = s_setup, .fini = s_teardown, .timeout = 60);
@@ -72,18 +72,18 @@ s_num(json_t *o, const char *key)
 
 Test(alert_value, follows_the_latest_sample_in_the_stream_and_the_snapshot)
 {
-	sub = vt_rig_sub(daemon_.pub, "");
+	sub = vt_rig_sub(daemon_.pub, "", 0);
 	cr_assert_not_null(sub);
 	/* Raise only once the subscription is through: a heartbeat says it is. */
 	cr_assert(vt_rig_wait_msg(sub, "heartbeat", NULL, WAIT_MS));
-	live_daemon_masimo(&daemon_, 86, 80);
+	vt_rig_pty_masimo(&bed.pty, 86, 80);
 	json_t *raised = s_next_alert("raised");
 	cr_expect_eq(s_num(raised, "value"), 86);
 	cr_expect_eq(s_num(raised, "worst"), 86);
 	cr_expect_eq(s_num(raised, "onset_value"), 86);
 	json_decref(raised);
 
-	live_daemon_masimo(&daemon_, 80, 80);
+	vt_rig_pty_masimo(&bed.pty, 80, 80);
 	json_t *up = s_next_alert("updated");
 	cr_expect_eq(s_num(up, "value"), 80, "the stream carries the value now");
 	cr_expect_eq(s_num(up, "worst"), 80);
@@ -91,9 +91,9 @@ Test(alert_value, follows_the_latest_sample_in_the_stream_and_the_snapshot)
 	cr_expect_str_eq(json_string_value(json_object_get(up, "text")), "SpO2 80 % below 90 %");
 	json_decref(up);
 
-	live_daemon_masimo(&daemon_, 84, 80);
+	vt_rig_pty_masimo(&bed.pty, 84, 80);
 	json_decref(s_next_alert("updated"));
-	char *reply = live_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", WAIT_MS);
+	char *reply = vt_rig_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", WAIT_MS);
 	cr_assert_not_null(reply);
 	json_t *snap = json_loads(reply, 0, NULL);
 	free(reply);

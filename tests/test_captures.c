@@ -9,19 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/run.h"
+#include "support/support.h"
 
 Test(captures, nonin_df7_capture_replays_to_its_values)
 {
-	const char *cap = run_root_path("../shared/captures/nonin_oem3_df7_60s.dat");
+	const char *cap = vt_rig_root("../shared/captures/nonin_oem3_df7_60s.dat");
 	if (access(cap, R_OK) != 0)
 		cr_skip_test("no ../shared/captures here");
 	char spec[4200];
 	snprintf(spec, sizeof(spec), "chair-1=%s", cap);
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", "tests/data/captures.yaml",
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", "tests/data/captures.yaml",
 	                "--replay", spec, NULL};
-	struct run_result r;
-	run_capture(argv, &r);
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* The capture's README: 4-beat HR 92-101, SpO2 94-98, no alarm or sensor-off episode.
 	 * The driver reports the display-mode values, which swing a little wider. */
@@ -49,5 +49,5 @@ Test(captures, nonin_df7_capture_replays_to_its_values)
 	}
 	cr_expect_gt(vitals, 30, "only %d vitals messages from 60 s of data", vitals);
 	cr_expect_eq(alerts, 0, "a normal patient raised %d alerts", alerts);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support/run.h"
+#include "support/support.h"
 #include "vitals/config/config.h"
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -922,7 +922,7 @@ static struct vt_config *
 s_load_shipped(const char *rel)
 {
 	struct vt_diag d = {0};
-	const char *path = run_root_path(rel);
+	const char *path = vt_rig_root(rel);
 	struct vt_config *cfg = vt_config_load(path, &d);
 	char *got = s_lines(&d);
 	cr_assert_not_null(cfg, "%s does not load:\n%s", path, got);
@@ -1017,7 +1017,7 @@ Test(config, shipped_demo_file)
 Test(config, shipped_examples_are_valid)
 {
 	size_t len;
-	char *text = run_slurp(run_root_path("config/vitalsd.yaml"), &len);
+	char *text = vt_rig_slurp(vt_rig_root("config/vitalsd.yaml"), &len);
 	cr_assert_not_null(text);
 	char *examples = strstr(text, "  # Examples of the other rule forms");
 	cr_assert_not_null(examples);
@@ -1117,9 +1117,9 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
 	s_temp_file(path, P "heartbeat: 0s\nrules: [{name: a, parameter: spo2, below: 101}]\n");
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", path, "-n", NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 78);
 	char want[512];
 	snprintf(want, sizeof(want),
@@ -1131,13 +1131,13 @@ Test(config, vitalsd_check_mode_prints_every_error_and_exits_78)
 	         "                                            ^\n",
 	         path, path);
 	cr_expect_str_eq(r.err, want);
-	run_result_free(&r);
-	char *argv_ok[] = {(char *)run_build_path("vitalsd"), "-c",
-	                   (char *)run_root_path("config/vitalsd.yaml"), "-n", NULL};
-	cr_assert_geq(run_capture(argv_ok, &r), 0, "cannot run %s", argv_ok[0]);
+	vt_rig_output_free(&r);
+	char *argv_ok[] = {(char *)vt_rig_build("vitalsd"), "-c",
+	                   (char *)vt_rig_root("config/vitalsd.yaml"), "-n", NULL};
+	cr_assert_geq(vt_rig_run(argv_ok, &r), 0, "cannot run %s", argv_ok[0]);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "configuration OK\n");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	unlink(path);
 }
 
@@ -1151,9 +1151,9 @@ Test(config, vitalsd_check_mode_warns_about_missing_ports_and_refuses_open_endpo
 	                    "  - {bed: a, port: /dev/vitals-test-no-such-port, protocol: masimo-ascii}\n"
 	                    "  - {bed: b, port: /dev/null, protocol: masimo-ascii}\n"
 	                    "  - {bed: c, port: 'tcp://127.0.0.1:4001', protocol: masimo-ascii}\n");
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", path, "-n", NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 0, "a missing port is a warning, not an error: %s", r.err);
 	cr_expect_str_eq(r.out, "configuration OK\n");
 	char want[512];
@@ -1161,19 +1161,19 @@ Test(config, vitalsd_check_mode_warns_about_missing_ports_and_refuses_open_endpo
 	         "%s:3: warning: monitors[0].port: /dev/vitals-test-no-such-port does not exist "
 	         "(yet); a will show comm-lost until it appears\n", path);
 	cr_expect_str_eq(r.err, want, "only the missing serial port is named");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	s_rewrite(path, "publish: 'tcp://0.0.0.0:5556'\n");
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 78);
 	cr_expect(strstr(r.err, ":1:10: publish: tcp://0.0.0.0:5556 is reachable beyond this machine "
 	                        "without CURVE") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	s_rewrite(path, "publish: 'tcp://0.0.0.0:5556'\nallow_insecure_network: true\n");
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 0, "said explicitly, it is allowed: %s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	unlink(path);
 }
 
@@ -1183,9 +1183,9 @@ Test(config, vitalsd_refuses_to_start_on_a_bad_file_with_errors_at_error_level)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
 	s_temp_file(path, P "heartbeet: 1s\nrules: [{name: a, parameter: spo2, below: 101}]\n");
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", argv[0]);
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", path, NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", argv[0]);
 	cr_expect_eq(r.status, 78);
 	char want[512];
 	snprintf(want, sizeof(want),
@@ -1194,15 +1194,15 @@ Test(config, vitalsd_refuses_to_start_on_a_bad_file_with_errors_at_error_level)
 	         "<3>configuration not loaded: 2 errors, not starting\n",
 	         path, path);
 	cr_expect_str_eq(r.err, want);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	unlink(path);
 
 	char missing[] = "/tmp/test_config_missing.yaml";
-	char *argv_missing[] = {(char *)run_build_path("vitalsd"), "-c", missing, NULL};
-	cr_assert_geq(run_capture(argv_missing, &r), 0);
+	char *argv_missing[] = {(char *)vt_rig_build("vitalsd"), "-c", missing, NULL};
+	cr_assert_geq(vt_rig_run(argv_missing, &r), 0);
 	cr_expect_eq(r.status, 78);
 	cr_expect(strncmp(r.err, "<3>/tmp/test_config_missing.yaml: cannot read: ", 47) == 0, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* ---- hostile and oversized input ------------------------------------------------------ */
@@ -1365,7 +1365,7 @@ Test(config, nul_bytes_and_garbage_never_crash)
 	vt_diag_clear(&d);
 	/* Every prefix of a good file: each loads or fails with a message, never both or neither. */
 	size_t len;
-	char *text = run_slurp(run_root_path("config/vitalsd.yaml"), &len);
+	char *text = vt_rig_slurp(vt_rig_root("config/vitalsd.yaml"), &len);
 	cr_assert_not_null(text);
 	for (size_t n = 0; n <= len; n += 7) {
 		struct vt_config *cfg = vt_config_parse("t.yaml", text, n, &d);

@@ -16,7 +16,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support/live_daemon.h"
-#include "support/run.h"
+#include "support/support.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/console/layout.h"
 #include "vitals/console/model.h"
-
-extern char **environ;
 
 /* ---- the model ------------------------------------------------------------- */
 
@@ -584,7 +580,8 @@ Test(console_layout, scrolls_so_the_selected_alarm_is_whole)
 #define ALERT_ID "chair-1/spo2-low/1"
 #define SCREEN_MS 15000
 
-static struct live_daemon daemon_;
+static struct vt_rig_bed bed;
+static struct vt_rig_daemon daemon_;
 static char tmux_sock[320];
 static char tmux_path[256];
 
@@ -609,7 +606,7 @@ s_tmux(void)
 
 /* Run tmux on our server with the NULL-terminated arguments. */
 static int
-s_tmux_run(struct run_result *r, ...)
+s_tmux_run(struct vt_rig_output *r, ...)
 {
 	char *argv[24] = {(char *)s_tmux(), "-S", tmux_sock};
 	int n = 3;
@@ -619,7 +616,7 @@ s_tmux_run(struct run_result *r, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	cr_assert_geq(run_capture(argv, r), 0, "cannot run tmux");
+	cr_assert_geq(vt_rig_run(argv, r), 0, "cannot run tmux");
 	return r->status;
 }
 
@@ -627,7 +624,7 @@ s_tmux_run(struct run_result *r, ...)
 static char *
 s_screen(bool escapes)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	if (escapes)
 		s_tmux_run(&r, "capture-pane", "-p", "-e", "-t", "c", NULL);
 	else
@@ -642,13 +639,13 @@ static void
 s_wait_screen_for(bool (*shows)(const char *screen, const char *arg), const char *arg, int spo2,
                   const char *what)
 {
-	int64_t deadline = live_now_ms() + SCREEN_MS;
+	int64_t deadline = vt_rig_now_ms() + SCREEN_MS;
 	for (;;) {
 		if (spo2 > 0)
-			live_daemon_masimo(&daemon_, spo2, 97);
+			vt_rig_pty_masimo(&bed.pty, spo2, 97);
 		char *screen = s_screen(false);
 		bool found = shows(screen, arg);
-		if (found || live_now_ms() > deadline) {
+		if (found || vt_rig_now_ms() > deadline) {
 			cr_assert(found, "%s never appeared; the screen:\n%s", what, screen);
 			free(screen);
 			return;
@@ -678,25 +675,25 @@ s_wait_screen(const char *text, int spo2)
 static void
 s_resize(const char *cols, const char *rows)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_tmux_run(&r, "resize-window", "-t", "c", "-x", cols, "-y", rows, NULL), 0,
 	             "resize-window: %s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 static void
 s_keys(const char *keys)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_tmux_run(&r, "send-keys", "-t", "c", keys, NULL), 0, "send-keys: %s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* The daemon's snapshot, parsed; NULL if it did not answer. */
 static json_t *
 s_daemon_snapshot(void)
 {
-	char *reply = live_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 2000);
+	char *reply = vt_rig_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 2000);
 	json_t *o = reply ? json_loads(reply, 0, NULL) : NULL;
 	free(reply);
 	return o;
@@ -706,14 +703,14 @@ s_daemon_snapshot(void)
 static void
 s_wait_daemon(bool (*check)(json_t *), const char *what)
 {
-	int64_t deadline = live_now_ms() + SCREEN_MS;
+	int64_t deadline = vt_rig_now_ms() + SCREEN_MS;
 	for (;;) {
 		json_t *snap = s_daemon_snapshot();
 		bool ok = snap && check(snap);
 		json_decref(snap);
 		if (ok)
 			return;
-		if (live_now_ms() > deadline) {
+		if (vt_rig_now_ms() > deadline) {
 			char *screen = s_screen(false);
 			cr_assert_fail("the daemon never showed %s; the console:\n%s", what, screen);
 		}
@@ -730,23 +727,23 @@ s_console_setup(void)
 {
 	if (s_tmux() == NULL)
 		cr_skip_test("tmux is not installed (scripts/deps.sh installs it)");
-	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	cr_assert_eq(vt_rig_bed_start(&bed, &daemon_, "console", RULES), 0, "vitalsd did not start");
 	snprintf(tmux_sock, sizeof(tmux_sock), "%s/tmux.sock", daemon_.dir);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
 	         "exec %s --connect %s --control %s --by station-t %s 2>%s/console.err",
-	         run_build_path("vitals-console"), daemon_.pub, daemon_.ctl, console_options,
+	         vt_rig_build("vitals-console"), daemon_.pub, daemon_.ctl, console_options,
 	         daemon_.dir);
-	struct run_result r;
-	live_reap_tmux(tmux_sock);
+	struct vt_rig_output r;
+	vt_rig_guard_tmux(tmux_sock);
 	cr_assert_eq(s_tmux_run(&r, "-f", "/dev/null", "new-session", "-d", "-s", "c", "-x", "150",
 	                        "-y", "40", cmd, NULL),
 	             0, "tmux new-session: %s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{pane_pid}", NULL);
 	if (atol(r.out) > 1)
-		live_reap_pid((pid_t)atol(r.out));
-	run_result_free(&r);
+		vt_rig_guard_pid((pid_t)atol(r.out));
+	vt_rig_output_free(&r);
 	s_wait_screen("synchronised", 0);
 	s_wait_screen("chair-1", 0);
 }
@@ -755,13 +752,13 @@ static void
 s_console_teardown(void)
 {
 	if (tmux_sock[0]) {
-		struct run_result r = {0};
+		struct vt_rig_output r = {0};
 		if (s_tmux())
 			s_tmux_run(&r, "kill-server", NULL);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
+		vt_rig_release_tmux(tmux_sock);
 	}
-	live_daemon_stop(&daemon_);
-	live_reaper_done();
+	vt_rig_bed_stop(&bed, &daemon_);
 }
 
 static bool
@@ -885,10 +882,10 @@ Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_co
 static bool
 s_bell_rang(void)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	s_tmux_run(&r, "display-message", "-p", "-t", "c", "#{window_bell_flag}", NULL);
 	bool rang = r.out && r.out[0] == '1';
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	return rang;
 }
 
@@ -905,7 +902,7 @@ Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_retur
 	cr_expect(strstr(screen, "CONNECTION LOST") == NULL, "%s", screen);
 	free(screen);
 	cr_expect(!s_bell_rang(), "the bell rang before anything went wrong");
-	live_daemon_kill(&daemon_, SIGKILL);
+	vt_rig_child_stop(&daemon_.proc, SIGKILL, 5000);
 	s_wait_screen("CONNECTION LOST", 0);
 	s_wait_screen("alarms are NOT being received", 0);
 	s_wait_screen("SOUNDING: CONNECTION LOST", 0);
@@ -918,7 +915,7 @@ Test(console_screen, connection_lost_when_the_daemon_dies_and_back_when_it_retur
 	free(screen);
 
 	/* A new daemon on the same ports: contact back, the banner goes, the view resyncs. */
-	cr_assert_eq(live_daemon_restart(&daemon_), 0);
+	cr_assert_eq(vt_rig_daemon_restart(&daemon_), 0);
 	s_wait_screen_for(s_back_in_contact, NULL, 0, "contact back after the daemon returned");
 }
 
@@ -985,8 +982,8 @@ Test(console_screen, sounds_the_bell_until_the_alarm_is_acknowledged, .init = s_
 	cr_expect(!s_bell_rang(), "the bell rang with no alarm");
 	s_wait_screen("SpO2 85 % below 90 %", 85);
 	s_wait_screen("SOUNDING: HIGH", 0);
-	int64_t deadline = live_now_ms() + SCREEN_MS;
-	while (!s_bell_rang() && live_now_ms() < deadline) {
+	int64_t deadline = vt_rig_now_ms() + SCREEN_MS;
+	while (!s_bell_rang() && vt_rig_now_ms() < deadline) {
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);
 	}
@@ -1016,14 +1013,13 @@ Test(console_screen, no_bell_when_told_so, .init = s_quiet_console_setup,
 static void
 s_plain_setup(void)
 {
-	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	cr_assert_eq(vt_rig_bed_start(&bed, &daemon_, "console", RULES), 0, "vitalsd did not start");
 }
 
 static void
 s_plain_teardown(void)
 {
-	live_daemon_stop(&daemon_);
-	live_reaper_done();
+	vt_rig_bed_stop(&bed, &daemon_);
 }
 
 Test(console_plain, one_line_per_event_when_stdout_is_not_a_terminal, .init = s_plain_setup,
@@ -1031,26 +1027,19 @@ Test(console_plain, one_line_per_event_when_stdout_is_not_a_terminal, .init = s_
 {
 	char out[400];
 	snprintf(out, sizeof(out), "%s/console.out", daemon_.dir);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = {(char *)run_build_path("vitals-console"), "--connect", daemon_.pub, NULL};
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	live_reap_pid(pid);
+	char *argv[] = {(char *)vt_rig_build("vitals-console"), "--connect", daemon_.pub, NULL};
+	pid_t pid = vt_rig_spawn(argv, out, out);
+	cr_assert_gt(pid, 0);
 
 	/* Normal values until the console hears them (its subscription is up), then low. */
-	int64_t deadline = live_now_ms() + SCREEN_MS;
+	int64_t deadline = vt_rig_now_ms() + SCREEN_MS;
 	char *text = NULL;
 	for (;;) {
-		live_daemon_masimo(&daemon_, text && strstr(text, "spo2=95") ? 85 : 95, 97);
+		vt_rig_pty_masimo(&bed.pty, text && strstr(text, "spo2=95") ? 85 : 95, 97);
 		free(text);
-		text = run_slurp(out, NULL);
+		text = vt_rig_slurp(out, NULL);
 		if ((text && strstr(text, "ALARM RAISED") && strstr(text, "[" ALERT_ID "]")) ||
-		    live_now_ms() > deadline)
+		    vt_rig_now_ms() > deadline)
 			break;
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/driver_feed.h"
+#include "support/support.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/drivers/linebuf.h"
 
@@ -166,18 +166,18 @@ Test(driver_masimo, table)
 	for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
 		const struct s_case *c = &s_cases[i];
 		size_t len = c->len;
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		bool same = vt_test_feed_all(d, (const uint8_t *)c->input, len, &got, &st);
+		bool same = vt_rig_feed_all(d, (const uint8_t *)c->input, len, &got, &st);
 		cr_expect(same, "%s: splitting the input changed the result", c->name);
 		cr_expect_eq(got.count, c->nexpect, "%s: %zu readings, expected %zu", c->name,
 		             got.count, c->nexpect);
 		for (size_t k = 0; k < got.count && k < c->nexpect; k++) {
 			char a[256], b[256];
-			cr_expect(vt_test_reading_equal(&got.readings[k], &c->expect[k]),
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &c->expect[k]),
 			          "%s: reading %zu is {%s}, expected {%s}", c->name, k,
-			          vt_test_reading_str(&got.readings[k], a, sizeof a),
-			          vt_test_reading_str(&c->expect[k], b, sizeof b));
+			          vt_rig_reading_str(&got.readings[k], a, sizeof a),
+			          vt_rig_reading_str(&c->expect[k], b, sizeof b));
 		}
 		cr_expect_eq(st.records, got.count, "%s: records counter", c->name);
 		cr_expect_eq(st.bytes, len, "%s: bytes counter", c->name);
@@ -187,7 +187,7 @@ Test(driver_masimo, table)
 		             c->name, (unsigned long long)st.discarded,
 		             (unsigned long long)c->discarded);
 		cr_expect_eq(got.ninfo, 0, "%s: Masimo lines carry no device info", c->name);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -224,13 +224,13 @@ Test(driver_masimo, every_exc_bit)
 		int n = snprintf(line, sizeof line,
 		                 "02/22/16 22:47:45 SPO2=---%% BPM=--- PI=--.--%% ALARM=0000 EXC=%06X\r\n",
 		                 (unsigned)bit);
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
 		cr_assert_eq(got.count, 1, "EXC=%06X", (unsigned)bit);
 		cr_expect_eq(got.readings[0].flags, want, "EXC=%06X gave flags 0x%x, expected 0x%x",
 		             (unsigned)bit, (unsigned)got.readings[0].flags, (unsigned)want);
 		cr_expect(got.readings[0].has_status);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -250,14 +250,14 @@ Test(driver_masimo, every_alarm_bit)
 		char line[160];
 		int n = snprintf(line, sizeof line,
 		                 "02/22/16 22:47:45 SPO2=085%% BPM=097 ALARM=%04X EXC=000800\r\n", bit);
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
 		cr_assert_eq(got.count, 1);
 		cr_expect_eq(got.readings[0].flags, want, "ALARM=%04X gave 0x%x, expected 0x%x", bit,
 		             (unsigned)got.readings[0].flags, (unsigned)want);
 		/* A device alarm is not our alarm: the value is still the value. */
 		cr_expect_eq(got.readings[0].value[VT_SPO2], 85);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -271,12 +271,12 @@ Test(driver_masimo, overlong_line)
 		buf[n++] = 'X';
 	memcpy(buf + n, "\r\n" GOOD, strlen("\r\n" GOOD) + 1);
 	n += strlen("\r\n" GOOD);
-	struct vt_test_collect got = {0};
+	struct vt_rig_collect got = {0};
 	struct vt_driver_stats st;
-	cr_assert(vt_test_feed_all(d, (const uint8_t *)buf, n, &got, &st));
+	cr_assert(vt_rig_feed_all(d, (const uint8_t *)buf, n, &got, &st));
 	cr_expect_eq(got.count, 2);
 	cr_expect_eq(st.dropped, 1);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 }
 
 /* A line of exactly the maximum length is read; one byte more is dropped. */
@@ -296,13 +296,13 @@ Test(driver_masimo, line_length_limit)
 		n += strlen(tail);
 		memcpy(buf + n, "\r\n" GOOD, strlen("\r\n" GOOD));
 		n += strlen("\r\n" GOOD);
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		cr_assert(vt_test_feed_all(d, (const uint8_t *)buf, n, &got, &st));
+		cr_assert(vt_rig_feed_all(d, (const uint8_t *)buf, n, &got, &st));
 		size_t want = linelen <= VT_LINEBUF_MAX ? 2 : 1;
 		cr_expect_eq(got.count, want, "%zu-byte line: %zu readings", linelen, got.count);
 		cr_expect_eq(st.dropped, 2 - want);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -317,20 +317,20 @@ Test(driver_masimo, random_garbage_in_front)
 		static uint8_t buf[NGARBAGE + NLINES * 200];
 		uint32_t r = seed;
 		for (size_t i = 0; i < NGARBAGE; i++)
-			buf[i] = (uint8_t)vt_test_rand(&r);
+			buf[i] = (uint8_t)vt_rig_rand(&r);
 		size_t n = NGARBAGE;
 		for (int k = 0; k < NLINES; k++) {
 			memcpy(buf + n, GOOD, strlen(GOOD));
 			n += strlen(GOOD);
 		}
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
 		cr_expect(got.count >= NLINES - 1 && got.count <= NLINES, "seed %u: %zu readings",
 		          seed, got.count);
 		for (size_t k = 0; k < got.count; k++)
-			cr_expect(vt_test_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
 			          seed, k);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -351,15 +351,15 @@ Test(driver_masimo, captures)
 	};
 	const struct vt_driver *d = vt_driver_find("masimo-ascii");
 	char path[4096];
-	if (access(vt_test_capture_path(caps[0].file, path, sizeof path), R_OK) != 0)
+	if (access(vt_rig_capture_path(caps[0].file, path, sizeof path), R_OK) != 0)
 		cr_skip("no captures at %s", path);
 	for (size_t c = 0; c < 2; c++) {
 		size_t len;
-		uint8_t *data = vt_test_read_file(vt_test_capture_path(caps[c].file, path, sizeof path), &len);
+		uint8_t *data = (uint8_t *)vt_rig_slurp(vt_rig_capture_path(caps[c].file, path, sizeof path), &len);
 		cr_assert_not_null(data, "%s", path);
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		cr_assert(vt_test_feed_all(d, data, len, &got, &st));
+		cr_assert(vt_rig_feed_all(d, data, len, &got, &st));
 		cr_assert_eq(got.count, caps[c].n, "%s: %zu readings", caps[c].file, got.count);
 		cr_expect_eq(st.dropped, 0);
 		for (size_t k = 0; k < got.count; k++) {
@@ -372,7 +372,7 @@ Test(driver_masimo, captures)
 			cr_expect_eq(r->flags, 0);
 			cr_expect(r->has_status);
 		}
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 		free(data);
 	}
 }

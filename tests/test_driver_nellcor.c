@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/driver_feed.h"
+#include "support/support.h"
 #include "vitals/drivers/driver.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
@@ -141,23 +141,23 @@ Test(driver_nellcor, table)
 	cr_assert_not_null(d);
 	for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
 		const struct s_case *c = &s_cases[i];
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		bool same = vt_test_feed_all(d, (const uint8_t *)c->input, c->len, &got, &st);
+		bool same = vt_rig_feed_all(d, (const uint8_t *)c->input, c->len, &got, &st);
 		cr_expect(same, "%s: splitting the input changed the result", c->name);
 		cr_expect_eq(got.count, c->nexpect, "%s: %zu readings, expected %zu", c->name,
 		             got.count, c->nexpect);
 		for (size_t k = 0; k < got.count && k < c->nexpect; k++) {
 			char a[256], b[256];
-			cr_expect(vt_test_reading_equal(&got.readings[k], &c->expect[k]),
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &c->expect[k]),
 			          "%s: reading %zu is {%s}, expected {%s}", c->name, k,
-			          vt_test_reading_str(&got.readings[k], a, sizeof a),
-			          vt_test_reading_str(&c->expect[k], b, sizeof b));
+			          vt_rig_reading_str(&got.readings[k], a, sizeof a),
+			          vt_rig_reading_str(&c->expect[k], b, sizeof b));
 		}
 		cr_expect_eq(got.ninfo, c->ninfo, "%s: %zu infos", c->name, got.ninfo);
 		if (got.ninfo == 1 && c->ninfo == 1) {
 			const struct vt_device_info *g = &got.infos[0];
-			cr_expect(vt_test_info_equal(g, &c->info),
+			cr_expect(vt_rig_info_equal(g, &c->info),
 			          "%s: info {%s %s %s %g-%g %g-%g}", c->name, g->model, g->version,
 			          g->mode, g->spo2_low, g->spo2_high, g->pr_low, g->pr_high);
 			cr_expect_eq(got.info_at[0], c->info_at, "%s: info after %zu readings", c->name,
@@ -167,7 +167,7 @@ Test(driver_nellcor, table)
 		cr_expect_eq(st.bytes, c->len, "%s", c->name);
 		cr_expect_eq(st.dropped, c->dropped, "%s: dropped %llu, expected %llu", c->name,
 		             (unsigned long long)st.dropped, (unsigned long long)c->dropped);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -198,14 +198,14 @@ Test(driver_nellcor, every_status_code)
 		char line[128];
 		int n = snprintf(line, sizeof line, "07-Jan-04 11:24:50   93     88      40    %s\r\n",
 		                 codes[i].code);
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, (const uint8_t *)line, (size_t)n, &got, NULL));
 		cr_assert_eq(got.count, 1, "%s", codes[i].code);
 		cr_expect_eq(got.readings[0].flags, codes[i].flags, "%s: flags 0x%x, expected 0x%x",
 		             codes[i].code, (unsigned)got.readings[0].flags, (unsigned)codes[i].flags);
 		cr_expect(got.readings[0].has_status);
 		cr_expect_eq(got.readings[0].value[VT_SPO2], 93);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -223,12 +223,12 @@ Test(driver_nellcor, overlong_line)
 		buf[n++] = ' ';
 	memcpy(buf + n, "AO\r\n" GOOD, strlen("AO\r\n" GOOD));
 	n += strlen("AO\r\n" GOOD);
-	struct vt_test_collect got = {0};
+	struct vt_rig_collect got = {0};
 	struct vt_driver_stats st;
-	cr_assert(vt_test_feed_all(d, (const uint8_t *)buf, n, &got, &st));
+	cr_assert(vt_rig_feed_all(d, (const uint8_t *)buf, n, &got, &st));
 	cr_expect_eq(got.count, 2);
 	cr_expect_eq(st.dropped, 1);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 }
 
 /* 4 KiB of random bytes in front of a valid stream cost at most the line
@@ -242,7 +242,7 @@ Test(driver_nellcor, random_garbage_in_front)
 	for (uint32_t seed = 1; seed <= 50; seed++) {
 		uint32_t r = seed;
 		for (size_t i = 0; i < NGARBAGE; i++)
-			buf[i] = (uint8_t)vt_test_rand(&r);
+			buf[i] = (uint8_t)vt_rig_rand(&r);
 		size_t n = NGARBAGE;
 		memcpy(buf + n, HEADER, strlen(HEADER));
 		n += strlen(HEADER);
@@ -250,17 +250,17 @@ Test(driver_nellcor, random_garbage_in_front)
 			memcpy(buf + n, GOOD, strlen(GOOD));
 			n += strlen(GOOD);
 		}
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, buf, n, &got, NULL), "seed %u", seed);
 		cr_expect_eq(got.count, NLINES, "seed %u: %zu readings", seed, got.count);
 		for (size_t k = 0; k < got.count; k++)
-			cr_expect(vt_test_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
 			          seed, k);
 		/* The heading's first line is the one the noise runs into. */
 		cr_expect_eq(got.ninfo, 1, "seed %u", seed);
 		if (got.ninfo == 1)
 			cr_expect_str_eq(got.infos[0].mode, "ADULT");
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -268,14 +268,14 @@ Test(driver_nellcor, random_garbage_in_front)
 Test(driver_nellcor, capture)
 {
 	char path[4096];
-	if (access(vt_test_capture_path("nellcor_n560_ascii_hansmuc.txt", path, sizeof path), R_OK) != 0)
+	if (access(vt_rig_capture_path("nellcor_n560_ascii_hansmuc.txt", path, sizeof path), R_OK) != 0)
 		cr_skip("no captures at %s", path);
 	size_t len;
-	uint8_t *data = vt_test_read_file(path, &len);
+	uint8_t *data = (uint8_t *)vt_rig_slurp(path, &len);
 	cr_assert_not_null(data);
-	struct vt_test_collect got = {0};
+	struct vt_rig_collect got = {0};
 	struct vt_driver_stats st;
-	cr_assert(vt_test_feed_all(vt_driver_find("nellcor-ascii"), data, len, &got, &st));
+	cr_assert(vt_rig_feed_all(vt_driver_find("nellcor-ascii"), data, len, &got, &st));
 	static const struct vt_reading want[] = {
 		READING(100, 105, VT_FLAG_DEVICE_SILENCED),
 		READING(100, 104, VT_FLAG_DEVICE_SILENCED),
@@ -286,13 +286,13 @@ Test(driver_nellcor, capture)
 	cr_assert_eq(got.count, 5);
 	for (size_t k = 0; k < 5; k++) {
 		char a[256];
-		cr_expect(vt_test_reading_equal(&got.readings[k], &want[k]), "line %zu: {%s}", k + 1,
-		          vt_test_reading_str(&got.readings[k], a, sizeof a));
+		cr_expect(vt_rig_reading_equal(&got.readings[k], &want[k]), "line %zu: {%s}", k + 1,
+		          vt_rig_reading_str(&got.readings[k], a, sizeof a));
 	}
 	cr_expect_eq(st.dropped, 0);
 	cr_assert_eq(got.ninfo, 1);
-	cr_expect(vt_test_info_equal(&got.infos[0], &s_n560));
+	cr_expect(vt_rig_info_equal(&got.infos[0], &s_n560));
 	cr_expect_eq(got.info_at[0], 5);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 	free(data);
 }

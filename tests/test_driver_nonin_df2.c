@@ -32,12 +32,12 @@ Test(driver_nonin_df2, first_byte_must_be_one)
 	uint8_t *f = buf + VT_NONIN_PACKET + 9 * VT_NONIN_FRAME; /* packet 2, frame 10 */
 	f[0] = 0x03;
 	f[4] = (uint8_t)(f[4] + 2);
-	struct vt_test_collect got = {0};
+	struct vt_rig_collect got = {0};
 	struct vt_driver_stats st;
-	cr_assert(vt_test_feed_all(d, buf, sizeof buf, &got, &st));
+	cr_assert(vt_rig_feed_all(d, buf, sizeof buf, &got, &st));
 	cr_expect_eq(got.count, 2);
 	cr_expect_gt(st.dropped, 0);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 }
 
 /* A DF#7 stream is not mistaken for DF#2, and the other way round. */
@@ -47,13 +47,13 @@ Test(driver_nonin_df2, formats_do_not_cross)
 	uint8_t buf[4 * VT_NONIN_PACKET];
 	for (int k = 0; k < 4; k++)
 		s_packet(VT_NONIN_DF7, &normal, buf + k * VT_NONIN_PACKET);
-	struct vt_test_collect got = {0};
-	vt_test_feed(vt_driver_find("nonin-df2"), buf, sizeof buf, VT_TEST_WHOLE, 0, &got, NULL);
+	struct vt_rig_collect got = {0};
+	vt_rig_feed(vt_driver_find("nonin-df2"), buf, sizeof buf, VT_RIG_WHOLE, 0, &got, NULL);
 	cr_expect_eq(got.count, 0);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 	for (int k = 0; k < 4; k++)
 		s_packet(VT_NONIN_DF2, &normal, buf + k * VT_NONIN_PACKET);
-	vt_test_feed(vt_driver_find("nonin-df7"), buf, sizeof buf, VT_TEST_WHOLE, 0, &got, NULL);
+	vt_rig_feed(vt_driver_find("nonin-df7"), buf, sizeof buf, VT_RIG_WHOLE, 0, &got, NULL);
 	cr_expect_eq(got.count, 0);
-	vt_test_collect_free(&got);
+	vt_rig_collect_free(&got);
 }

@@ -68,12 +68,12 @@ struct s_row {
 Test(driver_nonin_df7, capture_frame_for_frame)
 {
 	char path[4096];
-	if (access(vt_test_capture_path("nonin_oem3_df7_60s.dat", path, sizeof path), R_OK) != 0)
+	if (access(vt_rig_capture_path("nonin_oem3_df7_60s.dat", path, sizeof path), R_OK) != 0)
 		cr_skip("no captures at %s", path);
 	size_t datlen, csvlen;
-	uint8_t *dat = vt_test_read_file(path, &datlen);
-	char *csv = (char *)vt_test_read_file(
-		vt_test_capture_path("nonin_oem3_df7_60s.csv", path, sizeof path), &csvlen);
+	uint8_t *dat = (uint8_t *)vt_rig_slurp(path, &datlen);
+	char *csv = (char *)(uint8_t *)vt_rig_slurp(
+		vt_rig_capture_path("nonin_oem3_df7_60s.csv", path, sizeof path), &csvlen);
 	cr_assert_not_null(dat);
 	cr_assert_not_null(csv);
 
@@ -130,9 +130,9 @@ Test(driver_nonin_df7, capture_frame_for_frame)
 	cr_expect_eq(v.srev, 45);
 
 	/* The driver's readings: display values and ORed status, from the CSV. */
-	struct vt_test_collect readings = {0};
+	struct vt_rig_collect readings = {0};
 	struct vt_driver_stats st;
-	cr_assert(vt_test_feed_all(vt_driver_find("nonin-df7"), dat, datlen, &readings, &st));
+	cr_assert(vt_rig_feed_all(vt_driver_find("nonin-df7"), dat, datlen, &readings, &st));
 	cr_assert_eq(readings.count, 181);
 	int hr_lo = 999, hr_hi = 0, sp_lo = 999, sp_hi = 0;
 	for (size_t p = 0; p < readings.count; p++) {
@@ -160,7 +160,7 @@ Test(driver_nonin_df7, capture_frame_for_frame)
 	/* A normal patient: the ranges the capture's notes give. */
 	cr_expect(hr_lo >= 89 && hr_hi <= 104, "HR-D %d-%d", hr_lo, hr_hi);
 	cr_expect(sp_lo >= 94 && sp_hi <= 98, "SpO2-D %d-%d", sp_lo, sp_hi);
-	vt_test_collect_free(&readings);
+	vt_rig_collect_free(&readings);
 	free(dat);
 	free(csv);
 }

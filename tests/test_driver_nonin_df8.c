@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "support/driver_feed.h"
+#include "support/support.h"
 #include "vitals/drivers/driver.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
@@ -86,24 +86,24 @@ Test(driver_nonin_df8, table)
 	cr_assert_not_null(d);
 	for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
 		const struct s_case *c = &s_cases[i];
-		struct vt_test_collect got = {0};
+		struct vt_rig_collect got = {0};
 		struct vt_driver_stats st;
-		bool same = vt_test_feed_all(d, c->in, c->len, &got, &st);
+		bool same = vt_rig_feed_all(d, c->in, c->len, &got, &st);
 		cr_expect(same, "%s: splitting the input changed the result", c->name);
 		cr_expect_eq(got.count, c->nexpect, "%s: %zu readings, expected %zu", c->name,
 		             got.count, c->nexpect);
 		for (size_t k = 0; k < got.count && k < c->nexpect; k++) {
 			char a[256], b[256];
-			cr_expect(vt_test_reading_equal(&got.readings[k], &c->expect[k]),
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &c->expect[k]),
 			          "%s: reading %zu is {%s}, expected {%s}", c->name, k,
-			          vt_test_reading_str(&got.readings[k], a, sizeof a),
-			          vt_test_reading_str(&c->expect[k], b, sizeof b));
+			          vt_rig_reading_str(&got.readings[k], a, sizeof a),
+			          vt_rig_reading_str(&c->expect[k], b, sizeof b));
 		}
 		cr_expect_eq(st.records, got.count, "%s", c->name);
 		cr_expect_eq(st.bytes, c->len, "%s", c->name);
 		cr_expect_eq(st.dropped, c->dropped, "%s: dropped %llu, expected %llu", c->name,
 		             (unsigned long long)st.dropped, (unsigned long long)c->dropped);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }
 
@@ -129,18 +129,18 @@ Test(driver_nonin_df8, random_garbage_in_front)
 	for (uint32_t seed = 1; seed <= 500; seed++) {
 		uint32_t r = seed;
 		for (size_t i = 0; i < NGARBAGE; i++)
-			buf[i] = (uint8_t)vt_test_rand(&r);
+			buf[i] = (uint8_t)vt_rig_rand(&r);
 		for (int k = 0; k < NRECS; k++)
 			memcpy(buf + NGARBAGE + 4 * k, rec, 4);
-		struct vt_test_collect got = {0};
-		cr_assert(vt_test_feed_all(d, buf, sizeof buf, &got, NULL), "seed %u", seed);
+		struct vt_rig_collect got = {0};
+		cr_assert(vt_rig_feed_all(d, buf, sizeof buf, &got, NULL), "seed %u", seed);
 		/* NRECS when the noise itself ended with a well-formed record,
 		 * which then took the blame instead. */
 		cr_expect(got.count == NRECS - 1 || got.count == NRECS, "seed %u: %zu readings",
 		          seed, got.count);
 		for (size_t k = 0; k < got.count; k++)
-			cr_expect(vt_test_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
+			cr_expect(vt_rig_reading_equal(&got.readings[k], &want), "seed %u reading %zu",
 			          seed, k);
-		vt_test_collect_free(&got);
+		vt_rig_collect_free(&got);
 	}
 }

@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "support/support.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/emulator/emulate.h"
 #include "vitals/io/recorder.h"
@@ -183,39 +183,17 @@ Test(emulate_player, sensor_off_as_the_device_says_it)
 
 /* ---- the program ---- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-	cr_assert_not_null(v, "%s is not set (run through make check)", name);
-	return v;
-}
-
 static void
 fixture_path(char *dst, size_t len)
 {
-	snprintf(dst, len, "%s/tests/data/emulator/uw-100001-masimo-515s.csv", env("VT_ROOT"));
+	snprintf(dst, len, "%s", vt_rig_root("tests/data/emulator/uw-100001-masimo-515s.csv"));
 }
 
-/* A running emulator. */
+/* A running emulator, with a temporary directory for its link and its log. */
 struct emu {
-	pid_t pid;
-	int out;          /* its standard output */
-	char dir[64];     /* a temporary directory for the link and the log */
+	struct vt_rig_child p;
+	char dir[64];
 	char link[128];
-	char log[128];    /* its standard error */
-	char buf[2048];   /* standard output not yet split into lines */
-	size_t blen;
-	char line[512];   /* the last line read */
-	int status;       /* exit status once reaped, else -1 */
 };
 
 /* Start vitals-emulate with `args` (NULL-terminated); "@LINK" stands for the link. */
@@ -223,96 +201,23 @@ static void
 emu_start(struct emu *e, const char *const *args)
 {
 	memset(e, 0, sizeof(*e));
-	e->status = -1;
-	strcpy(e->dir, "/tmp/vt-emulate-XXXXXX");
-	cr_assert_not_null(mkdtemp(e->dir));
+	cr_assert_eq(vt_rig_tmpdir(e->dir, sizeof(e->dir), "emulate"), 0);
 	snprintf(e->link, sizeof(e->link), "%s/monitor", e->dir);
-	snprintf(e->log, sizeof(e->log), "%s/stderr", e->dir);
-	char prog[1024];
-	snprintf(prog, sizeof(prog), "%s/vitals-emulate", env("VT_BUILD"));
-	const char *argv[40] = {prog};
-	int argc = 1;
+	char log[128];
+	snprintf(log, sizeof(log), "%s/stderr", e->dir);
+	const char *argv[40];
+	int argc = 0;
 	for (size_t i = 0; args[i] != NULL && argc < 39; i++)
 		argv[argc++] = strcmp(args[i], "@LINK") == 0 ? e->link : args[i];
 	argv[argc] = NULL;
-	int p[2];
-	cr_assert_eq(pipe(p), 0);
-	pid_t parent = getpid();
-	e->pid = fork();
-	cr_assert_geq(e->pid, 0);
-	if (e->pid == 0) {
-		/* A failed assertion ends the test process at once: the emulator
-		 * must not outlive it (SIGTERM also removes its link). */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(127);
-		dup2(p[1], 1);
-		int err = open(e->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(err, 2);
-		close(p[0]);
-		close(p[1]);
-		execv(prog, (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	e->out = p[0];
-}
-
-/* Next line of the emulator's standard output into e->line; false at the deadline or EOF. */
-static bool
-emu_line(struct emu *e, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	for (;;) {
-		char *nl = memchr(e->buf, '\n', e->blen);
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - e->buf);
-			cr_assert_lt(n, sizeof(e->line));
-			memcpy(e->line, e->buf, n);
-			e->line[n] = '\0';
-			memmove(e->buf, nl + 1, e->blen - n - 1);
-			e->blen -= n + 1;
-			return true;
-		}
-		int64_t left = end - now_ms();
-		if (left <= 0)
-			return false;
-		struct pollfd pfd = {.fd = e->out, .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		ssize_t r = read(e->out, e->buf + e->blen, sizeof(e->buf) - e->blen);
-		if (r <= 0)
-			return false;
-		e->blen += (size_t)r;
-	}
-}
-
-/* Wait for the emulator to exit (its stdout closes first); its status, or -1. */
-static int
-emu_wait(struct emu *e, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	char sink[512];
-	for (;;) {
-		int64_t left = end - now_ms();
-		if (left <= 0)
-			return -1;
-		struct pollfd pfd = {.fd = e->out, .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) > 0 && read(e->out, sink, sizeof(sink)) == 0)
-			break;
-	}
-	int st;
-	cr_assert_eq(waitpid(e->pid, &st, 0), e->pid);
-	e->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	e->pid = 0;
-	return e->status;
+	cr_assert_eq(vt_rig_emulate(&e->p, log, argv, 0), 0);
 }
 
 /* How many lines of the emulator's log contain `what`. */
 static int
 emu_log_count(const struct emu *e, const char *what)
 {
-	FILE *fp = fopen(e->log, "r");
+	FILE *fp = fopen(e->p.log, "r");
 	if (fp == NULL)
 		return 0;
 	char line[512];
@@ -329,11 +234,11 @@ emu_wait_log(const struct emu *e, const char *what, int timeout_ms)
 {
 	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	cr_assert_geq(in, 0);
-	cr_assert_geq(inotify_add_watch(in, e->log, IN_MODIFY), 0);
-	int64_t end = now_ms() + timeout_ms;
+	cr_assert_geq(inotify_add_watch(in, e->p.log, IN_MODIFY), 0);
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	bool found;
 	while (!(found = emu_log_count(e, what) > 0)) {
-		int64_t left = end - now_ms();
+		int64_t left = end - vt_rig_now_ms();
 		if (left <= 0)
 			break;
 		struct pollfd pfd = {.fd = in, .events = POLLIN};
@@ -351,18 +256,8 @@ emu_wait_log(const struct emu *e, const char *what, int timeout_ms)
 static void
 emu_stop(struct emu *e)
 {
-	if (e->pid > 0) {
-		kill(e->pid, SIGTERM);
-		if (emu_wait(e, DEADLINE_MS) < 0) {
-			kill(e->pid, SIGKILL);
-			waitpid(e->pid, NULL, 0);
-			e->pid = 0;
-		}
-	}
-	close(e->out);
-	unlink(e->link);
-	unlink(e->log);
-	rmdir(e->dir);
+	vt_rig_child_stop(&e->p, SIGTERM, DEADLINE_MS);
+	vt_rig_rmtree(e->dir);
 }
 
 /* A driver reading a descriptor. */
@@ -404,11 +299,11 @@ rx_until(struct rx *x, size_t want, bool until_hangup, int timeout_ms)
 {
 	struct vt_driver_sink sink = {.reading = rx_on_reading, .ctx = x};
 	size_t goal = x->n + want;
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	while (until_hangup ? !x->hangup : x->n < goal) {
 		if (x->hangup)
 			return false;
-		int64_t left = end - now_ms();
+		int64_t left = end - vt_rig_now_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
@@ -539,11 +434,11 @@ pty_protocol(const struct proto_case *c)
 	                      "--start-time", "2026-11-21T10:00:00Z", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS), "no slave path printed");
-	cr_assert(strncmp(e.line, "/dev/pts/", 9) == 0, "printed %s", e.line);
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS), "no slave path printed");
+	cr_assert(strncmp(e.p.line, "/dev/pts/", 9) == 0, "printed %s", e.p.line);
 	char target[128] = "";
 	cr_assert_gt(readlink(e.link, target, sizeof(target) - 1), 0);
-	cr_assert_str_eq(target, e.line);
+	cr_assert_str_eq(target, e.p.line);
 	struct rx x;
 	rx_init(&x, c->name, open_pty(e.link));
 	cr_assert(rx_until(&x, c->readings, false, 3 * DEADLINE_MS), "%s: %zu readings", c->name, x.n);
@@ -555,7 +450,7 @@ pty_protocol(const struct proto_case *c)
 		             "%s reading %zu flags %#x", c->name, k, x.r[k].flags);
 	rx_free(&x);
 	emu_stop(&e);
-	cr_assert_eq(e.status, 0);
+	cr_assert_eq(e.p.status, 0);
 	struct stat st;
 	cr_assert_neq(lstat(e.link, &st), 0, "the link is removed on exit");
 }
@@ -593,25 +488,25 @@ Test(emulate_pty, sigusr1_unplugs_and_sigusr2_replugs, .timeout = 60)
 	                      "--loop", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	char first[512];
-	strcpy(first, e.line);
+	strcpy(first, e.p.line);
 	struct rx x;
 	rx_init(&x, "masimo-ascii", open_pty(e.link));
 	cr_assert(rx_until(&x, 2, false, DEADLINE_MS));
 
-	kill(e.pid, SIGUSR1);
+	kill(e.p.pid, SIGUSR1);
 	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "the reader sees the hang-up");
 	struct stat st;
 	cr_assert_neq(lstat(e.link, &st), 0, "unplugged: the link is gone");
 	rx_free(&x);
 
-	kill(e.pid, SIGUSR2);
-	cr_assert(emu_line(&e, DEADLINE_MS), "a new slave path is printed");
-	cr_assert(strncmp(e.line, "/dev/pts/", 9) == 0);
+	kill(e.p.pid, SIGUSR2);
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS), "a new slave path is printed");
+	cr_assert(strncmp(e.p.line, "/dev/pts/", 9) == 0);
 	char target[128] = "";
 	cr_assert_gt(readlink(e.link, target, sizeof(target) - 1), 0);
-	cr_assert_str_eq(target, e.line, "the link points at the new pty");
+	cr_assert_str_eq(target, e.p.line, "the link points at the new pty");
 	rx_init(&x, "masimo-ascii", open_pty(e.link));
 	cr_assert(rx_until(&x, 3, false, DEADLINE_MS), "the new pty works");
 	check_sequence(&x, 0, "masimo-ascii");
@@ -619,7 +514,7 @@ Test(emulate_pty, sigusr1_unplugs_and_sigusr2_replugs, .timeout = 60)
 	cr_assert_eq(emu_log_count(&e, "unplugged (SIGUSR1)"), 1);
 	cr_assert_eq(emu_log_count(&e, "plugged in"), 2);
 	emu_stop(&e);
-	cr_assert_eq(e.status, 0);
+	cr_assert_eq(e.p.status, 0);
 }
 
 Test(emulate_pty, scheduled_unplug_and_replug, .timeout = 60)
@@ -631,12 +526,12 @@ Test(emulate_pty, scheduled_unplug_and_replug, .timeout = 60)
 	                      "--unplug-at", "35", "--unplug-for", "3", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	struct rx x;
 	rx_init(&x, "nonin-df8", open_pty(e.link));
 	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "hang-up at t=35");
 	rx_free(&x);
-	cr_assert(emu_line(&e, DEADLINE_MS), "replugged at t=38");
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS), "replugged at t=38");
 	rx_init(&x, "nonin-df8", open_pty(e.link));
 	cr_assert(rx_until(&x, 3, false, DEADLINE_MS));
 	rx_free(&x);
@@ -649,7 +544,7 @@ Test(emulate_pty, scheduled_unplug_and_replug, .timeout = 60)
 static double
 emu_log_time(const struct emu *e, const char *what)
 {
-	FILE *fp = fopen(e->log, "r");
+	FILE *fp = fopen(e->p.log, "r");
 	if (fp == NULL)
 		return -1;
 	char line[512];
@@ -670,7 +565,7 @@ Test(emulate_pty, overlapping_unplugs_replug_when_the_last_ends, .timeout = 60)
 	                      "--unplug-at", "10,12", "--unplug-for", "10s,2s", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0, "plays to the end");
+	cr_assert_eq(vt_rig_child_wait(&e.p, DEADLINE_MS), 0, "plays to the end");
 	cr_assert_eq(emu_log_count(&e, "unplugged (scheduled)"), 1);
 	cr_assert_eq(emu_log_count(&e, "plugged in"), 2);
 	double t = emu_log_time(&e, "plugged in");
@@ -687,7 +582,7 @@ Test(emulate_pty, sensor_off_and_noise, .timeout = 60)
 	                      "--sensor-off-at", "20", "--sensor-off-for", "5", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	struct rx x;
 	rx_init(&x, "masimo-ascii", open_pty(e.link));
 	/* Without --loop the recording ends at t=40 and the emulator goes away. */
@@ -710,7 +605,7 @@ Test(emulate_pty, sensor_off_and_noise, .timeout = 60)
 	x.d->stats(x.state, &st);
 	cr_assert_gt(st.dropped + st.discarded, 0, "the noise was seen");
 	rx_free(&x);
-	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0);
+	cr_assert_eq(vt_rig_child_wait(&e.p, DEADLINE_MS), 0);
 	cr_assert_eq(emu_log_count(&e, "noise: 300 random bytes"), 1);
 	cr_assert_eq(emu_log_count(&e, "sensor off"), 1);
 	cr_assert_eq(emu_log_count(&e, "sensor back on"), 1);
@@ -726,7 +621,7 @@ Test(emulate_pty, a_reader_that_stops_reading_does_not_wedge_it, .timeout = 60)
 	                      fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	int fd = open_pty(e.link);
 	/* Read nothing until the emulator says it is losing bytes: the pty
 	 * buffer is full and it has gone on without us. */
@@ -736,8 +631,8 @@ Test(emulate_pty, a_reader_that_stops_reading_does_not_wedge_it, .timeout = 60)
 	rx_init(&x, "nonin-df7", fd);
 	cr_assert(rx_until(&x, 60, false, DEADLINE_MS));
 	rx_free(&x);
-	kill(e.pid, SIGTERM);
-	cr_assert_eq(emu_wait(&e, DEADLINE_MS), 0, "stops promptly on SIGTERM");
+	kill(e.p.pid, SIGTERM);
+	cr_assert_eq(vt_rig_child_wait(&e.p, DEADLINE_MS), 0, "stops promptly on SIGTERM");
 	struct stat st;
 	cr_assert_neq(lstat(e.link, &st), 0);
 	emu_stop(&e);
@@ -746,8 +641,8 @@ Test(emulate_pty, a_reader_that_stops_reading_does_not_wedge_it, .timeout = 60)
 Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
 {
 	/* A capture made with the encoder, played back as raw bytes. */
-	char dir[] = "/tmp/vt-raw-XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
+	char dir[64];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "raw"), 0);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/capture.bin", dir);
 	static struct vt_reading want[64];
@@ -766,7 +661,7 @@ Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
 	                      NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	struct rx x;
 	rx_init(&x, "masimo-ascii", open_pty(e.link));
 	/* 127-byte lines at 960 bytes/s x 10: about 75 a second. */
@@ -774,7 +669,7 @@ Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
 	check_sequence(&x, 0, "masimo-ascii");
 	rx_free(&x);
 	emu_stop(&e);
-	cr_assert_eq(e.status, 0);
+	cr_assert_eq(e.p.status, 0);
 	unlink(path);
 	rmdir(dir);
 }
@@ -782,8 +677,8 @@ Test(emulate_pty, raw_capture_is_played_byte_for_byte, .timeout = 60)
 Test(emulate_pty, session_recording_is_played_with_its_timing, .timeout = 60)
 {
 	/* A session written by the daemon's recorder, one Masimo line a second. */
-	char dir[] = "/tmp/vt-session-XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
+	char dir[64];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "session"), 0);
 	static struct vt_reading want[64];
 	size_t m = expected("masimo-ascii", want, 64);
 	const struct vt_encoder *enc = vt_encoder_find("masimo-ascii");
@@ -809,14 +704,14 @@ Test(emulate_pty, session_recording_is_played_with_its_timing, .timeout = 60)
 	const char *args[] = {"--pty", "@LINK", "--speed", "20", "--loop", path, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS));
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
 	struct rx x;
 	rx_init(&x, "masimo-ascii", open_pty(e.link));
 	cr_assert(rx_until(&x, 20, false, DEADLINE_MS));
 	check_sequence(&x, 0, "masimo-ascii");
 	rx_free(&x);
 	emu_stop(&e);
-	cr_assert_eq(e.status, 0);
+	cr_assert_eq(e.p.status, 0);
 	unlink(path);
 	char sub[160];
 	snprintf(sub, sizeof(sub), "%s/chair-1", dir);
@@ -855,33 +750,33 @@ Test(emulate_tcp, streams_to_a_client_and_unplugs, .timeout = 60)
 	                      "--loop", fixture, NULL};
 	struct emu e;
 	emu_start(&e, args);
-	cr_assert(emu_line(&e, DEADLINE_MS), "the bound address is printed");
-	cr_assert(strncmp(e.line, "127.0.0.1:", 10) == 0, "printed %s", e.line);
-	cr_assert_neq(atoi(e.line + 10), 0, "an ephemeral port was chosen");
-	char addr[sizeof(e.line)];
-	snprintf(addr, sizeof(addr), "%s", e.line);
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS), "the bound address is printed");
+	cr_assert(strncmp(e.p.line, "127.0.0.1:", 10) == 0, "printed %s", e.p.line);
+	cr_assert_neq(atoi(e.p.line + 10), 0, "an ephemeral port was chosen");
+	char addr[sizeof(e.p.line)];
+	snprintf(addr, sizeof(addr), "%s", e.p.line);
 
 	struct rx x;
 	rx_init(&x, "nellcor-ascii", tcp_connect(addr, false));
 	cr_assert(rx_until(&x, 25, false, DEADLINE_MS));
 	check_sequence(&x, 0, "nellcor-ascii");
 
-	kill(e.pid, SIGUSR1);
+	kill(e.p.pid, SIGUSR1);
 	cr_assert(rx_until(&x, 0, true, DEADLINE_MS), "the connection ends");
 	rx_free(&x);
 	/* The listener closed before the connection: reconnects are refused. */
 	tcp_connect(addr, true);
 	cr_assert_eq(emu_log_count(&e, "unplugged (SIGUSR1)"), 1);
 
-	kill(e.pid, SIGUSR2);
-	cr_assert(emu_line(&e, DEADLINE_MS));
-	cr_assert_str_eq(e.line, addr, "the same port again");
+	kill(e.p.pid, SIGUSR2);
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS));
+	cr_assert_str_eq(e.p.line, addr, "the same port again");
 	rx_init(&x, "nellcor-ascii", tcp_connect(addr, false));
 	cr_assert(rx_until(&x, 5, false, DEADLINE_MS));
 	check_sequence(&x, 0, "nellcor-ascii");
 	rx_free(&x);
 	emu_stop(&e);
-	cr_assert_eq(e.status, 0);
+	cr_assert_eq(e.p.status, 0);
 }
 
 /* ---- the command line ---- */
@@ -890,7 +785,7 @@ static int
 run_to_end(const char *const *args, struct emu *e)
 {
 	emu_start(e, args);
-	return emu_wait(e, DEADLINE_MS);
+	return vt_rig_child_wait(&e->p, DEADLINE_MS);
 }
 
 Test(emulate_cli, help_and_usage_errors)
@@ -925,8 +820,8 @@ Test(emulate_cli, help_and_usage_errors)
 
 Test(emulate_cli, a_bad_recording_is_refused_with_file_and_line)
 {
-	char dir[] = "/tmp/vt-bad-XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
+	char dir[64];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "bad"), 0);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/bad.csv", dir);
 	FILE *fp = fopen(path, "w");

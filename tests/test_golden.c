@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support/run.h"
+#include "support/support.h"
 
 /* Print the first differing line of two outputs. */
 static void
@@ -35,7 +35,7 @@ s_first_difference(const char *name, const char *want, const char *got)
 Test(golden, every_case_matches_its_file)
 {
 	size_t len;
-	char *cases = run_slurp(run_root_path("tests/golden/cases.txt"), &len);
+	char *cases = vt_rig_slurp(vt_rig_root("tests/golden/cases.txt"), &len);
 	cr_assert_not_null(cases, "cannot read tests/golden/cases.txt");
 	int n_cases = 0;
 	char *save = NULL;
@@ -48,7 +48,7 @@ Test(golden, every_case_matches_its_file)
 		char *name = strtok_r(line, " \t", &tok_save);
 		char *config = strtok_r(NULL, " \t", &tok_save);
 		cr_assert_not_null(config, "bad case line");
-		argv[n++] = (char *)run_build_path("vitalsd");
+		argv[n++] = (char *)vt_rig_build("vitalsd");
 		argv[n++] = "-c";
 		argv[n++] = config;
 		argv[n++] = "--clock-start";
@@ -61,16 +61,16 @@ Test(golden, every_case_matches_its_file)
 		char golden[512];
 		snprintf(golden, sizeof(golden), "tests/golden/%s.jsonl", name);
 		size_t want_len;
-		char *want = run_slurp(run_root_path(golden), &want_len);
+		char *want = vt_rig_slurp(vt_rig_root(golden), &want_len);
 		cr_assert_not_null(want, "%s is missing; run `make goldens` and review it", golden);
-		struct run_result r;
-		run_capture(argv, &r);
+		struct vt_rig_output r;
+		vt_rig_run(argv, &r);
 		cr_expect_eq(r.status, 0, "%s: exit %d: %s", name, r.status, r.err);
 		bool same = r.out_len == want_len && memcmp(r.out, want, want_len) == 0;
 		if (!same)
 			s_first_difference(name, want, r.out);
 		cr_expect(same, "%s: output differs from %s", name, golden);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 		free(want);
 		n_cases++;
 	}

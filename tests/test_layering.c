@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/run.h"
+#include "support/support.h"
 
 static char s_tmp[64];
 
@@ -44,7 +44,7 @@ s_tree(const char *layers)
 		return;
 	}
 	size_t len;
-	char *doc = run_slurp(run_root_path("docs/architecture.md"), &len);
+	char *doc = vt_rig_slurp(vt_rig_root("docs/architecture.md"), &len);
 	cr_assert_not_null(doc);
 	s_write("docs/architecture.md", doc);
 	free(doc);
@@ -55,29 +55,29 @@ s_cleanup(void)
 {
 	if (s_tmp[0] != '\0') {
 		char *argv[] = {"/bin/rm", "-rf", s_tmp, NULL};
-		struct run_result r;
-		run_capture(argv, &r);
-		run_result_free(&r);
+		struct vt_rig_output r;
+		vt_rig_run(argv, &r);
+		vt_rig_output_free(&r);
 	}
 }
 
 /* Run the checker on `root`; its exit status, stderr in r. */
 static int
-s_check(const char *root, struct run_result *r)
+s_check(const char *root, struct vt_rig_output *r)
 {
-	char *argv[] = {"/usr/bin/python3", (char *)run_root_path("scripts/layering.py"), "--root",
+	char *argv[] = {"/usr/bin/python3", (char *)vt_rig_root("scripts/layering.py"), "--root",
 	                (char *)root, NULL};
-	cr_assert_neq(run_capture(argv, r), -1, "cannot run scripts/layering.py");
+	cr_assert_neq(vt_rig_run(argv, r), -1, "cannot run scripts/layering.py");
 	return r->status;
 }
 
 Test(layering, the_tree_follows_the_documented_layers)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	char root[4096];
-	cr_assert_not_null(realpath(run_root_path("."), root));
+	cr_assert_not_null(realpath(vt_rig_root("."), root));
 	cr_expect_eq(s_check(root, &r), 0, "layering failed:\n%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(layering, a_lower_part_including_a_higher_one_fails, .fini = s_cleanup)
@@ -85,12 +85,12 @@ Test(layering, a_lower_part_including_a_higher_one_fails, .fini = s_cleanup)
 	s_tree(NULL);
 	s_write("include/vitals/base/sample.h", "#include \"vitals/alarm/alarm.h\"\n");
 	s_write("include/vitals/alarm/alarm.h", "#include \"vitals/base/sample.h\"\n");
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_check(s_tmp, &r), 1);
 	cr_expect(strstr(r.err, "include/vitals/base/sample.h:1: base may not include "
 	                        "vitals/alarm/alarm.h (alarm)") != NULL,
 	          "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(layering, a_source_file_of_a_part_is_checked_too, .fini = s_cleanup)
@@ -98,24 +98,24 @@ Test(layering, a_source_file_of_a_part_is_checked_too, .fini = s_cleanup)
 	s_tree(NULL);
 	s_write("daemon/drivers/masimo.c", "#include <stdio.h>\n\n#include \"vitals/io/port.h\"\n");
 	s_write("emulator/emulate.c", "#include \"vitals/core.h\"\n");
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_check(s_tmp, &r), 1);
 	cr_expect(strstr(r.err, "daemon/drivers/masimo.c:3: drivers may not include") != NULL,
 	          "%s", r.err);
 	cr_expect(strstr(r.err, "emulator/emulate.c:1: emulator may not include vitals/core.h "
 	                        "(daemon)") != NULL,
 	          "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(layering, a_part_the_layers_do_not_name_fails, .fini = s_cleanup)
 {
 	s_tree(NULL);
 	s_write("daemon/gadgets/thing.c", "#include \"vitals/base/sample.h\"\n");
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_check(s_tmp, &r), 1);
 	cr_expect(strstr(r.err, "its part 'gadgets' is not in the layers") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(layering, headers_in_a_cycle_fail, .fini = s_cleanup)
@@ -123,22 +123,22 @@ Test(layering, headers_in_a_cycle_fail, .fini = s_cleanup)
 	s_tree(NULL);
 	s_write("include/vitals/wire/a.h", "#include \"vitals/wire/b.h\"\n");
 	s_write("include/vitals/wire/b.h", "#include \"vitals/wire/a.h\"\n");
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_check(s_tmp, &r), 1);
 	cr_expect(strstr(r.err, "cycle: vitals/wire/a.h -> vitals/wire/b.h -> vitals/wire/a.h") !=
 	                  NULL,
 	          "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(layering, layers_in_a_cycle_fail, .fini = s_cleanup)
 {
 	s_tree("```layers\nbase: io\nio: base\n```\n");
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_check(s_tmp, &r), 1);
 	cr_expect(strstr(r.err, "the layers form a cycle: base -> io -> base") != NULL, "%s",
 	          r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* Defined (code or data) symbols of an archive or a program, one per line,
@@ -150,8 +150,8 @@ s_defined(const char *file)
 	                "echo; nm --defined-only \"$0\" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDRB]/ "
 	                "{ print $3 }' | sort -u",
 	                (char *)file, NULL};
-	struct run_result r;
-	cr_assert_eq(run_capture(argv, &r), 0, "nm %s: %s", file, r.err);
+	struct vt_rig_output r;
+	cr_assert_eq(vt_rig_run(argv, &r), 0, "nm %s: %s", file, r.err);
 	free(r.err);
 	return r.out;
 }
@@ -160,11 +160,11 @@ s_defined(const char *file)
  * or the station side may reach it. */
 Test(layering, vitalsd_links_no_emulator_or_console_code)
 {
-	char *daemon = s_defined(run_build_path("vitalsd"));
+	char *daemon = s_defined(vt_rig_build("vitalsd"));
 	cr_assert(strstr(daemon, "\nvt_core_new\n") != NULL, "nm sees no vitalsd symbols");
 	const char *libs[] = {"libvitals-emulator.a", "libvitals-console.a"};
 	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
-		char *lib = s_defined(run_build_path(libs[i]));
+		char *lib = s_defined(vt_rig_build(libs[i]));
 		size_t n = 0;
 		for (char *line = lib + 1; *line != '\0';) {
 			char *end = strchr(line, '\n');

@@ -7,17 +7,15 @@
  * against a generous deadline for an event (a message, a line from a
  * process, its exit), so a loaded machine makes the tests slower, not
  * wrong; every process is stopped and reaped in the teardown, and handed to
- * the reaper (helpers/live_daemon.h) in case the test process dies first.
+ * the reaper (support/reaper.h) in case the test process dies first.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +26,10 @@
 
 #include <zmq.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/io/publisher.h"
 #include "vitals/io/recorder.h"
-
-extern char **environ;
 
 /* The deadline for anything a test waits for: far beyond what it needs. */
 #define WAIT_MS 20000
@@ -44,123 +38,9 @@ extern char **environ;
 
 /* ---- processes ------------------------------------------------------------- */
 
-struct proc {
-	const char *name;  /* for messages */
-	pid_t pid;         /* 0 when not running */
-	int out;           /* read end of its standard output, or -1 */
-	char log[160];     /* its standard error (and output, for the daemon) */
-	char buf[2048];    /* standard output not yet split into lines */
-	size_t blen;
-	int status;        /* exit status once reaped (128+signal), else -1 */
-};
-
-/* Start argv[0] with stdin from /dev/null, stderr to p->log, stdout to a pipe or the log. */
-static void
-s_spawn(struct proc *p, const char *name, char *const argv[], bool pipe_out)
-{
-	memset(p->buf, 0, sizeof(p->buf));
-	p->name = name;
-	p->blen = 0;
-	p->status = -1;
-	p->out = -1;
-	int fds[2] = {-1, -1};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (pipe_out) {
-		cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-		posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	} else {
-		posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	}
-	int rc = posix_spawn(&p->pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (pipe_out)
-		close(fds[1]);
-	cr_assert_eq(rc, 0, "cannot start %s: %s", argv[0], strerror(rc));
-	p->out = fds[0];
-	live_reap_pid(p->pid);
-}
-
-/* Reap p if it has exited; true if it is no longer running. */
-static bool
-s_reaped(struct proc *p)
-{
-	if (p->pid <= 0)
-		return true;
-	int st;
-	if (waitpid(p->pid, &st, WNOHANG) != p->pid)
-		return false;
-	p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p->pid = 0;
-	return true;
-}
-
-/* Wait up to timeout_ms for p to exit; its status, or -1 if it did not. */
-static int
-s_wait_exit(struct proc *p, int timeout_ms)
-{
-	int64_t end = live_now_ms() + timeout_ms;
-	while (!s_reaped(p)) {
-		if (live_now_ms() > end)
-			return -1;
-		struct timespec ts = {0, 10 * 1000000};
-		nanosleep(&ts, NULL);
-	}
-	return p->status;
-}
-
-/* Stop p with `sig`, then SIGKILL if it will not go; its status. */
-static int
-s_stop(struct proc *p, int sig)
-{
-	if (p->pid > 0) {
-		kill(p->pid, sig);
-		if (s_wait_exit(p, 10000) < 0) {
-			cr_log_warn("%s did not stop on signal %d: killed", p->name, sig);
-			kill(p->pid, SIGKILL);
-			s_wait_exit(p, 10000);
-		}
-	}
-	if (p->out >= 0)
-		close(p->out);
-	p->out = -1;
-	return p->status;
-}
-
-/* The next line of p's standard output, or false at the deadline or its end. */
-static bool
-s_line(struct proc *p, char *line, size_t len, int timeout_ms)
-{
-	int64_t end = live_now_ms() + timeout_ms;
-	for (;;) {
-		char *nl = memchr(p->buf, '\n', p->blen);
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - p->buf);
-			size_t k = n < len - 1 ? n : len - 1;
-			memcpy(line, p->buf, k);
-			line[k] = '\0';
-			memmove(p->buf, nl + 1, p->blen - n - 1);
-			p->blen -= n + 1;
-			return true;
-		}
-		int64_t left = end - live_now_ms();
-		if (left <= 0 || p->out < 0)
-			return false;
-		struct pollfd pfd = {.fd = p->out, .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		ssize_t r = read(p->out, p->buf + p->blen, sizeof(p->buf) - 1 - p->blen);
-		if (r <= 0)
-			return false;
-		p->blen += (size_t)r;
-	}
-}
-
 /* Whether p's log has a line containing `what`; *t (if not NULL) gets its "t=" seconds. */
 static bool
-s_log_has(const struct proc *p, const char *what, double *t)
+s_log_has(const struct vt_rig_child *p, const char *what, double *t)
 {
 	FILE *fp = fopen(p->log, "r");
 	if (fp == NULL)
@@ -194,39 +74,24 @@ struct msg {
 
 static struct {
 	char dir[64];
-	char config[128];
 	char monitors[2048];    /* the configuration's monitors: list */
 	char rules[2048];       /* and rules: list */
-	char pub[64], ctl[64];  /* endpoints */
-	struct proc daemon;
-	struct proc emu[MAX_EMU];
-	char emu_out[MAX_EMU][128]; /* the first line each printed (slave path, address) */
-	void *zctx;
+	struct vt_rig_daemon daemon;
+	struct vt_rig_child emu[MAX_EMU]; /* line: the first each printed (slave path, address) */
 	void *sub;              /* the subscriber that reads everything */
 	void *slow;             /* one that never reads, or NULL */
 	struct msg *m;          /* every message received, in order */
 	size_t n, cap;
 } R;
 
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
 static void
 s_setup(void)
 {
 	memset(&R, 0, sizeof(R));
-	R.daemon.out = -1;
+	R.daemon.proc.out = -1;
 	for (int i = 0; i < MAX_EMU; i++)
 		R.emu[i].out = -1;
-	snprintf(R.dir, sizeof(R.dir), "/tmp/vt-e2e-XXXXXX");
-	cr_assert_not_null(mkdtemp(R.dir));
-	snprintf(R.config, sizeof(R.config), "%s/vitalsd.yaml", R.dir);
-	R.zctx = zmq_ctx_new();
-	cr_assert_not_null(R.zctx);
+	cr_assert_eq(vt_rig_tmpdir(R.dir, sizeof(R.dir), "e2e"), 0);
 }
 
 static void
@@ -241,9 +106,9 @@ s_forget_messages(void)
 static void
 s_stop_all(void)
 {
-	s_stop(&R.daemon, SIGTERM);
+	vt_rig_daemon_stop(&R.daemon);
 	for (int i = 0; i < MAX_EMU; i++)
-		s_stop(&R.emu[i], SIGTERM);
+		vt_rig_child_stop(&R.emu[i], SIGTERM, 10000);
 	if (R.sub != NULL)
 		zmq_close(R.sub);
 	if (R.slow != NULL)
@@ -257,11 +122,8 @@ s_teardown(void)
 {
 	s_stop_all();
 	free(R.m);
-	if (R.zctx != NULL)
-		zmq_ctx_term(R.zctx);
-	live_reaper_done();
-	if (R.dir[0])
-		nftw(R.dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+	vt_rig_zctx_term();
+	vt_rig_rmtree(R.dir);
 }
 
 /* Long enough for the alarm test to play its excerpt three times at 2x. */
@@ -313,19 +175,16 @@ s_rule(const char *name, const char *param, const char *dir, double limit, const
 	         param, dir, limit, for_, clear_at);
 }
 
-/* Write the configuration as `path` with endpoints on the given ports. */
-static void
-s_write_config(const char *path, int pub, int ctl, bool record)
+/* The configuration's top-level lines besides the endpoints. */
+static const char *
+s_extra(bool record)
 {
-	FILE *fp = fopen(path, "w");
-	cr_assert_not_null(fp);
-	fprintf(fp, "publish: tcp://127.0.0.1:%d\ncontrol: tcp://127.0.0.1:%d\nheartbeat: %s\n", pub,
-	        ctl, HEARTBEAT);
+	static char extra[256];
+	snprintf(extra, sizeof(extra), "heartbeat: %s\n", HEARTBEAT);
 	if (record)
-		fprintf(fp, "record_dir: %s\n", s_path("record"));
-	fprintf(fp, "monitors:\n%srules:\n%s", R.monitors[0] ? R.monitors : "  []\n",
-	        R.rules[0] ? R.rules : "  []\n");
-	fclose(fp);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "record_dir: %s\n",
+		         s_path("record"));
+	return extra;
 }
 
 /* Receive what is waiting on the subscriber (at most `wait_ms` for the first); how many. */
@@ -360,7 +219,7 @@ s_pump(int wait_ms)
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		m->o = o;
-		m->at = live_now_ms();
+		m->at = vt_rig_now_ms();
 		m->wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		m->seq = json_integer_value(json_object_get(o, "seq"));
 		const char *t = json_string_value(json_object_get(o, "time"));
@@ -419,18 +278,18 @@ s_matches(const struct msg *m, const struct want *w)
 static long
 s_wait_msg(size_t from, const struct want *w, int timeout_ms)
 {
-	int64_t end = live_now_ms() + timeout_ms;
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	for (size_t i = from;;) {
 		for (; i < R.n; i++)
 			if (s_matches(&R.m[i], w))
 				return (long)i;
-		int64_t left = end - live_now_ms();
+		int64_t left = end - vt_rig_now_ms();
 		if (left <= 0)
 			return -1;
 		s_pump(left < 50 ? (int)left : 50);
-		cr_assert(R.daemon.pid == 0 || !s_reaped(&R.daemon),
-		          "vitalsd exited (status %d) while waiting for %s %s; log %s", R.daemon.status,
-		          w->type, w->value ? w->value : "", R.daemon.log);
+		cr_assert(R.daemon.proc.pid == 0 || !vt_rig_child_exited(&R.daemon.proc),
+		          "vitalsd exited (status %d) while waiting for %s %s; log %s", R.daemon.proc.status,
+		          w->type, w->value ? w->value : "", R.daemon.proc.log);
 	}
 }
 
@@ -438,73 +297,39 @@ s_wait_msg(size_t from, const struct want *w, int timeout_ms)
 static void
 s_collect(int ms)
 {
-	int64_t end = live_now_ms() + ms;
-	for (int64_t left; (left = end - live_now_ms()) > 0;)
+	int64_t end = vt_rig_now_ms() + ms;
+	for (int64_t left; (left = end - vt_rig_now_ms()) > 0;)
 		s_pump(left < 50 ? (int)left : 50);
 }
 
 /* Wait until a process's log has `what`, receiving meanwhile; its "t=" in *t. */
 static bool
-s_wait_log(const struct proc *p, const char *what, double *t, int timeout_ms)
+s_wait_log(const struct vt_rig_child *p, const char *what, double *t, int timeout_ms)
 {
-	int64_t end = live_now_ms() + timeout_ms;
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	while (!s_log_has(p, what, t)) {
-		if (live_now_ms() > end)
+		if (vt_rig_now_ms() > end)
 			return false;
 		s_pump(20);
 	}
 	return true;
 }
 
-/* A new SUB socket connected to the daemon, subscribed to everything. */
-static void *
-s_subscriber(int rcvhwm)
-{
-	void *s = zmq_socket(R.zctx, ZMQ_SUB);
-	int linger = 0;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
-	zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
-	cr_assert_eq(zmq_connect(s, R.pub), 0);
-	return s;
-}
-
 /*
  * Start vitalsd on the rig's configuration and subscribe: back when a
  * heartbeat has come through (so everything published from then on is
- * seen). Ports are found free; another test may take one between the probe
- * and the bind, so a bind failure is retried with new ones.
+ * seen).
  */
 static void
 s_start_daemon(bool record)
 {
-	for (int attempt = 0;; attempt++) {
-		int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-		cr_assert(pub > 0 && ctl > 0 && pub != ctl);
-		snprintf(R.pub, sizeof(R.pub), "tcp://127.0.0.1:%d", pub);
-		snprintf(R.ctl, sizeof(R.ctl), "tcp://127.0.0.1:%d", ctl);
-		s_write_config(R.config, pub, ctl, record);
-		snprintf(R.daemon.log, sizeof(R.daemon.log), "%s", s_path("vitalsd.log"));
-		char *argv[] = {(char *)run_build_path("vitalsd"), "-c", R.config, NULL};
-		s_spawn(&R.daemon, "vitalsd", argv, false);
-		R.sub = s_subscriber(0);
-		struct want hb = {.type = "heartbeat"};
-		int64_t end = live_now_ms() + WAIT_MS;
-		while (live_now_ms() < end && !s_reaped(&R.daemon)) {
-			s_pump(50);
-			for (size_t i = 0; i < R.n; i++)
-				if (s_matches(&R.m[i], &hb))
-					return;
-		}
-		char *log = run_slurp(R.daemon.log, NULL);
-		bool in_use = log && strstr(log, "Address already in use");
-		cr_assert(in_use && attempt < 5, "vitalsd did not start (status %d):\n%s", R.daemon.status,
-		          log ? log : "");
-		free(log);
-		zmq_close(R.sub);
-		R.sub = NULL;
-		s_forget_messages();
-	}
+	cr_assert_eq(vt_rig_daemon_start(&R.daemon, R.dir, s_extra(record), R.monitors, R.rules), 0,
+	             "vitalsd did not start");
+	R.sub = vt_rig_sub(R.daemon.pub, "", 0);
+	cr_assert_not_null(R.sub);
+	struct want hb = {.type = "heartbeat"};
+	cr_assert_geq(s_wait_msg(R.n, &hb, WAIT_MS), 0, "no heartbeat from vitalsd; its log is %s",
+	              R.daemon.proc.log);
 }
 
 /*
@@ -515,27 +340,23 @@ s_start_daemon(bool record)
 static void
 s_emulate(int i, const char *bed, const char *protocol, const char *speed, const char *csv, ...)
 {
-	struct proc *p = &R.emu[i];
-	snprintf(p->log, sizeof(p->log), "%s", s_path("emulate-%d.log", i));
-	char *argv[40];
+	const char *args[40];
 	int n = 0;
-	argv[n++] = (char *)run_build_path("vitals-emulate");
-	argv[n++] = "--protocol";
-	argv[n++] = (char *)protocol;
-	argv[n++] = bed ? "--pty" : "--tcp";
-	argv[n++] = bed ? (char *)s_path("%s", bed) : "127.0.0.1:0";
-	argv[n++] = "--speed";
-	argv[n++] = (char *)speed;
+	args[n++] = "--protocol";
+	args[n++] = protocol;
+	args[n++] = bed ? "--pty" : "--tcp";
+	args[n++] = bed ? s_path("%s", bed) : "127.0.0.1:0";
+	args[n++] = "--speed";
+	args[n++] = speed;
 	va_list ap;
 	va_start(ap, csv);
 	for (const char *a; n < 37 && (a = va_arg(ap, const char *)) != NULL;)
-		argv[n++] = (char *)a;
+		args[n++] = a;
 	va_end(ap);
-	argv[n++] = (char *)csv;
-	argv[n] = NULL;
-	s_spawn(p, "vitals-emulate", argv, true);
-	cr_assert(s_line(p, R.emu_out[i], sizeof(R.emu_out[i]), WAIT_MS),
-	          "the emulator printed no port; its log is %s", p->log);
+	args[n++] = csv;
+	args[n] = NULL;
+	cr_assert_eq(vt_rig_emulate(&R.emu[i], s_path("emulate-%d.log", i), args, WAIT_MS), 0,
+	             "the emulator printed no port; its log is %s", R.emu[i].log);
 }
 
 /* ---- recordings ------------------------------------------------------------- */
@@ -544,7 +365,7 @@ s_emulate(int i, const char *bed, const char *protocol, const char *speed, const
 static const char *
 s_fixture(void)
 {
-	return run_root_path("tests/data/emulator/uw-100001-masimo-515s.csv");
+	return vt_rig_root("tests/data/emulator/uw-100001-masimo-515s.csv");
 }
 
 struct row {
@@ -635,10 +456,10 @@ static size_t
 s_replay_alerts(const char *config, const char *spec, const char *kind, struct alert *out,
                 size_t max)
 {
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", (char *)config, "--replay",
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)config, "--replay",
 	                (char *)spec, NULL};
-	struct run_result r;
-	cr_assert_eq(run_capture(argv, &r), 0, "replay failed: %s", r.err);
+	struct vt_rig_output r;
+	cr_assert_eq(vt_rig_run(argv, &r), 0, "replay failed: %s", r.err);
 	size_t n = 0;
 	for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -650,7 +471,7 @@ s_replay_alerts(const char *config, const char *spec, const char *kind, struct a
 			s_alert_of(o, &out[n++]);
 		json_decref(o);
 	}
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	return n;
 }
 
@@ -739,7 +560,7 @@ Test(live, vitals_flow_from_masimo_and_nonin_df7)
 	/* Nothing alarmed: the rows are valid and the ports stayed up. */
 	for (size_t i = 0; i < R.n; i++)
 		cr_assert(!s_is(&R.m[i], "alert", NULL), "unexpected alert %s", s_str(&R.m[i], "id"));
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (f) a subscriber that never reads -------------------------------------- */
@@ -771,7 +592,7 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	s_monitor("chair-1", "masimo-ascii", "5s");
 	s_monitor("chair-2", "masimo-ascii", "5s");
 	s_start_daemon(false);
-	void *slow = R.slow = s_subscriber(10);
+	void *slow = R.slow = vt_rig_sub(R.daemon.pub, "", 10);
 	int small = 4096;
 	zmq_setsockopt(slow, ZMQ_RCVBUF, &small, sizeof(small));
 	/* Two heartbeats: the slow subscriber, connected meanwhile on loopback, is through too. */
@@ -785,11 +606,11 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	struct want v = {.type = "vitals", .bed = "chair-2", .valid_spo2 = true};
 	long first = s_wait_msg(0, &v, WAIT_MS);
 	cr_assert_geq(first, 0);
-	int64_t t0 = live_now_ms();
+	int64_t t0 = vt_rig_now_ms();
 	size_t flood = s_flood_messages();
-	while (R.n - (size_t)first < flood && live_now_ms() - t0 < 60000)
+	while (R.n - (size_t)first < flood && vt_rig_now_ms() - t0 < 60000)
 		s_pump(50);
-	int64_t t1 = live_now_ms();
+	int64_t t1 = vt_rig_now_ms();
 	size_t got = R.n - (size_t)first;
 	int64_t worst = 0;
 	for (size_t i = (size_t)first; i < R.n; i++)
@@ -804,8 +625,8 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	              (long long)worst);
 
 	/* Now look at the other one: it has the start, then a gap where ZeroMQ dropped for it. */
-	s_stop(&R.emu[0], SIGTERM);
-	s_stop(&R.emu[1], SIGTERM);
+	vt_rig_child_stop(&R.emu[0], SIGTERM, 10000);
+	vt_rig_child_stop(&R.emu[1], SIGTERM, 10000);
 	int64_t target = R.m[R.n - 1].seq, prev = 0, first_seq = 0, gaps = 0, n = 0;
 	while (prev < target) {
 		zmq_pollitem_t it = {.socket = slow, .events = ZMQ_POLLIN};
@@ -831,7 +652,7 @@ Test(live, a_subscriber_that_never_reads_slows_nobody)
 	cr_assert_leq(first_seq, R.m[first].seq, "the slow subscriber was not there from the start");
 	cr_assert_geq(gaps, 1, "nothing was dropped for the subscriber that never read (%lld queued)",
 	              (long long)n);
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (b) alarms at the same samples as --replay ----------------------------- */
@@ -889,7 +710,7 @@ s_saw_every_alert(const struct alert *a, size_t n)
 
 Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 {
-	const char *csv = run_root_path("tests/data/live/uw-100003-masimo-450s.csv");
+	const char *csv = vt_rig_root("tests/data/live/uw-100003-masimo-450s.csv");
 	char spec[512];
 	snprintf(spec, sizeof(spec), "chair-1=%s", csv);
 	s_monitor("chair-1", "masimo-ascii", "3s");
@@ -898,7 +719,7 @@ Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 	static struct alert want[64], got[64];
 	s_excerpt_rules(2500);
 	const char *replay_cfg = s_path("replay.yaml");
-	s_write_config(replay_cfg, 5556, 5557, false);
+	vt_rig_config(replay_cfg, 5556, 5557, s_extra(false), R.monitors, R.rules);
 	size_t n_want = s_replay_alerts(replay_cfg, spec, "physiological", want, 64);
 	cr_assert_geq(n_want, 6, "the excerpt should alarm several times");
 
@@ -910,7 +731,7 @@ Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 		/* The emulator first, so the daemon opens the pty at once. */
 		s_emulate(0, "chair-1", "masimo-ascii", S_DIGITS(EXCERPT_SPEED), csv, NULL);
 		s_start_daemon(false);
-		cr_assert_geq(s_wait_exit(&R.emu[0], 90000), 0, "the emulator did not finish");
+		cr_assert_geq(vt_rig_child_wait(&R.emu[0], 90000), 0, "the emulator did not finish");
 		struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
 		cr_assert_geq(s_wait_msg(0, &lost, WAIT_MS), 0, "no status lost at the end of the recording");
 		n_got = s_live_alerts("physiological", got, 64);
@@ -943,7 +764,7 @@ Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 		cr_assert(fabs(live_s - replay_s) < 0.5, "%s %s: replay at +%.1f s, live at +%.2f s",
 		          got[i].rule, got[i].event, replay_s, live_s);
 	}
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (c) unplug and re-plug ------------------------------------------------- */
@@ -960,7 +781,7 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 
 	/* Pull the cable: the pty hangs up and its link goes. */
 	size_t from = R.n;
-	int64_t t_unplug = live_now_ms();
+	int64_t t_unplug = vt_rig_now_ms();
 	kill(R.emu[0].pid, SIGUSR1);
 	struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
 	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
@@ -978,7 +799,7 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 
 	/* Plug it back: a new pty behind the same link. */
 	from = R.n;
-	int64_t t_replug = live_now_ms();
+	int64_t t_replug = vt_rig_now_ms();
 	kill(R.emu[0].pid, SIGUSR2);
 	struct want cleared = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
 	                       .key2 = "event", .value2 = "cleared"};
@@ -993,7 +814,7 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 	cr_assert_eq(strcmp(s_str(&R.m[c], "id"), s_str(&R.m[r], "id")), 0, "the same alarm clears");
 	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no status connected after the replug");
 	s_assert_gapless();
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (d) a serial device server on TCP -------------------------------------- */
@@ -1002,8 +823,8 @@ Test(live, reads_a_monitor_behind_a_tcp_device_server)
 {
 	/* The emulator listens on a free port and says which. */
 	s_emulate(0, NULL, "nonin-df7", "4", s_fixture(), "--loop", NULL);
-	cr_assert(strncmp(R.emu_out[0], "127.0.0.1:", 10) == 0, "address: %s", R.emu_out[0]);
-	s_monitor_tcp("chair-1", "nonin-df7", R.emu_out[0], "2s");
+	cr_assert(strncmp(R.emu[0].line, "127.0.0.1:", 10) == 0, "address: %s", R.emu[0].line);
+	s_monitor_tcp("chair-1", "nonin-df7", R.emu[0].line, "2s");
 	s_start_daemon(false);
 	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
 	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals over TCP");
@@ -1011,7 +832,7 @@ Test(live, reads_a_monitor_behind_a_tcp_device_server)
 	static struct row rows[64];
 	size_t n = s_rows(s_fixture(), rows, 64);
 	cr_assert_geq(s_check_vitals("chair-1", rows, n, false), 2);
-	char *reply = live_request(R.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	char *reply = vt_rig_request(R.daemon.ctl, "{\"cmd\":\"snapshot\"}", 5000);
 	cr_assert_not_null(reply, "no snapshot");
 	json_t *snap = json_loads(reply, 0, NULL);
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(snap, "ports"), "chair-1")),
@@ -1029,7 +850,7 @@ Test(live, reads_a_monitor_behind_a_tcp_device_server)
 	struct want up = {.type = "status", .bed = "chair-1", .key = "state", .value = "connected"};
 	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no reconnection");
 	cr_assert_geq(s_wait_msg(from, &values, WAIT_MS), 0, "no vitals after reconnecting");
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (e) line noise --------------------------------------------------------- */
@@ -1088,7 +909,7 @@ Test(live, line_noise_loses_only_the_frames_it_touches)
 		cr_assert(!s_log_has(&R.emu[i], "dropped", NULL), "the noise did not fit the line");
 	}
 	s_collect(3000); /* 30 rows more */
-	cr_assert(!s_reaped(&R.daemon), "vitalsd died of the noise");
+	cr_assert(!vt_rig_child_exited(&R.daemon.proc), "vitalsd died of the noise");
 	for (size_t i = 0; i < R.n; i++)
 		cr_assert(!s_is(&R.m[i], "alert", NULL), "false alarm from line noise: %s %s",
 		          s_str(&R.m[i], "id"), s_str(&R.m[i], "event"));
@@ -1101,7 +922,7 @@ Test(live, line_noise_loses_only_the_frames_it_touches)
 		cr_assert_leq(skipped, 1, "%s: %d rows lost", beds[b], skipped);
 		cr_assert_geq(rows, 30, "%s: only %d rows", beds[b], rows);
 	}
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
 /* ---- (g) SIGTERM -------------------------------------------------------------- */
@@ -1140,15 +961,15 @@ Test(live, sigterm_exits_0_with_the_recording_closed)
 	cr_assert_geq(v, 0, "no vitals");
 	cr_assert_geq(s_wait_msg((size_t)v + 1, &values, WAIT_MS), 0, "no second vitals");
 
-	int64_t t0 = live_now_ms();
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status after SIGTERM");
-	cr_assert_lt(live_now_ms() - t0, 5000, "vitalsd took %lld ms to stop",
-	             (long long)(live_now_ms() - t0));
+	int64_t t0 = vt_rig_now_ms();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status after SIGTERM");
+	cr_assert_lt(vt_rig_now_ms() - t0, 5000, "vitalsd took %lld ms to stop",
+	             (long long)(vt_rig_now_ms() - t0));
 
 	char path[512];
 	cr_assert_eq(s_session_file("chair-1", path, sizeof(path), began), 1, "one session file");
 	size_t len = 0;
-	char *text = run_slurp(path, &len);
+	char *text = vt_rig_slurp(path, &len);
 	cr_assert(text && len > 0 && text[len - 1] == '\n', "the file ends with a whole line");
 	text[len - 1] = '\0';
 	const char *last = strrchr(text, '\n');
@@ -1187,9 +1008,9 @@ static long
 s_wait_nth(size_t from, const struct want *w, int k, int timeout_ms)
 {
 	long i = (long)from - 1;
-	int64_t end = live_now_ms() + timeout_ms;
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	while (k-- > 0)
-		if ((i = s_wait_msg((size_t)(i + 1), w, (int)(end - live_now_ms()))) < 0)
+		if ((i = s_wait_msg((size_t)(i + 1), w, (int)(end - vt_rig_now_ms()))) < 0)
 			return -1;
 	return i;
 }
@@ -1238,27 +1059,27 @@ Test(live, a_live_recording_replays_to_the_same_alerts)
 	 * the replay of the recording has it.
 	 */
 	from = R.n;
-	kill(R.daemon.pid, SIGSTOP);
+	kill(R.daemon.proc.pid, SIGSTOP);
 	s_collect(3000); /* the length of the fault, not a synchronisation */
-	kill(R.daemon.pid, SIGCONT);
+	kill(R.daemon.proc.pid, SIGCONT);
 	cr_assert_geq(s_wait_msg(from, &lost_raised, WAIT_MS), 0, "no comm-lost for the frozen time");
 	cr_assert_geq(s_wait_msg(from, &lost_cleared, WAIT_MS), 0, "no clear after the freeze");
 	cr_assert_geq(s_wait_nth(R.n, &phys, 2, WAIT_MS), 0, "no alarms after the freeze");
 
 	/* The monitor goes for good; once comm-lost is out, nothing more can happen. */
 	from = R.n;
-	s_stop(&R.emu[0], SIGTERM);
+	vt_rig_child_stop(&R.emu[0], SIGTERM, 10000);
 	long last = s_wait_msg(from, &lost_raised, WAIT_MS);
 	cr_assert_geq(last, 0, "no comm-lost at the end");
 	struct want hb = {.type = "heartbeat"};
 	cr_assert_geq(s_wait_msg((size_t)last + 1, &hb, WAIT_MS), 0);
 	s_assert_gapless();
-	cr_assert_eq(s_stop(&R.daemon, SIGTERM), 0, "vitalsd exit status");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 
 	char path[512], spec[600];
 	cr_assert_eq(s_session_file("chair-1", path, sizeof(path), began), 1, "one session file");
 	snprintf(spec, sizeof(spec), "chair-1=%s", path);
-	size_t n_want = s_replay_alerts(R.config, spec, NULL, want, 256);
+	size_t n_want = s_replay_alerts(R.daemon.config, spec, NULL, want, 256);
 	size_t n_got = s_live_alerts(NULL, got, 256);
 	bool same = n_got == n_want;
 	for (size_t i = 0; same && i < n_got; i++)

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,130 +19,76 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
-#include "support/run.h"
-
-extern char **environ;
+#include "support/support.h"
 
 static char dir[64];
-static pid_t daemon_pid = -1;
-static int err_fd = -1;
-static void *zctx, *sub;
-static int ports[2];
-static int masters[2] = {-1, -1};
-static char slaves[2][64];
-
-static int
-s_pty(char *slave, size_t len)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	cr_assert_geq(m, 0);
-	grantpt(m);
-	unlockpt(m);
-	snprintf(slave, len, "%s", ptsname(m));
-	return m;
-}
-
-static int64_t
-s_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static struct vt_rig_daemon daemon_;
+static void *sub;
+static struct vt_rig_pty ptys[2];
 
 /* Write the configuration; `variant` picks what the test needs. */
 static void
 s_config(const char *variant)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s/vitalsd.yaml", dir);
-	FILE *fp = fopen(path, "w");
-	cr_assert_not_null(fp);
-	fprintf(fp, "publish: tcp://127.0.0.1:%d\ncontrol: tcp://127.0.0.1:%d\n", ports[0], ports[1]);
+	char monitors[512], rules[256];
 	if (strcmp(variant, "broken") == 0) {
-		fprintf(fp, "monitors:\n  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n"
-		            "    colour: red\nrules: []\n",
-		        slaves[0]);
-		fclose(fp);
+		snprintf(monitors, sizeof(monitors),
+		         "  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n    colour: red\n",
+		         ptys[0].link);
+		cr_assert_eq(vt_rig_daemon_config(&daemon_, NULL, monitors, NULL), 0);
 		return;
 	}
-	fprintf(fp, "monitors:\n  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n",
-	        slaves[0]);
+	int n = snprintf(monitors, sizeof(monitors),
+	                 "  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n", ptys[0].link);
 	if (strcmp(variant, "two-beds") == 0 || strcmp(variant, "changed-rule") == 0)
-		fprintf(fp, "  - bed: chair-2\n    port: %s\n    protocol: masimo-ascii\n", slaves[1]);
-	fprintf(fp, "rules:\n  - name: spo2-low\n    parameter: spo2\n    below: %d\n    priority: high\n",
-	        strcmp(variant, "changed-rule") == 0 ? 88 : 90);
+		snprintf(monitors + n, sizeof(monitors) - (size_t)n,
+		         "  - bed: chair-2\n    port: %s\n    protocol: masimo-ascii\n", ptys[1].link);
+	n = snprintf(rules, sizeof(rules),
+	             "  - name: spo2-low\n    parameter: spo2\n    below: %d\n    priority: high\n",
+	             strcmp(variant, "changed-rule") == 0 ? 88 : 90);
 	if (strcmp(variant, "two-beds") == 0)
-		fprintf(fp, "  - name: pr-high\n    parameter: pr\n    above: 120\n");
-	fclose(fp);
+		snprintf(rules + n, sizeof(rules) - (size_t)n,
+		         "  - name: pr-high\n    parameter: pr\n    above: 120\n");
+	cr_assert_eq(vt_rig_daemon_config(&daemon_, NULL, monitors, rules), 0);
 }
 
 static void
 s_setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/vt-reload-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	ports[0] = vt_rig_free_port();
-	ports[1] = vt_rig_free_port();
-	masters[0] = s_pty(slaves[0], sizeof(slaves[0]));
-	masters[1] = s_pty(slaves[1], sizeof(slaves[1]));
-	s_config("one-bed");
-
-	char cfg[128], errpath[128];
-	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
-	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
-	err_fd = open(errpath, O_CREAT | O_RDWR | O_TRUNC, 0600);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", cfg, NULL};
-	cr_assert_eq(posix_spawn(&daemon_pid, argv[0], &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-
-	zctx = zmq_ctx_new();
-	sub = zmq_socket(zctx, ZMQ_SUB);
-	int linger = 0;
-	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-	char ep[64];
-	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ports[0]);
-	zmq_connect(sub, ep);
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "reload"), 0);
+	for (int i = 0; i < 2; i++) {
+		char link[128];
+		snprintf(link, sizeof(link), "%s/chair-%d", dir, i + 1);
+		cr_assert_eq(vt_rig_pty_open(&ptys[i], link), 0);
+	}
+	char monitors[512];
+	snprintf(monitors, sizeof(monitors), "  - bed: chair-1\n    port: %s\n    protocol: masimo-ascii\n",
+	         ptys[0].link);
+	cr_assert_eq(vt_rig_daemon_start(&daemon_, dir, NULL, monitors,
+	                                 "  - name: spo2-low\n    parameter: spo2\n    below: 90\n"
+	                                 "    priority: high\n"),
+	             0, "vitalsd did not start");
+	sub = vt_rig_sub(daemon_.pub, "", 0);
+	cr_assert_not_null(sub);
 }
 
 static void
 s_teardown(void)
 {
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-	}
+	vt_rig_daemon_stop(&daemon_);
 	if (sub)
 		zmq_close(sub);
-	if (zctx)
-		zmq_ctx_term(zctx);
+	vt_rig_zctx_term();
 	for (int i = 0; i < 2; i++)
-		if (masters[i] >= 0)
-			close(masters[i]);
-	if (err_fd >= 0)
-		close(err_fd);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+		vt_rig_pty_close(&ptys[i]);
+	vt_rig_rmtree(dir);
 }
 
 /* Send a Masimo ASCII 1 line with these values to monitor i. */
 static void
 s_masimo(int i, int spo2, int pr)
 {
-	char line[200];
-	int n = snprintf(line, sizeof(line),
-	                 "11/21/26 10:00:00 SN=0000056661 SPO2=%03d%% BPM=%03d PI=03.60%% "
-	                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n",
-	                 spo2, pr);
-	cr_assert_eq(write(masters[i], line, (size_t)n), n);
+	cr_assert_eq(vt_rig_pty_masimo(&ptys[i], spo2, pr), 0);
 }
 
 /* Messages seen so far, one JSON line each, for the assertions. */
@@ -156,11 +101,11 @@ static bool gap;
 static json_t *
 s_wait_for(const char *a, const char *b, int timeout_ms, int feed_bed, int spo2)
 {
-	int64_t end = s_now_ms() + timeout_ms, next_feed = 0;
-	while (s_now_ms() < end) {
-		if (feed_bed >= 0 && s_now_ms() >= next_feed) {
+	int64_t end = vt_rig_now_ms() + timeout_ms, next_feed = 0;
+	while (vt_rig_now_ms() < end) {
+		if (feed_bed >= 0 && vt_rig_now_ms() >= next_feed) {
 			s_masimo(feed_bed, spo2, 80);
-			next_feed = s_now_ms() + 200;
+			next_feed = vt_rig_now_ms() + 200;
 		}
 		zmq_pollitem_t it = {.socket = sub, .events = ZMQ_POLLIN};
 		if (zmq_poll(&it, 1, 100) <= 0)
@@ -196,37 +141,24 @@ s_wait_for(const char *a, const char *b, int timeout_ms, int feed_bed, int spo2)
 static json_t *
 s_control(const char *request)
 {
-	void *req = zmq_socket(zctx, ZMQ_REQ);
-	int linger = 0, timeout = 10000;
-	zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	char ep[64];
-	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ports[1]);
-	zmq_connect(req, ep);
-	zmq_send(req, request, strlen(request), 0);
-	char buf[65536];
-	int n = zmq_recv(req, buf, sizeof(buf) - 1, 0);
-	zmq_close(req);
-	if (n < 0)
-		return NULL;
-	buf[n < (int)sizeof(buf) - 1 ? n : (int)sizeof(buf) - 1] = '\0';
-	return json_loads(buf, 0, NULL);
+	char *reply = vt_rig_request(daemon_.ctl, request, 10000);
+	json_t *o = reply ? json_loads(reply, 0, NULL) : NULL;
+	free(reply);
+	return o;
 }
 
 static bool
 s_stderr_has(const char *needle, int timeout_ms)
 {
-	int64_t end = s_now_ms() + timeout_ms;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/stderr", dir);
+	int64_t end = vt_rig_now_ms() + timeout_ms;
 	do {
-		char *text = run_slurp(path, NULL);
+		char *text = vt_rig_slurp(daemon_.proc.log, NULL);
 		bool found = text && strstr(text, needle);
 		free(text);
 		if (found)
 			return true;
-		usleep(50000);
-	} while (s_now_ms() < end);
+		vt_rig_sleep_ms(50);
+	} while (vt_rig_now_ms() < end);
 	return false;
 }
 
@@ -243,7 +175,7 @@ Test(reload, bad_file_keeps_running_config_good_file_applies_at_once, .init = s_
 
 	/* A broken file: the error is reported with its position, nothing changes. */
 	s_config("broken");
-	kill(daemon_pid, SIGHUP);
+	kill(daemon_.proc.pid, SIGHUP);
 	char want[160];
 	snprintf(want, sizeof(want), "%s/vitalsd.yaml:7:5: ", dir);
 	cr_expect(s_stderr_has(want, 10000), "no positioned error for the broken file");
@@ -278,7 +210,7 @@ Test(reload, bad_file_keeps_running_config_good_file_applies_at_once, .init = s_
 
 	/* A changed rule: its alarm ends, and a new instance follows with a new id. */
 	s_config("changed-rule");
-	kill(daemon_pid, SIGHUP);
+	kill(daemon_.proc.pid, SIGHUP);
 	o = s_wait_for("chair-1/spo2-low/1", "Alarm ended by a configuration reload", 10000, -1, 0);
 	cr_expect_not_null(o, "a changed rule kept its alarm");
 	json_decref(o);
@@ -287,5 +219,5 @@ Test(reload, bad_file_keeps_running_config_good_file_applies_at_once, .init = s_
 	json_decref(o);
 	cr_expect_not(gap, "seq has a gap across the reload");
 	int status;
-	cr_expect_eq(waitpid(daemon_pid, &status, WNOHANG), 0, "the daemon died");
+	cr_expect_eq(waitpid(daemon_.proc.pid, &status, WNOHANG), 0, "the daemon died");
 }

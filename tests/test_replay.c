@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "support/run.h"
+#include "support/support.h"
 
 static int
-s_replay(struct run_result *r, const char *config, const char *a, const char *b)
+s_replay(struct vt_rig_output *r, const char *config, const char *a, const char *b)
 {
 	char *argv[8];
 	int n = 0;
-	argv[n++] = (char *)run_build_path("vitalsd");
+	argv[n++] = (char *)vt_rig_build("vitalsd");
 	argv[n++] = "-c";
 	argv[n++] = (char *)config;
 	argv[n++] = "--replay";
@@ -23,7 +23,7 @@ s_replay(struct run_result *r, const char *config, const char *a, const char *b)
 	if (b)
 		argv[n++] = (char *)b;
 	argv[n] = NULL;
-	return run_capture(argv, r);
+	return vt_rig_run(argv, r);
 }
 
 #define CFG "tests/data/replay.yaml"
@@ -57,19 +57,19 @@ Test(replay, bad_input_is_refused_with_nothing_written)
 {
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
-		struct run_result r;
+		struct vt_rig_output r;
 		s_replay(&r, CFG, c->spec, c->spec2);
 		cr_expect_eq(r.status, c->status, "%s: exit %d, stderr: %s", c->spec, r.status, r.err);
 		cr_expect(strstr(r.err, c->stderr_has) != NULL, "%s: stderr lacks <%s>: %s", c->spec,
 		          c->stderr_has, r.err);
 		cr_expect_eq(r.out_len, 0, "%s: wrote %zu bytes of output", c->spec, r.out_len);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 	}
 }
 
 Test(replay, output_is_deterministic_gapless_and_ordered)
 {
-	struct run_result a, b;
+	struct vt_rig_output a, b;
 	s_replay(&a, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
 	         "chair-2=data/recordings/bidmc-21.csv");
 	s_replay(&b, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
@@ -107,19 +107,19 @@ Test(replay, output_is_deterministic_gapless_and_ordered)
 	cr_expect_gt(raised, 0, "a real desaturation and a real tachycardia raise alarms");
 	cr_expect_gt(cleared, 0);
 	cr_expect_geq(beds_seen, 1);
-	run_result_free(&a);
-	run_result_free(&b);
+	vt_rig_output_free(&a);
+	vt_rig_output_free(&b);
 }
 
 Test(replay, clock_start_shifts_virtual_time)
 {
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", CFG, "--replay",
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", CFG, "--replay",
 	                "chair-1=data/recordings/bidmc-01.csv", "--clock-start",
 	                "2026-11-21T10:00:00Z", NULL};
-	struct run_result r;
-	run_capture(argv, &r);
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_expect(strstr(r.out, "\"time\":\"2026-11-21T10:00:00.000Z\"") != NULL);
 	cr_expect(strstr(r.out, "1970-01-01") == NULL);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }

@@ -10,16 +10,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/run.h"
+#include "support/support.h"
 
 static int
-s_replay(struct run_result *r, const char *recording)
+s_replay(struct vt_rig_output *r, const char *recording)
 {
 	char spec[512];
 	snprintf(spec, sizeof(spec), "chair-1=%s", recording);
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", "config/vitalsd.yaml", "--replay",
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", "config/vitalsd.yaml", "--replay",
 	                spec, NULL};
-	return run_capture(argv, r);
+	return vt_rig_run(argv, r);
 }
 
 /* Count lines of the output holding every needle. */
@@ -43,18 +43,18 @@ Test(shipped, configurations_check_ok)
 {
 	const char *files[] = {"config/vitalsd.yaml", "config/demo.yaml"};
 	for (size_t i = 0; i < 2; i++) {
-		char *argv[] = {(char *)run_build_path("vitalsd"), "-c", (char *)files[i], "-n", NULL};
-		struct run_result r;
-		run_capture(argv, &r);
+		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)files[i], "-n", NULL};
+		struct vt_rig_output r;
+		vt_rig_run(argv, &r);
 		cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
 		cr_expect_str_eq(r.out, "configuration OK\n");
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 	}
 }
 
 Test(shipped, every_recording_replays)
 {
-	DIR *d = opendir(run_root_path("data/recordings"));
+	DIR *d = opendir(vt_rig_root("data/recordings"));
 	cr_assert_not_null(d);
 	int n = 0;
 	struct dirent *e;
@@ -63,12 +63,12 @@ Test(shipped, every_recording_replays)
 			continue;
 		char path[512];
 		snprintf(path, sizeof(path), "data/recordings/%s", e->d_name);
-		struct run_result r;
+		struct vt_rig_output r;
 		s_replay(&r, path);
 		cr_expect_eq(r.status, 0, "%s: exit %d: %s", path, r.status, r.err);
 		cr_expect_eq(r.err_len, 0, "%s: stderr: %s", path, r.err);
 		cr_expect_gt(s_count(r.out, "\"type\":\"vitals\"", NULL), 0, "%s: no vitals", path);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 		n++;
 	}
 	closedir(d);
@@ -77,29 +77,29 @@ Test(shipped, every_recording_replays)
 
 Test(shipped, short_spo2_dip_raises_nothing)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	s_replay(&r, "data/recordings/bidmc-22.csv");
 	cr_assert_eq(r.status, 0);
 	cr_expect_eq(s_count(r.out, "\"rule\":\"spo2-low\"", NULL), 0);
 	cr_expect_eq(s_count(r.out, "\"rule\":\"spo2-critical\"", NULL), 0);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(shipped, real_tachycardia_raises_pr_high)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	s_replay(&r, "data/recordings/bidmc-21.csv");
 	cr_assert_eq(r.status, 0);
 	/* PR first exceeds 120 at t=44 (121 bpm) and stays above: raised 10 s later. */
 	cr_expect_eq(s_count(r.out, "\"id\":\"chair-1/pr-high/1\",\"event\":\"raised\"",
 	                     "\"time\":\"1970-01-01T00:00:54.000Z\""),
 	             1, "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(shipped, real_desaturation_raises_and_clears)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	s_replay(&r, "data/recordings/uw-100001-masimo.csv");
 	cr_assert_eq(r.status, 0);
 	/* SpO2 first below 90 at t=371; 15 s later it is still below: raised at 386 s. */
@@ -110,7 +110,7 @@ Test(shipped, real_desaturation_raises_and_clears)
 	cr_expect_eq(s_count(r.out, "\"id\":\"chair-1/spo2-low/1\",\"event\":\"cleared\"",
 	                     "\"time\":\"1970-01-01T00:14:37.000Z\""),
 	             1);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(shipped, broken_configuration_reports_every_error)
@@ -130,9 +130,9 @@ Test(shipped, broken_configuration_reports_every_error)
 	                   "    below: ninety\n";
 	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	char *argv[] = {(char *)run_build_path("vitalsd"), "-c", path, "-n", NULL};
-	struct run_result r;
-	run_capture(argv, &r);
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", path, "-n", NULL};
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
 	cr_expect_eq(r.status, 78);
 	char want[3][512];
 	snprintf(want[0], 512, "%s:2:12: ", path);
@@ -141,6 +141,6 @@ Test(shipped, broken_configuration_reports_every_error)
 	for (int i = 0; i < 3; i++)
 		cr_expect(strstr(r.out, want[i]) || strstr(r.err, want[i]), "missing <%s> in: %s%s",
 		          want[i], r.out, r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	unlink(path);
 }

@@ -12,17 +12,14 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 
 extern char **environ;
 
@@ -81,23 +77,15 @@ s_abs(const char *path)
 static char *
 s_tmpdir(void)
 {
-	char tmpl[] = "/tmp/vt-systemd-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	cr_assert_not_null(d, "mkdtemp: %s", strerror(errno));
+	char d[64];
+	cr_assert_eq(vt_rig_tmpdir(d, sizeof(d), "systemd"), 0, "mkdtemp: %s", strerror(errno));
 	return strdup(d);
-}
-
-static int
-s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void
 s_rm_rf(char *dir)
 {
-	if (dir != NULL)
-		nftw(dir, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	vt_rig_rmtree(dir);
 	free(dir);
 }
 
@@ -131,19 +119,11 @@ s_can_connect(int port)
 	return ok;
 }
 
-static int64_t
-s_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The shipped unit with ExecStart pointing at `exec_start` (a whole command line). */
 static char *
 s_unit_with_exec(const char *exec_start)
 {
-	char *unit = run_slurp(run_root_path("systemd/vitalsd.service"), NULL);
+	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitalsd.service"), NULL);
 	cr_assert_not_null(unit, "systemd/vitalsd.service cannot be read");
 	char *at = strstr(unit, "\n" UNIT_EXEC_START "\n");
 	cr_assert_not_null(at, "the unit must say exactly \"%s\" (make install rewrites it)",
@@ -180,7 +160,7 @@ s_mentions(const char *text, const char *word)
 Test(systemd, unit_verifies_clean)
 {
 	char *analyze = s_need("systemd-analyze", "systemd");
-	char *vitalsd = s_abs(run_build_path("vitalsd"));
+	char *vitalsd = s_abs(vt_rig_build("vitalsd"));
 	char *dir = s_tmpdir();
 	char cfg[PATH_MAX], unit_path[PATH_MAX], exec[2 * PATH_MAX];
 	snprintf(cfg, sizeof(cfg), "%s/vitalsd.yaml", dir);
@@ -192,13 +172,13 @@ Test(systemd, unit_verifies_clean)
 
 	/* The man pages are checked below; `man` itself may not be installed. */
 	char *argv[] = {analyze, "verify", "--man=no", unit_path, NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", analyze);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", analyze);
 	cr_log_info("systemd-analyze verify:\n%s%s", r.out, r.err);
 	cr_expect(!s_mentions(r.err, "vitalsd") && !s_mentions(r.out, "vitalsd"),
 	          "systemd-analyze verify has something to say about the unit (see above)");
 	cr_expect_eq(r.status, 0, "systemd-analyze verify exited %d:\n%s", r.status, r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	free(unit);
 	free(analyze);
 	free(vitalsd);
@@ -216,7 +196,7 @@ Test(systemd, unit_says_what_the_daemon_does)
 	    "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw", "DeviceAllow=char-ttyS rw",
 	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK", "UMask=0027",
 	};
-	char *unit = run_slurp(run_root_path("systemd/vitalsd.service"), NULL);
+	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitalsd.service"), NULL);
 	cr_assert_not_null(unit);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		char want[256];
@@ -230,7 +210,7 @@ Test(systemd, unit_says_what_the_daemon_does)
 		cr_assert_eq(sscanf(p, "man:%63[^( ](%7[0-9])", name, section), 2);
 		char path[128];
 		snprintf(path, sizeof(path), "man/%s.%s", name, section);
-		cr_expect(s_is_file(run_root_path(path), false), "the unit names man:%s(%s); %s is missing",
+		cr_expect(s_is_file(vt_rig_root(path), false), "the unit names man:%s(%s); %s is missing",
 		          name, section, path);
 	}
 	free(unit);
@@ -239,10 +219,10 @@ Test(systemd, unit_says_what_the_daemon_does)
 Test(systemd, sandbox_exposure_at_most_2)
 {
 	char *analyze = s_need("systemd-analyze", "systemd");
-	char *unit = s_abs(run_root_path("systemd/vitalsd.service"));
+	char *unit = s_abs(vt_rig_root("systemd/vitalsd.service"));
 	char *argv[] = {analyze, "security", "--offline=yes", unit, NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0, "cannot run %s", analyze);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0, "cannot run %s", analyze);
 	static const char key[] = "Overall exposure level for vitalsd.service:";
 	const char *at = strstr(r.out, key);
 	cr_assert_not_null(at, "no \"%s\" in:\n%s%s", key, r.out, r.err);
@@ -251,7 +231,7 @@ Test(systemd, sandbox_exposure_at_most_2)
 	cr_assert(end != at + strlen(key), "no number after \"%s\"", key);
 	cr_log_info("systemd-analyze security --offline=yes: exposure %.1f", exposure);
 	cr_expect_leq(exposure, 2.0, "exposure %.1f is above 2.0:\n%s", exposure, r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	free(unit);
 	free(analyze);
 }
@@ -273,7 +253,7 @@ s_collect(int sock, struct notify_seen *s, int port, int64_t deadline,
           bool (*until)(const struct notify_seen *))
 {
 	while (!until(s)) {
-		int64_t left = deadline - s_mono_ms();
+		int64_t left = deadline - vt_rig_now_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd p = {.fd = sock, .events = POLLIN};
@@ -287,7 +267,7 @@ s_collect(int sock, struct notify_seen *s, int port, int64_t deadline,
 		for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
 			if (strcmp(line, "READY=1") == 0 && s->ready_at < 0) {
-				s->ready_at = s_mono_ms();
+				s->ready_at = vt_rig_now_ms();
 				s->bound_at_ready = s_can_connect(port);
 			} else if (strcmp(line, "WATCHDOG=1") == 0 && s->ready_at >= 0) {
 				s->watchdogs++;
@@ -347,23 +327,6 @@ s_env(char *const extra[])
 	return env;
 }
 
-/* waitpid with a deadline; the exit status, 128+signal, or -1 on timeout. */
-static int
-s_wait(pid_t pid, int64_t deadline)
-{
-	for (;;) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (s_mono_ms() > deadline)
-			return -1;
-		usleep(10000);
-	}
-}
-
 /* Called in the child between fork and exec (the sandbox); 0 or -1. */
 typedef int (*s_child_fn)(void *arg);
 
@@ -388,7 +351,7 @@ struct run_plan {
 static void
 s_supervise(const struct run_plan *plan)
 {
-	char *vitalsd = s_abs(run_build_path("vitalsd"));
+	char *vitalsd = s_abs(vt_rig_build("vitalsd"));
 	char sock_path[PATH_MAX], log_path[PATH_MAX];
 	snprintf(sock_path, sizeof(sock_path), "%s/notify", plan->dir);
 	snprintf(log_path, sizeof(log_path), "%s/stderr", plan->dir);
@@ -410,8 +373,6 @@ s_supervise(const struct run_plan *plan)
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		/* A test killed from outside must not leave a daemon behind. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
 			_exit(126);
@@ -420,25 +381,25 @@ s_supervise(const struct run_plan *plan)
 		execve(vitalsd, argv, env);
 		_exit(127);
 	}
+	/* A test killed from outside must not leave a daemon behind. */
+	vt_rig_guard_pid(pid);
 	close(log_fd);
 
 	struct notify_seen s = {.ready_at = -1};
-	bool up = s_collect(sock, &s, plan->port, s_mono_ms() + 10000, s_running);
+	bool up = s_collect(sock, &s, plan->port, vt_rig_now_ms() + 10000, s_running);
 	/* Then watch one more second: about ten pings, not a spinning loop. */
 	int before = s.watchdogs;
 	if (up)
-		s_collect(sock, &s, plan->port, s_mono_ms() + 1000, s_never);
+		s_collect(sock, &s, plan->port, vt_rig_now_ms() + 1000, s_never);
 	int in_second = s.watchdogs - before;
 	if (up && plan->midway != NULL)
 		plan->midway(pid, plan->midway_arg);
 	kill(pid, SIGTERM);
-	bool stopped = s_collect(sock, &s, plan->port, s_mono_ms() + 10000, s_stopping);
-	int status = s_wait(pid, s_mono_ms() + 10000);
-	if (status < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	char *log = run_slurp(log_path, NULL);
+	bool stopped = s_collect(sock, &s, plan->port, vt_rig_now_ms() + 10000, s_stopping);
+	int status = vt_rig_wait(pid, 10000);
+	if (status < 0)
+		vt_rig_stop(pid, SIGKILL, 10000);
+	char *log = vt_rig_slurp(log_path, NULL);
 	cr_log_info("vitalsd said:\n%s", log ? log : "(nothing)");
 
 	cr_expect_neq(status, 125, "the sandbox could not be set up");
@@ -551,8 +512,8 @@ s_expand(const char *analyze, const char *token, struct s_names *out)
 		return;
 	}
 	char *argv[] = {(char *)analyze, "syscall-filter", "--no-pager", (char *)token, NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0);
 	cr_assert_eq(r.status, 0, "systemd-analyze syscall-filter %s:\n%s", token, r.err);
 	for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -566,7 +527,7 @@ s_expand(const char *analyze, const char *token, struct s_names *out)
 		else
 			s_names_add(out, line);
 	}
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* What the child needs to build the filter after fork. */
@@ -582,7 +543,7 @@ struct s_sandbox {
 static void
 s_sandbox_from_unit(struct s_sandbox *sb, const char *analyze)
 {
-	char *unit = run_slurp(run_root_path("systemd/vitalsd.service"), NULL);
+	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitalsd.service"), NULL);
 	cr_assert_not_null(unit);
 	bool first = true;
 	sb->deny_errno = EPERM;
@@ -741,20 +702,11 @@ Test(systemd, daemon_lives_in_its_syscall_sandbox)
 	snprintf(emu_log, sizeof(emu_log), "%s/emulator", dir);
 
 	/* An emulated oximeter on a pty, so that bytes flow, rules run and a recording is written. */
-	char *emulate = s_abs(run_build_path("vitals-emulate"));
-	char *recording = s_abs(run_root_path("data/recordings/bidmc-01.csv"));
-	char *eargv[] = {emulate, "--protocol", "masimo-ascii", "--pty", link, "--speed", "10",
-	                 "--loop", recording, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, emu_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	pid_t emu;
-	cr_assert_eq(posix_spawn(&emu, emulate, &fa, NULL, eargv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	for (int i = 0; i < 500 && access(link, F_OK) != 0; i++)
-		usleep(10000);
+	char *recording = s_abs(vt_rig_root("data/recordings/bidmc-01.csv"));
+	const char *eargs[] = {"--protocol", "masimo-ascii", "--pty", link, "--speed", "10",
+	                       "--loop", recording, NULL};
+	struct vt_rig_child emu;
+	cr_assert_eq(vt_rig_emulate(&emu, emu_log, eargs, 10000), 0, "the emulator did not start");
 	cr_assert_eq(access(link, F_OK), 0, "the emulator made no pty at %s", link);
 
 	int port = vt_rig_free_port(), control = vt_rig_free_port(), refused = vt_rig_free_port();
@@ -783,7 +735,7 @@ Test(systemd, daemon_lives_in_its_syscall_sandbox)
 
 	char log_path[PATH_MAX];
 	snprintf(log_path, sizeof(log_path), "%s/stderr", dir);
-	char *log = run_slurp(log_path, NULL);
+	char *log = vt_rig_slurp(log_path, NULL);
 	cr_expect(log && strstr(log, "chair-1: connected"), "chair-1 never connected in the sandbox");
 	cr_expect(log && !strstr(log, "Operation not permitted"),
 	          "a call was refused by the filter (see the log above)");
@@ -795,9 +747,7 @@ Test(systemd, daemon_lives_in_its_syscall_sandbox)
 	if (g.gl_pathc > 0)
 		globfree(&g);
 
-	kill(emu, SIGTERM);
-	waitpid(emu, NULL, 0);
-	free(emulate);
+	vt_rig_child_stop(&emu, SIGTERM, 10000);
 	free(recording);
 	s_names_free(&sb.allow);
 	dlclose(sb.lib);
@@ -812,8 +762,8 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 {
 	char *sysusers = s_need("systemd-sysusers", "systemd");
 	char *tmpfiles = s_need("systemd-tmpfiles", "systemd");
-	char *conf_u = s_abs(run_root_path("systemd/vitalsd.sysusers"));
-	char *conf_t = s_abs(run_root_path("systemd/vitalsd.tmpfiles"));
+	char *conf_u = s_abs(vt_rig_root("systemd/vitalsd.sysusers"));
+	char *conf_t = s_abs(vt_rig_root("systemd/vitalsd.tmpfiles"));
 	char *root = s_tmpdir();
 	char root_arg[PATH_MAX + 8], path[PATH_MAX];
 	snprintf(root_arg, sizeof(root_arg), "--root=%s", root);
@@ -821,14 +771,14 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 	cr_assert_eq(mkdir(path, 0755), 0);
 
 	char *argv_u[] = {sysusers, root_arg, conf_u, NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv_u, &r), 0);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv_u, &r), 0);
 	cr_expect_eq(r.status, 0, "systemd-sysusers failed:\n%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	snprintf(path, sizeof(path), "%s/etc/passwd", root);
-	char *passwd = run_slurp(path, NULL);
+	char *passwd = vt_rig_slurp(path, NULL);
 	snprintf(path, sizeof(path), "%s/etc/group", root);
-	char *group = run_slurp(path, NULL);
+	char *group = vt_rig_slurp(path, NULL);
 	cr_assert(passwd && group, "sysusers wrote no passwd/group");
 	cr_expect(strncmp(passwd, "vitalsd:", 8) == 0 || strstr(passwd, "\nvitalsd:") != NULL,
 	          "no vitalsd user:\n%s", passwd);
@@ -842,9 +792,9 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 		cr_log_warn("not root: tmpfiles --create (which chowns) not tried");
 	} else {
 		char *argv_t[] = {tmpfiles, root_arg, "--create", conf_t, NULL};
-		cr_assert_geq(run_capture(argv_t, &r), 0);
+		cr_assert_geq(vt_rig_run(argv_t, &r), 0);
 		cr_expect_eq(r.status, 0, "systemd-tmpfiles failed:\n%s", r.err);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 		snprintf(path, sizeof(path), "%s/var/lib/vitalsd", root);
 		struct stat st;
 		cr_assert_eq(stat(path, &st), 0, "tmpfiles did not create /var/lib/vitalsd");
@@ -874,7 +824,7 @@ s_programs(char names[][64], size_t max)
 		char pattern[64];
 		snprintf(pattern, sizeof(pattern), "%s/vitals*.c", folders[f]);
 		glob_t g;
-		if (glob(run_root_path(pattern), 0, NULL, &g) != 0)
+		if (glob(vt_rig_root(pattern), 0, NULL, &g) != 0)
 			continue;
 		for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
 			const char *base = strrchr(g.gl_pathv[i], '/') + 1;
@@ -890,7 +840,7 @@ static void
 s_make(const char *target, const char *destdir, const char *prefix)
 {
 	char *make = s_need("make", "make");
-	char *build = s_abs(run_build_path(""));
+	char *build = s_abs(vt_rig_build(""));
 	char a_dest[PATH_MAX + 16], a_prefix[PATH_MAX + 16], a_build[PATH_MAX + 16];
 	snprintf(a_dest, sizeof(a_dest), "DESTDIR=%s", destdir);
 	snprintf(a_prefix, sizeof(a_prefix), "PREFIX=%s", prefix);
@@ -916,10 +866,10 @@ s_make(const char *target, const char *destdir, const char *prefix)
 	argv[a++] = a_prefix;
 	argv[a++] = a_build;
 	argv[a] = NULL;
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0);
 	cr_assert_eq(r.status, 0, "make %s failed:\n%s%s", target, r.out, r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	free(build);
 	free(make);
 }
@@ -961,7 +911,7 @@ Test(systemd, make_install_lays_out_the_tree)
 		cr_expect(s_is_file(path, false), "no man page for %s: %s", names[i], path);
 	}
 	snprintf(path, sizeof(path), "%s/usr/lib/systemd/system/vitalsd.service", dest);
-	char *unit = run_slurp(path, NULL);
+	char *unit = vt_rig_slurp(path, NULL);
 	cr_expect(unit && strstr(unit, "\n" UNIT_EXEC_START "\n"), "installed unit: wrong ExecStart");
 	free(unit);
 
@@ -970,15 +920,15 @@ Test(systemd, make_install_lays_out_the_tree)
 	char bin[PATH_MAX];
 	snprintf(bin, sizeof(bin), "%s/usr/bin/vitalsd", dest);
 	char *argv[] = {bin, "-c", path, "-n", NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0);
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0);
 	cr_expect_eq(r.status, 0, "the installed vitalsd.yaml does not check:\n%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	/* A second install keeps the administrator's configuration. */
 	s_write(path, "# edited by the clinic\npublish: tcp://127.0.0.1:5556\n");
 	s_make("install", dest, "/usr");
-	char *kept = run_slurp(path, NULL);
+	char *kept = vt_rig_slurp(path, NULL);
 	cr_expect(kept && strncmp(kept, "# edited by the clinic", 22) == 0,
 	          "make install overwrote an existing vitalsd.yaml");
 	free(kept);
@@ -1006,7 +956,7 @@ Test(systemd, make_install_honours_prefix)
 	snprintf(path, sizeof(path), "%s/usr/local/bin/vitalsd", dest);
 	cr_expect(s_is_file(path, true), "%s is missing", path);
 	snprintf(path, sizeof(path), "%s/usr/local/lib/systemd/system/vitalsd.service", dest);
-	char *unit = run_slurp(path, NULL);
+	char *unit = vt_rig_slurp(path, NULL);
 	cr_assert_not_null(unit, "%s is missing", path);
 	cr_expect_not_null(strstr(unit, "\nExecStart=/usr/local/bin/vitalsd -c /etc/vitalsd/vitalsd.yaml\n"),
 	                   "ExecStart does not follow PREFIX");
@@ -1022,23 +972,23 @@ Test(systemd, man_pages_render_without_warnings)
 {
 	char *groff = s_need("groff", "groff-base");
 	glob_t g;
-	cr_assert_eq(glob(run_root_path("man/*.[1-8]"), 0, NULL, &g), 0, "no man pages in man/");
+	cr_assert_eq(glob(vt_rig_root("man/*.[1-8]"), 0, NULL, &g), 0, "no man pages in man/");
 	cr_expect_geq(g.gl_pathc, 5);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		char *argv[] = {groff, "-man", "-ww", "-z", "-t", g.gl_pathv[i], NULL};
-		struct run_result r;
-		cr_assert_geq(run_capture(argv, &r), 0);
+		struct vt_rig_output r;
+		cr_assert_geq(vt_rig_run(argv, &r), 0);
 		cr_expect(r.status == 0 && r.err_len == 0, "groff -man -ww on %s:\n%s", g.gl_pathv[i],
 		          r.err);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 		/* mandoc is stricter where it is installed. */
 		const char *mandoc = s_which("mandoc");
 		if (mandoc != NULL) {
 			char *mandoc_copy = strdup(mandoc);
 			char *argv_m[] = {mandoc_copy, "-T", "lint", "-W", "warning", g.gl_pathv[i], NULL};
-			cr_assert_geq(run_capture(argv_m, &r), 0);
+			cr_assert_geq(vt_rig_run(argv_m, &r), 0);
 			cr_expect(r.status == 0, "mandoc -T lint on %s:\n%s%s", g.gl_pathv[i], r.out, r.err);
-			run_result_free(&r);
+			vt_rig_output_free(&r);
 			free(mandoc_copy);
 		}
 	}

@@ -15,9 +15,7 @@
 
 #include <zmq.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 
 #define RULES                                                                                 \
 	"  - name: spo2-low\n    parameter: spo2\n    below: 90\n    clear_at: 92\n"             \
@@ -25,30 +23,30 @@
 #define ALERT_ID "chair-1/spo2-low/1"
 #define WAIT_MS 15000
 
-static struct live_daemon daemon_;
+static struct vt_rig_bed bed;
+static struct vt_rig_daemon daemon_;
 
 static void
 s_setup(void)
 {
-	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	cr_assert_eq(vt_rig_bed_start(&bed, &daemon_, "vitalsctl", RULES), 0, "vitalsd did not start");
 }
 
 static void
 s_teardown(void)
 {
-	live_daemon_stop(&daemon_);
-	live_reaper_done();
+	vt_rig_bed_stop(&bed, &daemon_);
 }
 
 TestSuite(vitalsctl, .init = s_setup, .fini = s_teardown, .timeout = 90);
 
 /* Run vitalsctl with `--connect ENDPOINT` and the NULL-terminated arguments. */
 static int
-s_ctl(struct run_result *r, const char *endpoint, ...)
+s_ctl(struct vt_rig_output *r, const char *endpoint, ...)
 {
 	char *argv[32];
 	int n = 0;
-	argv[n++] = (char *)run_build_path("vitalsctl");
+	argv[n++] = (char *)vt_rig_build("vitalsctl");
 	if (endpoint != NULL) {
 		argv[n++] = "--connect";
 		argv[n++] = (char *)endpoint;
@@ -59,7 +57,7 @@ s_ctl(struct run_result *r, const char *endpoint, ...)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	cr_assert_geq(run_capture(argv, r), 0, "cannot run vitalsctl");
+	cr_assert_geq(vt_rig_run(argv, r), 0, "cannot run vitalsctl");
 	return r->status;
 }
 
@@ -67,7 +65,7 @@ s_ctl(struct run_result *r, const char *endpoint, ...)
 static json_t *
 s_snapshot(void)
 {
-	char *reply = live_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	char *reply = vt_rig_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 5000);
 	cr_assert_not_null(reply, "no snapshot reply");
 	json_t *o = json_loads(reply, 0, NULL);
 	cr_assert_not_null(o, "snapshot is not JSON: %s", reply);
@@ -93,15 +91,15 @@ s_alert(json_t *snap, const char *id)
 static void
 s_raise(void)
 {
-	int64_t deadline = live_now_ms() + WAIT_MS;
+	int64_t deadline = vt_rig_now_ms() + WAIT_MS;
 	for (;;) {
-		live_daemon_masimo(&daemon_, 85, 97);
+		vt_rig_pty_masimo(&bed.pty, 85, 97);
 		json_t *snap = s_snapshot();
 		bool raised = s_alert(snap, ALERT_ID) != NULL;
 		json_decref(snap);
 		if (raised)
 			return;
-		cr_assert_lt(live_now_ms(), deadline, "the alert was never raised");
+		cr_assert_lt(vt_rig_now_ms(), deadline, "the alert was never raised");
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);
 	}
@@ -109,10 +107,10 @@ s_raise(void)
 
 Test(vitalsctl, ping)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "ping", NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "vitalsd 0.1.0 is up") != NULL, "ping says: %s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "--json", "ping", NULL), 0, "%s", r.err);
 	json_t *o = json_loads(r.out, 0, NULL);
@@ -121,13 +119,13 @@ Test(vitalsctl, ping)
 	cr_expect_str_eq(json_string_value(json_object_get(o, "version")), "0.1.0");
 	cr_expect(json_is_string(json_object_get(o, "instance")));
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, snapshot_lists_the_bed_and_the_alert)
 {
 	s_raise();
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "snapshot", NULL), 0, "%s", r.err);
 	/* The bed table: a header, then chair-1 with its port, values and phase. */
 	cr_expect(strstr(r.out, "BED") && strstr(r.out, "PORT") && strstr(r.out, "SpO2") &&
@@ -141,7 +139,7 @@ Test(vitalsctl, snapshot_lists_the_bed_and_the_alert)
 	cr_expect(row && strstr(row, ALERT_ID) && strstr(row, "active") &&
 	              strstr(row, "SpO2 85 % below 90 %"),
 	          "no alert row:\n%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "--json", "snapshot", NULL), 0, "%s", r.err);
 	json_t *o = json_loads(r.out, 0, NULL);
@@ -150,17 +148,17 @@ Test(vitalsctl, snapshot_lists_the_bed_and_the_alert)
 	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(o, "ports"), "chair-1")),
 	                 "connected");
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, ack_then_the_snapshot_shows_it_acknowledged)
 {
 	s_raise();
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "ack", ALERT_ID, "--by", "station-2", NULL), 0, "%s",
 	             r.err);
 	cr_expect_str_eq(r.out, ALERT_ID " acknowledged\n");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	json_t *snap = s_snapshot();
 	json_t *a = s_alert(snap, ALERT_ID);
@@ -171,16 +169,16 @@ Test(vitalsctl, ack_then_the_snapshot_shows_it_acknowledged)
 
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "snapshot", NULL), 0);
 	cr_expect(strstr(r.out, "acknowledged by station-2") != NULL, "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, ack_of_an_unknown_id_exits_1_with_the_error)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "ack", "chair-1/nope/9", NULL), 1);
 	cr_expect(strstr(r.err, "no active alert \"chair-1/nope/9\"") != NULL, "stderr: %s", r.err);
 	cr_expect_str_eq(r.out, "");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	/* --json prints the refusal as it came, and still exits 1. */
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "--json", "ack", "chair-1/nope/9", NULL), 1);
@@ -188,22 +186,22 @@ Test(vitalsctl, ack_of_an_unknown_id_exits_1_with_the_error)
 	cr_assert_not_null(o, "%s", r.out);
 	cr_expect(json_is_false(json_object_get(o, "ok")));
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, silence_pauses_the_bed)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "silence", "chair-1", "2m", NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "chair-1: audio paused until ") != NULL, "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "--json", "silence", "chair-1", "2m", "--by", "x", NULL),
 	             0);
 	json_t *o = json_loads(r.out, 0, NULL);
 	cr_expect(json_is_string(json_object_get(o, "silenced_until")), "%s", r.out);
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	json_t *snap = s_snapshot();
 	cr_expect(json_is_string(json_object_get(json_object_get(snap, "silenced"), "chair-1")));
@@ -211,17 +209,17 @@ Test(vitalsctl, silence_pauses_the_bed)
 
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "silence", "chair-9", "2m", NULL), 1);
 	cr_expect(strstr(r.err, "unknown bed \"chair-9\"") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, phase_infusion_with_weight_and_dose)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "phase", "chair-1", "infusion", "--weight", "70", "--dose",
 	                   "0.5", NULL),
 	             0, "%s", r.err);
 	cr_expect_str_eq(r.out, "chair-1: phase infusion\n");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	json_t *snap = s_snapshot();
 	json_t *s = json_object_get(json_object_get(snap, "sessions"), "chair-1");
@@ -233,33 +231,33 @@ Test(vitalsctl, phase_infusion_with_weight_and_dose)
 	/* The human snapshot shows the phase and a dose. */
 	cr_assert_eq(s_ctl(&r, daemon_.ctl, "snapshot", NULL), 0);
 	cr_expect(strstr(r.out, "infusion") && strstr(r.out, " mg"), "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, bad_phase_and_bad_bed)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "phase", "chair-1", "sleeping", NULL), 64);
 	cr_expect(strstr(r.err, "unknown phase \"sleeping\"") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "phase", "chair-9", "baseline", NULL), 1);
 	cr_expect(strstr(r.err, "unknown bed") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	/* Out of the daemon's range: its refusal comes back as 1. */
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "phase", "chair-1", "infusion", "--weight", "9000", NULL),
 	             1);
 	cr_expect(strstr(r.err, "weight_kg") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, reload)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "reload", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "configuration reloaded\n");
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	cr_expect_eq(s_ctl(&r, daemon_.ctl, "ping", NULL), 0);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* ---- the command line ---------------------------------------------------- */
@@ -285,22 +283,22 @@ Test(vitalsctl, usage_errors_exit_64)
 	    {{"--connect", "not-an-endpoint", "ping", NULL}, "cannot connect to not-an-endpoint"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = {(char *)run_build_path("vitalsctl")};
+		char *argv[10] = {(char *)vt_rig_build("vitalsctl")};
 		int n = 1;
 		for (int j = 0; cases[i].args[j]; j++)
 			argv[n++] = (char *)cases[i].args[j];
 		argv[n] = NULL;
-		struct run_result r;
-		run_capture(argv, &r);
+		struct vt_rig_output r;
+		vt_rig_run(argv, &r);
 		cr_expect_eq(r.status, 64, "case %zu: exit %d (stderr %s)", i, r.status, r.err);
 		cr_expect(strstr(r.err, cases[i].says) != NULL, "case %zu: stderr lacks \"%s\": %s", i,
 		          cases[i].says, r.err);
-		run_result_free(&r);
+		vt_rig_output_free(&r);
 	}
-	struct run_result r;
+	struct vt_rig_output r;
 	cr_expect_eq(s_ctl(&r, NULL, "--help", NULL), 0);
 	cr_expect(strstr(r.out, "usage: vitalsctl") && strstr(r.out, "exit status"), "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* ---- no daemon --------------------------------------------------------------- */
@@ -309,15 +307,15 @@ Test(vitalsctl, nothing_listening_exits_69_within_the_timeout)
 {
 	char ep[64];
 	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", vt_rig_free_port());
-	struct run_result r;
-	int64_t t0 = live_now_ms();
+	struct vt_rig_output r;
+	int64_t t0 = vt_rig_now_ms();
 	cr_expect_eq(s_ctl(&r, ep, "--timeout", "1", "ping", NULL), 69);
-	int64_t took = live_now_ms() - t0;
+	int64_t took = vt_rig_now_ms() - t0;
 	cr_expect_geq(took, 900, "gave up after %lld ms, before its timeout",
 	              (long long)took);
 	cr_expect_lt(took, 4000, "took %lld ms for a 1 s timeout", (long long)took);
 	cr_expect(strstr(r.err, "cannot reach vitalsd at") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(vitalsctl, a_peer_that_never_answers_exits_69)
@@ -331,12 +329,12 @@ Test(vitalsctl, a_peer_that_never_answers_exits_69)
 	char ep[128];
 	size_t len = sizeof(ep);
 	zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, ep, &len);
-	struct run_result r;
-	int64_t t0 = live_now_ms();
+	struct vt_rig_output r;
+	int64_t t0 = vt_rig_now_ms();
 	cr_expect_eq(s_ctl(&r, ep, "--timeout", "500ms", "snapshot", NULL), 69);
-	cr_expect_lt(live_now_ms() - t0, 4000);
+	cr_expect_lt(vt_rig_now_ms() - t0, 4000);
 	cr_expect(strstr(r.err, "no reply from vitalsd") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 	zmq_close(router);
 	zmq_ctx_term(zctx);
 }

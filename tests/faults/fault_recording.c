@@ -35,7 +35,7 @@
 
 #include <zmq.h>
 
-#include "../support/rig.h"
+#include "../support/support.h"
 
 #define STEP_MS 20000
 
@@ -132,9 +132,7 @@ s_expect_vitals(struct feed *f, const char *when)
 Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 {
 	struct vt_rig_bed b;
-	cr_assert_eq(vt_rig_one_bed(&b, "fault-recording", "masimo-ascii", NULL, true,
-	                            "  - {name: spo2-low, parameter: spo2, below: 90}\n"),
-	             0);
+	cr_assert_eq(vt_rig_bed_open(&b, "fault-recording", "masimo-ascii", NULL, true), 0);
 	/* VT_FAULT_NO_MOUNT=1 takes the path of a machine where mounting is not allowed. */
 	errno = EPERM;
 	bool mounted = getenv("VT_FAULT_NO_MOUNT") == NULL &&
@@ -148,8 +146,9 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 		            strerror(errno));
 	signal(SIGXFSZ, SIG_IGN); /* inherited: a write past the limit fails with EFBIG */
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
-	struct feed f = {.pty = &b.pty, .sub = vt_rig_sub(d.pub, ""), .bpm = 60, .spo2 = 97};
+	cr_assert_eq(vt_rig_daemon_start(&d, b.dir, b.extra, b.monitors,
+	                                 "  - {name: spo2-low, parameter: spo2, below: 90}\n"), 0);
+	struct feed f = {.pty = &b.pty, .sub = vt_rig_sub(d.pub, "", 0), .bpm = 60, .spo2 = 97};
 	cr_assert(vt_rig_wait_msg(f.sub, "heartbeat", NULL, 3000));
 
 	if (mounted) {
@@ -181,7 +180,7 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 		s_fill(b.rec, 4096);
 	if (!mounted) {
 		struct rlimit lim = {.rlim_cur = 1, .rlim_max = RLIM_INFINITY};
-		if (prlimit(d.pid, RLIMIT_FSIZE, &lim, NULL) != 0) {
+		if (prlimit(d.proc.pid, RLIMIT_FSIZE, &lim, NULL) != 0) {
 			vt_rig_daemon_stop(&d);
 			cr_skip_test("cannot mount a tmpfs nor limit the daemon's file size: %s",
 			             strerror(errno));
@@ -199,7 +198,7 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 		s_delete_files(b.rec);
 	} else {
 		struct rlimit lim = {.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
-		cr_assert_eq(prlimit(d.pid, RLIMIT_FSIZE, &lim, NULL), 0);
+		cr_assert_eq(prlimit(d.proc.pid, RLIMIT_FSIZE, &lim, NULL), 0);
 	}
 	cr_expect(s_feed_until(&f, id, "\"cleared\"", STEP_MS), "space again: not cleared");
 	s_expect_vitals(&f, "space again");
@@ -207,10 +206,9 @@ Test(fault_recording, recording_dir_unwritable_or_full, .timeout = 180)
 
 	zmq_close(f.sub);
 	int st = vt_rig_daemon_stop(&d);
-	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vitalsd did not stop cleanly (%d)", st);
+	cr_expect_eq(st, 0, "vitalsd did not stop cleanly (%d)", st);
 	if (mounted)
 		umount2(b.rec, MNT_DETACH);
-	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(b.dir);
+	vt_rig_bed_close(&b);
 }

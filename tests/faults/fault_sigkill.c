@@ -21,7 +21,7 @@
 #include "vitals/drivers/driver.h"
 #include "vitals/io/recorder.h"
 
-#include "../support/rig.h"
+#include "../support/support.h"
 
 #define KILLS 3
 #define MAX_LINES 1000
@@ -92,25 +92,17 @@ s_decode(const char *path, struct seen *seen)
 Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 120)
 {
 	struct vt_rig_bed b;
-	cr_assert_eq(vt_rig_one_bed(&b, "fault-sigkill", "masimo-ascii", NULL, true, NULL), 0);
+	cr_assert_eq(vt_rig_bed_open(&b, "fault-sigkill", "masimo-ascii", NULL, true), 0);
 	char bed_dir[300];
 	snprintf(bed_dir, sizeof(bed_dir), "%s/chair-1", b.rec);
 	srand((unsigned)vt_rig_now_ns());
 
 	for (int kill_no = 0; kill_no < KILLS; kill_no++) {
 		struct vt_rig_daemon d;
-		cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
+		cr_assert_eq(vt_rig_daemon_start(&d, b.dir, b.extra, b.monitors, NULL), 0);
 		/* Connected (the status may have gone out before we subscribed: ask). */
-		int64_t until = vt_rig_now_ms() + 5000;
-		bool connected = false;
-		while (!connected && vt_rig_now_ms() < until) {
-			char *snap = vt_rig_request(d.ctl, "{\"cmd\":\"snapshot\"}", 1000);
-			connected = snap != NULL && strstr(snap, "\"chair-1\":\"connected\"") != NULL;
-			free(snap);
-			if (!connected)
-				vt_rig_sleep_ms(20);
-		}
-		cr_assert(connected, "the monitor did not connect; see %s", b.log);
+		bool connected = vt_rig_daemon_port_is(&d, "chair-1", "connected", 5000);
+		cr_assert(connected, "the monitor did not connect; see %s", d.proc.log);
 
 		/* Lines until the kill, which comes after 1.5 to 3.5 s. */
 		static int64_t written_at[MAX_LINES];
@@ -124,9 +116,9 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 			vt_rig_sleep_ms(LINE_MS);
 		}
 		int64_t killed = vt_rig_now_ms();
-		kill(d.pid, SIGKILL);
+		kill(d.proc.pid, SIGKILL);
 		int st;
-		waitpid(d.pid, &st, 0);
+		waitpid(d.proc.pid, &st, 0);
 		cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 		/* A new cable: what the dead daemon never read goes with the old one. */
 		cr_assert_eq(vt_rig_pty_plug(&b.pty), 0);
@@ -149,13 +141,12 @@ Test(fault_sigkill, recording_survives_sigkill_to_the_last_second, .timeout = 12
 
 		char spec[700];
 		snprintf(spec, sizeof(spec), "chair-1=%s", path);
-		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", b.cfg, "--replay", spec, NULL};
+		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", d.config, "--replay", spec, NULL};
 		pid_t rp = vt_rig_spawn(argv, NULL, NULL);
 		cr_assert_gt(rp, 0);
 		cr_assert_eq(waitpid(rp, &st, 0), rp);
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "replay of %s failed (%d)", path, st);
 	}
-	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(b.dir);
+	vt_rig_bed_close(&b);
 }

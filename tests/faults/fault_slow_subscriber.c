@@ -26,7 +26,7 @@
 
 #include "vitals/emulator/encode.h"
 
-#include "../support/rig.h"
+#include "../support/support.h"
 
 #define MONITORS 16
 #define SPEED 60
@@ -73,9 +73,8 @@ s_generate(void *arg)
 
 Test(fault_slow_subscriber, a_subscriber_that_never_reads, .timeout = 300)
 {
-	char dir[128], cfg[320], log[320], mons[MONITORS * 200];
+	char dir[128], mons[MONITORS * 200];
 	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "fault-slowsub"), 0);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
 	static struct vt_rig_pty pty[MONITORS];
 	size_t used = 0;
 	for (int i = 0; i < MONITORS; i++) {
@@ -86,14 +85,11 @@ Test(fault_slow_subscriber, a_subscriber_that_never_reads, .timeout = 300)
 		                         "  - {bed: chair-%02d, port: %s, protocol: nonin-df7}\n", i + 1,
 		                         link);
 	}
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, NULL, mons,
-	                           "  - {name: spo2-low, parameter: spo2, below: 92}\n"
-	                           "  - {name: pr-high, parameter: pr, above: 110, for: 5s}\n",
-	                           cfg, sizeof(cfg)),
-	             0);
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 5000), 0);
+	cr_assert_eq(vt_rig_daemon_start(&d, dir, NULL, mons,
+	                                 "  - {name: spo2-low, parameter: spo2, below: 92}\n"
+	                                 "  - {name: pr-high, parameter: pr, above: 110, for: 5s}\n"),
+	             0);
 
 	/* The one that never reads: its own context, the smallest queue and buffer. */
 	void *slow_ctx = zmq_ctx_new();
@@ -104,11 +100,11 @@ Test(fault_slow_subscriber, a_subscriber_that_never_reads, .timeout = 300)
 	zmq_setsockopt(slow, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(slow, ZMQ_SUBSCRIBE, "", 0);
 	cr_assert_eq(zmq_connect(slow, d.pub), 0);
-	void *good = vt_rig_sub(d.pub, "");
+	void *good = vt_rig_sub(d.pub, "", 0);
 	cr_assert(vt_rig_wait_msg(good, "heartbeat", NULL, 3000), "no heartbeat");
 
 	struct vt_rig_proc p;
-	cr_assert_eq(vt_rig_proc(d.pid, &p), 0);
+	cr_assert_eq(vt_rig_proc(d.proc.pid, &p), 0);
 	long rss_start = p.rss_kb, rss_max = p.rss_kb, rss_quarter = 0, rss_late_max = 0;
 	struct gen g = {.pty = pty};
 	pthread_t th;
@@ -127,7 +123,7 @@ Test(fault_slow_subscriber, a_subscriber_that_never_reads, .timeout = 300)
 		}
 		if (vt_rig_now_ms() >= next_sample) {
 			next_sample += 1000;
-			cr_assert_eq(vt_rig_proc(d.pid, &p), 0, "the daemon died");
+			cr_assert_eq(vt_rig_proc(d.proc.pid, &p), 0, "the daemon died");
 			if (p.rss_kb > rss_max)
 				rss_max = p.rss_kb;
 			if (rss_quarter == 0 && vt_rig_now_ms() >= t0 + SECONDS * 250)

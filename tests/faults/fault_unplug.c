@@ -27,7 +27,7 @@
 
 #include "vitals/emulator/encode.h"
 
-#include "../support/rig.h"
+#include "../support/support.h"
 
 #define LONG_EVERY 10
 
@@ -107,12 +107,12 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 	const char *env = getenv("VT_FAULT_CYCLES");
 	long cycles = env && atol(env) > 0 ? atol(env) : 1000;
 	struct vt_rig_bed b;
-	cr_assert_eq(vt_rig_one_bed(&b, "fault-unplug", "nonin-df7", "stale_after: 700ms", false,
-	                            "  - {name: spo2-low, parameter: spo2, below: 90}\n"),
+	cr_assert_eq(vt_rig_bed_open(&b, "fault-unplug", "nonin-df7", "stale_after: 700ms", false),
 	             0);
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, b.cfg, b.pub, b.ctl, b.log, 5000), 0);
-	void *sub = vt_rig_sub(d.pub, "");
+	cr_assert_eq(vt_rig_daemon_start(&d, b.dir, b.extra, b.monitors,
+	                                 "  - {name: spo2-low, parameter: spo2, below: 90}\n"), 0);
+	void *sub = vt_rig_sub(d.pub, "", 0);
 	struct tally t = {0};
 	const struct vt_encoder *enc = vt_encoder_find("nonin-df7");
 	_Alignas(max_align_t) uint8_t es[VT_ENCODE_STATE_MAX];
@@ -122,7 +122,7 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 		s_packet(&b.pty, enc, es, 38 + i % 2, 1795500000000 + i * 1000);
 		joined = s_until(sub, &t, NULL, NULL, 38 + i % 2, 200);
 	}
-	cr_assert(joined, "no reading at start; see %s", b.log);
+	cr_assert(joined, "no reading at start; see %s", d.proc.log);
 	t = (struct tally){.last_seq = t.last_seq};
 	struct vt_rig_proc base = {0}, end;
 	int64_t start = vt_rig_now_ms();
@@ -137,7 +137,7 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 			cr_assert(s_until(sub, &t, "alert.", "\"cleared\"", -1, 3000),
 			          "cycle %ld: comm-lost not cleared", c);
 		if (c == 10) {
-			cr_assert_eq(vt_rig_proc(d.pid, &base), 0);
+			cr_assert_eq(vt_rig_proc(d.proc.pid, &base), 0);
 			start = vt_rig_now_ms();
 		}
 
@@ -163,7 +163,7 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 		cr_assert(s_until(sub, &t, "alert.", "\"cleared\"", -1, 3000),
 		          "the last comm-lost was not cleared");
 	vt_rig_sleep_ms(200);
-	cr_assert_eq(vt_rig_proc(d.pid, &end), 0);
+	cr_assert_eq(vt_rig_proc(d.proc.pid, &end), 0);
 	double secs = (double)(vt_rig_now_ms() - start) / 1000;
 
 	/* A long cycle may say "lost" twice: the hang-up, then the failed reopen's reason. */
@@ -192,7 +192,6 @@ Test(fault_unplug, unplug_and_replug_a_thousand_times, .timeout = 1200)
 	            cycles, long_cycles, secs, base.fds, end.fds, base.rss_kb, end.rss_kb);
 	zmq_close(sub);
 	vt_rig_daemon_stop(&d);
-	vt_rig_pty_close(&b.pty);
 	vt_rig_zctx_term();
-	vt_rig_rmtree(b.dir);
+	vt_rig_bed_close(&b);
 }

@@ -11,7 +11,7 @@
 #include "run.h"
 
 void
-vt_test_collect_free(struct vt_test_collect *c)
+vt_rig_collect_free(struct vt_rig_collect *c)
 {
 	free(c->readings);
 	free(c->infos);
@@ -37,7 +37,7 @@ s_grow(void *p, size_t *cap, size_t need, size_t size)
 static void
 s_on_reading(void *ctx, const struct vt_reading *r)
 {
-	struct vt_test_collect *c = ctx;
+	struct vt_rig_collect *c = ctx;
 	c->readings = s_grow(c->readings, &c->cap, c->count + 1, sizeof *r);
 	c->readings[c->count++] = *r;
 }
@@ -45,7 +45,7 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 static void
 s_on_info(void *ctx, const struct vt_device_info *info)
 {
-	struct vt_test_collect *c = ctx;
+	struct vt_rig_collect *c = ctx;
 	c->infos = s_grow(c->infos, &c->infocap, c->ninfo + 1, sizeof *info);
 	c->info_at = s_grow(c->info_at, &c->atcap, c->ninfo + 1, sizeof *c->info_at);
 	c->info_at[c->ninfo] = c->count;
@@ -53,13 +53,13 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 }
 
 struct vt_driver_sink
-vt_test_collect_sink(struct vt_test_collect *c)
+vt_rig_collect_sink(struct vt_rig_collect *c)
 {
 	return (struct vt_driver_sink){.reading = s_on_reading, .info = s_on_info, .ctx = c};
 }
 
 uint32_t
-vt_test_rand(uint32_t *state)
+vt_rig_rand(uint32_t *state)
 {
 	uint32_t x = *state ? *state : 0x9E3779B9u;
 	x ^= x << 13;
@@ -70,8 +70,8 @@ vt_test_rand(uint32_t *state)
 }
 
 void
-vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
-             enum vt_test_split split, uint32_t seed, struct vt_test_collect *c,
+vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
+             enum vt_rig_split split, uint32_t seed, struct vt_rig_collect *c,
              struct vt_driver_stats *stats)
 {
 	void *state = malloc(d->state_size ? d->state_size : 1);
@@ -80,14 +80,14 @@ vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 	/* Garbage first, so a driver that forgets to initialise a field shows. */
 	memset(state, 0xA5, d->state_size);
 	d->reset(state);
-	struct vt_driver_sink sink = vt_test_collect_sink(c);
+	struct vt_driver_sink sink = vt_rig_collect_sink(c);
 	size_t pos = 0;
 	while (pos < len) {
 		size_t n = len - pos;
-		if (split == VT_TEST_BYTES)
+		if (split == VT_RIG_BYTES)
 			n = 1;
-		else if (split == VT_TEST_RANDOM && n > 1)
-			n = 1 + vt_test_rand(&seed) % (n < 64 ? n : 64);
+		else if (split == VT_RIG_RANDOM && n > 1)
+			n = 1 + vt_rig_rand(&seed) % (n < 64 ? n : 64);
 		d->feed(state, data + pos, n, &sink);
 		pos += n;
 	}
@@ -99,36 +99,36 @@ vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 }
 
 bool
-vt_test_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
-                 struct vt_test_collect *c, struct vt_driver_stats *stats)
+vt_rig_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
+                 struct vt_rig_collect *c, struct vt_driver_stats *stats)
 {
 	struct vt_driver_stats ref;
-	vt_test_feed(d, data, len, VT_TEST_WHOLE, 0, c, &ref);
+	vt_rig_feed(d, data, len, VT_RIG_WHOLE, 0, c, &ref);
 	if (stats != NULL)
 		*stats = ref;
 	static const struct {
-		enum vt_test_split split;
+		enum vt_rig_split split;
 		uint32_t seed;
 	} runs[] = {
-		{VT_TEST_BYTES, 0},
-		{VT_TEST_RANDOM, 1},
-		{VT_TEST_RANDOM, 0xC0FFEE},
-		{VT_TEST_RANDOM, 424242},
+		{VT_RIG_BYTES, 0},
+		{VT_RIG_RANDOM, 1},
+		{VT_RIG_RANDOM, 0xC0FFEE},
+		{VT_RIG_RANDOM, 424242},
 	};
 	bool same = true;
 	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-		struct vt_test_collect other = {0};
+		struct vt_rig_collect other = {0};
 		struct vt_driver_stats st;
-		vt_test_feed(d, data, len, runs[i].split, runs[i].seed, &other, &st);
-		if (!vt_test_collect_equal(c, &other) || memcmp(&st, &ref, sizeof st) != 0)
+		vt_rig_feed(d, data, len, runs[i].split, runs[i].seed, &other, &st);
+		if (!vt_rig_collect_equal(c, &other) || memcmp(&st, &ref, sizeof st) != 0)
 			same = false;
-		vt_test_collect_free(&other);
+		vt_rig_collect_free(&other);
 	}
 	return same;
 }
 
 bool
-vt_test_reading_equal(const struct vt_reading *a, const struct vt_reading *b)
+vt_rig_reading_equal(const struct vt_reading *a, const struct vt_reading *b)
 {
 	if (a->reported != b->reported || a->valid != b->valid || a->flags != b->flags ||
 	    a->has_status != b->has_status)
@@ -146,7 +146,7 @@ s_num_equal(double a, double b)
 }
 
 bool
-vt_test_info_equal(const struct vt_device_info *a, const struct vt_device_info *b)
+vt_rig_info_equal(const struct vt_device_info *a, const struct vt_device_info *b)
 {
 	return strcmp(a->model, b->model) == 0 && strcmp(a->version, b->version) == 0 &&
 	       strcmp(a->mode, b->mode) == 0 && s_num_equal(a->spo2_low, b->spo2_low) &&
@@ -155,21 +155,21 @@ vt_test_info_equal(const struct vt_device_info *a, const struct vt_device_info *
 }
 
 bool
-vt_test_collect_equal(const struct vt_test_collect *a, const struct vt_test_collect *b)
+vt_rig_collect_equal(const struct vt_rig_collect *a, const struct vt_rig_collect *b)
 {
 	if (a->count != b->count || a->ninfo != b->ninfo)
 		return false;
 	for (size_t i = 0; i < a->count; i++)
-		if (!vt_test_reading_equal(&a->readings[i], &b->readings[i]))
+		if (!vt_rig_reading_equal(&a->readings[i], &b->readings[i]))
 			return false;
 	for (size_t i = 0; i < a->ninfo; i++)
-		if (!vt_test_info_equal(&a->infos[i], &b->infos[i]) || a->info_at[i] != b->info_at[i])
+		if (!vt_rig_info_equal(&a->infos[i], &b->infos[i]) || a->info_at[i] != b->info_at[i])
 			return false;
 	return true;
 }
 
 const char *
-vt_test_reading_str(const struct vt_reading *r, char *buf, size_t cap)
+vt_rig_reading_str(const struct vt_reading *r, char *buf, size_t cap)
 {
 	size_t n = 0;
 	buf[0] = '\0';
@@ -186,17 +186,11 @@ vt_test_reading_str(const struct vt_reading *r, char *buf, size_t cap)
 	return buf;
 }
 
-uint8_t *
-vt_test_read_file(const char *path, size_t *len)
-{
-	return (uint8_t *)run_slurp(path, len);
-}
-
 const char *
-vt_test_capture_path(const char *name, char *buf, size_t cap)
+vt_rig_capture_path(const char *name, char *buf, size_t cap)
 {
 	char rel[512];
 	snprintf(rel, sizeof(rel), "../shared/captures/%s", name);
-	snprintf(buf, cap, "%s", run_root_path(rel));
+	snprintf(buf, cap, "%s", vt_rig_root(rel));
 	return buf;
 }

@@ -3,8 +3,8 @@
  * feed it the same bytes whole, byte by byte and in random chunks, so that a
  * test can insist the split of the stream never changes the result.
  */
-#ifndef VT_TEST_DRIVER_FEED_H
-#define VT_TEST_DRIVER_FEED_H
+#ifndef VT_RIG_DRIVER_FEED_H
+#define VT_RIG_DRIVER_FEED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include "vitals/drivers/driver.h"
 
 /* Everything a driver delivered through its sink, in order. */
-struct vt_test_collect {
+struct vt_rig_collect {
 	struct vt_reading *readings;  /* readings, `count` of them */
 	size_t count, cap;
 	struct vt_device_info *infos; /* device info, `ninfo` of them */
@@ -23,24 +23,24 @@ struct vt_test_collect {
 };
 
 /* How to split the input. */
-enum vt_test_split {
-	VT_TEST_WHOLE,  /* one feed call */
-	VT_TEST_BYTES,  /* one byte per call */
-	VT_TEST_RANDOM  /* chunks of 1..64 bytes from a seeded PRNG */
+enum vt_rig_split {
+	VT_RIG_WHOLE,  /* one feed call */
+	VT_RIG_BYTES,  /* one byte per call */
+	VT_RIG_RANDOM  /* chunks of 1..64 bytes from a seeded PRNG */
 };
 
-void vt_test_collect_free(struct vt_test_collect *c);
+void vt_rig_collect_free(struct vt_rig_collect *c);
 
 /* A sink that appends to `c`. */
-struct vt_driver_sink vt_test_collect_sink(struct vt_test_collect *c);
+struct vt_driver_sink vt_rig_collect_sink(struct vt_rig_collect *c);
 
 /* xorshift32: a small PRNG whose sequence is the same everywhere. */
-uint32_t vt_test_rand(uint32_t *state);
+uint32_t vt_rig_rand(uint32_t *state);
 
 /* Fresh state, reset, feed `data` split as asked; results into `c` (which
  * must start zeroed) and the driver's counters into `stats` (may be NULL). */
-void vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
-                  enum vt_test_split split, uint32_t seed, struct vt_test_collect *c,
+void vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
+                  enum vt_rig_split split, uint32_t seed, struct vt_rig_collect *c,
                   struct vt_driver_stats *stats);
 
 /*
@@ -48,21 +48,18 @@ void vt_test_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
  * `stats` from the whole feed. Returns false if any split gave different
  * readings, infos or counters.
  */
-bool vt_test_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
-                      struct vt_test_collect *c, struct vt_driver_stats *stats);
+bool vt_rig_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
+                      struct vt_rig_collect *c, struct vt_driver_stats *stats);
 
 /* Same parameters, flags, status and values (NaN equals NaN in infos). */
-bool vt_test_reading_equal(const struct vt_reading *a, const struct vt_reading *b);
-bool vt_test_info_equal(const struct vt_device_info *a, const struct vt_device_info *b);
-bool vt_test_collect_equal(const struct vt_test_collect *a, const struct vt_test_collect *b);
+bool vt_rig_reading_equal(const struct vt_reading *a, const struct vt_reading *b);
+bool vt_rig_info_equal(const struct vt_device_info *a, const struct vt_device_info *b);
+bool vt_rig_collect_equal(const struct vt_rig_collect *a, const struct vt_rig_collect *b);
 
 /* "spo2=98 pr=- flags=0x3 status" — for failure messages. */
-const char *vt_test_reading_str(const struct vt_reading *r, char *buf, size_t cap);
-
-/* The whole file at `path` (malloc'd, NUL-terminated), or NULL. */
-uint8_t *vt_test_read_file(const char *path, size_t *len);
+const char *vt_rig_reading_str(const struct vt_reading *r, char *buf, size_t cap);
 
 /* "$VT_ROOT/../shared/captures/NAME" (VT_ROOT defaults to "."), into buf. */
-const char *vt_test_capture_path(const char *name, char *buf, size_t cap);
+const char *vt_rig_capture_path(const char *name, char *buf, size_t cap);
 
 #endif

@@ -1,31 +1,55 @@
 /*
- * Running the project's programs from tests: paths from the environment
- * the Makefile sets (VT_BUILD, VT_ROOT), and a way to run a command and
- * capture its output and exit status.
+ * Where things are and running a program to its end: the paths the
+ * Makefile hands every test program (VT_BUILD, VT_ROOT), the monotonic
+ * clock deadlines are counted on, whole files in and out, loopback ports
+ * that are free, and a program's output and exit status captured.
  */
-#ifndef TESTS_RUN_H
-#define TESTS_RUN_H
+#ifndef VT_RIG_RUN_H
+#define VT_RIG_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct run_result {
+/* "$VT_BUILD/rel" (default build/) and "$VT_ROOT/rel" (default .), in 8 rotating buffers. */
+const char *vt_rig_build(const char *rel);
+const char *vt_rig_root(const char *rel);
+
+/* Monotonic clock in nanoseconds / milliseconds, for deadlines. */
+int64_t vt_rig_now_ns(void);
+int64_t vt_rig_now_ms(void);
+/* Sleep this many milliseconds (restarted after signals): pacing, never synchronisation. */
+void vt_rig_sleep_ms(int64_t ms);
+
+/* A whole file (malloc'd, NUL-terminated; its length to *len when not NULL), or NULL. */
+char *vt_rig_slurp(const char *path, size_t *len);
+/*
+ * Write `text` to dir/name, beside and renamed so that a reader never sees
+ * half of it; the path goes to `path` when not NULL. 0 or -1.
+ */
+int vt_rig_write_file(const char *dir, const char *name, const char *text, char *path,
+                      size_t len);
+
+/*
+ * A TCP port on 127.0.0.1 that was free a moment ago, for a daemon to bind
+ * soon. Taken below the kernel's ephemeral range, so no connection's source
+ * port can take it in the meantime; -1 if none is free.
+ */
+int vt_rig_free_port(void);
+
+/* What a program did: vt_rig_run. */
+struct vt_rig_output {
 	int status;  /* exit status, or 128+signal */
 	char *out;   /* stdout, NUL-terminated */
 	size_t out_len;
 	char *err;   /* stderr, NUL-terminated */
 	size_t err_len;
 };
-
-/* "$VT_ROOT/rel" (or "./rel"), in a static buffer rotated among 8 callers. */
-const char *run_root_path(const char *rel);
-/* "$VT_BUILD/rel" (or "build/rel"). */
-const char *run_build_path(const char *rel);
-
-/* Run argv (NULL-terminated) from the repository root; capture everything. */
-int run_capture(char *const argv[], struct run_result *r);
-void run_result_free(struct run_result *r);
-
-/* Read a whole file; NULL if it cannot be read. */
-char *run_slurp(const char *path, size_t *len);
+/*
+ * Run argv (NULL-terminated; argv[0] a path) from the repository root with
+ * stdin from /dev/null, to its end; both outputs captured. Its status, or
+ * -1 if it could not be started.
+ */
+int vt_rig_run(char *const argv[], struct vt_rig_output *r);
+void vt_rig_output_free(struct vt_rig_output *r);
 
 #endif
