@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support/run.h"
+#include "support/support.h"
 #include "vitals/tools/evaluate.h"
 
 /* ---- the grading -------------------------------------------------------------- */
@@ -260,29 +260,29 @@ static void
 s_teardown(void)
 {
 	char *argv[] = {"/bin/rm", "-rf", s_dir, NULL};
-	struct run_result r;
-	run_capture(argv, &r);
-	run_result_free(&r);
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
+	vt_rig_output_free(&r);
 }
 
 /* Run vitals-evaluate -c eval.yaml with `extra` (NULL-terminated) and the folder. */
 static int
-s_evaluate(struct run_result *r, const char *const *extra)
+s_evaluate(struct vt_rig_output *r, const char *const *extra)
 {
 	char cfg[128];
 	snprintf(cfg, sizeof(cfg), "%s/eval.yaml", s_dir);
-	char *argv[24] = {(char *)run_build_path("vitals-evaluate"), "-c", cfg};
+	char *argv[24] = {(char *)vt_rig_build("vitals-evaluate"), "-c", cfg};
 	int n = 3;
 	for (; extra && *extra && n < 22; extra++)
 		argv[n++] = (char *)*extra;
 	argv[n++] = s_dir;
 	argv[n] = NULL;
-	return run_capture(argv, r);
+	return vt_rig_run(argv, r);
 }
 
 Test(evaluate, program_grades_a_folder_and_checks_targets, .init = s_setup, .fini = s_teardown)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	const char *json[] = {"--json", "--max-delay", "10s", "--max-false", "0", NULL};
 	s_evaluate(&r, json);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
@@ -302,7 +302,7 @@ Test(evaluate, program_grades_a_folder_and_checks_targets, .init = s_setup, .fin
 	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(rules, 0), "rule")),
 	                 "spo2-low");
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	/* A target missed: exit 1, and the table says which. */
 	const char *strict[] = {"--max-delay", "9s", "--max-missed", "0", NULL};
@@ -311,7 +311,7 @@ Test(evaluate, program_grades_a_folder_and_checks_targets, .init = s_setup, .fin
 	cr_expect(strstr(r.out, "longest delay") && strstr(r.out, "MISSED"), "%s", r.out);
 	cr_expect(strstr(r.out, "missed events") && strstr(r.out, " met"), "%s", r.out);
 	cr_expect(strstr(r.out, "spo2<90/30s") != NULL, "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	/* Own event definitions: the 5 s dip is an event of at least 5 s, and missed. */
 	const char *own[] = {"--json", "--event", "spo2<90/5s", "--max-missed", "0", NULL};
@@ -322,43 +322,43 @@ Test(evaluate, program_grades_a_folder_and_checks_targets, .init = s_setup, .fin
 	cr_expect_eq(json_integer_value(json_object_get(all, "events")), 2, "%s", r.out);
 	cr_expect_eq(json_integer_value(json_object_get(all, "missed")), 1, "%s", r.out);
 	json_decref(o);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 Test(evaluate, program_refuses_what_it_cannot_grade, .init = s_setup, .fini = s_teardown)
 {
-	struct run_result r;
+	struct vt_rig_output r;
 	const char *bad_event[] = {"--event", "spo2<90", NULL};
 	s_evaluate(&r, bad_event);
 	cr_expect_eq(r.status, 64, "exit %d", r.status);
 	cr_expect(strstr(r.err, "--event spo2<90") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	const char *bad_target[] = {"--max-delay", "soon", NULL};
 	s_evaluate(&r, bad_target);
 	cr_expect_eq(r.status, 64, "exit %d", r.status);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	const char *bad_bed[] = {"--bed", "chair-9", NULL};
 	s_evaluate(&r, bad_bed);
 	cr_expect_eq(r.status, 64, "exit %d", r.status);
 	cr_expect(strstr(r.err, "chair-9") != NULL, "%s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
-	char *missing[] = {(char *)run_build_path("vitals-evaluate"), "-c", "config/vitalsd.yaml",
+	char *missing[] = {(char *)vt_rig_build("vitals-evaluate"), "-c", "config/vitalsd.yaml",
 	                   "/nonexistent/recording.csv", NULL};
-	run_capture(missing, &r);
+	vt_rig_run(missing, &r);
 	cr_expect_eq(r.status, 66, "exit %d", r.status);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	s_write("bad.yaml", "publish: tcp://127.0.0.1:5556\nrules:\n  - name: x\n");
 	char cfg[128];
 	snprintf(cfg, sizeof(cfg), "%s/bad.yaml", s_dir);
-	char *bad_cfg[] = {(char *)run_build_path("vitals-evaluate"), "-c", cfg, s_dir, NULL};
-	run_capture(bad_cfg, &r);
+	char *bad_cfg[] = {(char *)vt_rig_build("vitals-evaluate"), "-c", cfg, s_dir, NULL};
+	vt_rig_run(bad_cfg, &r);
 	cr_expect_eq(r.status, 78, "exit %d", r.status);
 	cr_expect(strstr(r.err, "bad.yaml:3:") != NULL, "FILE:LINE:COLUMN: %s", r.err);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }
 
 /* ---- the real recordings ------------------------------------------------------ */
@@ -370,7 +370,7 @@ s_data(const char *rel)
 	static char path[1024];
 	const char *base = getenv("VITALS_DATA");
 	if (base == NULL || base[0] == '\0')
-		base = run_root_path("../shared/data");
+		base = vt_rig_root("../shared/data");
 	snprintf(path, sizeof(path), "%s/%s", base, rel);
 	return access(path, R_OK) == 0 ? path : NULL;
 }
@@ -380,14 +380,14 @@ Test(evaluate, shipped_configuration_over_the_real_recordings)
 	const char *dir = s_data("recordings");
 	if (dir == NULL)
 		cr_skip_test("no recordings: set VITALS_DATA or put ../shared/data beside the project");
-	char *argv[] = {(char *)run_build_path("vitals-evaluate"), "-c", "config/vitalsd.yaml",
+	char *argv[] = {(char *)vt_rig_build("vitals-evaluate"), "-c", "config/vitalsd.yaml",
 	                (char *)dir, NULL};
-	struct run_result r;
-	run_capture(argv, &r);
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_expect_eq(r.err_len, 0, "%s", r.err);
 	cr_expect(strstr(r.out, "66 recordings") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "\nall ") != NULL, "%s", r.out);
 	printf("%s", r.out); /* the table, for whoever reads the log */
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 }

@@ -12,8 +12,7 @@
 
 #include <zmq.h>
 
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/console/client.h"
 #include "vitals/drivers/line.h"
@@ -124,12 +123,12 @@ Test(line, counters_of_a_good_and_of_a_wrong_stream)
 Test(line, wrong_protocol_raises_undecodable_data_within_stale_after, .timeout = 60)
 {
 	struct vt_rig_bed bed;
-	cr_assert_eq(vt_rig_one_bed(&bed, "line", "nonin-df7", "stale_after: 2s", false, NULL), 0);
+	cr_assert_eq(vt_rig_bed_open(&bed, "line", "nonin-df7", "stale_after: 2s", false), 0);
 	struct vt_rig_daemon d;
 	int64_t before = vt_client_wall_ms();
-	cr_assert_eq(vt_rig_daemon_start(&d, bed.cfg, bed.pub, bed.ctl, bed.log, 20000), 0);
+	cr_assert_eq(vt_rig_daemon_start(&d, bed.dir, bed.extra, bed.monitors, NULL), 0);
 	int64_t after = vt_client_wall_ms(); /* it watches the bed from before it answers */
-	void *sub = vt_rig_sub(d.pub, "");
+	void *sub = vt_rig_sub(d.pub, "", 0);
 	char topic[128], body[4096], line[256];
 	char raised[4096] = "";
 	int64_t deadline = vt_rig_now_ms() + 30000;
@@ -174,15 +173,15 @@ Test(line, wrong_protocol_raises_undecodable_data_within_stale_after, .timeout =
 	free(snap);
 
 	/* vitalsctl lines shows the same, for people. */
-	char *argv[] = {(char *)run_build_path("vitalsctl"), "--connect", d.ctl, "lines", NULL};
-	struct run_result r;
-	cr_assert_geq(run_capture(argv, &r), 0);
+	char *argv[] = {(char *)vt_rig_build("vitalsctl"), "--connect", d.ctl, "lines", NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect(strncmp(r.out, "BED      STATE      BYTES  FRAMES  DISCARDED  DROPPED  CHECKSUM  "
 	                         "LAST FRAME  NOTE\nchair-1  connected  ", 93) == 0, "%s", r.out);
 	cr_expect(strstr(r.out, "  0       ") != NULL, "no frames: %s", r.out);
 	cr_expect(strstr(r.out, "never       looks like masimo-ascii\n") != NULL, "%s", r.out);
-	run_result_free(&r);
+	vt_rig_output_free(&r);
 
 	/* The log names the count once bytes have come for stale_after: a few more lines. */
 	for (int i = 0; i < 5; i++) {
@@ -192,12 +191,11 @@ Test(line, wrong_protocol_raises_undecodable_data_within_stale_after, .timeout =
 	}
 	vt_rig_daemon_stop(&d);
 	size_t loglen;
-	char *log = run_slurp(bed.log, &loglen);
+	char *log = vt_rig_slurp(d.proc.log, &loglen);
 	cr_assert_not_null(log);
 	cr_expect(strstr(log, "bytes received and none decoded as nonin-df7 (wrong protocol or baud "
 	                      "rate?)") != NULL, "%s", log);
 	free(log);
 	zmq_close(sub);
-	vt_rig_pty_close(&bed.pty);
-	vt_rig_rmtree(bed.dir);
+	vt_rig_bed_close(&bed);
 }
