@@ -126,12 +126,34 @@ s_gen_df8(struct s_buf *b)
 	}
 }
 
+/* Ivy ANSAR-B: the capture's message layout, values varying, no value now and then. */
+static void
+s_gen_ivy(struct s_buf *b)
+{
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		uint8_t wave[400];
+		for (unsigned k = 0; k < sizeof wave; k++)
+			wave[k] = (uint8_t)((i + k * 7) % 252);
+		char text[256];
+		int n = snprintf(text, sizeof text,
+		                 "HR=1;%u;ECG-II-DIAG;\rRR=1;%u;APNEA: 20 SEC;\rETCO2=1;%s;;\r"
+		                 "SPO2=1;%u;PR=%u ;\rNIBP=4;%u;%u;%u;%u;;\rP1=3;;;;NO TRANSDUCER;\r"
+		                 "P2=3;;;;NO TRANSDUCER;\rT1=1;;;\rT2=1;;;\r",
+		                 60 + i % 50, 10 + i % 20, i % 13 == 0 ? "" : "38", 90 + i % 10,
+		                 60 + i % 50, 110 + i % 40, 70 + i % 20, 85 + i % 30, 60 + i % 50);
+		s_put(b, "\xff" "ANSAR-B ", 9);
+		s_put(b, wave, sizeof wave);
+		s_put(b, text, (size_t)n);
+		s_put(b, "\xfe", 1);
+	}
+}
+
 static const struct {
 	const char *driver;
 	void (*gen)(struct s_buf *);
 } s_streams[] = {
 	{"masimo-ascii", s_gen_masimo}, {"nonin-df7", s_gen_df7}, {"nonin-df2", s_gen_df2},
-	{"nonin-df8", s_gen_df8},       {"nellcor-ascii", s_gen_nellcor},
+	{"nonin-df8", s_gen_df8},       {"nellcor-ascii", s_gen_nellcor}, {"ivy-ansarb", s_gen_ivy},
 };
 
 static double

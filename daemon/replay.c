@@ -7,7 +7,7 @@
  *
  * Sources:
  *  - numerics CSV, bypassing the driver; t=0 is the clock start;
- *  - raw byte captures (*.bin, *.dat) fed through the bed's driver a byte
+ *  - raw byte captures (*.bin, *.dat, *.data) fed through the bed's driver a byte
  *    at a time, each byte stamped when the line would have delivered it at
  *    the configured baud rate (10 bits a byte: start, 8 data, stop);
  *  - session files written by the recorder, fed through the driver with
@@ -326,7 +326,8 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 	}
 	if (vt_session_detect(s->path) == 1)
 		s->kind = SRC_SESSION;
-	else if (s_has_suffix(s->path, ".bin") || s_has_suffix(s->path, ".dat"))
+	else if (s_has_suffix(s->path, ".bin") || s_has_suffix(s->path, ".dat") ||
+	         s_has_suffix(s->path, ".data"))
 		s->kind = SRC_RAW;
 	else
 		s->kind = SRC_CSV;

@@ -14,6 +14,7 @@ extern const struct vt_encoder vt_encoder_nonin_df7;
 extern const struct vt_encoder vt_encoder_nonin_df2;
 extern const struct vt_encoder vt_encoder_nonin_df8;
 extern const struct vt_encoder vt_encoder_nellcor_ascii;
+extern const struct vt_encoder vt_encoder_ivy_ansarb;
 
 const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_masimo_ascii,
@@ -21,6 +22,7 @@ const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_nonin_df2,
 	&vt_encoder_nonin_df8,
 	&vt_encoder_nellcor_ascii,
+	&vt_encoder_ivy_ansarb,
 	NULL,
 };
 

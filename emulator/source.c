@@ -171,7 +171,7 @@ int
 vt_emu_recording_load(struct vt_emu_recording *rec, const char *path, struct vt_diag *diag)
 {
 	memset(rec, 0, sizeof(*rec));
-	if (s_has_suffix(path, ".bin") || s_has_suffix(path, ".dat"))
+	if (s_has_suffix(path, ".bin") || s_has_suffix(path, ".dat") || s_has_suffix(path, ".data"))
 		return s_load_raw(rec, path, diag);
 	if (vt_session_detect(path) == 1)
 		return s_load_session(rec, path, diag);

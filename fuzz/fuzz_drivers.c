@@ -22,7 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool
 s_driver_param(int p)
 {
-	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI;
+	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI ||
+	       p == VT_HR || p == VT_RR || p == VT_ETCO2 || p == VT_NIBP_SYS || p == VT_NIBP_DIA ||
+	       p == VT_NIBP_MAP;
 }
 
 static void

@@ -11,18 +11,27 @@
 
 #include "support/support.h"
 
-Test(captures, nonin_df7_capture_replays_to_its_values)
+/* `vitalsd -c config --replay chair-1=CAPTURE` into r; skipped without the captures. */
+static void
+s_replay(const char *capture, const char *config, struct vt_rig_output *r)
 {
-	const char *cap = vt_rig_root("../shared/captures/nonin_oem3_df7_60s.dat");
+	char rel[256];
+	snprintf(rel, sizeof(rel), "../shared/captures/%s", capture);
+	const char *cap = vt_rig_root(rel);
 	if (access(cap, R_OK) != 0)
 		cr_skip_test("no ../shared/captures here");
 	char spec[4200];
 	snprintf(spec, sizeof(spec), "chair-1=%s", cap);
-	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", "tests/data/captures.yaml",
-	                "--replay", spec, NULL};
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)config, "--replay", spec,
+	                NULL};
+	vt_rig_run(argv, r);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+}
+
+Test(captures, nonin_df7_capture_replays_to_its_values)
+{
 	struct vt_rig_output r;
-	vt_rig_run(argv, &r);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	s_replay("nonin_oem3_df7_60s.dat", "tests/data/captures.yaml", &r);
 	/* The capture's README: 4-beat HR 92-101, SpO2 94-98, no alarm or sensor-off episode.
 	 * The driver reports the display-mode values, which swing a little wider. */
 	int vitals = 0, alerts = 0;
@@ -49,5 +58,43 @@ Test(captures, nonin_df7_capture_replays_to_its_values)
 	}
 	cr_expect_gt(vitals, 30, "only %d vitals messages from 60 s of data", vitals);
 	cr_expect_eq(alerts, 0, "a normal patient raised %d alerts", alerts);
+	vt_rig_output_free(&r);
+}
+
+/* The Ivy 450C capture (a patient simulator): HR 80, RR 35, SpO2 100, PR 80,
+ * NIBP 121/75 (92), no EtCO2, in each of its 27 messages (the 562-byte
+ * messages come faster than one a second at the replay's 9600 baud). */
+Test(captures, ivy_capture_replays_to_its_values)
+{
+	struct vt_rig_output r;
+	s_replay("ivy450c_ansarb_1.data", "tests/data/captures-ivy.yaml", &r);
+	static const struct {
+		const char *name;
+		double value;
+	} want[] = {{"hr", 80},       {"rr", 35},       {"spo2", 100},    {"pr", 80},
+	            {"nibp_sys", 121}, {"nibp_dia", 75}, {"nibp_map", 92}};
+	int vitals = 0, alerts = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		cr_assert_not_null(o);
+		const char *type = json_string_value(json_object_get(o, "type"));
+		alerts += strcmp(type, "alert") == 0;
+		if (strcmp(type, "vitals") == 0) {
+			json_t *v = json_object_get(o, "values");
+			vitals++;
+			for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+				json_t *x = json_object_get(v, want[i].name);
+				cr_expect(json_is_number(x) && json_number_value(x) == want[i].value,
+				          "%s in %s", want[i].name, line);
+			}
+			cr_expect(json_is_null(json_object_get(v, "etco2")), "no EtCO2: %s", line);
+		}
+		json_decref(o);
+	}
+	/* 15,426 bytes at 9600 baud are 16 s of line time; unchanged values
+	 * are published once a second. */
+	cr_expect_geq(vitals, 15, "only %d vitals messages from 16 s of data", vitals);
+	cr_expect_eq(alerts, 0, "a steady simulator raised %d alerts", alerts);
 	vt_rig_output_free(&r);
 }

@@ -111,7 +111,7 @@ struct bad_case {
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
 	"allow_insecure_network"
 #define MON_KEYS "bed, port, protocol, baud, flow, stale_after"
-#define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii"
+#define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, spco, spmet, pvi"
 #define BAUDS "300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600"
 #define EP "a ZeroMQ endpoint such as tcp://127.0.0.1:5556"

@@ -87,8 +87,8 @@ text(const struct enc *x)
 Test(encode_table, every_encoder_has_a_driver_of_the_same_name)
 {
 	static const char *const names[] = {"masimo-ascii", "nonin-df7", "nonin-df2", "nonin-df8",
-	                                    "nellcor-ascii"};
-	for (size_t i = 0; i < 5; i++) {
+	                                    "nellcor-ascii", "ivy-ansarb"};
+	for (size_t i = 0; i < 6; i++) {
 		const struct vt_encoder *e = vt_encoder_find(names[i]);
 		cr_assert_not_null(e, "%s", names[i]);
 		cr_assert_str_eq(e->name, names[i]);
@@ -103,7 +103,7 @@ Test(encode_table, every_encoder_has_a_driver_of_the_same_name)
 	size_t n = 0;
 	while (vt_encoders[n] != NULL)
 		n++;
-	cr_assert_eq(n, 5);
+	cr_assert_eq(n, 6);
 }
 
 Test(encode_table, clock_fields_are_utc_and_floor_to_the_second)
@@ -882,6 +882,8 @@ Test(encode_roundtrip, flags_survive_where_the_protocol_can_say_them)
 		 VT_FLAG_SENSOR_OFF | VT_FLAG_NO_SENSOR | VT_FLAG_ARTIFACT | VT_FLAG_PULSE_SEARCH |
 		         VT_FLAG_LOSS_OF_PULSE | VT_FLAG_LOW_BATTERY | VT_FLAG_DEVICE_SILENCED,
 		 {{VT_FLAG_SENSOR_FAULT, VT_FLAG_NO_SENSOR}}},
+		/* The ANSAR-B stream carries no sensor or alarm status. */
+		{"ivy-ansarb", 1, 0, {{0, 0}}},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -909,4 +911,103 @@ Test(encode_roundtrip, flags_survive_where_the_protocol_can_say_them)
 			rx_free(&rx);
 		}
 	}
+}
+
+/* ---- Ivy ANSAR-B ---- */
+
+/* The capture's values, as the reference (§7) quotes its records. */
+static struct vt_reading
+ivy_capture_values(void)
+{
+	struct vt_reading r;
+	memset(&r, 0, sizeof(r));
+	vt_reading_set(&r, VT_HR, 80);
+	vt_reading_set(&r, VT_RR, 35);
+	vt_reading_set_missing(&r, VT_ETCO2);
+	vt_reading_set(&r, VT_SPO2, 100);
+	vt_reading_set(&r, VT_PR, 80);
+	vt_reading_set(&r, VT_NIBP_SYS, 121);
+	vt_reading_set(&r, VT_NIBP_DIA, 75);
+	vt_reading_set(&r, VT_NIBP_MAP, 92);
+	return r;
+}
+
+Test(encode_ivy, message_is_golden)
+{
+	/* The capture's records, but for P1: the emulated unit has no transducer on it. */
+	static const char want[] = "HR=1;80;ECG-II-DIAG;\rRR=1;35;APNEA: 20 SEC;\rETCO2=1;;;\r"
+	                           "SPO2=1;100;PR=80 ;\rNIBP=4;121;75;92;80;;\r"
+	                           "P1=3;;;;NO TRANSDUCER;\rP2=3;;;;NO TRANSDUCER;\rT1=1;;;\rT2=1;;;\r";
+	struct enc x;
+	enc_init(&x, "ivy-ansarb", NULL);
+	struct vt_reading r = ivy_capture_values();
+	enc_run(&x, &r, 0);
+	cr_assert_eq(x.n, 9 + 400 + strlen(want) + 1);
+	cr_assert_eq(memcmp(x.out, "\xff" "ANSAR-B ", 9), 0);
+	cr_assert_eq(memcmp(x.out + 409, want, strlen(want)), 0, "records: %.*s", (int)(x.n - 410),
+	             (const char *)x.out + 409);
+	cr_assert_eq(x.out[x.n - 1], 0xFE);
+	/* P1 and P2 without a transducer are flat at 251, as P2 in the capture. */
+	for (size_t i = 9 + 300; i < 9 + 400; i++)
+		cr_assert_eq(x.out[i], 251);
+	/* Without values: empty fields, and the NIBP pulse goes with the cuff reading. */
+	struct vt_reading none;
+	memset(&none, 0, sizeof(none));
+	enc_run(&x, &none, 0);
+	cr_assert(memmem(x.out, x.n, "HR=1;;ECG-II-DIAG;\r", 19) != NULL);
+	cr_assert(memmem(x.out, x.n, "SPO2=1;;PR= ;\r", 14) != NULL);
+	cr_assert(memmem(x.out, x.n, "NIBP=4;;;;;;\r", 13) != NULL);
+}
+
+/* A minute of messages: one QRS per heartbeat, one pleth pulse per pulse,
+ * and no waveform byte that could be taken for a frame byte. */
+Test(encode_ivy, waveforms_beat_at_the_rates)
+{
+	struct enc x;
+	enc_init(&x, "ivy-ansarb", NULL);
+	struct vt_reading r = ivy_capture_values();
+	vt_reading_set(&r, VT_HR, 72);
+	vt_reading_set(&r, VT_PR, 66);
+	int qrs = 0, pulses = 0;
+	uint8_t prev_ecg = 120, prev_pleth = 118;
+	for (int k = 0; k < 60; k++) {
+		enc_run(&x, &r, (int64_t)k * 1000);
+		for (size_t i = 9; i < 409; i++)
+			cr_assert_leq(x.out[i], 251, "message %d byte %zu", k, i);
+		for (size_t i = 9; i < 9 + 200; i++) {
+			qrs += x.out[i] > 200 && prev_ecg <= 200;
+			prev_ecg = x.out[i];
+		}
+		for (size_t i = 9 + 250; i < 9 + 300; i++) {
+			pulses += x.out[i] > 140 && prev_pleth <= 140;
+			prev_pleth = x.out[i];
+		}
+	}
+	cr_assert(qrs >= 71 && qrs <= 73, "%d QRS in a minute at 72 bpm", qrs);
+	cr_assert(pulses >= 65 && pulses <= 67, "%d pulses in a minute at 66 bpm", pulses);
+}
+
+/* A real multiparameter recording through the encoder and back through the driver. */
+Test(encode_roundtrip, ivy_decodes_every_value_back)
+{
+	size_t n = load_rows("../multiparameter/uw-100002-capno.csv", s_t, s_rows, MAX_ROWS);
+	struct enc x;
+	struct rx rx;
+	enc_init(&x, "ivy-ansarb", NULL);
+	rx_init(&rx, "ivy-ansarb", &s_got);
+	for (size_t i = 0; i < n; i++) {
+		enc_run(&x, &s_rows[i], s_t[i]);
+		rx_feed(&rx, x.out, x.n);
+	}
+	cr_assert_eq(s_got.n, n);
+	static const enum vt_param ps[] = {VT_SPO2, VT_PR, VT_HR, VT_RR, VT_ETCO2};
+	int etco2 = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+			cr_assert_eq(shown(&s_got.r[i], ps[k]), shown(&s_rows[i], ps[k]), "row %zu: %s", i,
+			             vt_param_info(ps[k])->name);
+			etco2 += k == 4 && shown(&s_got.r[i], ps[k]) >= 0;
+		}
+	cr_assert_gt(etco2, 100, "the recording has capnography");
+	rx_free(&rx);
 }

@@ -1093,3 +1093,100 @@ Test(live, a_live_recording_replays_to_the_same_alerts)
 	cr_assert(same, "the replay of %s differs from the live alerts (see above)", path);
 	cr_log_info("%zu alerts, identical in id, event, value and time", n_got);
 }
+
+/* ---- (h) a multiparameter monitor: Ivy 450C ANSAR-B on a pty ------------------ */
+
+/*
+ * A synthetic multiparameter recording: every row differs (the heart rate
+ * counts 60..99 and round again) and ties every other value to it, so a
+ * vitals message made of one ANSAR-B message can be checked as a whole,
+ * and a message made of noise cannot pass. Values stay normal.
+ */
+static const char *
+s_multi_ramp(int rows)
+{
+	const char *path = s_path("multi-ramp.csv");
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "t,spo2,pr,hr,rr,etco2,nibp_sys,nibp_dia,nibp_map\n");
+	for (int t = 0; t < rows; t++) {
+		int hr = 60 + t % 40;
+		fprintf(fp, "%d,%d,%d,%d,%d,%d,%d,%d,%d\n", t, 95 + hr % 4, hr, hr, 10 + hr % 10,
+		        30 + hr % 10, hr + 50, hr + 10, hr + 23);
+	}
+	fclose(fp);
+	return path;
+}
+
+/* A vitals message of a multi ramp: every value consistent with its heart rate. */
+static bool
+s_multi_ramp_row(const struct msg *m)
+{
+	double hr = s_val(m, "hr");
+	if (isnan(hr))
+		return false;
+	int h = (int)hr;
+	cr_assert(hr == h && h >= 60 && h <= 99, "heart rate %g is not the ramp's", hr);
+	cr_assert_eq(s_val(m, "pr"), h);
+	cr_assert_eq(s_val(m, "spo2"), 95 + h % 4);
+	cr_assert_eq(s_val(m, "rr"), 10 + h % 10);
+	cr_assert_eq(s_val(m, "etco2"), 30 + h % 10);
+	cr_assert_eq(s_val(m, "nibp_sys"), h + 50);
+	cr_assert_eq(s_val(m, "nibp_dia"), h + 10);
+	cr_assert_eq(s_val(m, "nibp_map"), h + 23);
+	return true;
+}
+
+Test(live, ivy_ansarb_values_noise_and_a_silent_monitor)
+{
+	s_monitor("chair-1", "ivy-ansarb", "2s");
+	s_rule("hr-high", "hr", "above", 110, "0s", 105);
+	s_rule("etco2-low", "etco2", "below", 25, "0s", 28);
+	s_rule("nibp-sys-high", "nibp_sys", "above", 160, "0s", 150);
+	/* Noise at t=20.3 s of the recording (5 s into the run at 4x), when the
+	 * message of t=20 s is a third on the line: it is cut, and dropped. */
+	s_emulate(0, "chair-1", "ivy-ansarb", "4", s_multi_ramp(200), "--loop", "--noise-at", "20.3",
+	          "--noise-bytes", "2048", NULL);
+	s_start_daemon(false);
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals from the Ivy monitor");
+	cr_assert(s_wait_log(&R.emu[0], "noise: 2048 random bytes", NULL, WAIT_MS), "no noise");
+	s_collect(3000);
+	int rows = 0, skipped = 0, last = -1;
+	for (size_t i = 0; i < R.n; i++) {
+		if (!s_is(&R.m[i], "vitals", "chair-1") || !s_multi_ramp_row(&R.m[i]))
+			continue;
+		int h = (int)s_val(&R.m[i], "hr");
+		if (h == last)
+			continue; /* a refresh */
+		if (last >= 0)
+			skipped += (h - last + 40) % 40 - 1;
+		last = h;
+		rows++;
+	}
+	cr_log_info("ivy: %d rows, %d lost to the noise", rows, skipped);
+	cr_assert_geq(rows, 10);
+	/* The noise cuts the message it falls into; the next one decodes. */
+	cr_assert_leq(skipped, 2, "%d rows lost", skipped);
+	for (size_t i = 0; i < R.n; i++)
+		cr_assert(!s_is(&R.m[i], "alert", NULL), "false alarm: %s %s", s_str(&R.m[i], "id"),
+		          s_str(&R.m[i], "event"));
+
+	/* The monitor stops sending, cable still in: comm-lost after stale_after, then back. */
+	size_t from = R.n;
+	int64_t t_stop = vt_rig_now_ms();
+	kill(R.emu[0].pid, SIGSTOP);
+	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                      .key2 = "event", .value2 = "raised"};
+	long r = s_wait_msg(from, &raised, WAIT_MS);
+	kill(R.emu[0].pid, SIGCONT);
+	cr_assert_geq(r, 0, "no comm-lost from a silent monitor");
+	cr_assert_leq(R.m[r].at - t_stop, 2000 + 1500, "comm-lost %lld ms after the silence began",
+	              (long long)(R.m[r].at - t_stop));
+	struct want cleared = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                       .key2 = "event", .value2 = "cleared"};
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "comm-lost did not clear");
+	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no vitals after the silence");
+	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}

@@ -23,8 +23,9 @@
 
 #include "vitals/base/sample.h"
 
-/* The most bytes one period of any encoder produces (a Nellcor header and line). */
-#define VT_ENCODE_MAX 512
+/* The most bytes one period of any encoder produces (an Ivy ANSAR-B message
+ * is 562 bytes; room for HL7 observation messages). */
+#define VT_ENCODE_MAX 2048
 
 /* The most state any encoder needs, for callers that keep it on the stack. */
 #define VT_ENCODE_STATE_MAX 256
