@@ -155,7 +155,14 @@ s_plain(const char *endpoint)
 	long interval_ms = 1000;
 	bool lost = false;
 	char last_instance[64] = "";
+	int code = 0;
 	while (!stop) {
+		/* Output that failed (a closed terminal, a full disk) has no reader
+		 * left: stop rather than go on printing into the void. */
+		if (ferror(stdout)) {
+			code = EX_IOERR;
+			break;
+		}
 		zmq_pollitem_t item = {.socket = sub, .events = ZMQ_POLLIN};
 		int rc = zmq_poll(&item, 1, 3 * interval_ms);
 		if (rc < 0) {
@@ -220,7 +227,7 @@ s_plain(const char *endpoint)
 	}
 	zmq_close(sub);
 	zmq_ctx_term(ctx);
-	return 0;
+	return code;
 }
 
 /* ---- full screen --------------------------------------------------------------- */
@@ -1034,6 +1041,10 @@ s_screen_loop(struct s_ui *ui)
 			fprintf(stderr, "vitals-console: zmq_poll: %s\n", zmq_strerror(errno));
 			return EX_OSERR;
 		}
+		/* A terminal that hung up (its window or tmux session closed) polls
+		 * as an error at once and for ever: nobody is there to see or hear
+		 * the alarms, and polling it again would spin. */
+		bool hangup = (items[1].revents & ZMQ_POLLERR) != 0;
 		vt_client_drain(ui->sub, ui->model, S_DRAIN_MAX);
 		now = vt_client_now();
 		s_progress_requests(ui, now);
@@ -1043,6 +1054,10 @@ s_screen_loop(struct s_ui *ui)
 			s_key(ui, ch);
 		s_sound(ui, now);
 		s_draw(ui);
+		/* The same for output: a write to a hung-up terminal fails (EIO),
+		 * even an empty one; ncurses itself does not report it. */
+		if (hangup || write(STDOUT_FILENO, "", 0) < 0)
+			return EX_IOERR;
 	}
 	return 0;
 }
@@ -1199,6 +1214,7 @@ main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = s_on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal went away */
 	if (plain || !isatty(STDOUT_FILENO))
 		return s_plain(endpoint);
 	return s_screen(endpoint, control, by, bell);

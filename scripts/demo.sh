@@ -2,11 +2,17 @@
 # `make demo`: the whole product on one machine, without hardware. Three
 # emulated monitors play real recordings out of pseudo-terminals, one per
 # protocol family, faster than real time; vitalsd reads them with
-# config/demo.yaml and a console shows their vitals and alarms. Ctrl-C (or
-# SIGTERM to this script) stops every process it started and removes the
-# pty links. What each chair shows and why it alarms: docs/demo.md.
+# config/demo.yaml and a console shows their vitals and alarms. Every
+# process it starts ends with it: on Ctrl-C, SIGTERM or SIGHUP (its terminal
+# or tmux session closed) it stops them and removes the pty links, and if
+# the script itself is killed outright (SIGKILL) the kernel sends each of
+# them SIGTERM (they are started with a parent-death signal). An emulator
+# that stops is a chair in comm-lost, not the end of the demo. What each
+# chair shows and why it alarms: docs/demo.md.
 #
-# usage: scripts/demo.sh [BUILD_DIR]    (VT_DEMO_SPEED=10 sets the speed)
+# usage: scripts/demo.sh [BUILD_DIR]    (VT_DEMO_SPEED=10 sets the speed;
+#        VT_DEMO_DIR and VT_DEMO_PORT move the links and the two ports, so a
+#        second demo, or a test, can run beside the first)
 set -eu
 
 build=${1:-build}
@@ -16,10 +22,11 @@ root=$(pwd)
 case $build in /*) ;; *) build=$root/$build ;; esac
 
 # config/demo.yaml names these: the links, the record_dir and the endpoints.
-dir=/tmp/vitalsd-demo
+dir=${VT_DEMO_DIR:-/tmp/vitalsd-demo}
+port=${VT_DEMO_PORT:-5556}
 config=config/demo.yaml
-publish=tcp://127.0.0.1:5556
-control=tcp://127.0.0.1:5557
+publish=tcp://127.0.0.1:$port
+control=tcp://127.0.0.1:$((port + 1))
 chairs="chair-1 chair-2 chair-3"
 
 for prog in vitalsd vitals-emulate vitals-console; do
@@ -29,15 +36,36 @@ for prog in vitalsd vitals-emulate vitals-console; do
 	fi
 done
 
-# One demo at a time: the links and the ports are fixed. The lock is held
-# by every process started below (they inherit the descriptor), so even
-# processes left over from a demo that was killed hard keep it.
+# The processes that hold the lock on $dir, as "PID 123 (vitalsd), ...".
+lock_holders() {
+	local fd pid target out=
+	target=$(readlink -f "$dir")
+	for fd in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$target" ] || continue
+		pid=${fd#/proc/}
+		pid=${pid%%/*}
+		[ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] || continue
+		case " $out " in *" $pid "*) continue ;; esac
+		out+="${out:+, }PID $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo gone))"
+	done
+	echo "${out:-a process that has just exited}"
+}
+
+# One demo at a time per directory and ports. The lock is held by every
+# process started below (they inherit the descriptor), so a process left
+# over from a demo that ended badly keeps it, and is named here.
 mkdir -p "$dir"
 exec 9<"$dir"
 if ! flock -n 9; then
-	echo "demo: another demo is running (it holds the lock on $dir);" \
-		"stop it first (Ctrl-C in its terminal)" >&2
+	echo "demo: another demo is running: the lock on $dir is held by $(lock_holders 9<&-);" \
+		"stop it first (Ctrl-C in its terminal, or kill the PID)" >&2
 	exit 1
+fi
+# Somewhere else than the default: the same configuration, moved there.
+if [ "$dir" != /tmp/vitalsd-demo ] || [ "$port" != 5556 ]; then
+	sed -e "s|/tmp/vitalsd-demo|$dir|g" -e "s|127\.0\.0\.1:5556|127.0.0.1:$port|" \
+		-e "s|127\.0\.0\.1:5557|127.0.0.1:$((port + 1))|" "$config" >"$dir/demo.yaml"
+	config=$dir/demo.yaml
 fi
 for chair in $chairs; do
 	if [ -e "$dir/$chair" ] && [ ! -L "$dir/$chair" ]; then
@@ -60,7 +88,9 @@ stopping=0
 cleanup() {
 	[ "$stopping" -eq 1 ] && return
 	stopping=1
-	trap '' INT TERM
+	# Whatever fails from here on (a terminal that is gone) must not stop the cleanup.
+	set +e
+	trap '' INT TERM HUP
 	local i j pid
 	# The console first, the emulators last: nothing reports the others going.
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -79,13 +109,14 @@ cleanup() {
 	done
 	return 0
 }
-trap 'cleanup; echo "demo: stopped"; exit 0' INT TERM
+trap 'cleanup; echo "demo: stopped" 2>/dev/null; exit 0' INT TERM HUP
 trap cleanup EXIT
 
+# Each process gets SIGTERM from the kernel if this script dies, however it dies.
 start() {
 	local name=$1
 	shift
-	"$@" &
+	setpriv --pdeathsig TERM -- "$@" &
 	pids+=("$!")
 	names+=("$name")
 }
@@ -150,23 +181,35 @@ if [ ! -t 1 ]; then
 	console+=(--plain)
 fi
 # (Its own redirection: a background job's default standard input is /dev/null.)
-"${console[@]}" <&3 &
+setpriv --pdeathsig TERM -- "${console[@]}" <&3 &
 pids+=("$!")
 names+=(console)
 
-# Until the console is closed or something stops by itself.
+# Until the console is closed or the daemon stops. An emulator that stops
+# leaves its chair in comm-lost, as an unplugged monitor would; that is
+# written to $dir/demo.log (the terminal belongs to the console).
+declare -A ended=()
 while :; do
+	running=()
+	for pid in "${pids[@]}"; do
+		[ -n "${ended[$pid]:-}" ] || running+=("$pid")
+	done
 	gone=
-	wait -n -p gone "${pids[@]}" || true
-	[ -n "$gone" ] && break
+	wait -n -p gone "${running[@]}" || true
+	[ -n "$gone" ] || continue
+	ended[$gone]=1
+	for i in "${!pids[@]}"; do
+		[ "${pids[$i]}" = "$gone" ] && name=${names[$i]}
+	done
+	case $name in
+	console) exit 0 ;;
+	*emulator)
+		echo "demo: the $name stopped; ${name% emulator} shows comm-lost (see $dir/${name% emulator}.log)" \
+			>>"$dir/demo.log"
+		;;
+	*)
+		echo "demo: the $name stopped unexpectedly; see $dir/*.log" >&2
+		exit 1
+		;;
+	esac
 done
-for i in "${!pids[@]}"; do
-	if [ "${pids[$i]}" = "$gone" ]; then
-		name=${names[$i]}
-	fi
-done
-if [ "$name" = console ]; then
-	exit 0
-fi
-echo "demo: the $name stopped unexpectedly; see $dir/*.log" >&2
-exit 1

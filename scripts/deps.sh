@@ -11,7 +11,8 @@ set -eu
 # filter rebuilt around the daemon) are for the tests of the unit file, the
 # install tree and the man pages; a container has none of them. tmux is the
 # terminal the console's full-screen tests type into and read back. python3
-# runs scripts/layering.py, the include-direction check.
+# runs scripts/layering.py, the include-direction check. util-linux has
+# setpriv, which ties the demo's processes to the demo script.
 packages="
 gcc
 make
@@ -29,6 +30,7 @@ groff-base
 libseccomp-dev
 tmux
 python3
+util-linux
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;

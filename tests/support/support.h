@@ -19,6 +19,7 @@
  *   emulator.h    vitals-emulate on a pty or a TCP port (vt_rig_emulate)
  *   zmq_client.h  a subscriber (vt_rig_sub, vt_rig_wait_msg) and control
  *                 requests (vt_rig_request)
+ *   tmux.h        a real terminal on a private tmux server (vt_rig_tmux)
  *   accounts.h    /proc accounts of a process and benchmark figures
  *   driver_feed.h feeding a driver a byte stream split every way
  *
@@ -63,6 +64,7 @@
 #include "pty.h"
 #include "reaper.h"
 #include "run.h"
+#include "tmux.h"
 #include "zmq_client.h"
 
 #endif
