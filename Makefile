@@ -58,10 +58,13 @@ BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 # accounts, driver feeding, where the programs are).
 SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
 
-.PHONY: all deps check check-run check-asan check-faults check-faults-run demo fuzz fuzz-lib fuzz-smoke bench goldens \
+.PHONY: all programs deb deb-quick deps check check-run check-asan check-faults check-faults-run demo fuzz fuzz-lib fuzz-smoke bench goldens \
         clean install
 
 all: $(PROGRAMS) $(TESTS)
+
+# The programs alone (what a package needs; the tests need Criterion).
+programs: $(PROGRAMS)
 
 deps:
 	@scripts/deps.sh
@@ -200,17 +203,29 @@ fuzz-smoke: fuzz-lib
 # that are printed at the end (docs/operations.md).
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SYSLIBDIR ?= $(PREFIX)/lib
 UNITDIR   ?= $(SYSLIBDIR)/systemd/system
 CONFDIR   := /etc/vitalsd
 MAN_PAGES := $(wildcard man/*.[1-8])
 
-install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSLIBDIR)/sysusers.d \
-		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d $(DESTDIR)$(SYSLIBDIR)/udev/rules.d $(DESTDIR)$(CONFDIR)
-	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
-	sed 's|^ExecStart=/usr/bin/|ExecStart=$(BINDIR)/|' systemd/vitalsd.service \
+# What install builds first; empty to install programs built elsewhere as they are.
+INSTALL_DEPS ?= $(PROGRAMS)
+install: $(INSTALL_DEPS)
+	@if [ -e $(DESTDIR)$(CONFDIR)/vitalsd.yaml ] && \
+	    ! $(BUILD)/vitalsd -c $(DESTDIR)$(CONFDIR)/vitalsd.yaml -n >/dev/null; then \
+		echo "make install: the new vitalsd rejects $(DESTDIR)$(CONFDIR)/vitalsd.yaml" \
+			"(errors above); nothing was installed. Make the file suit the new version" \
+			"(docs/operations.md, upgrading) and run make install again." >&2; \
+		exit 1; \
+	fi
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSLIBDIR)/sysusers.d $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d \
+		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d $(DESTDIR)$(CONFDIR) $(DESTDIR)/etc/default
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/vitalsd $(DESTDIR)$(SBINDIR)/
+	sed 's|/usr/sbin/vitalsd|$(SBINDIR)/vitalsd|g' systemd/vitalsd.service \
 		>$(DESTDIR)$(UNITDIR)/vitalsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vitalsd.service
 	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
@@ -228,23 +243,56 @@ install: $(PROGRAMS)
 		echo "install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml"; \
 		install -m 0644 config/vitalsd.yaml $(DESTDIR)$(CONFDIR)/vitalsd.yaml; \
 	fi
+	@[ -e $(DESTDIR)/etc/default/vitalsd ] || \
+		install -m 0644 systemd/vitalsd.default $(DESTDIR)/etc/default/vitalsd
 	@if [ -z "$(DESTDIR)" ]; then \
 		echo "installed; to create the user and start the service:"; \
 		echo "  systemd-sysusers && systemd-tmpfiles --create vitalsd.conf"; \
 		echo "  udevadm control --reload && systemctl daemon-reload"; \
-		echo "  vitalsd -c $(CONFDIR)/vitalsd.yaml -n && systemctl enable --now vitalsd"; \
+		echo "  $(SBINDIR)/vitalsd -c $(CONFDIR)/vitalsd.yaml -n && systemctl enable --now vitalsd"; \
 	fi
 
 # Removes what install put in place except the configuration and the
 # recordings in /var/lib/vitalsd, which belong to the clinic.
 .PHONY: uninstall
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) $(DESTDIR)$(SBINDIR)/vitalsd
 	rm -f $(DESTDIR)$(UNITDIR)/vitalsd.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(DESTDIR)$(CONFDIR)/vitalsd.yaml.dist
+
+# Debian packages (debian/, docs/operations.md): built with
+# dpkg-buildpackage -us -uc from a copy of the tree's files (tracked and
+# untracked, not ignored) in build/deb/src, so the tree stays clean and the
+# .deb files land in build/deb/; lintian then reports errors as failures.
+# Rebuilt only when a file of the tree changed.
+#
+# `make deb-quick` packages the programs of $(BUILD) as they are (binary
+# packages only, no compiling, no lintian) into $(BUILD)/deb-quick: what
+# the packaging test in make check installs and inspects, in seconds.
+DEB_DIR   := build/deb
+DEB_FILES := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
+# Copy the tree's files (tracked and untracked, not ignored) into $(1)/src.
+DEB_COPY = rm -rf $(1) && mkdir -p $(1)/src && \
+	git ls-files -z --cached --others --exclude-standard | \
+	xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+	tar --null -T - -cf - | tar -xf - -C $(1)/src
+deb: $(DEB_DIR)/stamp
+$(DEB_DIR)/stamp: $(filter-out build/%,$(wildcard $(DEB_FILES)))
+	@scripts/deps.sh
+	$(call DEB_COPY,$(DEB_DIR))
+	cd $(DEB_DIR)/src && VT_GIT_ID=$(GIT_ID) dpkg-buildpackage -us -uc >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	lintian --fail-on error $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb && touch $@
+
+deb-quick: $(PROGRAMS)
+	$(call DEB_COPY,$(BUILD)/deb-quick)
+	cd $(BUILD)/deb-quick/src && VT_PREBUILT=$(abspath $(BUILD)) \
+		DEB_BUILD_OPTIONS=noautodbgsym dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -12,7 +12,9 @@ set -eu
 # install tree and the man pages; a container has none of them. tmux is the
 # terminal the console's full-screen tests type into and read back. python3
 # runs scripts/layering.py, the include-direction check. util-linux has
-# setpriv, which ties the demo's processes to the demo script.
+# setpriv, which ties the demo's processes to the demo script. dpkg-dev,
+# debhelper, fakeroot and lintian build and check the Debian packages
+# (make deb, and the packaging test in make check).
 packages="
 gcc
 make
@@ -31,6 +33,10 @@ libseccomp-dev
 tmux
 python3
 util-linux
+dpkg-dev
+debhelper
+fakeroot
+lintian
 "
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;

@@ -31,8 +31,10 @@
 
 extern char **environ;
 
-/* The ExecStart line of the shipped unit; `make install` rewrites /usr/bin. */
-#define UNIT_EXEC_START "ExecStart=/usr/bin/vitalsd -c /etc/vitalsd/vitalsd.yaml"
+/* The ExecStart line of the shipped unit; `make install` rewrites /usr/sbin. */
+#define UNIT_EXEC_START "ExecStart=/usr/sbin/vitalsd -c /etc/vitalsd/vitalsd.yaml $VITALSD_OPTS"
+/* Its check before starting, the same binary with -n. */
+#define UNIT_EXEC_PRE "ExecStartPre=/usr/sbin/vitalsd -c /etc/vitalsd/vitalsd.yaml -n"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -119,7 +121,8 @@ s_can_connect(int port)
 	return ok;
 }
 
-/* The shipped unit with ExecStart pointing at `exec_start` (a whole command line). */
+/* The shipped unit with ExecStart pointing at `exec_start` (a whole command
+ * line), and ExecStartPre at the same with -n. */
 static char *
 s_unit_with_exec(const char *exec_start)
 {
@@ -134,7 +137,15 @@ s_unit_with_exec(const char *exec_start)
 	char *out = malloc(len);
 	snprintf(out, len, "%.*sExecStart=%s%s", (int)(at - unit), unit, exec_start, rest);
 	free(unit);
-	return out;
+	char *pre = strstr(out, "\n" UNIT_EXEC_PRE "\n");
+	cr_assert_not_null(pre, "the unit must say exactly \"%s\"", UNIT_EXEC_PRE);
+	pre++;
+	rest = pre + strlen(UNIT_EXEC_PRE);
+	len = (size_t)(pre - out) + strlen("ExecStartPre=") + strlen(exec_start) + 4 + strlen(rest) + 1;
+	char *both = malloc(len);
+	snprintf(both, len, "%.*sExecStartPre=%s -n%s", (int)(pre - out), out, exec_start, rest);
+	free(out);
+	return both;
 }
 
 /* Does any line of `text` mention `word`? Prints those lines. */
@@ -835,9 +846,10 @@ s_programs(char names[][64], size_t max)
 	return n;
 }
 
-/* `make install` (or uninstall) into `destdir` with the test's build directory. */
-static void
-s_make(const char *target, const char *destdir, const char *prefix)
+/* `make install` (or uninstall) into `destdir` with the test's build
+ * directory; its exit status. */
+static int
+s_make_status(const char *target, const char *destdir, const char *prefix)
 {
 	char *make = s_need("make", "make");
 	char *build = s_abs(vt_rig_build(""));
@@ -868,10 +880,19 @@ s_make(const char *target, const char *destdir, const char *prefix)
 	argv[a] = NULL;
 	struct vt_rig_output r;
 	cr_assert_geq(vt_rig_run(argv, &r), 0);
-	cr_assert_eq(r.status, 0, "make %s failed:\n%s%s", target, r.out, r.err);
+	int status = r.status;
+	if (status != 0)
+		cr_log_info("make %s:\n%s%s", target, r.out, r.err);
 	vt_rig_output_free(&r);
 	free(build);
 	free(make);
+	return status;
+}
+
+static void
+s_make(const char *target, const char *destdir, const char *prefix)
+{
+	cr_assert_eq(s_make_status(target, destdir, prefix), 0, "make %s failed (see above)", target);
 }
 
 Test(systemd, make_install_lays_out_the_tree)
@@ -884,7 +905,8 @@ Test(systemd, make_install_lays_out_the_tree)
 	size_t n = s_programs(names, 32);
 	cr_expect_geq(n, 1);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/usr/bin/%s", dest, names[i]);
+		snprintf(path, sizeof(path), "%s/usr/%s/%s", dest,
+		         strcmp(names[i], "vitalsd") == 0 ? "sbin" : "bin", names[i]);
 		cr_expect(s_is_file(path, true), "%s is missing or not executable", path);
 	}
 	static const char *const files[] = {
@@ -897,6 +919,7 @@ Test(systemd, make_install_lays_out_the_tree)
 	    "usr/share/man/man1/vitals-console.1",
 	    "usr/share/man/man1/vitals-emulate.1",
 	    "usr/share/man/man1/vitalsctl.1",
+	    "etc/default/vitalsd",
 	    "etc/vitalsd/vitalsd.yaml",
 	};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -913,12 +936,13 @@ Test(systemd, make_install_lays_out_the_tree)
 	snprintf(path, sizeof(path), "%s/usr/lib/systemd/system/vitalsd.service", dest);
 	char *unit = vt_rig_slurp(path, NULL);
 	cr_expect(unit && strstr(unit, "\n" UNIT_EXEC_START "\n"), "installed unit: wrong ExecStart");
+	cr_expect(unit && strstr(unit, "\n" UNIT_EXEC_PRE "\n"), "installed unit: wrong ExecStartPre");
 	free(unit);
 
 	/* The sample configuration is valid as installed. */
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
 	char bin[PATH_MAX];
-	snprintf(bin, sizeof(bin), "%s/usr/bin/vitalsd", dest);
+	snprintf(bin, sizeof(bin), "%s/usr/sbin/vitalsd", dest);
 	char *argv[] = {bin, "-c", path, "-n", NULL};
 	struct vt_rig_output r;
 	cr_assert_geq(vt_rig_run(argv, &r), 0);
@@ -935,13 +959,25 @@ Test(systemd, make_install_lays_out_the_tree)
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml.dist", dest);
 	cr_expect(s_is_file(path, false), "the new sample should be vitalsd.yaml.dist");
 
+	/* A configuration the new build rejects: nothing is replaced. */
+	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
+	s_write(path, "publish: tcp://127.0.0.1:5556\nheartbeat: sometimes\n");
+	snprintf(bin, sizeof(bin), "%s/usr/sbin/vitalsd", dest);
+	s_write(bin, "#!/bin/sh\n# the old build\n");
+	cr_expect_neq(s_make_status("install", dest, "/usr"), 0, "make install went ahead");
+	char *old = vt_rig_slurp(bin, NULL);
+	cr_expect(old && strstr(old, "# the old build"), "make install replaced the binary");
+	free(old);
+	s_write(path, "publish: tcp://127.0.0.1:5556\n");
 	/* Uninstall takes away what install put there, and only that. */
 	s_make("uninstall", dest, "/usr");
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) - 1; i++) {
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (strncmp(files[i], "etc/", 4) == 0)
+			continue; /* the clinic's files */
 		snprintf(path, sizeof(path), "%s/%s", dest, files[i]);
 		cr_expect(!s_is_file(path, false), "uninstall left %s", path);
 	}
-	snprintf(path, sizeof(path), "%s/usr/bin/vitalsd", dest);
+	snprintf(path, sizeof(path), "%s/usr/sbin/vitalsd", dest);
 	cr_expect(!s_is_file(path, false), "uninstall left %s", path);
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
 	cr_expect(s_is_file(path, false), "uninstall removed the clinic's configuration");
@@ -953,13 +989,15 @@ Test(systemd, make_install_honours_prefix)
 	char *dest = s_tmpdir();
 	s_make("install", dest, "/usr/local");
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/usr/local/bin/vitalsd", dest);
+	snprintf(path, sizeof(path), "%s/usr/local/sbin/vitalsd", dest);
 	cr_expect(s_is_file(path, true), "%s is missing", path);
 	snprintf(path, sizeof(path), "%s/usr/local/lib/systemd/system/vitalsd.service", dest);
 	char *unit = vt_rig_slurp(path, NULL);
 	cr_assert_not_null(unit, "%s is missing", path);
-	cr_expect_not_null(strstr(unit, "\nExecStart=/usr/local/bin/vitalsd -c /etc/vitalsd/vitalsd.yaml\n"),
-	                   "ExecStart does not follow PREFIX");
+	cr_expect_not_null(strstr(unit, "\nExecStart=/usr/local/sbin/vitalsd -c /etc/vitalsd/vitalsd.yaml "
+	                                "$VITALSD_OPTS\n"), "ExecStart does not follow PREFIX");
+	cr_expect_not_null(strstr(unit, "\nExecStartPre=/usr/local/sbin/vitalsd -c "
+	                                "/etc/vitalsd/vitalsd.yaml -n\n"), "ExecStartPre does not follow PREFIX");
 	free(unit);
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
 	cr_expect(s_is_file(path, false), "the configuration goes to /etc whatever the PREFIX");
