@@ -396,8 +396,8 @@ static const struct bad_case bad_cases[] = {
     {"rule unknown keys", R("    below: 90\n    clear-at: 92\n    delay: 5s\n"),
      {"t.yaml:6:5: rules[0]: unknown key \"clear-at\"; did you mean \"clear_at\"?",
       "t.yaml:7:5: rules[0]: unknown key \"delay\"; expected one of: name, parameter, below, above, "
-      "below_baseline, above_baseline, falls_by, rises_by, within, for, clear_at, priority, "
-      "latching, escalate_after, beds, phases"}},
+      "below_baseline, above_baseline, falls_by, rises_by, within, for, area, clear_at, "
+      "priority, latching, escalate_after, tiers, beds, phases"}},
     {"rule duplicate key", R("    below: 90\n    below: 85\n"),
      {"t.yaml:6:5: rules[0].below: duplicate key (first given at line 5)"}},
     {"rule names",
@@ -530,6 +530,68 @@ static const struct bad_case bad_cases[] = {
      {"t.yaml:3:59: rules[0].escalate_after: a high-priority alarm cannot escalate further; "
       "remove escalate_after or lower the priority",
       "t.yaml:4:59: rules[1].escalate_after: expected " DUR ", got \"soon\""}},
+
+    /* -- rules: area and tiers -- */
+    {"area: a number above 0, with a longest delay, on below and above rules",
+     P "rules:\n"
+       "  - {name: a, parameter: spo2, below: 90, area: 0, for: 20s}\n"
+       "  - {name: b, parameter: spo2, below: 90, area: 30}\n"
+       "  - {name: c, parameter: spo2, falls_by: 4, within: 60s, area: 30, for: 20s}\n",
+     {"t.yaml:3:49: rules[0].area: expected a number above 0: the parameter's unit times seconds, "
+      "such as 30, got \"0\"",
+      "t.yaml:4:43: rules[1].area: needs for, the longest delay: after it any crossing alarms, "
+      "however shallow",
+      "t.yaml:5:58: rules[2].area: only below and above rules take area"}},
+    {"tiers: a list of tiers, each a mapping with one limit",
+     R("    below: 90\n"
+       "    tiers:\n"
+       "      - 85\n"
+       "      - {for: 5s}\n"
+       "      - {below: 80, above: 95}\n"
+       "      - {below: 75, frobnicate: 1}\n"),
+     {"t.yaml:7:9: rules[0].tiers[0]: expected a tier (a mapping with below or above, for, area, "
+      "clear_at and priority), got \"85\"",
+      "t.yaml:8:9: rules[0].tiers[1]: missing the tier's limit: below or above",
+      "t.yaml:9:21: rules[0].tiers[2].above: a tier has exactly one of below or above",
+      "t.yaml:10:21: rules[0].tiers[3]: unknown key \"frobnicate\"; expected one of: below, "
+      "above, for, area, clear_at, priority"}},
+    {"tiers: deeper, the same direction, at least as urgent, within the rule's clear_at",
+     R("    below: 90\n"
+       "    clear_at: 92\n"
+       "    priority: medium\n"
+       "    tiers:\n"
+       "      - {below: 91}\n"
+       "      - {below: 85, priority: low}\n"
+       "      - {below: 80, clear_at: 95}\n"
+       "      - {below: -1}\n"),
+     {"t.yaml:9:17: rules[0].tiers[0].below: 91 is not below 90, the limit before it; each tier "
+      "goes deeper",
+      "t.yaml:10:31: rules[0].tiers[1].priority: low is less urgent than medium before it; a "
+      "deeper tier is at least as urgent",
+      "t.yaml:11:31: rules[0].tiers[2].clear_at: 95 is past the rule's clear_at 92; a tier stops "
+      "no later than its alarm clears",
+      "t.yaml:12:17: rules[0].tiers[3].below: -1 is outside the range of spo2 (0 to 100 %)"}},
+    {"tiers: in the rule's direction, clear_at on the right side, area with for",
+     R("    above: 90\n"
+       "    tiers:\n"
+       "      - {below: 95}\n"
+       "      - {above: 95, clear_at: 97}\n"
+       "      - {above: 97, area: 5}\n"),
+     {"t.yaml:7:17: rules[0].tiers[0]: the tiers of an above rule are above limits too",
+      "t.yaml:8:31: rules[0].tiers[1].clear_at: 97 is above the tier's limit 95; a tier stops at "
+      "or below its limit",
+      "t.yaml:9:21: rules[0].tiers[2].area: needs for, the longest delay (with for: 0s the tier is "
+      "met at once and the area never counts)"}},
+    {"tiers: below and above rules only, without escalate_after, at most four",
+     P "rules:\n"
+       "  - {name: a, parameter: pr, above_baseline: 20%, tiers: [{above: 150}]}\n"
+       "  - {name: b, parameter: pr, above: 120, escalate_after: 1m, tiers: [{above: 150}]}\n"
+       "  - {name: c, parameter: pr, above: 120, tiers: [{above: 130}, {above: 140}, {above: 150},"
+       " {above: 160}, {above: 170}]}\n",
+     {"t.yaml:3:51: rules[0].tiers: only below and above rules take tiers",
+      "t.yaml:4:42: rules[1].escalate_after: a rule with tiers takes its priority from the value; "
+      "remove escalate_after or the tiers",
+      "t.yaml:5:49: rules[2].tiers: 5 tiers; at most 4 are supported"}},
 
     /* -- rules: beds, phases -- */
     {"beds that are not configured",
@@ -820,6 +882,44 @@ Test(config, limit_rule_with_every_key)
 	cr_assert_eq(r->phases, VT_PHASE_BIT(VT_PHASE_INFUSION) | VT_PHASE_BIT(VT_PHASE_RECOVERY));
 	cr_assert(vt_rule_applies_to(r, "chair-2"));
 	cr_assert_not(vt_rule_applies_to(r, "chair-1"));
+	vt_config_free(&cfg);
+}
+
+Test(config, area_and_tiers)
+{
+	struct vt_config *cfg = s_good(P
+	    "rules:\n"
+	    "  - name: spo2-low\n"
+	    "    parameter: spo2\n"
+	    "    below: 90\n"
+	    "    area: 25.5\n"
+	    "    for: 20s\n"
+	    "    clear_at: 92\n"
+	    "    tiers:\n"
+	    "      - below: 85\n"
+	    "        for: 5s\n"
+	    "        area: 10\n"
+	    "        clear_at: 87\n"
+	    "        priority: high\n"
+	    "      - below: 80\n"
+	    "  - {name: pr-high, parameter: pr, above: 120, tiers: []}\n");
+	const struct vt_rule_config *r = &cfg->rules[0];
+	cr_expect_eq(r->area, 25.5);
+	cr_expect_eq(r->for_ms, 20000);
+	cr_expect_eq(r->priority, VT_PRIO_MEDIUM);
+	cr_assert_eq(r->n_tiers, 2);
+	cr_expect_eq(r->tiers[0].limit, 85);
+	cr_expect_eq(r->tiers[0].clear_at, 87);
+	cr_expect_eq(r->tiers[0].for_ms, 5000);
+	cr_expect_eq(r->tiers[0].area, 10);
+	cr_expect_eq(r->tiers[0].priority, VT_PRIO_HIGH);
+	cr_expect_eq(r->tiers[1].limit, 80);
+	cr_expect_eq(r->tiers[1].clear_at, 80, "clear_at defaults to the tier's limit");
+	cr_expect_eq(r->tiers[1].for_ms, 0);
+	cr_expect_eq(r->tiers[1].area, 0);
+	cr_expect_eq(r->tiers[1].priority, VT_PRIO_HIGH, "priority defaults to the tier before");
+	cr_expect_eq(cfg->rules[1].n_tiers, 0, "an empty list: the rule's own limit alone");
+	cr_expect_eq(cfg->rules[1].area, 0);
 	vt_config_free(&cfg);
 }
 

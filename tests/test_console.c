@@ -374,6 +374,26 @@ Test(console_model, alarms_most_urgent_first_through_their_life)
 	vt_console_free(&m);
 }
 
+Test(console_model, a_tiered_alarm_falls_and_rises_in_place)
+{
+	/* One alarm whose priority follows the depth: the list re-sorts, and
+	 * what sounds follows the priority and the acknowledgement. */
+	struct vt_console *m = s_synced(1);
+	s_alert(m, 0, "A", 2, "chair-1/pr-high/1", "raised", "medium", "physiological", false);
+	s_alert(m, 0, "A", 3, "chair-1/spo2-low/1", "raised", "high", "physiological", false);
+	s_alert(m, 0, "A", 4, "chair-1/spo2-low/1", "acknowledged", "high", "physiological", true);
+	cr_expect_eq(vt_console_sounding(m, AT(4), NULL), VT_CONSOLE_MEDIUM);
+	s_alert(m, 0, "A", 5, "chair-1/spo2-low/1", "deescalated", "low", "physiological", true);
+	cr_assert_eq(vt_console_alert_count(m), 2, "the same alarm, not a new one");
+	cr_expect_eq(vt_console_alert_by_id(m, "chair-1/spo2-low/1")->priority, VT_CONSOLE_LOW);
+	cr_expect_str_eq(vt_console_alert_at(m, 1)->id, "chair-1/spo2-low/1", "now after medium");
+	/* Worse than when acknowledged: the daemon says it is unacknowledged, and it sounds. */
+	s_alert(m, 0, "A", 6, "chair-1/spo2-low/1", "escalated", "high", "physiological", false);
+	cr_expect_str_eq(vt_console_alert_at(m, 0)->id, "chair-1/spo2-low/1");
+	cr_expect_eq(vt_console_sounding(m, AT(6), NULL), VT_CONSOLE_HIGH);
+	vt_console_free(&m);
+}
+
 Test(console_model, a_failed_snapshot_is_retried_later)
 {
 	struct vt_console *m = vt_console_new(0);

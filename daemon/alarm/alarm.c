@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "vitals/alarm/alarm.h"
+#include "vitals/alarm/trigger.h"
 #include "vitals/base/timefmt.h"
 
 /* Samples a rate rule remembers per bed; a longer window is shortened. */
@@ -52,6 +53,12 @@ struct rule_bed {
 	double run_worst;      /* the most extreme value of the run so far */
 	struct vt_alert *alert; /* the active instance, or NULL */
 	uint32_t count;        /* instances raised so far (the N of ids) */
+	/* Rules with an area or tiers (trigger.c): each level's run, area and
+	 * tier in force, and the previous sample, whose distance in time is
+	 * what the next one stands for. */
+	struct vt_trigger trig[VT_TRIGGER_LEVELS];
+	bool sampled;          /* a sample of the parameter came since the port connected */
+	int64_t last_sample;   /* its time */
 	/*
 	 * Rate rules: the window's samples that can still be its extreme (each
 	 * is beaten by no later one), oldest first, as a ring. The extreme is
@@ -98,8 +105,8 @@ struct vt_alarms {
 	size_t cap_active;
 };
 
-static const char *const event_names[] = {"raised", "cleared", "acknowledged", "silenced",
-                                          "escalated", "updated"};
+static const char *const event_names[] = {"raised",    "cleared", "acknowledged", "silenced",
+                                          "escalated", "updated", "deescalated"};
 static const char *const tech_cleared_text[VT_TECH_COUNT] = {
     "Communication restored", "Sensor back on the patient", "Values again",
     "Signal quality restored", "Recording again", "Valid data again"};
@@ -355,6 +362,9 @@ vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
 		return;
 	bd->connected = true;
 	s_restart_no_data(bd, t);
+	/* A sample after a reconnection stands for no time before it. */
+	for (size_t r = 0; r < a->cfg->n_rules; r++)
+		s_rb(a, r, (size_t)bed)->sampled = false;
 }
 
 void
@@ -523,7 +533,8 @@ s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct 
 	s_num(val, sizeof(val), v);
 	s_num(lim, sizeof(lim), vd->limit);
 	s_num(ref, sizeof(ref), vd->ref);
-	if (rc->for_ms > 0)
+	/* An area or a tier may raise before `for`: no "for" then. */
+	if (rc->for_ms > 0 && !vt_trigger_applies(rc))
 		snprintf(tail, sizeof(tail), " for %s", vt_duration_format(rc->for_ms, dur, sizeof(dur)));
 	switch (rc->kind) {
 	case VT_RULE_LIMIT:
@@ -613,6 +624,7 @@ s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char 
 {
 	struct rule_bed *st = s_rb(a, rule, bed);
 	st->in_run = false;
+	vt_trigger_reset(st->trig);
 	st->w_len = 0;
 	if (st->alert == NULL)
 		return;
@@ -620,6 +632,34 @@ s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char 
 	st->alert = NULL;
 	s_text(al, "%s", why);
 	s_clear(a, al, t, fn, ctx);
+}
+
+/*
+ * A tiered alarm's level after a sample: the limit in force follows the
+ * deepest tier in force, and a change of priority is an `escalated` or
+ * `deescalated` event carrying the new value (so no `updated` follows).
+ * Rising above the priority it was acknowledged at, it sounds again (the
+ * patient got worse since); rising above a bed's audio pause breaks it.
+ * Returns whether an event went out.
+ */
+static bool
+s_set_level(struct vt_alarms *a, struct vt_alert *al, const struct vt_rule_config *rc, int level,
+            const struct verdict *vd, double v, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	enum vt_priority p = vt_trigger_priority(rc, level);
+	al->limit = vt_trigger_limit(rc, level);
+	if (p == al->priority)
+		return false;
+	bool up = p > al->priority;
+	al->priority = p;
+	if (up && al->acknowledged && p > al->acked_at)
+		al->acknowledged = false;
+	struct bed *bd = &a->beds[al->bed];
+	if (up && al->silenced_until > 0 && p > bd->silence_level)
+		s_end_silence(a, (size_t)al->bed, t, fn, ctx);
+	s_update_text(al, rc, vd, v);
+	s_emit(fn, ctx, up ? VT_EV_ESCALATED : VT_EV_DEESCALATED, al, t, NULL);
+	return true;
 }
 
 static void
@@ -630,6 +670,14 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	struct rule_bed *st = s_rb(a, rule, bed);
 	struct vt_alert *al = st->alert;
 	struct verdict vd = s_judge(a, rc, st, bed, has, v, t);
+	/* Rules with an area or tiers: the triggers decide the raise and the level. */
+	bool depth = vt_trigger_applies(rc);
+	struct vt_trigger_result trig = {.met = false, .level = 0};
+	if (depth)
+		trig = vt_trigger_sample(rc, st->trig, vd.has, v, t,
+		                         st->sampled ? t - st->last_sample : 0);
+	st->sampled = true;
+	st->last_sample = t;
 
 	if (al != NULL) {
 		/* Samples with no value never clear: the patient is not known to be better. */
@@ -646,6 +694,7 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 				s_clear_text(al, rc, v);
 				st->alert = NULL;
 				st->in_run = false;
+				vt_trigger_reset(st->trig);
 				s_clear(a, al, t, fn, ctx);
 				return;
 			}
@@ -653,6 +702,8 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		} else if (vd.beyond) {
 			al->clear_met = false;
 		}
+		if (depth && s_set_level(a, al, rc, trig.level, &vd, v, t, fn, ctx))
+			return;
 		if (moved) {
 			s_update_text(al, rc, &vd, v);
 			s_emit(fn, ctx, VT_EV_UPDATED, al, t, NULL);
@@ -670,17 +721,17 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		st->run_first = st->run_worst = v;
 	}
 	st->run_worst = s_worse(rc, st->run_worst, v);
-	if (t - st->run_start < rc->for_ms)
+	if (depth ? !trig.met : t - st->run_start < rc->for_ms)
 		return;
 
 	al = s_alert_new(a, bed, rc->name, ++st->count);
 	if (al == NULL)
 		return;
 	al->kind = VT_KIND_PHYSIOLOGICAL;
-	al->priority = rc->priority;
+	al->priority = depth ? vt_trigger_priority(rc, trig.level) : rc->priority;
 	al->param = (int)rc->param;
 	al->has_limit = true;
-	al->limit = vd.limit;
+	al->limit = depth ? vt_trigger_limit(rc, trig.level) : vd.limit;
 	al->onset_ms = st->run_start;
 	al->raised_ms = t;
 	al->has_value = true;
@@ -691,6 +742,15 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	s_worst_tail(al, rc);
 	st->alert = al;
 	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
+}
+
+/* Runs start afresh (a phase change); an active alarm keeps its tier in force. */
+static void
+s_restart_runs(struct rule_bed *st)
+{
+	st->in_run = false;
+	for (int i = 0; i < VT_TRIGGER_LEVELS; i++)
+		st->trig[i].in_run = false;
 }
 
 /* Whether rule `rc` is in force on a bed in `phase` (-1: no infusion session). */
@@ -865,6 +925,7 @@ vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt
 	if (al->acknowledged)
 		return 0;
 	al->acknowledged = true;
+	al->acked_at = al->priority;
 	al->escalate_at = INT64_MAX; /* somebody is on it */
 	s_emit(fn, ctx, VT_EV_ACKNOWLEDGED, al, t, by);
 	/* A latched alarm whose condition is gone clears at the acknowledgement. */
@@ -874,6 +935,7 @@ vt_alarms_ack(struct vt_alarms *a, const char *id, const char *by, int64_t t, vt
 			struct rule_bed *st = s_rb(a, (size_t)rule, (size_t)al->bed);
 			st->alert = NULL;
 			st->in_run = false;
+			vt_trigger_reset(st->trig);
 			s_clear_text(al, &a->cfg->rules[rule], al->value);
 		}
 		s_clear(a, al, t, fn, ctx);
@@ -929,7 +991,7 @@ vt_alarms_set_phase(struct vt_alarms *a, int bed, int phase, int64_t t, vt_alert
 		if (!s_in_phase(rc, phase))
 			s_rule_drop(a, r, (size_t)bed, t, why, fn, ctx);
 		else
-			s_rb(a, r, (size_t)bed)->in_run = false;
+			s_restart_runs(s_rb(a, r, (size_t)bed));
 	}
 }
 
@@ -945,6 +1007,21 @@ vt_alarms_silenced_until(const struct vt_alarms *a, int bed)
 	return a->beds[bed].silenced_until;
 }
 
+/* Whether two rules have the same area and tiers. */
+static bool
+s_same_depth(const struct vt_rule_config *x, const struct vt_rule_config *y)
+{
+	if (x->area != y->area || x->n_tiers != y->n_tiers)
+		return false;
+	for (size_t i = 0; i < x->n_tiers; i++) {
+		const struct vt_rule_tier *p = &x->tiers[i], *q = &y->tiers[i];
+		if (p->limit != q->limit || p->clear_at != q->clear_at || p->for_ms != q->for_ms ||
+		    p->area != q->area || p->priority != q->priority)
+			return false;
+	}
+	return true;
+}
+
 /* Whether two rules judge samples the same way (their `beds` aside). */
 static bool
 s_same_rule(const struct vt_rule_config *x, const struct vt_rule_config *y)
@@ -954,7 +1031,7 @@ s_same_rule(const struct vt_rule_config *x, const struct vt_rule_config *y)
 	       x->delta == y->delta && x->delta_percent == y->delta_percent &&
 	       x->within_ms == y->within_ms && x->for_ms == y->for_ms && x->priority == y->priority &&
 	       x->latching == y->latching && x->escalate_after_ms == y->escalate_after_ms &&
-	       x->phases == y->phases;
+	       x->phases == y->phases && s_same_depth(x, y);
 }
 
 /* Move `al` from old's active list to a's. */
@@ -1031,6 +1108,9 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 				nst->run_start = ost->run_start;
 				nst->run_first = ost->run_first;
 				nst->run_worst = ost->run_worst;
+				memcpy(nst->trig, ost->trig, sizeof(nst->trig));
+				nst->sampled = ost->sampled;
+				nst->last_sample = ost->last_sample;
 				nst->alert = ost->alert;
 				ost->alert = NULL;
 				/* Swap the rate windows (both exist: same kind). */

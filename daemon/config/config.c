@@ -69,10 +69,32 @@ static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	                   .offset = MON(stale_after_ms), .dflt = "10s"},
 };
 
+/*
+ * A tier of a below/above rule: a deeper limit with its own delay and
+ * priority (docs/alarms.md, "Tiers"). It is read as a small rule, so the
+ * handlers of the rule's own keys serve; s_rule_finish checks it against
+ * the rule.
+ */
+enum { TI_BELOW, TI_ABOVE, TI_FOR, TI_AREA, TI_CLEAR_AT, TI_PRIORITY, TI_COUNT };
+#define AREA_WHAT "a number above 0: the parameter's unit times seconds, such as 30"
+static const struct vt_cy_key s_tier_keys[TI_COUNT + 1] = {
+	[TI_BELOW] = {SCALAR("below", "a number"), .handler = vt_cfg_limit, .arg = -1},
+	[TI_ABOVE] = {SCALAR("above", "a number"), .handler = vt_cfg_limit, .arg = +1},
+	[TI_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration, .offset = RULE(for_ms),
+	            .dflt = "0s"},
+	[TI_AREA] = {SCALAR("area", AREA_WHAT), .handler = vt_cfg_area, .offset = RULE(area)},
+	/* Defaults to the tier's limit; the priority to the one before it (s_rule_finish). */
+	[TI_CLEAR_AT] = {SCALAR("clear_at", "a number"), .handler = vt_cfg_clear_at},
+	[TI_PRIORITY] = {SCALAR("priority", "low, medium or high"), .handler = vt_cy_enum_value,
+	                 .offset = RULE(priority), .data = s_priorities},
+};
+
+static vt_cy_handler s_tiers;
+
 enum {
 	R_NAME, R_PARAMETER, R_BELOW, R_ABOVE, R_BELOW_BASELINE, R_ABOVE_BASELINE, R_FALLS_BY,
-	R_RISES_BY, R_WITHIN, R_FOR, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER, R_BEDS,
-	R_PHASES, R_COUNT
+	R_RISES_BY, R_WITHIN, R_FOR, R_AREA, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER,
+	R_TIERS, R_BEDS, R_PHASES, R_COUNT
 };
 /* The keys that say what a rule watches for: exactly one per rule. */
 #define R_FIRST_CONDITION R_BELOW
@@ -97,6 +119,8 @@ static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	              .offset = RULE(within_ms)},
 	[R_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration, .offset = RULE(for_ms),
 	           .dflt = "0s"},
+	/* below/above only, and with for > 0 (s_rule_finish). */
+	[R_AREA] = {SCALAR("area", AREA_WHAT), .handler = vt_cfg_area, .offset = RULE(area)},
 	/* Defaults to the limit (s_rule_finish). */
 	[R_CLEAR_AT] = {SCALAR("clear_at", "a number"), .handler = vt_cfg_clear_at},
 	[R_PRIORITY] = {SCALAR("priority", "low, medium or high"), .handler = vt_cy_enum_value,
@@ -105,6 +129,8 @@ static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	                .offset = RULE(latching), .dflt = "false"},
 	[R_ESCALATE_AFTER] = {SCALAR("escalate_after", VT_CY_DURATION), .handler = vt_cy_duration,
 	                      .offset = RULE(escalate_after_ms), .dflt = "0s"},
+	/* Absent: the rule's own limit alone. */
+	[R_TIERS] = {LIST("tiers", "a list of tiers"), .handler = s_tiers},
 	/* Absent: every bed, every phase. */
 	[R_BEDS] = {ONE_OR_MORE("beds", "a list of bed names"), .handler = vt_cfg_beds},
 	[R_PHASES] = {ONE_OR_MORE("phases", "a list of phases"), .handler = vt_cfg_phases},
@@ -207,6 +233,158 @@ s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	}
 }
 
+/* Whether a is strictly beyond b in direction dir (deeper, for a limit). */
+static bool
+s_beyond(int dir, double a, double b)
+{
+	return dir < 0 ? a < b : a > b;
+}
+
+/* Checks between the keys of one tier; returns whether it is usable. */
+static bool
+s_tier_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *t,
+              const struct vt_cy_seen *seen)
+{
+	if (seen[TI_BELOW].key == NULL && seen[TI_ABOVE].key == NULL) {
+		vt_cy_error(c, n, "%s: missing the tier's limit: below or above", path);
+		return false;
+	}
+	if (seen[TI_BELOW].key != NULL && seen[TI_ABOVE].key != NULL) {
+		int second = seen[TI_ABOVE].key->start_mark.index > seen[TI_BELOW].key->start_mark.index
+		                 ? TI_ABOVE : TI_BELOW;
+		vt_cy_error(c, seen[second].key, "%s.%s: a tier has exactly one of below or above",
+		            path, s_tier_keys[second].name);
+		return false;
+	}
+	bool ok = true;
+	for (int i = 0; i < TI_COUNT; i++)
+		ok &= seen[i].key == NULL || seen[i].ok;
+	if (!ok)
+		return false;
+	if (seen[TI_CLEAR_AT].key == NULL) {
+		t->clear_at = t->limit;
+	} else if (s_beyond(t->direction, t->clear_at, t->limit)) {
+		vt_cy_error(c, seen[TI_CLEAR_AT].value, "%s.clear_at: %g is %s the tier's limit %g; a "
+		            "tier stops at or %s its limit", path, t->clear_at,
+		            t->direction < 0 ? "below" : "above", t->limit,
+		            t->direction < 0 ? "above" : "below");
+		return false;
+	}
+	if (t->area > 0 && t->for_ms == 0) {
+		vt_cy_error(c, seen[TI_AREA].key, "%s.area: needs for, the longest delay (with for: 0s "
+		            "the tier is met at once and the area never counts)", path);
+		return false;
+	}
+	return true;
+}
+
+/* tiers: up to VT_RULE_MAX_TIERS deeper limits; s_rule_finish checks them against the rule. */
+static bool
+s_tiers(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+        void *obj)
+{
+	struct vt_rule_config *r = obj;
+	struct vt_check *chk = vt_check_of(c);
+	size_t total = vt_cy_count(n);
+	if (total > VT_RULE_MAX_TIERS) {
+		vt_cy_error(c, n, "%s: %zu tiers; at most %d are supported", path, total,
+		            VT_RULE_MAX_TIERS);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < total; i++) {
+		char ipath[VT_CY_PATH_MAX];
+		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+		struct vt_rule_config t = {0};
+		const yaml_node_t *item = vt_cy_item(c, n, i);
+		chk->tier_ok[i] = false;
+		chk->tier_limit[i] = chk->tier_clear_at[i] = chk->tier_priority[i] = NULL;
+		vt_cy_path_index(ipath, sizeof(ipath), path, i);
+		if (item == NULL || !vt_cy_mapping(c, ipath, item, "a tier (a mapping with below or "
+		                                   "above, for, area, clear_at and priority)",
+		                                   s_tier_keys, &t, seen) ||
+		    !s_tier_finish(c, ipath, item, &t, seen)) {
+			ok = false;
+			continue;
+		}
+		int lim = seen[TI_BELOW].key != NULL ? TI_BELOW : TI_ABOVE;
+		chk->tier_ok[i] = true;
+		chk->tier_direction[i] = t.direction;
+		chk->tier_limit[i] = seen[lim].value;
+		chk->tier_clear_at[i] = seen[TI_CLEAR_AT].value;
+		chk->tier_priority[i] = seen[TI_PRIORITY].value;
+		r->tiers[i] = (struct vt_rule_tier){.limit = t.limit, .clear_at = t.clear_at,
+		                                    .for_ms = t.for_ms, .area = t.area,
+		                                    .priority = t.priority};
+	}
+	r->n_tiers = total;
+	return ok;
+}
+
+/*
+ * area and tiers against the rule: below/above rules only; area with a
+ * longest delay; each tier in the rule's direction, deeper and at least as
+ * urgent as the one before, and stopping no later than the alarm clears.
+ */
+static void
+s_depth_finish(struct vt_cy *c, const char *path, struct vt_rule_config *r,
+               const struct vt_cy_seen *seen)
+{
+	struct vt_check *chk = vt_check_of(c);
+	bool limit_rule = r->kind == VT_RULE_LIMIT;
+	if (seen[R_AREA].key != NULL && !limit_rule)
+		vt_cy_error(c, seen[R_AREA].key, "%s.area: only below and above rules take area", path);
+	else if (seen[R_AREA].ok && r->for_ms == 0)
+		vt_cy_error(c, seen[R_AREA].key, "%s.area: needs for, the longest delay: after it any "
+		            "crossing alarms, however shallow", path);
+	if (seen[R_TIERS].key == NULL)
+		return;
+	if (!limit_rule) {
+		vt_cy_error(c, seen[R_TIERS].key, "%s.tiers: only below and above rules take tiers",
+		            path);
+		return;
+	}
+	if (r->escalate_after_ms > 0)
+		vt_cy_error(c, seen[R_ESCALATE_AFTER].key, "%s.escalate_after: a rule with tiers takes "
+		            "its priority from the value; remove escalate_after or the tiers", path);
+	bool prev_ok = seen[R_PARAMETER].ok && (seen[R_PRIORITY].key == NULL || seen[R_PRIORITY].ok);
+	double prev_limit = r->limit;
+	enum vt_priority prev_prio = r->priority;
+	for (size_t i = 0; i < r->n_tiers; i++) {
+		char tpath[VT_CY_PATH_MAX], tiers[VT_CY_PATH_MAX];
+		vt_cy_path_index(tpath, sizeof(tpath), vt_cy_path(tiers, sizeof(tiers), path, "tiers"),
+		                 i);
+		struct vt_rule_tier *t = &r->tiers[i];
+		if (!chk->tier_ok[i] || !prev_ok) {
+			prev_ok = false; /* one broken tier: the order after it means nothing */
+			continue;
+		}
+		const char *key = r->direction < 0 ? "below" : "above";
+		if (chk->tier_direction[i] != r->direction) {
+			vt_cy_error(c, chk->tier_limit[i], "%s: the tiers of %s %s rule are %s limits too",
+			            tpath, r->direction < 0 ? "a" : "an", key, key);
+			prev_ok = false;
+			continue;
+		}
+		vt_cfg_check_limit(c, tpath, chk->tier_limit[i], key, r, t->limit, false);
+		if (!s_beyond(r->direction, t->limit, prev_limit))
+			vt_cy_error(c, chk->tier_limit[i], "%s.%s: %g is not %s %g, the limit before it; "
+			            "each tier goes deeper", tpath, key, t->limit, key, prev_limit);
+		if (s_beyond(-r->direction, t->clear_at, r->clear_at))
+			vt_cy_error(c, chk->tier_clear_at[i] ? chk->tier_clear_at[i] : chk->tier_limit[i],
+			            "%s.clear_at: %g is past the rule's clear_at %g; a tier stops no later "
+			            "than its alarm clears", tpath, t->clear_at, r->clear_at);
+		if (chk->tier_priority[i] == NULL)
+			t->priority = prev_prio;
+		else if (t->priority < prev_prio)
+			vt_cy_error(c, chk->tier_priority[i], "%s.priority: %s is less urgent than %s "
+			            "before it; a deeper tier is at least as urgent", tpath,
+			            vt_priority_name(t->priority), vt_priority_name(prev_prio));
+		prev_limit = t->limit;
+		prev_prio = t->priority;
+	}
+}
+
 static void
 s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
               const struct vt_cy_seen *seen)
@@ -274,6 +452,7 @@ s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt
 		else if (param_ok)
 			vt_cfg_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
 	}
+	s_depth_finish(c, path, r, seen);
 }
 
 /* A list of entries (monitors, rules), or nothing; returns how many to read. */

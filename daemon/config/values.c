@@ -303,6 +303,24 @@ vt_cfg_clear_at(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	return true;
 }
 
+/* area: the depth beyond the limit integrated over time, in unit·s; more than 0. */
+bool
+vt_cfg_area(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+            void *obj)
+{
+	double v;
+	if (!s_number(c, path, n, &v))
+		return false;
+	if (!(v > 0)) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what,
+		            vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
+		return false;
+	}
+	memcpy((char *)obj + k->offset, &v, sizeof(v));
+	return true;
+}
+
 /* Handle one name of a list; `path` names the item. */
 typedef bool s_each_fn(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *s,
                        void *obj);

@@ -23,7 +23,8 @@ enum vt_alert_event_type {
 	VT_EV_ACKNOWLEDGED,
 	VT_EV_SILENCED,
 	VT_EV_ESCALATED,
-	VT_EV_UPDATED   /* an active alarm's value moved with a new sample */
+	VT_EV_UPDATED,  /* an active alarm's value moved with a new sample */
+	VT_EV_DEESCALATED /* a tiered alarm's value left a tier: its priority fell */
 };
 const char *vt_alert_event_name(enum vt_alert_event_type t);
 
@@ -47,6 +48,7 @@ struct vt_alert {
 	double worst;             /* physiological: the most extreme value since onset; else NAN */
 	double onset_value;       /* physiological: the value at onset; else NAN */
 	bool acknowledged;        /* a nurse has acknowledged it */
+	enum vt_priority acked_at; /* its priority then: a tier rising above it sounds again */
 	int64_t silenced_until;   /* audio paused until then; 0 when not paused */
 	int64_t escalate_at;      /* next escalation (engine bookkeeping); INT64_MAX: none */
 	bool clear_met;           /* latching: the clear condition has been met */

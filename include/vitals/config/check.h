@@ -33,6 +33,14 @@ struct vt_check {
 	const yaml_node_t **name_nodes;         /* per rule: its good name value, or NULL */
 	size_t n_rules;
 	size_t cur_rule;                        /* the rule whose beds are being read */
+	/* The tiers of the rule being read, for the checks against the rule:
+	 * whether each one was read without error, its direction, and where its
+	 * limit, clear_at and priority were written (NULL: not given). */
+	bool tier_ok[VT_RULE_MAX_TIERS];
+	int tier_direction[VT_RULE_MAX_TIERS];
+	const yaml_node_t *tier_limit[VT_RULE_MAX_TIERS];
+	const yaml_node_t *tier_clear_at[VT_RULE_MAX_TIERS];
+	const yaml_node_t *tier_priority[VT_RULE_MAX_TIERS];
 	struct vt_check_ref *bed_refs;          /* every bed a rule names */
 	size_t n_bed_refs, cap_bed_refs;
 };

@@ -28,6 +28,7 @@
 #define VT_CONFIG_MAX_RULES 256           /* entries under rules */
 #define VT_CONFIG_MAX_ENDPOINTS 16        /* endpoints under publish, and under control */
 #define VT_CONFIG_NAME_MAX 64             /* characters in a bed or rule name */
+#define VT_RULE_MAX_TIERS 4               /* tiers under a rule, beyond its own limit */
 
 struct vt_monitor_config {
 	char *bed;                       /* bed (chair) name; unique */
@@ -45,6 +46,19 @@ enum vt_rule_kind {
 	VT_RULE_RATE      /* falls_by / rises_by within a window */
 };
 
+/*
+ * A deeper limit of a below/above rule (docs/alarms.md, "Tiers"): while it
+ * is met the rule's one alarm has this tier's priority. Tiers go deeper
+ * one after the other and are never less urgent than the one before.
+ */
+struct vt_rule_tier {
+	double limit;           /* strictly beyond it, in the rule's direction */
+	double clear_at;        /* back at or past it, the tier stops (= limit if not given) */
+	int64_t for_ms;         /* met once beyond the limit this long (default 0s) */
+	double area;            /* or once the depth beyond it over time reaches this (unit·s); 0: no */
+	enum vt_priority priority; /* default: the priority of the tier (or rule) before it */
+};
+
 struct vt_rule_config {
 	char *name;             /* unique; appears in alert ids BED/RULE/N */
 	enum vt_param param;    /* the watched parameter */
@@ -56,7 +70,11 @@ struct vt_rule_config {
 	double delta;           /* BASELINE: the offset; RATE: the change */
 	bool delta_percent;     /* BASELINE: delta is a percentage of baseline */
 	int64_t within_ms;      /* RATE: the window */
-	int64_t for_ms;         /* alarm-condition delay */
+	int64_t for_ms;         /* alarm-condition delay; with `area`, the longest one */
+	double area;            /* LIMIT: raise once the depth beyond the limit integrated over
+	                           time reaches this (unit·s), or at `for`; 0: `for` alone */
+	struct vt_rule_tier tiers[VT_RULE_MAX_TIERS]; /* LIMIT: deeper limits, deeper priorities */
+	size_t n_tiers;
 	enum vt_priority priority;
 	bool latching;          /* stays active until acknowledged */
 	int64_t escalate_after_ms; /* 0: never escalate */
