@@ -19,7 +19,7 @@
 SHELL    := /bin/bash
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd
+PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd nettle
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -65,6 +65,7 @@ struct live_bed {
 	struct vt_device_info info;        /* what the device last said about itself */
 	struct vt_recorder *rec;           /* NULL when not recording */
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
+	char rec_failed[256];              /* a station event's write failure the core is yet to hear */
 	bool was_connected;                /* ever connected (for log wording) */
 	enum vt_port_state state;          /* last state told to the core */
 	char detail[256];                  /* detail of the last state told to the core */
@@ -111,11 +112,34 @@ s_now(const struct live *l)
 	return l->wall0 + (s_mono_ms() - l->mono0);
 }
 
+static void s_record_station(struct live *l, int bed, int64_t now, enum vt_rec_event ev,
+                             const char *json);
+static int64_t s_now(const struct live *l);
+
+/*
+ * Every message goes out; what the station saw of a bed also goes into
+ * the bed's recording (docs/recording.md, format 2): its alert events but
+ * `updated` (the value it carries is in the data; `cleared` has the
+ * worst), and its session events but the periodic `update`. The JSON is
+ * our own compact encoding, so the event member is matched as written.
+ */
 static void
 s_publish(void *ctx, const char *topic, const char *json, size_t len)
 {
 	struct live *l = ctx;
 	vt_publisher_send(l->pub, topic, json, len);
+	if (l->cfg->record_dir == NULL)
+		return;
+	enum vt_rec_event ev;
+	if (strncmp(topic, "alert.", 6) == 0 && strstr(json, "\"event\":\"updated\"") == NULL)
+		ev = VT_REC_ALERT;
+	else if (strncmp(topic, "session.", 8) == 0 && strstr(json, "\"event\":\"update\"") == NULL)
+		ev = VT_REC_SESSION;
+	else
+		return;
+	int bed = vt_config_bed_index(l->cfg, strchr(topic, '.') + 1);
+	if (bed >= 0)
+		s_record_station(l, bed, s_now(l), ev, json);
 }
 
 static void
@@ -195,6 +219,46 @@ s_log_line(struct live_bed *b, int64_t now, bool junk)
 	}
 }
 
+/*
+ * Write one event into the bed's recording, starting a file when there is
+ * none (not before rec_retry_at after a failure). It logs a failure but
+ * tells the core nothing, so that it can run inside a publish callback.
+ * 1 written, 0 held back until the retry time, -1 failed (err says why).
+ */
+static int
+s_rec_write(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
+            const uint8_t *data, size_t len, const char *reason, char *err, size_t errlen)
+{
+	if (b->rec == NULL) {
+		if (now < b->rec_retry_at)
+			return 0;
+		struct vt_rec_info info = {
+		    .bed = b->mon->bed,
+		    .port = b->mon->port,
+		    .protocol = b->mon->driver->name,
+		    .baud = b->mon->baud,
+		    .config = l->cfg->path,
+		    .config_sha256 = l->cfg->sha256,
+		};
+		b->rec = vt_recorder_open(l->cfg->record_dir, &info, now, err, errlen);
+		if (b->rec == NULL) {
+			vt_warnx("%s: cannot record: %s", b->mon->bed, err);
+			b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+			return -1;
+		}
+		/* A recorder opened mid-session starts with the port's state. */
+		if (ev != VT_REC_OPEN && vt_port_is_open(b->port))
+			vt_recorder_event(b->rec, now, VT_REC_OPEN, NULL, 0, NULL, err, errlen);
+	}
+	if (vt_recorder_event(b->rec, now, ev, data, len, reason, err, errlen) != 0) {
+		vt_warnx("%s: recording stopped: %s", b->mon->bed, err);
+		vt_recorder_close(&b->rec);
+		b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
+		return -1;
+	}
+	return 1;
+}
+
 /* Record one port event; on failure, log once, raise recording-failed and retry later. */
 static void
 s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
@@ -206,34 +270,36 @@ s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
 		return;
 	}
 	char err[256];
-	if (b->rec == NULL) {
-		if (now < b->rec_retry_at)
-			return;
-		struct vt_rec_info info = {
-		    .bed = b->mon->bed,
-		    .port = b->mon->port,
-		    .protocol = b->mon->driver->name,
-		    .baud = b->mon->baud,
-		};
-		b->rec = vt_recorder_open(l->cfg->record_dir, &info, now, err, sizeof(err));
-		if (b->rec == NULL) {
-			vt_warnx("%s: cannot record: %s", b->mon->bed, err);
-			b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
-			vt_core_recording(l->core, b->index, now, false, err);
-			return;
-		}
-		/* A recorder opened mid-session starts with the port's state. */
-		if (ev == VT_REC_DATA && vt_port_is_open(b->port))
-			vt_recorder_event(b->rec, now, VT_REC_OPEN, NULL, 0, NULL, err, sizeof(err));
-	}
-	if (vt_recorder_event(b->rec, now, ev, data, len, reason, err, sizeof(err)) != 0) {
-		vt_warnx("%s: recording stopped: %s", b->mon->bed, err);
-		vt_recorder_close(&b->rec);
-		b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
-		vt_core_recording(l->core, b->index, now, false, err);
+	int rc = s_rec_write(l, b, now, ev, data, len, reason, err, sizeof(err));
+	if (rc != 0)
+		vt_core_recording(l->core, b->index, now, rc > 0, rc > 0 ? NULL : err);
+}
+
+/*
+ * Record what happened at the station about bed `bed` (a command, an
+ * alert or session message, a new configuration). This may run inside
+ * the core's publish callback, where the alarm engine must not be entered
+ * again: a failure is kept for the loop to tell the core (s_rec_failed).
+ */
+static void
+s_record_station(struct live *l, int bed, int64_t now, enum vt_rec_event ev, const char *json)
+{
+	struct live_bed *b = l->beds != NULL && bed >= 0 ? &l->beds[bed] : NULL;
+	if (l->cfg->record_dir == NULL || b == NULL || b->live == NULL)
 		return;
-	}
-	vt_core_recording(l->core, b->index, now, true, NULL);
+	char err[256];
+	if (s_rec_write(l, b, now, ev, NULL, 0, json, err, sizeof(err)) < 0)
+		snprintf(b->rec_failed, sizeof(b->rec_failed), "%s", err);
+}
+
+/* Tell the core of a station event's recording failure, outside any callback. */
+static void
+s_rec_failed(struct live *l, struct live_bed *b, int64_t now)
+{
+	if (b->rec_failed[0] == '\0')
+		return;
+	vt_core_recording(l->core, b->index, now, false, b->rec_failed);
+	b->rec_failed[0] = '\0';
 }
 
 /* Tell the core about a state change, once. */
@@ -427,6 +493,66 @@ s_request_bed(struct live *l, const char *bed, char **reply)
 	return b;
 }
 
+/* The bed of active alert `id`, or -1. */
+static int
+s_alert_bed(struct live *l, const char *id)
+{
+	const struct vt_alarms *a = vt_core_alarms(l->core);
+	for (size_t i = 0; i < vt_alarms_active_count(a); i++)
+		if (strcmp(vt_alarms_active(a, i)->id, id) == 0)
+			return vt_alarms_active(a, i)->bed;
+	return -1;
+}
+
+/*
+ * A command for a bed goes into its recording before it is carried out,
+ * as the daemon understood it (who, and the values it used): a request
+ * vt_control_parse reads back, so that a replay carries it out at the same
+ * moment (docs/recording.md).
+ */
+static void
+s_record_command(struct live *l, int bed, int64_t now, const struct vt_control_req *req,
+                 const char *by)
+{
+	json_t *o = NULL;
+	char dur[32];
+	snprintf(dur, sizeof(dur), "%lldms", (long long)req->duration_ms);
+	if (req->cmd == VT_CMD_ACK)
+		o = json_pack("{s:s,s:s,s:s}", "cmd", "ack", "id", req->id, "by", by);
+	else if (req->cmd == VT_CMD_SILENCE)
+		o = json_pack("{s:s,s:s,s:s,s:s}", "cmd", "silence", "bed", req->bed, "for", dur, "by",
+		              by);
+	else if (req->cmd == VT_CMD_PHASE) {
+		o = json_pack("{s:s,s:s,s:s}", "cmd", "phase", "bed", req->bed, "phase",
+		              vt_phase_name(req->phase));
+		if (o != NULL && !isnan(req->weight_kg))
+			json_object_set_new(o, "weight_kg", json_real(req->weight_kg));
+		if (o != NULL && !isnan(req->dose_mg_per_kg_h))
+			json_object_set_new(o, "dose_mg_per_kg_h", json_real(req->dose_mg_per_kg_h));
+		if (o != NULL)
+			json_object_set_new(o, "by", json_string(by));
+	}
+	char *json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+	               : NULL;
+	json_decref(o);
+	if (json != NULL)
+		s_record_station(l, bed, now, VT_REC_CONTROL, json);
+	free(json);
+}
+
+/* After a reload, each bed's recording says which configuration is now in force. */
+static void
+s_record_config(struct live *l, int64_t now)
+{
+	json_t *o = json_pack("{s:s,s:s}", "path", l->cfg->path, "sha256", l->cfg->sha256);
+	char *json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	for (size_t i = 0; json != NULL && i < l->cfg->n_monitors; i++)
+		if (l->beds[i].rec != NULL)
+			s_record_station(l, (int)i, now, VT_REC_CONFIG, json);
+	free(json);
+}
+
 /* Execute one control request; the reply, malloc'd. */
 static char *
 s_execute(struct live *l, const char *body, size_t len)
@@ -449,15 +575,18 @@ s_execute(struct live *l, const char *body, size_t len)
 	case VT_CMD_SNAPSHOT:
 		return vt_core_snapshot(l->core, now);
 	case VT_CMD_ACK:
-		if (vt_core_ack(l->core, req.id, by, now) != 0) {
+		if ((bed = s_alert_bed(l, req.id)) < 0) {
 			snprintf(err, sizeof(err), "no active alert \"%.150s\"", req.id);
 			return vt_control_error_reply(err);
 		}
+		s_record_command(l, bed, now, &req, by);
+		vt_core_ack(l->core, req.id, by, now);
 		vt_notice("alert %s acknowledged by %s", req.id, by);
 		return s_ok(json_pack("{s:b,s:s}", "ok", 1, "id", req.id));
 	case VT_CMD_SILENCE: {
 		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
 			return reply;
+		s_record_command(l, bed, now, &req, by);
 		int64_t until = vt_core_silence(l->core, bed, req.duration_ms, by, now);
 		vt_notice("%s: audio paused by %s until %s", req.bed, by, vt_time_format(until, buf));
 		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "silenced_until",
@@ -466,6 +595,7 @@ s_execute(struct live *l, const char *body, size_t len)
 	case VT_CMD_PHASE:
 		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
 			return reply;
+		s_record_command(l, bed, now, &req, by);
 		vt_core_phase(l->core, bed, req.phase, req.weight_kg, req.dose_mg_per_kg_h, by, now);
 		vt_notice("%s: phase %s set by %s", req.bed, vt_phase_name(req.phase), by);
 		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "phase",
@@ -618,6 +748,7 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 			s_try_open(l, b, now);
 	}
 	free(map);
+	s_record_config(l, now);
 	vt_notice("configuration reloaded: %zu monitors, %zu rules", n, next->n_rules);
 	s_status_line(l);
 	return 0;
@@ -924,9 +1055,11 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 		}
 		now = s_now(&l);
 		vt_core_advance(l.core, now - 1); /* before port changes at now, as above */
-		for (size_t i = 0; i < l.cfg->n_monitors; i++)
+		for (size_t i = 0; i < l.cfg->n_monitors; i++) {
+			s_rec_failed(&l, &l.beds[i], now);
 			if (l.beds[i].reopen_at <= now)
 				s_try_open(&l, &l.beds[i], now);
+		}
 		vt_core_advance(l.core, now);
 		if (l.watchdog_ms > 0 && now >= l.next_watchdog) {
 			vt_notify("WATCHDOG=1");

@@ -11,9 +11,10 @@
  *    at a time, each byte stamped when the line would have delivered it at
  *    the configured baud rate (10 bits a byte: start, 8 data, stop);
  *  - session files written by the recorder, fed through the driver with
- *    their recorded chunking and timing, port events included, so they
- *    reproduce the live run's alert stream. Their times are absolute;
- *    --clock-start moves the session's start to the given instant.
+ *    their recorded chunking and timing, port events included, and the
+ *    station's commands (phase, ack, silence) carried out when they were,
+ *    so they reproduce the live run's alert stream. Their times are
+ *    absolute; --clock-start moves the session's start to the given instant.
  *
  * Input is validated completely before the first line is written, so a bad
  * recording never produces half an output.
@@ -28,6 +29,7 @@
 #include "vitals/core.h"
 #include "vitals/drivers/sniff.h"
 #include "vitals/replay.h"
+#include "vitals/wire/control_request.h"
 #include "vitals/wire/csv.h"
 #include "vitals/wire/session.h"
 
@@ -35,6 +37,8 @@ enum source_kind { SRC_CSV, SRC_RAW, SRC_SESSION };
 
 /* One thing that happens to a bed at a time. */
 struct item {
+	bool is_control;         /* a recorded station command rather than a reading */
+	struct vt_control_req req; /* is_control: the command */
 	bool is_port;            /* a port state change rather than a reading */
 	bool is_line;            /* the line's counters after a feed, rather than a reading */
 	bool undecoded;          /* is_line: bytes rejected, none decoded */
@@ -176,6 +180,25 @@ s_fill(struct source *s, struct vt_diag *diag)
 		case VT_REC_CLOSE:
 			s_queue_port(s, t, VT_PORT_CLOSED, "recording closed");
 			break;
+		case VT_REC_CONTROL: {
+			/* Checked by s_validate before the replay began. */
+			struct item *it = s_push(s);
+			char why[256];
+			if (it == NULL || vt_control_parse((const char *)data, len, &it->req, why,
+			                                   sizeof(why)) != 0) {
+				if (it != NULL)
+					s->q_len--;
+				break;
+			}
+			it->is_control = true;
+			it->t = t;
+			break;
+		}
+		case VT_REC_ALERT:   /* what the live run published: the replay makes its own */
+		case VT_REC_SESSION:
+		case VT_REC_CONFIG:
+		case VT_REC_EVENT_COUNT:
+			break;
 		}
 	}
 	return 1;
@@ -250,6 +273,20 @@ s_read_all(const char *path, uint8_t **out, size_t *len, FILE *err)
 	return 0;
 }
 
+/* A recorded command must be one a replay can carry out for its bed. */
+static void
+s_validate_control(const struct vt_session_reader *sr, const char *path, const char *json,
+                   size_t len, struct vt_diag *diag)
+{
+	struct vt_control_req req;
+	char why[256];
+	if (vt_control_parse(json, len, &req, why, sizeof(why)) != 0)
+		vt_diag_add(diag, path, vt_session_line(sr), 0, NULL, "a recorded command: %s", why);
+	else if (req.cmd != VT_CMD_ACK && req.cmd != VT_CMD_SILENCE && req.cmd != VT_CMD_PHASE)
+		vt_diag_add(diag, path, vt_session_line(sr), 0, NULL,
+		            "a recorded command must be ack, silence or phase");
+}
+
 /* Read a CSV or session recording once to the end, so errors surface before output. */
 static int
 s_validate(struct source *s, FILE *err)
@@ -273,7 +310,8 @@ s_validate(struct source *s, FILE *err)
 			const uint8_t *data;
 			size_t len;
 			while ((rc = vt_session_next(sr, &t, &ev, &data, &len, &diag)) > 0)
-				;
+				if (ev == VT_REC_CONTROL)
+					s_validate_control(sr, s->path, (const char *)data, len, &diag);
 			vt_session_close(&sr);
 		}
 	}
@@ -391,7 +429,18 @@ s_deliver(struct vt_core *core, struct source *s, const struct vt_replay_sink *s
 			s->port_open = true;
 		}
 	}
-	if (it->is_line) {
+	if (it->is_control) {
+		/* As live carried it out; an ack of an alarm this configuration did
+		 * not raise finds nothing to acknowledge, as live would have. */
+		const struct vt_control_req *q = &it->req;
+		if (q->cmd == VT_CMD_ACK)
+			vt_core_ack(core, q->id, q->by, it->t);
+		else if (q->cmd == VT_CMD_SILENCE)
+			vt_core_silence(core, s->bed, q->duration_ms, q->by, it->t);
+		else if (q->cmd == VT_CMD_PHASE)
+			vt_core_phase(core, s->bed, q->phase, q->weight_kg, q->dose_mg_per_kg_h, q->by,
+			              it->t);
+	} else if (it->is_line) {
 		vt_core_line(core, s->bed, it->t, &it->line, it->undecoded);
 	} else if (it->is_port) {
 		if (it->st != VT_PORT_CONNECTED)

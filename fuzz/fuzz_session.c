@@ -62,7 +62,7 @@ s_drain(struct vt_session_reader *s, struct vt_diag *diag, size_t size)
 			continue;
 		s_check(rc == 1);
 		s_check(t >= last && t >= start);
-		s_check(ev >= VT_REC_OPEN && ev <= VT_REC_CLOSE);
+		s_check(ev >= VT_REC_OPEN && ev < VT_REC_EVENT_COUNT);
 		s_check(ev != VT_REC_DATA || (bytes != NULL && len > 0));
 		s_check(len == 0 || bytes != NULL);
 		s_check(len <= size);

@@ -15,6 +15,7 @@ set -eu
 # setpriv, which ties the demo's processes to the demo script. dpkg-dev,
 # debhelper, fakeroot and lintian build and check the Debian packages
 # (make deb, and the packaging test in make check).
+# nettle-dev hashes the configuration (its SHA-256 goes into every recording).
 packages="
 gcc
 make
@@ -24,6 +25,7 @@ libzmq3-dev
 libyaml-dev
 libjansson-dev
 libsystemd-dev
+nettle-dev
 libncurses-dev
 libcriterion-dev
 systemd

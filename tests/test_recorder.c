@@ -198,6 +198,7 @@ Test(recorder, round_trip_is_exact)
 	size_t len;
 	char *text = s_slurp(path, &len);
 	const char *hdr = "# vitalsd session recording\n"
+	                  "# format: 2\n"
 	                  "# version: 0.1.0\n"
 	                  "# bed: chair-1\n"
 	                  "# port: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A12345-if00-port0\n"
@@ -216,9 +217,74 @@ Test(recorder, round_trip_is_exact)
 	cr_assert_str_eq(vt_session_info(s)->port, s_info.port);
 	cr_assert_str_eq(vt_session_info(s)->protocol, "nonin-df7");
 	cr_assert_eq(vt_session_info(s)->baud, 9600);
+	cr_assert_eq(vt_session_info(s)->format, VT_SESSION_FORMAT);
+	cr_assert_null(vt_session_info(s)->config, "no configuration given, none said");
 	cr_assert_eq(vt_session_start(s), T0);
 	vt_session_close(&s);
 	cr_assert(vt_session_detect(path));
+}
+
+/* What happened at the station goes in beside the bytes and reads back whole. */
+Test(recorder, station_events_round_trip)
+{
+	struct vt_rec_info info = s_info;
+	info.config = "/etc/vitalsd/vitalsd.yaml";
+	info.config_sha256 = "3f0c9d5e4b2a1f6e8d7c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e";
+	char err[256];
+	struct vt_recorder *r = vt_recorder_open(s_dir, &info, T0, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	static const struct {
+		int64_t off;
+		enum vt_rec_event ev;
+		const char *json;
+	} events[] = {
+		{5, VT_REC_CONTROL, "{\"cmd\":\"phase\",\"bed\":\"chair-1\",\"phase\":\"baseline\","
+		                    "\"by\":\"station-2\"}"},
+		{7, VT_REC_SESSION, "{\"type\":\"session\",\"event\":\"phase\",\"phase\":\"baseline\"}"},
+		{9, VT_REC_ALERT, "{\"type\":\"alert\",\"id\":\"chair-1/spo2-low/1\",\"event\":\"raised\","
+		                  "\"text\":\"SpO2 86 % below 90 %\"}"},
+		{11, VT_REC_CONTROL, "{\"cmd\":\"ack\",\"id\":\"chair-1/spo2-low/1\",\"by\":\"ann\"}"},
+		{13, VT_REC_CONFIG, "{\"path\":\"/etc/vitalsd/vitalsd.yaml\",\"sha256\":\"00ff\"}"},
+	};
+	size_t n_events = sizeof(events) / sizeof(events[0]);
+	s_event(r, T0, VT_REC_OPEN, NULL, 0, NULL);
+	for (size_t i = 0; i < n_events; i++)
+		s_event(r, T0 + events[i].off, events[i].ev, NULL, 0, events[i].json);
+	/* A station event that is not a JSON object is refused, and writes nothing. */
+	cr_assert_neq(vt_recorder_event(r, T0 + 20, VT_REC_ALERT, NULL, 0, "raised", err,
+	                                sizeof(err)), 0);
+	cr_assert(strstr(err, "JSON object") != NULL, "%s", err);
+	char path[256];
+	snprintf(path, sizeof(path), "%s", vt_recorder_path(r));
+	vt_recorder_close(&r);
+
+	size_t len;
+	char *text = s_slurp(path, &len);
+	cr_assert(strstr(text, "# format: 2\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "# config: /etc/vitalsd/vitalsd.yaml\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "# config-sha256: 3f0c9d5e") != NULL, "%s", text);
+	cr_assert(strstr(text, "\n11 control {\"cmd\":\"ack\"") != NULL, "%s", text);
+	free(text);
+
+	struct ev evs[16];
+	size_t n = s_read_all(path, evs, 16);
+	cr_assert_eq(n, n_events + 1);
+	cr_assert_eq(evs[0].ev, VT_REC_OPEN);
+	for (size_t i = 0; i < n_events; i++) {
+		cr_assert_eq(evs[i + 1].ev, events[i].ev, "event %zu", i);
+		cr_assert_eq(evs[i + 1].t, T0 + events[i].off);
+		cr_assert_eq(evs[i + 1].len, strlen(events[i].json));
+		cr_assert_eq(memcmp(evs[i + 1].bytes, events[i].json, evs[i + 1].len), 0, "%.*s",
+		             (int)evs[i + 1].len, evs[i + 1].bytes);
+	}
+	struct vt_diag diag = {0};
+	struct vt_session_reader *s = vt_session_open(path, &diag);
+	cr_assert_not_null(s);
+	cr_assert_eq(vt_session_info(s)->format, 2);
+	cr_assert_str_eq(vt_session_info(s)->config, info.config);
+	cr_assert_str_eq(vt_session_info(s)->config_sha256, info.config_sha256);
+	vt_session_close(&s);
+	cr_assert_str_eq(vt_rec_event_name(VT_REC_SESSION), "session");
 }
 
 Test(recorder, detect)
@@ -580,6 +646,7 @@ Test(recorder, sigkill_loses_nothing_written)
 
 /* ---- damaged files ---- */
 
+/* A recording of the first format, as vitalsd wrote them before station events. */
 #define HDR                                                                                       \
 	"# vitalsd session recording\n"                                                            \
 	"# version: 0.1.0\n"                                                                       \
@@ -589,6 +656,11 @@ Test(recorder, sigkill_loses_nothing_written)
 	"# baud: 9600\n"                                                                           \
 	"# start: 2026-11-21T10:00:00.000Z\n"
 /* Events begin on line 8. */
+#define HDR2                                                                                      \
+	"# vitalsd session recording\n# format: 2\n# version: 0.2.0\n# bed: chair-1\n"             \
+	"# port: /dev/pts/3\n# protocol: masimo-ascii\n# baud: 9600\n"                            \
+	"# start: 2026-11-21T10:00:00.000Z\n"
+/* Events begin on line 9. */
 
 struct bad_case {
 	const char *text;    /* the whole file */
@@ -628,6 +700,17 @@ static const struct bad_case s_bad[] = {
 	{"# vitalsd session recording\n# version: 0.1.0\n# bed:   \n# port: p\n# protocol: x\n"
 	 "# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
 	 3, 10, "'bed' is empty", false},
+	/* Station events: only in format 2, and always one JSON object. */
+	{HDR "0 open\n5 alert {\"id\":\"x\"}\n", 9, 3, "a 'alert' event in a format-1 recording", true},
+	{HDR2 "0 control {\"cmd\":\"ack\",\n", 9, 23, "not JSON", true},
+	{HDR2 "0 session [1,2]\n", 9, 11, "expected a JSON object", true},
+	{HDR2 "0 config\n", 9, 9, "not JSON", true},
+	{"# vitalsd session recording\n# format: 3\n# version: 9.0.0\n# bed: a\n# port: p\n"
+	 "# protocol: x\n# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
+	 2, 11, "written in format 3 by a newer vitalsd; this one reads formats 1 to 2", false},
+	{"# vitalsd session recording\n# format: two\n# version: 9.0.0\n# bed: a\n# port: p\n"
+	 "# protocol: x\n# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
+	 2, 11, "format must be a number", false},
 };
 
 /* Workers may be separate processes: pass indexes, not pointers. */
@@ -712,6 +795,31 @@ Test(session, goes_on_after_a_bad_line_and_ignores_comments)
 	cr_assert_eq(diag.entries[1].line, 14);
 	vt_session_close(&s);
 	vt_diag_clear(&diag);
+}
+
+/* A recording made before station events existed reads as it always did. */
+Test(session, a_format_1_recording_still_reads)
+{
+	const char *text = HDR "0 open\n13 data 0a0b\n900 lost gone\n";
+	struct vt_diag diag = {0};
+	struct vt_session_reader *s = vt_session_open_mem("old.vsr", text, strlen(text), &diag);
+	cr_assert_not_null(s);
+	cr_assert_eq(vt_session_info(s)->format, 1);
+	cr_assert_null(vt_session_info(s)->config_sha256);
+	int64_t t;
+	enum vt_rec_event ev;
+	const uint8_t *data;
+	size_t len, n = 0;
+	enum vt_rec_event want[] = {VT_REC_OPEN, VT_REC_DATA, VT_REC_LOST};
+	int rc;
+	while ((rc = vt_session_next(s, &t, &ev, &data, &len, &diag)) == 1) {
+		cr_assert_lt(n, 3);
+		cr_assert_eq(ev, want[n++]);
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(diag.count, 0);
+	vt_session_close(&s);
 }
 
 Test(session, header_only_and_unknown_fields)

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
+
 #include "vitals/config/check.h"
 #include "vitals/config/config.h"
 #include "vitals/config/values.h"
@@ -566,6 +568,19 @@ s_band(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 
 /* ---- the public interface ------------------------------------------------------ */
 
+/* The SHA-256 of the text, which recordings and reports name the configuration by. */
+static void
+s_checksum(struct vt_config *cfg, const char *text, size_t len)
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, (const uint8_t *)text);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(cfg->sha256 + 2 * i, 3, "%02x", digest[i]);
+}
+
 struct vt_config *
 vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *diag)
 {
@@ -608,6 +623,8 @@ vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *
 		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");
 	if (failed)
 		vt_config_free(&cfg);
+	else
+		s_checksum(cfg, text, len);
 	vt_diag_clear(&scratch);
 	return cfg;
 }

@@ -51,6 +51,8 @@ struct vt_recorder {
 	char *header_bed;       /* header values, one line each */
 	char *header_port;
 	char *header_protocol;
+	char *header_config;    /* the configuration's path and checksum; NULL: not said */
+	char *header_sha256;
 	int baud;
 	int fd;                 /* the current file, or -1 until the next try */
 	char *path;             /* the current (or last) file's path */
@@ -275,16 +277,21 @@ s_start(struct vt_recorder *r, int64_t now, char *err, size_t errlen)
 	size_t len = 0;
 	int rc = s_append(r, &len,
 	                  "# vitalsd session recording\n"
+	                  "# format: %d\n"
 	                  "# version: %s\n"
 	                  "# bed: %s\n"
 	                  "# port: %s\n"
 	                  "# protocol: %s\n"
 	                  "# baud: %d\n"
 	                  "# start: %s\n",
-	                  VT_VERSION, r->header_bed, r->header_port, r->header_protocol, r->baud,
-	                  vt_time_format(now, when));
+	                  VT_SESSION_FORMAT, VT_VERSION, r->header_bed, r->header_port,
+	                  r->header_protocol, r->baud, vt_time_format(now, when));
 	if (rc == 0 && r->continues != NULL)
 		rc = s_append(r, &len, "# continues: %s\n", r->continues);
+	if (rc == 0 && r->header_config != NULL)
+		rc = s_append(r, &len, "# config: %s\n", r->header_config);
+	if (rc == 0 && r->header_sha256 != NULL)
+		rc = s_append(r, &len, "# config-sha256: %s\n", r->header_sha256);
 	if (rc != 0) {
 		snprintf(err, errlen, "out of memory");
 		close(fd);
@@ -319,8 +326,14 @@ vt_recorder_open(const char *dir, const struct vt_rec_info *info, int64_t now, c
 	r->header_bed = s_one_line(info->bed);
 	r->header_port = s_one_line(info->port);
 	r->header_protocol = s_one_line(info->protocol);
+	if (info->config != NULL && *info->config)
+		r->header_config = s_one_line(info->config);
+	if (info->config_sha256 != NULL && *info->config_sha256)
+		r->header_sha256 = s_one_line(info->config_sha256);
 	if (r->bed == NULL || r->header_bed == NULL || r->header_port == NULL ||
-	    r->header_protocol == NULL || asprintf(&r->dir, "%s/%s", dir, r->bed) < 0) {
+	    r->header_protocol == NULL || (info->config && *info->config && !r->header_config) ||
+	    (info->config_sha256 && *info->config_sha256 && !r->header_sha256) ||
+	    asprintf(&r->dir, "%s/%s", dir, r->bed) < 0) {
 		r->dir = NULL;
 		snprintf(err, errlen, "out of memory");
 		vt_recorder_close(&r);
@@ -375,13 +388,13 @@ static ssize_t
 s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t *data,
          size_t len, const char *reason)
 {
-	static const char *const words[] = {"open", "data", "lost", "close"};
 	static const char hex[] = "0123456789abcdef";
 	size_t used = 0;
 	if (ev != VT_REC_DATA) {
+		const char *word = vt_rec_event_name(ev);
 		char *text = reason && *reason ? s_one_line(reason) : NULL;
-		int rc = text ? s_append(r, &used, "%lld %s %s\n", (long long)off, words[ev], text)
-		              : s_append(r, &used, "%lld %s\n", (long long)off, words[ev]);
+		int rc = text ? s_append(r, &used, "%lld %s %s\n", (long long)off, word, text)
+		              : s_append(r, &used, "%lld %s\n", (long long)off, word);
 		free(text);
 		return rc == 0 ? (ssize_t)used : -1;
 	}
@@ -405,8 +418,12 @@ int
 vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev, const uint8_t *data,
                   size_t len, const char *reason, char *err, size_t errlen)
 {
-	if ((unsigned)ev > VT_REC_CLOSE) {
+	if ((unsigned)ev >= VT_REC_EVENT_COUNT) {
 		snprintf(err, errlen, "unknown recording event %d", (int)ev);
+		return -1;
+	}
+	if (VT_REC_IS_JSON(ev) && (reason == NULL || *reason != '{')) {
+		snprintf(err, errlen, "a %s event needs a JSON object", vt_rec_event_name(ev));
 		return -1;
 	}
 	if (ev == VT_REC_DATA && len == 0)
@@ -447,6 +464,8 @@ vt_recorder_close(struct vt_recorder **rp)
 	free(r->header_bed);
 	free(r->header_port);
 	free(r->header_protocol);
+	free(r->header_config);
+	free(r->header_sha256);
 	free(r->path);
 	free(r->continues);
 	free(r->buf);

@@ -1,8 +1,9 @@
 /*
  * Reading session recordings back (the format is in docs/recording.md).
  * Replay trusts what this returns, so everything is checked here: the
- * header must name the bed, port, protocol, speed, start and version;
- * every event line must parse; times must not go backwards. Problems are
+ * header must name the bed, port, protocol, speed, start and version, and
+ * a format this reader knows; every event line must parse (the station
+ * events of format 2 must be JSON objects); times must not go backwards. Problems are
  * reported as FILE:LINE:COLUMN like the configuration's, because the
  * person reading them may have edited the file by hand.
  *
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "vitals/base/timefmt.h"
 #include "vitals/wire/session.h"
 
@@ -27,10 +30,14 @@
 #define S_MAX_DIGITS 15   /* offsets up to 10^15 ms, about 31,000 years */
 #define S_MAX_BAUD   10000000
 
-/* Header keys the reader knows; all are required. */
-enum { K_VERSION, K_BED, K_PORT, K_PROTOCOL, K_BAUD, K_START, K_COUNT };
+/* Header keys the reader knows: the first K_REQUIRED are required. */
+enum { K_VERSION, K_BED, K_PORT, K_PROTOCOL, K_BAUD, K_START, K_REQUIRED,
+       K_FORMAT = K_REQUIRED, K_CONFIG, K_CONFIG_SHA256, K_COUNT };
 static const char *const s_keys[K_COUNT] = {"version", "bed", "port", "protocol", "baud",
-                                            "start"};
+                                            "start", "format", "config", "config-sha256"};
+
+static const char *const s_words[VT_REC_EVENT_COUNT] = {
+    "open", "data", "lost", "close", "control", "alert", "session", "config"};
 
 struct vt_session_reader {
 	char *name;               /* file name in diagnostics */
@@ -123,7 +130,8 @@ s_header_line(struct vt_session_reader *s, struct vt_diag *diag)
 	if (*p != ' ')
 		return true;
 	const char *key = ++p;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-')
+	while ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-' ||
+	       (p > key && isdigit((unsigned char)*p)))
 		p++;
 	if (p == key || *p != ':')
 		return true;
@@ -164,6 +172,23 @@ s_header_line(struct vt_session_reader *s, struct vt_diag *diag)
 			return false;
 		}
 		s->info.baud = (int)b;
+	} else if (k == K_FORMAT) {
+		char *end;
+		errno = 0;
+		long f = strtol(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno || f < 1) {
+			S_BAD(s, diag, col, "format must be a number such as %d, found '%s'",
+			      VT_SESSION_FORMAT, v);
+			free(v);
+			return false;
+		}
+		if (f > VT_SESSION_FORMAT) {
+			S_BAD(s, diag, col, "written in format %ld by a newer vitalsd; this one reads "
+			      "formats 1 to %d", f, VT_SESSION_FORMAT);
+			free(v);
+			return false;
+		}
+		s->info.format = (int)f;
 	} else if (k == K_START && vt_time_parse(v, &s->start) != 0) {
 		S_BAD(s, diag, col, "start must be an RFC 3339 time such as 2026-11-21T10:00:00.000Z, "
 		                    "found '%s'", v);
@@ -197,7 +222,7 @@ s_header(struct vt_session_reader *s, struct vt_diag *diag)
 	}
 	if (rc < 0)
 		return false;
-	for (int k = 0; k < K_COUNT; k++) {
+	for (int k = 0; k < K_REQUIRED; k++) {
 		if (s->key_line[k] != 0)
 			continue; /* present (if bad, already reported) */
 		ok = false;
@@ -211,6 +236,10 @@ s_header(struct vt_session_reader *s, struct vt_diag *diag)
 	s->info.bed = s->values[K_BED];
 	s->info.port = s->values[K_PORT];
 	s->info.protocol = s->values[K_PROTOCOL];
+	s->info.config = s->values[K_CONFIG];
+	s->info.config_sha256 = s->values[K_CONFIG_SHA256];
+	if (s->info.format == 0)
+		s->info.format = 1; /* written before the format had a number */
 	return ok;
 }
 
@@ -345,12 +374,33 @@ s_hex(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *dia
 	return 0;
 }
 
+/* The argument of a station event must be one JSON object; 0, or -1 with a diagnostic. */
+static int
+s_json_object(struct vt_session_reader *s, const char *p, size_t n, struct vt_diag *diag)
+{
+	json_error_t e;
+	json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &e);
+	int col = (int)(p - s->line) + 1;
+	if (o == NULL)
+		S_BAD(s, diag, col + (e.position > 0 ? e.position - 1 : 0), "not JSON: %s", e.text);
+	else if (!json_is_object(o))
+		S_BAD(s, diag, col, "expected a JSON object");
+	int rc = json_is_object(o) ? 0 : -1;
+	json_decref(o);
+	return rc;
+}
+
+const char *
+vt_rec_event_name(enum vt_rec_event ev)
+{
+	return (unsigned)ev < VT_REC_EVENT_COUNT ? s_words[ev] : "?";
+}
+
 /* Parse the current line as an event. 1, or -1 with a diagnostic. */
 static int
 s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const uint8_t **data,
         size_t *len, struct vt_diag *diag)
 {
-	static const char *const words[] = {"open", "data", "lost", "close"};
 	const char *l = s->line;
 	int nul = s_nul_column(s);
 	if (nul) {
@@ -358,7 +408,8 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 		return -1;
 	}
 	if (!isdigit((unsigned char)l[0])) {
-		S_BAD(s, diag, 1, "expected an event: MILLISECONDS open|data HEX|lost REASON|close");
+		S_BAD(s, diag, 1, "expected an event: MILLISECONDS open|data HEX|lost REASON|close|"
+		      "control JSON|alert JSON|session JSON|config JSON");
 		return -1;
 	}
 	int64_t off = 0;
@@ -380,14 +431,20 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 	while (isalpha((unsigned char)l[i]))
 		i++;
 	int k = 0;
-	while (k < 4 && !(strlen(words[k]) == i - w && memcmp(words[k], l + w, i - w) == 0))
+	while (k < VT_REC_EVENT_COUNT &&
+	       !(strlen(s_words[k]) == i - w && memcmp(s_words[k], l + w, i - w) == 0))
 		k++;
-	if (k == 4 || (l[i] != '\0' && l[i] != ' ' && l[i] != '\t')) {
+	if (k == VT_REC_EVENT_COUNT || (l[i] != '\0' && l[i] != ' ' && l[i] != '\t')) {
 		size_t e = w;
 		while (l[e] != '\0' && l[e] != ' ' && l[e] != '\t')
 			e++;
-		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost or close)",
-		      (int)(e - w), l + w);
+		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost, close, "
+		      "control, alert, session or config)", (int)(e - w), l + w);
+		return -1;
+	}
+	if (VT_REC_IS_JSON(k) && s->info.format < 2) {
+		S_BAD(s, diag, (int)w + 1, "a '%s' event in a format-1 recording (the header has no "
+		      "'format: 2' line)", s_words[k]);
 		return -1;
 	}
 	while (l[i] == ' ' || l[i] == '\t')
@@ -405,6 +462,8 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 	} else {
 		*data = (const uint8_t *)(l + i);
 		*len = s->len - i;
+		if (VT_REC_IS_JSON(*ev) && s_json_object(s, l + i, *len, diag) != 0)
+			return -1;
 	}
 	s->last_off = off;
 	s->last_line = s->lineno;
@@ -430,6 +489,12 @@ vt_session_next(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *e
 			continue; /* blank lines and comments are for people */
 		return s_event(s, t_ms, ev, data, len, diag);
 	}
+}
+
+int
+vt_session_line(const struct vt_session_reader *s)
+{
+	return s->lineno;
 }
 
 void

@@ -86,6 +86,7 @@ struct vt_rule_config {
 
 struct vt_config {
 	char *path;             /* file it came from */
+	char sha256[65];        /* SHA-256 of its text in hex: which configuration, exactly */
 	char **publish;         /* ZeroMQ PUB endpoints, at least one */
 	size_t n_publish;
 	char **control;         /* ZeroMQ ROUTER endpoints; none = no control socket */

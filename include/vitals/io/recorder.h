@@ -30,7 +30,10 @@ struct vt_recorder *vt_recorder_open(const char *dir, const struct vt_rec_info *
 /*
  * Append one event at wall-clock `now` with one write(2): for DATA, `len`
  * bytes of `data` (as several lines if long; len 0 records nothing); for
- * the others, `reason` (may be NULL). Rotates first when the file is past
+ * the station events (CONTROL, ALERT, SESSION, CONFIG), `reason` is their
+ * JSON object on one line; for the others, `reason` may be NULL. The
+ * header written with every new file names the configuration of `info`
+ * (config, config_sha256) when given. Rotates first when the file is past
  * its size limit, the UTC day changed, or the clock stepped back. 0, or -1
  * with err (disk full, unwritable): that file is closed and a later event
  * starts a new one (at most one attempt a second while failing).

@@ -18,6 +18,14 @@
  * data, lost, close), and its argument (hex bytes for data, at most 64 a
  * line; an optional reason otherwise). A file that carries on from a
  * rotated one has `# continues: PREVIOUS-FILE` after `start`.
+ *
+ * Format 2 (`# format: 2`) adds what happened at the station, so that a
+ * recording is the whole record of a session: the commands the daemon
+ * executed for the bed (control: phase, ack, silence), the alert and
+ * session messages it published about it (alert, session), and a change
+ * of configuration (config), each with one JSON object as its argument;
+ * the header names the configuration and its SHA-256. A format-1 file
+ * (no `format:` line) reads as before, with none of these.
  */
 #ifndef VITALS_WIRE_SESSION_H
 #define VITALS_WIRE_SESSION_H
@@ -27,13 +35,35 @@
 
 #include "vitals/base/diag.h"
 
-enum vt_rec_event { VT_REC_OPEN, VT_REC_DATA, VT_REC_LOST, VT_REC_CLOSE };
+enum vt_rec_event {
+	VT_REC_OPEN,    /* the port opened */
+	VT_REC_DATA,    /* bytes the device sent */
+	VT_REC_LOST,    /* the port went away */
+	VT_REC_CLOSE,   /* the daemon closed the port */
+	VT_REC_CONTROL, /* a command executed for the bed: its request as JSON (format 2) */
+	VT_REC_ALERT,   /* an alert message published about the bed, as JSON (format 2) */
+	VT_REC_SESSION, /* a session message (phase, back-to-baseline), as JSON (format 2) */
+	VT_REC_CONFIG,  /* the configuration changed: {"path","sha256"} (format 2) */
+	VT_REC_EVENT_COUNT
+};
+
+/* The format the recorder writes, and the newest the reader reads. */
+#define VT_SESSION_FORMAT 2
+
+/* The event word of `ev` ("open", "alert", ...). */
+const char *vt_rec_event_name(enum vt_rec_event ev);
+/* Whether `ev` carries one JSON object as its argument. */
+#define VT_REC_IS_JSON(ev) ((ev) >= VT_REC_CONTROL && (ev) <= VT_REC_CONFIG)
 
 struct vt_rec_info {
 	const char *bed;
 	const char *port;
 	const char *protocol;
 	int baud;
+	const char *config;        /* the configuration file's path; NULL: not said */
+	const char *config_sha256; /* its SHA-256 in hex; NULL: not said */
+	int format;                /* 1 (no `format:` line) or VT_SESSION_FORMAT; the
+	                            * recorder always writes VT_SESSION_FORMAT */
 };
 
 struct vt_session_reader;
@@ -53,13 +83,18 @@ const struct vt_rec_info *vt_session_info(const struct vt_session_reader *s);
 int64_t vt_session_start(const struct vt_session_reader *s);
 
 /*
- * Next event: 1 with *t_ms (absolute, wall clock of the recording), *ev and,
- * for data, *data and *len (valid until the next call); 0 at end; -1 with a
- * diagnostic naming file and line. A truncated last line (crash while
- * writing) ends the file without an error.
+ * Next event: 1 with *t_ms (absolute, wall clock of the recording), *ev and
+ * *data, *len (valid until the next call): the bytes of a data line, the
+ * text of any other (a reason; for the JSON events, an object the reader
+ * has checked parses); 0 at end; -1 with a diagnostic naming file and
+ * line. A truncated last line (crash while writing) ends the file without
+ * an error. JSON events in a format-1 file are errors.
  */
 int vt_session_next(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev,
                     const uint8_t **data, size_t *len, struct vt_diag *diag);
+
+/* The line of the event vt_session_next returned last (for diagnostics of its argument). */
+int vt_session_line(const struct vt_session_reader *s);
 
 void vt_session_close(struct vt_session_reader **s);
 
