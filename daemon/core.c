@@ -363,6 +363,12 @@ vt_core_recording(struct vt_core *c, int bed, int64_t t, bool ok, const char *wh
 	vt_alarms_recording(c->alarms, bed, ok, t, why, s_on_alert, c);
 }
 
+void
+vt_core_device_alarm(struct vt_core *c, int bed, int64_t t, const struct vt_device_alarm *da)
+{
+	vt_alarms_device(c->alarms, bed, t, da, s_on_alert, c);
+}
+
 /* The bed whose session update is due first, and when; -1 if none. */
 static int
 s_next_session(const struct vt_core *c, int64_t *due)

@@ -846,3 +846,148 @@ Test(alarm, silence_after_good_frames_is_comm_lost)
 	cr_expect_eq(l.ev[0].t, 11000);
 	vt_alarms_free(&a);
 }
+
+/* ---- the monitor's own alarms ---- */
+
+static struct vt_device_alarm
+s_monitor_alarm(const char *code, const char *source, enum vt_alert_kind kind,
+                enum vt_priority prio, bool active)
+{
+	struct vt_device_alarm da = {.kind = kind, .priority = prio, .active = active, .param = -1};
+	snprintf(da.code, sizeof da.code, "%s", code);
+	snprintf(da.source, sizeof da.source, "%s", source);
+	snprintf(da.text, sizeof da.text, "%s on %s", code, source[0] ? source : "the monitor");
+	return da;
+}
+
+Test(alarm, the_monitors_own_alarms_start_update_and_end)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[2];
+	s_config(&cfg, mons, 2, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	struct vt_device_alarm lead = s_monitor_alarm("MDC_EVT_LEAD_OFF", "", VT_KIND_TECHNICAL,
+	                                              VT_PRIO_LOW, true);
+	struct vt_device_alarm hr_hi = s_monitor_alarm("MDC_EVT_HI", "MDC_ECG_HEART_RATE",
+	                                               VT_KIND_PHYSIOLOGICAL, VT_PRIO_MEDIUM, true);
+	struct vt_device_alarm spo2_hi = s_monitor_alarm("MDC_EVT_HI", "MDC_PULS_OXIM_SAT_O2",
+	                                                 VT_KIND_PHYSIOLOGICAL, VT_PRIO_HIGH, true);
+	vt_alarms_device(a, 0, 1000, &lead, s_collect, &l);
+	vt_alarms_device(a, 0, 2000, &lead, s_collect, &l); /* an update: nothing new */
+	vt_alarms_device(a, 0, 3000, &hr_hi, s_collect, &l);
+	vt_alarms_device(a, 0, 4000, &spo2_hi, s_collect, &l); /* same code, other source */
+	vt_alarms_device(a, 1, 4000, &hr_hi, s_collect, &l);   /* another bed */
+	cr_assert_eq(l.n, 4);
+	cr_expect_str_eq(l.ev[0].id, "chair-1/monitor:MDC_EVT_LEAD_OFF/1");
+	cr_expect_str_eq(l.ev[0].event, "raised");
+	cr_expect_eq(l.ev[0].priority, VT_PRIO_LOW);
+	cr_expect_str_eq(l.ev[0].text, "Monitor: MDC_EVT_LEAD_OFF on the monitor");
+	cr_expect_str_eq(l.ev[1].id, "chair-1/monitor:MDC_EVT_HI/2");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/monitor:MDC_EVT_HI/3");
+	cr_expect_str_eq(l.ev[3].id, "chair-2/monitor:MDC_EVT_HI/1");
+	cr_assert_eq(vt_alarms_active_count(a), 4);
+	const struct vt_alert *al = vt_alarms_active(a, 0);
+	cr_expect(al->monitor);
+	cr_expect_str_eq(al->rule, "monitor:MDC_EVT_LEAD_OFF");
+	cr_expect_eq(al->kind, VT_KIND_TECHNICAL);
+	cr_expect_eq(vt_alarms_active(a, 1)->kind, VT_KIND_PHYSIOLOGICAL);
+
+	/* The monitor raises the priority: escalated. */
+	lead.priority = VT_PRIO_MEDIUM;
+	vt_alarms_device(a, 0, 5000, &lead, s_collect, &l);
+	cr_assert_eq(l.n, 5);
+	cr_expect_str_eq(l.ev[4].event, "escalated");
+	cr_expect_eq(l.ev[4].priority, VT_PRIO_MEDIUM);
+	/* And lowers it again: deescalated. */
+	lead.priority = VT_PRIO_LOW;
+	vt_alarms_device(a, 0, 5500, &lead, s_collect, &l);
+	cr_assert_eq(l.n, 6);
+	cr_expect_str_eq(l.ev[5].event, "deescalated");
+	l.n = 5;
+	/* It ends: cleared, by code and source; an end never seen begun changes nothing. */
+	hr_hi.active = false;
+	vt_alarms_device(a, 0, 6000, &hr_hi, s_collect, &l);
+	struct vt_device_alarm never = s_monitor_alarm("MDC_EVT_LO", "", VT_KIND_TECHNICAL,
+	                                               VT_PRIO_LOW, false);
+	vt_alarms_device(a, 0, 6000, &never, s_collect, &l);
+	cr_assert_eq(l.n, 6);
+	cr_expect_str_eq(l.ev[5].event, "cleared");
+	cr_expect_str_eq(l.ev[5].id, "chair-1/monitor:MDC_EVT_HI/2");
+	cr_expect_eq(l.ev[5].t, 6000);
+	/* Acknowledged like any alert. */
+	cr_expect_eq(vt_alarms_ack(a, "chair-1/monitor:MDC_EVT_LEAD_OFF/1", "nurse", 7000,
+	                           s_collect, &l), 0);
+	cr_expect_str_eq(l.ev[6].event, "acknowledged");
+	vt_alarms_free(&a);
+}
+
+Test(alarm, comm_lost_ends_the_monitors_alarms)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	vt_alarms_monitor_start(a, 0, 0);
+	s_sample(a, 0, 1, 97, &l);
+	struct vt_device_alarm lead = s_monitor_alarm("MDC_EVT_LEAD_OFF", "", VT_KIND_TECHNICAL,
+	                                              VT_PRIO_LOW, true);
+	vt_alarms_device(a, 0, 1000, &lead, s_collect, &l);
+	vt_alarms_advance(a, 30000, s_collect, &l);
+	cr_assert_eq(l.n, 3);
+	cr_expect_str_eq(l.ev[1].id, "chair-1/comm-lost/1");
+	cr_expect_str_eq(l.ev[2].event, "cleared");
+	cr_expect_str_eq(l.ev[2].id, "chair-1/monitor:MDC_EVT_LEAD_OFF/1");
+	cr_expect_eq(l.ev[2].t, 11000, "at comm-lost's deadline");
+	cr_expect_eq(vt_alarms_active_count(a), 1);
+	vt_alarms_free(&a);
+}
+
+Test(alarm, at_most_sixteen_monitor_alarms_a_bed)
+{
+	struct vt_config cfg;
+	struct vt_monitor_config mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg);
+	struct log l = {0};
+	for (int i = 0; i < VT_MONITOR_ALARMS_MAX + 4; i++) {
+		char code[32];
+		snprintf(code, sizeof code, "CODE_%d", i);
+		struct vt_device_alarm da = s_monitor_alarm(code, "", VT_KIND_TECHNICAL, VT_PRIO_LOW, true);
+		vt_alarms_device(a, 0, 1000, &da, s_collect, &l);
+	}
+	cr_expect_eq(vt_alarms_active_count(a), VT_MONITOR_ALARMS_MAX);
+	/* One ends: room for the next. */
+	struct vt_device_alarm end = s_monitor_alarm("CODE_0", "", VT_KIND_TECHNICAL, VT_PRIO_LOW, false);
+	vt_alarms_device(a, 0, 2000, &end, s_collect, &l);
+	struct vt_device_alarm more = s_monitor_alarm("CODE_99", "", VT_KIND_TECHNICAL, VT_PRIO_LOW, true);
+	vt_alarms_device(a, 0, 2000, &more, s_collect, &l);
+	cr_expect_eq(vt_alarms_active_count(a), VT_MONITOR_ALARMS_MAX);
+	cr_expect_str_eq(l.ev[l.n - 1].id, "chair-1/monitor:CODE_99/17");
+	vt_alarms_free(&a);
+}
+
+Test(alarm, a_reload_keeps_the_monitors_alarms_of_beds_that_stay)
+{
+	struct vt_config cfg, next;
+	struct vt_monitor_config mons[1], next_mons[1];
+	s_config(&cfg, mons, 1, NULL, 0);
+	s_config(&next, next_mons, 1, NULL, 0);
+	struct vt_alarms *a = vt_alarms_new(&cfg), *b = vt_alarms_new(&next);
+	struct log l = {0};
+	struct vt_device_alarm lead = s_monitor_alarm("MDC_EVT_LEAD_OFF", "", VT_KIND_TECHNICAL,
+	                                              VT_PRIO_LOW, true);
+	vt_alarms_device(a, 0, 1000, &lead, s_collect, &l);
+	const int map[1] = {0};
+	vt_alarms_adopt(b, a, map, 2000, s_collect, &l);
+	cr_expect_eq(l.n, 1, "nothing cleared by the reload");
+	cr_assert_eq(vt_alarms_active_count(b), 1);
+	cr_expect_str_eq(vt_alarms_active(b, 0)->rule, "monitor:MDC_EVT_LEAD_OFF");
+	lead.active = false;
+	vt_alarms_device(b, 0, 3000, &lead, s_collect, &l);
+	cr_assert_eq(l.n, 2, "the end is still matched after the reload");
+	cr_expect_str_eq(l.ev[1].event, "cleared");
+	vt_alarms_free(&a);
+	vt_alarms_free(&b);
+}

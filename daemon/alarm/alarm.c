@@ -71,6 +71,13 @@ struct rule_bed {
 };
 
 
+/* One of the alarms a monitor raised itself, while it is active. */
+struct monitor_alarm {
+	struct vt_alert *al;   /* the alert, or NULL: the slot is free */
+	char code[48];         /* the monitor's code and source: what its updates and end name */
+	char source[48];
+};
+
 /* State of one bed's technical alarms. */
 struct bed {
 	const char *name;
@@ -93,6 +100,8 @@ struct bed {
 	int phase;                          /* enum vt_phase, or -1 without a session */
 	double baseline[VT_PARAM_COUNT];    /* NAN where no baseline is known */
 	enum vt_priority silence_level;     /* alerts up to this priority stay quiet */
+	struct monitor_alarm monitor[VT_MONITOR_ALARMS_MAX]; /* the monitor's own, active */
+	uint32_t monitor_count;             /* the monitor's alarms raised so far (the N of ids) */
 };
 
 struct vt_alarms {
@@ -838,6 +847,82 @@ s_advance_alerts(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 			s_end_silence(a, b, a->beds[b].silenced_until, fn, ctx);
 }
 
+/* ---- alarms the monitor raises itself ------------------------------------ */
+
+/* The active alarm of the monitor of `bd` with the code and source of `da`, or NULL. */
+static struct monitor_alarm *
+s_monitor_alarm(struct bed *bd, const struct vt_device_alarm *da)
+{
+	for (size_t k = 0; k < VT_MONITOR_ALARMS_MAX; k++)
+		if (bd->monitor[k].al != NULL && strcmp(bd->monitor[k].code, da->code) == 0 &&
+		    strcmp(bd->monitor[k].source, da->source) == 0)
+			return &bd->monitor[k];
+	return NULL;
+}
+
+/* Comm-lost: what the monitor's alarms are now is unknown, so they end. */
+static void
+s_monitor_alarms_end(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *ctx)
+{
+	for (size_t k = 0; k < VT_MONITOR_ALARMS_MAX; k++) {
+		struct vt_alert *al = a->beds[bed].monitor[k].al;
+		if (al == NULL)
+			continue;
+		a->beds[bed].monitor[k].al = NULL;
+		s_text(al, "Monitor alarm state unknown: no data from the monitor");
+		s_clear(a, al, t, fn, ctx);
+	}
+}
+
+void
+vt_alarms_device(struct vt_alarms *a, int bed, int64_t t, const struct vt_device_alarm *da,
+                 vt_alert_fn fn, void *ctx)
+{
+	struct bed *bd = &a->beds[bed];
+	struct monitor_alarm *m = s_monitor_alarm(bd, da);
+	if (!da->active) {
+		if (m == NULL)
+			return; /* the end of an alarm that began before we listened */
+		struct vt_alert *al = m->al;
+		m->al = NULL;
+		s_text(al, "Monitor: %s ended", da->text);
+		s_clear(a, al, t, fn, ctx);
+		return;
+	}
+	if (m != NULL) {
+		struct vt_alert *al = m->al;
+		s_text(al, "Monitor: %s", da->text);
+		if (da->priority != al->priority) {
+			bool up = da->priority > al->priority;
+			al->priority = da->priority;
+			s_emit(fn, ctx, up ? VT_EV_ESCALATED : VT_EV_DEESCALATED, al, t, NULL);
+		}
+		return;
+	}
+	for (size_t k = 0; k < VT_MONITOR_ALARMS_MAX && m == NULL; k++)
+		if (bd->monitor[k].al == NULL)
+			m = &bd->monitor[k];
+	if (m == NULL)
+		return; /* bounded: see VT_MONITOR_ALARMS_MAX */
+	char rule[sizeof m->al->rule_buf];
+	snprintf(rule, sizeof rule, "monitor:%s", da->code);
+	struct vt_alert *al = s_alert_new(a, (size_t)bed, rule, ++bd->monitor_count);
+	if (al == NULL)
+		return;
+	memcpy(al->rule_buf, rule, sizeof rule);
+	al->rule = al->rule_buf;
+	al->monitor = true;
+	al->kind = da->kind;
+	al->priority = da->priority;
+	al->param = da->param;
+	al->onset_ms = al->raised_ms = t;
+	s_text(al, "Monitor: %s", da->text);
+	snprintf(m->code, sizeof m->code, "%s", da->code);
+	snprintf(m->source, sizeof m->source, "%s", da->source);
+	m->al = al;
+	s_announce(a, al, t, 0, fn, ctx);
+}
+
 void
 vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 {
@@ -866,6 +951,7 @@ vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
 			bd->tech[VT_TECH_COMM_LOST] =
 			    s_tech_raise(a, b, VT_TECH_COMM_LOST, -1, due, text, fn, ctx);
+			s_monitor_alarms_end(a, b, due, fn, ctx);
 		}
 		if (!s_no_data_armed(bd))
 			continue;
@@ -1089,6 +1175,9 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 			if (nb->tech[k] != NULL)
 				for (size_t i = 0; i < n_order; i++)
 					keep[i] |= order[i] == nb->tech[k];
+		for (size_t k = 0; k < VT_MONITOR_ALARMS_MAX; k++)
+			for (size_t i = 0; nb->monitor[k].al != NULL && i < n_order; i++)
+				keep[i] |= order[i] == nb->monitor[k].al;
 		for (int p = 0; p < VT_PARAM_COUNT; p++)
 			if (nb->no_data[p] != NULL)
 				for (size_t i = 0; i < n_order; i++)

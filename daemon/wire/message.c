@@ -89,6 +89,8 @@ vt_msg_alert(const struct vt_msg_header *h, const struct vt_alert_event *ev)
 	json_object_set_new(o, "rule", json_string(al->rule));
 	json_object_set_new(o, "kind", json_string(al->kind == VT_KIND_TECHNICAL ? "technical"
 	                                                                          : "physiological"));
+	if (al->monitor) /* the monitor's own alarm, not one of our rules */
+		json_object_set_new(o, "source", json_string("monitor"));
 	json_object_set_new(o, "priority", json_string(vt_priority_name(al->priority)));
 	json_object_set_new(o, "parameter",
 	                    al->param >= 0 ? json_string(vt_param_info(al->param)->name) : json_null());

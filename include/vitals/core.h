@@ -72,6 +72,9 @@ void vt_core_port_state(struct vt_core *c, int bed, int64_t t, enum vt_port_stat
  */
 void vt_core_recording(struct vt_core *c, int bed, int64_t t, bool ok, const char *why);
 
+/* An alarm the bed's monitor raised, updated or ended itself (vt_alarms_device). */
+void vt_core_device_alarm(struct vt_core *c, int bed, int64_t t, const struct vt_device_alarm *da);
+
 /* Do everything due at or before t. */
 void vt_core_advance(struct vt_core *c, int64_t t);
 /* The next time something is due, or INT64_MAX. */

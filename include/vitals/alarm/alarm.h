@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vitals/base/device_alarm.h"
 #include "vitals/base/sample.h"
 #include "vitals/config/config.h"
 
@@ -53,6 +54,8 @@ struct vt_alert {
 	int64_t escalate_at;      /* next escalation (engine bookkeeping); INT64_MAX: none */
 	bool clear_met;           /* latching: the clear condition has been met */
 	char text[160];           /* for humans: "SpO2 86 % below 90 % for 15 s" */
+	bool monitor;             /* raised by the monitor itself (vt_alarms_device) */
+	char rule_buf[64];        /* a monitor's alarm: its rule name, "monitor:CODE" */
 };
 
 struct vt_alert_event {
@@ -103,6 +106,19 @@ void vt_alarms_undecoded(struct vt_alarms *a, int bed, int64_t t, uint64_t bytes
 /* A reading for `bed` at time t. Evaluates every rule of the bed. */
 void vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_reading *r,
                        vt_alert_fn fn, void *ctx);
+
+/*
+ * An alarm the bed's monitor raised, updated or ended itself at t
+ * (docs/alarms.md, the monitor's own alarms), known by its code and source.
+ * A new active one is raised with rule "monitor:CODE", the monitor's kind
+ * and priority, and `monitor` set; a new priority on an update is an
+ * `escalated` or `deescalated` event; an end clears it. The monitor's alarms of a bed are
+ * cleared when comm-lost is raised (their state is no longer known). At
+ * most VT_MONITOR_ALARMS_MAX are active per bed; more are not raised.
+ */
+#define VT_MONITOR_ALARMS_MAX 16
+void vt_alarms_device(struct vt_alarms *a, int bed, int64_t t, const struct vt_device_alarm *da,
+                      vt_alert_fn fn, void *ctx);
 
 /* Fire every deadline at or before t (comm-lost, no-data, escalation, ...). */
 void vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx);
