@@ -52,7 +52,7 @@ s_run(const struct vt_driver *d, const struct vt_encoder *enc, double p, uint64_
 		perror("calloc");
 		exit(1);
 	}
-	d->reset(state);
+	d->reset(state, NULL);
 	enc->reset(es, NULL);
 	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = &t};
 	struct vt_reading truth = {0};

@@ -178,7 +178,7 @@ s_run(const struct vt_driver *d, const struct s_buf *b, size_t chunk, struct vt_
 	double best = 1e30, sink_sum = 0;
 	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = &sink_sum};
 	for (int r = 0; r < RUNS; r++) {
-		d->reset(state);
+		d->reset(state, NULL);
 		double t0 = s_now();
 		for (size_t pos = 0; pos < b->n; pos += chunk)
 			d->feed(state, b->p + pos, b->n - pos < chunk ? b->n - pos : chunk, &sink);

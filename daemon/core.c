@@ -8,6 +8,13 @@
  * Ordering rules (also in docs/alarms.md): for a reading, the vitals
  * message comes before the alert events it causes; deadlines due at the
  * same instant fire in the order engine, vitals refresh, heartbeat.
+ *
+ * Spot measurements (NIBP, docs/protocol.md): a monitor repeats its last
+ * blood pressure in every record for minutes. The core holds each spot
+ * value with its measurement time until a new measurement replaces it or
+ * it is older than the monitor's nibp_stale_after, and passes only new
+ * measurements on to the rules and the baseline, so a rule counts
+ * measurements, not polls.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +32,18 @@
 #define VT_VITALS_REFRESH_MS 1000
 /* Session messages are re-sent this often during an infusion session. */
 #define VT_SESSION_REFRESH_MS 60000
+/* Two reports of one spot value whose device times differ by at most this
+ * are one measurement (arrival jitter; device clocks tick in seconds). Cuff
+ * measurements are a minute or more apart. */
+#define VT_SPOT_SAME_MS 5000
+
+/* The last spot measurement of a parameter, shown or not. */
+struct spot {
+	bool have;        /* a measurement was ever reported */
+	double value;     /* its value */
+	int64_t at;       /* when it was measured */
+	bool timed;       /* `at` came from the device (else: when it arrived) */
+};
 
 struct core_bed {
 	const struct vt_monitor_config *mon;
@@ -41,6 +60,8 @@ struct core_bed {
 	int64_t next_session;         /* next session update; INT64_MAX: none */
 	vt_param_mask rule_params;    /* parameters the bed's rules watch */
 	struct vt_line_stats line;    /* the line diagnostics since the port connected */
+	vt_param_mask spot;           /* parameters whose held value is a spot measurement */
+	struct spot last[VT_PARAM_COUNT]; /* the last spot measurement of each */
 };
 
 /* The latest published object of an active alert, for snapshots. */
@@ -140,6 +161,22 @@ s_header(struct vt_core *c, const char *topic, int64_t t)
 	return h;
 }
 
+/* What a vitals message (or a snapshot) shows of a bed. */
+static void
+s_vitals_view(const struct core_bed *cb, struct vt_msg_vitals *v)
+{
+	*v = (struct vt_msg_vitals){
+	    .bed = cb->mon->bed,
+	    .known = cb->known,
+	    .valid = cb->valid,
+	    .value = cb->value,
+	    .flags = cb->flags,
+	    .spot = cb->spot & cb->valid,
+	};
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		v->measured[p] = cb->last[p].at;
+}
+
 static void
 s_send_vitals(struct vt_core *c, int bed, int64_t t)
 {
@@ -147,13 +184,8 @@ s_send_vitals(struct vt_core *c, int bed, int64_t t)
 	char topic[160];
 	vt_msg_topic(topic, sizeof(topic), "vitals", cb->mon->bed);
 	struct vt_msg_header h = s_header(c, topic, t);
-	struct vt_msg_vitals v = {
-	    .bed = cb->mon->bed,
-	    .known = cb->known,
-	    .valid = cb->valid,
-	    .value = cb->value,
-	    .flags = cb->flags,
-	};
+	struct vt_msg_vitals v;
+	s_vitals_view(cb, &v);
 	char *json = vt_msg_vitals(&h, &v);
 	if (json == NULL) {
 		c->seq--;
@@ -269,11 +301,50 @@ vt_core_stop_bed(struct vt_core *c, int bed)
 	vt_alarms_monitor_stop(c->alarms, bed);
 }
 
+/*
+ * A spot value `p` of reading `r` at t: update what the bed shows, and say
+ * whether it is news for the rules (a new measurement, or the device no
+ * longer showing one). Repeats of the measurement already held, and
+ * measurements already older than nibp_stale_after, are not.
+ */
+static bool
+s_spot(struct core_bed *cb, const struct vt_reading *r, enum vt_param p, int64_t t)
+{
+	vt_param_mask bit = VT_PARAM_BIT(p);
+	struct spot *sp = &cb->last[p];
+	int64_t stale = cb->mon->nibp_stale_after_ms;
+	cb->spot |= bit;
+	if (!(r->valid & bit)) {
+		bool news = (cb->valid & bit) != 0;
+		cb->valid &= ~bit;
+		return news;
+	}
+	bool timed = (r->timed & bit) != 0;
+	int64_t at = timed ? t - r->age_ms[p] : t;
+	bool same = sp->have && sp->value == r->value[p] &&
+	            (!timed || !sp->timed || llabs(at - sp->at) <= VT_SPOT_SAME_MS);
+	if (same && timed && !sp->timed) {
+		sp->at = at; /* the device's time is better than our arrival time */
+		sp->timed = true;
+	}
+	if (!same)
+		*sp = (struct spot){.have = true, .value = r->value[p], .at = at, .timed = timed};
+	if (sp->at + stale <= t) {
+		cb->valid &= ~bit; /* measured too long ago to be current */
+		return false;
+	}
+	cb->valid |= bit;
+	cb->value[p] = sp->value;
+	return !same;
+}
+
 void
 vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *r)
 {
 	struct core_bed *cb = &c->beds[bed];
 	bool changed = !cb->sent_vitals;
+	/* What the rules and the baseline see: spot repeats taken out. */
+	struct vt_reading news = *r;
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		vt_param_mask bit = VT_PARAM_BIT(p);
 		if (!(r->reported & bit))
@@ -281,6 +352,18 @@ vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *
 		if (!(cb->known & bit))
 			changed = true;
 		cb->known |= bit;
+		if (vt_reading_is_spot(r, (enum vt_param)p)) {
+			vt_param_mask was_valid = cb->valid & bit;
+			int64_t was_at = cb->last[p].at;
+			double was_value = cb->value[p];
+			if (!s_spot(cb, r, (enum vt_param)p, t))
+				news.reported &= ~bit, news.valid &= ~bit;
+			if ((cb->valid & bit) != was_valid ||
+			    ((cb->valid & bit) && (cb->last[p].at != was_at || cb->value[p] != was_value)))
+				changed = true;
+			continue;
+		}
+		cb->spot &= ~bit;
 		if (r->valid & bit) {
 			if (!(cb->valid & bit) || cb->value[p] != r->value[p])
 				changed = true;
@@ -297,8 +380,8 @@ vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *
 	}
 	if (changed)
 		s_send_vitals(c, bed, t);
-	vt_alarms_reading(c->alarms, bed, t, r, s_on_alert, c);
-	if (vt_infusion_reading(&cb->inf, r, cb->rule_params, &c->btb, t))
+	vt_alarms_reading(c->alarms, bed, t, &news, s_on_alert, c);
+	if (vt_infusion_reading(&cb->inf, &news, cb->rule_params, &c->btb, t))
 		s_send_session(c, bed, t, "back-to-baseline", NULL);
 }
 
@@ -383,6 +466,39 @@ s_next_session(const struct vt_core *c, int64_t *due)
 	return best;
 }
 
+/* The bed whose shown spot value expires first, and when; -1 if none. */
+static int
+s_next_expiry(const struct vt_core *c, int64_t *due)
+{
+	int best = -1;
+	*due = INT64_MAX;
+	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
+		const struct core_bed *cb = &c->beds[b];
+		for (vt_param_mask m = cb->spot & cb->valid; m != 0; m &= m - 1) {
+			int p = __builtin_ctz(m);
+			int64_t at = cb->last[p].at + cb->mon->nibp_stale_after_ms;
+			if (at < *due) {
+				*due = at;
+				best = (int)b;
+			}
+		}
+	}
+	return best;
+}
+
+/* Take the spot values of `bed` that are too old by t off the display. */
+static void
+s_expire(struct vt_core *c, int bed, int64_t t)
+{
+	struct core_bed *cb = &c->beds[bed];
+	for (vt_param_mask m = cb->spot & cb->valid; m != 0; m &= m - 1) {
+		int p = __builtin_ctz(m);
+		if (cb->last[p].at + cb->mon->nibp_stale_after_ms <= t)
+			cb->valid &= ~VT_PARAM_BIT(p);
+	}
+	s_send_vitals(c, bed, t);
+}
+
 /* The bed whose vitals refresh is due first, and when; -1 if none. */
 static int
 s_next_vitals(const struct vt_core *c, int64_t *due)
@@ -406,10 +522,13 @@ vt_core_advance(struct vt_core *c, int64_t t)
 {
 	for (;;) {
 		int64_t engine = vt_alarms_next_deadline(c->alarms);
-		int64_t vitals, session;
+		int64_t vitals, session, expiry;
 		int bed = s_next_vitals(c, &vitals);
 		int sbed = s_next_session(c, &session);
+		int xbed = s_next_expiry(c, &expiry);
 		int64_t next = engine;
+		if (expiry < next)
+			next = expiry;
 		if (vitals < next)
 			next = vitals;
 		if (session < next)
@@ -420,6 +539,8 @@ vt_core_advance(struct vt_core *c, int64_t t)
 			return;
 		if (engine == next) {
 			vt_alarms_advance(c->alarms, next, s_on_alert, c);
+		} else if (expiry == next) {
+			s_expire(c, xbed, next);
 		} else if (vitals == next) {
 			s_send_vitals(c, bed, next);
 		} else if (session == next) {
@@ -441,9 +562,12 @@ vt_core_advance(struct vt_core *c, int64_t t)
 int64_t
 vt_core_next_deadline(const struct vt_core *c)
 {
-	int64_t next = vt_alarms_next_deadline(c->alarms), vitals, session;
+	int64_t next = vt_alarms_next_deadline(c->alarms), vitals, session, expiry;
 	s_next_vitals(c, &vitals);
 	s_next_session(c, &session);
+	s_next_expiry(c, &expiry);
+	if (expiry < next)
+		next = expiry;
 	if (vitals < next)
 		next = vitals;
 	if (session < next)
@@ -495,15 +619,15 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	}
 	json_object_set_new(o, "alerts", alerts);
 	json_t *vitals = json_object(), *ports = json_object(), *sessions = json_object(),
-	       *silenced = json_object(), *flags = json_object(), *lines = json_object();
+	       *silenced = json_object(), *flags = json_object(), *lines = json_object(),
+	       *measured = json_object(), *ages = json_object();
 	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
 		const struct core_bed *cb = &c->beds[b];
-		struct vt_msg_vitals v = {.bed = cb->mon->bed,
-		                          .known = cb->known,
-		                          .valid = cb->valid,
-		                          .value = cb->value,
-		                          .flags = cb->flags};
+		struct vt_msg_vitals v;
+		s_vitals_view(cb, &v);
 		json_object_set_new(vitals, cb->mon->bed, vt_msg_values_object(&v));
+		json_object_set_new(measured, cb->mon->bed, vt_msg_measured_object(&v));
+		json_object_set_new(ages, cb->mon->bed, vt_msg_age_object(&v, t));
 		json_object_set_new(ports, cb->mon->bed, json_string(vt_port_state_name(cb->port)));
 		json_object_set_new(sessions, cb->mon->bed,
 		                    vt_msg_session_object(cb->mon->bed, &cb->inf, t));
@@ -526,6 +650,8 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 	json_object_set_new(o, "silenced", silenced);
 	json_object_set_new(o, "flags", flags);
 	json_object_set_new(o, "lines", lines);
+	json_object_set_new(o, "measured", measured);
+	json_object_set_new(o, "age_s", ages);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
@@ -549,6 +675,8 @@ vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_
 		nb->valid = obd->valid;
 		memcpy(nb->value, obd->value, sizeof(nb->value));
 		nb->flags = obd->flags;
+		nb->spot = obd->spot;
+		memcpy(nb->last, obd->last, sizeof(nb->last));
 		nb->connected = obd->connected;
 		nb->watched = obd->watched;
 		nb->last_vitals = obd->last_vitals;

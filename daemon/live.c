@@ -13,6 +13,11 @@
  *
  * Ports that fail or vanish are reopened with exponential backoff capped at
  * VT_REOPEN_MAX_MS; the core turns silence into comm-lost on its own clock.
+ *
+ * Drivers of polled devices say what to send (driver.h): on connect, in
+ * reply to what they read, and on their own timer, whose next time is one
+ * more deadline of the loop. What they queue goes to the port's bounded
+ * output buffer and out without blocking (port.h).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -74,6 +79,10 @@ struct live_bed {
 	int64_t backoff_ms;                /* next reopen delay */
 	int64_t now;                       /* stamp for readings fed right now */
 	int epolled;                       /* its fd as registered in live.efd, or -1 */
+	short epoll_events;                /* the events it is registered for */
+	bool out_full;                     /* the port's output buffer overflowed; logged */
+	uint64_t out_dropped;              /* the port's drop count when that began */
+	bool tx_bug_logged;                /* the driver queued more than a call can hold */
 };
 
 struct live {
@@ -92,6 +101,7 @@ struct live {
 	int tfd;                           /* timerfd, CLOCK_MONOTONIC */
 	int efd;                           /* epoll set of the connected ports; -1: none */
 	int64_t wall0, mono0;              /* clocks at start */
+	struct vt_tx tx;                   /* what the driver being called queues */
 	int64_t watchdog_ms;               /* 0: none */
 	int64_t next_watchdog;
 	bool stop;
@@ -161,10 +171,11 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 	vt_core_device_info(b->live->core, b->index, b->now, info);
 }
 
-/* A bed's line for `driver`: the line, the driver's state after it. NULL: no memory. */
+/* A bed's line for its monitor's driver: the line, the driver's state after it. NULL: no memory. */
 static struct vt_line *
-s_line_new(struct live *l, const struct vt_driver *driver)
+s_line_new(struct live *l, const struct vt_monitor_config *mon)
 {
+	const struct vt_driver *driver = mon->driver;
 	if (l->sniff_scratch == NULL)
 		l->sniff_scratch = calloc(1, vt_driver_sniff_scratch_size());
 	struct vt_line *line = calloc(1, sizeof(*line));
@@ -174,7 +185,7 @@ s_line_new(struct live *l, const struct vt_driver *driver)
 		free(state);
 		return NULL;
 	}
-	vt_line_init(line, driver, state, l->sniff_scratch);
+	vt_line_init(line, driver, &mon->opts, state, l->sniff_scratch);
 	return line;
 }
 
@@ -259,6 +270,58 @@ s_rec_write(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event e
 	return 1;
 }
 
+/* The sink for a driver call on `b` at `now`, with the transmit buffer emptied. */
+static struct vt_driver_sink
+s_sink(struct live *l, struct live_bed *b, int64_t now)
+{
+	l->tx.len = 0;
+	l->tx.dropped = 0;
+	b->now = now;
+	return (struct vt_driver_sink){
+	    .reading = s_on_reading, .info = s_on_info, .ctx = b, .now = now, .tx = &l->tx};
+}
+
+static void s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
+                     const uint8_t *data, size_t len, const char *reason);
+static void s_port_lost(struct live *l, struct live_bed *b, int64_t now, const char *why);
+
+/*
+ * Send what the driver queued in the call just made. A full output buffer
+ * (the device stopped reading) is logged once per episode and counted by
+ * the port; a write error means the device is gone.
+ */
+static void
+s_transmit(struct live *l, struct live_bed *b, int64_t now)
+{
+	char err[256];
+	if (l->tx.dropped > 0 && !b->tx_bug_logged) {
+		vt_err("%s: the %s driver queued more than %d bytes in one call; %u messages not sent",
+		       b->mon->bed, b->mon->driver->name, VT_TX_MAX, l->tx.dropped);
+		b->tx_bug_logged = true;
+	}
+	if (l->tx.len == 0 || !vt_port_is_open(b->port))
+		return;
+	int rc = vt_port_write(b->port, l->tx.buf, l->tx.len, err, sizeof(err));
+	if (rc < 0) {
+		s_port_lost(l, b, now, err);
+		return;
+	}
+	if (rc > 0) {
+		if (!b->out_full)
+			vt_warnx("%s: %s; the device is not reading what is sent", b->mon->bed, err);
+		if (!b->out_full)
+			b->out_dropped = vt_port_dropped(b->port) - 1;
+		b->out_full = true;
+		return;
+	}
+	if (b->out_full) {
+		vt_notice("%s: the device reads again; %" PRIu64 " writes were dropped meanwhile",
+		          b->mon->bed, vt_port_dropped(b->port) - b->out_dropped);
+		b->out_full = false;
+	}
+	s_record(l, b, now, VT_REC_SENT, l->tx.buf, l->tx.len, NULL);
+}
+
 /* Record one port event; on failure, log once, raise recording-failed and retry later. */
 static void
 s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
@@ -314,24 +377,50 @@ s_set_state(struct live *l, struct live_bed *b, int64_t now, enum vt_port_state 
 	vt_core_port_state(l->core, b->index, now, s, detail);
 }
 
+/* The port opened; `hello` is what a datagram device announced itself with (or NULL). */
 static void
-s_port_connected(struct live *l, struct live_bed *b, int64_t now)
+s_port_connected(struct live *l, struct live_bed *b, int64_t now, const uint8_t *hello,
+                 size_t hello_len)
 {
-	char err[256];
+	const struct vt_driver *d = b->mon->driver;
 	b->reopen_at = INT64_MAX;
+	b->out_full = false;
 	vt_line_reset(b->line);
 	b->junk_logged = false;
 	b->line_connected = now;
-	if (b->mon->driver->open_bytes != NULL &&
-	    vt_port_write(b->port, b->mon->driver->open_bytes, b->mon->driver->open_len, err,
-	                  sizeof(err)) != 0)
-		vt_warnx("%s: cannot send the device its start command: %s", b->mon->bed, err);
 	vt_notice("%s: %s %s on %s", b->mon->bed, b->was_connected ? "reconnected" : "connected",
-	          b->mon->driver->name, b->mon->port);
+	          d->name, b->mon->port);
 	b->was_connected = true;
 	b->logged[0] = '\0';
 	s_record(l, b, now, VT_REC_OPEN, NULL, 0, NULL);
 	s_set_state(l, b, now, VT_PORT_CONNECTED, NULL);
+	if (d->connect != NULL) {
+		const struct vt_driver_sink sink = s_sink(l, b, now);
+		d->connect(b->line->state, hello, hello_len, &sink);
+		s_transmit(l, b, now);
+	}
+}
+
+/* The driver's goodbye (a release request) before the port is closed on purpose. */
+static void
+s_port_goodbye(struct live *l, struct live_bed *b, int64_t now)
+{
+	if (b->port == NULL || b->line == NULL || !vt_port_is_open(b->port) ||
+	    b->mon->driver->disconnect == NULL)
+		return;
+	const struct vt_driver_sink sink = s_sink(l, b, now);
+	b->mon->driver->disconnect(b->line->state, &sink);
+	s_transmit(l, b, now);
+}
+
+/* When the driver of b's open port wants its tick; INT64_MAX: never. */
+static int64_t
+s_driver_wake(const struct live_bed *b)
+{
+	if (b->mon->driver->wake == NULL || b->mon->driver->tick == NULL || b->line == NULL ||
+	    b->port == NULL || !vt_port_is_open(b->port))
+		return INT64_MAX;
+	return b->mon->driver->wake(b->line->state);
 }
 
 static void
@@ -368,7 +457,7 @@ s_try_open(struct live *l, struct live_bed *b, int64_t now)
 		if (b->state != VT_PORT_LOST)
 			s_set_state(l, b, now, VT_PORT_CONNECTING, NULL);
 	} else
-		s_port_connected(l, b, now);
+		s_port_connected(l, b, now, NULL, 0);
 }
 
 static void
@@ -390,7 +479,7 @@ s_port_ready(struct live *l, struct live_bed *b, short revents)
 		case VT_IO_NOTHING:
 			return;
 		case VT_IO_CONNECTED:
-			s_port_connected(l, b, now);
+			s_port_connected(l, b, now, n > 0 ? buf : NULL, n);
 			return;
 		case VT_IO_LOST:
 			s_port_lost(l, b, now, err);
@@ -398,12 +487,13 @@ s_port_ready(struct live *l, struct live_bed *b, short revents)
 		case VT_IO_DATA: {
 			b->backoff_ms = VT_REOPEN_MIN_MS;
 			s_record(l, b, now, VT_REC_DATA, buf, n, NULL);
-			b->now = now;
-			const struct vt_driver_sink sink = {
-			    .reading = s_on_reading, .info = s_on_info, .ctx = b};
+			const struct vt_driver_sink sink = s_sink(l, b, now);
 			bool junk = vt_line_feed(b->line, now, buf, n, &sink);
 			vt_core_line(l->core, b->index, now, &b->line->stats, junk);
 			s_log_line(b, now, junk);
+			s_transmit(l, b, now);
+			if (!vt_port_is_open(b->port))
+				return; /* a reply could not be written: lost */
 			if (n < sizeof(buf))
 				return;
 			revents = POLLIN;
@@ -411,6 +501,15 @@ s_port_ready(struct live *l, struct live_bed *b, short revents)
 		}
 		}
 	}
+}
+
+/* The driver's timer is due: let it queue its poll or keep-alive. */
+static void
+s_tick(struct live *l, struct live_bed *b, int64_t now)
+{
+	const struct vt_driver_sink sink = s_sink(l, b, now);
+	b->mon->driver->tick(b->line->state, &sink);
+	s_transmit(l, b, now);
 }
 
 static void
@@ -431,9 +530,13 @@ static int64_t
 s_next_deadline(struct live *l)
 {
 	int64_t next = vt_core_next_deadline(l->core);
-	for (size_t i = 0; i < l->cfg->n_monitors; i++)
+	for (size_t i = 0; i < l->cfg->n_monitors; i++) {
 		if (l->beds[i].reopen_at < next)
 			next = l->beds[i].reopen_at;
+		int64_t wake = s_driver_wake(&l->beds[i]);
+		if (wake < next)
+			next = wake;
+	}
 	if (l->watchdog_ms > 0 && l->next_watchdog < next)
 		next = l->next_watchdog;
 	return next;
@@ -629,7 +732,7 @@ static bool
 s_port_changed(const struct vt_monitor_config *a, const struct vt_monitor_config *b)
 {
 	return strcmp(a->port, b->port) != 0 || a->driver != b->driver || a->baud != b->baud ||
-	       a->flow != b->flow;
+	       a->flow != b->flow || a->opts.poll_ms != b->opts.poll_ms;
 }
 
 static bool
@@ -647,6 +750,7 @@ s_same_list(char *const *a, size_t na, char *const *b, size_t nb)
 static void
 s_bed_close(struct live *l, struct live_bed *b, int64_t now, const char *why)
 {
+	s_port_goodbye(l, b, now);
 	if (b->rec != NULL) {
 		char err[256];
 		vt_recorder_event(b->rec, now, VT_REC_CLOSE, NULL, 0, why, err, sizeof(err));
@@ -714,7 +818,7 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 			if (map[i] >= 0)
 				s_bed_close(l, &l->beds[map[i]], now, "monitor changed by reload");
 			b->port = vt_port_new(mon->port, mon->baud, mon->flow);
-			b->line = s_line_new(l, mon->driver);
+			b->line = s_line_new(l, mon);
 			b->state = VT_PORT_CLOSED;
 			b->backoff_ms = VT_REOPEN_MIN_MS;
 			b->reopen_at = now; /* opened below, after the switch */
@@ -847,7 +951,7 @@ s_setup(struct live *l, char *err, size_t errlen)
 		b->index = (int)i;
 		b->mon = &l->cfg->monitors[i];
 		b->port = vt_port_new(b->mon->port, b->mon->baud, b->mon->flow);
-		b->line = s_line_new(l, b->mon->driver);
+		b->line = s_line_new(l, b->mon);
 		if (b->port == NULL || b->line == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -866,6 +970,7 @@ s_teardown(struct live *l)
 	int64_t now = l->beds ? s_now(l) : 0;
 	for (size_t i = 0; l->beds && i < l->cfg->n_monitors; i++) {
 		struct live_bed *b = &l->beds[i];
+		s_port_goodbye(l, b, now);
 		if (b->rec) {
 			char err[256];
 			vt_recorder_event(b->rec, now, VT_REC_CLOSE, NULL, 0, "daemon stopping", err,
@@ -911,15 +1016,19 @@ s_port_set_add(struct live *l, struct live_bed *b)
 	int fd = vt_port_fd(b->port);
 	if (l->efd < 0 || fd < 0 || !vt_port_is_open(b->port))
 		return false;
-	if (b->epolled == fd)
+	/* Writable matters only while output waits (port.h). */
+	short want = vt_port_events(b->port);
+	if (b->epolled == fd && b->epoll_events == want)
 		return true;
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-	if (epoll_ctl(l->efd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
+	struct epoll_event ev = {.events = EPOLLIN | (want & POLLOUT ? EPOLLOUT : 0), .data.fd = fd};
+	int op = b->epolled == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->efd, op, fd, &ev) != 0 &&
 	    (errno != EEXIST || epoll_ctl(l->efd, EPOLL_CTL_MOD, fd, &ev) != 0)) {
 		vt_warn("%s: epoll_ctl; polling the port directly", b->mon->bed);
 		return false;
 	}
 	b->epolled = fd;
+	b->epoll_events = want;
 	return true;
 }
 
@@ -938,6 +1047,7 @@ s_port_set_ready(struct live *l)
 				continue;
 			s_port_ready(l, b,
 			             (short)((ev[i].events & EPOLLIN ? POLLIN : 0) |
+			                     (ev[i].events & EPOLLOUT ? POLLOUT : 0) |
 			                     (ev[i].events & EPOLLHUP ? POLLHUP : 0) |
 			                     (ev[i].events & EPOLLERR ? POLLERR : 0)));
 			break;
@@ -1056,9 +1166,12 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 		now = s_now(&l);
 		vt_core_advance(l.core, now - 1); /* before port changes at now, as above */
 		for (size_t i = 0; i < l.cfg->n_monitors; i++) {
-			s_rec_failed(&l, &l.beds[i], now);
-			if (l.beds[i].reopen_at <= now)
-				s_try_open(&l, &l.beds[i], now);
+			struct live_bed *b = &l.beds[i];
+			s_rec_failed(&l, b, now);
+			if (b->reopen_at <= now)
+				s_try_open(&l, b, now);
+			else if (s_driver_wake(b) <= now)
+				s_tick(&l, b, now);
 		}
 		vt_core_advance(l.core, now);
 		if (l.watchdog_ms > 0 && now >= l.next_watchdog) {

@@ -16,6 +16,12 @@
  *    so they reproduce the live run's alert stream. Their times are
  *    absolute; --clock-start moves the session's start to the given instant.
  *
+ * Drivers of polled devices run here exactly as live: connect() when the
+ * port opens, tick() at the times wake() names (in virtual time), replies
+ * from feed(). What they queue for the device goes nowhere: the recording
+ * already holds the device's answers to what the live run sent (its
+ * `sent` lines are skipped), and a replay must not depend on a device.
+ *
  * Input is validated completely before the first line is written, so a bad
  * recording never produces half an output.
  */
@@ -61,6 +67,10 @@ struct source {
 	const struct vt_driver *driver;
 	void *state;               /* driver state */
 	struct vt_line line;       /* the driver with the line diagnostics, as live */
+	const struct vt_driver_opts *opts; /* the bed's driver options */
+	int baud;                  /* raw captures: the bed's line speed, which times the bytes */
+	bool port_up;              /* the driver's port is open: its timer runs */
+	struct vt_tx tx;           /* what the driver would send; discarded */
 	void *scratch;             /* for recognising another protocol */
 	int64_t feed_t;            /* time stamped on readings fed right now */
 	struct item *queue;        /* items decoded but not yet delivered */
@@ -138,17 +148,57 @@ s_feed(struct source *s, const uint8_t *bytes, size_t len, const struct vt_drive
 	it->line = s->line.stats;
 }
 
+/* A sink for a driver call at t; what the driver sends is thrown away. */
+static struct vt_driver_sink
+s_sink(struct source *s, int64_t t)
+{
+	s->feed_t = t;
+	s->tx.len = 0;
+	return (struct vt_driver_sink){.reading = s_queue_reading, .ctx = s, .now = t, .tx = &s->tx};
+}
+
+/* The port opened at t: a fresh driver and line, and the driver's connect(). */
+static void
+s_driver_open(struct source *s, int64_t t)
+{
+	vt_line_reset(&s->line);
+	s->port_up = true;
+	if (s->driver->connect != NULL) {
+		const struct vt_driver_sink sink = s_sink(s, t);
+		s->driver->connect(s->state, NULL, 0, &sink);
+	}
+}
+
+/* The driver's timer, in virtual time: every tick due before t. */
+static void
+s_driver_ticks(struct source *s, int64_t t)
+{
+	if (!s->port_up || s->driver->tick == NULL || s->driver->wake == NULL)
+		return;
+	/* Bounded: a driver whose wake() does not move on must not hang replay. */
+	for (int i = 0; i < 1000; i++) {
+		int64_t wake = s->driver->wake(s->state);
+		if (wake >= t)
+			return;
+		const struct vt_driver_sink sink = s_sink(s, wake);
+		s->driver->tick(s->state, &sink);
+	}
+}
+
 /* Decode more of a raw capture or session until something is queued. */
 static int
 s_fill(struct source *s, struct vt_diag *diag)
 {
-	const struct vt_driver_sink sink = {.reading = s_queue_reading, .ctx = s};
 	while (s->q_len == 0) {
 		if (s->kind == SRC_RAW) {
 			if (s->pos >= s->len)
 				return 0;
 			/* Integer arithmetic keeps the byte clock exact over long captures. */
-			s->feed_t = s->origin + (int64_t)(s->pos + 1) * 10000 / s->driver->default_baud;
+			int64_t t = s->origin + (int64_t)(s->pos + 1) * 10000 / s->baud;
+			if (!s->port_up)
+				s_driver_open(s, s->origin);
+			s_driver_ticks(s, t);
+			const struct vt_driver_sink sink = s_sink(s, t);
 			s_feed(s, &s->bytes[s->pos], 1, &sink);
 			s->pos++;
 			continue;
@@ -161,24 +211,30 @@ s_fill(struct source *s, struct vt_diag *diag)
 		if (rc <= 0)
 			return rc;
 		t += s->origin;
+		s_driver_ticks(s, t);
 		switch (ev) {
 		case VT_REC_OPEN:
-			vt_line_reset(&s->line);
+			s_driver_open(s, t);
 			s_queue_port(s, t, VT_PORT_CONNECTED, NULL);
 			break;
-		case VT_REC_DATA:
-			s->feed_t = t;
+		case VT_REC_DATA: {
+			const struct vt_driver_sink sink = s_sink(s, t);
 			s_feed(s, data, len, &sink);
 			break;
+		}
+		case VT_REC_SENT:
+			break; /* the live run's own messages: this run makes its own */
 		case VT_REC_LOST: {
 			char why[128];
 			snprintf(why, sizeof(why), "%.*s", (int)(len < sizeof(why) ? len : sizeof(why) - 1),
 			         data ? (const char *)data : "");
 			s_queue_port(s, t, VT_PORT_LOST, why[0] ? why : "port lost");
+			s->port_up = false;
 			break;
 		}
 		case VT_REC_CLOSE:
 			s_queue_port(s, t, VT_PORT_CLOSED, "recording closed");
+			s->port_up = false;
 			break;
 		case VT_REC_CONTROL: {
 			/* Checked by s_validate before the replay began. */
@@ -357,6 +413,8 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 	}
 	s->path = eq + 1;
 	s->driver = cfg->monitors[s->bed].driver;
+	s->opts = &cfg->monitors[s->bed].opts;
+	s->baud = cfg->monitors[s->bed].baud;
 	s->origin = clock_start ? *clock_start : 0;
 	if (access(s->path, R_OK) != 0) {
 		fprintf(err, "%s: cannot read: %s\n", s->path, strerror(errno));
@@ -375,7 +433,7 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 		s->scratch = calloc(1, vt_driver_sniff_scratch_size());
 		if (s->state == NULL || s->scratch == NULL)
 			return EX_OSERR;
-		vt_line_init(&s->line, s->driver, s->state, s->scratch);
+		vt_line_init(&s->line, s->driver, s->opts, s->state, s->scratch);
 	}
 	if (s->kind == SRC_RAW)
 		return s_read_all(s->path, &s->bytes, &s->len, err);
@@ -535,6 +593,7 @@ s_replay(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 	if (phases == NULL)
 		return EX_OSERR;
 	if (n_phases > 0) /* phases_in may be NULL then */
+		if (n_phases > 0) /* phases_in may be NULL then */
 		memcpy(phases, phases_in, n_phases * sizeof(*phases));
 	for (size_t i = 1; i < n_phases; i++) /* insertion sort keeps ties in order */
 		for (size_t j = i; j > 0 && s_cmp_phase(&phases[j - 1], &phases[j]) > 0; j--) {

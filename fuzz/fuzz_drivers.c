@@ -104,7 +104,7 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 {
 	struct s_run run = {.hash = 0xCBF29CE484222325ull};
 	struct vt_driver_sink sink = {.reading = s_on_reading, .info = s_on_info, .ctx = &run};
-	d->reset(state);
+	d->reset(state, NULL);
 	size_t pos = 0, k = 0;
 	while (pos < size) {
 		size_t n = size - pos;

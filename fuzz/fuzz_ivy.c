@@ -69,7 +69,7 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 {
 	struct s_run run = {.hash = 0xCBF29CE484222325ull};
 	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = &run};
-	d->reset(state);
+	d->reset(state, NULL);
 	for (size_t pos = 0, k = 0; pos < size;) {
 		size_t n = size - pos;
 		if (ncuts > 0 && (size_t)cuts[k % ncuts] % 23 + 1 < n)

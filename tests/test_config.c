@@ -110,9 +110,9 @@ struct bad_case {
 #define TOP_KEYS                                                                           \
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
 	"allow_insecure_network"
-#define MON_KEYS "bed, port, protocol, baud, flow, stale_after"
+#define MON_KEYS "bed, port, protocol, baud, flow, stale_after, nibp_stale_after, poll"
 #define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb"
-#define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, spco, spmet, pvi"
+#define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, temp, spco, spmet, pvi"
 #define BAUDS "300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600"
 #define EP "a ZeroMQ endpoint such as tcp://127.0.0.1:5556"
 #define DUR "a duration such as 15s, 250ms, 2m or 1h"
@@ -377,6 +377,13 @@ static const struct bad_case bad_cases[] = {
       "reading every 333ms; expected at least 666ms",
       "t.yaml:5:66: monitors[2].stale_after: 3s is too short for nellcor-ascii, which sends a "
       "reading every 2s; expected at least 4s"}},
+    {"poll on a device that sends by itself, and a zero nibp_stale_after",
+     P "monitors:\n"
+       "  - {bed: a, port: /dev/a, protocol: nonin-df7, poll: 1s}\n"
+       "  - {bed: b, port: /dev/b, protocol: nonin-df7, nibp_stale_after: 0m}\n",
+     {"t.yaml:3:49: monitors[0].poll: nonin-df7 sends values without being asked; poll is for "
+      "protocols that are polled",
+      "t.yaml:4:67: monitors[1].nibp_stale_after: expected a duration of at least 1ms, got \"0m\""}},
     {"a bad port and a bad protocol in one monitor",
      P "monitors:\n  - {bed: a, port: COM1, protocol: x}\n",
      {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, or "

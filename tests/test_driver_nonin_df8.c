@@ -7,6 +7,7 @@
  * lock and report two readings).
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support/support.h"
@@ -112,8 +113,22 @@ Test(driver_nonin_df8, select_command)
 	/* 9560 spec: STX, 0x70, 2, 2, format 8, ETX. */
 	const struct vt_driver *d = vt_driver_find("nonin-df8");
 	static const uint8_t want[] = {0x02, 0x70, 0x02, 0x02, 0x08, 0x03};
-	cr_assert_eq(d->open_len, sizeof want);
-	cr_expect(memcmp(d->open_bytes, want, sizeof want) == 0);
+	void *state = calloc(1, d->state_size);
+	cr_assert_not_null(state);
+	struct vt_tx tx = {0};
+	d->reset(state, NULL);
+	const struct vt_driver_sink sink = {.now = 1000, .tx = &tx};
+	cr_assert_not_null(d->connect, "the 9560 must be told its format when the port opens");
+	d->connect(state, NULL, 0, &sink);
+	cr_assert_eq(tx.len, sizeof want);
+	cr_expect(memcmp(tx.buf, want, sizeof want) == 0);
+	/* Once: nothing on a timer, nothing in reply to its own records. */
+	cr_expect_null(d->tick);
+	tx.len = 0;
+	static const uint8_t rec[] = {0x80, 0x48, 0x62, 0x00};
+	d->feed(state, rec, sizeof rec, &sink);
+	cr_expect_eq(tx.len, 0);
+	free(state);
 }
 
 /* 4 KiB of random bytes in front of a valid stream: at most the first record

@@ -286,7 +286,7 @@ rx_init(struct rx *x, const char *protocol, int fd)
 	x->d = vt_driver_find(protocol);
 	cr_assert_not_null(x->d);
 	x->state = calloc(1, x->d->state_size + 64);
-	x->d->reset(x->state);
+	x->d->reset(x->state, NULL);
 }
 
 /*

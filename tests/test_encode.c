@@ -605,7 +605,7 @@ rx_init(struct rx *x, const char *name, struct collect *c)
 	cr_assert_not_null(x->d, "no driver %s", name);
 	x->state = aligned_alloc(64, (x->d->state_size + 63) / 64 * 64);
 	cr_assert_not_null(x->state);
-	x->d->reset(x->state);
+	x->d->reset(x->state, NULL);
 	x->sink = (struct vt_driver_sink){.reading = on_reading, .info = on_info, .ctx = c};
 	x->c = c;
 	x->seed = 12345;

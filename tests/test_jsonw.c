@@ -170,6 +170,10 @@ s_vitals_reference(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
 	json_object_set_new(o, "instance", json_string(h->instance));
 	json_object_set_new(o, "bed", json_string(v->bed));
 	json_object_set_new(o, "values", vt_msg_values_object(v));
+	if (v->spot != 0) {
+		json_object_set_new(o, "measured", vt_msg_measured_object(v));
+		json_object_set_new(o, "age_s", vt_msg_age_object(v, h->time_ms));
+	}
 	json_t *flags = json_array();
 	for (int i = 0; i < VT_FLAG_COUNT; i++)
 		if (v->flags & (1u << i))
@@ -198,6 +202,10 @@ Test(jsonw, vitals_messages_match_the_jansson_tree)
 		                          .value = value,
 		                          .flags = (uint32_t)(s_next() % (1u << VT_FLAG_COUNT))};
 		v.valid = v.known & (vt_param_mask)s_next();
+		/* Some valid values are spot measurements, measured up to a day ago. */
+		v.spot = i % 4 ? v.valid & (vt_param_mask)s_next() : 0;
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			v.measured[p] = h.time_ms - (int64_t)(s_next() % 86400000) + 1000;
 		char *mine = vt_msg_vitals(&h, &v), *ref = s_vitals_reference(&h, &v);
 		cr_assert_str_eq(mine, ref);
 		free(mine);

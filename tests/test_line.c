@@ -74,7 +74,7 @@ Test(line, counters_of_a_good_and_of_a_wrong_stream)
 	const struct vt_driver *df7 = vt_driver_find("nonin-df7");
 	void *state = calloc(1, df7->state_size), *scratch = calloc(1, vt_driver_sniff_scratch_size());
 	struct vt_line l;
-	vt_line_init(&l, df7, state, scratch);
+	vt_line_init(&l, df7, NULL, state, scratch);
 	uint8_t buf[8192];
 
 	/* Its own protocol: frames, a last frame time, nothing undecoded. */

@@ -376,3 +376,59 @@ Test(port, tcp_bad_specs)
 		vt_port_free(&p);
 	}
 }
+
+/*
+ * A device that stops reading (RTS/CTS held, a full pty): output waits in
+ * the port's bounded buffer, the next write that does not fit is dropped
+ * whole and counted, and nothing blocks. When the device reads again the
+ * buffer drains on POLLOUT.
+ */
+Test(port, output_that_the_device_does_not_read_is_bounded_and_counted)
+{
+	char path[64], err[256];
+	int m = s_pty(path, sizeof(path));
+	struct vt_port *p = vt_port_new(path, 115200, VT_FLOW_NONE);
+	cr_assert_eq(vt_port_open(p, err, sizeof(err)), 0, "%s", err);
+	uint8_t chunk[512];
+	memset(chunk, 'x', sizeof(chunk));
+	int rc = 0;
+	size_t written = 0;
+	while (written < 8u * 1024 * 1024 && (rc = vt_port_write(p, chunk, sizeof(chunk), err,
+	                                                         sizeof(err))) == 0)
+		written += sizeof(chunk);
+	cr_assert_eq(rc, 1, "a pty nobody reads must fill up; %zu bytes went", written);
+	cr_expect(strstr(err, "output buffer full") != NULL, "%s", err);
+	cr_expect_eq(vt_port_dropped(p), 1);
+	cr_expect_gt(vt_port_pending(p), 0);
+	cr_expect_leq(vt_port_pending(p), VT_PORT_OUT_MAX);
+	cr_expect(vt_port_events(p) & POLLOUT, "waiting output asks for POLLOUT");
+	cr_expect(vt_port_events(p) & POLLIN, "and the port still reads");
+
+	/* The device reads again: everything queued goes out, nothing twice. */
+	size_t total = written, got = 0;
+	char buf[65536];
+	int64_t rounds = 0;
+	while (got < total && rounds++ < 10000) {
+		struct pollfd pm = {.fd = m, .events = POLLIN};
+		if (poll(&pm, 1, 100) == 1) {
+			ssize_t r = read(m, buf, sizeof(buf));
+			if (r > 0)
+				got += (size_t)r;
+		}
+		if (vt_port_pending(p) == 0)
+			continue; /* the rest is in the kernel's buffer, on its way */
+		struct pollfd pp = {.fd = vt_port_fd(p), .events = POLLOUT};
+		if (poll(&pp, 1, 100) != 1)
+			continue;
+		size_t n;
+		uint8_t in[16];
+		enum vt_port_io io = vt_port_handle(p, POLLOUT, in, sizeof(in), &n, err, sizeof(err));
+		cr_assert_neq(io, VT_IO_LOST, "%s", err);
+	}
+	cr_expect_eq(got, total, "every queued byte arrived once");
+	cr_expect_eq(vt_port_pending(p), 0);
+	cr_expect_eq(vt_port_events(p), POLLIN);
+	cr_expect_eq(vt_port_write(p, chunk, 4, err, sizeof(err)), 0, "%s", err);
+	vt_port_free(&p);
+	close(m);
+}

@@ -142,6 +142,7 @@ Test(recorder, round_trip_is_exact)
 		all[i] = (uint8_t)i;
 	s_event(r, T0, VT_REC_OPEN, NULL, 0, NULL);
 	s_event(r, T0 + 13, VT_REC_DATA, "\x01\x60\x80\xff", 4, NULL);
+	s_event(r, T0 + 20, VT_REC_SENT, "\xc0\x7d\x5d", 3, NULL); /* what vitalsd sent */
 	s_event(r, T0 + 40, VT_REC_DATA, all, 150, NULL); /* three lines: 64 + 64 + 22 */
 	s_event(r, T0 + 40, VT_REC_DATA, "x", 0, NULL);   /* nothing: no line */
 	s_event(r, T0 + 9000, VT_REC_LOST, NULL, 0, "read: Input/output error\n(again)");
@@ -173,6 +174,7 @@ Test(recorder, round_trip_is_exact)
 	} expect[] = {
 		{0, VT_REC_OPEN, NULL, 0},
 		{13, VT_REC_DATA, (const uint8_t *)"\x01\x60\x80\xff", 4},
+		{20, VT_REC_SENT, (const uint8_t *)"\xc0\x7d\x5d", 3},
 		{40, VT_REC_DATA, all, 64},
 		{40, VT_REC_DATA, all + 64, 64},
 		{40, VT_REC_DATA, all + 128, 22},
@@ -207,6 +209,7 @@ Test(recorder, round_trip_is_exact)
 	                  "# start: 2026-11-21T10:00:00.000Z\n"
 	                  "0 open\n"
 	                  "13 data 016080ff\n"
+	                  "20 sent c07d5d\n"
 	                  "40 data 00010203 04050607";
 	cr_assert_eq(strncmp(text, hdr, strlen(hdr)), 0, "file starts:\n%.400s", text);
 	free(text);

@@ -15,11 +15,15 @@
  *    arriving but none decodes (docs/alarms.md, technical alarms).
  *
  * Decisions (written down in docs/alarms.md):
- *  - while a bed's sensor is off its physiological samples count as having
- *    no value: they neither raise nor clear, and they break runs;
- *  - no-data is not raised while comm-lost or sensor-off already explains
- *    the silence; when that explanation ends the parameter gets a fresh
- *    stale_after to show a value (an oximeter needs time to acquire);
+ *  - while the device says it is not measuring a parameter on the patient
+ *    (sensor off, leads off, sample line occluded, demo mode:
+ *    vt_flags_blind), the samples of that parameter count as having no
+ *    value: they neither raise nor clear, and they break runs;
+ *  - no-data is not raised while comm-lost or such a condition already
+ *    explains the silence; when that explanation ends the parameter gets a
+ *    fresh stale_after to show a value (an oximeter needs time to acquire);
+ *  - a spot measurement (NIBP) is a value for nibp_stale_after from when it
+ *    was measured, so its no-data clock is that long and starts then;
  *  - a latching alarm whose condition returns before it was acknowledged
  *    needs its clear condition met again.
  */
@@ -91,7 +95,9 @@ struct bed {
 	bool connected;                     /* no-data clocks running */
 	vt_param_mask watched;              /* parameters some rule of this bed watches */
 	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
-	bool sensor_off;                    /* the device says the sensor is off */
+	vt_param_mask blind;                /* the device says it is not measuring these */
+	vt_param_mask spot;                 /* parameters seen as spot measurements */
+	int64_t spot_stale_ms;              /* the monitor's nibp_stale_after */
 	struct vt_alert *tech[VT_TECH_COUNT];          /* comm-lost, sensor-off, signal-quality,
 	                                                  recording-failed */
 	struct vt_alert *no_data[VT_PARAM_COUNT];      /* one no-data alarm per parameter */
@@ -118,13 +124,34 @@ static const char *const event_names[] = {"raised",    "cleared", "acknowledged"
                                           "escalated", "updated", "deescalated"};
 static const char *const tech_cleared_text[VT_TECH_COUNT] = {
     "Communication restored", "Sensor back on the patient", "Values again",
-    "Signal quality restored", "Recording again", "Valid data again"};
+    "Signal quality restored", "Recording again", "Valid data again", "ECG leads back on",
+    "Blood pressure measured again", "CO2 sample line clear", "Demo mode ended"};
 /* Default priorities of the technical alarms. Losing sight of a patient is
  * as urgent as most physiological alarms; doubtful signal quality is not. A
  * recording that fails loses the record of the session, not the patient:
  * medium, so that someone fixes the disk before an incident needs it. */
 static const enum vt_priority tech_priority[VT_TECH_COUNT] = {
-    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM};
+    VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM,
+    /* Leads off and an occluded CO2 line blind a parameter as a sensor off
+     * does. A failed cuff measurement leaves the last blood pressure shown
+     * (until nibp_stale_after), and the next cycle usually succeeds: low. A
+     * monitor in demo mode shows nothing of the patient: as comm-lost. */
+    VT_PRIO_MEDIUM, VT_PRIO_LOW, VT_PRIO_MEDIUM, VT_PRIO_MEDIUM};
+
+/* The device conditions that are technical alarms, by the flags that say so. */
+static const struct {
+	enum vt_technical tech;
+	uint32_t flags;
+	const char *text;
+} s_conditions[] = {
+    {VT_TECH_SENSOR_OFF, VT_FLAGS_SENSOR_OFF, "Sensor off: the monitor is not reading the patient"},
+    {VT_TECH_LEADS_OFF, VT_FLAG_LEADS_OFF, "ECG leads off: no heart rate from the ECG"},
+    {VT_TECH_CUFF_ERROR, VT_FLAGS_CUFF, "NIBP measurement failed or cancelled: no new blood "
+                                        "pressure"},
+    {VT_TECH_CO2_OCCLUSION, VT_FLAG_CO2_OCCLUSION, "CO2 sample line occluded: no EtCO2"},
+    {VT_TECH_DEMO_DATA, VT_FLAG_DEMO_DATA, "Monitor in demo mode: its values are not the "
+                                           "patient's"},
+};
 
 const char *
 vt_alert_event_name(enum vt_alert_event_type t)
@@ -165,6 +192,7 @@ vt_alarms_new(const struct vt_config *cfg)
 	for (size_t b = 0; b < a->n_beds; b++) {
 		a->beds[b].name = cfg->monitors[b].bed;
 		a->beds[b].stale_ms = cfg->monitors[b].stale_after_ms;
+		a->beds[b].spot_stale_ms = cfg->monitors[b].nibp_stale_after_ms;
 		a->beds[b].phase = -1;
 		for (int p = 0; p < VT_PARAM_COUNT; p++)
 			a->beds[b].baseline[p] = NAN;
@@ -323,21 +351,21 @@ s_tech_raise(struct vt_alarms *a, size_t bed, enum vt_technical tech, int param,
 	return al;
 }
 
-/* Restart the no-data clocks of `bd` at t where they are older. */
+/* Restart the no-data clocks of the parameters `m` of `bd` at t where they are older. */
 static void
-s_restart_no_data(struct bed *bd, int64_t t)
+s_restart_no_data(struct bed *bd, vt_param_mask m, int64_t t)
 {
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
-		if (bd->valid_since[p] < t)
+		if ((m & VT_PARAM_BIT(p)) && bd->valid_since[p] < t)
 			bd->valid_since[p] = t;
 }
 
-/* Whether no-data may be raised on `bd` now: something else explains silence. */
+/* Whether no-data may be raised on `bd` now: comm-lost does not explain silence. */
 static bool
 s_no_data_armed(const struct bed *bd)
 {
 	return bd->connected && bd->tech[VT_TECH_COMM_LOST] == NULL &&
-	       bd->tech[VT_TECH_UNDECODABLE] == NULL && !bd->sensor_off;
+	       bd->tech[VT_TECH_UNDECODABLE] == NULL;
 }
 
 /* Whether the bed's link is down, one way or the other. */
@@ -345,6 +373,15 @@ static bool
 s_link_alarm(const struct bed *bd)
 {
 	return bd->tech[VT_TECH_COMM_LOST] != NULL || bd->tech[VT_TECH_UNDECODABLE] != NULL;
+}
+
+/* When no-data of `p` falls due on `bd`: a spot measurement lasts longer. */
+static int64_t
+s_no_data_due(const struct bed *bd, int p)
+{
+	bool spot = vt_param_info(p)->episodic || (bd->spot & VT_PARAM_BIT(p));
+	int64_t stale = spot ? bd->spot_stale_ms : bd->stale_ms;
+	return bd->valid_since[p] + stale;
 }
 
 void
@@ -370,7 +407,7 @@ vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
 	if (bd->connected)
 		return;
 	bd->connected = true;
-	s_restart_no_data(bd, t);
+	s_restart_no_data(bd, VT_PARAMS_ALL, t);
 	/* A sample after a reconnection stands for no time before it. */
 	for (size_t r = 0; r < a->cfg->n_rules; r++)
 		s_rb(a, r, (size_t)bed)->sampled = false;
@@ -784,27 +821,43 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 	if (s_link_alarm(bd)) {
 		s_tech_track(a, (size_t)bed, VT_TECH_COMM_LOST, false, t, NULL, fn, ctx);
 		s_tech_track(a, (size_t)bed, VT_TECH_UNDECODABLE, false, t, NULL, fn, ctx);
-		s_restart_no_data(bd, t);
+		s_restart_no_data(bd, VT_PARAMS_ALL, t);
 	}
 
 	if (r->has_status) {
-		bool off = (r->flags & VT_FLAGS_SENSOR_OFF) != 0;
-		bool poor = !off && (r->flags & VT_FLAGS_SIGNAL_QUALITY) != 0;
-		if (bd->sensor_off && !off)
-			s_restart_no_data(bd, t);
-		bd->sensor_off = off;
-		s_tech_track(a, (size_t)bed, VT_TECH_SENSOR_OFF, off, t,
-		             "Sensor off: the monitor is not reading the patient", fn, ctx);
+		vt_param_mask blind = vt_flags_blind(r->flags);
+		s_restart_no_data(bd, bd->blind & ~blind, t); /* measuring again: time to acquire */
+		bd->blind = blind;
+		for (size_t i = 0; i < sizeof(s_conditions) / sizeof(s_conditions[0]); i++) {
+			const char *text = s_conditions[i].text;
+			if (s_conditions[i].tech == VT_TECH_CUFF_ERROR &&
+			    (r->flags & VT_FLAG_CUFF_OVERPRESSURE))
+				text = "NIBP cuff overpressure: measurement stopped";
+			s_tech_track(a, (size_t)bed, s_conditions[i].tech,
+			             (r->flags & s_conditions[i].flags) != 0, t, text, fn, ctx);
+		}
+		/* Doubtful quality means nothing while the sensor is off anyway. */
+		bool poor = !(r->flags & VT_FLAGS_SENSOR_OFF) && (r->flags & VT_FLAGS_SIGNAL_QUALITY);
 		s_tech_track(a, (size_t)bed, VT_TECH_SIGNAL_QUALITY, poor, t,
 		             "Signal quality low: readings may be unreliable", fn, ctx);
 	}
 
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
-		if (!(r->valid & VT_PARAM_BIT(p)) || bd->sensor_off)
+		vt_param_mask bit = VT_PARAM_BIT(p);
+		if (!(r->reported & bit))
 			continue;
-		bd->valid_since[p] = t;
+		if (vt_reading_is_spot(r, (enum vt_param)p))
+			bd->spot |= bit;
+		else
+			bd->spot &= ~bit;
+		if (!(r->valid & bit) || (bd->blind & bit))
+			continue;
+		/* A spot value is as fresh as its measurement, not as its report. */
+		int64_t at = (r->timed & bit) ? t - r->age_ms[p] : t;
+		if (bd->valid_since[p] < at)
+			bd->valid_since[p] = at;
 		struct vt_alert *nd = bd->no_data[p];
-		if (nd != NULL) {
+		if (nd != NULL && s_no_data_due(bd, p) > t) {
 			bd->no_data[p] = NULL;
 			nd->has_value = true;
 			nd->value = r->value[p];
@@ -818,7 +871,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 		if (!s_rb(a, rule, (size_t)bed)->applies || !s_in_phase(rc, bd->phase) ||
 		    !(r->reported & VT_PARAM_BIT(rc->param)))
 			continue;
-		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !bd->sensor_off;
+		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !(bd->blind & VT_PARAM_BIT(rc->param));
 		s_rule_sample(a, rule, (size_t)bed, has, r->value[rc->param], t, fn, ctx);
 	}
 }
@@ -956,14 +1009,15 @@ vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 		if (!s_no_data_armed(bd))
 			continue;
 		for (int p = 0; p < VT_PARAM_COUNT; p++) {
-			if (!(bd->watched & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL)
+			if (!(bd->watched & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL ||
+			    (bd->blind & VT_PARAM_BIT(p)))
 				continue;
-			due = bd->valid_since[p] + bd->stale_ms;
+			due = s_no_data_due(bd, p);
 			if (due > t)
 				continue;
 			char text[128], dur[32];
 			snprintf(text, sizeof(text), "No valid %s for %s", vt_param_info(p)->label,
-			         vt_duration_format(bd->stale_ms, dur, sizeof(dur)));
+			         vt_duration_format(due - bd->valid_since[p], dur, sizeof(dur)));
 			bd->no_data[p] = s_tech_raise(a, b, VT_TECH_NO_DATA, p, due, text, fn, ctx);
 		}
 	}
@@ -989,10 +1043,10 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 		if (!s_no_data_armed(bd))
 			continue;
 		/* Only the watched parameters: this runs before every reading. */
-		for (vt_param_mask m = bd->watched; m != 0; m &= m - 1) {
+		for (vt_param_mask m = bd->watched & ~bd->blind; m != 0; m &= m - 1) {
 			int p = __builtin_ctz(m);
-			if (bd->no_data[p] == NULL && bd->valid_since[p] + bd->stale_ms < next)
-				next = bd->valid_since[p] + bd->stale_ms;
+			if (bd->no_data[p] == NULL && s_no_data_due(bd, p) < next)
+				next = s_no_data_due(bd, p);
 		}
 	}
 	return next;
@@ -1167,6 +1221,7 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 		*nb = *obd;
 		nb->name = fresh.name;
 		nb->stale_ms = fresh.stale_ms;
+		nb->spot_stale_ms = fresh.spot_stale_ms;
 		nb->watched = fresh.watched;
 		for (int p = 0; p < VT_PARAM_COUNT; p++)
 			if (!(nb->watched & VT_PARAM_BIT(p)))

@@ -11,8 +11,8 @@ static const char *const s_priority_names[] = {"low", "medium", "high"};
 static const char *const s_phase_names[VT_PHASE_COUNT] = {"baseline", "infusion", "recovery",
                                                           "ended"};
 static const char *const s_technical_names[VT_TECH_COUNT] = {
-    "comm-lost", "sensor-off", "no-data", "signal-quality", "recording-failed",
-    "undecodable-data"};
+    "comm-lost", "sensor-off",   "no-data",       "signal-quality", "recording-failed",
+    "undecodable-data", "leads-off", "cuff-error", "co2-occlusion", "demo-data"};
 
 const char *
 vt_priority_name(enum vt_priority p)

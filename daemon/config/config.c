@@ -54,7 +54,8 @@ static const struct vt_cy_enum s_flows[] = {
 #define ONE_OR_MORE(n, w) .name = n, .shape = VT_CY_SCALAR_OR_LIST, .what = w
 #define SECTION(n, w) .name = n, .shape = VT_CY_MAPPING, .what = w
 
-enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_COUNT };
+enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_NIBP_STALE_AFTER, M_POLL,
+       M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	[M_BED] = {SCALAR("bed", "a bed name such as chair-1"), .handler = vt_cfg_bed,
 	           .offset = MON(bed), .required = true},
@@ -69,6 +70,12 @@ static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	            .offset = MON(flow), .data = s_flows},
 	[M_STALE_AFTER] = {SCALAR("stale_after", VT_CY_DURATION), .handler = vt_cy_duration_positive,
 	                   .offset = MON(stale_after_ms), .dflt = "10s"},
+	[M_NIBP_STALE_AFTER] = {SCALAR("nibp_stale_after", VT_CY_DURATION),
+	                        .handler = vt_cy_duration_positive,
+	                        .offset = MON(nibp_stale_after_ms), .dflt = "20m"},
+	/* Polled protocols only; defaults to the driver's own (s_monitor_finish). */
+	[M_POLL] = {SCALAR("poll", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	            .offset = MON(opts.poll_ms)},
 };
 
 /*
@@ -222,15 +229,21 @@ s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
 		m->baud = m->driver->default_baud;
 	if (seen[M_FLOW].key == NULL)
 		m->flow = m->driver->default_flow;
+	if (seen[M_POLL].key != NULL && m->driver->default_poll_ms == 0)
+		vt_cy_error(c, seen[M_POLL].key, "%s.poll: %s sends values without being asked; "
+		            "poll is for protocols that are polled", path, m->driver->name);
+	m->opts.datagram = m->port != NULL && strncmp(m->port, "udp://", 6) == 0;
+	m->opts = vt_driver_opts_resolve(m->driver, &m->opts);
 	/* One late reading must not raise comm-lost. */
-	int64_t period = m->driver->nominal_period_ms;
+	int64_t period = vt_driver_period_ms(m->driver, &m->opts);
 	bool stale_ok = seen[M_STALE_AFTER].key == NULL || seen[M_STALE_AFTER].ok;
 	if (stale_ok && period > 0 && m->stale_after_ms < 2 * period) {
 		char got[32], every[32], min[32];
 		vt_cy_error(c, seen[M_STALE_AFTER].key ? seen[M_STALE_AFTER].value : n,
-		            "%s.stale_after: %s is too short for %s, which sends a reading every %s; "
+		            "%s.stale_after: %s is too short for %s, which %s a reading every %s; "
 		            "expected at least %s",
 		            path, s_ms(m->stale_after_ms, got, sizeof(got)), m->driver->name,
+		            m->driver->default_poll_ms > 0 ? "is asked for" : "sends",
 		            s_ms(period, every, sizeof(every)), s_ms(2 * period, min, sizeof(min)));
 	}
 }

@@ -294,7 +294,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 }
 
 static void
-s_reset(void *state)
+s_reset(void *state, const struct vt_driver_opts *opts)
 {
 	struct s_state *st = state;
 	memset(st, 0, sizeof *st);

@@ -10,10 +10,12 @@
 #include "vitals/drivers/sniff.h"
 
 void
-vt_line_init(struct vt_line *l, const struct vt_driver *driver, void *state, void *scratch)
+vt_line_init(struct vt_line *l, const struct vt_driver *driver, const struct vt_driver_opts *opts,
+             void *state, void *scratch)
 {
 	memset(l, 0, sizeof(*l));
 	l->driver = driver;
+	l->opts = vt_driver_opts_resolve(driver, opts);
 	l->state = state;
 	l->scratch = scratch;
 	vt_line_reset(l);
@@ -22,7 +24,7 @@ vt_line_init(struct vt_line *l, const struct vt_driver *driver, void *state, voi
 void
 vt_line_reset(struct vt_line *l)
 {
-	l->driver->reset(l->state);
+	l->driver->reset(l->state, &l->opts);
 	memset(&l->stats, 0, sizeof(l->stats));
 	l->recent_len = l->recent_head = 0;
 	l->sniffed_at = INT64_MIN;

@@ -337,7 +337,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 }
 
 static void
-s_reset(void *state)
+s_reset(void *state, const struct vt_driver_opts *opts)
 {
 	struct s_state *st = state;
 	memset(st, 0, sizeof *st);
@@ -371,6 +371,4 @@ const struct vt_driver vt_driver_masimo = {
 	.feed = s_feed,                              /* bytes in, readings out */
 	.stats = s_stats,                            /* counters */
 	.text = true,                                /* printable lines */
-	.open_bytes = NULL,                          /* the device talks unprompted */
-	.open_len = 0,                               /* nothing to send */
 };

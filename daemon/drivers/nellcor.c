@@ -442,7 +442,7 @@ s_on_line(void *ctx, const char *line, size_t len, enum vt_line_kind kind)
 }
 
 static void
-s_reset(void *state)
+s_reset(void *state, const struct vt_driver_opts *opts)
 {
 	struct s_state *st = state;
 	memset(st, 0, sizeof *st);
@@ -478,6 +478,4 @@ const struct vt_driver vt_driver_nellcor = {
 	.feed = s_feed,                        /* bytes in, readings and info out */
 	.stats = s_stats,                      /* counters */
 	.text = true,                          /* printable lines */
-	.open_bytes = NULL,                    /* the device talks unprompted */
-	.open_len = 0,                         /* nothing to send */
 };

@@ -8,7 +8,7 @@
 #include "vitals/drivers/nonin_packet.h"
 
 static void
-s_reset(void *state)
+s_reset(void *state, const struct vt_driver_opts *opts)
 {
 	vt_nonin_parser_reset(state, VT_NONIN_DF7);
 }
@@ -23,6 +23,4 @@ const struct vt_driver vt_driver_nonin_df7 = {
 	.reset = s_reset,                      /* hunt for a SYNC frame */
 	.feed = vt_nonin_driver_feed,          /* bytes in, readings out */
 	.stats = vt_nonin_driver_stats,        /* counters */
-	.open_bytes = NULL,                    /* the format is chosen in hardware */
-	.open_len = 0,                         /* nothing to send */
 };

@@ -163,7 +163,7 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 }
 
 static void
-s_reset(void *state)
+s_reset(void *state, const struct vt_driver_opts *opts)
 {
 	struct s_state *st = state;
 	memset(st, 0, sizeof *st);
@@ -176,6 +176,13 @@ s_feed(void *state, const uint8_t *bytes, size_t len, const struct vt_driver_sin
 	st->stats.bytes += len;
 	for (size_t i = 0; i < len; i++)
 		s_byte(st, bytes[i], sink);
+}
+
+/* Ask a 9560/3150 for DF#8 as soon as the port opens. */
+static void
+s_connect(void *state, const uint8_t *hello, size_t hello_len, const struct vt_driver_sink *sink)
+{
+	vt_tx_put(sink->tx, s_select_df8, sizeof s_select_df8);
 }
 
 static void
@@ -195,6 +202,5 @@ const struct vt_driver vt_driver_nonin_df8 = {
 	.reset = s_reset,                      /* hunt for a first byte */
 	.feed = s_feed,                        /* bytes in, readings out */
 	.stats = s_stats,                      /* counters */
-	.open_bytes = s_select_df8,            /* ask the device for DF#8 */
-	.open_len = sizeof s_select_df8,       /* six bytes */
+	.connect = s_connect,                  /* ask the device for DF#8, once */
 };

@@ -34,3 +34,24 @@ vt_driver_find(const char *name)
 			return vt_drivers[i];
 	return NULL;
 }
+
+struct vt_driver_opts
+vt_driver_opts_resolve(const struct vt_driver *d, const struct vt_driver_opts *in)
+{
+	struct vt_driver_opts o = {0};
+	if (in != NULL)
+		o = *in;
+	if (o.poll_ms <= 0)
+		o.poll_ms = d->default_poll_ms;
+	return o;
+}
+
+int64_t
+vt_driver_period_ms(const struct vt_driver *d, const struct vt_driver_opts *opts)
+{
+	if (d->default_poll_ms > 0) {
+		struct vt_driver_opts o = vt_driver_opts_resolve(d, opts);
+		return o.poll_ms;
+	}
+	return d->nominal_period_ms;
+}

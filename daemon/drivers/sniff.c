@@ -36,7 +36,7 @@ vt_driver_sniff(const uint8_t *bytes, size_t len, const struct vt_driver *config
 			continue;
 		struct vt_driver_stats st;
 		memset(scratch, 0, d->state_size);
-		d->reset(scratch);
+		d->reset(scratch, NULL);
 		d->feed(scratch, bytes, len, NULL);
 		d->stats(scratch, &st);
 		if (st.records > best_records) {

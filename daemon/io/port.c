@@ -13,6 +13,13 @@
  * A lost port is closed before vt_port_handle returns, so its descriptor
  * leaves the poll set and cannot wake the loop again: no spinning on a
  * dead fd. Reopening (with backoff) is the loop's business.
+ *
+ * Output (what polled devices are sent) never blocks either: it is written
+ * at once as far as the line takes it, and the rest waits in a bounded
+ * buffer for POLLOUT. A device that does not read (RTS/CTS held, a server
+ * that stopped reading) fills the buffer; what does not fit is dropped
+ * whole and counted, and the device that stopped listening will stop
+ * answering, which the core sees as comm-lost.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -39,7 +46,12 @@ struct vt_port {
 	struct addrinfo *addrs;   /* TCP: the resolved addresses, while connecting */
 	struct addrinfo *next;    /* TCP: the address to try if this one fails */
 	int connect_errno;        /* TCP: the latest connect failure */
+	uint8_t out[VT_PORT_OUT_MAX]; /* bytes waiting for the line, oldest first */
+	size_t out_len;           /* how many */
+	uint64_t out_dropped;     /* messages dropped because out was full */
 };
+
+static int s_flush(struct vt_port *p, char *err, size_t errlen);
 
 struct vt_port *
 vt_port_new(const char *spec, int baud, enum vt_flow flow)
@@ -87,6 +99,7 @@ vt_port_close(struct vt_port *p)
 		close(p->fd);
 	p->fd = -1;
 	p->connecting = false;
+	p->out_len = 0; /* a new connection starts with nothing owed to the old one */
 	if (p->addrs != NULL)
 		freeaddrinfo(p->addrs);
 	p->addrs = p->next = NULL;
@@ -143,7 +156,9 @@ vt_port_events(const struct vt_port *p)
 {
 	if (p->fd < 0)
 		return 0;
-	return p->connecting ? POLLOUT : POLLIN;
+	if (p->connecting)
+		return POLLOUT;
+	return (short)(POLLIN | (p->out_len > 0 ? POLLOUT : 0));
 }
 
 int
@@ -201,6 +216,8 @@ vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_
 		return s_lost(p, err, errlen, "descriptor no longer valid");
 	if (p->connecting)
 		return s_connect_step(p, revents, err, errlen);
+	if ((revents & POLLOUT) && p->out_len > 0 && s_flush(p, err, errlen) != 0)
+		return VT_IO_LOST; /* s_flush closed it */
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || cap == 0)
 		return VT_IO_NOTHING;
 
@@ -230,18 +247,20 @@ vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_
 	return s_lost(p, err, errlen, "read: %s", strerror(e));
 }
 
-int
-vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, size_t errlen)
+/*
+ * Write what the line takes now from the front of the output buffer. 0
+ * (whatever is left waits for POLLOUT), or -1 with err after a write error
+ * (the port is closed then: the device is gone).
+ */
+static int
+s_flush(struct vt_port *p, char *err, size_t errlen)
 {
-	if (!vt_port_is_open(p)) {
-		snprintf(err, errlen, "%s: not open", p->spec);
-		return -1;
-	}
 	size_t off = 0;
-	while (off < len) {
+	while (off < p->out_len) {
 		/* send() on sockets: MSG_NOSIGNAL turns a dead peer's SIGPIPE into EPIPE. */
-		ssize_t w = p->kind == VT_PORT_TCP ? send(p->fd, bytes + off, len - off, MSG_NOSIGNAL)
-		                                   : write(p->fd, bytes + off, len - off);
+		ssize_t w = p->kind == VT_PORT_TCP
+		                ? send(p->fd, p->out + off, p->out_len - off, MSG_NOSIGNAL)
+		                : write(p->fd, p->out + off, p->out_len - off);
 		if (w > 0) {
 			off += (size_t)w;
 			continue;
@@ -250,11 +269,41 @@ vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, si
 			continue;
 		int e = w < 0 ? errno : EIO;
 		if (e == EAGAIN || e == EWOULDBLOCK)
-			snprintf(err, errlen, "%s: output full, %zu of %zu bytes sent", p->spec, off,
-			         len);
-		else
-			snprintf(err, errlen, "%s: write: %s", p->spec, strerror(e));
+			break;
+		s_lost(p, err, errlen, "write: %s", strerror(e));
 		return -1;
 	}
+	memmove(p->out, p->out + off, p->out_len - off);
+	p->out_len -= off;
 	return 0;
+}
+
+int
+vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, size_t errlen)
+{
+	if (!vt_port_is_open(p)) {
+		snprintf(err, errlen, "%s: not open", p->spec);
+		return -1;
+	}
+	if (len > sizeof(p->out) - p->out_len) {
+		p->out_dropped++;
+		snprintf(err, errlen, "%s: output buffer full (%zu bytes waiting for the device); "
+		         "%zu bytes dropped", p->spec, p->out_len, len);
+		return 1;
+	}
+	memcpy(p->out + p->out_len, bytes, len);
+	p->out_len += len;
+	return s_flush(p, err, errlen);
+}
+
+size_t
+vt_port_pending(const struct vt_port *p)
+{
+	return p->out_len;
+}
+
+uint64_t
+vt_port_dropped(const struct vt_port *p)
+{
+	return p->out_dropped;
 }

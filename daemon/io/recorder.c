@@ -390,7 +390,7 @@ s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t used = 0;
-	if (ev != VT_REC_DATA) {
+	if (!VT_REC_IS_BYTES(ev)) {
 		const char *word = vt_rec_event_name(ev);
 		char *text = reason && *reason ? s_one_line(reason) : NULL;
 		int rc = text ? s_append(r, &used, "%lld %s %s\n", (long long)off, word, text)
@@ -400,7 +400,7 @@ s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t
 	}
 	for (size_t at = 0; at < len; at += S_DATA_PER_LINE) {
 		size_t n = len - at < S_DATA_PER_LINE ? len - at : S_DATA_PER_LINE;
-		if (s_append(r, &used, "%lld data", (long long)off) != 0 ||
+		if (s_append(r, &used, "%lld %s", (long long)off, vt_rec_event_name(ev)) != 0 ||
 		    s_reserve(r, used, n * 2 + n / 4 + 3) != 0)
 			return -1;
 		for (size_t i = 0; i < n; i++) {
@@ -426,7 +426,7 @@ vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev, cons
 		snprintf(err, errlen, "a %s event needs a JSON object", vt_rec_event_name(ev));
 		return -1;
 	}
-	if (ev == VT_REC_DATA && len == 0)
+	if (VT_REC_IS_BYTES(ev) && len == 0)
 		return 0; /* nothing arrived: nothing to keep */
 	if (s_ready(r, now, err, errlen) != 0)
 		return -1;

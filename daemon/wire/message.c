@@ -121,6 +121,34 @@ vt_msg_values_object(const struct vt_msg_vitals *v)
 	return values;
 }
 
+/* Whole seconds from `at` to `t`; never negative. */
+static int64_t
+s_age_s(int64_t at, int64_t t)
+{
+	return t > at ? (t - at) / 1000 : 0;
+}
+
+void *
+vt_msg_measured_object(const struct vt_msg_vitals *v)
+{
+	json_t *o = json_object();
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (v->spot & VT_PARAM_BIT(p))
+			json_object_set_new(o, vt_param_info(p)->name, s_time(v->measured[p]));
+	return o;
+}
+
+void *
+vt_msg_age_object(const struct vt_msg_vitals *v, int64_t t)
+{
+	json_t *o = json_object();
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (v->spot & VT_PARAM_BIT(p))
+			json_object_set_new(o, vt_param_info(p)->name,
+			                    json_integer((json_int_t)s_age_s(v->measured[p], t)));
+	return o;
+}
+
 /* ---- the frequent messages, written directly ------------------------------ */
 
 /* A string member; left out, as jansson leaves it out, when not valid UTF-8. */
@@ -182,6 +210,26 @@ vt_msg_vitals(const struct vt_msg_header *h, const struct vt_msg_vitals *v)
 			vt_jsonw_null(&w);
 	}
 	vt_jsonw_close(&w, '}');
+	/* Spot measurements carry their time and age (only when there are some,
+	 * so an oximeter's messages are unchanged). */
+	if (v->spot != 0) {
+		char buf[VT_TIME_BUFSZ];
+		vt_jsonw_key(&w, "measured");
+		vt_jsonw_open(&w, '{');
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if (v->spot & VT_PARAM_BIT(p))
+				s_w_string(&w, vt_param_info(p)->name, vt_time_format(v->measured[p], buf));
+		vt_jsonw_close(&w, '}');
+		vt_jsonw_key(&w, "age_s");
+		vt_jsonw_open(&w, '{');
+		for (int p = 0; p < VT_PARAM_COUNT; p++) {
+			if (!(v->spot & VT_PARAM_BIT(p)))
+				continue;
+			vt_jsonw_key(&w, vt_param_info(p)->name);
+			vt_jsonw_int(&w, s_age_s(v->measured[p], h->time_ms));
+		}
+		vt_jsonw_close(&w, '}');
+	}
 	vt_jsonw_key(&w, "flags");
 	vt_jsonw_open(&w, '[');
 	for (int i = 0; i < VT_FLAG_COUNT; i++)

@@ -37,7 +37,7 @@ static const char *const s_keys[K_COUNT] = {"version", "bed", "port", "protocol"
                                             "start", "format", "config", "config-sha256"};
 
 static const char *const s_words[VT_REC_EVENT_COUNT] = {
-    "open", "data", "lost", "close", "control", "alert", "session", "config"};
+    "open", "data", "lost", "close", "control", "alert", "session", "config", "sent"};
 
 struct vt_session_reader {
 	char *name;               /* file name in diagnostics */
@@ -409,7 +409,7 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 	}
 	if (!isdigit((unsigned char)l[0])) {
 		S_BAD(s, diag, 1, "expected an event: MILLISECONDS open|data HEX|lost REASON|close|"
-		      "control JSON|alert JSON|session JSON|config JSON");
+		      "control JSON|alert JSON|session JSON|config JSON|sent HEX");
 		return -1;
 	}
 	int64_t off = 0;
@@ -439,7 +439,7 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 		while (l[e] != '\0' && l[e] != ' ' && l[e] != '\t')
 			e++;
 		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost, close, "
-		      "control, alert, session or config)", (int)(e - w), l + w);
+		      "control, alert, session, config or sent)", (int)(e - w), l + w);
 		return -1;
 	}
 	if (VT_REC_IS_JSON(k) && s->info.format < 2) {
@@ -455,7 +455,7 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 		return -1;
 	}
 	*ev = (enum vt_rec_event)k;
-	if (*ev == VT_REC_DATA) {
+	if (VT_REC_IS_BYTES(*ev)) {
 		if (s_hex(s, l + i, len, diag) != 0)
 			return -1;
 		*data = s->data;

@@ -122,7 +122,7 @@ Test(fault_drivers, ten_megabytes_of_noise_into_every_driver, .timeout = 300)
 		uint8_t *noise = s_noise(enc);
 		void *state = malloc(d->state_size ? d->state_size : 1);
 		cr_assert_not_null(state);
-		d->reset(state);
+		d->reset(state, NULL);
 		struct sink sink = {0};
 		struct vt_driver_sink ds = {.reading = s_on_reading, .ctx = &sink};
 		for (size_t pos = 0; pos < NOISE_BYTES;) {

@@ -71,7 +71,7 @@ s_decode(const char *path, struct seen *seen)
 	}
 	const struct vt_driver *drv = vt_driver_find("masimo-ascii");
 	void *state = malloc(drv->state_size);
-	drv->reset(state);
+	drv->reset(state, NULL);
 	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = seen};
 	int64_t t;
 	enum vt_rec_event ev;

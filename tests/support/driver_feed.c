@@ -79,7 +79,7 @@ vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 		abort();
 	/* Garbage first, so a driver that forgets to initialise a field shows. */
 	memset(state, 0xA5, d->state_size);
-	d->reset(state);
+	d->reset(state, NULL);
 	struct vt_driver_sink sink = vt_rig_collect_sink(c);
 	size_t pos = 0;
 	while (pos < len) {

@@ -34,6 +34,10 @@ enum vt_technical {
 	VT_TECH_SIGNAL_QUALITY,
 	VT_TECH_RECORDING_FAILED, /* the bed's session recording cannot be written */
 	VT_TECH_UNDECODABLE,      /* bytes arrive, but no valid frame (wrong protocol or baud?) */
+	VT_TECH_LEADS_OFF,        /* the ECG leads are off the patient */
+	VT_TECH_CUFF_ERROR,       /* a blood-pressure measurement failed, was cancelled or overpressured */
+	VT_TECH_CO2_OCCLUSION,    /* the capnograph's sample line is occluded */
+	VT_TECH_DEMO_DATA,        /* the monitor is in demo mode: its values are not the patient's */
 	VT_TECH_COUNT
 };
 

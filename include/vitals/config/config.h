@@ -37,6 +37,8 @@ struct vt_monitor_config {
 	int baud;                        /* line speed; the driver's default if not given */
 	enum vt_flow flow;               /* flow control; the driver's default if not given */
 	int64_t stale_after_ms;          /* silence before comm-lost / no-data */
+	int64_t nibp_stale_after_ms;     /* a spot measurement (NIBP) is current this long */
+	struct vt_driver_opts opts;      /* resolved: poll period, datagram port */
 	int line;                        /* line of the entry in the file, for messages */
 };
 

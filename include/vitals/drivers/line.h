@@ -35,6 +35,7 @@ struct vt_line_stats {
 
 struct vt_line {
 	const struct vt_driver *driver;
+	struct vt_driver_opts opts;    /* what the configuration tells the driver */
 	void *state;                   /* the driver's state (driver->state_size bytes) */
 	void *scratch;                 /* vt_driver_sniff_scratch_size() bytes, or NULL: no sniffing */
 	struct vt_line_stats stats;
@@ -43,8 +44,10 @@ struct vt_line {
 	int64_t sniffed_at;            /* last recognition attempt; INT64_MIN: none */
 };
 
-/* Set up `l` for `driver` with the caller's state and scratch memory; reset it. */
-void vt_line_init(struct vt_line *l, const struct vt_driver *driver, void *state, void *scratch);
+/* Set up `l` for `driver` with its options (NULL: its defaults), the
+ * caller's state and scratch memory; reset it. */
+void vt_line_init(struct vt_line *l, const struct vt_driver *driver,
+                  const struct vt_driver_opts *opts, void *state, void *scratch);
 
 /* The port (re)connected: the driver hunts afresh, the counters start at 0. */
 void vt_line_reset(struct vt_line *l);

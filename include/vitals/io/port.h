@@ -55,22 +55,39 @@ int vt_port_open(struct vt_port *p, char *err, size_t errlen);
 
 /* The descriptor to poll, or -1 while closed. */
 int vt_port_fd(const struct vt_port *p);
-/* The poll events to wait for (POLLIN, or POLLOUT while connecting). */
+/* The poll events to wait for: POLLIN, plus POLLOUT while output waits;
+ * POLLOUT alone while connecting. */
 short vt_port_events(const struct vt_port *p);
 /* Whether the port is open and delivering bytes. */
 int vt_port_is_open(const struct vt_port *p);
 
 /*
- * Act on poll results `revents`. Reads at most `cap` bytes into buf (one
- * read; call again on the next wake-up for more). On VT_IO_LOST the port
+ * Act on poll results `revents`: on POLLOUT, write what waits; then read at
+ * most `cap` bytes into buf (one read; call again on the next wake-up for
+ * more). On VT_IO_LOST the port
  * has been closed (its fd is -1, it asks for no events) and err says why:
  * end of file, EIO, hang-up, reset, or a failed TCP connect.
  */
 enum vt_port_io vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap,
                                size_t *n, char *err, size_t errlen);
 
-/* Write bytes (a driver's open_bytes). 0, or -1 with err. */
+/* Bytes waiting for the device, at most: a few hundred polls' worth. */
+#define VT_PORT_OUT_MAX 4096
+
+/*
+ * Send bytes (what a driver queued: one call's messages, kept whole).
+ * Written at once as far as the line takes them; the rest waits in the
+ * port's output buffer and goes out when the descriptor polls writable
+ * (vt_port_events asks for POLLOUT meanwhile, and vt_port_handle writes).
+ * Never blocks. 0: sent or queued; 1: the buffer cannot take them all, so
+ * none are queued (dropped and counted, err says so); -1 with err: the
+ * port is not open, or the write failed and the port is closed now (lost).
+ */
 int vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, size_t errlen);
+/* Bytes waiting in the output buffer. */
+size_t vt_port_pending(const struct vt_port *p);
+/* Writes dropped whole because the output buffer was full, since the port was made. */
+uint64_t vt_port_dropped(const struct vt_port *p);
 
 /* Close if open. */
 void vt_port_close(struct vt_port *p);

@@ -32,6 +32,8 @@ struct vt_msg_vitals {
 	vt_param_mask valid;
 	const double *value;   /* VT_PARAM_COUNT entries */
 	uint32_t flags;
+	vt_param_mask spot;    /* valid values that are spot measurements (NIBP) */
+	int64_t measured[VT_PARAM_COUNT]; /* for those: when they were measured */
 };
 
 struct vt_msg_status {
@@ -56,6 +58,9 @@ void *vt_msg_session_object(const char *bed, const struct vt_infusion *inf, int6
 void *vt_msg_line_object(const struct vt_line_stats *l);
 /* The "values" object of a vitals message alone (for snapshots). */
 void *vt_msg_values_object(const struct vt_msg_vitals *v);
+/* The "measured" and "age_s" objects (spot values' times, their ages at t). */
+void *vt_msg_measured_object(const struct vt_msg_vitals *v);
+void *vt_msg_age_object(const struct vt_msg_vitals *v, int64_t t);
 
 char *vt_msg_heartbeat(const struct vt_msg_header *h, size_t active_alarms, int64_t interval_ms);
 

@@ -25,7 +25,9 @@
  * session messages it published about it (alert, session), and a change
  * of configuration (config), each with one JSON object as its argument;
  * the header names the configuration and its SHA-256. A format-1 file
- * (no `format:` line) reads as before, with none of these.
+ * (no `format:` line) reads as before, with none of these. Either format
+ * may hold `sent` lines: the bytes vitalsd sent a polled monitor, in hex
+ * like `data`.
  */
 #ifndef VITALS_WIRE_SESSION_H
 #define VITALS_WIRE_SESSION_H
@@ -44,6 +46,7 @@ enum vt_rec_event {
 	VT_REC_ALERT,   /* an alert message published about the bed, as JSON (format 2) */
 	VT_REC_SESSION, /* a session message (phase, back-to-baseline), as JSON (format 2) */
 	VT_REC_CONFIG,  /* the configuration changed: {"path","sha256"} (format 2) */
+	VT_REC_SENT,    /* bytes vitalsd sent the device: polls, replies (hex, as data) */
 	VT_REC_EVENT_COUNT
 };
 
@@ -52,6 +55,8 @@ enum vt_rec_event {
 
 /* The event word of `ev` ("open", "alert", ...). */
 const char *vt_rec_event_name(enum vt_rec_event ev);
+/* Whether `ev` carries bytes (hex) as its argument. */
+#define VT_REC_IS_BYTES(ev) ((ev) == VT_REC_DATA || (ev) == VT_REC_SENT)
 /* Whether `ev` carries one JSON object as its argument. */
 #define VT_REC_IS_JSON(ev) ((ev) >= VT_REC_CONTROL && (ev) <= VT_REC_CONFIG)
 

@@ -1,0 +1,41 @@
+/*
+ * The transmit buffer a driver fills (driver.h): whole messages or nothing,
+ * so a full buffer can never put half a frame on the wire. Drivers queue a
+ * few small messages per call (a poll, an acknowledgement), so a message
+ * that does not fit is a driver bug, counted rather than truncated.
+ */
+#include <string.h>
+
+#include "vitals/drivers/driver.h"
+
+bool
+vt_tx_put(struct vt_tx *tx, const void *bytes, size_t len)
+{
+	if (tx == NULL)
+		return false;
+	if (len > sizeof(tx->buf) - tx->len) {
+		tx->dropped++;
+		return false;
+	}
+	if (len > 0)
+		memcpy(tx->buf + tx->len, bytes, len);
+	tx->len += len;
+	return true;
+}
+
+bool
+vt_tx_put_datagram(struct vt_tx *tx, const void *bytes, size_t len)
+{
+	if (tx == NULL)
+		return false;
+	if (len > 0xFFFF || len + 2 > sizeof(tx->buf) - tx->len) {
+		tx->dropped++;
+		return false;
+	}
+	tx->buf[tx->len] = (uint8_t)(len >> 8);
+	tx->buf[tx->len + 1] = (uint8_t)len;
+	if (len > 0)
+		memcpy(tx->buf + tx->len + 2, bytes, len);
+	tx->len += len + 2;
+	return true;
+}
