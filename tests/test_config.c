@@ -1038,7 +1038,7 @@ s_load_shipped(const char *rel)
 	return cfg;
 }
 
-/* The four clinical rules both shipped files carry (docs/configuration.md). */
+/* The three clinical rules both shipped files carry (docs/configuration.md, docs/alarms.md). */
 static void
 s_expect_clinical_rules(const struct vt_config *cfg)
 {
@@ -1046,18 +1046,21 @@ s_expect_clinical_rules(const struct vt_config *cfg)
 		const char *name;
 		enum vt_param param;
 		int direction;
-		double limit, clear_at;
+		double limit, clear_at, area;
 		int64_t for_ms;
 		enum vt_priority priority;
-		bool latching;
+		struct vt_rule_tier tiers[2];
+		size_t n_tiers;
 	} want[] = {
-	    {"spo2-low", VT_SPO2, -1, 90, 92, 15000, VT_PRIO_HIGH, false},
-	    {"spo2-critical", VT_SPO2, -1, 85, 85, 5000, VT_PRIO_HIGH, true},
-	    {"pr-high", VT_PR, +1, 120, 115, 10000, VT_PRIO_MEDIUM, false},
-	    {"pr-low", VT_PR, -1, 50, 55, 10000, VT_PRIO_MEDIUM, false},
+	    {"spo2-low", VT_SPO2, -1, 90, 92, 10, 15000, VT_PRIO_MEDIUM,
+	     {{85, 87, 5000, 0, VT_PRIO_HIGH}, {80, 82, 0, 0, VT_PRIO_HIGH}}, 2},
+	    {"pr-high", VT_PR, +1, 120, 115, 10, 20000, VT_PRIO_MEDIUM,
+	     {{150, 140, 0, 0, VT_PRIO_HIGH}}, 1},
+	    {"pr-low", VT_PR, -1, 50, 55, 20, 20000, VT_PRIO_MEDIUM,
+	     {{40, 45, 0, 0, VT_PRIO_HIGH}}, 1},
 	};
-	cr_assert_eq(cfg->n_rules, 4);
-	for (size_t i = 0; i < 4; i++) {
+	cr_assert_eq(cfg->n_rules, 3);
+	for (size_t i = 0; i < 3; i++) {
 		const struct vt_rule_config *r = &cfg->rules[i];
 		cr_expect_str_eq(r->name, want[i].name);
 		cr_expect_eq(r->param, want[i].param, "%s", r->name);
@@ -1065,12 +1068,20 @@ s_expect_clinical_rules(const struct vt_config *cfg)
 		cr_expect_eq(r->direction, want[i].direction, "%s", r->name);
 		cr_expect_eq(r->limit, want[i].limit, "%s", r->name);
 		cr_expect_eq(r->clear_at, want[i].clear_at, "%s", r->name);
+		cr_expect_eq(r->area, want[i].area, "%s", r->name);
 		cr_expect_eq(r->for_ms, want[i].for_ms, "%s", r->name);
 		cr_expect_eq(r->priority, want[i].priority, "%s", r->name);
-		cr_expect_eq(r->latching, want[i].latching, "%s", r->name);
+		cr_expect_not(r->latching, "%s", r->name);
 		cr_expect_eq(r->n_beds, 0, "%s", r->name);
 		cr_expect_eq(r->phases, 0, "%s", r->name);
 		cr_expect_eq(r->escalate_after_ms, 0, "%s", r->name);
+		cr_assert_eq(r->n_tiers, want[i].n_tiers, "%s", r->name);
+		for (size_t k = 0; k < r->n_tiers; k++) {
+			const struct vt_rule_tier *t = &r->tiers[k], *w = &want[i].tiers[k];
+			cr_expect(t->limit == w->limit && t->clear_at == w->clear_at &&
+			          t->for_ms == w->for_ms && t->area == w->area && t->priority == w->priority,
+			          "%s.tiers[%zu]", r->name, k);
+		}
 	}
 }
 
@@ -1143,10 +1154,10 @@ Test(config, shipped_examples_are_valid)
 	}
 	cr_assert_gt(uncommented, 10);
 	struct vt_config *cfg = s_good(out);
-	cr_assert_eq(cfg->n_rules, 7);
-	cr_assert_eq(cfg->rules[4].kind, VT_RULE_BASELINE);
-	cr_assert_eq(cfg->rules[5].kind, VT_RULE_RATE);
-	cr_assert_eq(cfg->rules[6].kind, VT_RULE_BASELINE);
+	cr_assert_eq(cfg->n_rules, 6);
+	cr_assert_eq(cfg->rules[3].kind, VT_RULE_BASELINE);
+	cr_assert_eq(cfg->rules[4].kind, VT_RULE_RATE);
+	cr_assert_eq(cfg->rules[5].kind, VT_RULE_BASELINE);
 	vt_config_free(&cfg);
 	free(out);
 	free(text);
