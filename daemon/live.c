@@ -51,6 +51,7 @@
 #include "vitals/io/recorder.h"
 #include "vitals/live.h"
 #include "vitals/wire/control_request.h"
+#include "vitals/wire/watch.h"
 
 #define VT_REOPEN_MIN_MS 100
 #define VT_REOPEN_MAX_MS 2000
@@ -67,6 +68,8 @@ struct live_bed {
 	bool junk_logged;                  /* undecodable bytes were logged since the last frame */
 	int64_t line_logged;               /* last line summary at -v */
 	int64_t line_connected;            /* when the port last connected */
+	struct vt_watch *watch;            /* someone watches the line (vitalsctl watch), or NULL */
+	int64_t watch_until;               /* the watch ends then unless asked about again */
 	struct vt_device_info info;        /* what the device last said about itself */
 	struct vt_recorder *rec;           /* NULL when not recording */
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
@@ -388,6 +391,8 @@ s_port_connected(struct live *l, struct live_bed *b, int64_t now, const uint8_t 
 	vt_line_reset(b->line);
 	b->junk_logged = false;
 	b->line_connected = now;
+	if (b->watch != NULL)
+		vt_watch_note(b->watch, now, "connected");
 	vt_notice("%s: %s %s on %s", b->mon->bed, b->was_connected ? "reconnected" : "connected",
 	          d->name, b->mon->port);
 	b->was_connected = true;
@@ -431,6 +436,11 @@ s_port_lost(struct live *l, struct live_bed *b, int64_t now, const char *why)
 		s_record(l, b, now, VT_REC_LOST, NULL, 0, why);
 	} else if (strcmp(b->logged, why) != 0) {
 		vt_warnx("%s: cannot open %s: %s", b->mon->bed, b->mon->port, why);
+	}
+	if (b->watch != NULL && b->state == VT_PORT_CONNECTED) {
+		char note[300];
+		snprintf(note, sizeof(note), "lost: %.250s", why);
+		vt_watch_note(b->watch, now, note);
 	}
 	snprintf(b->logged, sizeof(b->logged), "%s", why);
 	vt_port_close(b->port);
@@ -488,7 +498,10 @@ s_port_ready(struct live *l, struct live_bed *b, short revents)
 			b->backoff_ms = VT_REOPEN_MIN_MS;
 			s_record(l, b, now, VT_REC_DATA, buf, n, NULL);
 			const struct vt_driver_sink sink = s_sink(l, b, now);
-			bool junk = vt_line_feed(b->line, now, buf, n, &sink);
+			if (b->watch != NULL && now > b->watch_until)
+				vt_watch_free(&b->watch); /* nobody asked for a while */
+			bool junk = b->watch ? vt_watch_feed(b->watch, b->line, now, buf, n, &sink)
+			                     : vt_line_feed(b->line, now, buf, n, &sink);
 			vt_core_line(l->core, b->index, now, &b->line->stats, junk);
 			s_log_line(b, now, junk);
 			s_transmit(l, b, now);
@@ -656,6 +669,31 @@ s_record_config(struct live *l, int64_t now)
 	free(json);
 }
 
+/*
+ * A watch request: the line's latest pieces. The first request starts the
+ * watch (bounded: VT_WATCH_MAX_PORTS at once); each one keeps it going for
+ * VT_WATCH_IDLE_MS more.
+ */
+static char *
+s_watch(struct live *l, struct live_bed *b, int64_t now, uint64_t after)
+{
+	if (b->watch == NULL) {
+		size_t watched = 0;
+		for (size_t i = 0; i < l->cfg->n_monitors; i++)
+			watched += l->beds[i].watch != NULL && l->beds[i].watch_until >= now;
+		if (watched >= VT_WATCH_MAX_PORTS)
+			return vt_control_error_reply("too many ports watched at once; try again when a "
+			                              "watch has ended (10 s after its last request)");
+		if ((b->watch = vt_watch_new()) == NULL)
+			return vt_control_error_reply("out of memory");
+		vt_notice("%s: line watched", b->mon->bed);
+		vt_watch_note(b->watch, now, vt_port_is_open(b->port) ? "watch started; the port is open"
+		                                                    : "watch started; the port is not open");
+	}
+	b->watch_until = now + VT_WATCH_IDLE_MS;
+	return vt_watch_reply(b->watch, b->mon->bed, b->line, after);
+}
+
 /* Execute one control request; the reply, malloc'd. */
 static char *
 s_execute(struct live *l, const char *body, size_t len)
@@ -703,6 +741,10 @@ s_execute(struct live *l, const char *body, size_t len)
 		vt_notice("%s: phase %s set by %s", req.bed, vt_phase_name(req.phase), by);
 		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "phase",
 		                      vt_phase_name(req.phase)));
+	case VT_CMD_WATCH:
+		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
+			return reply;
+		return s_watch(l, &l->beds[bed], now, req.after);
 	case VT_CMD_RELOAD:
 		vt_notice("reload requested by %s", by);
 		if (s_reload(l, err, sizeof(err)) != 0)
@@ -758,6 +800,7 @@ s_bed_close(struct live *l, struct live_bed *b, int64_t now, const char *why)
 	}
 	vt_port_free(&b->port);
 	s_line_free(&b->line);
+	vt_watch_free(&b->watch);
 }
 
 /*
@@ -813,6 +856,7 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 			*b = l->beds[map[i]]; /* the same port, open or not: untouched */
 			l->beds[map[i]].port = NULL;
 			l->beds[map[i]].line = NULL;
+			l->beds[map[i]].watch = NULL;
 			l->beds[map[i]].rec = NULL;
 		} else {
 			if (map[i] >= 0)
@@ -979,6 +1023,7 @@ s_teardown(struct live *l)
 		}
 		vt_port_free(&b->port);
 		s_line_free(&b->line);
+		vt_watch_free(&b->watch);
 	}
 	free(l->beds);
 	vt_core_free(&l->core);

@@ -17,26 +17,6 @@
 #include "vitals/console/client.h"
 #include "vitals/drivers/line.h"
 #include "vitals/drivers/sniff.h"
-#include "vitals/emulator/encode.h"
-
-/* `seconds` of what the emulator's encoder for `protocol` sends, into buf. */
-static size_t
-s_encode(const char *protocol, int seconds, uint8_t *buf, size_t cap)
-{
-	const struct vt_encoder *e = vt_encoder_find(protocol);
-	cr_assert_not_null(e, "%s", protocol);
-	uint8_t state[VT_ENCODE_STATE_MAX];
-	e->reset(state, NULL);
-	struct vt_reading r = {0};
-	vt_reading_set(&r, VT_SPO2, 96);
-	vt_reading_set(&r, VT_PR, 71);
-	size_t n = 0;
-	int periods = seconds * 1000 * e->period_den / e->period_num_ms;
-	for (int i = 0; i < periods && cap - n >= VT_ENCODE_MAX; i++)
-		n += e->encode(state, &r, 1795000000000 + (int64_t)i * e->period_num_ms / e->period_den,
-		               buf + n, cap - n);
-	return n;
-}
 
 Test(line, sniff_names_the_protocol_the_bytes_are_in)
 {
@@ -51,7 +31,7 @@ Test(line, sniff_names_the_protocol_the_bytes_are_in)
 	void *scratch = calloc(1, vt_driver_sniff_scratch_size());
 	uint8_t buf[8192];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t n = s_encode(cases[i].sent, 5, buf, sizeof(buf));
+		size_t n = vt_rig_encode(cases[i].sent, 5, buf, sizeof(buf));
 		if (n > VT_LINE_RECENT) /* what a line keeps: its latest bytes */
 			memmove(buf, buf + n - VT_LINE_RECENT, VT_LINE_RECENT), n = VT_LINE_RECENT;
 		const struct vt_driver *d =
@@ -63,7 +43,7 @@ Test(line, sniff_names_the_protocol_the_bytes_are_in)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 151u + 7u);
 	cr_expect_null(vt_driver_sniff(buf, 1024, NULL, scratch));
-	size_t n = s_encode("masimo-ascii", 5, buf, sizeof(buf));
+	size_t n = vt_rig_encode("masimo-ascii", 5, buf, sizeof(buf));
 	const struct vt_driver *self = vt_driver_sniff(buf, n, vt_driver_find("masimo-ascii"), scratch);
 	cr_expect(self == NULL || strcmp(self->name, "masimo-ascii") != 0);
 	free(scratch);
@@ -78,7 +58,7 @@ Test(line, counters_of_a_good_and_of_a_wrong_stream)
 	uint8_t buf[8192];
 
 	/* Its own protocol: frames, a last frame time, nothing undecoded. */
-	size_t n = s_encode("nonin-df7", 3, buf, sizeof(buf));
+	size_t n = vt_rig_encode("nonin-df7", 3, buf, sizeof(buf));
 	bool junk = false;
 	for (size_t off = 0; off < n; off += 100)
 		junk |= vt_line_feed(&l, 1000 + (int64_t)off, buf + off, n - off < 100 ? n - off : 100,
@@ -92,7 +72,7 @@ Test(line, counters_of_a_good_and_of_a_wrong_stream)
 	/* A Masimo on the same port: bytes, none decoded, what they look like. */
 	vt_line_reset(&l);
 	cr_expect_eq(l.stats.bytes, 0, "counters start afresh with the connection");
-	n = s_encode("masimo-ascii", 4, buf, sizeof(buf));
+	n = vt_rig_encode("masimo-ascii", 4, buf, sizeof(buf));
 	junk = false;
 	for (size_t off = 0; off < n; off += 64) /* a chunk a second */
 		junk |= vt_line_feed(&l, 5000 + (int64_t)off * 1000, buf + off,
@@ -109,7 +89,7 @@ Test(line, counters_of_a_good_and_of_a_wrong_stream)
 
 	/* Checksums: a good packet with one byte flipped in its third frame. */
 	vt_line_reset(&l);
-	n = s_encode("nonin-df7", 1, buf, sizeof(buf));
+	n = vt_rig_encode("nonin-df7", 1, buf, sizeof(buf));
 	buf[125 + 12] ^= 0x01;
 	vt_line_feed(&l, 9000, buf, n, NULL);
 	cr_expect_geq(l.stats.checksum, 1);

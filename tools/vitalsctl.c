@@ -6,6 +6,7 @@
  * usage error, 69 no daemon answered.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 #include "vitals/console/client.h"
 #include "vitals/console/model.h"
 #include "vitals/io/curve.h"
+#include "vitals/tools/watch_print.h"
 
 #define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:5557"
 
@@ -38,6 +40,8 @@ struct s_args {
 	int n_words;
 	const char *server_key; /* --server-key: the daemon's .pub file or Z85 key */
 	const char *key;        /* --key: this client's .key file */
+	int64_t watch_for_ms;   /* watch --for: stop after this long (0: at Ctrl-C) */
+	long watch_count;       /* watch --count: stop after this many pieces (0: no limit) */
 };
 
 /* One command: its name, its arguments, and which options it takes. */
@@ -53,6 +57,7 @@ static const struct s_command s_commands[] = {
     {"ping", 0, "ping", false, false},
     {"snapshot", 0, "snapshot", false, false},
     {"lines", 0, "lines", false, false},
+    {"watch", 1, "watch BED [--for DURATION] [--count N]", false, false},
     {"ack", 1, "ack ID [--by NAME]", true, false},
     {"silence", 2, "silence BED DURATION [--by NAME]", true, false},
     {"phase", 2, "phase BED PHASE [--weight KG] [--dose MG_PER_KG_H] [--by NAME]", true, true},
@@ -71,6 +76,9 @@ s_usage(FILE *out)
 	      "  snapshot                  every bed (vitals, port, phase, dose) and active alert\n"
 	      "  lines                     what each port carried: bytes, frames, discarded,\n"
 	      "                            dropped, checksum failures, last valid frame\n"
+	      "  watch BED                 BED's line as its driver sees it, live: each frame\n"
+	      "                            beside what was decoded, each rejected piece and why\n"
+	      "                            (--for DURATION, --count N; otherwise until Ctrl-C)\n"
 	      "  ack ID                    acknowledge the alert ID (such as chair-1/spo2-low/3)\n"
 	      "  silence BED DURATION      pause BED's audio for DURATION (such as 2m; at most 1h)\n"
 	      "  phase BED PHASE           baseline, infusion, recovery or ended;\n"
@@ -431,6 +439,80 @@ usage:
 	return NULL;
 }
 
+static volatile sig_atomic_t s_interrupted;
+
+static int64_t
+s_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+s_on_sigint(int sig)
+{
+	s_interrupted = 1;
+}
+
+/*
+ * vitalsctl watch: ask the daemon for the port's new pieces a few times a
+ * second and print them, until --for, --count or Ctrl-C. Each request also
+ * keeps the daemon's watch going (it ends 10 s after the last one).
+ */
+static int
+s_watch_loop(struct vt_client *c, const struct s_args *a)
+{
+	const char *bed = a->words[1];
+	uint64_t next = 0;
+	long shown = 0;
+	int64_t start = s_mono_ms(), pause_ms = 250;
+	signal(SIGINT, s_on_sigint);
+	signal(SIGTERM, s_on_sigint);
+	bool first = true;
+	while (!s_interrupted) {
+		json_t *req = json_pack("{s:s,s:s,s:I}", "cmd", "watch", "bed", bed, "after",
+		                        (json_int_t)next);
+		char *body = req ? json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(req);
+		if (body == NULL) {
+			fprintf(stderr, "vitalsctl: watch: \"%s\" is not a bed name\n", bed);
+			return EX_USAGE;
+		}
+		char *reply = NULL;
+		enum vt_client_status st = vt_client_request(c, body, a->timeout_ms, &reply);
+		free(body);
+		if (st != VT_CLIENT_REPLY) {
+			fprintf(stderr, "vitalsctl: no reply from vitalsd at %s\n", a->endpoint);
+			return EX_UNAVAILABLE;
+		}
+		json_t *o = json_loads(reply, 0, NULL);
+		if (!json_is_true(json_object_get(o, "ok"))) {
+			const char *e = json_string_value(json_object_get(o, "error"));
+			fprintf(stderr, "vitalsctl: watch: %s\n", e ? e : "refused");
+			json_decref(o);
+			free(reply);
+			return 1;
+		}
+		if (first && !a->json) {
+			printf("watching %s (%s, shown as %s); Ctrl-C to stop\n", bed,
+			       json_string_value(json_object_get(o, "protocol")),
+			       json_is_true(json_object_get(o, "text")) ? "text" : "hex, a frame a row");
+			first = false;
+		}
+		json_decref(o);
+		int n = vt_watch_print(reply, stdout, a->json, &next);
+		free(reply);
+		shown += n > 0 ? n : 0;
+		if ((a->watch_count > 0 && shown >= a->watch_count) ||
+		    (a->watch_for_ms > 0 && s_mono_ms() - start >= a->watch_for_ms))
+			break;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = pause_ms * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* Send, wait, print; the exit status. */
 static int
 s_run(const struct s_command *cmd, const struct s_args *a)
@@ -465,6 +547,13 @@ s_run(const struct s_command *cmd, const struct s_args *a)
 			return s_bad_usage("%s (an endpoint looks like tcp://HOST:PORT or ipc:///PATH)", err);
 		fprintf(stderr, "vitalsctl: %s\n", err);
 		return EX_UNAVAILABLE;
+	}
+	if (strcmp(cmd->name, "watch") == 0) {
+		free(body);
+		int wrc = s_watch_loop(c, a);
+		vt_client_free(&c);
+		zmq_ctx_term(zctx);
+		return wrc;
 	}
 	char *reply = NULL;
 	enum vt_client_status st = vt_client_request(c, body, a->timeout_ms, &reply);
@@ -509,7 +598,7 @@ s_run(const struct s_command *cmd, const struct s_args *a)
 int
 main(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_TIMEOUT, O_BY, O_WEIGHT, O_DOSE, O_SERVER_KEY, O_KEY };
+	enum { O_JSON = 256, O_TIMEOUT, O_BY, O_WEIGHT, O_DOSE, O_SERVER_KEY, O_KEY, O_FOR, O_COUNT };
 	static const struct option longopts[] = {
 	    {"connect", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, O_JSON},
@@ -521,6 +610,8 @@ main(int argc, char **argv)
 	    {"dose-mg-per-kg-h", required_argument, NULL, O_DOSE},
 	    {"server-key", required_argument, NULL, O_SERVER_KEY},
 	    {"key", required_argument, NULL, O_KEY},
+	    {"for", required_argument, NULL, O_FOR},
+	    {"count", required_argument, NULL, O_COUNT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0}};
@@ -556,6 +647,19 @@ main(int argc, char **argv)
 		case O_KEY:
 			a.key = optarg;
 			break;
+		case O_FOR: {
+			const char *why;
+			if (vt_duration_parse(optarg, &a.watch_for_ms, &why) != 0 || a.watch_for_ms <= 0)
+				return s_bad_usage("--for: \"%s\" is not a duration such as 30s or 5m", optarg);
+			break;
+		}
+		case O_COUNT: {
+			char *end;
+			a.watch_count = strtol(optarg, &end, 10);
+			if (*end != '\0' || a.watch_count <= 0)
+				return s_bad_usage("--count: \"%s\" is not a number of pieces", optarg);
+			break;
+		}
 		case 'h':
 			s_usage(stdout);
 			return 0;
@@ -575,13 +679,15 @@ main(int argc, char **argv)
 		if (strcmp(s_commands[i].name, a.words[0]) == 0)
 			cmd = &s_commands[i];
 	if (cmd == NULL)
-		return s_bad_usage("unknown command \"%s\" (ping, snapshot, ack, silence, phase, reload, "
-		                   "keygen)",
+		return s_bad_usage("unknown command \"%s\" (ping, snapshot, lines, watch, ack, silence, "
+		                   "phase, reload, keygen)",
 		                   a.words[0]);
 	if (a.n_words - 1 != cmd->n_args)
 		return s_bad_usage("usage: vitalsctl %s", cmd->synopsis);
 	if (a.by != NULL && !cmd->takes_by)
 		return s_bad_usage("--by does not apply to %s", cmd->name);
+	if ((a.watch_for_ms > 0 || a.watch_count > 0) && strcmp(cmd->name, "watch") != 0)
+		return s_bad_usage("--for and --count apply to watch only, not to %s", cmd->name);
 	if ((a.weight != NULL || a.dose != NULL) && !cmd->takes_phase_options)
 		return s_bad_usage("--weight and --dose apply to phase only, not to %s", cmd->name);
 	if (strcmp(cmd->name, "keygen") == 0) {

@@ -28,6 +28,7 @@ static const struct cmd_row commands[] = {
     {"silence", VT_CMD_SILENCE, {"bed", "for", "by", NULL}},
     {"phase", VT_CMD_PHASE, {"bed", "phase", "weight_kg", "dose_mg_per_kg_h", "by", NULL}},
     {"reload", VT_CMD_RELOAD, {"by", NULL}},
+    {"watch", VT_CMD_WATCH, {"bed", "after", NULL}},
 };
 
 /* Copy a required (or optional) string member into buf. */
@@ -102,14 +103,15 @@ vt_control_parse(const char *body, size_t len, struct vt_control_req *req, char 
 	}
 	json_t *cmd = json_object_get(o, "cmd");
 	if (!json_is_string(cmd)) {
-		snprintf(err, errlen, "missing \"cmd\" (ping, snapshot, ack, silence, phase, reload)");
+		snprintf(err, errlen, "missing \"cmd\" (ping, snapshot, ack, silence, phase, reload, watch)");
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, json_string_value(cmd)) == 0)
 			row = &commands[i];
 	if (row == NULL) {
-		snprintf(err, errlen, "unknown command \"%.40s\" (ping, snapshot, ack, silence, phase, reload)",
+		snprintf(err, errlen, "unknown command \"%.40s\" (ping, snapshot, ack, silence, phase, reload, "
+		         "watch)",
 		         json_string_value(cmd));
 		goto out;
 	}
@@ -152,6 +154,17 @@ vt_control_parse(const char *body, size_t len, struct vt_control_req *req, char 
 			snprintf(err, errlen, "\"for\" must be more than 0 and at most 1h");
 			goto out;
 		}
+		break;
+	}
+	case VT_CMD_WATCH: {
+		if (s_string(o, "bed", true, req->bed, sizeof(req->bed), err, errlen) != 0)
+			goto out;
+		json_t *after = json_object_get(o, "after");
+		if (after != NULL && (!json_is_integer(after) || json_integer_value(after) < 0)) {
+			snprintf(err, errlen, "\"after\" must be a whole number from 0");
+			goto out;
+		}
+		req->after = after ? (uint64_t)json_integer_value(after) : 0;
 		break;
 	}
 	case VT_CMD_PHASE: {

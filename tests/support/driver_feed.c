@@ -9,6 +9,7 @@
 
 #include "driver_feed.h"
 #include "run.h"
+#include "vitals/emulator/encode.h"
 
 void
 vt_rig_collect_free(struct vt_rig_collect *c)
@@ -193,4 +194,23 @@ vt_rig_capture_path(const char *name, char *buf, size_t cap)
 	snprintf(rel, sizeof(rel), "../shared/captures/%s", name);
 	snprintf(buf, cap, "%s", vt_rig_root(rel));
 	return buf;
+}
+
+size_t
+vt_rig_encode(const char *protocol, int seconds, uint8_t *buf, size_t cap)
+{
+	const struct vt_encoder *e = vt_encoder_find(protocol);
+	if (e == NULL)
+		return 0;
+	uint8_t state[VT_ENCODE_STATE_MAX];
+	e->reset(state, NULL);
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_SPO2, 96);
+	vt_reading_set(&r, VT_PR, 71);
+	size_t n = 0;
+	int periods = seconds * 1000 * e->period_den / e->period_num_ms;
+	for (int i = 0; i < periods && cap - n >= VT_ENCODE_MAX; i++)
+		n += e->encode(state, &r, 1795000000000 + (int64_t)i * e->period_num_ms / e->period_den,
+		               buf + n, cap - n);
+	return n;
 }

@@ -59,6 +59,13 @@ bool vt_rig_collect_equal(const struct vt_rig_collect *a, const struct vt_rig_co
 /* "spo2=98 pr=- flags=0x3 status" — for failure messages. */
 const char *vt_rig_reading_str(const struct vt_reading *r, char *buf, size_t cap);
 
+/*
+ * `seconds` of what the emulator's encoder for `protocol` sends while the
+ * device shows SpO2 96 % and PR 71 bpm, into buf (at most cap bytes); the
+ * length, or 0 for an unknown protocol.
+ */
+size_t vt_rig_encode(const char *protocol, int seconds, uint8_t *buf, size_t cap);
+
 /* "$VT_ROOT/../shared/captures/NAME" (VT_ROOT defaults to "."), into buf. */
 const char *vt_rig_capture_path(const char *name, char *buf, size_t cap);
 

@@ -20,7 +20,8 @@ enum vt_control_cmd {
 	VT_CMD_ACK,
 	VT_CMD_SILENCE,
 	VT_CMD_PHASE,
-	VT_CMD_RELOAD
+	VT_CMD_RELOAD,
+	VT_CMD_WATCH   /* the raw line of one port (vitalsctl watch) */
 };
 
 struct vt_control_req {
@@ -32,6 +33,7 @@ struct vt_control_req {
 	enum vt_phase phase;   /* phase */
 	double weight_kg;      /* phase: NAN if not given */
 	double dose_mg_per_kg_h; /* phase: NAN if not given */
+	uint64_t after;        /* watch: the pieces after this number (0: all kept) */
 };
 
 /*
