@@ -11,7 +11,8 @@
  *    at a time, each byte stamped when the line would have delivered it at
  *    the configured baud rate (10 bits a byte: start, 8 data, stop);
  *  - session files written by the recorder, fed through the driver with
- *    their recorded chunking and timing, port events included, and the
+ *    their recorded chunking and timing (a bed's several files, as the
+ *    recorder rotated them, one after another), port events included, and the
  *    station's commands (phase, ack, silence) carried out when they were,
  *    so they reproduce the live run's alert stream. Their times are
  *    absolute; --clock-start moves the session's start to the given instant.
@@ -64,6 +65,10 @@ struct source {
 	uint8_t *bytes;            /* SRC_RAW: the whole capture */
 	size_t len, pos;           /* its length and the next byte to feed */
 	struct vt_session_reader *session; /* SRC_SESSION */
+	const char **more;         /* SRC_SESSION: the bed's later files, played after this one */
+	size_t n_more, next_more;  /* how many, and the next to open */
+	int64_t begins, ends;      /* SRC_SESSION: the start of its (last) file and its last event */
+	bool merged;               /* played as one of another source's `more` */
 	const struct vt_driver *driver;
 	void *state;               /* driver state */
 	struct vt_line line;       /* the driver with the line diagnostics, as live */
@@ -208,6 +213,14 @@ s_fill(struct source *s, struct vt_diag *diag)
 		const uint8_t *data;
 		size_t len;
 		int rc = vt_session_next(s->session, &t, &ev, &data, &len, diag);
+		if (rc == 0 && s->next_more < s->n_more) {
+			/* The bed's next file (checked before the replay began). */
+			vt_session_close(&s->session);
+			s->session = vt_session_open(s->more[s->next_more++], diag);
+			if (s->session == NULL)
+				return -1;
+			continue;
+		}
 		if (rc <= 0)
 			return rc;
 		t += s->origin;
@@ -365,9 +378,12 @@ s_validate(struct source *s, FILE *err)
 			enum vt_rec_event ev;
 			const uint8_t *data;
 			size_t len;
-			while ((rc = vt_session_next(sr, &t, &ev, &data, &len, &diag)) > 0)
+			s->begins = s->ends = vt_session_start(sr);
+			while ((rc = vt_session_next(sr, &t, &ev, &data, &len, &diag)) > 0) {
+				s->ends = t;
 				if (ev == VT_REC_CONTROL)
 					s_validate_control(sr, s->path, (const char *)data, len, &diag);
+			}
 			vt_session_close(&sr);
 		}
 	}
@@ -377,9 +393,41 @@ s_validate(struct source *s, FILE *err)
 	return code;
 }
 
+/*
+ * Source `s` is a later file of the bed `first` plays: a recording that
+ * rotated into several files. They must be session files, in the order
+ * they were written. 0, or a sysexits code.
+ */
+static int
+s_source_merge(struct source *first, struct source *s, const struct vt_config *cfg, FILE *err)
+{
+	const char *bed = cfg->monitors[s->bed].bed;
+	if (first->kind != SRC_SESSION || s->kind != SRC_SESSION) {
+		fprintf(err, "--replay: bed \"%s\" is listed twice (only session files of a bed may "
+		        "follow one another)\n", bed);
+		return EX_USAGE;
+	}
+	if (s->begins < first->ends) {
+		fprintf(err, "--replay: %s begins before %s ends: give bed \"%s\"'s files in the order "
+		        "they were written\n", s->path,
+		        first->n_more ? first->more[first->n_more - 1] : first->path, bed);
+		return EX_USAGE;
+	}
+	const char **more = realloc(first->more, (first->n_more + 1) * sizeof(*more));
+	if (more == NULL)
+		return EX_OSERR;
+	first->more = more;
+	first->more[first->n_more++] = s->path;
+	first->ends = s->ends;
+	vt_session_close(&s->session);
+	s->merged = s->done = true;
+	return 0;
+}
+
 static void
 s_source_free(struct source *s)
 {
+	free(s->more);
 	vt_csv_file_close(&s->csv);
 	vt_session_close(&s->session);
 	free(s->bytes);
@@ -611,10 +659,9 @@ s_replay(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 	for (size_t i = 0; i < n_specs && code == 0; i++) {
 		code = s_source_open(&src[i], cfg, specs[i], clock_start, err);
 		for (size_t j = 0; j < i && code == 0; j++)
-			if (src[j].bed == src[i].bed) {
-				fprintf(err, "--replay: bed \"%s\" is listed twice\n",
-				        cfg->monitors[src[i].bed].bed);
-				code = EX_USAGE;
+			if (src[j].bed == src[i].bed && !src[j].merged) {
+				code = s_source_merge(&src[j], &src[i], cfg, err);
+				break;
 			}
 	}
 
@@ -627,6 +674,8 @@ s_replay(const struct vt_config *cfg, char *const *specs, size_t n_specs,
 	struct vt_diag diag = {0};
 	int64_t first = INT64_MAX;
 	for (size_t i = 0; i < n_specs && code == 0; i++) {
+		if (src[i].merged)
+			continue;
 		if (s_pull(&src[i], &diag) < 0)
 			code = EX_DATAERR;
 		else if (src[i].has_next && src[i].next.t < first)

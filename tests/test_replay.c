@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support/support.h"
@@ -122,4 +123,72 @@ Test(replay, clock_start_shifts_virtual_time)
 	cr_expect(strstr(r.out, "\"time\":\"2026-11-21T10:00:00.000Z\"") != NULL);
 	cr_expect(strstr(r.out, "1970-01-01") == NULL);
 	vt_rig_output_free(&r);
+}
+
+/*
+ * A session file written by hand: a Masimo line a second from `from` to
+ * `to` (seconds after the start), SpO2 85 from 20 s to 60 s and 97 else,
+ * in format 2 with a phase set at 5 s. `start` is the header's start (ms
+ * after T), `continues` the previous file or NULL.
+ */
+static void
+s_session_file(const char *dir, const char *name, int start_s, int from, int to,
+               const char *continues, char *path, size_t len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *fp = open_memstream(&text, &size);
+	fprintf(fp, "# vitalsd session recording\n# format: 2\n# version: 0.1.0\n# bed: chair-1\n"
+	            "# port: /dev/vitals-test-1\n# protocol: masimo-ascii\n# baud: 9600\n"
+	            "# start: 2026-11-21T10:00:%02d.000Z\n", start_s);
+	if (continues)
+		fprintf(fp, "# continues: %s\n", continues);
+	else
+		fprintf(fp, "0 open\n");
+	for (int s = from; s < to; s++) {
+		char line[256];
+		int n = vt_rig_masimo_line(line, sizeof(line), s >= 20 && s < 60 ? 85 : 97, 72);
+		fprintf(fp, "%d data", (s - start_s) * 1000);
+		for (int i = 0; i < n; i++)
+			fprintf(fp, "%s%02x", i % 4 ? "" : " ", (unsigned char)line[i]);
+		fprintf(fp, "\n");
+		if (s == 5)
+			fprintf(fp, "%d control {\"cmd\":\"phase\",\"bed\":\"chair-1\",\"phase\":\"baseline\","
+			            "\"by\":\"nurse-a\"}\n", (s - start_s) * 1000);
+	}
+	fclose(fp);
+	cr_assert_eq(vt_rig_write_file(dir, name, text, path, len), 0);
+	free(text);
+}
+
+/* A recording the recorder rotated into two files replays as the whole of it. */
+Test(replay, a_bed_given_its_files_in_order_plays_them_as_one)
+{
+	char dir[128];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "replay"), 0);
+	char whole[256], a[256], b[256], spec_w[300], spec_a[300], spec_b[300];
+	s_session_file(dir, "whole.vsr", 0, 0, 90, NULL, whole, sizeof(whole));
+	s_session_file(dir, "a.vsr", 0, 0, 40, NULL, a, sizeof(a));
+	s_session_file(dir, "b.vsr", 40, 40, 90, "a.vsr", b, sizeof(b));
+	snprintf(spec_w, sizeof(spec_w), "chair-1=%s", whole);
+	snprintf(spec_a, sizeof(spec_a), "chair-1=%s", a);
+	snprintf(spec_b, sizeof(spec_b), "chair-1=%s", b);
+
+	struct vt_rig_output rw, rs, rbad;
+	cr_assert_eq(s_replay(&rw, CFG, spec_w, NULL), 0, "%s", rw.err);
+	cr_assert_eq(s_replay(&rs, CFG, spec_a, spec_b), 0, "%s", rs.err);
+	cr_assert(strstr(rw.out, "\"event\":\"raised\"") != NULL, "the SpO2 dip alarms");
+	cr_assert(strstr(rw.out, "\"by\":\"nurse-a\"") != NULL, "the recorded phase is set");
+	cr_assert_str_eq(rs.out, rw.out, "two files of one recording replay as the whole");
+
+	/* In the wrong order they are refused, with nothing written. */
+	s_replay(&rbad, CFG, spec_b, spec_a);
+	cr_assert_eq(rbad.status, 64, "%s", rbad.err);
+	cr_assert(strstr(rbad.err, "give bed \"chair-1\"'s files in the order they were written"),
+	          "%s", rbad.err);
+	cr_assert_eq(rbad.out_len, 0);
+	vt_rig_output_free(&rw);
+	vt_rig_output_free(&rs);
+	vt_rig_output_free(&rbad);
+	vt_rig_rmtree(dir);
 }

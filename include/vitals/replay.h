@@ -31,7 +31,8 @@ int vt_replay_parse_phase(const struct vt_config *cfg, const char *arg,
 
 /*
  * Replay `specs` ("BED=RECORDING") against `cfg`, applying `phases` at
- * their times. Virtual time starts at *clock_start (ms since the epoch);
+ * their times. A bed named in several specs of session files plays them
+ * one after another (a recording the recorder rotated), in that order. Virtual time starts at *clock_start (ms since the epoch);
  * NULL means the default: 1970 for CSV and raw captures, the recorded time
  * for session files. Messages go to `out`, errors to `err`. Returns a
  * sysexits(3) code: 0, EX_USAGE for a bad spec, EX_NOINPUT for a missing
