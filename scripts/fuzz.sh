@@ -34,7 +34,7 @@ for l in $lib; do
 		exit 1
 	fi
 done
-pkgs="libserialport libzmq yaml-0.1 jansson libsystemd"
+pkgs="libserialport libzmq yaml-0.1 jansson libsystemd nettle"
 # shellcheck disable=SC2086
 cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086
