@@ -12,7 +12,8 @@
  * their phases kept across messages; every waveform byte stays at or
  * below 251, as in the capture, so 0xFE and 0xFF only ever frame. The
  * emulated unit has no invasive pressure transducers (their channels show
- * 251, NO TRANSDUCER, as P2 in the capture) and no temperature probe.
+ * 251, NO TRANSDUCER, as P2 in the capture) and one temperature probe (T1,
+ * degrees Celsius).
  */
 #include <stdio.h>
 #include <string.h>
@@ -99,12 +100,24 @@ s_int(char *buf, size_t len, const struct vt_reading *r, enum vt_param p, int hi
 	return buf;
 }
 
+/* The temperature in degrees Celsius with one decimal, as the monitor shows it, or "". */
+static const char *
+s_temp(char *buf, size_t len, const struct vt_reading *r)
+{
+	int v;
+	if (vt_encode_int(r, VT_TEMP, 10.0, 0, 500, &v))
+		snprintf(buf, len, "%d.%d", v / 10, v % 10);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 static size_t
 s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out, size_t cap)
 {
 	(void)wall_ms; /* the stream carries no clock */
 	struct s_ivy *s = state;
-	char hr[8], rr[8], co2[8], spo2[8], pr[8], sys[8], dia[8], map[8];
+	char hr[8], rr[8], co2[8], spo2[8], pr[8], sys[8], dia[8], map[8], temp[24];
 	char text[512];
 	int n = snprintf(text, sizeof text,
 	                 "HR=1;%s;ECG-II-DIAG;\r"
@@ -114,7 +127,7 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	                 "NIBP=4;%s;%s;%s;%s;;\r"
 	                 "P1=3;;;;NO TRANSDUCER;\r"
 	                 "P2=3;;;;NO TRANSDUCER;\r"
-	                 "T1=1;;;\r"
+	                 "T1=1;%s;;\r"
 	                 "T2=1;;;\r",
 	                 s_int(hr, sizeof hr, r, VT_HR, 300), s_int(rr, sizeof rr, r, VT_RR, 150),
 	                 s_int(co2, sizeof co2, r, VT_ETCO2, 150),
@@ -123,7 +136,7 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	                 s_int(dia, sizeof dia, r, VT_NIBP_DIA, 300),
 	                 s_int(map, sizeof map, r, VT_NIBP_MAP, 300),
 	                 /* The NIBP record's pulse comes with the cuff reading. */
-	                 r->valid & VT_PARAM_BIT(VT_NIBP_SYS) ? hr : "");
+	                 r->valid & VT_PARAM_BIT(VT_NIBP_SYS) ? hr : "", s_temp(temp, sizeof temp, r));
 	size_t need = 9 + 400 + (size_t)n + 1;
 	if (n < 0 || (size_t)n >= sizeof text || need > cap)
 		return 0;

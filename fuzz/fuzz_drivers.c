@@ -24,7 +24,7 @@ s_driver_param(int p)
 {
 	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI ||
 	       p == VT_HR || p == VT_RR || p == VT_ETCO2 || p == VT_NIBP_SYS || p == VT_NIBP_DIA ||
-	       p == VT_NIBP_MAP;
+	       p == VT_NIBP_MAP || p == VT_TEMP;
 }
 
 static void

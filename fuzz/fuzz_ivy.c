@@ -44,7 +44,7 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 	static const vt_param_mask mine =
 	    VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_RR) | VT_PARAM_BIT(VT_ETCO2) |
 	    VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) | VT_PARAM_BIT(VT_NIBP_SYS) |
-	    VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP);
+	    VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP) | VT_PARAM_BIT(VT_TEMP);
 	struct s_run *run = ctx;
 	s_check((r->reported & ~mine) == 0);
 	s_check((r->valid & ~r->reported) == 0);

@@ -6,6 +6,7 @@
  * byte by byte and in random chunks.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include "vitals/drivers/driver.h"
 
 #define P(x) VT_PARAM_BIT(VT_##x)
-#define ALL (P(HR) | P(RR) | P(ETCO2) | P(SPO2) | P(PR) | P(NIBP_SYS) | P(NIBP_DIA) | P(NIBP_MAP))
+#define ALL (P(HR) | P(RR) | P(ETCO2) | P(SPO2) | P(PR) | P(NIBP_SYS) | P(NIBP_DIA) | P(NIBP_MAP) | P(TEMP))
 
 /* The capture's numeric records. */
 #define CAPTURE_TEXT                                                                       \
@@ -24,7 +25,7 @@
 
 static const struct vt_reading s_capture_reading = {
 	.reported = ALL,
-	.valid = ALL & ~P(ETCO2),
+	.valid = ALL & ~P(ETCO2) & ~P(TEMP),
 	.value = {[VT_HR] = 80, [VT_RR] = 35, [VT_SPO2] = 100, [VT_PR] = 80, [VT_NIBP_SYS] = 121,
 	          [VT_NIBP_DIA] = 75, [VT_NIBP_MAP] = 92},
 };
@@ -100,8 +101,8 @@ struct s_good {
 };
 
 static const struct s_good s_goods[] = {
-	{"every value missing", "HR=1;;;\rRR=1;;;\rETCO2=1;;;\rSPO2=1;;PR= ;\rNIBP=4;;;;;;\r", ALL, 0, 0,
-	 0, 0, 0, 0},
+	{"every value missing", "HR=1;;;\rRR=1;;;\rETCO2=1;;;\rSPO2=1;;PR= ;\rNIBP=4;;;;;;\rT1=1;;;\r",
+	 ALL, 0, 0, 0, 0, 0, 0},
 	{"decimals", "ETCO2=1;38.5;;\rSPO2=1;97;PR=61 ;\r", P(ETCO2) | P(SPO2) | P(PR),
 	 P(ETCO2) | P(SPO2) | P(PR), 0, 97, 61, 0, 38.5},
 	{"pulse rate without the trailing space", "SPO2=1;97;PR=61;\r", P(SPO2) | P(PR),
@@ -117,6 +118,34 @@ static const struct s_good s_goods[] = {
 	 P(HR) | P(NIBP_SYS) | P(NIBP_DIA) | P(NIBP_MAP), P(HR) | P(NIBP_SYS) | P(NIBP_DIA) | P(NIBP_MAP),
 	 70, 0, 0, 140, 0},
 };
+
+/* T1 in whichever unit the monitor is set to: the value says which. */
+Test(driver_ivy, temperature_in_celsius_or_fahrenheit)
+{
+	static const struct {
+		const char *text;
+		bool valid;
+		double celsius;
+	} cases[] = {
+		{"T1=1;36.8;;\r", true, 36.8}, {"T1=1;98.6;;\r", true, 37.0}, {"T1=1;32;;\r", true, 32},
+		{"T1=1;60;;\r", false, 0},     {"T1=1;120;;\r", false, 0},    {"T1=1;;;\r", false, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct s_buf b = {.n = 0};
+		s_msg(&b, cases[i].text);
+		struct vt_rig_collect got = {0};
+		struct vt_driver_stats st;
+		s_feed(&b, &got, &st);
+		cr_assert_eq(got.count, 1, "%s", cases[i].text);
+		const struct vt_reading *r = &got.readings[0];
+		cr_expect_eq(r->reported, P(TEMP), "%s", cases[i].text);
+		cr_expect_eq((r->valid & P(TEMP)) != 0, cases[i].valid, "%s", cases[i].text);
+		if (cases[i].valid)
+			cr_expect(fabs(r->value[VT_TEMP] - cases[i].celsius) < 1e-9, "%s: %g", cases[i].text,
+			          r->value[VT_TEMP]);
+		vt_rig_collect_free(&got);
+	}
+}
 
 Test(driver_ivy, good_messages)
 {

@@ -1108,11 +1108,11 @@ s_multi_ramp(int rows)
 	const char *path = s_path("multi-ramp.csv");
 	FILE *fp = fopen(path, "w");
 	cr_assert_not_null(fp);
-	fprintf(fp, "t,spo2,pr,hr,rr,etco2,nibp_sys,nibp_dia,nibp_map\n");
+	fprintf(fp, "t,spo2,pr,hr,rr,etco2,nibp_sys,nibp_dia,nibp_map,temp\n");
 	for (int t = 0; t < rows; t++) {
 		int hr = 60 + t % 40;
-		fprintf(fp, "%d,%d,%d,%d,%d,%d,%d,%d,%d\n", t, 95 + hr % 4, hr, hr, 10 + hr % 10,
-		        30 + hr % 10, hr + 50, hr + 10, hr + 23);
+		fprintf(fp, "%d,%d,%d,%d,%d,%d,%d,%d,%d,36.%d\n", t, 95 + hr % 4, hr, hr, 10 + hr % 10,
+		        30 + hr % 10, hr + 50, hr + 10, hr + 23, hr % 10);
 	}
 	fclose(fp);
 	return path;
@@ -1134,6 +1134,7 @@ s_multi_ramp_row(const struct msg *m)
 	cr_assert_eq(s_val(m, "nibp_sys"), h + 50);
 	cr_assert_eq(s_val(m, "nibp_dia"), h + 10);
 	cr_assert_eq(s_val(m, "nibp_map"), h + 23);
+	cr_assert(fabs(s_val(m, "temp") - (36 + (h % 10) / 10.0)) < 1e-9, "temp %g", s_val(m, "temp"));
 	return true;
 }
 

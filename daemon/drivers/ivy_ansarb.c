@@ -58,7 +58,7 @@ struct s_record {
 	int param[S_VALUES_MAX]; /* enum vt_param per value, -1: not read */
 };
 
-/* P1/P2 are invasive pressures and T1/T2 temperatures: vitalsd has no
+/* P1/P2 are invasive pressures and T2 a second temperature: vitalsd has no
  * parameter for them, but their shape is still checked. */
 static const struct s_record s_records[] = {
 	{"HR", 1, {VT_HR}},
@@ -68,7 +68,7 @@ static const struct s_record s_records[] = {
 	{"NIBP", 4, {VT_NIBP_SYS, VT_NIBP_DIA, VT_NIBP_MAP, -1}},
 	{"P1", 3, {-1, -1, -1}},
 	{"P2", 3, {-1, -1, -1}},
-	{"T1", 1, {-1}},
+	{"T1", 1, {VT_TEMP}},
 	{"T2", 1, {-1}},
 };
 
@@ -107,6 +107,22 @@ s_number(const char *s, size_t n, bool *has, double *v)
 	*v = strtod(buf, NULL);
 	*has = true;
 	return true;
+}
+
+/*
+ * A temperature in degrees Celsius. The stream does not say which unit the
+ * monitor is set to; the plausible ranges do not overlap (a body or probe
+ * reads 0-50 degrees C, 77-113 degrees F), so the value says it. Anything
+ * between or beyond is no value.
+ */
+static bool
+s_celsius(double *v)
+{
+	if (*v >= 77 && *v <= 113) {
+		*v = (*v - 32) * 5 / 9;
+		return true;
+	}
+	return *v <= 50;
 }
 
 /* The SpO2 record's text field: "PR=80 " (spaces after), or anything else (no pulse rate). */
@@ -194,6 +210,10 @@ s_line(const char *s, size_t n, struct vt_reading *r, unsigned *seen)
 			continue;
 		if (!has[i]) {
 			vt_reading_set_missing(r, (enum vt_param)p);
+			continue;
+		}
+		if (p == VT_TEMP && !s_celsius(&v[i])) {
+			vt_reading_set_missing(r, VT_TEMP);
 			continue;
 		}
 		const struct vt_param_info *pi = vt_param_info((enum vt_param)p);
