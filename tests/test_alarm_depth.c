@@ -218,13 +218,22 @@ s_sample(struct vt_alarms *a, double t, double v, struct log *l)
 	vt_alarms_reading(a, 0, (int64_t)llround(t * 1000), &r, s_collect, l);
 }
 
-/* Play a case's steps into a fresh engine; the events go to l. */
+/* What a case runs on: its one bed and one rule, and the events it gave. */
+struct rig {
+	struct vt_config cfg;
+	struct vt_monitor_config mon;
+	struct vt_rule_config rule;
+	struct log l;
+};
+
+/* Play a case's steps into a fresh engine on g; the events go to g->l. */
 static struct vt_alarms *
-s_play(const struct depth_case *dc, struct vt_config *cfg, struct vt_monitor_config *mon,
-       struct vt_rule_config *r, struct log *l)
+s_play(const struct depth_case *dc, struct rig *g)
 {
-	s_setup(cfg, mon, r, dc);
-	struct vt_alarms *a = vt_alarms_new(cfg);
+	memset(g, 0, sizeof(*g));
+	struct log *l = &g->l;
+	s_setup(&g->cfg, &g->mon, &g->rule, dc);
+	struct vt_alarms *a = vt_alarms_new(&g->cfg);
 	cr_assert_not_null(a);
 	vt_alarms_port_connected(a, 0, 0);
 	for (size_t i = 0; i < 48; i++) {
@@ -249,11 +258,9 @@ Test(alarm_depth, area_and_tier_table)
 {
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		const struct depth_case *dc = &cases[c];
-		struct vt_config cfg;
-		struct vt_monitor_config mon;
-		struct vt_rule_config rule;
-		struct log l = {0};
-		struct vt_alarms *a = s_play(dc, &cfg, &mon, &rule, &l);
+		static struct rig rig;
+		struct vt_alarms *a = s_play(dc, &rig);
+		const struct log l = rig.l;
 		size_t n_want = 0;
 		while (n_want < 20 && dc->want[n_want].event != NULL)
 			n_want++;
@@ -285,27 +292,25 @@ Test(alarm_depth, area_and_tier_table)
 Test(alarm_depth, a_rising_tier_breaks_through_an_audio_pause)
 {
 	const struct depth_case dc = {"pause", TIERED_RULE, {}, {}};
-	struct vt_config cfg;
-	struct vt_monitor_config mon;
-	struct vt_rule_config rule;
-	struct log l = {0};
-	struct vt_alarms *a = s_play(&dc, &cfg, &mon, &rule, &l);
-	s_sample(a, 0, 95, &l);
-	s_sample(a, 1, 88, &l);
-	s_sample(a, 11, 88, &l);
-	cr_assert_eq(l.n, 1, "raised at low");
+	static struct rig g;
+	struct vt_alarms *a = s_play(&dc, &g);
+	struct log *l = &g.l;
+	s_sample(a, 0, 95, l);
+	s_sample(a, 1, 88, l);
+	s_sample(a, 11, 88, l);
+	cr_assert_eq(l->n, 1, "raised at low");
 	/* Paused at low: a low alarm stays quiet, medium breaks through. */
-	vt_alarms_silence(a, 0, 120000, "station", 12000, s_collect, &l);
-	cr_assert_eq(l.n, 2);
-	cr_expect_str_eq(l.ev[1].event, "silenced");
-	s_sample(a, 13, 84, &l);
-	s_sample(a, 18, 84, &l);
-	cr_assert_eq(l.n, 5, "updated, then the pause ends and the alarm escalates");
-	cr_expect_str_eq(l.ev[2].event, "updated");
-	cr_expect_str_eq(l.ev[3].event, "silenced");
+	vt_alarms_silence(a, 0, 120000, "station", 12000, s_collect, l);
+	cr_assert_eq(l->n, 2);
+	cr_expect_str_eq(l->ev[1].event, "silenced");
+	s_sample(a, 13, 84, l);
+	s_sample(a, 18, 84, l);
+	cr_assert_eq(l->n, 5, "updated, then the pause ends and the alarm escalates");
+	cr_expect_str_eq(l->ev[2].event, "updated");
+	cr_expect_str_eq(l->ev[3].event, "silenced");
 	cr_expect_eq(vt_alarms_active(a, 0)->silenced_until, 0);
-	cr_expect_str_eq(l.ev[4].event, "escalated");
-	cr_expect_eq(l.ev[4].priority, VT_PRIO_MEDIUM);
+	cr_expect_str_eq(l->ev[4].event, "escalated");
+	cr_expect_eq(l->ev[4].priority, VT_PRIO_MEDIUM);
 	cr_expect_eq(vt_alarms_silenced_until(a, 0), 0);
 	vt_alarms_free(&a);
 }
@@ -313,15 +318,13 @@ Test(alarm_depth, a_rising_tier_breaks_through_an_audio_pause)
 Test(alarm_depth, texts_name_the_rule_limit_and_never_a_delay_that_did_not_happen)
 {
 	const struct depth_case dc = {"text", AREA_RULE, {}, {}};
-	struct vt_config cfg;
-	struct vt_monitor_config mon;
-	struct vt_rule_config rule;
-	struct log l = {0};
-	struct vt_alarms *a = s_play(&dc, &cfg, &mon, &rule, &l);
-	s_sample(a, 0, 95, &l);
-	s_sample(a, 1, 70, &l);
+	static struct rig g;
+	struct vt_alarms *a = s_play(&dc, &g);
+	struct log *l = &g.l;
+	s_sample(a, 0, 95, l);
+	s_sample(a, 1, 70, l);
 	cr_expect_null(vt_alarms_active(a, 0), "20 %·s in the first second");
-	s_sample(a, 2, 70, &l);
+	s_sample(a, 2, 70, l);
 	const struct vt_alert *al = vt_alarms_active(a, 0);
 	cr_assert_not_null(al, "40 %·s after the second");
 	cr_expect_str_eq(al->text, "SpO2 70 % below 90 %");
@@ -364,4 +367,29 @@ Test(alarm_depth, trigger_levels_and_their_priorities)
 	cr_expect_not(res.met, "5 bpm·s");
 	res = vt_trigger_sample(&r, tr, true, 125, 1000, 1000);
 	cr_expect(res.met, "10 bpm·s");
+}
+
+Test(alarm_depth, a_rule_back_in_force_counts_no_time_it_did_not_see)
+{
+	const struct depth_case dc = {"phases", AREA_RULE, {}, {}};
+	static struct rig g;
+	struct vt_alarms *a = s_play(&dc, &g);
+	vt_alarms_free(&a);
+	g.rule.phases = VT_PHASE_BIT(VT_PHASE_INFUSION);
+	a = vt_alarms_new(&g.cfg);
+	struct log *l = &g.l;
+	vt_alarms_set_phase(a, 0, VT_PHASE_INFUSION, 0, s_collect, l);
+	s_sample(a, 0, 95, l);
+	vt_alarms_set_phase(a, 0, VT_PHASE_RECOVERY, 1000, s_collect, l);
+	s_sample(a, 50, 80, l); /* out of force: not seen */
+	vt_alarms_set_phase(a, 0, VT_PHASE_INFUSION, 100000, s_collect, l);
+	s_sample(a, 100, 80, l);
+	cr_expect_eq(l->n, 0, "the 99 s out of force do not count: 0 %·s at t=100");
+	s_sample(a, 101, 80, l);
+	s_sample(a, 102, 80, l);
+	cr_expect_eq(l->n, 0, "20 %·s at t=102");
+	s_sample(a, 103, 80, l);
+	cr_assert_eq(l->n, 1, "30 %·s at t=103");
+	cr_expect_eq(l->ev[0].t, 103000);
+	vt_alarms_free(&a);
 }

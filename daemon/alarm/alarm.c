@@ -670,6 +670,7 @@ s_rule_drop(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, const char 
 {
 	struct rule_bed *st = s_rb(a, rule, bed);
 	st->in_run = false;
+	st->sampled = false;
 	vt_trigger_reset(st->trig);
 	st->w_len = 0;
 	if (st->alert == NULL)
@@ -790,11 +791,16 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
 }
 
-/* Runs start afresh (a phase change); an active alarm keeps its tier in force. */
+/*
+ * Runs start afresh (a phase change); an active alarm keeps its tier in
+ * force. The rule saw no samples out of force, so the next one stands for
+ * no time before it.
+ */
 static void
 s_restart_runs(struct rule_bed *st)
 {
 	st->in_run = false;
+	st->sampled = false;
 	for (int i = 0; i < VT_TRIGGER_LEVELS; i++)
 		st->trig[i].in_run = false;
 }
