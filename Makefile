@@ -19,7 +19,7 @@
 SHELL    := /bin/bash
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd nettle
+PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd zlib nettle
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -228,6 +228,9 @@ install: $(INSTALL_DEPS)
 	sed 's|/usr/sbin/vitalsd|$(SBINDIR)/vitalsd|g' systemd/vitalsd.service \
 		>$(DESTDIR)$(UNITDIR)/vitalsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vitalsd.service
+	sed 's|/usr/bin/vitals-archive|$(BINDIR)/vitals-archive|g' systemd/vitalsd-archive.service \
+		>$(DESTDIR)$(UNITDIR)/vitalsd-archive.service
+	install -m 0644 systemd/vitalsd-archive.timer $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
 	install -m 0644 systemd/vitalsd.tmpfiles $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf
 	install -m 0644 systemd/99-vitalsd-monitors.rules $(DESTDIR)$(SYSLIBDIR)/udev/rules.d/
@@ -258,6 +261,7 @@ install: $(INSTALL_DEPS)
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) $(DESTDIR)$(SBINDIR)/vitalsd
 	rm -f $(DESTDIR)$(UNITDIR)/vitalsd.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf \
+		$(DESTDIR)$(UNITDIR)/vitalsd-archive.service $(DESTDIR)$(UNITDIR)/vitalsd-archive.timer \
 		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))

@@ -25,6 +25,7 @@ libzmq3-dev
 libyaml-dev
 libjansson-dev
 libsystemd-dev
+zlib1g-dev
 nettle-dev
 libncurses-dev
 libcriterion-dev

@@ -90,19 +90,23 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	    "./etc/vitalsd/vitalsd.yaml", "./usr/lib/sysusers.d/vitalsd.conf",
 	    "./usr/lib/tmpfiles.d/vitalsd.conf", "./usr/lib/udev/rules.d/99-vitalsd-monitors.rules",
 	    "./usr/share/doc/vitalsd/copyright", "./usr/share/doc/vitalsd/operations.md.gz",
-	    "./usr/share/man/man8/vitalsd.8.gz", "./usr/share/man/man5/vitalsd.yaml.5.gz"};
+	    "./usr/share/man/man8/vitalsd.8.gz", "./usr/share/man/man5/vitalsd.yaml.5.gz",
+	    "./lib/systemd/system/vitalsd-archive.service", "./lib/systemd/system/vitalsd-archive.timer"};
 	for (size_t i = 0; i < sizeof(daemon_files) / sizeof(daemon_files[0]); i++)
 		cr_expect(s_has_line(contents[0], daemon_files[i]), "vitalsd lacks %s", daemon_files[i]);
-	cr_expect(!strstr(contents[0], "./usr/bin/"), "the daemon package holds no station tool");
-	/* Every other program is a station tool, but the emulator, with its man page. */
+	/* Every other program is a station tool, with its man page, but the emulator
+	 * and the daemon's own vitals-archive. */
 	for (size_t i = 0; i < n; i++) {
-		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2 : 1;
+		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2
+		         : strcmp(names[i], "vitals-archive") == 0 ? 0 : 1;
 		char bin[128], man[128];
 		snprintf(bin, sizeof(bin), "./usr/bin/%.63s", names[i]);
 		snprintf(man, sizeof(man), "./usr/share/man/man1/%.63s.1.gz", names[i]);
 		cr_expect(s_has_line(contents[in], bin), "%s lacks %s", pkgs[in], bin);
 		cr_expect(s_has_line(contents[in], man), "%s lacks %s", pkgs[in], man);
-		cr_expect(!s_has_line(contents[3 - in], bin), "%s also in %s", bin, pkgs[3 - in]);
+		for (int other = 0; other < 3; other++)
+			cr_expect(other == in || !s_has_line(contents[other], bin), "%s also in %s", bin,
+			          pkgs[other]);
 	}
 	cr_assert_eq(s_sh(&r, "dpkg-deb -I '%s' conffiles", deb[0]), 0, "%s", r.err);
 	cr_expect(s_has_line(r.out, "/etc/vitalsd/vitalsd.yaml"), "conffiles:\n%s", r.out);
@@ -134,6 +138,9 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/vitalsd.service",
 	         root);
 	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the service");
+	snprintf(path, sizeof(path), "%s/etc/systemd/system/timers.target.wants/vitalsd-archive.timer",
+	         root);
+	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the archive timer");
 	snprintf(path, sizeof(path), "%s/var/lib/vitalsd", root);
 	cr_expect(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750,
 	          "no /var/lib/vitalsd 0750 from the tmpfiles snippet");
@@ -150,7 +157,8 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	                      "cp -an /lib/systemd/system/. $R/lib/systemd/system/", root), 0, "%s",
 	             r.err);
 	vt_rig_output_free(&r);
-	cr_expect_eq(s_sh(&r, "systemd-analyze verify --man=no --root='%s' vitalsd.service 2>&1", root),
+	cr_expect_eq(s_sh(&r, "systemd-analyze verify --man=no --root='%s' vitalsd.service "
+	                      "vitalsd-archive.service vitalsd-archive.timer 2>&1", root),
 	             0, "systemd-analyze verify:\n%s", r.out);
 	cr_expect_str_eq(r.out, "", "systemd-analyze verify has something to say");
 	vt_rig_output_free(&r);

@@ -156,6 +156,18 @@ static const struct vt_cy_key s_btb_keys[B_COUNT + 1] = {
 	           .offset = TOP(btb_for_ms), .dflt = "5m"},
 };
 
+/* What vitals-archive does with closed recordings (docs/recording.md). */
+enum { RR_COMPRESS, RR_MAX_AGE_DAYS, RR_MAX_TOTAL_MB, RR_COUNT };
+static const struct vt_cy_key s_retention_keys[RR_COUNT + 1] = {
+	[RR_COMPRESS] = {SCALAR("compress", "true or false"), .handler = vt_cy_bool,
+	                 .offset = TOP(record_compress), .dflt = "true"},
+	[RR_MAX_AGE_DAYS] = {SCALAR("max_age_days", "a number of days"), .handler = vt_cfg_whole,
+	                     .offset = TOP(record_max_age_days), .dflt = "0", .arg = 36500},
+	[RR_MAX_TOTAL_MB] = {SCALAR("max_total_mb", "a number of megabytes"),
+	                     .handler = vt_cfg_whole, .offset = TOP(record_max_total_mb), .dflt = "0",
+	                     .arg = 100000000},
+};
+
 /* Transport security: both keys, or the section is absent. */
 enum { C_SECRET_KEY, C_CLIENTS, C_COUNT };
 static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
@@ -169,7 +181,7 @@ static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
 };
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
-       T_INSECURE, T_COUNT };
+       T_INSECURE, T_RETENTION, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
 	                                      "a list of them"),
@@ -196,6 +208,10 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	/* Endpoints beyond loopback without CURVE are refused unless this says yes. */
 	[T_INSECURE] = {SCALAR("allow_insecure_network", "true or false"), .handler = vt_cy_bool,
 	                .offset = TOP(allow_insecure_network), .dflt = "false"},
+	/* Absent: closed recordings compressed, none deleted. */
+	[T_RETENTION] = {SECTION("record_retention", "a mapping with compress, max_age_days and "
+	                                             "max_total_mb"),
+	                 .handler = s_section, .data = s_retention_keys},
 };
 
 _Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,

@@ -148,6 +148,23 @@ vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n,
 }
 
 bool
+vt_cfg_whole(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+             void *obj)
+{
+	const char *s = vt_cy_text(n);
+	size_t len = strspn(s, "0123456789");
+	int64_t v = len > 0 && len <= 10 && s[len] == '\0' ? strtoll(s, NULL, 10) : -1;
+	if (v < 0 || v > k->arg) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected a whole number from 0 to %d, got %s", path, k->arg,
+		            vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	memcpy((char *)obj + k->offset, &v, sizeof(v));
+	return true;
+}
+
+bool
 vt_cfg_baud(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
             void *obj)
 {

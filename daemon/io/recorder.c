@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,6 +245,9 @@ s_create(struct vt_recorder *r, int64_t now, char *err, size_t errlen)
 		}
 		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd >= 0) {
+			/* Held while the file is written: vitals-archive compresses and
+			 * deletes only files nobody holds (docs/recording.md). */
+			(void)flock(fd, LOCK_EX | LOCK_NB);
 			free(r->path);
 			r->path = path;
 			return fd;

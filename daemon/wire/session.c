@@ -25,6 +25,7 @@
 
 #include "vitals/base/timefmt.h"
 #include "vitals/wire/session.h"
+#include "vitals/wire/zfile.h"
 
 #define S_MAGIC      "# vitalsd session recording"
 #define S_MAX_DIGITS 15   /* offsets up to 10^15 ms, about 31,000 years */
@@ -270,7 +271,7 @@ vt_session_open(const char *path, struct vt_diag *diag)
 		vt_diag_add(diag, path, 0, 0, NULL, "out of memory");
 		return NULL;
 	}
-	s->fp = fopen(path, "r");
+	s->fp = vt_zfile_open(path); /* plain, or gzip after vitals-archive */
 	if (s->fp == NULL) {
 		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(errno));
 		vt_session_close(&s);
@@ -298,7 +299,7 @@ vt_session_open_mem(const char *name, const void *bytes, size_t len, struct vt_d
 int
 vt_session_detect(const char *path)
 {
-	FILE *fp = fopen(path, "r");
+	FILE *fp = vt_zfile_open(path);
 	if (fp == NULL)
 		return 0;
 	char first[sizeof(S_MAGIC) + 2];

@@ -95,6 +95,10 @@ struct vt_config {
 	size_t n_control;
 	int64_t heartbeat_ms;   /* heartbeat interval (default 1 s) */
 	char *record_dir;       /* where sessions are recorded, or NULL */
+	/* record_retention: what vitals-archive does with closed recordings */
+	bool record_compress;        /* gzip them (default true) */
+	int64_t record_max_age_days; /* delete those older (0: keep) */
+	int64_t record_max_total_mb; /* delete the oldest while all are more (0: no limit) */
 	struct vt_monitor_config *monitors;
 	size_t n_monitors;
 	struct vt_rule_config *rules;
