@@ -106,7 +106,7 @@ struct bad_case {
 	P "rules:\n"                                                                       \
 	  "  - name: r\n"                                                                  \
 	  "    parameter: spo2\n" rest
-#define CONDITIONS "below, above, below_baseline, above_baseline, falls_by or rises_by"
+#define CONDITIONS "below, above, below_baseline, above_baseline, falls_by, rises_by or no_breath_for"
 #define TOP_KEYS                                                                           \
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
 	"allow_insecure_network, record_retention"
@@ -403,8 +403,8 @@ static const struct bad_case bad_cases[] = {
     {"rule unknown keys", R("    below: 90\n    clear-at: 92\n    delay: 5s\n"),
      {"t.yaml:6:5: rules[0]: unknown key \"clear-at\"; did you mean \"clear_at\"?",
       "t.yaml:7:5: rules[0]: unknown key \"delay\"; expected one of: name, parameter, below, above, "
-      "below_baseline, above_baseline, falls_by, rises_by, within, for, area, clear_at, "
-      "priority, latching, escalate_after, tiers, beds, phases"}},
+      "below_baseline, above_baseline, falls_by, rises_by, no_breath_for, within, for, area, "
+      "clear_at, priority, latching, escalate_after, tiers, beds, phases, floor"}},
     {"rule duplicate key", R("    below: 90\n    below: 85\n"),
      {"t.yaml:6:5: rules[0].below: duplicate key (first given at line 5)"}},
     {"rule names",
@@ -520,7 +520,48 @@ static const struct bad_case bad_cases[] = {
      {"t.yaml:6:5: rules[0].clear_at: only below and above rules take clear_at"}},
     {"for", R("    below: 90\n    for: 15\n"),
      {"t.yaml:6:10: rules[0].for: a duration needs a unit: ms, s, m or h (for example 15s), got "
-      "\"15\""}},
+      "\"15\" (a number alone counts the measurements of a blood pressure)"}},
+    {"for on a blood pressure counts measurements",
+     P "rules:\n"
+       "  - {name: a, parameter: nibp_sys, above: 160, for: 5m}\n"
+       "  - {name: b, parameter: nibp_sys, above: 160, for: 0}\n"
+       "  - {name: c, parameter: nibp_sys, above: 160, for: 101}\n"
+       "  - {name: d, parameter: nibp_sys, above: 160, for: 2, area: 100}\n",
+     {"t.yaml:3:53: rules[0].for: nibp_sys is measured every few minutes, so for counts "
+      "consecutive measurements; write a number such as 2",
+      "t.yaml:4:53: rules[1].for: expected a number of measurements from 1 to 100, got \"0\"",
+      "t.yaml:5:53: rules[2].for: expected a number of measurements from 1 to 100, got \"101\"",
+      "t.yaml:6:53: rules[3].for: a number of measurements cannot go with area",
+      "t.yaml:6:56: rules[3].area: needs for, the longest delay: after it any crossing alarms, "
+      "however shallow"}},
+    {"baseline: one percentage or one number",
+     P "rules:\n"
+       "  - {name: a, parameter: nibp_sys, above_baseline: 20% or 25%}\n"
+       "  - {name: b, parameter: nibp_sys, above_baseline: 20 or 25}\n"
+       "  - {name: c, parameter: nibp_sys, above_baseline: 20% or -25}\n"
+       "  - {name: d, parameter: spo2, falls_by: 4 or 5%, within: 1m}\n",
+     {"t.yaml:3:52: rules[0].above_baseline: the two changes of \"20% or 25%\" are both "
+      "percentages; one is a percentage of the baseline and the other in the parameter's unit, "
+      "as in 20% or 25",
+      "t.yaml:4:52: rules[1].above_baseline: the two changes of \"20 or 25\" are both in the "
+      "parameter's unit; one is a percentage of the baseline and the other in the parameter's "
+      "unit, as in 20% or 25",
+      "t.yaml:5:52: rules[2].above_baseline: \"-25\" is a fall; above_baseline takes a rise such "
+      "as 25, +25 or 30%",
+      "t.yaml:6:42: rules[3].falls_by: expected a fall such as 4, got \"4 or 5%\""}},
+    {"apnea",
+     P "rules:\n"
+       "  - {name: a, parameter: rr, no_breath_for: 20s}\n"
+       "  - {name: b, parameter: etco2, no_breath_for: 20s, for: 5s}\n"
+       "  - {name: c, parameter: etco2, no_breath_for: 0s}\n"
+       "  - {name: d, parameter: etco2, below: 10, floor: 5}\n"
+       "  - {name: e, parameter: etco2, no_breath_for: 20s, floor: 0}\n",
+     {"t.yaml:3:26: rules[0].parameter: no_breath_for watches breaths on the capnograph: "
+      "expected etco2, got rr",
+      "t.yaml:4:53: rules[1].for: no_breath_for is the delay of an apnea rule; remove for",
+      "t.yaml:5:48: rules[2].no_breath_for: expected a duration of at least 1ms, got \"0s\"",
+      "t.yaml:6:44: rules[3].floor: only no_breath_for rules take a floor",
+      "t.yaml:7:60: rules[4].floor: expected an EtCO2 above 0 and at most 150 mmHg, got \"0\""}},
     {"priority", R("    below: 90\n    priority: urgent\n"),
      {"t.yaml:6:15: rules[0].priority: expected low, medium or high, got \"urgent\""}},
     {"latching spellings",
@@ -1059,7 +1100,8 @@ s_expect_clinical_rules(const struct vt_config *cfg)
 	    {"pr-low", VT_PR, -1, 50, 55, 20, 20000, VT_PRIO_MEDIUM,
 	     {{40, 45, 0, 0, VT_PRIO_HIGH}}, 1},
 	};
-	cr_assert_eq(cfg->n_rules, 3);
+	/* First in the file; a multiparameter monitor's rules may follow. */
+	cr_assert_geq(cfg->n_rules, 3);
 	for (size_t i = 0; i < 3; i++) {
 		const struct vt_rule_config *r = &cfg->rules[i];
 		cr_expect_str_eq(r->name, want[i].name);
@@ -1154,10 +1196,13 @@ Test(config, shipped_examples_are_valid)
 	}
 	cr_assert_gt(uncommented, 10);
 	struct vt_config *cfg = s_good(out);
-	cr_assert_eq(cfg->n_rules, 6);
-	cr_assert_eq(cfg->rules[3].kind, VT_RULE_BASELINE);
-	cr_assert_eq(cfg->rules[4].kind, VT_RULE_RATE);
-	cr_assert_eq(cfg->rules[5].kind, VT_RULE_BASELINE);
+	struct vt_config *shipped = s_load_shipped("config/vitalsd.yaml");
+	size_t n = shipped->n_rules;
+	vt_config_free(&shipped);
+	cr_assert_eq(cfg->n_rules, n + 3, "the three examples after the shipped rules");
+	cr_assert_eq(cfg->rules[n].kind, VT_RULE_BASELINE);
+	cr_assert_eq(cfg->rules[n + 1].kind, VT_RULE_RATE);
+	cr_assert_eq(cfg->rules[n + 2].kind, VT_RULE_BASELINE);
 	vt_config_free(&cfg);
 	free(out);
 	free(text);
@@ -1492,4 +1537,51 @@ Test(config, nul_bytes_and_garbage_never_crash)
 		vt_diag_clear(&d);
 	}
 	free(text);
+}
+
+/* The multiparameter rules of the production file (docs/configuration.md, "Why these limits"). */
+Test(config, shipped_multiparameter_rules)
+{
+	struct vt_config *cfg = s_load_shipped("config/vitalsd.yaml");
+	static const struct {
+		const char *name;
+		enum vt_param param;
+		enum vt_rule_kind kind;
+	} want[] = {
+	    {"hr-high", VT_HR, VT_RULE_LIMIT},          {"hr-low", VT_HR, VT_RULE_LIMIT},
+	    {"rr-low", VT_RR, VT_RULE_LIMIT},           {"rr-high", VT_RR, VT_RULE_LIMIT},
+	    {"nibp-sys-high", VT_NIBP_SYS, VT_RULE_LIMIT},
+	    {"nibp-sys-low", VT_NIBP_SYS, VT_RULE_LIMIT},
+	    {"nibp-surge", VT_NIBP_SYS, VT_RULE_BASELINE},
+	    {"nibp-dia-high", VT_NIBP_DIA, VT_RULE_LIMIT},
+	    {"nibp-map-low", VT_NIBP_MAP, VT_RULE_LIMIT},
+	    {"nibp-map-high", VT_NIBP_MAP, VT_RULE_LIMIT},
+	    {"apnea", VT_ETCO2, VT_RULE_APNEA},          {"etco2-high", VT_ETCO2, VT_RULE_LIMIT},
+	    {"etco2-low", VT_ETCO2, VT_RULE_LIMIT},      {"temp-low", VT_TEMP, VT_RULE_LIMIT},
+	    {"temp-high", VT_TEMP, VT_RULE_LIMIT},
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+	cr_assert_eq(cfg->n_rules, 3 + n);
+	vt_param_mask covered = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vt_rule_config *r = &cfg->rules[3 + i];
+		cr_expect_str_eq(r->name, want[i].name);
+		cr_expect_eq(r->param, want[i].param, "%s", r->name);
+		cr_expect_eq(r->kind, want[i].kind, "%s", r->name);
+		covered |= VT_PARAM_BIT(r->param);
+	}
+	/* The surge is the ketamine one: 20 % or 25 mmHg over baseline, during and after. */
+	const struct vt_rule_config *surge = &cfg->rules[3 + 6];
+	cr_expect(surge->delta == 20 && surge->delta_percent && surge->delta_or == 25 &&
+	          !surge->delta_or_percent && surge->direction > 0);
+	cr_expect_eq(surge->phases, VT_PHASE_BIT(VT_PHASE_INFUSION) | VT_PHASE_BIT(VT_PHASE_RECOVERY));
+	cr_expect_eq(cfg->rules[3 + 7].for_count, 2, "diastolic: two measurements");
+	cr_expect_eq(cfg->rules[3 + 10].no_breath_ms, 30000);
+	cr_expect_eq(cfg->rules[3 + 10].floor, 10);
+	/* A limit rule on every parameter a multiparameter monitor reports. */
+	vt_param_mask all = VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_RR) | VT_PARAM_BIT(VT_NIBP_SYS) |
+	                    VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP) |
+	                    VT_PARAM_BIT(VT_ETCO2) | VT_PARAM_BIT(VT_TEMP);
+	cr_expect_eq(covered & all, all);
+	vt_config_free(&cfg);
 }

@@ -150,3 +150,33 @@ Test(csv, numbers_fill_the_whole_field)
 	cr_expect_eq(vt_csv_parse_row(&l, "1,-", 3, &t, &r, err, sizeof(err), &col), -1);
 	cr_expect_eq(vt_csv_parse_row(&l, "1,1.2.3", 7, &t, &r, err, sizeof(err), &col), -1);
 }
+
+/*
+ * The multiparameter recordings hold a blood pressure only in the rows
+ * where a cuff measurement completed: there an empty field is no
+ * measurement in that row (the parameter is not reported at all), while an
+ * empty EtCO2 stays a value the capnograph did not have.
+ */
+Test(csv, an_empty_blood_pressure_is_no_measurement_in_that_row)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "t,spo2,pr,hr,rr,etco2,nibp_sys,nibp_dia,nibp_map,temp";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	double t;
+	struct vt_reading r;
+	const char *quiet = "60,97,80,81,14,,,,,";
+	cr_assert_eq(vt_csv_parse_row(&l, quiet, strlen(quiet), &t, &r, err, sizeof(err), &col), 0);
+	vt_param_mask bp = VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA) |
+	                   VT_PARAM_BIT(VT_NIBP_MAP);
+	cr_expect_eq(r.reported & bp, 0, "no cuff measurement in this row");
+	cr_expect(r.reported & VT_PARAM_BIT(VT_ETCO2), "EtCO2 empty: reported, no value");
+	cr_expect(r.reported & VT_PARAM_BIT(VT_TEMP));
+	cr_expect_eq(r.valid & VT_PARAM_BIT(VT_ETCO2), 0);
+	const char *cuff = "120,97,80,81,14,33.5,124,78,93,";
+	cr_assert_eq(vt_csv_parse_row(&l, cuff, strlen(cuff), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.valid & bp, bp);
+	cr_expect_eq(r.value[VT_NIBP_MAP], 93);
+	cr_expect_eq(r.value[VT_ETCO2], 33.5);
+}

@@ -61,6 +61,12 @@ struct rule_bed {
 	 * tier in force, and the previous sample, whose distance in time is
 	 * what the next one stands for. */
 	struct vt_trigger trig[VT_TRIGGER_LEVELS];
+	uint32_t run_n;        /* samples in the run (spot measurements: `for` counts them) */
+	/* Apnea rules: the capnograph has shown a value since the clock last
+	 * stopped (so a monitor without one raises nothing), and when the last
+	 * breath was. */
+	bool armed;
+	int64_t last_breath;
 	bool sampled;          /* a sample of the parameter came since the port connected */
 	int64_t last_sample;   /* its time */
 	/*
@@ -118,6 +124,7 @@ struct vt_alarms {
 	struct vt_alert **active;  /* active alerts in raising order */
 	size_t n_active;
 	size_t cap_active;
+	bool has_apnea;            /* some rule is an apnea rule (its clocks cost a loop) */
 };
 
 static const char *const event_names[] = {"raised",    "cleared", "acknowledged", "silenced",
@@ -182,6 +189,8 @@ vt_alarms_new(const struct vt_config *cfg)
 	if (a == NULL)
 		return NULL;
 	a->cfg = cfg;
+	for (size_t r = 0; r < cfg->n_rules; r++)
+		a->has_apnea |= cfg->rules[r].kind == VT_RULE_APNEA;
 	a->n_beds = cfg->n_monitors;
 	a->beds = calloc(a->n_beds ? a->n_beds : 1, sizeof(*a->beds));
 	a->rb = calloc(cfg->n_rules * a->n_beds + 1, sizeof(*a->rb));
@@ -408,9 +417,12 @@ vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
 		return;
 	bd->connected = true;
 	s_restart_no_data(bd, VT_PARAMS_ALL, t);
-	/* A sample after a reconnection stands for no time before it. */
-	for (size_t r = 0; r < a->cfg->n_rules; r++)
+	/* A sample after a reconnection stands for no time before it; an apnea
+	 * clock waits for the capnograph's first value. */
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
 		s_rb(a, r, (size_t)bed)->sampled = false;
+		s_rb(a, r, (size_t)bed)->armed = false;
+	}
 }
 
 void
@@ -531,6 +543,13 @@ s_window_push(struct rule_bed *st, int64_t within, int direction, int64_t t, dou
 	return st->w[st->w_head].v;
 }
 
+/* A baseline-relative limit: `delta` (a percentage of it, or units) beyond `base`. */
+static double
+s_baseline_limit(double base, int direction, double delta, bool percent)
+{
+	return percent ? base * (1.0 + direction * delta / 100.0) : base + direction * delta;
+}
+
 static struct verdict
 s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *st, size_t bed,
         bool has, double v, int64_t t)
@@ -552,8 +571,13 @@ s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *s
 			break;
 		}
 		vd.ref = base;
-		vd.limit = rc->delta_percent ? base * (1.0 + rc->direction * rc->delta / 100.0)
-		                             : base + rc->direction * rc->delta;
+		vd.limit = s_baseline_limit(base, rc->direction, rc->delta, rc->delta_percent);
+		/* "20% or 25": the limit nearer the baseline is crossed first. */
+		if (rc->delta_or > 0) {
+			double other = s_baseline_limit(base, rc->direction, rc->delta_or,
+			                                 rc->delta_or_percent);
+			vd.limit = rc->direction > 0 ? fmin(vd.limit, other) : fmax(vd.limit, other);
+		}
 		vd.beyond = rc->direction < 0 ? v < vd.limit : v > vd.limit;
 		vd.back = !vd.beyond;
 		break;
@@ -564,6 +588,12 @@ s_judge(struct vt_alarms *a, const struct vt_rule_config *rc, struct rule_bed *s
 		/* Hysteresis: a slow, steady fall must not raise and clear every few
 		 * seconds; the change must shrink to half before the alarm clears. */
 		vd.back = fabs(v - vd.ref) < rc->delta / 2;
+		break;
+	case VT_RULE_APNEA:
+		/* Judged by time, not by samples (s_apnea_sample, s_apnea_due). */
+		vd.limit = rc->floor;
+		vd.beyond = v < rc->floor;
+		vd.back = !vd.beyond;
 		break;
 	}
 	return vd;
@@ -582,6 +612,8 @@ s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct 
 	/* An area or a tier may raise before `for`: no "for" then. */
 	if (rc->for_ms > 0 && !vt_trigger_applies(rc))
 		snprintf(tail, sizeof(tail), " for %s", vt_duration_format(rc->for_ms, dur, sizeof(dur)));
+	if (rc->for_count > 1)
+		snprintf(tail, sizeof(tail), " in %d measurements", rc->for_count);
 	switch (rc->kind) {
 	case VT_RULE_LIMIT:
 		s_text(al, "%s %s %s %s %s %s%s", pi->label, val, pi->unit,
@@ -599,6 +631,10 @@ s_raise_text(struct vt_alert *al, const struct vt_rule_config *rc, const struct 
 		         vt_duration_format(rc->within_ms, dur, sizeof(dur)), tail);
 		break;
 	}
+	case VT_RULE_APNEA:
+		s_text(al, "Apnea: no breath for %s (%s below %s %s)",
+		       vt_duration_format(rc->no_breath_ms, dur, sizeof(dur)), pi->label, lim, pi->unit);
+		break;
 	}
 }
 
@@ -634,6 +670,8 @@ s_clear_text(struct vt_alert *al, const struct vt_rule_config *rc, double v)
 	if (rc->kind == VT_RULE_LIMIT)
 		s_text(al, "%s back to %s %s (clears at %s %s)", pi->label,
 		         val, pi->unit, lim, pi->unit);
+	else if (rc->kind == VT_RULE_APNEA)
+		s_text(al, "Breathing again: %s %s %s", pi->label, val, pi->unit);
 	else
 		s_text(al, "%s back to %s %s", pi->label, val, pi->unit);
 }
@@ -766,9 +804,14 @@ s_rule_sample(struct vt_alarms *a, size_t rule, size_t bed, bool has, double v, 
 		st->in_run = true;
 		st->run_start = t;
 		st->run_first = st->run_worst = v;
+		st->run_n = 0;
 	}
+	st->run_n++;
 	st->run_worst = s_worse(rc, st->run_worst, v);
-	if (depth ? !trig.met : t - st->run_start < rc->for_ms)
+	/* A delay in time, or in measurements for a spot value (docs/alarms.md). */
+	bool waiting = rc->for_count > 0 ? st->run_n < (uint32_t)rc->for_count
+	                                 : t - st->run_start < rc->for_ms;
+	if (depth ? !trig.met : waiting)
 		return;
 
 	al = s_alert_new(a, bed, rc->name, ++st->count);
@@ -801,6 +844,7 @@ s_restart_runs(struct rule_bed *st)
 {
 	st->in_run = false;
 	st->sampled = false;
+	st->armed = false; /* apnea: its clock starts again with the next value */
 	for (int i = 0; i < VT_TRIGGER_LEVELS; i++)
 		st->trig[i].in_run = false;
 }
@@ -810,6 +854,103 @@ static bool
 s_in_phase(const struct vt_rule_config *rc, int phase)
 {
 	return rc->phases == 0 || (phase >= 0 && (rc->phases & VT_PHASE_BIT(phase)));
+}
+
+/* ---- apnea ---------------------------------------------------------------- */
+
+/*
+ * An apnea rule (no_breath_for) is judged by time: it raises when no breath
+ * (an EtCO2 sample at or above the floor) has come for no_breath_for while
+ * the capnograph is connected, whether or not samples keep coming (a
+ * monitor may show no value at all during an apnea). Its clock starts at
+ * the first value the capnograph shows and stops while it cannot be heard:
+ * the parameter not reported, blinded (sample line occluded), the link
+ * lost, or the rule out of force.
+ */
+static void
+s_apnea_sample(struct vt_alarms *a, size_t rule, size_t bed, const struct vt_reading *r,
+               int64_t t, vt_alert_fn fn, void *ctx)
+{
+	const struct vt_rule_config *rc = &a->cfg->rules[rule];
+	struct rule_bed *st = s_rb(a, rule, bed);
+	vt_param_mask bit = VT_PARAM_BIT(rc->param);
+	if (!(r->reported & bit) || (a->beds[bed].blind & bit)) {
+		st->armed = false;
+		return;
+	}
+	if (!(r->valid & bit))
+		return; /* no value: the clock runs on if it runs */
+	double v = r->value[rc->param];
+	struct vt_alert *al = st->alert;
+	if (!st->armed || v >= rc->floor) {
+		st->armed = true;
+		st->last_breath = t;
+	}
+	if (al == NULL)
+		return;
+	bool moved = !al->has_value || al->value != v;
+	al->has_value = true;
+	al->value = v;
+	if (v < rc->floor) {
+		al->clear_met = false;
+		if (moved)
+			s_emit(fn, ctx, VT_EV_UPDATED, al, t, NULL);
+		return;
+	}
+	if (rc->latching && !al->acknowledged) {
+		al->clear_met = true;
+		s_clear_text(al, rc, v);
+		s_emit(fn, ctx, VT_EV_UPDATED, al, t, NULL);
+		return;
+	}
+	s_clear_text(al, rc, v);
+	st->alert = NULL;
+	s_clear(a, al, t, fn, ctx);
+}
+
+/* When apnea rule `rule` raises on `bed`, or INT64_MAX. */
+static int64_t
+s_apnea_due(const struct vt_alarms *a, size_t rule, size_t bed)
+{
+	const struct vt_rule_config *rc = &a->cfg->rules[rule];
+	const struct rule_bed *st = &a->rb[rule * a->n_beds + bed];
+	const struct bed *bd = &a->beds[bed];
+	if (rc->kind != VT_RULE_APNEA || !st->applies || !st->armed || st->alert != NULL ||
+	    !bd->monitoring || !bd->connected || s_link_alarm(bd) ||
+	    !(rc->phases == 0 || (bd->phase >= 0 && (rc->phases & VT_PHASE_BIT(bd->phase)))))
+		return INT64_MAX;
+	return st->last_breath + rc->no_breath_ms;
+}
+
+static void
+s_apnea_raise(struct vt_alarms *a, size_t rule, size_t bed, int64_t t, vt_alert_fn fn,
+              void *ctx)
+{
+	const struct vt_rule_config *rc = &a->cfg->rules[rule];
+	struct rule_bed *st = s_rb(a, rule, bed);
+	struct vt_alert *al = s_alert_new(a, bed, rc->name, ++st->count);
+	if (al == NULL)
+		return;
+	al->kind = VT_KIND_PHYSIOLOGICAL;
+	al->priority = rc->priority;
+	al->param = (int)rc->param;
+	al->has_limit = true;
+	al->limit = rc->floor;
+	al->onset_ms = st->last_breath;
+	al->raised_ms = t;
+	al->worst = al->onset_value = NAN;
+	struct verdict vd = {.limit = rc->floor};
+	s_raise_text(al, rc, &vd, NAN);
+	st->alert = al;
+	s_announce(a, al, t, rc->escalate_after_ms, fn, ctx);
+}
+
+/* Stop every apnea clock of `bed` (the link went down or came back). */
+static void
+s_apnea_stop(struct vt_alarms *a, size_t bed)
+{
+	for (size_t r = 0; r < a->cfg->n_rules; r++)
+		s_rb(a, r, bed)->armed = false;
 }
 
 /* ---- entry points ------------------------------------------------------- */
@@ -828,6 +969,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 		s_tech_track(a, (size_t)bed, VT_TECH_COMM_LOST, false, t, NULL, fn, ctx);
 		s_tech_track(a, (size_t)bed, VT_TECH_UNDECODABLE, false, t, NULL, fn, ctx);
 		s_restart_no_data(bd, VT_PARAMS_ALL, t);
+		s_apnea_stop(a, (size_t)bed);
 	}
 
 	if (r->has_status) {
@@ -874,8 +1016,13 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 
 	for (size_t rule = 0; rule < a->cfg->n_rules; rule++) {
 		const struct vt_rule_config *rc = &a->cfg->rules[rule];
-		if (!s_rb(a, rule, (size_t)bed)->applies || !s_in_phase(rc, bd->phase) ||
-		    !(r->reported & VT_PARAM_BIT(rc->param)))
+		if (!s_rb(a, rule, (size_t)bed)->applies || !s_in_phase(rc, bd->phase))
+			continue;
+		if (rc->kind == VT_RULE_APNEA) {
+			s_apnea_sample(a, rule, (size_t)bed, r, t, fn, ctx);
+			continue;
+		}
+		if (!(r->reported & VT_PARAM_BIT(rc->param)))
 			continue;
 		bool has = (r->valid & VT_PARAM_BIT(rc->param)) && !(bd->blind & VT_PARAM_BIT(rc->param));
 		s_rule_sample(a, rule, (size_t)bed, has, r->value[rc->param], t, fn, ctx);
@@ -991,6 +1138,12 @@ vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 		if (!bd->monitoring)
 			continue;
 		int64_t due = bd->last_reading + bd->stale_ms;
+		/* An apnea that fell due before the link went quiet is raised first. */
+		for (size_t r = 0; a->has_apnea && r < a->cfg->n_rules; r++) {
+			int64_t apnea = s_apnea_due(a, r, b);
+			if (apnea <= t && apnea < due)
+				s_apnea_raise(a, r, b, apnea, fn, ctx);
+		}
 		/* Bytes rejected since the last reading: not silence, but undecodable. */
 		if (!s_link_alarm(bd) && due <= t && bd->last_junk > bd->last_reading &&
 		    bd->last_junk != INT64_MIN)
@@ -1046,6 +1199,12 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 			next = bd->last_reading + bd->stale_ms;
 		if (bd->tech[VT_TECH_UNDECODABLE] != NULL && bd->last_junk + bd->stale_ms < next)
 			next = bd->last_junk + bd->stale_ms;
+		/* Apnea clocks; a configuration without apnea rules pays nothing here. */
+		for (size_t r = 0; a->has_apnea && r < a->cfg->n_rules; r++) {
+			int64_t apnea = s_apnea_due(a, r, b);
+			if (apnea < next)
+				next = apnea;
+		}
 		if (!s_no_data_armed(bd))
 			continue;
 		/* Only the watched parameters: this runs before every reading. */
@@ -1177,7 +1336,9 @@ s_same_rule(const struct vt_rule_config *x, const struct vt_rule_config *y)
 	       x->delta == y->delta && x->delta_percent == y->delta_percent &&
 	       x->within_ms == y->within_ms && x->for_ms == y->for_ms && x->priority == y->priority &&
 	       x->latching == y->latching && x->escalate_after_ms == y->escalate_after_ms &&
-	       x->phases == y->phases && s_same_depth(x, y);
+	       x->phases == y->phases && s_same_depth(x, y) && x->delta_or == y->delta_or &&
+	       x->delta_or_percent == y->delta_or_percent && x->for_count == y->for_count &&
+	       x->no_breath_ms == y->no_breath_ms && x->floor == y->floor;
 }
 
 /* Move `al` from old's active list to a's. */

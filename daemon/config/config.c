@@ -102,14 +102,14 @@ static vt_cy_handler s_tiers;
 
 enum {
 	R_NAME, R_PARAMETER, R_BELOW, R_ABOVE, R_BELOW_BASELINE, R_ABOVE_BASELINE, R_FALLS_BY,
-	R_RISES_BY, R_WITHIN, R_FOR, R_AREA, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER,
-	R_TIERS, R_BEDS, R_PHASES, R_COUNT
+	R_RISES_BY, R_NO_BREATH_FOR, R_WITHIN, R_FOR, R_AREA, R_CLEAR_AT, R_PRIORITY, R_LATCHING, R_ESCALATE_AFTER,
+	R_TIERS, R_BEDS, R_PHASES, R_FLOOR, R_COUNT
 };
 /* The keys that say what a rule watches for: exactly one per rule. */
 #define R_FIRST_CONDITION R_BELOW
-#define R_LAST_CONDITION R_RISES_BY
+#define R_LAST_CONDITION R_NO_BREATH_FOR
 static const char s_conditions[] =
-	"below, above, below_baseline, above_baseline, falls_by or rises_by";
+	"below, above, below_baseline, above_baseline, falls_by, rises_by or no_breath_for";
 static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	[R_NAME] = {SCALAR("name", "a rule name such as spo2-low"), .handler = vt_cfg_rule_name,
 	            .offset = RULE(name), .required = true},
@@ -123,11 +123,16 @@ static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	                      .handler = vt_cfg_change, .arg = +1, .data = "baseline"},
 	[R_FALLS_BY] = {SCALAR("falls_by", "a fall such as 4"), .handler = vt_cfg_change, .arg = -1},
 	[R_RISES_BY] = {SCALAR("rises_by", "a rise such as 4"), .handler = vt_cfg_change, .arg = +1},
+	/* Apnea: EtCO2 only (s_apnea_finish). */
+	[R_NO_BREATH_FOR] = {SCALAR("no_breath_for", VT_CY_DURATION), .handler = vt_cfg_no_breath,
+	                     .offset = RULE(no_breath_ms)},
+	/* With no_breath_for only; defaults to 10 mmHg (s_apnea_finish). */
+	[R_FLOOR] = {SCALAR("floor", "an EtCO2 in mmHg such as 10"), .handler = vt_cfg_floor},
 	/* Required with falls_by and rises_by only (s_rule_finish). */
 	[R_WITHIN] = {SCALAR("within", VT_CY_DURATION), .handler = vt_cy_duration_positive,
 	              .offset = RULE(within_ms)},
-	[R_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cy_duration, .offset = RULE(for_ms),
-	           .dflt = "0s"},
+	/* A duration; for a blood pressure, a number of measurements (s_spot_finish). */
+	[R_FOR] = {SCALAR("for", VT_CY_DURATION), .handler = vt_cfg_for, .offset = RULE(for_ms), .dflt = "0s"},
 	/* below/above only, and with for > 0 (s_rule_finish). */
 	[R_AREA] = {SCALAR("area", AREA_WHAT), .handler = vt_cfg_area, .offset = RULE(area)},
 	/* Defaults to the limit (s_rule_finish). */
@@ -416,6 +421,52 @@ s_depth_finish(struct vt_cy *c, const char *path, struct vt_rule_config *r,
 	}
 }
 
+/*
+ * A blood pressure is measured every few minutes: `for` counts measurements
+ * (docs/alarms.md), and a delay in time means nothing for it. Other
+ * parameters take a duration.
+ */
+static void
+s_spot_finish(struct vt_cy *c, const char *path, struct vt_rule_config *r,
+              const struct vt_cy_seen *seen)
+{
+	if (!seen[R_PARAMETER].ok || !seen[R_FOR].ok || seen[R_FOR].key == NULL)
+		return;
+	const struct vt_param_info *pi = vt_param_info(r->param);
+	if (pi->episodic && r->for_count == 0 && r->for_ms > 0)
+		vt_cy_error(c, seen[R_FOR].value, "%s.for: %s is measured every few minutes, so for "
+		            "counts consecutive measurements; write a number such as 2", path, pi->name);
+	else if (!pi->episodic && r->for_count > 0)
+		vt_cy_error(c, seen[R_FOR].value, "%s.for: a duration needs a unit: ms, s, m or h (for "
+		            "example 15s), got \"%s\" (a number alone counts the measurements of a blood "
+		            "pressure)", path, vt_cy_text(seen[R_FOR].value));
+	if (r->for_count > 0 && (r->area > 0 || r->kind == VT_RULE_RATE))
+		vt_cy_error(c, seen[R_FOR].value, "%s.for: a number of measurements cannot go with %s",
+		            path, r->kind == VT_RULE_RATE ? "a rate of change" : "area");
+}
+
+/* Apnea watches EtCO2; floor goes with it alone. */
+static void
+s_apnea_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
+               const struct vt_cy_seen *seen)
+{
+	if (r->kind != VT_RULE_APNEA) {
+		if (seen[R_FLOOR].key != NULL)
+			vt_cy_error(c, seen[R_FLOOR].key, "%s.floor: only no_breath_for rules take a floor",
+			            path);
+		return;
+	}
+	if (seen[R_FLOOR].key == NULL)
+		r->floor = 10;
+	if (seen[R_PARAMETER].ok && r->param != VT_ETCO2)
+		vt_cy_error(c, seen[R_PARAMETER].value, "%s.parameter: no_breath_for watches breaths on "
+		            "the capnograph: expected etco2, got %s", path,
+		            vt_param_info(r->param)->name);
+	if (seen[R_FOR].key != NULL && (r->for_ms > 0 || r->for_count > 0))
+		vt_cy_error(c, seen[R_FOR].key, "%s.for: no_breath_for is the delay of an apnea rule; "
+		            "remove for", path);
+}
+
 static void
 s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt_rule_config *r,
               const struct vt_cy_seen *seen)
@@ -484,6 +535,8 @@ s_rule_finish(struct vt_cy *c, const char *path, const yaml_node_t *n, struct vt
 			vt_cfg_check_limit(c, path, at, "clear_at", r, r->clear_at, true);
 	}
 	s_depth_finish(c, path, r, seen);
+	s_spot_finish(c, path, r, seen);
+	s_apnea_finish(c, path, n, r, seen);
 }
 
 /* A list of entries (monitors, rules), or nothing; returns how many to read. */

@@ -265,30 +265,33 @@ vt_cfg_limit(struct vt_cy *c, const char *path, const yaml_node_t *n, const stru
  * +1 above/rises), so "below_baseline: -10" and "below_baseline: 10"
  * agree and "above_baseline: -10" is refused rather than guessed at.
  */
-bool
-vt_cfg_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-              void *obj)
+/*
+ * One change: "25", "+25", "-10" or "30%" (percent only for baselines).
+ * Its size into *v, whether it is a percentage into *percent.
+ */
+static bool
+s_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+         const char *s, double *v, bool *percent)
 {
-	struct vt_rule_config *r = obj;
 	bool baseline = k->data != NULL;
-	const char *s = vt_cy_text(n);
 	char q[VT_CY_QUOTE_MAX], num[64];
 	size_t len = strlen(s);
-	bool percent = len > 0 && s[len - 1] == '%';
-	double v;
-	if (percent && !baseline) {
+	*percent = len > 0 && s[len - 1] == '%';
+	if (*percent && !baseline) {
 		vt_cy_error(c, n, "%s: a rate of change is in the parameter's own unit; write it without "
-		            "%%, got %s", path, vt_cy_quote(s, q, sizeof(q)));
+		            "%%, got %s", path, vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
 		return false;
 	}
-	if (len - percent >= sizeof(num)) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+	if (len - *percent >= sizeof(num)) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what,
+		            vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
 		return false;
 	}
-	memcpy(num, s, len - percent);
-	num[len - percent] = '\0';
-	if (vt_cy_parse_number(num, &v) != 0) {
-		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+	memcpy(num, s, len - *percent);
+	num[len - *percent] = '\0';
+	if (vt_cy_parse_number(num, v) != 0) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what,
+		            vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
 		return false;
 	}
 	if ((num[0] == '-' && k->arg > 0) || (num[0] == '+' && k->arg < 0)) {
@@ -296,16 +299,115 @@ vt_cfg_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const str
 		            k->arg > 0 ? "fall" : "rise", k->name, k->what);
 		return false;
 	}
-	v = v < 0 ? -v : v;
-	if (!(v > 0)) {
+	*v = *v < 0 ? -*v : *v;
+	if (!(*v > 0)) {
 		vt_cy_error(c, n, "%s: expected a change greater than 0, got %s", path,
 		            vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	r->kind = baseline ? VT_RULE_BASELINE : VT_RULE_RATE;
+	return true;
+}
+
+/*
+ * below_baseline, above_baseline (k->data set), falls_by, rises_by. A
+ * baseline change may name two, one a percentage and one in the unit,
+ * "20% or 25": whichever is crossed first (docs/alarms.md).
+ */
+bool
+vt_cfg_change(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+              void *obj)
+{
+	struct vt_rule_config *r = obj;
+	const char *s = vt_cy_text(n);
+	char q[VT_CY_QUOTE_MAX], first[64];
+	const char *or = strstr(s, " or ");
+	if (or != NULL && k->data == NULL) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	size_t len = or != NULL ? (size_t)(or - s) : strlen(s);
+	if (len >= sizeof(first)) {
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	memcpy(first, s, len);
+	first[len] = '\0';
+	double v, v2 = 0;
+	bool percent, percent2 = false;
+	if (!s_change(c, path, n, k, first, &v, &percent))
+		return false;
+	if (or != NULL) {
+		if (!s_change(c, path, n, k, or + 4, &v2, &percent2))
+			return false;
+		if (percent2 == percent) {
+			vt_cy_error(c, n, "%s: the two changes of %s are both %s; one is a percentage of "
+			            "the baseline and the other in the parameter's unit, as in 20%% or 25",
+			            path, vt_cy_quote(s, q, sizeof(q)),
+			            percent ? "percentages" : "in the parameter's unit");
+			return false;
+		}
+	}
+	r->kind = k->data != NULL ? VT_RULE_BASELINE : VT_RULE_RATE;
 	r->direction = k->arg;
 	r->delta = v;
 	r->delta_percent = percent;
+	r->delta_or = v2;
+	r->delta_or_percent = percent2;
+	return true;
+}
+
+/* for: a duration, or a whole number of measurements (for a blood pressure). */
+bool
+vt_cfg_for(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	struct vt_rule_config *r = obj;
+	const char *s = vt_cy_text(n);
+	size_t digits = strspn(s, "0123456789");
+	if (digits == 0 || s[digits] != '\0')
+		return vt_cy_duration(c, path, n, k, obj);
+	long count = digits <= 3 ? strtol(s, NULL, 10) : 1000;
+	if (count < 1 || count > 100) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected a number of measurements from 1 to 100, got %s", path,
+		            vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	r->for_count = (int)count;
+	r->for_ms = 0;
+	return true;
+}
+
+/* no_breath_for: the apnea delay, a positive duration. */
+bool
+vt_cfg_no_breath(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 const struct vt_cy_key *k, void *obj)
+{
+	struct vt_rule_config *r = obj;
+	if (!vt_cy_duration_positive(c, path, n, k, obj))
+		return false;
+	r->kind = VT_RULE_APNEA;
+	r->direction = -1;
+	return true;
+}
+
+/* floor: the EtCO2 below which a sample is no breath. */
+bool
+vt_cfg_floor(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+             void *obj)
+{
+	struct vt_rule_config *r = obj;
+	double v;
+	if (!s_number(c, path, n, &v))
+		return false;
+	const struct vt_param_info *pi = vt_param_info(VT_ETCO2);
+	if (!(v > pi->min) || v > pi->max) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected an EtCO2 above %g and at most %g %s, got %s", path,
+		            pi->min, pi->max, pi->unit, vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
+		return false;
+	}
+	r->floor = v;
 	return true;
 }
 

@@ -2,7 +2,8 @@
  * The canonical numerics CSV, one line at a time. The recordings grow
  * columns over time, so columns are matched by header name and unknown ones
  * are skipped; an empty field is a value the device did not report, which
- * must stay distinct from zero all the way to the alarm engine.
+ * must stay distinct from zero all the way to the alarm engine; an empty
+ * blood-pressure field is no measurement in that row.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -208,5 +209,11 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 		*column = (int)len + 1;
 		return -1;
 	}
+	/* A blood pressure is in the rows where a measurement completed: an
+	 * empty field there is no measurement in this row, not a missing value
+	 * (the last one stays current). */
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		if (vt_param_info(p)->episodic && !(r->valid & VT_PARAM_BIT(p)))
+			r->reported &= ~VT_PARAM_BIT(p);
 	return 0;
 }

@@ -45,7 +45,8 @@ struct vt_monitor_config {
 enum vt_rule_kind {
 	VT_RULE_LIMIT,    /* below / above an absolute limit */
 	VT_RULE_BASELINE, /* below_baseline / above_baseline */
-	VT_RULE_RATE      /* falls_by / rises_by within a window */
+	VT_RULE_RATE,     /* falls_by / rises_by within a window */
+	VT_RULE_APNEA     /* no_breath_for: no breath (EtCO2 under a floor) for that long */
 };
 
 /*
@@ -71,6 +72,13 @@ struct vt_rule_config {
 	bool clear_at_set;      /* clear_at was written in the file */
 	double delta;           /* BASELINE: the offset; RATE: the change */
 	bool delta_percent;     /* BASELINE: delta is a percentage of baseline */
+	double delta_or;        /* BASELINE: a second offset (`20% or 25`), 0: none; the limit
+	                           nearer the baseline is the one in force */
+	bool delta_or_percent;  /* delta_or is a percentage of baseline */
+	int for_count;          /* spot measurements (NIBP): `for` counts consecutive
+	                           measurements; 0: `for` is for_ms */
+	int64_t no_breath_ms;   /* APNEA: how long without a breath raises */
+	double floor;           /* APNEA: EtCO2 below this is no breath (default 10 mmHg) */
 	int64_t within_ms;      /* RATE: the window */
 	int64_t for_ms;         /* alarm-condition delay; with `area`, the longest one */
 	double area;            /* LIMIT: raise once the depth beyond the limit integrated over

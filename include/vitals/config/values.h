@@ -25,6 +25,9 @@ vt_cy_handler vt_cfg_parameter;  /* a parameter name */
 vt_cy_handler vt_cfg_limit;      /* below, above; k->arg is the direction */
 vt_cy_handler vt_cfg_change;     /* *_baseline (k->data set), falls_by, rises_by */
 vt_cy_handler vt_cfg_clear_at;   /* the hysteresis value */
+vt_cy_handler vt_cfg_for;        /* a duration, or a number of measurements */
+vt_cy_handler vt_cfg_no_breath;  /* no_breath_for: an apnea rule's delay */
+vt_cy_handler vt_cfg_floor;      /* floor: an apnea rule's EtCO2 breath threshold */
 vt_cy_handler vt_cfg_area;       /* a depth-time integral: a number above 0 */
 vt_cy_handler vt_cfg_beds;       /* bed names (checked against monitors later) */
 vt_cy_handler vt_cfg_phases;     /* phase names, into a bit set */
