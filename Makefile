@@ -9,7 +9,8 @@
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
 #   make fuzz-smoke every libFuzzer target for 30 s (CI)
 #   make bench      benchmark programs that print figures
-#   make goldens    regenerate the golden replay files (review the diff!)
+#   make goldens    regenerate the golden replay files and the report's golden
+#                   trend page (review the diff!); make goldens-report: the page alone
 #   make install    programs, unit, sysusers/tmpfiles/udev files, man pages and
 #                   the sample configuration (PREFIX=/usr/local, DESTDIR=)
 #
@@ -46,8 +47,13 @@ CON_SRC   := $(filter-out console/vitals%.c,$(wildcard console/*.c))
 CON_LIB   := $(BUILD)/libvitals-console.a
 TOOL_SRC  := $(filter-out tools/vitals%.c,$(wildcard tools/*.c))
 TOOL_LIB  := $(BUILD)/libvitals-tools.a
-ALL_LIBS  := $(TOOL_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
-PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c)
+# The infusion record (report/) draws with cairo: its library and what links it.
+REPORT_SRC  := $(filter-out report/vitals%.c,$(wildcard report/*.c))
+REPORT_LIB  := $(BUILD)/libvitals-report.a
+REPORT_LIBS  = $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
+REPORT_CFLAGS = $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
+ALL_LIBS  := $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
+PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c report/vitals*.c)
 TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -80,6 +86,8 @@ $(LIB): $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 $(EMU_LIB): $(EMU_SRC:%.c=$(BUILD)/obj/%.o)
 $(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
 $(TOOL_LIB): $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+$(REPORT_LIB): $(REPORT_SRC:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/obj/report/%.o $(BUILD)/obj/tests/%.o: override CFLAGS += $(REPORT_CFLAGS)
 $(ALL_LIBS):
 	@rm -f $@
 	ar rcs $@ $^
@@ -106,12 +114,15 @@ $(BUILD)/vitals-console: $(BUILD)/obj/console/vitals-console.o $(ALL_LIBS)
 $(BUILD)/vitals-emulate: $(BUILD)/obj/emulator/vitals-emulate.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/vitals-report: $(BUILD)/obj/report/vitals-report.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS)
+
 $(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS) -lcriterion -lutil -lpthread
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -175,8 +186,12 @@ demo: deps
 bench: $(PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done
 
-goldens: $(BUILD)/vitalsd
+goldens: $(BUILD)/vitalsd goldens-report
 	@scripts/regen-goldens.sh $(BUILD)/vitalsd
+
+# The report's golden trend page (tests/golden/report/trends.png).
+goldens-report: $(BUILD)/vitals-report
+	@scripts/regen-report-golden.sh $(BUILD)
 
 # libFuzzer needs clang; the library is rebuilt with coverage instrumentation.
 # `make fuzz` runs every target FUZZ_SECONDS; `make fuzz-smoke` (CI) runs
@@ -186,7 +201,8 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
-		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a
+		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a \
+		build-fuzz/libvitals-report.a
 
 fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)

@@ -16,6 +16,9 @@ set -eu
 # debhelper, fakeroot and lintian build and check the Debian packages
 # (make deb, and the packaging test in make check).
 # nettle-dev hashes the configuration (its SHA-256 goes into every recording).
+# vitals-report draws with libcairo2-dev in DejaVu (fonts-dejavu-core, found
+# with libfontconfig-dev); the report's tests read its PDF back with
+# poppler-utils (pdfinfo, pdftotext, pdftoppm).
 packages="
 gcc
 make
@@ -27,6 +30,10 @@ libjansson-dev
 libsystemd-dev
 zlib1g-dev
 nettle-dev
+libcairo2-dev
+libfontconfig-dev
+fonts-dejavu-core
+poppler-utils
 libncurses-dev
 libcriterion-dev
 systemd

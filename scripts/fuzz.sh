@@ -26,8 +26,9 @@ shift 2
 only="$*"
 cd "$(dirname "$0")/.."
 
-# The station's and the emulator's libraries before the daemon's, which both use.
-lib="$build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
+# The report's, the station's and the emulator's libraries before the
+# daemon's, which they use.
+lib="$build/libvitals-report.a $build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
 for l in $lib; do
 	if [ ! -f "$l" ]; then
 		echo "fuzz: $l is missing (run: make fuzz)" >&2

@@ -106,6 +106,12 @@ s_file_name(const char *bed)
 	return c;
 }
 
+char *
+vt_recorder_file_name(const char *bed)
+{
+	return s_file_name(bed ? bed : "");
+}
+
 /* mkdir -p with 0750 for the parts it creates. */
 static int
 s_mkdirs(const char *path, char *err, size_t errlen)

@@ -237,6 +237,7 @@ s_header(struct vt_session_reader *s, struct vt_diag *diag)
 	s->info.bed = s->values[K_BED];
 	s->info.port = s->values[K_PORT];
 	s->info.protocol = s->values[K_PROTOCOL];
+	s->info.version = s->values[K_VERSION];
 	s->info.config = s->values[K_CONFIG];
 	s->info.config_sha256 = s->values[K_CONFIG_SHA256];
 	if (s->info.format == 0)

@@ -45,6 +45,9 @@ int vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev,
 /* Wait for the file to reach the disk, close it, free, set *r to NULL. */
 void vt_recorder_close(struct vt_recorder **r);
 
+/* The bed as the recorder writes it in directory and file names (malloc'd; NULL: no memory). */
+char *vt_recorder_file_name(const char *bed);
+
 /* The file being written (or the last one tried); for logs and tests. */
 const char *vt_recorder_path(const struct vt_recorder *r);
 

@@ -65,6 +65,7 @@ struct vt_rec_info {
 	const char *port;
 	const char *protocol;
 	int baud;
+	const char *version;       /* the vitalsd that wrote it (reader; the recorder writes its own) */
 	const char *config;        /* the configuration file's path; NULL: not said */
 	const char *config_sha256; /* its SHA-256 in hex; NULL: not said */
 	int format;                /* 1 (no `format:` line) or VT_SESSION_FORMAT; the
