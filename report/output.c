@@ -13,6 +13,18 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/report/output.h"
 
+/* 0 when cairo wrote `path`, or -1 with why it could not. */
+static int
+s_status(cairo_status_t st, const char *path, char *err, size_t errlen)
+{
+	if (st == CAIRO_STATUS_SUCCESS)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path,
+	         st == CAIRO_STATUS_WRITE_ERROR ? strerror(errno ? errno : EIO)
+	                                        : cairo_status_to_string(st));
+	return -1;
+}
+
 int
 vt_report_pdf(const struct vt_report_doc *d, const char *path, const char *title, char *err,
               size_t errlen)
@@ -31,13 +43,7 @@ vt_report_pdf(const struct vt_report_doc *d, const char *path, const char *title
 	cairo_surface_finish(s);
 	cairo_status_t st = cairo_surface_status(s);
 	cairo_surface_destroy(s);
-	if (st != CAIRO_STATUS_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", path,
-		         st == CAIRO_STATUS_WRITE_ERROR ? strerror(errno ? errno : EIO)
-		                                        : cairo_status_to_string(st));
-		return -1;
-	}
-	return 0;
+	return s_status(st, path, err, errlen);
 }
 
 int
@@ -54,13 +60,7 @@ vt_report_png_page(const struct vt_report_doc *d, size_t page, const char *path,
 	cairo_destroy(cr);
 	cairo_status_t st = cairo_surface_write_to_png(s, path);
 	cairo_surface_destroy(s);
-	if (st != CAIRO_STATUS_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", path,
-		         st == CAIRO_STATUS_WRITE_ERROR ? strerror(errno ? errno : EIO)
-		                                        : cairo_status_to_string(st));
-		return -1;
-	}
-	return 0;
+	return s_status(st, path, err, errlen);
 }
 
 int
