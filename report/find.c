@@ -194,8 +194,10 @@ vt_find_bed(struct vt_find *f, const char *record_dir, const char *bed, struct v
 	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
+		/* A recording, or one vitals-archive compressed. */
 		size_t l = strlen(e->d_name);
-		if (l < 5 || strcmp(e->d_name + l - 4, ".vsr") != 0)
+		if (!(l > 4 && strcmp(e->d_name + l - 4, ".vsr") == 0) &&
+		    !(l > 7 && strcmp(e->d_name + l - 7, ".vsr.gz") == 0))
 			continue;
 		if (n == VT_FIND_MAX_FILES) {
 			vt_diag_add(diag, dirpath, 0, 0, NULL, "more than %d recordings; name the files "

@@ -306,6 +306,20 @@ Test(report_find, sessions_are_what_the_phases_marked)
 	cr_assert_eq(over[0], &f.files[1]);
 	vt_find_release(&f);
 
+	/* A bed's folder, one of its files compressed by vitals-archive: both are read. */
+	char bed_dir[200], cmd[1600];
+	snprintf(bed_dir, sizeof(bed_dir), "%s/chair-1", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir %s && cp %s %s/ && gzip -c %s >%s/b.vsr.gz", bed_dir, p1,
+	         bed_dir, p2, bed_dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(vt_find_bed(&f, dir, "chair-1", &diag), 0);
+	cr_assert_eq(f.n_files, 2);
+	cr_assert_eq(f.n_sessions, 2);
+	vt_find_release(&f);
+	cr_assert_eq(vt_find_bed(&f, dir, "chair-9", &diag), -2, "no recordings of it");
+	vt_diag_clear(&diag);
+	vt_find_release(&f);
+
 	/* Another bed's file among them is refused, by name. */
 	const char *c[] = {"baseline"};
 	const int at_c[] = {5};

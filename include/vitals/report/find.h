@@ -1,6 +1,7 @@
 /*
- * Finding what to report: a bed's recordings (every file under
- * RECORD_DIR/BED/, or files named by the user), what each one spans, and
+ * Finding what to report: a bed's recordings (every .vsr file under
+ * RECORD_DIR/BED/, and those vitals-archive compressed to .vsr.gz, or
+ * files named by the user), what each one spans, and
  * the infusion sessions the station marked in them with `phase`
  * (docs/report.md). A session begins with the first phase set while none
  * is open (usually `baseline`) and ends when `ended` is set; one still
