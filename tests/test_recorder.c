@@ -131,6 +131,50 @@ s_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* A text protocol's bytes are recorded as text (format 3), every byte back exactly. */
+Test(recorder, text_protocols_are_recorded_as_text)
+{
+	struct vt_rec_info info = s_info;
+	info.protocol = "masimo-ascii";
+	char err[256];
+	struct vt_recorder *r = vt_recorder_open(s_dir, &info, T0, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	static const char line[] = "11/21/26 10:00:01 SN=0000012345 SPO2=097% BPM=072\r\n";
+	static const uint8_t odd[] = {' ', 'a', '\\', '\t', 0x00, 0xff, 'z', ' '};
+	uint8_t all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;
+	s_event(r, T0, VT_REC_OPEN, NULL, 0, NULL);
+	s_event(r, T0 + 10, VT_REC_DATA, line, sizeof(line) - 1, NULL);
+	s_event(r, T0 + 20, VT_REC_DATA, odd, sizeof(odd), NULL);
+	s_event(r, T0 + 30, VT_REC_DATA, all, 256, NULL);
+	char path[512];
+	snprintf(path, sizeof(path), "%s", vt_recorder_path(r));
+	vt_recorder_close(&r);
+	size_t len;
+	char *text = s_slurp(path, &len);
+	cr_assert(strstr(text, "\n10 text 11/21/26 10:00:01 SN=0000012345 SPO2=097% BPM=072\\r\\n\n") != NULL,
+	          "a device line reads as itself:\n%s", text);
+	cr_assert(strstr(text, "\n20 text \\x20a\\\\\\t\\x00\\xffz\\x20\n") != NULL,
+	          "the rest escaped, spaces at the ends too:\n%s", text);
+	free(text);
+	struct ev evs[8];
+	size_t n = s_read_all(path, evs, 8);
+	size_t got = 0;
+	uint8_t back[512];
+	for (size_t i = 0; i < n; i++)
+		if (evs[i].ev == VT_REC_DATA && evs[i].t == T0 + 30) {
+			memcpy(back + got, evs[i].bytes, evs[i].len);
+			got += evs[i].len;
+		}
+	cr_assert_eq(got, 256);
+	cr_assert_eq(memcmp(back, all, 256), 0, "every byte value comes back");
+	cr_assert_eq(evs[1].len, sizeof(line) - 1);
+	cr_assert_eq(memcmp(evs[1].bytes, line, evs[1].len), 0);
+	cr_assert_eq(evs[2].len, sizeof(odd));
+	cr_assert_eq(memcmp(evs[2].bytes, odd, sizeof(odd)), 0);
+}
+
 Test(recorder, round_trip_is_exact)
 {
 	char err[256];
@@ -200,7 +244,7 @@ Test(recorder, round_trip_is_exact)
 	size_t len;
 	char *text = s_slurp(path, &len);
 	const char *hdr = "# vitalsd session recording\n"
-	                  "# format: 2\n"
+	                  "# format: 3\n"
 	                  "# version: 0.1.0\n"
 	                  "# bed: chair-1\n"
 	                  "# port: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A12345-if00-port0\n"
@@ -263,7 +307,7 @@ Test(recorder, station_events_round_trip)
 
 	size_t len;
 	char *text = s_slurp(path, &len);
-	cr_assert(strstr(text, "# format: 2\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "# format: 3\n") != NULL, "%s", text);
 	cr_assert(strstr(text, "# config: /etc/vitalsd/vitalsd.yaml\n") != NULL, "%s", text);
 	cr_assert(strstr(text, "# config-sha256: 3f0c9d5e") != NULL, "%s", text);
 	cr_assert(strstr(text, "\n11 control {\"cmd\":\"ack\"") != NULL, "%s", text);
@@ -283,7 +327,7 @@ Test(recorder, station_events_round_trip)
 	struct vt_diag diag = {0};
 	struct vt_session_reader *s = vt_session_open(path, &diag);
 	cr_assert_not_null(s);
-	cr_assert_eq(vt_session_info(s)->format, 2);
+	cr_assert_eq(vt_session_info(s)->format, VT_SESSION_FORMAT);
 	cr_assert_str_eq(vt_session_info(s)->config, info.config);
 	cr_assert_str_eq(vt_session_info(s)->config_sha256, info.config_sha256);
 	vt_session_close(&s);
@@ -708,9 +752,11 @@ static const struct bad_case s_bad[] = {
 	{HDR2 "0 control {\"cmd\":\"ack\",\n", 9, 23, "not JSON", true},
 	{HDR2 "0 session [1,2]\n", 9, 11, "expected a JSON object", true},
 	{HDR2 "0 config\n", 9, 9, "not JSON", true},
-	{"# vitalsd session recording\n# format: 3\n# version: 9.0.0\n# bed: a\n# port: p\n"
+	{"# vitalsd session recording\n# format: 4\n# version: 9.0.0\n# bed: a\n# port: p\n"
 	 "# protocol: x\n# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
-	 2, 11, "written in format 3 by a newer vitalsd; this one reads formats 1 to 2", false},
+	 2, 11, "written in format 4 by a newer vitalsd; this one reads formats 1 to 3", false},
+	/* Text lines: format 3, and only the known escapes. */
+	{HDR2 "0 text SPO2=097\\r\\n\n", 9, 3, "a 'text' event in a format-2 recording", true},
 	{"# vitalsd session recording\n# format: two\n# version: 9.0.0\n# bed: a\n# port: p\n"
 	 "# protocol: x\n# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
 	 2, 11, "format must be a number", false},

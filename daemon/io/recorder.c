@@ -38,12 +38,14 @@
 
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
+#include "vitals/drivers/driver.h"
 #include "vitals/io/recorder.h"
 
 #define S_DAY_MS         86400000LL
 #define S_SYNC_EVERY_MS  1000     /* start write-back at most this often */
 #define S_RETRY_EVERY_MS 1000     /* after a failure, try a new file this often */
 #define S_DATA_PER_LINE  64       /* bytes per data line: 16 groups of 4 */
+#define S_TEXT_PER_LINE  256      /* bytes per text line, at most (a device line is shorter) */
 #define S_MAX_CLASHES    100      /* _02 ... _99 before giving up on a name */
 
 struct vt_recorder {
@@ -55,6 +57,7 @@ struct vt_recorder {
 	char *header_config;    /* the configuration's path and checksum; NULL: not said */
 	char *header_sha256;
 	int baud;
+	bool text;                /* a text protocol: data as `text` lines (format 3) */
 	int fd;                 /* the current file, or -1 until the next try */
 	char *path;             /* the current (or last) file's path */
 	char *continues;        /* the previous file's name, for the next header */
@@ -336,6 +339,8 @@ vt_recorder_open(const char *dir, const struct vt_rec_info *info, int64_t now, c
 	r->header_bed = s_one_line(info->bed);
 	r->header_port = s_one_line(info->port);
 	r->header_protocol = s_one_line(info->protocol);
+	const struct vt_driver *drv = vt_driver_find(info->protocol);
+	r->text = drv != NULL && drv->text;
 	if (info->config != NULL && *info->config)
 		r->header_config = s_one_line(info->config);
 	if (info->config_sha256 != NULL && *info->config_sha256)
@@ -393,6 +398,44 @@ s_ready(struct vt_recorder *r, int64_t now, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The bytes of a text protocol as `text` lines (docs/recording.md, format
+ * 3): a line for each line the device sent (cut after LF, and after
+ * S_TEXT_PER_LINE bytes), printable ASCII as it is, the rest escaped:
+ * \r \n \t \\ and \xNN, and a space at either end as \x20, so
+ * that no editor or reader can change what was received.
+ */
+static ssize_t
+s_format_text(struct vt_recorder *r, int64_t off, const uint8_t *data, size_t len)
+{
+	size_t used = 0;
+	for (size_t at = 0; at < len;) {
+		size_t n = 0;
+		while (at + n < len && n < S_TEXT_PER_LINE && (n == 0 || data[at + n - 1] != '\n'))
+			n++;
+		if (s_append(r, &used, "%lld text ", (long long)off) != 0 ||
+		    s_reserve(r, used, 4 * n + 2) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t c = data[at + i];
+			bool edge = c == ' ' && (i == 0 || i == n - 1);
+			const char *esc = c == '\r' ? "\\r" : c == '\n' ? "\\n" : c == '\t' ? "\\t"
+			                  : c == '\\' ? "\\\\" : NULL;
+			if (esc != NULL) {
+				memcpy(r->buf + used, esc, 2);
+				used += 2;
+			} else if (c < 0x20 || c > 0x7e || edge) {
+				used += (size_t)snprintf(r->buf + used, 5, "\\x%02x", c);
+			} else {
+				r->buf[used++] = (char)c;
+			}
+		}
+		r->buf[used++] = '\n';
+		at += n;
+	}
+	return (ssize_t)used;
+}
+
 /* Format one event, possibly several data lines, into r->buf. Its length, or -1. */
 static ssize_t
 s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t *data,
@@ -408,6 +451,8 @@ s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t
 		free(text);
 		return rc == 0 ? (ssize_t)used : -1;
 	}
+	if (ev == VT_REC_DATA && r->text)
+		return s_format_text(r, off, data, len);
 	for (size_t at = 0; at < len; at += S_DATA_PER_LINE) {
 		size_t n = len - at < S_DATA_PER_LINE ? len - at : S_DATA_PER_LINE;
 		if (s_append(r, &used, "%lld %s", (long long)off, vt_rec_event_name(ev)) != 0 ||

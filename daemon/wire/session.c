@@ -376,6 +376,47 @@ s_hex(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *dia
 	return 0;
 }
 
+/* Decode the escaped text at `p` (a `text` line, format 3) into s->data. */
+static int
+s_text(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *diag)
+{
+	size_t need = strlen(p) + 1;
+	if (need > s->data_cap) {
+		uint8_t *d = realloc(s->data, need);
+		if (d == NULL) {
+			S_BAD(s, diag, 0, "out of memory");
+			return -1;
+		}
+		s->data = d;
+		s->data_cap = need;
+	}
+	*n = 0;
+	for (; *p != '\0'; p++) {
+		if (*p != '\\') {
+			s->data[(*n)++] = (uint8_t)*p;
+			continue;
+		}
+		int col = (int)(p - s->line) + 1;
+		char c = p[1];
+		if (c == 'r' || c == 'n' || c == 't' || c == '\\') {
+			s->data[(*n)++] = c == 'r' ? '\r' : c == 'n' ? '\n' : c == 't' ? '\t' : '\\';
+			p++;
+		} else if (c == 'x' && s_hexval(p[2]) >= 0 && s_hexval(p[3]) >= 0) {
+			s->data[(*n)++] = (uint8_t)(s_hexval(p[2]) << 4 | s_hexval(p[3]));
+			p += 3;
+		} else {
+			S_BAD(s, diag, col, "unknown escape in text: expected \\r, \\n, \\t, \\\\ or "
+			      "\\xNN");
+			return -1;
+		}
+	}
+	if (*n == 0) {
+		S_BAD(s, diag, (int)s->len + 1, "a text line needs at least one byte");
+		return -1;
+	}
+	return 0;
+}
+
 /* The argument of a station event must be one JSON object; 0, or -1 with a diagnostic. */
 static int
 s_json_object(struct vt_session_reader *s, const char *p, size_t n, struct vt_diag *diag)
@@ -433,15 +474,24 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 	while (isalpha((unsigned char)l[i]))
 		i++;
 	int k = 0;
-	while (k < VT_REC_EVENT_COUNT &&
+	/* `text` is data in another spelling: a text protocol's bytes, escaped (format 3). */
+	bool text = i - w == 4 && memcmp(l + w, "text", 4) == 0;
+	while (!text && k < VT_REC_EVENT_COUNT &&
 	       !(strlen(s_words[k]) == i - w && memcmp(s_words[k], l + w, i - w) == 0))
 		k++;
+	if (text)
+		k = VT_REC_DATA;
 	if (k == VT_REC_EVENT_COUNT || (l[i] != '\0' && l[i] != ' ' && l[i] != '\t')) {
 		size_t e = w;
 		while (l[e] != '\0' && l[e] != ' ' && l[e] != '\t')
 			e++;
 		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost, close, "
 		      "control, alert, session, config or sent)", (int)(e - w), l + w);
+		return -1;
+	}
+	if (text && s->info.format < 3) {
+		S_BAD(s, diag, (int)w + 1, "a 'text' event in a format-%d recording (text lines are "
+		      "format 3)", s->info.format);
 		return -1;
 	}
 	if (VT_REC_IS_JSON(k) && s->info.format < 2) {
@@ -457,7 +507,12 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 		return -1;
 	}
 	*ev = (enum vt_rec_event)k;
-	if (VT_REC_IS_BYTES(*ev)) {
+	if (text) {
+		/* Blanks after the word separate; blanks in the text are escaped at its ends. */
+		if (s_text(s, l + i, len, diag) != 0)
+			return -1;
+		*data = s->data;
+	} else if (VT_REC_IS_BYTES(*ev)) {
 		if (s_hex(s, l + i, len, diag) != 0)
 			return -1;
 		*data = s->data;

@@ -51,7 +51,7 @@ enum vt_rec_event {
 };
 
 /* The format the recorder writes, and the newest the reader reads. */
-#define VT_SESSION_FORMAT 2
+#define VT_SESSION_FORMAT 3
 
 /* The event word of `ev` ("open", "alert", ...). */
 const char *vt_rec_event_name(enum vt_rec_event ev);
