@@ -129,7 +129,7 @@ Test(station_record, commands_and_alarms_are_recorded_and_replayed, .timeout = 1
 	struct vt_session_reader *sr = vt_session_open(path, &diag);
 	cr_assert_not_null(sr);
 	const struct vt_rec_info *info = vt_session_info(sr);
-	cr_assert_eq(info->format, 2);
+	cr_assert_eq(info->format, VT_SESSION_FORMAT);
 	cr_assert_str_eq(info->config, d.config);
 	size_t clen;
 	char *ctext = vt_rig_slurp(d.config, &clen);
