@@ -334,20 +334,28 @@ s_hexval(char c)
 	return -1;
 }
 
+/* Room for `need` bytes of an event's data in s->data; 0, or -1 with a diagnostic. */
+static int
+s_room(struct vt_session_reader *s, size_t need, struct vt_diag *diag)
+{
+	if (need <= s->data_cap)
+		return 0;
+	uint8_t *d = realloc(s->data, need);
+	if (d == NULL) {
+		S_BAD(s, diag, 0, "out of memory");
+		return -1;
+	}
+	s->data = d;
+	s->data_cap = need;
+	return 0;
+}
+
 /* Decode the hex at `p` (bytes in pairs, blanks between pairs) into s->data. */
 static int
 s_hex(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *diag)
 {
-	size_t need = strlen(p) / 2 + 1;
-	if (need > s->data_cap) {
-		uint8_t *d = realloc(s->data, need);
-		if (d == NULL) {
-			S_BAD(s, diag, 0, "out of memory");
-			return -1;
-		}
-		s->data = d;
-		s->data_cap = need;
-	}
+	if (s_room(s, strlen(p) / 2 + 1, diag) != 0)
+		return -1;
 	*n = 0;
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
@@ -380,16 +388,8 @@ s_hex(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *dia
 static int
 s_text(struct vt_session_reader *s, const char *p, size_t *n, struct vt_diag *diag)
 {
-	size_t need = strlen(p) + 1;
-	if (need > s->data_cap) {
-		uint8_t *d = realloc(s->data, need);
-		if (d == NULL) {
-			S_BAD(s, diag, 0, "out of memory");
-			return -1;
-		}
-		s->data = d;
-		s->data_cap = need;
-	}
+	if (s_room(s, strlen(p) + 1, diag) != 0)
+		return -1;
 	*n = 0;
 	for (; *p != '\0'; p++) {
 		if (*p != '\\') {
