@@ -691,6 +691,12 @@ vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_
 	vt_alarms_adopt(c->alarms, old->alarms, bed_map, t, s_on_alert, c);
 }
 
+const struct vt_infusion *
+vt_core_infusion(const struct vt_core *c, int bed)
+{
+	return &c->beds[bed].inf;
+}
+
 const struct vt_alarms *
 vt_core_alarms(const struct vt_core *c)
 {

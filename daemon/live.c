@@ -40,6 +40,7 @@
 
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
+#include "vitals/alarm/infusion.h"
 #include "vitals/core.h"
 #include "vitals/drivers/sniff.h"
 #include "vitals/io/control.h"
@@ -694,6 +695,68 @@ s_watch(struct live *l, struct live_bed *b, int64_t now, uint64_t after)
 	return vt_watch_reply(b->watch, b->mon->bed, b->line, after);
 }
 
+/*
+ * Acknowledge every unacknowledged alert of req->bed: each one recorded
+ * and carried out as its own ack, so a recording and its replay hold the
+ * ids. The reply lists them (none is fine: nothing was waiting).
+ */
+static char *
+s_ack_bed(struct live *l, const struct vt_control_req *req, const char *by, int64_t now)
+{
+	char *reply = NULL;
+	int bed = s_request_bed(l, req->bed, &reply);
+	if (bed < 0)
+		return reply;
+	/* The ids first: an acknowledgement may clear a latched alarm and move the rest. */
+	const struct vt_alarms *a = vt_core_alarms(l->core);
+	size_t n = 0;
+	char(*ids)[VT_ALERT_ID_MAX] = calloc(vt_alarms_active_count(a) + 1, sizeof(*ids));
+	if (ids == NULL)
+		return vt_control_error_reply("out of memory");
+	for (size_t i = 0; i < vt_alarms_active_count(a); i++) {
+		const struct vt_alert *al = vt_alarms_active(a, i);
+		if (al->bed == bed && !al->acknowledged)
+			snprintf(ids[n++], VT_ALERT_ID_MAX, "%s", al->id);
+	}
+	json_t *acked = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct vt_control_req one = {.cmd = VT_CMD_ACK};
+		snprintf(one.id, sizeof(one.id), "%s", ids[i]);
+		s_record_command(l, bed, now, &one, by);
+		if (vt_core_ack(l->core, ids[i], by, now) == 0) {
+			json_array_append_new(acked, json_string(ids[i]));
+			vt_notice("alert %s acknowledged by %s", ids[i], by);
+		}
+	}
+	free(ids);
+	return s_ok(json_pack("{s:b,s:s,s:o}", "ok", 1, "bed", req->bed, "acknowledged", acked));
+}
+
+/*
+ * The reply to `phase`. Infusion begun on a bed whose baseline is not
+ * known (no baseline phase, or one without values) is done, and said, so
+ * that the nurse knows the baseline-relative alarms cannot sound.
+ */
+static char *
+s_phase_reply(struct live *l, int bed, const struct vt_control_req *req)
+{
+	json_t *o = json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req->bed, "phase",
+	                      vt_phase_name(req->phase));
+	const struct vt_infusion *inf = vt_core_infusion(l->core, bed);
+	bool known = false;
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		known = known || !isnan(inf->baseline[p]);
+	if (o != NULL && req->phase == VT_PHASE_INFUSION && !known) {
+		char warn[320];
+		snprintf(warn, sizeof(warn), "%.128s has no baseline yet (no baseline phase with values "
+		         "before the infusion): alarms relative to the baseline cannot sound",
+		         req->bed);
+		json_object_set_new(o, "warning", json_string(warn));
+		vt_warnx("%s", warn);
+	}
+	return s_ok(o);
+}
+
 /* Execute one control request; the reply, malloc'd. */
 static char *
 s_execute(struct live *l, const char *body, size_t len)
@@ -716,6 +779,8 @@ s_execute(struct live *l, const char *body, size_t len)
 	case VT_CMD_SNAPSHOT:
 		return vt_core_snapshot(l->core, now);
 	case VT_CMD_ACK:
+		if (req.id[0] == '\0')
+			return s_ack_bed(l, &req, by, now);
 		if ((bed = s_alert_bed(l, req.id)) < 0) {
 			snprintf(err, sizeof(err), "no active alert \"%.150s\"", req.id);
 			return vt_control_error_reply(err);
@@ -739,8 +804,7 @@ s_execute(struct live *l, const char *body, size_t len)
 		s_record_command(l, bed, now, &req, by);
 		vt_core_phase(l->core, bed, req.phase, req.weight_kg, req.dose_mg_per_kg_h, by, now);
 		vt_notice("%s: phase %s set by %s", req.bed, vt_phase_name(req.phase), by);
-		return s_ok(json_pack("{s:b,s:s,s:s}", "ok", 1, "bed", req.bed, "phase",
-		                      vt_phase_name(req.phase)));
+		return s_phase_reply(l, bed, &req);
 	case VT_CMD_WATCH:
 		if ((bed = s_request_bed(l, req.bed, &reply)) < 0)
 			return reply;

@@ -88,5 +88,9 @@ Test(infusion, back_to_baseline_once_everything_stays_within_the_band)
 	}
 	cr_expect_eq(said, 1, "said once");
 	cr_expect_eq(when, 51000 + 60000, "60 s after the last time something was outside the band");
+	cr_expect_eq(s.back_at, when, "remembered, for the snapshot");
+	vt_infusion_set_phase(&s, VT_PHASE_ENDED, NAN, NAN, 300000);
+	vt_infusion_set_phase(&s, VT_PHASE_BASELINE, NAN, NAN, 400000);
+	cr_expect_eq(s.back_at, 0, "a new session forgets it");
 	vt_infusion_release(&s);
 }

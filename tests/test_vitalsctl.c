@@ -172,6 +172,29 @@ Test(vitalsctl, ack_then_the_snapshot_shows_it_acknowledged)
 	vt_rig_output_free(&r);
 }
 
+Test(vitalsctl, ack_of_a_bed_acknowledges_all_its_alerts)
+{
+	s_raise();
+	struct vt_rig_output r;
+	cr_assert_eq(s_ctl(&r, daemon_.ctl, "ack", "chair-1", "--by", "station-3", NULL), 0, "%s",
+	             r.err);
+	cr_expect_str_eq(r.out, "chair-1: 1 alert acknowledged: " ALERT_ID "\n");
+	vt_rig_output_free(&r);
+	json_t *snap = s_snapshot();
+	json_t *a = s_alert(snap, ALERT_ID);
+	cr_assert_not_null(a);
+	cr_expect(json_is_true(json_object_get(a, "acknowledged")));
+	cr_expect_str_eq(json_string_value(json_object_get(a, "by")), "station-3");
+	json_decref(snap);
+	/* Nothing left waiting: still ok, and says so. */
+	cr_assert_eq(s_ctl(&r, daemon_.ctl, "ack", "chair-1", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "chair-1: 0 alerts acknowledged\n");
+	vt_rig_output_free(&r);
+	cr_expect_eq(s_ctl(&r, daemon_.ctl, "ack", "chair-9", NULL), 1);
+	cr_expect(strstr(r.err, "unknown bed \"chair-9\"") != NULL, "%s", r.err);
+	vt_rig_output_free(&r);
+}
+
 Test(vitalsctl, ack_of_an_unknown_id_exits_1_with_the_error)
 {
 	struct vt_rig_output r;
@@ -219,6 +242,8 @@ Test(vitalsctl, phase_infusion_with_weight_and_dose)
 	                   "0.5", NULL),
 	             0, "%s", r.err);
 	cr_expect_str_eq(r.out, "chair-1: phase infusion\n");
+	/* No baseline phase came first: done, and said. */
+	cr_expect(strstr(r.err, "warning: chair-1 has no baseline yet") != NULL, "%s", r.err);
 	vt_rig_output_free(&r);
 
 	json_t *snap = s_snapshot();
@@ -270,7 +295,7 @@ Test(vitalsctl, usage_errors_exit_64)
 	} cases[] = {
 	    {{NULL}, "no command given"},
 	    {{"frobnicate", NULL}, "unknown command \"frobnicate\""},
-	    {{"ack", NULL}, "usage: vitalsctl ack ID"},
+	    {{"ack", NULL}, "usage: vitalsctl ack ID|BED"},
 	    {{"ping", "extra", NULL}, "usage: vitalsctl ping"},
 	    {{"silence", "chair-1", NULL}, "usage: vitalsctl silence BED DURATION"},
 	    {{"silence", "chair-1", "soon", NULL}, "not a duration"},
@@ -400,7 +425,10 @@ Test(vitalsctl, malformed_requests_get_error_replies)
 	    {"cmd not a string", "{\"cmd\":5}", 0, "missing \"cmd\""},
 	    {"unknown cmd", "{\"cmd\":\"launch\"}", 0, "unknown command \"launch\""},
 	    {"unknown member", "{\"cmd\":\"ping\",\"verbose\":true}", 0, "unknown member \"verbose\""},
-	    {"ack without id", "{\"cmd\":\"ack\"}", 0, "missing \"id\""},
+	    {"ack without id", "{\"cmd\":\"ack\"}", 0, "give \"id\" (one alert) or \"bed\""},
+	    {"ack with both", "{\"cmd\":\"ack\",\"id\":\"a/b/1\",\"bed\":\"a\"}", 0,
+	     "give \"id\" (one alert) or \"bed\""},
+	    {"ack of an empty bed", "{\"cmd\":\"ack\",\"bed\":\"\"}", 0, "\"bed\" must not be empty"},
 	    {"ack id a number", "{\"cmd\":\"ack\",\"id\":3}", 0, "\"id\" must be a string"},
 	    {"ack id empty", "{\"cmd\":\"ack\",\"id\":\"\"}", 0, "must not be empty"},
 	    {"by a number", "{\"cmd\":\"ack\",\"id\":\"x\",\"by\":1}", 0, "\"by\" must be a string"},

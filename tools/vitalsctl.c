@@ -58,7 +58,7 @@ static const struct s_command s_commands[] = {
     {"snapshot", 0, "snapshot", false, false},
     {"lines", 0, "lines", false, false},
     {"watch", 1, "watch BED [--for DURATION] [--count N]", false, false},
-    {"ack", 1, "ack ID [--by NAME]", true, false},
+    {"ack", 1, "ack ID|BED [--by NAME]", true, false},
     {"silence", 2, "silence BED DURATION [--by NAME]", true, false},
     {"phase", 2, "phase BED PHASE [--weight KG] [--dose MG_PER_KG_H] [--by NAME]", true, true},
     {"reload", 0, "reload [--by NAME]", true, false},
@@ -80,6 +80,7 @@ s_usage(FILE *out)
 	      "                            beside what was decoded, each rejected piece and why\n"
 	      "                            (--for DURATION, --count N; otherwise until Ctrl-C)\n"
 	      "  ack ID                    acknowledge the alert ID (such as chair-1/spo2-low/3)\n"
+	      "  ack BED                   acknowledge every alert of BED (a name without /)\n"
 	      "  silence BED DURATION      pause BED's audio for DURATION (such as 2m; at most 1h)\n"
 	      "  phase BED PHASE           baseline, infusion, recovery or ended;\n"
 	      "                            --weight KG and --dose MG_PER_KG_H for the infusion\n"
@@ -346,6 +347,14 @@ s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *cons
 		s_print_snapshot(reply);
 	} else if (strcmp(name, "lines") == 0) {
 		s_print_lines(o);
+	} else if (strcmp(name, "ack") == 0 && json_is_array(json_object_get(o, "acknowledged"))) {
+		json_t *ids = json_object_get(o, "acknowledged");
+		printf("%s: %zu alert%s acknowledged", args[0], json_array_size(ids),
+		       json_array_size(ids) == 1 ? "" : "s");
+		size_t i;
+		json_t *id;
+		json_array_foreach(ids, i, id) printf("%s%s", i ? ", " : ": ", json_string_value(id));
+		printf("\n");
 	} else if (strcmp(name, "ack") == 0) {
 		printf("%s acknowledged\n", args[0]);
 	} else if (strcmp(name, "silence") == 0) {
@@ -357,6 +366,9 @@ s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *cons
 	} else if (strcmp(name, "phase") == 0) {
 		printf("%s: phase %s\n", args[0],
 		       s_or(json_string_value(json_object_get(o, "phase")), args[1]));
+		const char *warning = json_string_value(json_object_get(o, "warning"));
+		if (warning != NULL)
+			fprintf(stderr, "vitalsctl: warning: %s\n", warning);
 	} else if (strcmp(name, "reload") == 0) {
 		puts("configuration reloaded");
 	}
@@ -384,7 +396,8 @@ s_request(const struct s_command *cmd, const struct s_args *a, int *rc)
 	/* lines is the snapshot, shown another way. */
 	json_t *o = json_pack("{s:s}", "cmd", strcmp(cmd->name, "lines") == 0 ? "snapshot" : cmd->name);
 	if (strcmp(cmd->name, "ack") == 0) {
-		if (s_set(o, "id", args[0]) != 0)
+		/* An alert id is BED/RULE/N; a name without a slash is a bed. */
+		if (s_set(o, strchr(args[0], '/') ? "id" : "bed", args[0]) != 0)
 			goto usage;
 	} else if (strcmp(cmd->name, "silence") == 0) {
 		int64_t ms;

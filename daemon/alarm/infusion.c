@@ -87,6 +87,7 @@ vt_infusion_set_phase(struct vt_infusion *s, enum vt_phase phase, double weight_
 	s->within = 0;
 	s->within_since = INT64_MIN;
 	s->back_reported = false;
+	s->back_at = 0;
 }
 
 static bool
@@ -140,6 +141,7 @@ vt_infusion_reading(struct vt_infusion *s, const struct vt_reading *r, vt_param_
 	if (t - s->within_since < btb->for_ms)
 		return false;
 	s->back_reported = true;
+	s->back_at = t;
 	return true;
 }
 

@@ -24,7 +24,7 @@ struct cmd_row {
 static const struct cmd_row commands[] = {
     {"ping", VT_CMD_PING, {NULL}},
     {"snapshot", VT_CMD_SNAPSHOT, {NULL}},
-    {"ack", VT_CMD_ACK, {"id", "by", NULL}},
+    {"ack", VT_CMD_ACK, {"id", "bed", "by", NULL}},
     {"silence", VT_CMD_SILENCE, {"bed", "for", "by", NULL}},
     {"phase", VT_CMD_PHASE, {"bed", "phase", "weight_kg", "dose_mg_per_kg_h", "by", NULL}},
     {"reload", VT_CMD_RELOAD, {"by", NULL}},
@@ -136,8 +136,19 @@ vt_control_parse(const char *body, size_t len, struct vt_control_req *req, char 
 	case VT_CMD_RELOAD:
 		break;
 	case VT_CMD_ACK:
-		if (s_string(o, "id", true, req->id, sizeof(req->id), err, errlen) != 0)
+		/* One alert by its id, or every alert of a bed. */
+		if ((json_object_get(o, "id") != NULL) == (json_object_get(o, "bed") != NULL)) {
+			snprintf(err, errlen, "ack: give \"id\" (one alert) or \"bed\" (all of its alerts)");
 			goto out;
+		}
+		if (s_string(o, "id", false, req->id, sizeof(req->id), err, errlen) != 0 ||
+		    s_string(o, "bed", false, req->bed, sizeof(req->bed), err, errlen) != 0)
+			goto out;
+		if (req->id[0] == '\0' && req->bed[0] == '\0') {
+			snprintf(err, errlen, "ack: \"%s\" must not be empty",
+			         json_object_get(o, "id") ? "id" : "bed");
+			goto out;
+		}
 		break;
 	case VT_CMD_SILENCE: {
 		if (s_string(o, "bed", true, req->bed, sizeof(req->bed), err, errlen) != 0)

@@ -317,6 +317,10 @@ vt_msg_session_object(const char *bed, const struct vt_infusion *inf, int64_t t)
 {
 	json_t *o = json_object();
 	s_session_members(o, inf, t);
+	/* A console that joins late still knows the patient is back at baseline
+	 * (the session messages said it once, with event back-to-baseline). */
+	json_object_set_new(o, "back_at_baseline",
+	                    inf->active && inf->back_at > 0 ? s_time(inf->back_at) : json_null());
 	return o;
 }
 

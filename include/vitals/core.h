@@ -106,6 +106,10 @@ char *vt_core_snapshot(const struct vt_core *c, int64_t t);
  */
 void vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_t t);
 
+/* The infusion session of `bed` (its phase, baseline, dose; vitals/alarm/infusion.h). */
+struct vt_infusion;
+const struct vt_infusion *vt_core_infusion(const struct vt_core *c, int bed);
+
 /* The engine, for snapshots. */
 const struct vt_alarms *vt_core_alarms(const struct vt_core *c);
 /* seq of the last message published (0 before the first). */

@@ -37,6 +37,7 @@ struct vt_infusion {
 	vt_param_mask within;        /* parameters last seen within the band */
 	int64_t within_since;        /* since when all were within; INT64_MIN: not */
 	bool back_reported;          /* back-to-baseline already said this recovery */
+	int64_t back_at;             /* when it was said; 0: not this recovery */
 };
 
 /* Criteria for back-to-baseline. */

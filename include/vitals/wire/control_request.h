@@ -26,8 +26,8 @@ enum vt_control_cmd {
 
 struct vt_control_req {
 	enum vt_control_cmd cmd;
-	char id[160];          /* ack: alert id */
-	char bed[128];         /* silence, phase */
+	char id[160];          /* ack: alert id ("" when acking a bed) */
+	char bed[128];         /* silence, phase; ack: every alert of the bed */
 	char by[64];           /* who: "station-2" ("" if not given) */
 	int64_t duration_ms;   /* silence: for */
 	enum vt_phase phase;   /* phase */
