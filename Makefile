@@ -171,8 +171,9 @@ check-run: $(PROGRAMS) $(TESTS)
 			/\[FAIL\]|CRASH|Timeout|Warning! |SUMMARY: / { n = n > 1 ? n : 1 } \
 			n > 0 { print; n-- }' $$log | head -80; \
 		grep '^FAILED: ' $$log; fi; \
-	progs=$$(grep -c '^FAILED: ' $$log); rm -f $$log; \
-	echo "check: $${passed:-0} passed, $${fails:-0} failed$$([ $$progs -eq 0 ] || \
+	progs=$$(grep -c '^FAILED: ' $$log); skipped=$$(grep -c '^\[SKIP\] ' $$log); rm -f $$log; \
+	echo "check: $${passed:-0} passed, $${fails:-0} failed$$([ $$skipped -eq 0 ] || \
+		echo ", $$skipped skipped (see [SKIP] above)")$$([ $$progs -eq 0 ] || \
 		echo ", $$progs program(s) exited with an error")"; \
 	[ $$failed -eq 0 ]
 
@@ -186,8 +187,8 @@ demo: deps
 bench: $(PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done
 
-goldens: $(BUILD)/vitalsd goldens-report
-	@scripts/regen-goldens.sh $(BUILD)/vitalsd
+goldens: $(BUILD)/vitalsd $(BUILD)/vitals-emulate goldens-report
+	@scripts/regen-goldens.sh $(BUILD)
 
 # The report's golden trend page (tests/golden/report/trends.png).
 goldens-report: $(BUILD)/vitals-report

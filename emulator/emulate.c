@@ -381,6 +381,14 @@ s_loop(struct s_emu *e, const sigset_t *waitmask)
 	}
 }
 
+/* The recording, unless the caller loaded it (and frees it). */
+static void
+s_rec_free(struct s_emu *e)
+{
+	if (e->o->rec == NULL)
+		vt_emu_recording_free(&e->rec);
+}
+
 int
 vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 {
@@ -395,34 +403,36 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 	e.rng = o->seed ? o->seed : UINT64_C(0x9E3779B97F4A7C15);
 	e.baud = o->baud > 0 ? o->baud : o->enc != NULL ? o->enc->default_baud : 9600;
 
-	if (access(o->recording, R_OK) != 0) {
+	if (o->rec != NULL) {
+		e.rec = *o->rec;
+	} else if (access(o->recording, R_OK) != 0) {
 		fprintf(log, "vitals-emulate: %s: %s\n", o->recording, strerror(errno));
 		return EX_NOINPUT;
-	}
-	struct vt_diag diag = {0};
-	if (vt_emu_recording_load(&e.rec, o->recording, &diag) != 0) {
+	} else {
+		struct vt_diag diag = {0};
+		int rc = vt_emu_recording_load(&e.rec, o->recording, &diag);
 		vt_diag_print(&diag, log);
 		vt_diag_clear(&diag);
-		return EX_DATAERR;
+		if (rc != 0)
+			return EX_DATAERR;
 	}
-	vt_diag_clear(&diag);
 	if (e.rec.kind == VT_EMU_CSV && o->enc == NULL) {
-		fprintf(log, "vitals-emulate: %s is a numerics CSV: --protocol is required\n",
+		fprintf(log, "vitals-emulate: %s: --protocol is required to send its readings as a device does\n",
 		        o->recording);
-		vt_emu_recording_free(&e.rec);
+		s_rec_free(&e);
 		return EX_USAGE;
 	}
 	for (size_t i = 0; e.rec.kind != VT_EMU_CSV && i < o->faults.n; i++) {
 		if (o->faults.ev[i].fault == VT_EMU_SENSOR_OFF) {
 			fprintf(log, "vitals-emulate: --sensor-off-at needs a numerics CSV: the bytes of a "
 			             "raw capture or a session are played as they are\n");
-			vt_emu_recording_free(&e.rec);
+			s_rec_free(&e);
 			return EX_USAGE;
 		}
 	}
 	if (vt_emu_line_init(&e.line, e.baud, o->speed, LINE_CAP) != 0) {
 		fprintf(log, "vitals-emulate: out of memory\n");
-		vt_emu_recording_free(&e.rec);
+		s_rec_free(&e);
 		return EX_OSERR;
 	}
 	vt_emu_player_init(&e.player, &e.rec, o->enc, &o->device, o->loop, o->start_wall_ms, e.baud);
@@ -458,7 +468,7 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 	}
 	free(e.pty.link);
 	vt_emu_line_free(&e.line);
-	vt_emu_recording_free(&e.rec);
+	s_rec_free(&e);
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	return status;
 }

@@ -1,30 +1,45 @@
 /*
  * vitals-emulate: a bedside monitor without the hardware. It plays a
- * recording out of a pseudo-terminal or a TCP port in a real device
- * protocol, so that vitalsd, the console and the tests can run anywhere.
- * This file reads the command line; the emulator itself is in
- * daemon/emulate*.c and the protocols in daemon/encode_*.c.
+ * recording or a scenario out of a pseudo-terminal or a TCP port in a real
+ * device protocol, so that vitalsd, the console and the tests can run
+ * anywhere; a scenario can also be written out as a numerics CSV. This
+ * file reads the command line; the emulator itself is in emulator/emulate.c
+ * and its neighbours, the protocols in emulator/encode_*.c, the scenarios
+ * in emulator/scenario*.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vitals/base/timefmt.h"
 #include "vitals/emulator/emulate.h"
+#include "vitals/emulator/scenario.h"
+#include "vitals/wire/csv.h"
 
 static void
 s_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: vitals-emulate --protocol NAME (--pty LINK | --tcp HOST:PORT) [options] RECORDING\n"
+	        "       vitals-emulate --scenario FILE [--protocol NAME (--pty LINK | --tcp HOST:PORT)]\n"
+	        "                      [--csv OUT] [--phases BED] [options]\n"
 	        "\n"
-	        "Play RECORDING as a live monitor would send it.\n"
+	        "Play RECORDING, or a scenario, as a live monitor would send it.\n"
 	        "  RECORDING               a numerics CSV (t,spo2,pr,hr,pi,rr; encoded in --protocol),\n"
 	        "                          or a raw capture *.bin / *.dat (played byte for byte at the\n"
 	        "                          line speed of --baud)\n"
+	        "  --scenario FILE         a patient described over time (docs/scenarios.md), played\n"
+	        "                          in --protocol, which carries what it can of it\n"
+	        "  --csv OUT               write the scenario as a numerics CSV to OUT (- for standard\n"
+	        "                          output), every parameter and the device's flags\n"
+	        "  --phases BED            print the scenario's phase marks as vitalsd --replay\n"
+	        "                          arguments for BED, one a line\n"
+	        "                          (with --csv or --phases alone, nothing is played)\n"
 	        "\n"
 	        "  --protocol NAME         masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii,\n"
 	        "                          ivy-ansarb\n"
@@ -39,7 +54,8 @@ s_usage(FILE *f)
 	        "  --start-time RFC3339    the device clock at the start (default: now), as Masimo\n"
 	        "                          and Nellcor print it\n"
 	        "  --baud N                line speed, 10 bits a byte (default: the protocol's, 9600)\n"
-	        "  --seed N                seed of the noise bytes (default fixed: runs repeat)\n"
+	        "  --seed N                seed of the noise bytes and of the scenario's patient\n"
+	        "                          (default: the scenario's seed, else fixed: runs repeat)\n"
 	        "\n"
 	        "Faults (times are seconds of recording time, or with ms/s/m/h; each option may be\n"
 	        "repeated or given a comma-separated list; the i-th duration goes with the i-th\n"
@@ -51,11 +67,12 @@ s_usage(FILE *f)
 	        "  --noise-at T --noise-bytes N          N random bytes on the line (default 16)\n"
 	        "  --sensor-off-at T --sensor-off-for D  sensor off the finger for D (default 10 s):\n"
 	        "                          values missing and the sensor-off status, as the device\n"
-	        "                          sends them (CSV recordings only)\n"
+	        "                          sends them (CSV recordings and scenarios only)\n"
 	        "\n"
 	        "Signals: SIGUSR1 unplugs now until SIGUSR2 plugs back in; SIGINT or SIGTERM stop\n"
 	        "(the link is removed). Every event is one line on standard error.\n"
-	        "Exit status: 0, 64 usage, 66 recording unreadable, 65 bad recording, 71 no pty/port.\n");
+	        "Exit status: 0, 64 usage, 66 recording unreadable, 65 bad recording or scenario,\n"
+	        "71 no pty/port, 73 cannot write the CSV.\n");
 }
 
 /* Command-line fault lists, collected before they are paired up. */
@@ -85,7 +102,16 @@ s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
 
 enum {
 	O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
-	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR
+	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR,
+	O_SCENARIO, O_CSV, O_PHASES
+};
+
+/* What to do with a scenario besides playing it. */
+struct s_scenario_args {
+	const char *path;   /* --scenario */
+	const char *csv;    /* --csv */
+	const char *phases; /* --phases BED */
+	bool seeded;        /* --seed was given */
 };
 
 /* In the order of the O_ values: opts[c - O_PROTOCOL] is option c. */
@@ -104,6 +130,9 @@ static const struct option s_opts[] = {
 	{"noise-bytes", required_argument, NULL, O_NOISE_BYTES},
 	{"sensor-off-at", required_argument, NULL, O_SOFF_AT},
 	{"sensor-off-for", required_argument, NULL, O_SOFF_FOR},
+	{"scenario", required_argument, NULL, O_SCENARIO},
+	{"csv", required_argument, NULL, O_CSV},
+	{"phases", required_argument, NULL, O_PHASES},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -111,7 +140,7 @@ static const struct option s_opts[] = {
 /* One option's argument into `o` or the fault lists. 0, or -1 after a message. */
 static int
 s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol,
-         struct s_lists *l)
+         struct s_lists *l, struct s_scenario_args *sc)
 {
 	char err[256];
 	char *end;
@@ -149,10 +178,20 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 		return -1;
 	case O_SEED:
 		o->seed = strtoull(arg, &end, 0);
+		sc->seeded = true;
 		if (*end == '\0')
 			return 0;
 		fprintf(stderr, "vitals-emulate: --seed %s: expected a number\n", arg);
 		return -1;
+	case O_SCENARIO:
+		sc->path = arg;
+		return 0;
+	case O_CSV:
+		sc->csv = arg;
+		return 0;
+	case O_PHASES:
+		sc->phases = arg;
+		return 0;
 	case O_UNPLUG_AT: li = L_UNPLUG_AT; break;
 	case O_UNPLUG_FOR: li = L_UNPLUG_FOR; break;
 	case O_NOISE_AT: li = L_NOISE_AT; break;
@@ -171,7 +210,8 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 
 /* The whole command line into `o`. 0 to run, 1 after --help, -1 on a usage error. */
 static int
-s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l)
+s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l,
+        struct s_scenario_args *sc)
 {
 	const char *protocol = NULL;
 	int c;
@@ -180,16 +220,34 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l)
 			s_usage(stdout);
 			return 1;
 		}
-		if (s_option(c, optarg, o, &protocol, l) != 0)
+		if (s_option(c, optarg, o, &protocol, l, sc) != 0)
 			return -1;
 	}
-	if (optind != argc - 1) {
+	if (sc->path != NULL) {
+		if (optind != argc) {
+			fprintf(stderr, "vitals-emulate: --scenario plays the scenario; no RECORDING "
+			                "besides it\n");
+			return -1;
+		}
+		o->recording = sc->path;
+	} else if (sc->csv != NULL || sc->phases != NULL) {
+		fprintf(stderr, "vitals-emulate: --%s needs --scenario FILE\n",
+		        sc->csv != NULL ? "csv" : "phases");
+		return -1;
+	} else if (optind != argc - 1) {
 		fprintf(stderr, "vitals-emulate: expected one RECORDING (see --help)\n");
 		return -1;
+	} else {
+		o->recording = argv[optind];
 	}
-	o->recording = argv[optind];
-	if ((o->pty_link == NULL) == (o->tcp == NULL)) {
+	bool to_file = sc->csv != NULL || sc->phases != NULL;
+	if (o->pty_link != NULL && o->tcp != NULL) {
 		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT\n");
+		return -1;
+	}
+	if (o->pty_link == NULL && o->tcp == NULL && !to_file) {
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT%s\n",
+		        sc->path != NULL ? " (or --csv OUT)" : "");
 		return -1;
 	}
 	if (protocol != NULL && (o->enc = vt_encoder_find(protocol)) == NULL) {
@@ -200,6 +258,82 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l)
 		return -1;
 	}
 	return s_build_faults(&o->faults, l);
+}
+
+/* The scenario's rows as a numerics CSV at `path` ("-": standard output). An exit status. */
+static int
+s_write_csv(const char *path, const struct vt_emu_recording *rec)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (fp == NULL) {
+		fprintf(stderr, "vitals-emulate: --csv %s: %s\n", path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	char line[1024];
+	if (vt_csv_format_header(line, sizeof(line), VT_SCN_REPORTED, true) > 0)
+		fprintf(fp, "%s\n", line);
+	for (size_t i = 0; i < rec->n_rows; i++)
+		if (vt_csv_format_row(line, sizeof(line), VT_SCN_REPORTED, true, rec->rows[i].t_ms,
+		                      &rec->rows[i].r) > 0)
+			fprintf(fp, "%s\n", line);
+	bool failed = fflush(fp) != 0 || ferror(fp);
+	if (fp != stdout)
+		failed = fclose(fp) != 0 || failed;
+	if (failed) {
+		fprintf(stderr, "vitals-emulate: --csv %s: %s\n", path, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+/* The phase marks as `vitalsd --replay` takes them. */
+static void
+s_print_phases(const struct vt_scenario *s, const char *bed)
+{
+	for (size_t i = 0; i < s->n_marks; i++) {
+		const struct vt_scn_mark *m = &s->marks[i];
+		printf("--phase %s@%.10g=%s", bed, (double)m->at_ms / 1000, vt_phase_name(m->phase));
+		if (m->weight_kg > 0)
+			printf(":%g", m->weight_kg);
+		if (m->dose_mg_per_kg_h > 0)
+			printf(":%g", m->dose_mg_per_kg_h);
+		printf("\n");
+	}
+}
+
+/*
+ * Play the scenario into `rec`, write what was asked for, and say whether
+ * there is more to do (a port to play it out of). An exit status, or -1 to
+ * go on.
+ */
+static int
+s_scenario(struct vt_emu_options *o, const struct s_scenario_args *sc,
+           struct vt_emu_recording *rec)
+{
+	struct vt_diag diag = {0};
+	struct vt_scenario *s = vt_scn_load(sc->path, &diag);
+	vt_diag_print(&diag, stderr);
+	vt_diag_clear(&diag);
+	if (s == NULL)
+		return access(sc->path, R_OK) != 0 ? EX_NOINPUT : EX_DATAERR;
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = VT_EMU_CSV;
+	int status = -1;
+	if (vt_scn_play(s, sc->seeded ? o->seed : s->seed, &rec->rows, &rec->n_rows) != 0) {
+		fprintf(stderr, "vitals-emulate: out of memory\n");
+		status = EX_OSERR;
+	} else if (sc->csv != NULL && (status = s_write_csv(sc->csv, rec)) == 0) {
+		status = -1;
+	}
+	if (status < 0 && sc->phases != NULL)
+		s_print_phases(s, sc->phases);
+	if (status < 0 && o->pty_link == NULL && o->tcp == NULL)
+		status = 0;
+	if (!sc->seeded)
+		o->seed = s->seed;
+	o->rec = rec;
+	vt_scn_free(&s);
+	return status;
 }
 
 int
@@ -214,9 +348,18 @@ main(int argc, char **argv)
 	o.start_wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	struct s_lists lists;
 	memset(&lists, 0, sizeof(lists));
+	struct s_scenario_args sc;
+	memset(&sc, 0, sizeof(sc));
+	struct vt_emu_recording rec;
+	memset(&rec, 0, sizeof(rec));
 
-	int rc = s_parse(argc, argv, &o, &lists);
-	int status = rc > 0 ? 0 : rc < 0 ? EX_USAGE : vt_emu_run(&o, stdout, stderr);
+	int rc = s_parse(argc, argv, &o, &lists, &sc);
+	int status = rc > 0 ? 0 : rc < 0 ? EX_USAGE : -1;
+	if (status < 0 && sc.path != NULL)
+		status = s_scenario(&o, &sc, &rec);
+	if (status < 0)
+		status = vt_emu_run(&o, stdout, stderr);
+	vt_emu_recording_free(&rec);
 	for (size_t i = 0; i < sizeof(lists.v) / sizeof(lists.v[0]); i++)
 		free(lists.v[i]);
 	vt_emu_faults_free(&o.faults);

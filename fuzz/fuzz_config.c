@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_yaml.h"
 #include "vitals/config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,23 +24,6 @@ s_check(int ok)
 {
 	if (!ok)
 		abort();
-}
-
-/*
- * An upper bound for the lines of the input: every break libyaml counts
- * (CR, LF, NEL, LS, PS), CR LF counted twice.
- */
-static int
-s_lines(const uint8_t *data, size_t size)
-{
-	int n = 1;
-	for (size_t i = 0; i < size; i++) {
-		n += data[i] == '\n' || data[i] == '\r';
-		n += data[i] == 0xC2 && i + 1 < size && data[i + 1] == 0x85;
-		n += data[i] == 0xE2 && i + 2 < size && data[i + 1] == 0x80 &&
-		     (data[i + 2] == 0xA8 || data[i + 2] == 0xA9);
-	}
-	return n;
 }
 
 static void
@@ -100,24 +84,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vt_diag d1 = {0}, d2 = {0};
 	struct vt_config *cfg = vt_config_parse("fuzz.yaml", (const char *)data, size, &d1);
 	s_check((cfg == NULL) != (d1.count == 0));
-	int lines = s_lines(data, size);
-	for (size_t i = 0; i < d1.count; i++) {
-		const struct vt_diag_entry *e = &d1.entries[i];
-		s_check(e->message != NULL && e->message[0] != '\0');
-		s_check(e->file != NULL && strcmp(e->file, "fuzz.yaml") == 0);
-		s_check(e->line >= 0 && e->line <= lines && e->column >= 0);
-	}
+	fuzz_yaml_check_diag(&d1, "fuzz.yaml", data, size);
 	if (cfg != NULL)
 		s_check_config(cfg);
 	if (devnull != NULL)
 		vt_diag_print(&d1, devnull); /* the caret printer sees every source line */
 	struct vt_config *again = vt_config_parse("fuzz.yaml", (const char *)data, size, &d2);
-	s_check((again == NULL) == (cfg == NULL) && d1.count == d2.count);
-	for (size_t i = 0; i < d1.count; i++) {
-		s_check(d1.entries[i].line == d2.entries[i].line);
-		s_check(d1.entries[i].column == d2.entries[i].column);
-		s_check(strcmp(d1.entries[i].message, d2.entries[i].message) == 0);
-	}
+	s_check((again == NULL) == (cfg == NULL));
+	fuzz_yaml_same_diag(&d1, &d2);
 	vt_config_free(&again);
 	vt_config_free(&cfg);
 	vt_diag_clear(&d1);

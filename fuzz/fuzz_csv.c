@@ -10,6 +10,9 @@
  *     only for non-empty fields, each value finite and exactly what strtod
  *     reads from the whole (trimmed) field, bit for bit: the parser's fast
  *     path for plain decimals must never differ from the general one;
+ *   - a `flags` column, when there is one, is no parameter, and every row
+ *     then carries the device's status: the flags its field names;
+ *   - what the writer makes of a parsed row reads back as the same reading;
  *   - a failure has a message and a column inside the line (or one past it).
  */
 #include <math.h>
@@ -83,6 +86,59 @@ s_check_layout(const struct vt_csv_layout *l)
 		}
 	}
 	s_check(seen == l->columns);
+	s_check(l->flags_column >= -1 && l->flags_column < l->n_columns);
+	s_check(l->flags_column < 0 || (l->flags_column != l->t_column && l->param[l->flags_column] < 0));
+}
+
+/* The flags a field names, separated by blanks, as the reference; false for an unknown name. */
+static bool
+s_reference_flags(const char *f, size_t n, uint32_t *flags)
+{
+	*flags = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && f[j] != ' ' && f[j] != '\t')
+			j++;
+		if (j > i) {
+			int k = 0;
+			while (k < VT_FLAG_COUNT && (strlen(vt_flag_name(1u << k)) != j - i ||
+			                             memcmp(vt_flag_name(1u << k), f + i, j - i) != 0))
+				k++;
+			if (k == VT_FLAG_COUNT)
+				return false;
+			*flags |= 1u << k;
+		}
+		i = j + 1;
+	}
+	return true;
+}
+
+/* The writer's line for `r` parses back to `r`. */
+static void
+s_check_written(const struct vt_csv_layout *l, double t, const struct vt_reading *r)
+{
+	if (fabs(t) > 9e12)
+		return; /* beyond what milliseconds hold */
+	char line[4096];
+	int n = vt_csv_format_row(line, sizeof(line), l->columns, l->flags_column >= 0,
+	                          llround(t * 1000), r);
+	if (n < 0)
+		return; /* does not fit the line */
+	char header[1024];
+	int hn = vt_csv_format_header(header, sizeof(header), l->columns, l->flags_column >= 0);
+	s_check(hn > 0);
+	struct vt_csv_layout back;
+	char err[160];
+	int column;
+	s_check(vt_csv_parse_header(&back, header, (size_t)hn, err, sizeof(err), &column) == 0);
+	double bt;
+	struct vt_reading br;
+	s_check(vt_csv_parse_row(&back, line, (size_t)n, &bt, &br, err, sizeof(err), &column) == 0);
+	s_check(llround(bt * 1000) == llround(t * 1000));
+	s_check(br.valid == r->valid && br.flags == r->flags && br.has_status == r->has_status);
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		s_check(!(r->valid & VT_PARAM_BIT(p)) ||
+		        memcmp(&br.value[p], &r->value[p], sizeof(double)) == 0);
 }
 
 static void
@@ -108,6 +164,12 @@ s_check_row(const struct vt_csv_layout *l, const char *line, size_t len, double 
 		s_check(r->valid & VT_PARAM_BIT(p));
 		s_check(s_reference(f, n, &ref) && memcmp(&ref, &r->value[p], sizeof(ref)) == 0);
 	}
+	s_check(r->has_status == (l->flags_column >= 0));
+	uint32_t flags = 0;
+	if (l->flags_column >= 0 && s_field(line, len, l->flags_column, &f, &n))
+		s_check(s_reference_flags(f, n, &flags));
+	s_check(r->flags == flags);
+	s_check_written(l, t, r);
 }
 
 int

@@ -2,12 +2,51 @@
 # Rewrite the golden replay files from tests/golden/cases.txt. Run it on
 # purpose (make goldens) after a change that is meant to alter the output,
 # then review `git diff tests/golden` line by line before committing.
+#
+# A scenario (BED=FILE.yaml) is played into a CSV first and its phase marks
+# are added; $VITALS_DATA/ is the folder of real recordings (default
+# ../shared/data beside the checkout). Without that folder the real
+# recordings' files are left as they are.
+#
+# usage: scripts/regen-goldens.sh [BUILD_DIR]
 set -eu
-vitalsd=${1:-build/vitalsd}
+build=${1:-build}
 cd "$(dirname "$0")/.."
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+data=${VITALS_DATA:-../shared/data}
+case $data in /*) ;; *) data=$(pwd)/$data ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# shellcheck disable=SC2016  # $VITALS_DATA is literal text in the case list
 grep -v '^#' tests/golden/cases.txt | grep -v '^[[:space:]]*$' | while read -r name config specs; do
+	case $specs in
+	*'$VITALS_DATA/'*)
+		if [ ! -d "$data" ]; then
+			echo "kept tests/golden/$name.jsonl: no real recordings at $data (set VITALS_DATA)"
+			continue
+		fi
+		;;
+	esac
+	args=
+	for spec in $specs; do
+		case $spec in
+		*=*.yaml)
+			bed=${spec%%=*}
+			scenario=${spec#*=}
+			"$build/vitals-emulate" --scenario "$scenario" --csv "$tmp/$bed.csv"
+			args="$args $bed=$tmp/$bed.csv $("$build/vitals-emulate" --scenario "$scenario" --phases "$bed")"
+			;;
+		*'$VITALS_DATA/'*)
+			args="$args ${spec%%\$VITALS_DATA/*}$data/${spec#*\$VITALS_DATA/}"
+			;;
+		*)
+			args="$args $spec"
+			;;
+		esac
+	done
 	# shellcheck disable=SC2086
-	"$vitalsd" -c "$config" --clock-start 2026-11-21T09:00:00Z --replay $specs \
+	"$build/vitalsd" -c "$config" --clock-start 2026-11-21T09:00:00Z --replay $args \
 		>"tests/golden/$name.jsonl.tmp"
 	mv "tests/golden/$name.jsonl.tmp" "tests/golden/$name.jsonl"
 	echo "wrote tests/golden/$name.jsonl ($(wc -l <"tests/golden/$name.jsonl") lines)"

@@ -1,7 +1,8 @@
 /*
  * Bytes that real monitors sent, through `vitalsd --replay` and the bed's
  * driver at the line speed. The captures carry no licence, so they are read
- * from ../shared/captures beside the project when it exists, never copied.
+ * from outside the tree ($VITALS_CAPTURES, by default ../shared/captures),
+ * never copied.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -15,11 +16,7 @@
 static void
 s_replay(const char *capture, const char *config, struct vt_rig_output *r)
 {
-	char rel[256];
-	snprintf(rel, sizeof(rel), "../shared/captures/%s", capture);
-	const char *cap = vt_rig_root(rel);
-	if (access(cap, R_OK) != 0)
-		cr_skip_test("no ../shared/captures here");
+	const char *cap = vt_rig_capture(capture);
 	char spec[4200];
 	snprintf(spec, sizeof(spec), "chair-1=%s", cap);
 	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)config, "--replay", spec,

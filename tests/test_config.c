@@ -149,7 +149,7 @@ static const struct bad_case bad_cases[] = {
     {"a key that is not a name", P "? [a, b]\n: c\n",
      {"t.yaml:2:3: keys are plain names, got a list"}},
     {"second document", P "---\nheartbeat: 1s\n",
-     {"t.yaml:2:1: a configuration file holds one YAML document; this is a second one"}},
+     {"t.yaml:2:1: the file holds one YAML document; this is a second one"}},
 
     /* -- YAML syntax, with libyaml's positions -- */
     {"tab indentation", P "monitors:\n\t- bed: chair-1\n",

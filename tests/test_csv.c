@@ -3,6 +3,7 @@
  * errors that name the file, line and column.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +180,78 @@ Test(csv, an_empty_blood_pressure_is_no_measurement_in_that_row)
 	cr_expect_eq(r.valid & bp, bp);
 	cr_expect_eq(r.value[VT_NIBP_MAP], 93);
 	cr_expect_eq(r.value[VT_ETCO2], 33.5);
+}
+
+Test(csv, flags_column_carries_device_conditions)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "t,spo2,flags";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	cr_expect_eq(l.flags_column, 2);
+	cr_expect_eq(l.columns, VT_PARAM_BIT(VT_SPO2), "flags is no parameter");
+	double t;
+	struct vt_reading r;
+	const char *row = "3,, sensor-off  artifact ";
+	cr_assert_eq(vt_csv_parse_row(&l, row, strlen(row), &t, &r, err, sizeof(err), &col), 0, "%s",
+	             err);
+	cr_expect(r.has_status);
+	cr_expect_eq(r.flags, VT_FLAG_SENSOR_OFF | VT_FLAG_ARTIFACT);
+	cr_expect_not(r.valid & VT_PARAM_BIT(VT_SPO2));
+	/* An empty field: the device reported its status, and it was fine. */
+	cr_assert_eq(vt_csv_parse_row(&l, "4,97,", 5, &t, &r, err, sizeof(err), &col), 0);
+	cr_expect(r.has_status);
+	cr_expect_eq(r.flags, 0);
+	const char *bad = "5,97,artifact sensor_off";
+	cr_expect_eq(vt_csv_parse_row(&l, bad, strlen(bad), &t, &r, err, sizeof(err), &col), -1);
+	cr_expect_eq(col, 15);
+	cr_expect(strstr(err, "flags: unknown device condition \"sensor_off\"") == err, "%s", err);
+	const char *twice = "t,flags,spo2,flags";
+	cr_expect_eq(vt_csv_parse_header(&l, twice, strlen(twice), err, sizeof(err), &col), -1);
+	cr_expect_str_eq(err, "column \"flags\" appears twice");
+	cr_expect_eq(col, 14);
+}
+
+Test(csv, what_the_writer_writes_reads_back)
+{
+	vt_param_mask cols = VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PI) | VT_PARAM_BIT(VT_NIBP_SYS);
+	char line[256];
+	cr_assert_gt(vt_csv_format_header(line, sizeof(line), cols, true), 0);
+	cr_expect_str_eq(line, "t,spo2,pi,nibp_sys,flags");
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	cr_assert_eq(vt_csv_parse_header(&l, line, strlen(line), err, sizeof(err), &col), 0);
+	struct vt_reading w;
+	memset(&w, 0, sizeof(w));
+	vt_reading_set(&w, VT_SPO2, 97);
+	vt_reading_set(&w, VT_PI, 0.1 + 0.2); /* not the shortest decimal: 17 digits */
+	vt_reading_set_missing(&w, VT_NIBP_SYS);
+	w.flags = VT_FLAG_LOW_PERFUSION | VT_FLAG_PULSE_SEARCH;
+	static const int64_t times[] = {0, 1500, -1000, 86399999, -250};
+	static const char *const shown[] = {"0,", "1.5,", "-1,", "86399.999,", "-0.25,"};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		int n = vt_csv_format_row(line, sizeof(line), cols, true, times[i], &w);
+		cr_assert_gt(n, 0);
+		cr_expect(strncmp(line, shown[i], strlen(shown[i])) == 0, "%s", line);
+		double t;
+		struct vt_reading r;
+		cr_assert_eq(vt_csv_parse_row(&l, line, (size_t)n, &t, &r, err, sizeof(err), &col), 0,
+		             "%s: %s", line, err);
+		cr_expect_eq(llround(t * 1000), times[i], "%s", line);
+		cr_expect_eq(r.valid, VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PI), "%s", line);
+		cr_expect_eq(r.value[VT_SPO2], 97);
+		cr_expect_eq(r.value[VT_PI], 0.1 + 0.2, "%s", line);
+		cr_expect_eq(r.flags, w.flags, "%s", line);
+	}
+	cr_expect_str_eq(line, "-0.25,97,0.30000000000000004,,low-perfusion pulse-search");
+	/* Every time a reading can have, to the ends of int64 (found by fuzzing). */
+	cr_assert_gt(vt_csv_format_row(line, sizeof(line), cols, false, INT64_MIN, &w), 0);
+	cr_expect(strncmp(line, "-9223372036854775.808,", 22) == 0, "%s", line);
+	cr_assert_gt(vt_csv_format_row(line, sizeof(line), cols, false, INT64_MAX, &w), 0);
+	cr_expect(strncmp(line, "9223372036854775.807,", 21) == 0, "%s", line);
+	/* Too small a buffer is said, never written past. */
+	cr_expect_eq(vt_csv_format_row(line, 10, cols, true, 0, &w), -1);
+	cr_expect_eq(vt_csv_format_header(line, 5, cols, false), -1);
 }

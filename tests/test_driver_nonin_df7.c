@@ -67,13 +67,9 @@ struct s_row {
 
 Test(driver_nonin_df7, capture_frame_for_frame)
 {
-	char path[4096];
-	if (access(vt_rig_capture_path("nonin_oem3_df7_60s.dat", path, sizeof path), R_OK) != 0)
-		cr_skip("no captures at %s", path);
 	size_t datlen, csvlen;
-	uint8_t *dat = (uint8_t *)vt_rig_slurp(path, &datlen);
-	char *csv = (char *)(uint8_t *)vt_rig_slurp(
-		vt_rig_capture_path("nonin_oem3_df7_60s.csv", path, sizeof path), &csvlen);
+	uint8_t *dat = (uint8_t *)vt_rig_slurp(vt_rig_capture("nonin_oem3_df7_60s.dat"), &datlen);
+	char *csv = vt_rig_slurp(vt_rig_capture("nonin_oem3_df7_60s.csv"), &csvlen);
 	cr_assert_not_null(dat);
 	cr_assert_not_null(csv);
 

@@ -183,10 +183,13 @@ Test(emulate_player, sensor_off_as_the_device_says_it)
 
 /* ---- the program ---- */
 
+/* The fixture: 40 s of a desaturation, looping (tests/data/scenarios/emulator.yaml). */
+#define FIXTURE "tests/data/scenarios/emulator.yaml"
+
 static void
 fixture_path(char *dst, size_t len)
 {
-	snprintf(dst, len, "%s", vt_rig_root("tests/data/emulator/uw-100001-masimo-515s.csv"));
+	snprintf(dst, len, "%s", vt_rig_scenario_csv(FIXTURE));
 }
 
 /* A running emulator, with a temporary directory for its link and its log. */
@@ -478,6 +481,25 @@ Test(emulate_pty, nonin_df8_values_arrive_in_order, .timeout = 60)
 Test(emulate_pty, nellcor_values_arrive_in_order, .timeout = 60)
 {
 	pty_protocol(&(struct proto_case){"nellcor-ascii", "40", 25});
+}
+
+/* A scenario played directly sends what its CSV holds. */
+Test(emulate_pty, a_scenario_plays_as_its_csv, .timeout = 60)
+{
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--speed", "20", "--loop",
+	                      "--scenario", FIXTURE, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	cr_assert(vt_rig_child_line(&e.p, DEADLINE_MS), "no slave path printed");
+	struct rx x;
+	rx_init(&x, "masimo-ascii", open_pty(e.link));
+	cr_assert(rx_until(&x, 50, false, 3 * DEADLINE_MS), "%zu readings", x.n);
+	check_sequence(&x, 0, "masimo-ascii"); /* against the CSV of the same scenario */
+	for (size_t k = 0; k < x.n; k++)
+		cr_assert_eq(x.r[k].flags, 0, "reading %zu flags %#x", k, x.r[k].flags);
+	rx_free(&x);
+	emu_stop(&e);
+	cr_assert_eq(e.p.status, 0);
 }
 
 Test(emulate_pty, sigusr1_unplugs_and_sigusr2_replugs, .timeout = 60)

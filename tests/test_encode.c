@@ -2,8 +2,9 @@
  * Tests for the protocol encoders: golden bytes for fixed readings, checked
  * by hand against the examples in the device-protocol reference and the
  * real captures; missing values and flags in each protocol's own terms;
- * and round trips through the real drivers on a real recording, so that an
- * encoder and its driver can never drift apart unnoticed.
+ * and round trips through the real drivers on the shipped scenarios (and
+ * on real recordings, where they are), so that an encoder and its driver
+ * can never drift apart unnoticed.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -11,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/support.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/emulator/encode.h"
+#include "vitals/emulator/scenario.h"
 #include "vitals/wire/csv.h"
 
 /* ---- helpers ---- */
@@ -420,13 +423,9 @@ Test(encode_nonin, pleth_beats_at_the_pulse_rate)
 /* The layout against a real OEM III: frames whose meaning we share with it. */
 Test(encode_nonin, df7_layout_matches_the_real_capture)
 {
-	char path[4096];
-	const char *root = getenv("VT_ROOT");
-	snprintf(path, sizeof(path), "%s/../shared/captures/nonin_oem3_df7_60s.dat",
-	         root ? root : ".");
+	const char *path = vt_rig_capture("nonin_oem3_df7_60s.dat");
 	FILE *fp = fopen(path, "rb");
-	if (fp == NULL)
-		cr_skip_test("no capture at %s", path);
+	cr_assert_not_null(fp, "%s", path);
 	static uint8_t cap[32768];
 	size_t len = fread(cap, 1, sizeof(cap), fp);
 	fclose(fp);
@@ -635,20 +634,16 @@ rx_free(struct rx *x)
 	free(x->state);
 }
 
-/* A recording's rows, or a skip when the shared data is not beside the project. */
+/* A real recording's rows, or a skip when the real recordings are not there. */
 static size_t
 load_rows(const char *name, int64_t *t, struct vt_reading *rows, size_t max)
 {
-	char path[4096];
-	const char *root = getenv("VT_ROOT");
-	snprintf(path, sizeof(path), "%s/../shared/data/recordings/%s", root ? root : ".", name);
-	FILE *probe = fopen(path, "r");
-	if (probe == NULL)
-		cr_skip_test("no recording at %s", path);
-	fclose(probe);
+	char rel[256];
+	snprintf(rel, sizeof(rel), "recordings/%s", name);
+	const char *path = vt_rig_recording(rel);
 	struct vt_diag diag = {0};
 	struct vt_csv_file *f = vt_csv_file_open(path, &diag);
-	cr_assert_not_null(f);
+	cr_assert_not_null(f, "%s", path);
 	size_t n = 0;
 	int rc;
 	while (n < max && (rc = vt_csv_file_next(f, &t[n], &rows[n], &diag)) == 1)
@@ -656,6 +651,33 @@ load_rows(const char *name, int64_t *t, struct vt_reading *rows, size_t max)
 	vt_csv_file_close(&f);
 	vt_diag_clear(&diag);
 	cr_assert_gt(n, 100);
+	return n;
+}
+
+/*
+ * A shipped scenario's rows. `gaps`: without the device status, so that a
+ * probe off is only missing values, as in a recording's gaps.
+ */
+static size_t
+load_scenario(const char *path, bool gaps, int64_t *t, struct vt_reading *rows, size_t max)
+{
+	struct vt_diag diag = {0};
+	struct vt_scenario *s = vt_scn_load(path, &diag);
+	cr_assert_not_null(s, "%s", path);
+	struct vt_emu_row *played;
+	size_t n;
+	cr_assert_eq(vt_scn_play(s, s->seed, &played, &n), 0);
+	cr_assert(n > 100 && n <= max, "%s: %zu rows", path, n);
+	for (size_t i = 0; i < n; i++) {
+		t[i] = played[i].t_ms;
+		rows[i] = played[i].r;
+		if (gaps) {
+			rows[i].flags = 0;
+			rows[i].has_status = false;
+		}
+	}
+	free(played);
+	vt_scn_free(&s);
 	return n;
 }
 
@@ -682,9 +704,9 @@ static struct vt_reading s_rows[MAX_ROWS];
 static struct collect s_got;
 static uint8_t s_stream[MAX_ROWS * 3 * 125];
 
-Test(encode_roundtrip, masimo_decodes_every_value_back)
+static void
+masimo_roundtrip(size_t n)
 {
-	size_t n = load_rows("uw-100001-masimo.csv", s_t, s_rows, MAX_ROWS);
 	struct enc x;
 	struct rx rx;
 	enc_init(&x, "masimo-ascii", NULL);
@@ -705,9 +727,19 @@ Test(encode_roundtrip, masimo_decodes_every_value_back)
 	rx_free(&rx);
 }
 
-Test(encode_roundtrip, nellcor_decodes_every_value_and_the_heading)
+Test(encode_roundtrip, masimo_decodes_every_value_back)
 {
-	size_t n = load_rows("uw-100001-nellcor.csv", s_t, s_rows, MAX_ROWS);
+	masimo_roundtrip(load_scenario("scenarios/desaturation.yaml", false, s_t, s_rows, MAX_ROWS));
+}
+
+Test(encode_roundtrip, masimo_on_a_real_recording)
+{
+	masimo_roundtrip(load_rows("uw-100001-masimo.csv", s_t, s_rows, MAX_ROWS));
+}
+
+static void
+nellcor_roundtrip(size_t n)
+{
 	struct enc x;
 	struct rx rx;
 	enc_init(&x, "nellcor-ascii", NULL);
@@ -730,6 +762,16 @@ Test(encode_roundtrip, nellcor_decodes_every_value_and_the_heading)
 	cr_assert_float_eq(s_got.info.spo2_low, 85, 1e-9);
 	cr_assert_float_eq(s_got.info.pr_high, 170, 1e-9);
 	rx_free(&rx);
+}
+
+Test(encode_roundtrip, nellcor_decodes_every_value_and_the_heading)
+{
+	nellcor_roundtrip(load_scenario("scenarios/desaturation.yaml", false, s_t, s_rows, MAX_ROWS));
+}
+
+Test(encode_roundtrip, nellcor_on_a_real_recording)
+{
+	nellcor_roundtrip(load_rows("uw-100001-nellcor.csv", s_t, s_rows, MAX_ROWS));
 }
 
 /*
@@ -772,9 +814,8 @@ static struct vt_reading s_want[MAX_ROWS * 3];
 static uint32_t s_want_flags[MAX_ROWS * 3];
 
 static void
-nonin_roundtrip(const char *protocol, const char *recording)
+nonin_roundtrip(const char *protocol, size_t n)
 {
-	size_t n = load_rows(recording, s_t, s_rows, MAX_ROWS);
 	bool df8 = strcmp(protocol, "nonin-df8") == 0;
 	int per_row = df8 ? 1 : 3;
 	struct enc x;
@@ -809,30 +850,59 @@ nonin_roundtrip(const char *protocol, const char *recording)
 	rx_free(&rx);
 }
 
-Test(encode_roundtrip, nonin_df7_on_a_masimo_recording)
+#define DESATURATION load_scenario("scenarios/desaturation.yaml", false, s_t, s_rows, MAX_ROWS)
+/* Probe off and motion, as mere gaps and jumps in the values. */
+#define DROPOUTS load_scenario("scenarios/artefacts.yaml", true, s_t, s_rows, MAX_ROWS)
+
+Test(encode_roundtrip, nonin_df7_on_a_scenario)
 {
-	nonin_roundtrip("nonin-df7", "uw-100001-masimo.csv");
+	nonin_roundtrip("nonin-df7", DESATURATION);
 }
 
-Test(encode_roundtrip, nonin_df2_on_a_masimo_recording)
+Test(encode_roundtrip, nonin_df2_on_a_scenario)
 {
-	nonin_roundtrip("nonin-df2", "uw-100001-masimo.csv");
+	nonin_roundtrip("nonin-df2", DESATURATION);
 }
 
-Test(encode_roundtrip, nonin_df8_on_a_masimo_recording)
+Test(encode_roundtrip, nonin_df8_on_a_scenario)
 {
-	nonin_roundtrip("nonin-df8", "uw-100001-masimo.csv");
+	nonin_roundtrip("nonin-df8", DESATURATION);
 }
 
-/* bidmc-19 has eight probe-off gaps of 7-25 s: the hold comes into play. */
 Test(encode_roundtrip, nonin_df7_through_dropouts)
 {
-	nonin_roundtrip("nonin-df7", "bidmc-19.csv");
+	nonin_roundtrip("nonin-df7", DROPOUTS);
 }
 
 Test(encode_roundtrip, nonin_df8_through_dropouts)
 {
-	nonin_roundtrip("nonin-df8", "bidmc-19.csv");
+	nonin_roundtrip("nonin-df8", DROPOUTS);
+}
+
+Test(encode_roundtrip, nonin_df7_on_a_masimo_recording)
+{
+	nonin_roundtrip("nonin-df7", load_rows("uw-100001-masimo.csv", s_t, s_rows, MAX_ROWS));
+}
+
+Test(encode_roundtrip, nonin_df2_on_a_masimo_recording)
+{
+	nonin_roundtrip("nonin-df2", load_rows("uw-100001-masimo.csv", s_t, s_rows, MAX_ROWS));
+}
+
+Test(encode_roundtrip, nonin_df8_on_a_masimo_recording)
+{
+	nonin_roundtrip("nonin-df8", load_rows("uw-100001-masimo.csv", s_t, s_rows, MAX_ROWS));
+}
+
+/* bidmc-19 has eight probe-off gaps of 7-25 s: the hold comes into play. */
+Test(encode_roundtrip, nonin_df7_through_real_dropouts)
+{
+	nonin_roundtrip("nonin-df7", load_rows("bidmc-19.csv", s_t, s_rows, MAX_ROWS));
+}
+
+Test(encode_roundtrip, nonin_df8_through_real_dropouts)
+{
+	nonin_roundtrip("nonin-df8", load_rows("bidmc-19.csv", s_t, s_rows, MAX_ROWS));
 }
 
 /* Each flag through encoder and driver: what each protocol can say. */
@@ -987,10 +1057,10 @@ Test(encode_ivy, waveforms_beat_at_the_rates)
 	cr_assert(pulses >= 65 && pulses <= 67, "%d pulses in a minute at 66 bpm", pulses);
 }
 
-/* A real multiparameter recording through the encoder and back through the driver. */
-Test(encode_roundtrip, ivy_decodes_every_value_back)
+/* Multiparameter rows through the encoder and back through the driver. */
+static void
+ivy_roundtrip(size_t n)
 {
-	size_t n = load_rows("../multiparameter/uw-100002-capno.csv", s_t, s_rows, MAX_ROWS);
 	struct enc x;
 	struct rx rx;
 	enc_init(&x, "ivy-ansarb", NULL);
@@ -1010,4 +1080,16 @@ Test(encode_roundtrip, ivy_decodes_every_value_back)
 		}
 	cr_assert_gt(etco2, 100, "the recording has capnography");
 	rx_free(&rx);
+}
+
+/* Capnography, apnea and the cuff: respiratory depression as the Ivy sends it. */
+Test(encode_roundtrip, ivy_decodes_every_value_back)
+{
+	ivy_roundtrip(load_scenario("scenarios/respiratory-depression.yaml", false, s_t, s_rows,
+	                            MAX_ROWS));
+}
+
+Test(encode_roundtrip, ivy_on_a_real_recording)
+{
+	ivy_roundtrip(load_rows("../multiparameter/uw-100002-capno.csv", s_t, s_rows, MAX_ROWS));
 }

@@ -3,7 +3,7 @@
  * (events by the held-sample span, delays, false and duplicate alarms, the
  * bare threshold), the program end to end on recordings written here, and
  * the shipped configuration over the real recordings of $VITALS_DATA
- * (default ../shared/data beside the project; skipped when absent).
+ * (default ../shared/data beside the checkout; skipped when absent).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -363,18 +363,6 @@ Test(evaluate, program_refuses_what_it_cannot_grade, .init = s_setup, .fini = s_
 
 /* ---- the real recordings ------------------------------------------------------ */
 
-/* $VITALS_DATA/rel, or ../shared/data/rel beside the project; NULL when absent. */
-static const char *
-s_data(const char *rel)
-{
-	static char path[1024];
-	const char *base = getenv("VITALS_DATA");
-	if (base == NULL || base[0] == '\0')
-		base = vt_rig_root("../shared/data");
-	snprintf(path, sizeof(path), "%s/%s", base, rel);
-	return access(path, R_OK) == 0 ? path : NULL;
-}
-
 /* The targets for the shipped rules (docs/alarms.md, "The shipped rules"). */
 #define TARGETS                                                                                  \
 	"--max-missed", "0", "--max-median-delay", "8s", "--max-delay", "20s", "--max-duplicates",  \
@@ -407,9 +395,7 @@ s_shipped(const char *what, const char *const *paths, size_t want_recordings)
 
 Test(evaluate, shipped_configuration_meets_the_targets_on_every_recording_and_each_half)
 {
-	const char *dir = s_data("recordings");
-	if (dir == NULL)
-		cr_skip_test("no recordings: set VITALS_DATA or put ../shared/data beside the project");
+	const char *dir = vt_rig_recording("recordings");
 	char base[1024];
 	snprintf(base, sizeof(base), "%s", dir);
 	const char *all[] = {base, NULL};

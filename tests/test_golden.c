@@ -1,7 +1,8 @@
 /*
- * Golden replay tests: real recordings through `vitalsd --replay` must
- * give, byte for byte, the JSON Lines checked in beside the case list.
- * A difference is reported at its first line so it can be judged; if the
+ * Golden replay tests: the shipped scenarios, and real recordings where
+ * they are, through `vitalsd --replay` must give, byte for byte, the JSON
+ * Lines checked in beside the case list (tests/golden/cases.txt). A
+ * difference is reported at its first line so it can be judged; if the
  * change is intended, `make goldens` rewrites the files for review.
  */
 #include <criterion/criterion.h>
@@ -10,6 +11,9 @@
 #include <string.h>
 
 #include "support/support.h"
+
+#define MAX_ARGS 64
+#define DATA_VAR "$VITALS_DATA/"
 
 /* Print the first differing line of two outputs. */
 static void
@@ -32,7 +36,64 @@ s_first_difference(const char *name, const char *want, const char *got)
 	cr_log_error("%s: outputs differ in length after line %d", name, line);
 }
 
-Test(golden, every_case_matches_its_file)
+/* Arguments built for one case; the strings they point into live here too. */
+struct args {
+	char *v[MAX_ARGS + 1];
+	int n;
+	char *owned[MAX_ARGS];
+	int n_owned;
+};
+
+static void
+s_add(struct args *a, char *arg, bool owned)
+{
+	cr_assert_lt(a->n, MAX_ARGS, "too many arguments in a case");
+	a->v[a->n++] = arg;
+	a->v[a->n] = NULL;
+	if (owned)
+		a->owned[a->n_owned++] = arg;
+}
+
+/*
+ * One BED=RECORDING argument: a scenario becomes its CSV and its phase
+ * marks, $VITALS_DATA/ the folder of real recordings (skipping the test
+ * where it is not).
+ */
+static void
+s_spec(struct args *a, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	const char *dot = strrchr(spec, '.');
+	char *arg;
+	if (eq != NULL && strncmp(eq + 1, DATA_VAR, strlen(DATA_VAR)) == 0) {
+		cr_assert_neq(asprintf(&arg, "%.*s=%s", (int)(eq - spec), spec,
+		                       vt_rig_recording(eq + 1 + strlen(DATA_VAR))), -1);
+		s_add(a, arg, true);
+		return;
+	}
+	if (eq == NULL || dot == NULL || strcmp(dot, ".yaml") != 0) {
+		s_add(a, (char *)spec, false);
+		return;
+	}
+	char *bed = strndup(spec, (size_t)(eq - spec));
+	cr_assert_neq(asprintf(&arg, "%s=%s", bed, vt_rig_scenario_csv(eq + 1)), -1);
+	s_add(a, arg, true);
+	char *argv[] = {(char *)vt_rig_build("vitals-emulate"), "--scenario", (char *)eq + 1,
+	                "--phases", bed, NULL};
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
+	cr_assert_eq(r.status, 0, "%s: --phases: %s", spec, r.err);
+	/* One "--phase BED@T=PHASE..." a line: two arguments each. */
+	char *save = NULL;
+	for (char *w = strtok_r(r.out, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+		s_add(a, strdup(w), true);
+	vt_rig_output_free(&r);
+	free(bed);
+}
+
+/* Run every case whose recordings do (`real`) or do not come from $VITALS_DATA. */
+static void
+s_cases(bool real)
 {
 	size_t len;
 	char *cases = vt_rig_slurp(vt_rig_root("tests/golden/cases.txt"), &len);
@@ -42,21 +103,21 @@ Test(golden, every_case_matches_its_file)
 	for (char *line = strtok_r(cases, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
 			continue;
-		char *argv[32];
-		int n = 0;
+		if ((strstr(line, DATA_VAR) != NULL) != real)
+			continue;
+		struct args a = {.n = 0};
 		char *tok_save = NULL;
 		char *name = strtok_r(line, " \t", &tok_save);
 		char *config = strtok_r(NULL, " \t", &tok_save);
 		cr_assert_not_null(config, "bad case line");
-		argv[n++] = (char *)vt_rig_build("vitalsd");
-		argv[n++] = "-c";
-		argv[n++] = config;
-		argv[n++] = "--clock-start";
-		argv[n++] = "2026-11-21T09:00:00Z";
-		argv[n++] = "--replay";
-		for (char *spec; n < 31 && (spec = strtok_r(NULL, " \t", &tok_save)) != NULL;)
-			argv[n++] = spec;
-		argv[n] = NULL;
+		s_add(&a, (char *)vt_rig_build("vitalsd"), false);
+		s_add(&a, "-c", false);
+		s_add(&a, config, false);
+		s_add(&a, "--clock-start", false);
+		s_add(&a, "2026-11-21T09:00:00Z", false);
+		s_add(&a, "--replay", false);
+		for (char *spec; (spec = strtok_r(NULL, " \t", &tok_save)) != NULL;)
+			s_spec(&a, spec);
 
 		char golden[512];
 		snprintf(golden, sizeof(golden), "tests/golden/%s.jsonl", name);
@@ -64,7 +125,7 @@ Test(golden, every_case_matches_its_file)
 		char *want = vt_rig_slurp(vt_rig_root(golden), &want_len);
 		cr_assert_not_null(want, "%s is missing; run `make goldens` and review it", golden);
 		struct vt_rig_output r;
-		vt_rig_run(argv, &r);
+		vt_rig_run(a.v, &r);
 		cr_expect_eq(r.status, 0, "%s: exit %d: %s", name, r.status, r.err);
 		bool same = r.out_len == want_len && memcmp(r.out, want, want_len) == 0;
 		if (!same)
@@ -72,8 +133,20 @@ Test(golden, every_case_matches_its_file)
 		cr_expect(same, "%s: output differs from %s", name, golden);
 		vt_rig_output_free(&r);
 		free(want);
+		for (int i = 0; i < a.n_owned; i++)
+			free(a.owned[i]);
 		n_cases++;
 	}
 	cr_expect_geq(n_cases, 5, "the case list is unexpectedly short");
 	free(cases);
+}
+
+Test(golden, scenarios_match_their_files)
+{
+	s_cases(false);
+}
+
+Test(golden, real_recordings_match_their_files)
+{
+	s_cases(true);
 }

@@ -30,6 +30,7 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/io/publisher.h"
 #include "vitals/io/recorder.h"
+#include "vitals/wire/csv.h"
 
 /* The deadline for anything a test waits for: far beyond what it needs. */
 #define WAIT_MS 20000
@@ -361,40 +362,36 @@ s_emulate(int i, const char *bed, const char *protocol, const char *speed, const
 
 /* ---- recordings ------------------------------------------------------------- */
 
-/* The emulator fixture: 40 s of a real desaturation (tests/data/emulator/README.md). */
+/* The emulator fixture: 40 s of a desaturation (tests/data/scenarios/emulator.yaml). */
 static const char *
 s_fixture(void)
 {
-	return vt_rig_root("tests/data/emulator/uw-100001-masimo-515s.csv");
+	return vt_rig_scenario_csv("tests/data/scenarios/emulator.yaml");
 }
 
 struct row {
 	double t, spo2, pr, pi;
 };
 
-/* Rows of a numerics CSV (t,spo2,pr,hr,pi,rr); how many. */
+/* Rows of a numerics CSV; how many. A value the row lacks is NAN. */
 static size_t
 s_rows(const char *path, struct row *rows, size_t max)
 {
-	FILE *fp = fopen(path, "r");
-	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
-	char line[256];
+	struct vt_diag diag = {0};
+	struct vt_csv_file *f = vt_csv_file_open(path, &diag);
+	cr_assert_not_null(f, "%s", path);
 	size_t n = 0;
-	cr_assert_not_null(fgets(line, sizeof(line), fp));
-	while (n < max && fgets(line, sizeof(line), fp)) {
-		struct row *r = &rows[n++];
-		char *f[6] = {line};
-		for (int k = 1; k < 6; k++) {
-			f[k] = f[k - 1] ? strchr(f[k - 1], ',') : NULL;
-			if (f[k])
-				*f[k]++ = '\0';
-		}
-		r->t = strtod(f[0], NULL);
-		r->spo2 = f[1] && *f[1] ? strtod(f[1], NULL) : NAN;
-		r->pr = f[2] && *f[2] ? strtod(f[2], NULL) : NAN;
-		r->pi = f[4] && *f[4] && *f[4] != '\n' ? strtod(f[4], NULL) : NAN;
+	int64_t t;
+	struct vt_reading r;
+	while (n < max && vt_csv_file_next(f, &t, &r, &diag) == 1) {
+		struct row *w = &rows[n++];
+		w->t = (double)t / 1000;
+		w->spo2 = (r.valid & VT_PARAM_BIT(VT_SPO2)) ? r.value[VT_SPO2] : NAN;
+		w->pr = (r.valid & VT_PARAM_BIT(VT_PR)) ? r.value[VT_PR] : NAN;
+		w->pi = (r.valid & VT_PARAM_BIT(VT_PI)) ? r.value[VT_PI] : NAN;
 	}
-	fclose(fp);
+	vt_csv_file_close(&f);
+	cr_assert_eq(diag.count, 0, "%s: not a clean CSV", path);
 	return n;
 }
 
@@ -710,7 +707,7 @@ s_saw_every_alert(const struct alert *a, size_t n)
 
 Test(live, alarms_raise_and_clear_at_the_samples_replay_finds)
 {
-	const char *csv = vt_rig_root("tests/data/live/uw-100003-masimo-450s.csv");
+	const char *csv = vt_rig_scenario_csv("tests/data/scenarios/live.yaml");
 	char spec[512];
 	snprintf(spec, sizeof(spec), "chair-1=%s", csv);
 	s_monitor("chair-1", "masimo-ascii", "3s");

@@ -1,7 +1,7 @@
 /*
- * `vitalsd --replay` as a user runs it: the real binary, real recordings,
- * and every kind of bad input, which must give a clear error, a non-zero
- * exit and no output at all.
+ * `vitalsd --replay` as a user runs it: the real binary, the shipped
+ * scenarios played into numerics CSV files, and every kind of bad input,
+ * which must give a clear error, a non-zero exit and no output at all.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -36,26 +36,41 @@ struct bad_case {
 	const char *stderr_has;
 };
 
-static const struct bad_case bad_cases[] = {
-    {"chair-1=tests/data/bad/missing-t.csv", NULL, 65,
-     "tests/data/bad/missing-t.csv:1:1: no \"t\" column in the header"},
-    {"chair-1=tests/data/bad/bad-number.csv", NULL, 65,
-     "tests/data/bad/bad-number.csv:4:3: spo2: expected a number or an empty field, got \"9?\""},
-    {"chair-1=tests/data/bad/backwards.csv", NULL, 65,
-     "tests/data/bad/backwards.csv:5:1: time goes backwards: t=4 after t=5"},
-    /* A good bed before a bad one: still nothing written. */
-    {"chair-1=data/recordings/bidmc-01.csv", "chair-2=tests/data/bad/backwards.csv", 65,
-     "backwards.csv:5:1: time goes backwards"},
-    {"chair-1=tests/data/nonexistent.csv", NULL, 66,
-     "tests/data/nonexistent.csv: cannot read: No such file or directory"},
-    {"chair-9=data/recordings/bidmc-01.csv", NULL, 64, "no monitor for bed \"chair-9\""},
-    {"chair-1=data/recordings/bidmc-01.csv", "chair-1=data/recordings/bidmc-02.csv", 64,
-     "bed \"chair-1\" is listed twice"},
-    {"data/recordings/bidmc-01.csv", NULL, 64, "expected BED=RECORDING"},
-};
+/* "BED=" and the CSV of a shipped scenario, in one of 8 rotating buffers. */
+static const char *
+s_bed(const char *bed, const char *scenario)
+{
+	static char bufs[8][4200];
+	static int next;
+	char *b = bufs[next++ % 8];
+	snprintf(b, sizeof(bufs[0]), "%s=%s", bed, vt_rig_scenario_csv(scenario));
+	return b;
+}
 
 Test(replay, bad_input_is_refused_with_nothing_written)
 {
+	const char *good = vt_rig_scenario_csv("scenarios/bradycardia.yaml");
+	char good1[4200], good2[4200], bad9[4200];
+	snprintf(good1, sizeof(good1), "chair-1=%s", good);
+	snprintf(good2, sizeof(good2), "chair-1=%s", vt_rig_scenario_csv("scenarios/desaturation.yaml"));
+	snprintf(bad9, sizeof(bad9), "chair-9=%s", good);
+	const struct bad_case bad_cases[] = {
+	    {"chair-1=tests/data/bad/missing-t.csv", NULL, 65,
+	     "tests/data/bad/missing-t.csv:1:1: no \"t\" column in the header"},
+	    {"chair-1=tests/data/bad/bad-number.csv", NULL, 65,
+	     "tests/data/bad/bad-number.csv:4:3: spo2: expected a number or an empty field, got \"9?\""},
+	    {"chair-1=tests/data/bad/backwards.csv", NULL, 65,
+	     "tests/data/bad/backwards.csv:5:1: time goes backwards: t=4 after t=5"},
+	    {"chair-1=tests/data/bad/bad-flag.csv", NULL, 65,
+	     "tests/data/bad/bad-flag.csv:3:18: flags: unknown device condition \"probe-of\""},
+	    /* A good bed before a bad one: still nothing written. */
+	    {good1, "chair-2=tests/data/bad/backwards.csv", 65, "backwards.csv:5:1: time goes backwards"},
+	    {"chair-1=tests/data/nonexistent.csv", NULL, 66,
+	     "tests/data/nonexistent.csv: cannot read: No such file or directory"},
+	    {bad9, NULL, 64, "no monitor for bed \"chair-9\""},
+	    {good1, good2, 64, "bed \"chair-1\" is listed twice"},
+	    {good, NULL, 64, "expected BED=RECORDING"},
+	};
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *c = &bad_cases[i];
 		struct vt_rig_output r;
@@ -71,10 +86,10 @@ Test(replay, bad_input_is_refused_with_nothing_written)
 Test(replay, output_is_deterministic_gapless_and_ordered)
 {
 	struct vt_rig_output a, b;
-	s_replay(&a, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
-	         "chair-2=data/recordings/bidmc-21.csv");
-	s_replay(&b, CFG, "chair-1=data/recordings/uw-100001-masimo.csv",
-	         "chair-2=data/recordings/bidmc-21.csv");
+	const char *one = s_bed("chair-1", "scenarios/desaturation.yaml");
+	const char *two = s_bed("chair-2", "scenarios/bradycardia.yaml");
+	s_replay(&a, CFG, one, two);
+	s_replay(&b, CFG, one, two);
 	cr_assert_eq(a.status, 0, "stderr: %s", a.err);
 	cr_expect_eq(a.out_len, b.out_len);
 	cr_expect(memcmp(a.out, b.out, a.out_len) == 0, "two runs differ");
@@ -105,7 +120,7 @@ Test(replay, output_is_deterministic_gapless_and_ordered)
 			beds_seen++;
 		json_decref(o);
 	}
-	cr_expect_gt(raised, 0, "a real desaturation and a real tachycardia raise alarms");
+	cr_expect_gt(raised, 0, "a desaturation and a bradycardia raise alarms");
 	cr_expect_gt(cleared, 0);
 	cr_expect_geq(beds_seen, 1);
 	vt_rig_output_free(&a);
@@ -115,7 +130,7 @@ Test(replay, output_is_deterministic_gapless_and_ordered)
 Test(replay, clock_start_shifts_virtual_time)
 {
 	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", CFG, "--replay",
-	                "chair-1=data/recordings/bidmc-01.csv", "--clock-start",
+	                (char *)s_bed("chair-1", "scenarios/bradycardia.yaml"), "--clock-start",
 	                "2026-11-21T10:00:00Z", NULL};
 	struct vt_rig_output r;
 	vt_rig_run(argv, &r);

@@ -713,9 +713,9 @@ Test(systemd, daemon_lives_in_its_syscall_sandbox)
 	snprintf(emu_log, sizeof(emu_log), "%s/emulator", dir);
 
 	/* An emulated oximeter on a pty, so that bytes flow, rules run and a recording is written. */
-	char *recording = s_abs(vt_rig_root("data/recordings/bidmc-01.csv"));
+	char *recording = s_abs(vt_rig_root("scenarios/artefacts.yaml"));
 	const char *eargs[] = {"--protocol", "masimo-ascii", "--pty", link, "--speed", "10",
-	                       "--loop", recording, NULL};
+	                       "--loop", "--scenario", recording, NULL};
 	struct vt_rig_child emu;
 	cr_assert_eq(vt_rig_emulate(&emu, emu_log, eargs, 10000), 0, "the emulator did not start");
 	cr_assert_eq(access(link, F_OK), 0, "the emulator made no pty at %s", link);

@@ -161,7 +161,7 @@ Test(watch, vitalsctl_watch_shows_frames_and_drops_from_a_live_emulator, .timeou
 	const char *args[] = {"--protocol", "masimo-ascii", "--pty", link, "--speed", "4", "--loop",
 	                      "--noise-at", "4,8,12,16,20,24,28,32,36,40,44,48,52,56,60",
 	                      "--noise-bytes", "24",
-	                      vt_rig_root("tests/data/emulator/uw-100001-masimo-515s.csv"), NULL};
+	                      vt_rig_scenario_csv("tests/data/scenarios/emulator.yaml"), NULL};
 	struct vt_rig_child emu;
 	cr_assert_eq(vt_rig_emulate(&emu, log, args, 10000), 0);
 	char monitors[300];

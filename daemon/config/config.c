@@ -13,13 +13,10 @@
  * configuration on a bad reload.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <nettle/sha2.h>
 
@@ -717,41 +714,15 @@ vt_config_load(const char *path, struct vt_diag *diag)
 	struct vt_diag scratch = {0};
 	if (diag == NULL)
 		diag = &scratch;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int err = 0;
-	if (fd < 0)
-		err = errno;
-	else if (fstat(fd, &st) != 0)
-		err = errno;
-	else if (S_ISDIR(st.st_mode))
-		err = EISDIR;
 	char *buf = NULL;
 	size_t len = 0;
-	if (err == 0) {
-		/* One byte more than allowed, to tell "at the limit" from "over it". */
-		buf = malloc(VT_CONFIG_MAX_BYTES + 1);
-		if (buf == NULL)
-			err = ENOMEM;
-		while (err == 0 && len < VT_CONFIG_MAX_BYTES + 1) {
-			ssize_t n = read(fd, buf + len, VT_CONFIG_MAX_BYTES + 1 - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				err = errno;
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
+	int err = vt_cy_read_file(path, VT_CONFIG_MAX_BYTES, &buf, &len);
 	struct vt_config *cfg = NULL;
-	if (err != 0)
-		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
-	else if (len > VT_CONFIG_MAX_BYTES)
+	if (err == EFBIG)
 		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a configuration "
 		            "file is at most %d bytes", VT_CONFIG_MAX_BYTES, VT_CONFIG_MAX_BYTES);
+	else if (err != 0)
+		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
 	else
 		cfg = vt_config_parse(path, buf, len, diag);
 	free(buf);

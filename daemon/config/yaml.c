@@ -1,8 +1,8 @@
 /*
- * libyaml document walking for the configuration loader: positions,
- * errors, node helpers and the key-table walk. config.c holds the tables
- * and the rules of the file; this file knows YAML and nothing about
- * monitors or alarms.
+ * libyaml document walking for the configuration loader and the
+ * emulator's scenario reader: positions, errors, node helpers and the
+ * key-table walk. config.c holds the tables and the rules of the file;
+ * this file knows YAML and nothing about monitors, alarms or patients.
  *
  * Why the document API: every node keeps its start mark, so an error can
  * point at the exact key or value. Why collect errors instead of printing
@@ -14,11 +14,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vitals/base/timefmt.h"
 #include "vitals/config/yaml.h"
@@ -229,7 +232,7 @@ s_emit(struct vt_cy *c, struct vt_diag *diag)
 		vt_diag_add(diag, c->file, 0, 0, NULL, "%zu more error%s not shown", hidden,
 		            hidden == 1 ? "" : "s");
 	if (c->oom)
-		vt_diag_add(diag, c->file, 0, 0, NULL, "out of memory while reading the configuration");
+		vt_diag_add(diag, c->file, 0, 0, NULL, "out of memory while reading the file");
 }
 
 /* ---- opening a document ------------------------------------------------ */
@@ -483,7 +486,7 @@ vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len)
 	} else {
 		if (yaml_document_get_root_node(&next) != NULL)
 			vt_cy_error_mark(c, next.start_mark,
-			                 "a configuration file holds one YAML document; this is a second one");
+			                 "the file holds one YAML document; this is a second one");
 		yaml_document_delete(&next);
 	}
 	yaml_parser_delete(&p);
@@ -637,4 +640,43 @@ vt_cy_path_index(char *buf, size_t len, const char *path, size_t i)
 {
 	snprintf(buf, len, "%s[%zu]", path, i);
 	return buf;
+}
+
+int
+vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int err = 0;
+	if (fd < 0)
+		err = errno;
+	else if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	/* One byte more than allowed, to tell "at the limit" from "over it". */
+	if (err == 0 && (*buf = malloc(max + 1)) == NULL)
+		err = ENOMEM;
+	while (err == 0 && *len < max + 1) {
+		ssize_t n = read(fd, *buf + *len, max + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err == 0 && *len > max)
+		err = EFBIG;
+	if (err != 0) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
+	return err;
 }

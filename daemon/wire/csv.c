@@ -43,6 +43,7 @@ vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, 
 {
 	memset(layout, 0, sizeof(*layout));
 	layout->t_column = -1;
+	layout->flags_column = -1;
 	size_t i = 0;
 	int col = 0;
 	for (;;) {
@@ -60,13 +61,14 @@ vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, 
 		if (fn > 0 && fn < sizeof(name)) {
 			memcpy(name, f, fn);
 			name[fn] = '\0';
-			if (strcmp(name, "t") == 0) {
-				if (layout->t_column >= 0) {
-					snprintf(err, errlen, "column \"t\" appears twice");
+			if (strcmp(name, "t") == 0 || strcmp(name, VT_CSV_FLAGS) == 0) {
+				int *at = name[0] == 't' ? &layout->t_column : &layout->flags_column;
+				if (*at >= 0) {
+					snprintf(err, errlen, "column \"%s\" appears twice", name);
 					*column = (int)i + 1;
 					return -1;
 				}
-				layout->t_column = col;
+				*at = col;
 			} else {
 				int p = vt_param_by_name(name);
 				if (p >= 0 && (layout->columns & VT_PARAM_BIT(p))) {
@@ -157,12 +159,46 @@ s_number(const char *f, size_t n, double *out)
 	return 0;
 }
 
+/*
+ * The flags field: device conditions by name, separated by blanks. 0, or
+ * -1 with the offset and length of the unknown name in *bad and *bad_len.
+ */
+static int
+s_flags(const char *f, size_t n, uint32_t *flags, size_t *bad, size_t *bad_len)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (f[i] == ' ' || f[i] == '\t') {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && f[j] != ' ' && f[j] != '\t')
+			j++;
+		uint32_t bit = 0;
+		for (int k = 0; k < VT_FLAG_COUNT && bit == 0; k++) {
+			const char *name = vt_flag_name(1u << k);
+			if (strlen(name) == j - i && memcmp(name, f + i, j - i) == 0)
+				bit = 1u << k;
+		}
+		if (bit == 0) {
+			*bad = i;
+			*bad_len = j - i;
+			return -1;
+		}
+		*flags |= bit;
+		i = j;
+	}
+	return 0;
+}
+
 int
 vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t len, double *t,
                  struct vt_reading *r, char *err, size_t errlen, int *column)
 {
 	memset(r, 0, sizeof(*r));
 	r->reported = layout->columns;
+	r->has_status = layout->flags_column >= 0;
 	bool have_t = false;
 	size_t i = 0;
 	int col = 0;
@@ -186,6 +222,15 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 				return -1;
 			}
 			have_t = true;
+		} else if (col == layout->flags_column) {
+			size_t bad, bn;
+			if (s_flags(f, fn, &r->flags, &bad, &bn) != 0) {
+				snprintf(err, errlen, "flags: unknown device condition \"%.*s\" (expected names "
+				         "such as sensor-off or artifact, separated by spaces)",
+				         (int)(bn > 40 ? 40 : bn), f + bad);
+				*column = (int)(f - line + bad) + 1;
+				return -1;
+			}
 		} else if (layout->param[col] >= 0 && fn > 0) {
 			int p = layout->param[col];
 			double v;

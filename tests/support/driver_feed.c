@@ -187,15 +187,6 @@ vt_rig_reading_str(const struct vt_reading *r, char *buf, size_t cap)
 	return buf;
 }
 
-const char *
-vt_rig_capture_path(const char *name, char *buf, size_t cap)
-{
-	char rel[512];
-	snprintf(rel, sizeof(rel), "../shared/captures/%s", name);
-	snprintf(buf, cap, "%s", vt_rig_root(rel));
-	return buf;
-}
-
 size_t
 vt_rig_encode(const char *protocol, int seconds, uint8_t *buf, size_t cap)
 {

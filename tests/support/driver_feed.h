@@ -66,7 +66,4 @@ const char *vt_rig_reading_str(const struct vt_reading *r, char *buf, size_t cap
  */
 size_t vt_rig_encode(const char *protocol, int seconds, uint8_t *buf, size_t cap);
 
-/* "$VT_ROOT/../shared/captures/NAME" (VT_ROOT defaults to "."), into buf. */
-const char *vt_rig_capture_path(const char *name, char *buf, size_t cap);
-
 #endif

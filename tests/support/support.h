@@ -16,6 +16,10 @@
  *   pty.h         monitors' cables on ptys, pulled and plugged back in
  *   daemon.h      a live vitalsd from monitors and rules as YAML text
  *                 (vt_rig_daemon_start), and the one-monitor bed
+ *   data.h        what tests play: the project's scenarios as CSV files
+ *                 (vt_rig_scenario_csv), and real recordings and device
+ *                 captures from outside the tree (vt_rig_recording,
+ *                 vt_rig_capture), the test skipped, by name, without them
  *   emulator.h    vitals-emulate on a pty or a TCP port (vt_rig_emulate)
  *   zmq_client.h  a subscriber (vt_rig_sub, vt_rig_wait_msg) and control
  *                 requests (vt_rig_request)
@@ -43,7 +47,7 @@
  *
  *   struct vt_rig_child emu;
  *   const char *args[] = {"--protocol", "nonin-df7", "--pty", link, "--speed", "4",
- *                         "--loop", vt_rig_root("tests/data/emulator/...csv"), NULL};
+ *                         "--loop", vt_rig_scenario_csv("tests/data/scenarios/emulator.yaml"), NULL};
  *   cr_assert_eq(vt_rig_emulate(&emu, log, args, 20000), 0);   // emu.line: /dev/pts/N
  *   ...
  *   vt_rig_child_stop(&emu, SIGTERM, 10000);
@@ -59,6 +63,7 @@
 #include "accounts.h"
 #include "child.h"
 #include "daemon.h"
+#include "data.h"
 #include "driver_feed.h"
 #include "emulator.h"
 #include "pty.h"

@@ -1,8 +1,9 @@
 /*
  * The YAML half of the configuration loader, kept apart from the key tables
  * so that config.c reads as a description of the file and nothing else.
- * Internal to the loader (daemon/config*.c); the rest of the daemon only
- * sees the checked struct vt_config from config.h.
+ * The rest of the daemon only sees the checked struct vt_config from
+ * config.h; the emulator's scenario reader (scenario.h) walks its own files
+ * with it, so that both report errors the same way.
  *
  * It walks libyaml's document tree (every node keeps its position), checks
  * mappings against key tables in the netplan/Redis style, and collects
@@ -112,6 +113,12 @@ struct vt_cy_enum {
  * Always pair with vt_cy_close.
  */
 int vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len);
+
+/*
+ * Read the whole file at `path`, at most `max` bytes, into a new *buf
+ * (free it). 0, or an errno value: EFBIG when the file is larger than max.
+ */
+int vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* Emit every error into diag, sorted by position, and free everything. */
 void vt_cy_close(struct vt_cy *c, struct vt_diag *diag);

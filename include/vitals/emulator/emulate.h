@@ -246,7 +246,8 @@ void vt_emu_tcp_close(struct vt_emu_tcp *t);
 /* ---- the emulator --------------------------------------------------------- */
 
 struct vt_emu_options {
-	const char *recording;           /* path */
+	const char *recording;           /* path, for messages (and to load it) */
+	const struct vt_emu_recording *rec; /* already loaded (a scenario played), or NULL */
 	const struct vt_encoder *enc;    /* protocol; required for a CSV */
 	struct vt_encode_config device;  /* what the emulated unit is set to */
 	const char *pty_link;            /* --pty LINK, or NULL */

@@ -1,13 +1,17 @@
 /*
  * Canonical numerics CSV ("t,spo2,pr,hr,pi,rr"): the format of the real
- * recordings the tests and the demo replay. Columns are found by header
- * name, never by position; unknown columns are ignored; an empty field is
- * no value. The parser is pure (one line in, one reading out); csv_file.c
- * is the thin reader around it.
+ * recordings and of the scenarios the emulator writes out. Columns are
+ * found by header name, never by position; unknown columns are ignored; an
+ * empty field is no value. An optional `flags` column carries the device's
+ * conditions by name ("sensor-off artifact"); a file with it says, row by
+ * row, that the device reported its status. The parser is pure (one line
+ * in, one reading out); csv_file.c is the thin reader around it, and
+ * csv_write.c the writer.
  */
 #ifndef VITALS_CSV_H
 #define VITALS_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,10 +20,13 @@
 #include "vitals/base/sample.h"
 
 #define VT_CSV_MAX_COLUMNS 64
+/* The name of the column of device conditions. */
+#define VT_CSV_FLAGS "flags"
 
 /* What the header line said: which column holds what. */
 struct vt_csv_layout {
 	int t_column;                       /* index of `t` */
+	int flags_column;                   /* index of `flags`, or -1 */
 	int n_columns;                      /* columns in the header */
 	int param[VT_CSV_MAX_COLUMNS];      /* parameter of each column, or -1 */
 	vt_param_mask columns;              /* parameters the file carries */
@@ -39,6 +46,18 @@ int vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t l
 int vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t len,
                      double *t, struct vt_reading *r, char *err, size_t errlen,
                      int *column);
+
+/*
+ * The writer, the mirror of the parser. The header for the parameters in
+ * `columns` (in the order of enum vt_param) and, with `flags`, the flags
+ * column; a row of reading `r` at `t_ms`, a field left empty where r
+ * carries no value. Numbers are written as short as they read back
+ * exactly. Each returns the length written (without a newline), or -1 if
+ * `len` is too small.
+ */
+int vt_csv_format_header(char *buf, size_t len, vt_param_mask columns, bool flags);
+int vt_csv_format_row(char *buf, size_t len, vt_param_mask columns, bool flags, int64_t t_ms,
+                      const struct vt_reading *r);
 
 /* A CSV file being read row by row. */
 struct vt_csv_file;

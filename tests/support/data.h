@@ -1,0 +1,29 @@
+/*
+ * What the tests play. The project's own data is its scenarios (always
+ * there), played into numerics CSV files on demand. Real recordings are
+ * other people's data, which the project does not carry: they are read
+ * from $VITALS_DATA, by default ../shared/data beside the checkout, and a
+ * test that needs them is skipped where they are not, with one line that
+ * says which variable to set. The same goes for the bytes real devices
+ * sent: $VITALS_CAPTURES, by default ../shared/captures.
+ */
+#ifndef VT_RIG_DATA_H
+#define VT_RIG_DATA_H
+
+/* The folder of real recordings, or NULL if it is not there. */
+const char *vt_rig_data_dir(void);
+
+/* "DIR/rel" in that folder; skips the calling test if the folder is not there. */
+const char *vt_rig_recording(const char *rel);
+
+/* The capture `name` there; skips the calling test if it is not there. */
+const char *vt_rig_capture(const char *name);
+
+/*
+ * The scenario at `rel` (from the repository root) played by vitals-emulate
+ * into a numerics CSV under $VT_BUILD/scenarios/; its path, in a static
+ * buffer rotated among 8 callers. Fails the calling test if it cannot.
+ */
+const char *vt_rig_scenario_csv(const char *rel);
+
+#endif
