@@ -1,8 +1,9 @@
 # vitalsd — build, test, demo.
 #
 #   make            build the daemon, the tools and the test programs
-#   make demo       three emulated monitors playing real recordings, the
-#                   daemon, and a console (installs missing packages first)
+#   make demo       three emulated monitors playing the shipped scenarios, the
+#                   daemon, and a console (installs missing packages first);
+#                   DATA=DIR plays the real recordings in DIR instead
 #   make check      every test (installs missing packages first)
 #   make check-asan the suite under AddressSanitizer + UBSan
 #   make check-faults  the daemon under faults (kills, unplugs, floods; long)
@@ -182,7 +183,7 @@ check-asan: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAMS)
-	@scripts/demo.sh $(BUILD)
+	@scripts/demo.sh $(BUILD) $(DATA)
 
 bench: $(PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make demo`: the whole product on one machine, without hardware. Three
-# emulated monitors play real recordings out of pseudo-terminals, one per
-# protocol family, faster than real time; vitalsd reads them with
+# emulated monitors play the project's scenarios (or, given DATA_DIR, real
+# recordings from it) out of pseudo-terminals, one per protocol family,
+# faster than real time; vitalsd reads them with
 # config/demo.yaml and a console shows their vitals and alarms. Every
 # process it starts ends with it: on Ctrl-C, SIGTERM or SIGHUP (its terminal
 # or tmux session closed) it stops them and removes the pty links, and if
@@ -10,16 +11,27 @@
 # that stops is a chair in comm-lost, not the end of the demo. What each
 # chair shows and why it alarms: docs/demo.md.
 #
-# usage: scripts/demo.sh [BUILD_DIR]    (VT_DEMO_SPEED=10 sets the speed;
+# usage: scripts/demo.sh [BUILD_DIR [DATA_DIR]]    (VT_DEMO_SPEED=10 sets the speed;
 #        VT_DEMO_DIR and VT_DEMO_PORT move the links and the two ports, so a
 #        second demo, or a test, can run beside the first)
 set -eu
 
 build=${1:-build}
+data=${2:-}
 speed=${VT_DEMO_SPEED:-10}
 cd "$(dirname "$0")/.."
 root=$(pwd)
 case $build in /*) ;; *) build=$root/$build ;; esac
+if [ -n "$data" ]; then
+	case $data in /*) ;; *) data=$root/$data ;; esac
+	for f in uw-100006-masimo.csv bidmc-21.csv bidmc-32.csv; do
+		if [ ! -r "$data/recordings/$f" ]; then
+			echo "demo: $data/recordings/$f is missing: DATA names the folder of the public" \
+				"data sets (README.md, Real recordings)" >&2
+			exit 1
+		fi
+	done
+fi
 
 # config/demo.yaml names these: the links, the record_dir and the endpoints.
 dir=${VT_DEMO_DIR:-/tmp/vitalsd-demo}
@@ -121,17 +133,35 @@ start() {
 	names+=("$name")
 }
 
-# chair-1: a volunteer of the UW hypoxia study (Masimo numerics) sent as a
-# Nonin DF#7; chair-2: a BIDMC ICU patient's tachycardia as a Masimo;
-# chair-3: a BIDMC ICU patient hovering at 84-87 % as a Nellcor N-560.
+# One chair: its protocol, and what it plays (a scenario, or a recording).
 emulate() {
-	local chair=$1 protocol=$2 recording=$3
+	local chair=$1 protocol=$2
+	shift 2
 	start "$chair emulator" "$build/vitals-emulate" --protocol "$protocol" --pty "$dir/$chair" \
-		--speed "$speed" --loop "data/recordings/$recording" >"$dir/$chair.log" 2>&1
+		--speed "$speed" --loop "$@" >"$dir/$chair.log" 2>&1
 }
-emulate chair-1 nonin-df7 uw-100006-masimo.csv
-emulate chair-2 masimo-ascii bidmc-21.csv
-emulate chair-3 nellcor-ascii bidmc-32.csv
+if [ -z "$data" ]; then
+	# chair-1: a desaturation as a Nonin DF#7; chair-2: a bradycardia as a
+	# Masimo; chair-3: a well patient and a lot of artefacts as a Nellcor N-560.
+	emulate chair-1 nonin-df7 --scenario scenarios/desaturation.yaml
+	emulate chair-2 masimo-ascii --scenario scenarios/bradycardia.yaml
+	emulate chair-3 nellcor-ascii --scenario scenarios/artefacts.yaml
+	playing="the project's scenarios (scenarios/)"
+	chair1="scenarios/desaturation.yaml: SpO2 97 % to 83 % and back"
+	chair2="scenarios/bradycardia.yaml: a vasovagal pulse of 42"
+	chair3="scenarios/artefacts.yaml: probe off, motion, cold hands"
+else
+	# chair-1: a volunteer of the UW hypoxia study (Masimo numerics) sent as a
+	# Nonin DF#7; chair-2: a BIDMC ICU patient's tachycardia as a Masimo;
+	# chair-3: a BIDMC ICU patient hovering at 84-87 % as a Nellcor N-560.
+	emulate chair-1 nonin-df7 "$data/recordings/uw-100006-masimo.csv"
+	emulate chair-2 masimo-ascii "$data/recordings/bidmc-21.csv"
+	emulate chair-3 nellcor-ascii "$data/recordings/bidmc-32.csv"
+	playing="real recordings from $data"
+	chair1="UW hypoxia study, volunteer 100006: a deep desaturation"
+	chair2="BIDMC ICU patient 21: sinus tachycardia, pulse 105-139"
+	chair3="BIDMC ICU patient 32: SpO2 84-87 %, below the alarm limit"
+fi
 
 # Wait (up to 5 s) for the links, so the daemon finds its monitors at once.
 for ((i = 0; i < 50; i++)); do
@@ -161,12 +191,12 @@ for ((i = 0; i < 100; i++)); do
 done
 
 cat <<EOF
-vitalsd demo: three emulated monitors play real recordings at ${speed}x real time.
-  chair-1  Nonin DF#7    UW hypoxia study, volunteer 100006: a deep desaturation
-  chair-2  Masimo Rad-8  BIDMC ICU patient 21: sinus tachycardia, pulse 105-139
-  chair-3  Nellcor N-560 BIDMC ICU patient 32: SpO2 84-87 %, below the alarm limit
+vitalsd demo: three emulated monitors play $playing at ${speed}x real time.
+  chair-1  Nonin DF#7    $chair1
+  chair-2  Masimo Rad-8  $chair2
+  chair-3  Nellcor N-560 $chair3
 Alarm delays are real seconds (config/demo.yaml), so the first alarms come within
-about 15-30 s; the recordings loop until you stop the demo.
+about 15-30 s; the patients loop until you stop the demo.
 Logs: $dir/*.log   Recordings: $dir/record/
 Stop with Ctrl-C (or q in the full-screen console).
 
