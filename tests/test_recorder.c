@@ -465,6 +465,34 @@ Test(recorder, rotates_by_size_and_every_file_stands_alone)
 	cr_assert_eq(memcmp(got, written, total), 0, "bytes differ after rotation");
 }
 
+/*
+ * The loop stamps a byte when it wakes and the publisher stamps the alert it
+ * caused when it publishes: a moment later, and the next byte of the same
+ * wake-up can come after it with the earlier time. Such jitter is not a
+ * clock set back: one file, offsets that never decrease.
+ */
+Test(recorder, a_step_back_of_less_than_a_second_stays_in_the_file)
+{
+	char err[256];
+	struct vt_recorder *r = vt_recorder_open(s_dir, &s_info, T0, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	s_event(r, T0 + 100, VT_REC_DATA, "a", 1, NULL);
+	s_event(r, T0 + 400, VT_REC_DATA, "b", 1, NULL);
+	s_event(r, T0 + 400 - VT_RECORDER_STEP_BACK_MS + 1, VT_REC_DATA, "c", 1, NULL);
+	s_event(r, T0 + 500, VT_REC_DATA, "d", 1, NULL);
+	vt_recorder_close(&r);
+
+	char names[8][512];
+	cr_assert_eq(s_list(names, 8), 1);
+	struct ev evs[8];
+	cr_assert_eq(s_read_all(names[0], evs, 8), 4);
+	const int64_t want[] = {T0 + 100, T0 + 400, T0 + 400, T0 + 500};
+	for (size_t i = 0; i < 4; i++) {
+		cr_expect_eq(evs[i].bytes[0], (uint8_t)("abcd"[i]));
+		cr_expect_eq(evs[i].t, want[i], "event %zu at %lld", i, (long long)evs[i].t);
+	}
+}
+
 Test(recorder, rotates_at_utc_midnight_and_when_the_clock_steps_back)
 {
 	char err[256];

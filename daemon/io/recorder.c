@@ -378,7 +378,7 @@ static int
 s_ready(struct vt_recorder *r, int64_t now, char *err, size_t errlen)
 {
 	if (r->fd >= 0 && (r->size >= r->rotate_bytes || s_day(now) != s_day(r->start) ||
-	                   now < r->last))
+	                   now < r->last - VT_RECORDER_STEP_BACK_MS))
 		s_finish(r, now);
 	if (r->fd >= 0)
 		return 0;
@@ -485,6 +485,11 @@ vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev, cons
 		return 0; /* nothing arrived: nothing to keep */
 	if (s_ready(r, now, err, errlen) != 0)
 		return -1;
+	/* The loop reads the clock once per wake-up, the publisher when it
+	 * publishes: two such readings can arrive out of order by a little.
+	 * That is not a clock set back; the event keeps the file's order. */
+	if (now < r->last)
+		now = r->last;
 	ssize_t n = s_format(r, now - r->start, ev, data, len, reason);
 	if (n < 0) {
 		snprintf(err, errlen, "out of memory");

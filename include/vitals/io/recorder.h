@@ -15,6 +15,10 @@
 
 struct vt_recorder;
 
+/* A clock that goes back further than this starts a new file; less is the
+ * jitter between two readings of the clock taken in one wake-up. */
+#define VT_RECORDER_STEP_BACK_MS 1000
+
 /* A file that has passed this many bytes is closed and a new one started. */
 #define VT_RECORDER_ROTATE_BYTES (16u * 1024u * 1024u)
 
@@ -34,7 +38,9 @@ struct vt_recorder *vt_recorder_open(const char *dir, const struct vt_rec_info *
  * JSON object on one line; for the others, `reason` may be NULL. The
  * header written with every new file names the configuration of `info`
  * (config, config_sha256) when given. Rotates first when the file is past
- * its size limit, the UTC day changed, or the clock stepped back. 0, or -1
+ * its size limit, the UTC day changed, or the clock stepped back by more
+ * than VT_RECORDER_STEP_BACK_MS (a smaller step back is written at the
+ * previous event's time, so offsets never decrease). 0, or -1
  * with err (disk full, unwritable): that file is closed and a later event
  * starts a new one (at most one attempt a second while failing).
  */
