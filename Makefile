@@ -24,6 +24,11 @@ CC       ?= gcc
 PKGS     := libserialport libzmq yaml-0.1 jansson libsystemd zlib nettle
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The web station alone serves HTTP and hashes passwords: only it (and the
+# tests) link these.
+WEB_PKGS  := libmicrohttpd libsodium
+WEB_CFLAGS = $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
+WEB_LIBS   = $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null) -lpthread
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
@@ -53,8 +58,14 @@ REPORT_SRC  := $(filter-out report/vitals%.c,$(wildcard report/*.c))
 REPORT_LIB  := $(BUILD)/libvitals-report.a
 REPORT_LIBS  = $(shell pkg-config --libs cairo fontconfig 2>/dev/null)
 REPORT_CFLAGS = $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
+# web/: the web station's modules, and its page (web/static/*) built into a
+# C file by scripts/embed-assets.py.
+WEB_SRC   := $(filter-out web/vitals%.c,$(wildcard web/*.c))
+WEB_ASSETS := $(wildcard web/static/*)
+WEB_LIB   := $(BUILD)/libvitals-web.a
 ALL_LIBS  := $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
-PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c report/vitals*.c)
+PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c report/vitals*.c \
+             web/vitals*.c)
 TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -89,7 +100,8 @@ $(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
 $(TOOL_LIB): $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 $(REPORT_LIB): $(REPORT_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/obj/report/%.o $(BUILD)/obj/tests/%.o: override CFLAGS += $(REPORT_CFLAGS)
-$(ALL_LIBS):
+$(WEB_LIB): $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/web/assets.o
+$(ALL_LIBS) $(WEB_LIB):
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -118,12 +130,25 @@ $(BUILD)/vitals-emulate: $(BUILD)/obj/emulator/vitals-emulate.o $(ALL_LIBS)
 $(BUILD)/vitals-report: $(BUILD)/obj/report/vitals-report.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS)
 
+$(BUILD)/obj/web/%.o $(BUILD)/obj/tests/%.o $(BUILD)/obj/fuzz/%.o: override CFLAGS += $(WEB_CFLAGS)
+
+$(BUILD)/gen/web/assets.c: $(WEB_ASSETS) scripts/embed-assets.py
+	@mkdir -p $(dir $@)
+	python3 scripts/embed-assets.py $@ $(WEB_ASSETS)
+
+$(BUILD)/obj/web/assets.o: $(BUILD)/gen/web/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/vitals-web: $(BUILD)/obj/web/vitals-web.o $(WEB_LIB) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEB_LIBS)
+
 $(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(WEB_LIB) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS) -lcriterion -lutil -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(REPORT_LIBS) $(WEB_LIBS) -lcriterion -lutil -lpthread
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -204,7 +229,7 @@ fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a \
-		build-fuzz/libvitals-report.a
+		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a
 
 fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
