@@ -78,7 +78,7 @@ vt_ratelimit_allow(struct vt_ratelimit *r, const char *key, int64_t now, int64_t
 		return true;
 	r->refused++;
 	if (retry_ms != NULL)
-		*retry_ms = (1000 - level) * r->refill_ms / 1000 + 1;
+		*retry_ms = ((1000 - level) * r->refill_ms + 999) / 1000;
 	return false;
 }
 
