@@ -295,29 +295,44 @@ function alertState(a, now) {
   return 'ACTIVE';
 }
 
+// Rows are kept per alarm and updated in place: a button under a nurse's
+// finger must not be replaced by a new one between press and release.
+const alarmRows = new Map();
+
+function alarmRow(a) {
+  let tr = alarmRows.get(a.id);
+  if (tr) return tr;
+  tr = el('tr');
+  tr.dataset.id = a.id;
+  tr.append(el('td', 'prio'), el('td', 'bed'), el('td', 'text'), el('td', 'since'), el('td', 'state'));
+  const act = el('td', 'act');
+  const b = el('button', 'ack', 'Acknowledge');
+  b.type = 'button';
+  b.addEventListener('click', () => acknowledge(a.id));
+  act.append(b);
+  tr.append(act);
+  alarmRows.set(a.id, tr);
+  return tr;
+}
+
 function renderAlarms() {
   const rows = $('alarm-rows');
   const now = daemonNow();
   const nurse = state.me && state.me.role === 'nurse';
-  rows.replaceChildren();
-  for (const a of state.alerts) {
-    const tr = el('tr', a.priority + (a.sounding ? ' sounding' : ''));
-    tr.dataset.id = a.id;
-    tr.append(el('td', 'prio', PRIORITY_LABEL[a.priority] || a.priority));
-    tr.append(el('td', 'bed', a.bed));
-    tr.append(el('td', 'text', (a.technical ? 'TECHNICAL: ' : '') + a.text));
-    tr.append(el('td', 'since', 'since ' + clock(a.onset) + ' (' + elapsed(now - a.onset) + ')'));
-    tr.append(el('td', 'state', alertState(a, now)));
-    const td = el('td', 'act');
-    if (nurse && !a.acknowledged) {
-      const b = el('button', 'ack', 'Acknowledge');
-      b.type = 'button';
-      b.addEventListener('click', () => acknowledge(a.id));
-      td.append(b);
-    }
-    tr.append(td);
-    rows.append(tr);
-  }
+  const ids = new Set(state.alerts.map((a) => a.id));
+  for (const [id, tr] of alarmRows) if (!ids.has(id)) { tr.remove(); alarmRows.delete(id); }
+  state.alerts.forEach((a, i) => {
+    const tr = alarmRow(a);
+    tr.className = a.priority + (a.sounding ? ' sounding' : '');
+    const cells = tr.children;
+    cells[0].textContent = PRIORITY_LABEL[a.priority] || a.priority;
+    cells[1].textContent = a.bed;
+    cells[2].textContent = (a.technical ? 'TECHNICAL: ' : '') + a.text;
+    cells[3].textContent = 'since ' + clock(a.onset) + ' (' + elapsed(now - a.onset) + ')';
+    cells[4].textContent = alertState(a, now);
+    cells[5].firstChild.hidden = !nurse || a.acknowledged;
+    if (rows.children[i] !== tr) rows.insertBefore(tr, rows.children[i] || null);
+  });
   $('no-alarms').hidden = state.alerts.length > 0;
 }
 
