@@ -190,6 +190,27 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 
+# The web station beside the console, on loopback, with a demo login: port
+# 8080, or the one after control when VT_DEMO_PORT moved the others. One that
+# cannot start leaves the demo running.
+if [ "$port" = 5556 ]; then web=127.0.0.1:8080; else web=127.0.0.1:$((port + 2)); fi
+web_line="Web station: not built"
+if [ -x "$build/vitals-web" ]; then
+	rm -f "$dir/web-users"
+	echo demo-nurse | "$build/vitals-web" passwd "$dir/web-users" nurse 2>/dev/null
+	start web "$build/vitals-web" --listen "$web" --connect "$publish" --control "$control" \
+		--users "$dir/web-users" 2>"$dir/vitals-web.log"
+	web_line="Web station: could not start; see $dir/vitals-web.log"
+	for ((i = 0; i < 50; i++)); do
+		if grep -q ' serving ' "$dir/vitals-web.log"; then
+			web_line="Web station: http://$web/  (log in as nurse, password demo-nurse)"
+			break
+		fi
+		kill -0 "${pids[-1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+fi
+
 cat <<EOF
 vitalsd demo: three emulated monitors play $playing at ${speed}x real time.
   chair-1  Nonin DF#7    $chair1
@@ -197,6 +218,7 @@ vitalsd demo: three emulated monitors play $playing at ${speed}x real time.
   chair-3  Nellcor N-560 $chair3
 Alarm delays are real seconds (config/demo.yaml), so the first alarms come within
 about 15-30 s; the patients loop until you stop the demo.
+$web_line
 Logs: $dir/*.log   Recordings: $dir/record/
 Stop with Ctrl-C (or q in the full-screen console).
 
@@ -237,6 +259,7 @@ while :; do
 		echo "demo: the $name stopped; ${name% emulator} shows comm-lost (see $dir/${name% emulator}.log)" \
 			>>"$dir/demo.log"
 		;;
+	web) echo "demo: the web station stopped; see $dir/vitals-web.log" >>"$dir/demo.log" ;;
 	*)
 		echo "demo: the $name stopped unexpectedly; see $dir/*.log" >&2
 		exit 1

@@ -19,6 +19,10 @@ set -eu
 # vitals-report draws with libcairo2-dev in DejaVu (fonts-dejavu-core, found
 # with libfontconfig-dev); the report's tests read its PDF back with
 # poppler-utils (pdfinfo, pdftotext, pdftoppm).
+# libmicrohttpd-dev (with GnuTLS) and libsodium-dev are the web station's
+# HTTP server and password hashing; chromium, nodejs and npm run its browser
+# test (puppeteer-core, pinned in tests/web/package-lock.json, installed from
+# the npm registry below), curl its TLS test.
 packages="
 gcc
 make
@@ -47,7 +51,14 @@ dpkg-dev
 debhelper
 fakeroot
 lintian
+libmicrohttpd-dev
+libsodium-dev
+chromium
+nodejs
+curl
 "
+# npm: Debian's package, unless the machine's Node.js brings its own.
+command -v npm >/dev/null 2>&1 || packages="$packages npm"
 case "${1:-}" in
 --fuzz) packages="$packages clang libclang-rt-dev" ;;
 --systemd) packages="$packages systemd" ;;
@@ -59,7 +70,24 @@ for p in $packages; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+# The browser test's client, from the npm registry exactly as locked. A copy
+# of the lock it was installed from stays beside it: while the lock is the
+# same, nothing is fetched again.
+s_node_modules() {
+	web=$(dirname "$0")/../tests/web
+	command -v npm >/dev/null 2>&1 || return 0
+	if cmp -s "$web/package-lock.json" "$web/node_modules/.installed-from.json" 2>/dev/null; then
+		return 0
+	fi
+	echo "Installing the browser test's client (npm ci in tests/web)" >&2
+	(cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error &&
+		cp package-lock.json node_modules/.installed-from.json)
+}
+
+if [ -z "$missing" ]; then
+	s_node_modules
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "vitalsd needs these Debian packages:$missing" >&2
@@ -72,3 +100,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq $missing
+s_node_modules

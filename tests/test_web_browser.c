@@ -26,9 +26,7 @@
 
 #include <zmq.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 #include "support/web.h"
 
 #define CHROMIUM "/usr/bin/chromium"
@@ -159,11 +157,11 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 {
 	cr_assert(access(CHROMIUM, X_OK) == 0,
 	          CHROMIUM " is missing: the Debian package chromium (scripts/deps.sh installs it)");
-	const char *module = run_root_path("tests/web/node_modules/puppeteer-core/package.json");
+	const char *module = vt_rig_root("tests/web/node_modules/puppeteer-core/package.json");
 	cr_assert(access(module, R_OK) == 0,
 	          "puppeteer-core is missing: scripts/deps.sh runs npm ci in tests/web");
 
-	char dir[128], cfg[400], users[400], log[400];
+	char dir[128], users[400];
 	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "web-browser"), 0);
 	char monitors[2048] = "";
 	for (int i = 0; i < 3; i++) {
@@ -174,14 +172,11 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 		         "    stale_after: 3s\n", i + 1, link);
 		strcat(monitors, entry);
 	}
-	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
-	snprintf(pub_, sizeof(pub_), "tcp://127.0.0.1:%d", pub);
-	snprintf(ctl_, sizeof(ctl_), "tcp://127.0.0.1:%d", ctl);
-	cr_assert_eq(vt_rig_config(dir, pub, ctl, "heartbeat: 1s\n", monitors, RULES, cfg, sizeof(cfg)), 0);
-	snprintf(log, sizeof(log), "%s/vitalsd.log", dir);
 	struct vt_rig_daemon d;
-	cr_assert_eq(vt_rig_daemon_start(&d, cfg, pub, ctl, log, 10000), 0, "vitalsd did not start");
-	live_reap_pid(d.pid);
+	cr_assert_eq(vt_rig_daemon_start(&d, dir, "heartbeat: 1s\n", monitors, RULES), 0,
+	             "vitalsd did not start");
+	snprintf(pub_, sizeof(pub_), "%s", d.pub);
+	snprintf(ctl_, sizeof(ctl_), "%s", d.ctl);
 	atomic_store(&feeding_, true);
 	pthread_create(&feeder_, NULL, s_feed, NULL);
 	snprintf(users, sizeof(users), "%s/web-users", dir);
@@ -194,9 +189,9 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 	cr_assert_eq(pipe2(to_node, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(from_node, O_CLOEXEC), 0);
 	char shot[400], node_log[400], script[400];
-	snprintf(shot, sizeof(shot), "%s", run_build_path("web-station.png"));
+	snprintf(shot, sizeof(shot), "%s", vt_rig_build("web-station.png"));
 	snprintf(node_log, sizeof(node_log), "%s/browser.log", dir);
-	snprintf(script, sizeof(script), "%s", run_root_path("tests/web/station.test.mjs"));
+	snprintf(script, sizeof(script), "%s", vt_rig_root("tests/web/station.test.mjs"));
 	pid_t node = fork();
 	cr_assert_geq(node, 0);
 	if (node == 0) {
@@ -217,12 +212,12 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 		execlp("node", "node", script, (char *)NULL);
 		_exit(127);
 	}
-	live_reap_pid(node);
+	vt_rig_guard_pid(node);
 	close(to_node[0]);
 	close(from_node[1]);
 	FILE *in = s_fdopen(from_node[0], "r"), *out = s_fdopen(to_node[1], "w");
 
-	void *sub = vt_rig_sub(pub_, "alert.");
+	void *sub = vt_rig_sub(pub_, "alert.", 0);
 	char line[512], id[200] = "";
 	bool done = false;
 	while (!done && fgets(line, sizeof(line), in) != NULL) {
@@ -248,7 +243,7 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 			cr_expect(acked, "no acknowledged event by %s from the daemon", WEB_NURSE);
 			fprintf(out, acked ? "ok\n" : "fail no acknowledged event\n");
 		} else if (strcmp(line, "step forged") == 0) {
-			char *snap = live_request(ctl_, "{\"cmd\":\"snapshot\"}", 5000);
+			char *snap = vt_rig_request(ctl_, "{\"cmd\":\"snapshot\"}", 5000);
 			cr_assert_not_null(snap);
 			bool clean = strstr(snap, "\"chair-2\":null") != NULL &&
 			             strstr(snap, "\"silenced\":{") != NULL;
@@ -257,9 +252,7 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 			fprintf(out, clean ? "ok\n" : "fail chair-2 was paused\n");
 		} else if (strcmp(line, "step kill") == 0) {
 			int64_t at = s_wall_ms();
-			kill(d.pid, SIGKILL);
-			waitpid(d.pid, NULL, 0);
-			d.pid = 0;
+			vt_rig_child_stop(&d.proc, SIGKILL, 5000);
 			fprintf(out, "ok %lld 1000\n", (long long)at);
 		} else if (strcmp(line, "step hostile") == 0) {
 			atomic_store(&hostile_on_, true);
@@ -271,12 +264,11 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 		}
 	}
 	fclose(out); /* the script's standard input ends */
-	int st = -1;
-	waitpid(node, &st, 0);
-	char *said = run_slurp(node_log, NULL);
+	int st = vt_rig_wait(node, 30000);
+	char *said = vt_rig_slurp(node_log, NULL);
 	cr_log_info("the browser script said:\n%s", said ? said : "");
 	cr_expect(done, "the browser scenario stopped before its end:\n%s", said ? said : "");
-	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the browser script failed:\n%s", said ? said : "");
+	cr_expect_eq(st, 0, "the browser script failed (%d):\n%s", st, said ? said : "");
 	free(said);
 	fclose(in);
 	zmq_close(sub);
@@ -288,10 +280,9 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 	atomic_store(&feeding_, false);
 	pthread_join(feeder_, NULL);
 	cr_expect_eq(web_station_stop(&w), 0, "vitals-web did not exit cleanly");
-	if (d.pid > 0)
+	if (d.proc.pid > 0)
 		vt_rig_daemon_stop(&d);
 	for (int i = 0; i < 3; i++)
 		vt_rig_pty_close(&ptys_[i]);
-	live_reaper_done();
 	vt_rig_rmtree(dir);
 }

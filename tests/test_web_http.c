@@ -24,9 +24,7 @@
 
 #include <zmq.h>
 
-#include "support/live_daemon.h"
-#include "support/rig.h"
-#include "support/run.h"
+#include "support/support.h"
 #include "support/web.h"
 
 #define RULES                                                                                  \
@@ -34,14 +32,15 @@
 	"    priority: high\n"
 #define ALERT_ID "chair-1/spo2-low/1"
 
-static struct live_daemon daemon_;
+static struct vt_rig_bed bed_;
+static struct vt_rig_daemon daemon_;
 static struct web_station web_;
 static char users_[400];
 
 static void
 s_start(const char *const extra[])
 {
-	cr_assert_eq(live_daemon_start(&daemon_, RULES), 0, "vitalsd did not start");
+	cr_assert_eq(vt_rig_bed_start(&bed_, &daemon_, "web", RULES), 0, "vitalsd did not start");
 	snprintf(users_, sizeof(users_), "%s/web-users", daemon_.dir);
 	cr_assert_eq(web_users_file(users_), 0, "vitals-web passwd failed");
 	cr_assert_eq(web_station_start(&web_, daemon_.dir, daemon_.pub, daemon_.ctl, users_, extra), 0,
@@ -59,15 +58,14 @@ s_teardown(void)
 {
 	if (web_.pid > 0)
 		cr_expect_eq(web_station_stop(&web_), 0, "vitals-web did not exit cleanly on SIGTERM");
-	live_daemon_stop(&daemon_);
-	live_reaper_done();
+	vt_rig_bed_stop(&bed_, &daemon_);
 }
 
 /* The daemon's snapshot says `needle` (or does not). */
 static bool
 s_daemon_says(const char *needle)
 {
-	char *reply = live_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	char *reply = vt_rig_request(daemon_.ctl, "{\"cmd\":\"snapshot\"}", 5000);
 	cr_assert_not_null(reply, "no snapshot from the daemon");
 	bool yes = strstr(reply, needle) != NULL;
 	free(reply);
@@ -78,9 +76,9 @@ s_daemon_says(const char *needle)
 static void
 s_raise_alarm(void)
 {
-	int64_t end = live_now_ms() + 10000;
-	while (live_now_ms() < end && !s_daemon_says(ALERT_ID)) {
-		live_daemon_masimo(&daemon_, 80, 70);
+	int64_t end = vt_rig_now_ms() + 10000;
+	while (vt_rig_now_ms() < end && !s_daemon_says(ALERT_ID)) {
+		vt_rig_pty_masimo(&bed_.pty, 80, 70);
 		vt_rig_sleep_ms(200);
 	}
 	cr_assert(s_daemon_says(ALERT_ID), "the daemon never raised " ALERT_ID);
@@ -221,7 +219,7 @@ Test(web_http, password_guessing_is_slowed_down, .fini = s_teardown, .timeout = 
 	http_response_free(&r);
 	/* The wall screen's account is not held up by guesses at anna's... but this address is. */
 	cr_expect_eq(web_login(web_.port, WEB_VIEWER, WEB_VIEWER_PASSWORD, cookie, csrf), 429);
-	char *log = run_slurp(web_.log, NULL);
+	char *log = vt_rig_slurp(web_.log, NULL);
 	cr_expect_not_null(strstr(log, "failed login as \"anna\" from 127.0.0.1; further tries are slowed down"),
 	                   "%s", log);
 	free(log);
@@ -287,7 +285,7 @@ Test(web_http, forged_and_foreign_requests_never_reach_the_daemon, .init = s_set
 	cr_expect(s_daemon_says("\"acknowledged\":false"));
 
 	/* And the real thing, done by anna, recorded by the daemon as anna. */
-	void *sub = vt_rig_sub(daemon_.pub, "alert.");
+	void *sub = vt_rig_sub(daemon_.pub, "alert.", 0);
 	vt_rig_sleep_ms(300); /* the subscription takes effect */
 	snprintf(hdr, sizeof(hdr), "Cookie: %s\r\nX-CSRF-Token: %s\r\n", cookie, csrf);
 	cr_assert_eq(http_post(web_.port, "/api/ack", hdr, "id=" ALERT_ID, &r), 0);
@@ -309,7 +307,7 @@ Test(web_http, forged_and_foreign_requests_never_reach_the_daemon, .init = s_set
 	cr_expect(s_daemon_says("\"weight_kg\":72"));
 	zmq_close(sub);
 	vt_rig_zctx_term();
-	char *log = run_slurp(web_.log, NULL);
+	char *log = vt_rig_slurp(web_.log, NULL);
 	cr_expect_not_null(strstr(log, "web: anna acknowledged " ALERT_ID), "%s", log);
 	cr_expect_not_null(strstr(log, "refused /api/ack from 127.0.0.1"), "%s", log);
 	free(log);
@@ -396,10 +394,10 @@ Test(web_http, slow_clients_are_cut_off_and_do_not_starve_others, .fini = s_tear
 	http_response_free(&r);
 	/* The slow ones are closed after the idle timeout (2 s), not kept forever. */
 	int closed = 0;
-	int64_t end = live_now_ms() + 8000;
+	int64_t end = vt_rig_now_ms() + 8000;
 	for (int i = 0; i < 4; i++) {
 		struct pollfd q = {.fd = fds[i], .events = POLLIN};
-		int64_t left = end - live_now_ms();
+		int64_t left = end - vt_rig_now_ms();
 		if (left > 0 && poll(&q, 1, (int)left) == 1 && recv(fds[i], &c, 1, 0) <= 0)
 			closed++;
 	}
@@ -448,10 +446,10 @@ Test(web_http, the_page_files_are_cached_by_content, .init = s_setup, .fini = s_
 Test(web_http, tls_with_a_certificate_and_plain_http_only_on_loopback, .fini = s_teardown,
      .timeout = 60)
 {
-	const char *cert = run_root_path("tests/data/web/tls-test.crt");
+	const char *cert = vt_rig_root("tests/data/web/tls-test.crt");
 	char cert_path[400], key_path[400];
 	snprintf(cert_path, sizeof(cert_path), "%s", cert);
-	snprintf(key_path, sizeof(key_path), "%s", run_root_path("tests/data/web/tls-test.key"));
+	snprintf(key_path, sizeof(key_path), "%s", vt_rig_root("tests/data/web/tls-test.key"));
 	const char *extra[] = {"--tls-cert", cert_path, "--tls-key", key_path, NULL};
 	s_start(extra);
 	char url[128];
@@ -459,33 +457,33 @@ Test(web_http, tls_with_a_certificate_and_plain_http_only_on_loopback, .fini = s
 	if (access("/usr/bin/curl", X_OK) != 0)
 		cr_skip_test("/usr/bin/curl is missing; install the Debian package curl (scripts/deps.sh does)");
 	char *argv[] = {"/usr/bin/curl", "-sS", "-i", "--cacert", cert_path, url, NULL};
-	struct run_result rr;
-	cr_assert_geq(run_capture(argv, &rr), 0, "cannot run curl");
+	struct vt_rig_output rr;
+	cr_assert_geq(vt_rig_run(argv, &rr), 0, "cannot run curl");
 	cr_expect_eq(rr.status, 0, "curl: %s", rr.err);
 	cr_expect_not_null(strstr(rr.out, "HTTP/1.1 200"), "%s", rr.out);
 	cr_expect_not_null(strstr(rr.out, "Strict-Transport-Security: max-age="), "%s", rr.out);
-	run_result_free(&rr);
+	vt_rig_output_free(&rr);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/login", web_.port);
 	char *plain[] = {"/usr/bin/curl", "-sS", "-i", "--max-time", "5", url, NULL};
-	cr_assert_geq(run_capture(plain, &rr), 0);
+	cr_assert_geq(vt_rig_run(plain, &rr), 0);
 	cr_expect_null(strstr(rr.out, "HTTP/1.1 200"), "no plain HTTP on a TLS port");
-	run_result_free(&rr);
+	vt_rig_output_free(&rr);
 
 	/* Plain HTTP on an address other machines reach is refused at start. */
 	char listen[32];
 	snprintf(listen, sizeof(listen), "0.0.0.0:%d", vt_rig_free_port());
-	char *web[] = {(char *)run_build_path("vitals-web"), "--listen", listen, "--users", users_,
+	char *web[] = {(char *)vt_rig_build("vitals-web"), "--listen", listen, "--users", users_,
 	               "--connect", daemon_.pub, "--control", daemon_.ctl, NULL};
-	cr_assert_geq(run_capture(web, &rr), 0);
+	cr_assert_geq(vt_rig_run(web, &rr), 0);
 	cr_expect_eq(rr.status, 78, "EX_CONFIG; said: %s", rr.err);
 	cr_expect_not_null(strstr(rr.err, "plain HTTP is served on a loopback address only"), "%s", rr.err);
-	run_result_free(&rr);
-	char *badtls[] = {(char *)run_build_path("vitals-web"), "--listen", listen, "--users", users_,
+	vt_rig_output_free(&rr);
+	char *badtls[] = {(char *)vt_rig_build("vitals-web"), "--listen", listen, "--users", users_,
 	                  "--tls-cert", cert_path, NULL};
-	cr_assert_geq(run_capture(badtls, &rr), 0);
+	cr_assert_geq(vt_rig_run(badtls, &rr), 0);
 	cr_expect_eq(rr.status, 78, "%s", rr.err);
 	cr_expect_not_null(strstr(rr.err, "--tls-cert and --tls-key go together"), "%s", rr.err);
-	run_result_free(&rr);
+	vt_rig_output_free(&rr);
 }
 
 /* ---- the users file ---------------------------------------------------------------------------- */
@@ -498,33 +496,33 @@ Test(web_http, passwd_and_a_reload_by_sighup, .init = s_setup, .fini = s_teardow
 	cr_expect_eq(web_passwd(users_, "cid", "nurse", "short"), 65, "EX_DATAERR for a short password");
 	cr_expect_eq(web_passwd(users_, "dan", "surgeon", "dan-pass-123"), 64, "EX_USAGE for a bad role");
 	cr_expect_eq(web_passwd(users_, "-x", "nurse", "dan-pass-123"), 64);
-	char *text = run_slurp(users_, NULL);
+	char *text = vt_rig_slurp(users_, NULL);
 	cr_expect_not_null(strstr(text, "\nbea:nurse:$argon2id$"), "%s", text);
 	cr_expect_null(strstr(text, "bea-pass-123"), "never the password itself");
 	free(text);
 	kill(web_.pid, SIGHUP);
-	int64_t end = live_now_ms() + 5000;
+	int64_t end = vt_rig_now_ms() + 5000;
 	int status = 401;
-	while (live_now_ms() < end && (status = web_login(web_.port, "bea", "bea-pass-123", cookie, csrf)) != 200)
+	while (vt_rig_now_ms() < end && (status = web_login(web_.port, "bea", "bea-pass-123", cookie, csrf)) != 200)
 		vt_rig_sleep_ms(100);
 	cr_expect_eq(status, 200, "bea can log in after the reload");
 
 	/* Removed from the file: her session ends at the next reload. */
-	char *argv[] = {(char *)run_build_path("vitals-web"), "passwd", "--delete", users_, "bea", NULL};
-	struct run_result rr;
-	cr_assert_geq(run_capture(argv, &rr), 0);
+	char *argv[] = {(char *)vt_rig_build("vitals-web"), "passwd", "--delete", users_, "bea", NULL};
+	struct vt_rig_output rr;
+	cr_assert_geq(vt_rig_run(argv, &rr), 0);
 	cr_expect_eq(rr.status, 0, "%s", rr.err);
-	run_result_free(&rr);
+	vt_rig_output_free(&rr);
 	kill(web_.pid, SIGHUP);
 	char hdr[256];
 	snprintf(hdr, sizeof(hdr), "Cookie: %s\r\n", cookie);
 	struct http_response r = {0};
-	end = live_now_ms() + 5000;
+	end = vt_rig_now_ms() + 5000;
 	do {
 		http_response_free(&r);
 		vt_rig_sleep_ms(100);
 		cr_assert_eq(http_get(web_.port, "/api/me", hdr, &r), 0);
-	} while (r.status != 401 && live_now_ms() < end);
+	} while (r.status != 401 && vt_rig_now_ms() < end);
 	cr_expect_eq(r.status, 401);
 	http_response_free(&r);
 
@@ -536,7 +534,7 @@ Test(web_http, passwd_and_a_reload_by_sighup, .init = s_setup, .fini = s_teardow
 	kill(web_.pid, SIGHUP);
 	vt_rig_sleep_ms(500);
 	cr_expect_eq(web_login(web_.port, WEB_NURSE, WEB_NURSE_PASSWORD, cookie, csrf), 200);
-	char *log = run_slurp(web_.log, NULL);
+	char *log = vt_rig_slurp(web_.log, NULL);
 	cr_expect_not_null(strstr(log, "web-users:3:7: expected NAME:ROLE:HASH"), "%s", log);
 	free(log);
 }

@@ -882,12 +882,13 @@ vt_web_new(const struct vt_web_config *cfg, struct vt_station *st, char *err, si
 	    {MHD_OPTION_END, 0, NULL},
 	};
 	struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
+	/* The logger first: libmicrohttpd logs the options that follow with it. */
 	w->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, s_handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    cfg->per_address, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)S_CONNECTION_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, s_completed, w, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, w,
+	    flags, 0, NULL, NULL, s_handle, w, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, w,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)S_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, s_completed, w,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, w->tls ? tls : none,
 	    MHD_OPTION_END);
 	if (w->mhd == NULL) {

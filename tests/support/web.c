@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "live_daemon.h"
-#include "rig.h"
+#include "child.h"
+#include "run.h"
 #include "web.h"
 
 int
@@ -86,7 +86,6 @@ web_station_start(struct web_station *w, const char *dir, const char *pub, const
 		w->pid = 0;
 		return -1;
 	}
-	live_reap_pid(w->pid);
 	int64_t end = vt_rig_now_ms() + 10000;
 	while (vt_rig_now_ms() < end) {
 		int fd = s_connect(NULL, w->port);
@@ -94,8 +93,8 @@ web_station_start(struct web_station *w, const char *dir, const char *pub, const
 			close(fd);
 			return 0;
 		}
-		int st;
-		if (vt_rig_exited(w->pid, &st)) {
+		int st = vt_rig_wait(w->pid, 0);
+		if (st >= 0) {
 			fprintf(stderr, "web: vitals-web exited (status %d); see %s\n", st, w->log);
 			w->pid = 0;
 			return -1;
@@ -113,7 +112,7 @@ web_station_stop(struct web_station *w)
 		return -1;
 	int st = vt_rig_stop(w->pid, SIGTERM, 5000);
 	w->pid = 0;
-	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return st;
 }
 
 int

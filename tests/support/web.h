@@ -40,7 +40,7 @@ struct web_station {
  */
 int web_station_start(struct web_station *w, const char *dir, const char *pub, const char *ctl,
                       const char *users, const char *const extra[]);
-/* SIGTERM and wait; the exit status (or -1). */
+/* SIGTERM and wait; the exit status (128+signal if killed; -1 if not running). */
 int web_station_stop(struct web_station *w);
 
 struct http_response {
