@@ -26,16 +26,16 @@ shift 2
 only="$*"
 cd "$(dirname "$0")/.."
 
-# The report's, the station's and the emulator's libraries before the
-# daemon's, which they use.
-lib="$build/libvitals-report.a $build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
+# The web station's, the report's, the station's and the emulator's
+# libraries before the daemon's, which they use.
+lib="$build/libvitals-web.a $build/libvitals-report.a $build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
 for l in $lib; do
 	if [ ! -f "$l" ]; then
 		echo "fuzz: $l is missing (run: make fuzz)" >&2
 		exit 1
 	fi
 done
-pkgs="libserialport libzmq yaml-0.1 jansson libsystemd nettle"
+pkgs="libserialport libzmq yaml-0.1 jansson libsystemd nettle libmicrohttpd libsodium"
 # shellcheck disable=SC2086
 cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086

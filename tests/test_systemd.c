@@ -247,6 +247,54 @@ Test(systemd, sandbox_exposure_at_most_2)
 	free(analyze);
 }
 
+/* ---- the web station's unit ----------------------------------------------------- */
+
+#define WEB_EXEC_START "ExecStart=/usr/bin/vitals-web --users /etc/vitalsd/web-users $VITALS_WEB_OPTS"
+
+/*
+ * vitals-web.service in the same sandbox as the daemon's: it verifies
+ * (with ExecStart pointed at this build), scores an exposure of at most
+ * 2.0, runs as its own account, and names a man page that is shipped.
+ */
+Test(systemd, web_unit_verifies_and_is_sandboxed)
+{
+	char *analyze = s_need("systemd-analyze", "systemd");
+	char *web = s_abs(vt_rig_build("vitals-web"));
+	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitals-web.service"), NULL);
+	cr_assert_not_null(unit, "systemd/vitals-web.service cannot be read");
+	char *at = strstr(unit, "\n" WEB_EXEC_START "\n");
+	cr_assert_not_null(at, "the unit must say exactly \"%s\"", WEB_EXEC_START);
+	cr_expect_not_null(strstr(unit, "\nUser=vitals-web\n"));
+	cr_expect_not_null(strstr(unit, "\nType=notify\n"));
+	cr_expect(s_is_file(vt_rig_root("man/vitals-web.1"), false), "man:vitals-web(1) is not shipped");
+	char *dir = s_tmpdir();
+	char path[PATH_MAX], text[16384];
+	snprintf(path, sizeof(path), "%s/vitals-web.service", dir);
+	snprintf(text, sizeof(text), "%.*s\nExecStart=%s --users /etc/vitalsd/web-users%s",
+	         (int)(at - unit), unit, web, at + 1 + strlen(WEB_EXEC_START));
+	s_write(path, text);
+	char *verify[] = {analyze, "verify", "--man=no", path, NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(verify, &r), 0);
+	cr_expect(!s_mentions(r.err, "vitals-web") && !s_mentions(r.out, "vitals-web"),
+	          "systemd-analyze verify has something to say about the unit (see above)");
+	vt_rig_output_free(&r);
+
+	char *security[] = {analyze, "security", "--offline=yes", path, NULL};
+	cr_assert_geq(vt_rig_run(security, &r), 0);
+	static const char key[] = "Overall exposure level for vitals-web.service:";
+	const char *lvl = strstr(r.out, key);
+	cr_assert_not_null(lvl, "no \"%s\" in:\n%s%s", key, r.out, r.err);
+	double exposure = strtod(lvl + strlen(key), NULL);
+	cr_log_info("vitals-web.service: exposure %.1f", exposure);
+	cr_expect_leq(exposure, 2.0, "exposure %.1f is above 2.0:\n%s", exposure, r.out);
+	vt_rig_output_free(&r);
+	free(unit);
+	free(web);
+	free(analyze);
+	s_rm_rf(dir);
+}
+
 /* ---- the sd_notify protocol, for real ------------------------------------------ */
 
 struct notify_seen {

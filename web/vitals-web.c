@@ -87,12 +87,13 @@ s_password(char *pw, size_t len, const char *user)
 	return rc;
 }
 
-/* Replace `path` with `text` atomically, keeping its mode (0600 for a new file). */
+/* Replace `path` with `text` atomically, keeping its owner and mode (0600 for a new file). */
 static int
 s_write_atomic(const char *path, const char *text)
 {
 	struct stat st;
-	mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0600;
+	bool existed = stat(path, &st) == 0;
+	mode_t mode = existed ? st.st_mode & 07777 : 0600;
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -108,7 +109,9 @@ s_write_atomic(const char *path, const char *text)
 		}
 		off += (size_t)w;
 	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	/* The service reads the file through its group (root:vitals-web 0640): keep both. */
+	if ((existed && fchown(fd, st.st_uid, st.st_gid) != 0) || fchmod(fd, mode) != 0 ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		int e = errno;
 		unlink(tmp);
 		errno = e;
