@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "vitals/web/request.h"
 
 /* RFC 6265 cookie-octet, and the token characters of a cookie name. */
@@ -55,18 +57,6 @@ vt_web_cookie(const char *header, const char *name, char *out, size_t outlen)
 	return found;
 }
 
-static int
-s_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
 static size_t
 s_utf8(const unsigned char *s, size_t n)
@@ -100,12 +90,12 @@ s_decode(const char *s, size_t n, char *out, size_t outlen, size_t *olen)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			if (n - i < 3)
+			unsigned char byte;
+			size_t got = 0;
+			if (n - i < 3 || sodium_hex2bin(&byte, 1, s + i + 1, 2, NULL, &got, NULL) != 0 ||
+			    got != 1)
 				return -1;
-			int h1 = s_hex(s[i + 1]), h2 = s_hex(s[i + 2]);
-			if (h1 < 0 || h2 < 0)
-				return -1;
-			c = h1 * 16 + h2;
+			c = byte;
 			i += 2;
 		}
 		if (c == 0 || o == sizeof(buf))

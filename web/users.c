@@ -149,16 +149,17 @@ vt_users_parse(const char *text, size_t len, const char *path, struct vt_web_use
 		lineno++;
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (n == 0 || line[0] == '#')
-			continue;
-		struct vt_web_user one;
-		size_t col;
-		char msg[160];
+		/* Anywhere, comments too: the file is text, and edited as such. */
 		if (memchr(line, '\0', n) != NULL) {
 			snprintf(err, errlen, "%s:%d:%zu: a NUL byte: this is not a users file", path, lineno,
 			         (size_t)((const char *)memchr(line, '\0', n) - line) + 1);
 			goto fail;
 		}
+		if (n == 0 || line[0] == '#')
+			continue;
+		struct vt_web_user one;
+		size_t col;
+		char msg[160];
 		if (s_line(line, n, &one, &col, msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "%s:%d:%zu: %s", path, lineno, col, msg);
 			goto fail;
