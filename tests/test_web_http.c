@@ -91,6 +91,53 @@ s_has(const struct http_response *r, const char *header, const char *needle)
 	return http_header(r, header, v, sizeof(v)) != NULL && strstr(v, needle) != NULL;
 }
 
+/* An event stream opened with `cookie`: the socket once its snapshot came, or -1. */
+static int
+s_stream(int port, const char *cookie)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	char buf[65536];
+	int n = snprintf(buf, sizeof(buf), "GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n"
+	                 "Connection: close\r\n\r\n", cookie);
+	send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+	size_t got = 0;
+	int64_t end = vt_rig_now_ms() + 5000;
+	while (vt_rig_now_ms() < end && got < sizeof(buf) - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) != 1)
+			continue;
+		ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		buf[got] = '\0';
+		if (strstr(buf, "event: snapshot") != NULL)
+			return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Does the server end the stream within timeout_ms? (What it sends meanwhile is read.) */
+static bool
+s_stream_ends(int fd, int timeout_ms)
+{
+	char buf[65536];
+	int64_t end = vt_rig_now_ms() + timeout_ms;
+	while (vt_rig_now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 200) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return true;
+	}
+	return false;
+}
+
 /* ---- login ------------------------------------------------------------------------- */
 
 Test(web_http, login_refuses_the_wrong_and_lets_the_right_in, .init = s_setup,
@@ -506,6 +553,9 @@ Test(web_http, passwd_and_a_reload_by_sighup, .init = s_setup, .fini = s_teardow
 	while (vt_rig_now_ms() < end && (status = web_login(web_.port, "bea", "bea-pass-123", cookie, csrf)) != 200)
 		vt_rig_sleep_ms(100);
 	cr_expect_eq(status, 200, "bea can log in after the reload");
+	int stream = s_stream(web_.port, cookie);
+	cr_assert_geq(stream, 0, "bea's station page gets no event stream");
+	cr_expect(!s_stream_ends(stream, 1500), "her stream goes on while she is a user");
 
 	/* Removed from the file: her session ends at the next reload. */
 	char *argv[] = {(char *)vt_rig_build("vitals-web"), "passwd", "--delete", users_, "bea", NULL};
@@ -525,6 +575,8 @@ Test(web_http, passwd_and_a_reload_by_sighup, .init = s_setup, .fini = s_teardow
 	} while (r.status != 401 && vt_rig_now_ms() < end);
 	cr_expect_eq(r.status, 401);
 	http_response_free(&r);
+	cr_expect(s_stream_ends(stream, 5000), "the removed user's open page kept its stream");
+	close(stream);
 
 	/* A broken file is refused by passwd and by the reload; the users stay as they were. */
 	FILE *f = fopen(users_, "a");

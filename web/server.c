@@ -74,6 +74,7 @@ struct vt_web {
 	struct vt_view *view;
 	bool dirty;                  /* the model may have changed since the last update */
 	int64_t last_update;
+	int64_t next_prune;          /* when streams are next checked against their sessions */
 	bool stopping;
 	uint64_t refused_csrf, refused_busy, logins, failed_logins;
 };
@@ -967,11 +968,25 @@ vt_web_changed(struct vt_web *w)
 	w->dirty = true;
 }
 
+/* A stream's session is alive, and counts as used: an open station page keeps its login. */
+static bool
+s_session_alive(void *arg, const char *id)
+{
+	struct vt_web *w = arg;
+	return vt_sessions_find(w->sessions, id, vt_client_now()) != NULL;
+}
+
 void
 vt_web_run(struct vt_web *w, int64_t now)
 {
 	if (w->verifier != NULL)
 		vt_verifier_collect(w->verifier);
+	/* Once a second: a stream whose session ended (logged out elsewhere, the user removed,
+	 * the shift's limit reached) ends too, and its page goes back to the login. */
+	if (now >= w->next_prune) {
+		vt_streams_prune(w->streams, s_session_alive, w);
+		w->next_prune = now + 1000;
+	}
 	if (now >= w->last_update + (w->dirty ? S_UPDATE_MIN_MS : S_UPDATE_MAX_MS)) {
 		struct vt_view_extra x = s_extra(w);
 		char *u = vt_view_update(w->view, vt_station_model(w->st), now, &x);

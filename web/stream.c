@@ -202,6 +202,20 @@ vt_streams_end(struct vt_streams *s, const char *owner)
 }
 
 size_t
+vt_streams_prune(struct vt_streams *s, bool (*alive)(void *arg, const char *owner), void *arg)
+{
+	size_t ended = 0;
+	for (struct stream *t = s->list; t != NULL; t = t->next) {
+		if (!t->ended && !alive(arg, t->owner)) {
+			t->ended = true;
+			s_resume(t);
+			ended++;
+		}
+	}
+	return ended;
+}
+
+size_t
 vt_streams_count(const struct vt_streams *s)
 {
 	return s->n;

@@ -11,6 +11,7 @@
 #ifndef VITALS_WEB_STREAM_H
 #define VITALS_WEB_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,9 @@ void vt_streams_broadcast(struct vt_streams *s, const char *event);
 
 /* End the streams of session `owner` (NULL: all of them). */
 void vt_streams_end(struct vt_streams *s, const char *owner);
+
+/* End the streams whose session `alive` says is gone; how many. */
+size_t vt_streams_prune(struct vt_streams *s, bool (*alive)(void *arg, const char *owner), void *arg);
 
 size_t vt_streams_count(const struct vt_streams *s);
 /* Streams ended for falling behind, so far. */
