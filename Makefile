@@ -155,7 +155,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
 
 # The tests find the programs and the shared data through the environment.
-TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR)
+TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR) \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 # Fault tests (tests/faults/fault_*.c, one Criterion program each): long,
 # so not part of `make check`. VT_FAULT_CYCLES sets the unplug/replug

@@ -54,7 +54,7 @@ s_worker(void *arg)
 	struct vt_verifier *v = arg;
 	pthread_mutex_lock(&v->lock);
 	for (;;) {
-		struct job *j;
+		struct job *j = NULL;
 		while (!v->stop && (j = s_oldest(v, JOB_PENDING)) == NULL)
 			pthread_cond_wait(&v->wake, &v->lock);
 		if (v->stop)
