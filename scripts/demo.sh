@@ -199,7 +199,7 @@ if [ -x "$build/vitals-web" ]; then
 	rm -f "$dir/web-users"
 	echo demo-nurse | "$build/vitals-web" passwd "$dir/web-users" nurse 2>/dev/null
 	start web "$build/vitals-web" --listen "$web" --connect "$publish" --control "$control" \
-		--users "$dir/web-users" 2>"$dir/vitals-web.log"
+		--users "$dir/web-users" --reports "$dir/reports" 2>"$dir/vitals-web.log"
 	web_line="Web station: could not start; see $dir/vitals-web.log"
 	for ((i = 0; i < 50; i++)); do
 		if grep -q ' serving ' "$dir/vitals-web.log"; then
