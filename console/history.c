@@ -76,11 +76,13 @@ s_append(struct vt_history *h)
 static void
 s_worst(struct vt_history_entry *e, const struct vt_console_alert *a)
 {
-	if (!a->has_value || !e->has_limit || e->technical)
+	if (!(a->has_value || a->has_worst) || !e->has_limit || e->technical)
 		return;
-	bool below = e->has_worst ? e->worst < e->limit : a->value < e->limit;
-	if (!e->has_worst || (below ? a->value < e->worst : a->value > e->worst)) {
-		e->worst = a->value;
+	/* The daemon's own worst when it says it (it saw every sample), else the value. */
+	double v = a->has_worst ? a->worst : a->value;
+	bool below = e->has_worst ? e->worst < e->limit : v < e->limit;
+	if (!e->has_worst || (below ? v < e->worst : v > e->worst)) {
+		e->worst = v;
 		e->has_worst = true;
 	}
 }

@@ -167,8 +167,9 @@ s_bed(struct vt_console *m, const char *name)
 	return b;
 }
 
+/* A bed's values, and when each spot measurement among them was taken (`measured`, may be NULL). */
 static void
-s_set_values(struct vt_console_bed *b, json_t *values)
+s_set_values(struct vt_console_bed *b, json_t *values, json_t *measured)
 {
 	const char *key;
 	json_t *v;
@@ -181,6 +182,7 @@ s_set_values(struct vt_console_bed *b, json_t *values)
 		s_copy(cv->name, sizeof(cv->name), key);
 		cv->valid = json_is_number(v);
 		cv->value = cv->valid ? json_number_value(v) : NAN;
+		cv->measured = cv->valid ? s_time(measured, key) : 0;
 	}
 }
 
@@ -225,6 +227,24 @@ s_values_at(struct vt_console *m, struct vt_console_bed *b, int64_t t)
 static void
 s_set_session(struct vt_console_bed *b, json_t *o, int64_t at)
 {
+	/* Back at baseline: said once with its event, restored by a snapshot,
+	 * over with the next phase. */
+	const char *event = s_str(o, "event"), *phase = s_str(o, "phase");
+	if (event != NULL && strcmp(event, "back-to-baseline") == 0)
+		b->back_at_baseline = s_time(o, "time");
+	else if (event == NULL)
+		b->back_at_baseline = s_time(o, "back_at_baseline");
+	else if (strcmp(event, "phase") == 0 || phase == NULL || strcmp(phase, b->phase) != 0)
+		b->back_at_baseline = 0;
+	b->baseline = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(o, "baseline"), key, v)
+	{
+		int p = vt_param_by_name(key);
+		if (p >= 0 && json_is_number(v))
+			b->baseline |= VT_PARAM_BIT(p);
+	}
 	s_copy(b->phase, sizeof(b->phase), s_str(o, "phase"));
 	b->phase_since = s_time(o, "phase_since");
 	b->weight_kg = s_num(o, "weight_kg");
@@ -272,6 +292,8 @@ s_parse_alert(struct vt_console_alert *a, json_t *o, const char *id, const char 
 	a->has_value = !isnan(a->value);
 	a->limit = s_num(o, "limit");
 	a->has_limit = !isnan(a->limit);
+	a->worst = s_num(o, "worst");
+	a->has_worst = !isnan(a->worst);
 	a->onset = s_time(o, "onset");
 	a->acknowledged = json_is_true(json_object_get(o, "acknowledged"));
 	if (event != NULL && strcmp(event, "acknowledged") == 0 && s_str(o, "by") != NULL)
@@ -357,7 +379,7 @@ s_apply(struct vt_console *m, json_t *o)
 	if (b == NULL)
 		return;
 	if (strcmp(type, "vitals") == 0) {
-		s_set_values(b, json_object_get(o, "values"));
+		s_set_values(b, json_object_get(o, "values"), json_object_get(o, "measured"));
 		s_set_flags(b, json_object_get(o, "flags"));
 		s_values_at(m, b, s_time(o, "time"));
 	} else if (strcmp(type, "status") == 0) {
@@ -497,7 +519,7 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 	{
 		struct vt_console_bed *b = s_bed(m, key);
 		if (b != NULL) {
-			s_set_values(b, v);
+			s_set_values(b, v, json_object_get(json_object_get(o, "measured"), key));
 			s_values_at(m, b, taken);
 		}
 	}
@@ -777,6 +799,12 @@ vt_console_format_elapsed(int64_t ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lld:%02lld", s / 60, s % 60);
 	return buf;
+}
+
+bool
+vt_console_has_baseline(const struct vt_console_bed *b)
+{
+	return b->baseline != 0;
 }
 
 /* The parameters any bed has, in the order of the parameter table. */

@@ -39,6 +39,7 @@ struct vt_console_value {
 	char name[16];   /* "spo2", as in messages */
 	bool valid;      /* false: the device has no value now (shown as ---) */
 	double value;
+	int64_t measured; /* a spot measurement (blood pressure): when it was taken; 0 otherwise */
 };
 
 struct vt_console_bed {
@@ -55,6 +56,8 @@ struct vt_console_bed {
 	double dose_mg;                                /* at dose_time; NAN unknown */
 	int64_t dose_time;                             /* daemon time dose_mg was true at */
 	int64_t silenced_until;                        /* daemon time; 0 none */
+	int64_t back_at_baseline;                      /* when recovery got back to baseline; 0 not */
+	vt_param_mask baseline;                        /* parameters with a baseline value */
 };
 
 enum vt_console_priority { VT_CONSOLE_LOW, VT_CONSOLE_MEDIUM, VT_CONSOLE_HIGH };
@@ -66,8 +69,9 @@ struct vt_console_alert {
 	char parameter[16];               /* "" for technical alerts without one */
 	bool technical;
 	enum vt_console_priority priority;
-	bool has_value, has_limit;
+	bool has_value, has_limit, has_worst;
 	double value, limit;
+	double worst;                     /* physiological: the furthest beyond the limit so far */
 	int64_t onset;                    /* daemon time */
 	bool acknowledged;
 	char by[64];                      /* who acknowledged, when the event said */
@@ -179,6 +183,9 @@ const char *vt_console_priority_name(enum vt_console_priority p);
 const char *vt_console_format_value(const struct vt_console_value *v, char *buf, size_t len);
 /* A duration as "m:ss" or "h:mm:ss" into buf ("--" if negative). */
 const char *vt_console_format_elapsed(int64_t ms, char *buf, size_t len);
+
+/* Whether the bed's session has a baseline (of any parameter). */
+bool vt_console_has_baseline(const struct vt_console_bed *b);
 
 /* The parameters any bed has, in the order of the parameter table; how many. */
 size_t vt_console_param_columns(const struct vt_console *m, const char *names[VT_PARAM_COUNT]);
