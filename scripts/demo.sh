@@ -85,8 +85,9 @@ for chair in $chairs; do
 		exit 1
 	fi
 done
-rm -rf "$dir/record"
+rm -rf "$dir/record" "$dir/reports"
 rm -f "$dir"/*.log
+mkdir -p "$dir/reports"
 
 # The console gets the terminal's standard input (for its keys).
 exec 3<&0
@@ -119,6 +120,31 @@ cleanup() {
 	for chair in $chairs; do
 		[ -L "$dir/$chair" ] && rm -f "$dir/$chair"
 	done
+	reports
+	return 0
+}
+
+# The infusion record of each chair's session, once the daemon has closed
+# its recordings: the whole run, its table at 5 minutes of the patients'
+# time (30 s at 10x). Said on the terminal if there is one.
+# shellcheck disable=SC2317  # called from cleanup
+reports() {
+	[ -n "${demo_start:-}" ] && [ -x "$build/vitals-report" ] || return 0
+	local chair files made= interval=$((300 / speed))
+	[ "$interval" -ge 10 ] || interval=10
+	for chair in $chairs; do
+		files=("$dir/record/$chair"/*.vsr)
+		[ -e "${files[0]}" ] || continue
+		if "$build/vitals-report" -c "$config" --from "$demo_start" --interval "${interval}s" \
+			-o "$dir/reports/$chair.pdf" --png "$dir/reports/$chair" --csv "$dir/reports/$chair.csv" \
+			"${files[@]}" >/dev/null 2>>"$dir/demo.log"; then
+			made+=" $chair"
+		else
+			echo "demo: no report of $chair; see $dir/demo.log" >>"$dir/demo.log"
+		fi
+	done
+	[ -n "$made" ] && echo "demo: the infusion record of each chair's session is in $dir/reports/" \
+		"(chair-N.pdf, chair-N-*.png pages, chair-N.csv)" 2>/dev/null
 	return 0
 }
 trap 'cleanup; echo "demo: stopped" 2>/dev/null; exit 0' INT TERM HUP
@@ -177,6 +203,7 @@ if [ "$ready" -ne 1 ]; then
 	exit 1
 fi
 
+demo_start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start vitalsd "$build/vitalsd" -c "$config" 2>"$dir/vitalsd.log"
 daemon=${pids[-1]}
 # It says "started" once its sockets are bound; it exits at once if it cannot bind.
@@ -220,6 +247,7 @@ Alarm delays are real seconds (config/demo.yaml), so the first alarms come withi
 about 15-30 s; the patients loop until you stop the demo.
 $web_line
 Logs: $dir/*.log   Recordings: $dir/record/
+Reports: $dir/reports/ (each chair's infusion record, written when the demo stops)
 Stop with Ctrl-C (or q in the full-screen console).
 
 EOF

@@ -2,8 +2,9 @@
  * `make demo` (scripts/demo.sh) ends with its terminal and with its script:
  * every process it starts is gone when its tmux session is closed or when
  * the script is killed outright, one emulator that stops is a chair in
- * comm-lost rather than the end of the demo, and a second demo is told
- * which process holds the lock. Each test runs a whole demo in its own
+ * comm-lost rather than the end of the demo, a second demo is told
+ * which process holds the lock, and a demo that stops leaves each chair's
+ * infusion record behind and says where. Each test runs a whole demo in its own
  * tmux server, directory and ports (VT_DEMO_DIR, VT_DEMO_PORT), beside any
  * demo a developer has running.
  */
@@ -269,6 +270,38 @@ Test(demo, an_emulator_that_stops_is_a_chair_in_comm_lost_not_the_end)
 	char *log = vt_rig_slurp(path, NULL);
 	cr_expect(log && strstr(log, "chair-2 shows comm-lost"), "demo.log: %s", log ? log : "");
 	free(log);
+	s_demo_stop(&dm);
+}
+
+/* Stopped, the demo leaves the infusion record of each chair's session and says where. */
+Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
+{
+	struct demo dm;
+	s_demo_start(&dm, true);
+	vt_rig_sleep_ms(3000); /* a few seconds of the patients (30 s of theirs at 10x) */
+	cr_assert_eq(kill((pid_t)dm.script, SIGTERM), 0);
+	int64_t end = vt_rig_now_ms() + WAIT_MS;
+	while (kill((pid_t)dm.script, 0) == 0 && vt_rig_now_ms() < end)
+		vt_rig_sleep_ms(100);
+	struct vt_rig_output r;
+	vt_rig_tmux(dm.sock, &r, "capture-pane", "-p", "-t", "demo", NULL);
+	char said[160];
+	snprintf(said, sizeof(said), "the infusion record of each chair's session is in %s/reports/",
+	         dm.dir);
+	cr_expect(r.out && strstr(r.out, said), "the demo did not say where: %s", r.out);
+	vt_rig_output_free(&r);
+	for (int c = 1; c <= 3; c++) {
+		char pdf[128], csv[128], png[128];
+		snprintf(pdf, sizeof(pdf), "%s/reports/chair-%d.pdf", dm.dir, c);
+		snprintf(csv, sizeof(csv), "%s/reports/chair-%d.csv", dm.dir, c);
+		snprintf(png, sizeof(png), "%s/reports/chair-%d-2.png", dm.dir, c);
+		char *argv[] = {"/usr/bin/pdfinfo", pdf, NULL};
+		cr_expect_eq(vt_rig_run(argv, &r), 0, "%s: %s", pdf, r.err);
+		cr_expect(r.out && strstr(r.out, "Title:           Infusion record chair-"), "%s", r.out);
+		vt_rig_output_free(&r);
+		cr_expect_eq(access(csv, R_OK), 0, "%s", csv);
+		cr_expect_eq(access(png, R_OK), 0, "%s", png);
+	}
 	s_demo_stop(&dm);
 }
 
