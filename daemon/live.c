@@ -131,6 +131,22 @@ static void s_record_station(struct live *l, int bed, int64_t now, enum vt_rec_e
 static int64_t s_now(const struct live *l);
 
 /*
+ * When a message happened: its own "time" (the sample's, or the deadline's),
+ * never later than the bytes the loop is about to record at its turn's
+ * time, so that a station event never pushes the next data line later.
+ */
+static int64_t
+s_msg_time(const struct live *l, const char *json)
+{
+	const char *at = strstr(json, "\"time\":\"");
+	char buf[VT_TIME_BUFSZ];
+	int64_t t;
+	if (at != NULL && sscanf(at + 8, "%40[^\"]", buf) == 1 && vt_time_parse(buf, &t) == 0)
+		return t;
+	return s_now(l);
+}
+
+/*
  * Every message goes out; what the station saw of a bed also goes into
  * the bed's recording (docs/recording.md, format 2): its alert events but
  * `updated` (the value it carries is in the data; `cleared` has the
@@ -153,7 +169,7 @@ s_publish(void *ctx, const char *topic, const char *json, size_t len)
 		return;
 	int bed = vt_config_bed_index(l->cfg, strchr(topic, '.') + 1);
 	if (bed >= 0)
-		s_record_station(l, bed, s_now(l), ev, json);
+		s_record_station(l, bed, s_msg_time(l, json), ev, json);
 }
 
 static void
