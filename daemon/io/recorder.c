@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vitals/base/escape.h"
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
 #include "vitals/drivers/driver.h"
@@ -78,14 +79,14 @@ s_day(int64_t ms)
 	return ms >= 0 ? ms / S_DAY_MS : -((-ms + S_DAY_MS - 1) / S_DAY_MS);
 }
 
-/* A copy with control characters replaced, so a value stays on its line. */
+/* An escaped copy (base/escape.h), so a value stays on its line and still says what it was. */
 static char *
 s_one_line(const char *s)
 {
-	char *c = strdup(s ? s : "");
-	for (char *p = c; c != NULL && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	size_t n = s ? strlen(s) : 0;
+	char *c = malloc(VT_ESCAPE_SIZE(n));
+	if (c != NULL)
+		vt_escape(c, VT_ESCAPE_SIZE(n), s ? s : "", n);
 	return c;
 }
 
