@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sysexits.h>
@@ -43,7 +44,9 @@
 #include "vitals/alarm/infusion.h"
 #include "vitals/core.h"
 #include "vitals/drivers/sniff.h"
+#include "vitals/io/conns.h"
 #include "vitals/io/control.h"
+#include "vitals/io/crossing.h"
 #include "vitals/io/curve.h"
 #include "vitals/io/log.h"
 #include "vitals/io/notify.h"
@@ -51,6 +54,7 @@
 #include "vitals/io/publisher.h"
 #include "vitals/io/recorder.h"
 #include "vitals/live.h"
+#include "vitals/reload.h"
 #include "vitals/wire/control_request.h"
 #include "vitals/wire/watch.h"
 
@@ -97,7 +101,12 @@ struct live {
 	struct vt_control *ctl;            /* NULL without a control endpoint */
 	struct vt_zap *zap;                /* CURVE client check; NULL without CURVE */
 	int64_t started;                   /* for uptime */
-	bool reload;                       /* SIGHUP seen: reload at the end of this turn */
+	struct vt_reload *reloader;        /* reads a reload's files off the loop */
+	bool reload_wanted;                /* SIGHUP seen: reload as soon as the rate allows */
+	int64_t reload_last;               /* when the last reload began; INT64_MIN: never */
+	struct vt_control_later *reload_reply; /* the client waiting for the reload it asked */
+	bool reload_reply_started;         /* ... and that reload is being read */
+	struct vt_crossing reload_refused; /* requests beyond limits.reload_interval */
 	struct vt_core *core;
 	struct live_bed *beds;
 	void *sniff_scratch;               /* shared by every bed's line (one loop, one at a time) */
@@ -556,6 +565,8 @@ s_arm_timer(struct live *l, int64_t deadline)
 	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+static int64_t s_guard_deadline(const struct live *l);
+
 static int64_t
 s_next_deadline(struct live *l)
 {
@@ -569,7 +580,8 @@ s_next_deadline(struct live *l)
 	}
 	if (l->watchdog_ms > 0 && l->next_watchdog < next)
 		next = l->next_watchdog;
-	return next;
+	int64_t guard = s_guard_deadline(l);
+	return guard < next ? guard : next;
 }
 
 static void
@@ -585,7 +597,7 @@ s_handle_signals(struct live *l)
 			break;
 		case SIGHUP:
 			vt_notice("received SIGHUP; reloading %s", l->config_path);
-			l->reload = true;
+			l->reload_wanted = true;
 			break;
 		}
 	}
@@ -603,7 +615,8 @@ s_status_line(struct live *l)
 
 /* ---- control requests ---------------------------------------------------- */
 
-static int s_reload(struct live *l, char *err, size_t errlen);
+static char *s_reload_request(struct live *l, const char *by, int64_t now);
+static json_t *s_counters(struct live *l);
 
 static char *
 s_ok(json_t *o)
@@ -790,8 +803,9 @@ s_execute(struct live *l, const char *body, size_t len)
 	int bed;
 	switch (req.cmd) {
 	case VT_CMD_PING:
-		return s_ok(json_pack("{s:b,s:s,s:s,s:I}", "ok", 1, "version", VT_VERSION, "instance",
-		                      l->instance, "uptime_s", (json_int_t)((now - l->started) / 1000)));
+		return s_ok(json_pack("{s:b,s:s,s:s,s:I,s:o}", "ok", 1, "version", VT_VERSION,
+		                      "instance", l->instance, "uptime_s",
+		                      (json_int_t)((now - l->started) / 1000), "limits", s_counters(l)));
 	case VT_CMD_SNAPSHOT:
 		return vt_core_snapshot(l->core, now);
 	case VT_CMD_ACK:
@@ -826,10 +840,7 @@ s_execute(struct live *l, const char *body, size_t len)
 			return reply;
 		return s_watch(l, &l->beds[bed], now, req.after);
 	case VT_CMD_RELOAD:
-		vt_notice("reload requested by %s", by);
-		if (s_reload(l, err, sizeof(err)) != 0)
-			return vt_control_error_reply(err);
-		return s_ok(json_pack("{s:b}", "ok", 1));
+		return s_reload_request(l, by, now);
 	}
 	return vt_control_error_reply("unknown command");
 }
@@ -841,6 +852,15 @@ s_control(struct live *l)
 	const char *body;
 	size_t len;
 	for (int i = 0; i < 64 && vt_control_recv(l->ctl, &body, &len) == 1; i++) {
+		/* A key revoked by a reload: its connection is being closed, and
+		 * nothing it sent meanwhile is acted on. */
+		if (l->zap != NULL && !vt_zap_allows(l->zap, vt_control_key(l->ctl))) {
+			vt_control_reply(l->ctl, "{\"ok\":false,\"error\":\"this client's key is no longer "
+			                         "allowed\"}");
+			continue;
+		}
+		/* A reload is answered when its files have been read: its request
+		 * is no longer pending, and the reply below goes nowhere. */
 		char *reply = s_execute(l, body, len);
 		vt_control_reply(l->ctl, reply ? reply : "{\"ok\":false,\"error\":\"out of memory\"}");
 		free(reply);
@@ -883,16 +903,98 @@ s_bed_close(struct live *l, struct live_bed *b, int64_t now, const char *why)
 	vt_watch_free(&b->watch);
 }
 
+static bool
+s_same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * What `next` changes that only a restart can (the sockets' endpoints,
+ * CURVE on or off or its key), as a list for the refusal; "" when nothing.
+ */
+static void
+s_restart_only(const struct live *l, const struct vt_config *next, char *why, size_t len)
+{
+	const struct vt_config *cur = l->cfg;
+	const char *what[3];
+	size_t n = 0;
+	if (!s_same_list(cur->publish, cur->n_publish, next->publish, next->n_publish))
+		what[n++] = "publish";
+	if (!s_same_list(cur->control, cur->n_control, next->control, next->n_control))
+		what[n++] = "control";
+	if (!s_same_string(cur->curve_secret_key, next->curve_secret_key))
+		what[n++] = "curve.secret_key";
+	why[0] = '\0';
+	for (size_t i = 0, used = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(why + used, len - used, "%s%s", i ? ", " : "", what[i]);
+}
+
+static bool
+s_key_allowed(void *ctx, const char *key)
+{
+	return vt_zap_allows(ctx, key);
+}
+
+/*
+ * The allowed clients of `next`, at once: connections of a key that is no
+ * longer allowed are closed (each control connection by its key; every
+ * subscriber's, which ZeroMQ cannot tell apart, when any key went: the
+ * allowed ones reconnect within a fraction of a second and resynchronise).
+ */
+static void
+s_apply_clients(struct live *l, struct vt_curve_clients *clients)
+{
+	if (l->zap == NULL)
+		return;
+	size_t removed = vt_zap_removed(l->zap, clients);
+	vt_zap_set_clients(l->zap, clients);
+	size_t closed = 0;
+	if (l->ctl != NULL)
+		closed += vt_conns_revoke(vt_control_conns(l->ctl), s_key_allowed, l->zap, false);
+	if (removed > 0)
+		closed += vt_conns_revoke(vt_publisher_conns(l->pub), s_key_allowed, l->zap, true);
+	vt_notice("%zu allowed clients; %zu keys revoked, %zu connections closed",
+	          vt_zap_count(l->zap), removed, closed);
+}
+
+/* A new record_dir takes effect now: every open recording ends here, and the next data starts anew there. */
+static void
+s_apply_record_dir(struct live *l, const struct vt_config *next, int64_t now)
+{
+	if (s_same_string(l->cfg->record_dir, next->record_dir))
+		return;
+	vt_notice("recordings now go to %s", next->record_dir ? next->record_dir : "nowhere (off)");
+	for (size_t i = 0; i < l->cfg->n_monitors; i++) {
+		struct live_bed *b = &l->beds[i];
+		b->rec_retry_at = 0;
+		if (b->rec == NULL)
+			continue;
+		char err[256];
+		vt_recorder_event(b->rec, now, VT_REC_CLOSE, NULL, 0, "record_dir changed by a reload",
+		                  err, sizeof(err));
+		vt_recorder_close(&b->rec);
+	}
+}
+
 /*
  * Switch to the checked configuration `next`. Unchanged ports are not
  * touched (no gap in the data); changed or new monitors are (re)opened;
- * removed ones are closed. Alarms of unchanged rules survive. Publish and
- * control endpoints are kept: they change on restart only.
+ * removed ones are closed. Alarms of unchanged rules survive. What only a
+ * restart can change refuses the whole reload, with the reason.
  */
 static int
-s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
+s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients, char *err,
+        size_t errlen)
 {
 	int64_t now = s_now(l);
+	char why[256];
+	s_restart_only(l, next, why, sizeof(why));
+	if (why[0] != '\0') {
+		snprintf(err, errlen, "%s change only when the daemon restarts (systemctl restart "
+		         "vitalsd); nothing of this reload was applied", why);
+		return -1;
+	}
 	size_t n = next->n_monitors;
 	int *map = calloc(n + 1, sizeof(*map));
 	struct live_bed *beds = calloc(n + 1, sizeof(*beds));
@@ -911,19 +1013,11 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 		if (map[i] >= 0 && taken)
 			taken[map[i]] = true;
 	}
-	if (!s_same_list(l->cfg->publish, l->cfg->n_publish, next->publish, next->n_publish) ||
-	    !s_same_list(l->cfg->control, l->cfg->n_control, next->control, next->n_control))
-		vt_warnx("publish and control endpoints change only on restart; keeping the old ones");
-	if ((next->curve_secret_key == NULL) != (l->zap == NULL) ||
-	    (next->curve_secret_key && strcmp(next->curve_secret_key, l->cfg->curve_secret_key) != 0))
-		vt_warnx("CURVE is switched on or off, or its key changed, only on restart");
-	if (l->zap != NULL && next->curve_clients != NULL) {
-		char why[512];
-		if (vt_zap_load(l->zap, next->curve_clients, why, sizeof(why)) != 0)
-			vt_warnx("keeping the allowed clients: %s", why);
-		else
-			vt_notice("%zu allowed clients", vt_zap_count(l->zap));
-	}
+	s_apply_clients(l, clients);
+	s_apply_record_dir(l, next, now);
+	vt_publisher_set_limits(l->pub, &next->limits);
+	if (l->ctl != NULL)
+		vt_conns_set_max(vt_control_conns(l->ctl), next->limits.control_connections);
 
 	vt_core_adopt(core, l->core, map, now);
 	vt_core_free(&l->core);
@@ -982,29 +1076,201 @@ s_apply(struct live *l, struct vt_config *next, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-s_reload(struct live *l, char *err, size_t errlen)
+/*
+ * Reloads: the files are read by a worker (reload.h) while the loop goes
+ * on, at most one reload every limits.reload_interval. A SIGHUP that comes
+ * sooner waits for the interval (several become one); so does one `reload`
+ * request, whose client gets its answer when that reload is done. More
+ * requests meanwhile are refused and counted: one client in a loop costs
+ * the daemon one reload a second and nothing else.
+ */
+
+/* Answer the client waiting for the reload just done (or not begun), if any. */
+static void
+s_reload_answer(struct live *l, const char *json)
 {
-	struct vt_diag diag = {0};
-	struct vt_config *next = vt_config_load(l->config_path, &diag);
-	if (next == NULL) {
-		size_t used = 0;
-		err[0] = '\0';
-		for (size_t i = 0; i < diag.count; i++) {
-			char line[2048];
-			vt_diag_format(&diag.entries[i], line, sizeof(line));
-			vt_err("%s", line);
-			if (used < errlen)
-				used += (size_t)snprintf(err + used, errlen - used, "%s%s", i ? "; " : "", line);
-		}
-		vt_diag_clear(&diag);
-		return -1;
+	if (l->reload_reply != NULL && l->ctl != NULL)
+		vt_control_reply_later(l->ctl, &l->reload_reply, json);
+}
+
+/* The same, only if its reload is the one that has just ended. */
+static void
+s_reload_answer_done(struct live *l, const char *json)
+{
+	if (l->reload_reply_started)
+		s_reload_answer(l, json);
+}
+
+/* Start reading now, if nothing is being read and the interval has passed. */
+static void
+s_reload_begin(struct live *l, int64_t now)
+{
+	char err[256];
+	if (vt_reload_busy(l->reloader) ||
+	    (l->reload_last != INT64_MIN && now < l->reload_last + l->cfg->limits.reload_interval_ms))
+		return;
+	l->reload_wanted = false;
+	if (vt_reload_start(l->reloader, l->config_path, now, l->cfg->limits.reload_timeout_ms, err,
+	                    sizeof(err)) != 0) {
+		vt_err("reload not started: %s", err);
+		char *reply = vt_control_error_reply(err);
+		s_reload_answer(l, reply ? reply : "{\"ok\":false,\"error\":\"reload not started\"}");
+		free(reply);
+		return;
 	}
-	vt_diag_clear(&diag);
-	int rc = s_apply(l, next, err, errlen);
-	if (rc != 0)
-		vt_config_free(&next);
-	return rc;
+	l->reload_last = now;
+	l->reload_reply_started = l->reload_reply != NULL;
+}
+
+static char *
+s_reload_request(struct live *l, const char *by, int64_t now)
+{
+	if (l->reload_reply != NULL) {
+		vt_crossing_hit(&l->reload_refused, now, "reload requested by %s while another request "
+		                "waits for its reload (at most one every %lld ms, "
+		                "limits.reload_interval); refused",
+		                by, (long long)l->cfg->limits.reload_interval_ms);
+		return vt_control_error_reply("a reload requested earlier is still waiting or reading "
+		                              "its files; try again when it has finished");
+	}
+	vt_notice("reload requested by %s", by);
+	l->reload_reply = vt_control_defer(l->ctl);
+	l->reload_reply_started = false;
+	l->reload_wanted = true;
+	s_reload_begin(l, now);
+	return NULL;
+}
+
+/* Take a finished (or overdue) reload and apply it. */
+static void
+s_reload_finish(struct live *l, int64_t now)
+{
+	struct vt_config *next = NULL;
+	struct vt_curve_clients clients = {0};
+	char err[4096];
+	enum vt_reload_status st =
+	    vt_reload_take(l->reloader, now, &next, &clients, err, sizeof(err));
+	if (st == VT_RELOAD_READING)
+		return;
+	if (st == VT_RELOAD_READY && s_apply(l, next, &clients, err, sizeof(err)) == 0) {
+		s_reload_answer_done(l, "{\"ok\":true}");
+	} else {
+		if (st == VT_RELOAD_READY)
+			vt_config_free(&next);
+		/* One error a line, as they were found; the client gets them joined. */
+		char joined[sizeof(err) + 256];
+		size_t used = 0;
+		vt_err("reload failed; the running configuration stays:");
+		for (char *save = NULL, *line = strtok_r(err, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			vt_err("  %s", line);
+			if (used < sizeof(joined))
+				used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s",
+				                         used ? "; " : "", line);
+		}
+		char *reply = vt_control_error_reply(joined);
+		s_reload_answer_done(l, reply ? reply : "{\"ok\":false,\"error\":\"reload failed\"}");
+		free(reply);
+	}
+	vt_curve_clients_free(&clients);
+}
+
+/* ---- the guards' part of the loop -------------------------------------------- */
+
+/* Poll items for the connection monitors and the reload worker; how many. */
+static size_t
+s_guard_items(struct live *l, zmq_pollitem_t *items)
+{
+	size_t n = 0;
+	items[n++] = (zmq_pollitem_t){.socket = vt_conns_socket(vt_publisher_conns(l->pub)),
+	                              .events = ZMQ_POLLIN};
+	if (l->ctl != NULL)
+		items[n++] = (zmq_pollitem_t){.socket = vt_conns_socket(vt_control_conns(l->ctl)),
+		                              .events = ZMQ_POLLIN};
+	if (vt_reload_busy(l->reloader))
+		items[n++] = (zmq_pollitem_t){.fd = vt_reload_fd(l->reloader), .events = ZMQ_POLLIN};
+	return n;
+}
+
+/* What the guards have to do this turn (their items' revents first). */
+static void
+s_guard_turn(struct live *l, const zmq_pollitem_t *items, int64_t now)
+{
+	size_t i = 0;
+	if (items[i++].revents)
+		vt_conns_handle(vt_publisher_conns(l->pub), now);
+	if (l->ctl != NULL && items[i++].revents)
+		vt_conns_handle(vt_control_conns(l->ctl), now);
+	if (vt_reload_busy(l->reloader))
+		s_reload_finish(l, now);
+	if (l->reload_wanted)
+		s_reload_begin(l, now);
+	vt_crossing_quiet(vt_conns_refused(vt_publisher_conns(l->pub)), now);
+	if (l->ctl != NULL)
+		vt_crossing_quiet(vt_conns_refused(vt_control_conns(l->ctl)), now);
+	vt_crossing_quiet(&l->reload_refused, now);
+}
+
+static int64_t
+s_min(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int64_t
+s_guard_deadline(const struct live *l)
+{
+	int64_t next = vt_reload_deadline(l->reloader);
+	if (l->reload_wanted && !vt_reload_busy(l->reloader))
+		next = s_min(next, l->reload_last == INT64_MIN
+		                       ? 0
+		                       : l->reload_last + l->cfg->limits.reload_interval_ms);
+	next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(l->pub))));
+	if (l->ctl != NULL)
+		next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_control_conns(l->ctl))));
+	return s_min(next, vt_crossing_deadline(&l->reload_refused));
+}
+
+/* What an operator reads in `vitalsctl ping`: each bound's state and crossings. */
+static json_t *
+s_counters(struct live *l)
+{
+	struct vt_conns *pub = vt_publisher_conns(l->pub);
+	struct vt_conns *ctl = l->ctl ? vt_control_conns(l->ctl) : NULL;
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "publish_connections",
+	                 (json_int_t)vt_conns_open(pub), "publish_connections_refused",
+	                 (json_int_t)vt_conns_refused(pub)->total, "control_connections",
+	                 (json_int_t)(ctl ? vt_conns_open(ctl) : 0), "control_connections_refused",
+	                 (json_int_t)(ctl ? vt_conns_refused(ctl)->total : 0), "reloads_refused",
+	                 (json_int_t)l->reload_refused.total);
+}
+
+/*
+ * The descriptors the limits can take (every connection each endpoint may
+ * hold, each monitor's port and recording, and some to spare) against the
+ * process's limit, raised to its hard limit when that helps. Said once at
+ * start: below it, a flood of connections could starve the monitors.
+ */
+static void
+s_check_descriptors(const struct vt_config *cfg)
+{
+	long need = (long)(cfg->n_publish * (size_t)cfg->limits.publish_connections +
+	                   cfg->n_control * (size_t)cfg->limits.control_connections +
+	                   2 * cfg->n_monitors) + 64;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rl.rlim_cur != RLIM_INFINITY &&
+	                                           (long)rl.rlim_cur >= need))
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || (long)rl.rlim_max > need ? (rlim_t)need
+		                                                                       : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < need)
+		vt_warnx("the descriptor limit (%ld) is below what the limits can take (%ld: "
+		         "limits.publish_connections and control_connections per endpoint, and the "
+		         "monitors); raise LimitNOFILE or lower the limits", (long)rl.rlim_cur, need);
 }
 
 static int
@@ -1052,12 +1318,21 @@ s_setup(struct live *l, char *err, size_t errlen)
 		secret = sec_z85;
 		vt_notice("CURVE on: server key %s, %zu allowed clients", pub_z85, vt_zap_count(l->zap));
 	}
-	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, secret, err, errlen);
+	s_check_descriptors(l->cfg);
+	l->reloader = vt_reload_new();
+	l->reload_last = INT64_MIN;
+	l->reload_refused.name = "reload requests refused";
+	if (l->reloader == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->pub = vt_publisher_new(l->zctx, l->cfg->publish, l->cfg->n_publish, secret,
+	                          &l->cfg->limits, err, errlen);
 	if (l->pub == NULL)
 		return -1;
 	if (l->cfg->n_control > 0) {
-		l->ctl = vt_control_new(l->zctx, l->cfg->control, l->cfg->n_control, secret, err,
-		                        errlen);
+		l->ctl = vt_control_new(l->zctx, l->cfg->control, l->cfg->n_control, secret,
+		                        &l->cfg->limits, err, errlen);
 		if (l->ctl == NULL)
 			return -1;
 	}
@@ -1107,6 +1382,8 @@ s_teardown(struct live *l)
 	}
 	free(l->beds);
 	vt_core_free(&l->core);
+	s_reload_answer(l, "{\"ok\":false,\"error\":\"the daemon is stopping\"}");
+	vt_reload_free(&l->reloader);
 	vt_control_free(&l->ctl);
 	vt_publisher_free(&l->pub);
 	vt_zap_free(&l->zap);
@@ -1212,8 +1489,8 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	zmq_pollitem_t *items = NULL;
 	struct live_bed **owner = NULL;
 	while (!l.stop && code == 0) {
-		if (cap < l.cfg->n_monitors + 5) {
-			cap = l.cfg->n_monitors + 5;
+		if (cap < l.cfg->n_monitors + 8) {
+			cap = l.cfg->n_monitors + 8;
 			free(items);
 			free(owner);
 			items = calloc(cap, sizeof(*items));
@@ -1236,6 +1513,8 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			zap_item = n;
 			items[n++] = (zmq_pollitem_t){.socket = vt_zap_socket(l.zap), .events = ZMQ_POLLIN};
 		}
+		size_t guard_items = n;
+		n += s_guard_items(&l, items + n);
 		size_t port_set = 0;
 		if (l.efd >= 0) {
 			port_set = n;
@@ -1282,12 +1561,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 			s_control(&l);
 		if (zap_item != 0 && items[zap_item].revents)
 			vt_zap_handle(l.zap);
-		if (l.reload) {
-			char why[512];
-			l.reload = false;
-			if (s_reload(&l, why, sizeof(why)) != 0)
-				vt_err("reload failed; the running configuration stays: %s", why);
-		}
+		s_guard_turn(&l, items + guard_items, s_now(&l));
 		now = s_now(&l);
 		vt_core_advance(l.core, now - 1); /* before port changes at now, as above */
 		for (size_t i = 0; i < l.cfg->n_monitors; i++) {

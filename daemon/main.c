@@ -17,6 +17,7 @@
 #include "git_id.h" /* generated: the build's git commit (Makefile) */
 #include "vitals/config/config.h"
 #include "vitals/io/log.h"
+#include "vitals/io/preflight.h"
 #include "vitals/live.h"
 #include "vitals/replay.h"
 
@@ -153,6 +154,30 @@ s_check_warnings(const struct vt_config *cfg, FILE *out)
 	return n;
 }
 
+/*
+ * Before the daemon binds anything: what -n checks beyond the file, errors
+ * at error level (78, as a broken file: a restart cannot fix them), and
+ * warnings as warnings.
+ */
+static int
+s_preflight_live(const struct vt_config *cfg)
+{
+	struct vt_diag errors = {0}, warnings = {0};
+	vt_preflight(cfg, VT_PREFLIGHT_ALL, true, &errors, &warnings);
+	char line[2048];
+	for (size_t i = 0; i < warnings.count; i++)
+		vt_warnx("%s", vt_diag_format(&warnings.entries[i], line, sizeof(line)));
+	for (size_t i = 0; i < errors.count; i++)
+		vt_err("%s", vt_diag_format(&errors.entries[i], line, sizeof(line)));
+	if (errors.count > 0)
+		vt_err("configuration not usable: %zu error%s, not starting", errors.count,
+		       errors.count == 1 ? "" : "s");
+	int code = errors.count > 0 ? EX_CONFIG : 0;
+	vt_diag_clear(&errors);
+	vt_diag_clear(&warnings);
+	return code;
+}
+
 static int
 s_replay(const struct vt_config *cfg, const struct args *a)
 {
@@ -204,12 +229,20 @@ main(int argc, char **argv)
 		vt_diag_clear(&diag);
 		code = EX_CONFIG;
 	} else if (a.check) {
+		/* What the file names outside itself, so that OK means the daemon starts. */
+		struct vt_diag errors = {0}, warnings = {0};
+		vt_preflight(cfg, VT_PREFLIGHT_ALL, false, &errors, &warnings);
+		vt_diag_print(&warnings, stderr);
 		s_check_warnings(cfg, stderr);
-		printf("configuration OK\n");
-		code = 0;
+		vt_diag_print(&errors, stderr);
+		code = errors.count > 0 ? EX_CONFIG : 0;
+		if (code == 0)
+			printf("configuration OK\n");
+		vt_diag_clear(&errors);
+		vt_diag_clear(&warnings);
 	} else if (a.replay) {
 		code = s_replay(cfg, &a);
-	} else {
+	} else if ((code = s_preflight_live(cfg)) == 0) {
 		code = vt_live_run(a.config_path, cfg, a.verbose);
 		cfg = NULL; /* the live loop owns (and may replace) the configuration */
 	}

@@ -19,6 +19,10 @@
 
 static char dir[64];
 static struct vt_rig_daemon daemon_;
+/* Every socket a test opens, closed in the teardown however the test ends
+ * (the context cannot be terminated while one is open). */
+static void *socks[16];
+static size_t n_socks;
 
 static void
 s_keygen(const char *name)
@@ -57,6 +61,9 @@ s_setup(void)
 static void
 s_teardown(void)
 {
+	for (size_t i = 0; i < n_socks; i++)
+		zmq_close(socks[i]);
+	n_socks = 0;
 	vt_rig_daemon_stop(&daemon_);
 	vt_rig_zctx_term();
 	vt_rig_rmtree(dir);
@@ -67,8 +74,12 @@ static void *
 s_client(int type, const char *name, int port)
 {
 	void *s = zmq_socket(vt_rig_zctx(), type);
-	int linger = 0;
+	cr_assert(s != NULL && n_socks < sizeof(socks) / sizeof(socks[0]));
+	socks[n_socks++] = s;
+	int linger = 0, wait = 5000;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	/* A send with no peer left (a revoked key) must fail, not hang the test. */
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait, sizeof(wait));
 	if (name != NULL) {
 		char path[160], err[256], spub[VT_CURVE_Z85], pub[VT_CURVE_Z85], sec[VT_CURVE_Z85];
 		snprintf(path, sizeof(path), "%s/server.pub", dir);
@@ -154,11 +165,6 @@ Test(curve, only_listed_clients_see_and_command, .init = s_setup, .fini = s_tear
 
 	int status;
 	cr_expect_eq(waitpid(daemon_.proc.pid, &status, WNOHANG), 0, "the daemon died");
-	zmq_close(good);
-	zmq_close(stranger);
-	zmq_close(plain);
-	zmq_close(req);
-	zmq_close(bad);
 }
 
 Test(curve, key_files_round_trip_and_bad_ones_are_refused)
@@ -190,4 +196,131 @@ Test(curve, key_files_round_trip_and_bad_ones_are_refused)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_expect_eq(system(cmd), 0);
+}
+
+/* Messages `sub` receives within `ms`, after dropping what was queued before. */
+static int
+s_fresh_count(void *sub, int ms)
+{
+	char buf[4096];
+	while (zmq_recv(sub, buf, sizeof(buf), ZMQ_DONTWAIT) >= 0)
+		;
+	return s_count(sub, ms);
+}
+
+/*
+ * Wait until the daemon has dealt with its `n`-th reload (applied or not),
+ * or died: true if it is still running.
+ */
+static bool
+s_reloads_done(int n)
+{
+	int64_t end = vt_rig_now_ms() + 15000;
+	while (vt_rig_now_ms() < end) {
+		int status;
+		if (waitpid(daemon_.proc.pid, &status, WNOHANG) == daemon_.proc.pid) {
+			daemon_.proc.pid = 0;
+			return false;
+		}
+		char *log = vt_rig_slurp(daemon_.proc.log, NULL);
+		int done = 0;
+		for (const char *p = log; p && (p = strstr(p, "configuration reloaded")); p++)
+			done++;
+		for (const char *p = log; p && (p = strstr(p, "reload failed")); p++)
+			done++;
+		free(log);
+		if (done >= n)
+			return true;
+		vt_rig_sleep_ms(50);
+	}
+	return true;
+}
+
+/* Write the configuration again, with CURVE (clients from `clients`) or without. */
+static void
+s_rewrite(bool curve)
+{
+	char extra[512];
+	snprintf(extra, sizeof(extra), "heartbeat: 200ms\n");
+	if (curve)
+		snprintf(extra, sizeof(extra),
+		         "heartbeat: 200ms\ncurve:\n  secret_key: %s/server.key\n  clients: %s/clients\n",
+		         dir, dir);
+	cr_assert_eq(vt_rig_daemon_config(&daemon_, extra, NULL, NULL), 0);
+}
+
+/*
+ * Taking the curve section out and putting it back, with a reload after
+ * each: the first is refused (CURVE changes only on restart), so the
+ * second finds what runs, and nothing crashes.
+ */
+Test(curve, switching_curve_off_and_on_by_reload_is_refused_and_crashes_nothing,
+     .init = s_setup, .fini = s_teardown)
+{
+	s_rewrite(false);
+	kill(daemon_.proc.pid, SIGHUP);
+	cr_assert(s_reloads_done(1), "the daemon died at the reload without curve");
+	cr_expect(vt_rig_file_has(daemon_.proc.log, "curve.secret_key change only when the daemon "
+	                          "restarts", 0), "the reload without curve was not refused");
+	s_rewrite(true);
+	kill(daemon_.proc.pid, SIGHUP);
+	cr_assert(s_reloads_done(2), "the daemon died at the reload with curve back");
+	void *good = s_client(ZMQ_SUB, "station-1", daemon_.pub_port);
+	int got = 0;
+	for (int i = 0; i < 30 && got == 0; i++)
+		got = s_count(good, 500);
+	cr_expect_gt(got, 0, "CURVE no longer works after the reloads");
+}
+
+/*
+ * Revoking a key (its .pub removed, then a reload) closes what that key
+ * has open: its subscription hears nothing more, its control requests get
+ * no acknowledgement through; the other station goes on.
+ */
+Test(curve, revoking_a_key_closes_its_connections_at_once, .init = s_setup, .fini = s_teardown)
+{
+	char cmd[512];
+	s_keygen("station-2");
+	snprintf(cmd, sizeof(cmd), "cp %s/station-2.pub %s/clients/", dir, dir);
+	cr_assert_eq(system(cmd), 0);
+	kill(daemon_.proc.pid, SIGHUP);
+	cr_assert(s_reloads_done(1));
+
+	void *keep = s_client(ZMQ_SUB, "station-1", daemon_.pub_port);
+	void *gone = s_client(ZMQ_SUB, "station-2", daemon_.pub_port);
+	void *gone_ctl = s_client(ZMQ_DEALER, "station-2", daemon_.ctl_port);
+	int got = 0;
+	for (int i = 0; i < 30 && got == 0; i++)
+		got = s_count(gone, 500);
+	cr_assert_gt(got, 0, "station-2 heard nothing while allowed");
+	/* Its control connection works too, and is known by its key once it has spoken. */
+	zmq_send(gone_ctl, "", 0, ZMQ_SNDMORE);
+	zmq_send(gone_ctl, "{\"cmd\":\"ping\"}", 14, 0);
+	char reply[1024];
+	zmq_pollitem_t it = {.socket = gone_ctl, .events = ZMQ_POLLIN};
+	cr_assert_gt(zmq_poll(&it, 1, 10000), 0, "no reply to station-2 while allowed");
+	while (zmq_recv(gone_ctl, reply, sizeof(reply) - 1, ZMQ_DONTWAIT) >= 0)
+		;
+
+	snprintf(cmd, sizeof(cmd), "rm %s/clients/station-2.pub", dir);
+	cr_assert_eq(system(cmd), 0);
+	kill(daemon_.proc.pid, SIGHUP);
+	cr_assert(s_reloads_done(2));
+
+	cr_expect_eq(s_fresh_count(gone, 3000), 0, "the revoked station still hears alerts");
+	got = 0;
+	for (int i = 0; i < 30 && got == 0; i++)
+		got = s_count(keep, 500);
+	cr_expect_gt(got, 0, "the station still allowed hears nothing after the revocation");
+	/* A request from the revoked key is not answered (or only with a refusal). */
+	int n = -1;
+	if (zmq_send(gone_ctl, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0 &&
+	    zmq_send(gone_ctl, "{\"cmd\":\"ping\"}", 14, ZMQ_DONTWAIT) == 14 &&
+	    zmq_poll(&it, 1, 3000) > 0)
+		n = zmq_recv(gone_ctl, reply, sizeof(reply) - 1, 0);
+	if (n > 0) { /* the empty delimiter; the body follows */
+		n = zmq_recv(gone_ctl, reply, sizeof(reply) - 1, ZMQ_DONTWAIT);
+		reply[n > 0 ? n : 0] = '\0';
+		cr_expect(strstr(reply, "\"ok\":true") == NULL, "the revoked key was answered: %s", reply);
+	}
 }

@@ -222,7 +222,7 @@ Test(recorder, round_trip_is_exact)
 		{40, VT_REC_DATA, all, 64},
 		{40, VT_REC_DATA, all + 64, 64},
 		{40, VT_REC_DATA, all + 128, 22},
-		{9000, VT_REC_LOST, (const uint8_t *)"read: Input/output error?(again)", 32},
+		{9000, VT_REC_LOST, (const uint8_t *)"read: Input/output error\\n(again)", 33},
 		{12000, VT_REC_OPEN, NULL, 0},
 		{12001, VT_REC_DATA, all + 100, 64},
 		{12001, VT_REC_DATA, all + 164, 64},

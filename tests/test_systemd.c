@@ -206,6 +206,7 @@ Test(systemd, unit_says_what_the_daemon_does)
 	    "StateDirectory=vitalsd", "ConfigurationDirectory=vitalsd", "DevicePolicy=closed",
 	    "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw", "DeviceAllow=char-ttyS rw",
 	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK", "UMask=0027",
+	    "LimitNOFILE=16384",
 	};
 	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitalsd.service"), NULL);
 	cr_assert_not_null(unit);

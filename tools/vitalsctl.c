@@ -343,6 +343,14 @@ s_print_ok(const struct s_command *cmd, json_t *o, const char *reply, char *cons
 		       s_or(json_string_value(json_object_get(o, "version")), "?"),
 		       vt_console_format_elapsed((int64_t)s * 1000, up, sizeof(up)),
 		       s_or(json_string_value(json_object_get(o, "instance")), "?"));
+		/* The bounds and how often they were crossed (docs/reliability.md). */
+		const char *key;
+		json_t *v;
+		size_t i = 0;
+		json_object_foreach(json_object_get(o, "limits"), key, v)
+		    printf("%s%s %lld", i++ ? ", " : "limits: ", key, (long long)json_integer_value(v));
+		if (i > 0)
+			putchar('\n');
 	} else if (strcmp(name, "snapshot") == 0) {
 		s_print_snapshot(reply);
 	} else if (strcmp(name, "lines") == 0) {

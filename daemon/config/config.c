@@ -182,8 +182,28 @@ static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
 	               .handler = vt_cfg_record_dir, .offset = TOP(curve_clients), .required = true},
 };
 
+/* The operator's bounds: absent keys (or the whole section) take these defaults. */
+#define LIM(f) offsetof(struct vt_config, limits.f)
+static const struct vt_cy_range s_connections = {1, 100000}, s_queue = {10, 1000000};
+enum { L_PUB_CONN, L_CTL_CONN, L_QUEUE, L_RELOAD_INTERVAL, L_RELOAD_TIMEOUT, L_COUNT };
+static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
+	[L_PUB_CONN] = {SCALAR("publish_connections", "a number of connections"),
+	                .handler = vt_cy_integer, .offset = LIM(publish_connections), .dflt = "256",
+	                .data = &s_connections},
+	[L_CTL_CONN] = {SCALAR("control_connections", "a number of connections"),
+	                .handler = vt_cy_integer, .offset = LIM(control_connections), .dflt = "64",
+	                .data = &s_connections},
+	[L_QUEUE] = {SCALAR("subscriber_queue", "a number of messages"), .handler = vt_cy_integer,
+	             .offset = LIM(subscriber_queue), .dflt = "1000", .data = &s_queue},
+	[L_RELOAD_INTERVAL] = {SCALAR("reload_interval", VT_CY_DURATION), .handler = vt_cy_duration,
+	                       .offset = LIM(reload_interval_ms), .dflt = "1s"},
+	[L_RELOAD_TIMEOUT] = {SCALAR("reload_timeout", VT_CY_DURATION),
+	                      .handler = vt_cy_duration_positive, .offset = LIM(reload_timeout_ms),
+	                      .dflt = "10s"},
+};
+
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
-       T_INSECURE, T_RETENTION, T_COUNT };
+       T_INSECURE, T_RETENTION, T_LIMITS, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
 	                                      "a list of them"),
@@ -214,9 +234,13 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_RETENTION] = {SECTION("record_retention", "a mapping with compress, max_age_days and "
 	                                             "max_total_mb"),
 	                 .handler = s_section, .data = s_retention_keys},
+	/* Absent: every default of s_limit_keys. */
+	[T_LIMITS] = {SECTION("limits", "a mapping of limits such as publish_connections"),
+	              .handler = s_section, .data = s_limit_keys},
 };
 
-_Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS,
+_Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS &&
+                   L_COUNT <= VT_CY_MAX_KEYS,
                "a key table outgrew VT_CY_MAX_KEYS");
 
 /* ---- entries: what needs more than one key ---------------------------------- */
@@ -645,6 +669,52 @@ s_band(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 	return true;
 }
 
+/* ---- where values were written --------------------------------------------------- */
+
+static struct vt_config_at
+s_at(const yaml_node_t *n)
+{
+	struct vt_config_at at = {0, 0};
+	if (n != NULL)
+		at = (struct vt_config_at){(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
+	return at;
+}
+
+/* The value of `name` in mapping `map`, or NULL. */
+static const yaml_node_t *
+s_value_of(struct vt_cy *c, const yaml_node_t *map, const char *name)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const yaml_node_t *key = yaml_document_get_node(&c->doc, p->key);
+		if (key != NULL && key->type == YAML_SCALAR_NODE && strcmp(vt_cy_text(key), name) == 0)
+			return yaml_document_get_node(&c->doc, p->value);
+	}
+	return NULL;
+}
+
+/* One position per endpoint of a publish or control value (a scalar or a list). */
+static struct vt_config_at *
+s_endpoint_positions(struct vt_cy *c, const yaml_node_t *n, size_t count)
+{
+	struct vt_config_at *at = vt_cy_calloc(c, count + 1, sizeof(*at));
+	for (size_t i = 0; at != NULL && n != NULL && i < count; i++)
+		at[i] = s_at(n->type == YAML_SEQUENCE_NODE ? vt_cy_item(c, n, i) : n);
+	return at;
+}
+
+/* Remember where the values checked only when the daemon uses them were written. */
+static void
+s_positions(struct vt_cy *c, struct vt_config *cfg, const struct vt_cy_seen *seen)
+{
+	cfg->publish_at = s_endpoint_positions(c, seen[T_PUBLISH].value, cfg->n_publish);
+	cfg->control_at = s_endpoint_positions(c, seen[T_CONTROL].value, cfg->n_control);
+	cfg->curve_secret_key_at = s_at(s_value_of(c, seen[T_CURVE].value, "secret_key"));
+	cfg->curve_clients_at = s_at(s_value_of(c, seen[T_CURVE].value, "clients"));
+}
+
 /* ---- the public interface ------------------------------------------------------ */
 
 /* The SHA-256 of the text, which recordings and reports name the configuration by. */
@@ -692,6 +762,7 @@ vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *
 			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, monitors, "
 			                         "rules, ...)", s_top_keys, cfg, seen)) {
 				vt_check_finish(&check, cfg);
+				s_positions(&c, cfg, seen);
 			}
 		}
 	}
@@ -718,7 +789,10 @@ vt_config_load(const char *path, struct vt_diag *diag)
 	size_t len = 0;
 	int err = vt_cy_read_file(path, VT_CONFIG_MAX_BYTES, &buf, &len);
 	struct vt_config *cfg = NULL;
-	if (err == EFBIG)
+	if (err == VT_CY_NOT_REGULAR)
+		vt_diag_add(diag, path, 0, 0, NULL, "not a regular file (a FIFO, a device or a socket); "
+		            "a configuration is read from a regular file only");
+	else if (err == EFBIG)
 		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a configuration "
 		            "file is at most %d bytes", VT_CONFIG_MAX_BYTES, VT_CONFIG_MAX_BYTES);
 	else if (err != 0)
@@ -750,6 +824,8 @@ vt_config_free(struct vt_config **cfgp)
 	free(cfg->record_dir);
 	free(cfg->curve_secret_key);
 	free(cfg->curve_clients);
+	free(cfg->publish_at);
+	free(cfg->control_at);
 	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {
 		free(cfg->monitors[i].bed);
 		free(cfg->monitors[i].port);

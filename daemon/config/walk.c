@@ -324,3 +324,71 @@ vt_cy_enum_value(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 	return false;
 }
+
+/* A whole decimal number; false if `s` is anything else (or too large). */
+static bool
+s_whole(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	if (len == 0 || len > 15)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* A value within k->data's range, or an error saying what the range is. */
+static bool
+s_store_in_range(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                 const struct vt_cy_key *k, void *obj, int64_t v, const char *what)
+{
+	const struct vt_cy_range *r = k->data;
+	if (r != NULL && (v < r->min || v > r->max)) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s from %lld to %lld, got %s", path, what,
+		            (long long)r->min, (long long)r->max, vt_cy_quote(vt_cy_text(n), q, sizeof(q)));
+		return false;
+	}
+	memcpy((char *)obj + k->offset, &v, sizeof(v));
+	return true;
+}
+
+bool
+vt_cy_integer(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+              void *obj)
+{
+	const char *s = vt_cy_text(n);
+	int64_t v;
+	if (!s_whole(s, strlen(s), &v)) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return s_store_in_range(c, path, n, k, obj, v, "a whole number");
+}
+
+bool
+vt_cy_size(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+           void *obj)
+{
+	/* Binary units only, spelt out: "16MB" would leave the reader guessing 10^6 or 2^20. */
+	static const struct {
+		const char *unit;
+		int64_t bytes;
+	} units[] = {{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"", 1}};
+	const char *s = vt_cy_text(n);
+	size_t len = strlen(s);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t ul = strlen(units[i].unit);
+		int64_t v;
+		if (len > ul && strcmp(s + len - ul, units[i].unit) == 0 && s_whole(s, len - ul, &v))
+			return s_store_in_range(c, path, n, k, obj, v * units[i].bytes, "a size in bytes");
+	}
+	char q[VT_CY_QUOTE_MAX];
+	vt_cy_error(c, n, "%s: expected %s, got %s", path, VT_CY_SIZE, vt_cy_quote(s, q, sizeof(q)));
+	return false;
+}

@@ -647,7 +647,9 @@ vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO put in the file's place must not wait for
+	 * a writer (a reload would never end); only a regular file is read. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	int err = 0;
 	if (fd < 0)
@@ -656,6 +658,8 @@ vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len)
 		err = errno;
 	else if (S_ISDIR(st.st_mode))
 		err = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		err = VT_CY_NOT_REGULAR;
 	/* One byte more than allowed, to tell "at the limit" from "over it". */
 	if (err == 0 && (*buf = malloc(max + 1)) == NULL)
 		err = ENOMEM;

@@ -13,6 +13,7 @@
 
 #include <zmq.h>
 
+#include "vitals/io/conns.h"
 #include "vitals/io/control.h"
 #include "vitals/io/curve.h"
 #include "vitals/wire/control_request.h"
@@ -32,6 +33,7 @@
 
 struct vt_control {
 	void *sock;                               /* ZMQ_ROUTER */
+	struct vt_conns *conns;                   /* its connections */
 	zmq_msg_t env[VT_CONTROL_MAX_FRAMES];     /* envelope of the pending request */
 	int n_env;                                /* frames in env */
 	zmq_msg_t body;                           /* body of the pending request */
@@ -39,8 +41,8 @@ struct vt_control {
 };
 
 struct vt_control *
-vt_control_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret, char *err,
-               size_t errlen)
+vt_control_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret,
+               const struct vt_limits *limits, char *err, size_t errlen)
 {
 	struct vt_control *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -64,9 +66,13 @@ vt_control_new(void *zctx, char *const *endpoints, size_t n, const char *curve_s
 		vt_control_free(&c);
 		return NULL;
 	}
+	c->conns = vt_conns_new(zctx, c->sock, "control", limits->control_connections, err, errlen);
+	if (c->conns == NULL) {
+		vt_control_free(&c);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (zmq_bind(c->sock, endpoints[i]) != 0) {
-			snprintf(err, errlen, "control %s: %s", endpoints[i], zmq_strerror(errno));
+		if (vt_conns_bind(c->conns, endpoints[i], err, errlen) != 0) {
 			vt_control_free(&c);
 			return NULL;
 		}
@@ -91,6 +97,7 @@ vt_control_free(struct vt_control **cp)
 	if (cp == NULL || *cp == NULL)
 		return;
 	s_release(*cp);
+	vt_conns_free(&(*cp)->conns);
 	zmq_close((*cp)->sock);
 	free(*cp);
 	*cp = NULL;
@@ -157,6 +164,7 @@ vt_control_recv(struct vt_control *c, const char **body, size_t *len)
 		s_release(c);
 		return 0;
 	}
+	vt_conns_note(c->conns, &c->body);
 	*body = zmq_msg_data(&c->body);
 	*len = zmq_msg_size(&c->body);
 	return 1;
@@ -169,4 +177,54 @@ vt_control_reply(struct vt_control *c, const char *json)
 		return;
 	s_send(c, json);
 	s_release(c);
+}
+
+const char *
+vt_control_key(struct vt_control *c)
+{
+	return c->pending ? zmq_msg_gets(&c->body, "User-Id") : NULL;
+}
+
+struct vt_control_later {
+	zmq_msg_t env[VT_CONTROL_MAX_FRAMES];
+	int n_env;
+};
+
+struct vt_control_later *
+vt_control_defer(struct vt_control *c)
+{
+	struct vt_control_later *l = c->pending ? calloc(1, sizeof(*l)) : NULL;
+	if (l == NULL)
+		return NULL;
+	for (int i = 0; i < c->n_env; i++) {
+		zmq_msg_init(&l->env[i]);
+		zmq_msg_move(&l->env[i], &c->env[i]);
+	}
+	l->n_env = c->n_env;
+	s_release(c);
+	return l;
+}
+
+void
+vt_control_reply_later(struct vt_control *c, struct vt_control_later **lp, const char *json)
+{
+	struct vt_control_later *l = *lp;
+	if (l == NULL)
+		return;
+	int i = 0;
+	for (; i < l->n_env; i++)
+		if (zmq_msg_send(&l->env[i], c->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+			break;
+	if (i == l->n_env)
+		zmq_send(c->sock, json, strlen(json), ZMQ_DONTWAIT);
+	for (; i < l->n_env; i++)
+		zmq_msg_close(&l->env[i]);
+	free(l);
+	*lp = NULL;
+}
+
+struct vt_conns *
+vt_control_conns(struct vt_control *c)
+{
+	return c->conns;
 }

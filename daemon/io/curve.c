@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -98,9 +99,20 @@ int
 vt_curve_read(const char *path, char pub[VT_CURVE_Z85], char sec[VT_CURVE_Z85], char *err,
               size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
+	/* A regular file only: opening a FIFO put there by mistake (or malice)
+	 * would wait for a writer for ever, and a device could be endless. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *fp = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; a key is kept in a file", path);
+		close(fd);
+		return -1;
+	}
+	if (fd < 0 || (fp = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	char line[512];
@@ -168,7 +180,7 @@ vt_curve_client_keys(struct vt_curve_keys *k, const char *server_arg, const char
 /* ---- ZAP ---------------------------------------------------------------------- */
 
 int
-vt_zap_load(struct vt_zap *z, const char *dir, char *err, size_t errlen)
+vt_curve_read_clients(const char *dir, struct vt_curve_clients *out, char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL) {
@@ -201,10 +213,63 @@ vt_zap_load(struct vt_zap *z, const char *dir, char *err, size_t errlen)
 		free(keys);
 		return -1;
 	}
-	free(z->keys);
-	z->keys = keys;
-	z->n_keys = n;
+	out->keys = keys;
+	out->n = n;
 	return 0;
+}
+
+void
+vt_curve_clients_free(struct vt_curve_clients *k)
+{
+	free(k->keys);
+	k->keys = NULL;
+	k->n = 0;
+}
+
+void
+vt_zap_set_clients(struct vt_zap *z, struct vt_curve_clients *k)
+{
+	free(z->keys);
+	z->keys = k->keys;
+	z->n_keys = k->n;
+	k->keys = NULL;
+	k->n = 0;
+}
+
+int
+vt_zap_load(struct vt_zap *z, const char *dir, char *err, size_t errlen)
+{
+	struct vt_curve_clients k = {0};
+	if (vt_curve_read_clients(dir, &k, err, errlen) != 0)
+		return -1;
+	vt_zap_set_clients(z, &k);
+	return 0;
+}
+
+size_t
+vt_zap_removed(const struct vt_zap *z, const struct vt_curve_clients *next)
+{
+	size_t gone = 0;
+	for (size_t i = 0; i < z->n_keys; i++) {
+		bool kept = false;
+		for (size_t k = 0; k < next->n && !kept; k++)
+			kept = memcmp(z->keys[i], next->keys[k], 32) == 0;
+		gone += !kept;
+	}
+	return gone;
+}
+
+bool
+vt_zap_allows(const struct vt_zap *z, const char *key_z85)
+{
+	uint8_t bin[32];
+	if (key_z85 == NULL || strlen(key_z85) != VT_CURVE_Z85 - 1 ||
+	    zmq_z85_decode(bin, key_z85) == NULL)
+		return false;
+	for (size_t i = 0; i < z->n_keys; i++)
+		if (memcmp(z->keys[i], bin, 32) == 0)
+			return true;
+	return false;
 }
 
 struct vt_zap *
@@ -291,11 +356,15 @@ vt_zap_handle(struct vt_zap *z)
 	/* ZAP: version, request id, domain, address, identity, mechanism, credentials. */
 	for (int round = 0; round < 64 && s_recv_request(z->sock, f, 8, &n) == 0; round++) {
 		bool ok = false;
+		char user[VT_CURVE_Z85] = "";
 		const char *why = "refused: not a known client";
 		if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
 		    zmq_msg_size(&f[6]) == 32) {
 			for (size_t i = 0; i < z->n_keys && !ok; i++)
 				ok = memcmp(z->keys[i], zmq_msg_data(&f[6]), 32) == 0;
+			/* The key is the connection's User-Id: what a revocation looks for. */
+			if (ok)
+				zmq_z85_encode(user, zmq_msg_data(&f[6]), 32);
 		} else {
 			why = "refused: CURVE is required";
 		}
@@ -314,7 +383,7 @@ vt_zap_handle(struct vt_zap *z)
 			s_send(z->sock, "", 0, true);
 		s_send(z->sock, ok ? "200" : "400", 3, true);
 		s_send(z->sock, ok ? "OK" : why, strlen(ok ? "OK" : why), true);
-		s_send(z->sock, "", 0, true);
+		s_send(z->sock, user, strlen(user), true);
 		s_send(z->sock, "", 0, false);
 		for (int i = 0; i < n; i++)
 			zmq_msg_close(&f[i]);

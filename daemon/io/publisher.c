@@ -1,7 +1,9 @@
 /*
  * The PUB socket. ZeroMQ already does the hard part (fan-out, per
  * subscriber queues, dropping for slow subscribers); this file only sets
- * the limits that keep memory bounded and makes sure no call can block.
+ * the limits that keep memory bounded (limits.subscriber_queue messages
+ * per subscriber; the connections per endpoint, io/conns.h) and makes
+ * sure no call can block.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,17 +12,28 @@
 
 #include <zmq.h>
 
+#include "vitals/io/conns.h"
 #include "vitals/io/curve.h"
 #include "vitals/io/publisher.h"
 
+/*
+ * ZeroMQ heartbeats on every subscriber connection: a peer that has not
+ * answered for VT_PUB_DEAD_MS (a console frozen, its machine gone, a
+ * process stopped with its queue full) is dropped, its queue freed; a
+ * live one reconnects at once and resynchronises (seq + snapshot).
+ */
+#define VT_PUB_PING_MS 10000
+#define VT_PUB_DEAD_MS 30000
+
 struct vt_publisher {
 	void *sock;      /* ZMQ_PUB */
+	struct vt_conns *conns; /* its connections */
 	uint64_t failed; /* sends ZeroMQ refused */
 };
 
 struct vt_publisher *
 vt_publisher_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret,
-                 char *err, size_t errlen)
+                 const struct vt_limits *limits, char *err, size_t errlen)
 {
 	struct vt_publisher *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
@@ -33,17 +46,24 @@ vt_publisher_new(void *zctx, char *const *endpoints, size_t n, const char *curve
 		free(p);
 		return NULL;
 	}
-	int hwm = VT_PUB_HWM, linger = 0;
+	int hwm = (int)limits->subscriber_queue, linger = 0, ping = VT_PUB_PING_MS,
+	    dead = VT_PUB_DEAD_MS;
 	zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_IVL, &ping, sizeof(ping));
+	zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_TIMEOUT, &dead, sizeof(dead));
 	if (curve_secret != NULL && vt_curve_server(p->sock, curve_secret) != 0) {
 		snprintf(err, errlen, "publish: CURVE: %s", zmq_strerror(errno));
 		vt_publisher_free(&p);
 		return NULL;
 	}
+	p->conns = vt_conns_new(zctx, p->sock, "publish", limits->publish_connections, err, errlen);
+	if (p->conns == NULL) {
+		vt_publisher_free(&p);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (zmq_bind(p->sock, endpoints[i]) != 0) {
-			snprintf(err, errlen, "publish %s: %s", endpoints[i], zmq_strerror(errno));
+		if (vt_conns_bind(p->conns, endpoints[i], err, errlen) != 0) {
 			vt_publisher_free(&p);
 			return NULL;
 		}
@@ -56,6 +76,7 @@ vt_publisher_free(struct vt_publisher **pp)
 {
 	if (pp == NULL || *pp == NULL)
 		return;
+	vt_conns_free(&(*pp)->conns);
 	zmq_close((*pp)->sock);
 	free(*pp);
 	*pp = NULL;
@@ -79,4 +100,18 @@ void *
 vt_publisher_socket(struct vt_publisher *p)
 {
 	return p->sock;
+}
+
+struct vt_conns *
+vt_publisher_conns(struct vt_publisher *p)
+{
+	return p->conns;
+}
+
+void
+vt_publisher_set_limits(struct vt_publisher *p, const struct vt_limits *limits)
+{
+	int hwm = (int)limits->subscriber_queue;
+	zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	vt_conns_set_max(p->conns, limits->publish_connections);
 }

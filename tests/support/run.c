@@ -250,3 +250,17 @@ vt_rig_output_free(struct vt_rig_output *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
+
+bool
+vt_rig_file_has(const char *path, const char *needle, int timeout_ms)
+{
+	int64_t end = vt_rig_now_ms() + timeout_ms;
+	for (;;) {
+		char *text = vt_rig_slurp(path, NULL);
+		bool found = text != NULL && strstr(text, needle) != NULL;
+		free(text);
+		if (found || vt_rig_now_ms() >= end)
+			return found;
+		vt_rig_sleep_ms(50);
+	}
+}

@@ -7,6 +7,7 @@
 #ifndef VT_RIG_RUN_H
 #define VT_RIG_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,8 @@ void vt_rig_sleep_ms(int64_t ms);
 
 /* A whole file (malloc'd, NUL-terminated; its length to *len when not NULL), or NULL. */
 char *vt_rig_slurp(const char *path, size_t *len);
+/* Whether the file at `path` contains `needle`, polled until timeout_ms (0: look once). */
+bool vt_rig_file_has(const char *path, const char *needle, int timeout_ms);
 /*
  * Write `text` to dir/name, beside and renamed so that a reader never sees
  * half of it; the path goes to `path` when not NULL. 0 or -1.

@@ -94,6 +94,25 @@ struct vt_rule_config {
 	int line;               /* line of the entry in the file */
 };
 
+/*
+ * The bounds an operator can set (the `limits` section), each with a safe
+ * default: what keeps a hostile client, a broken monitor or a careless
+ * administrator from taking the daemon's descriptors, memory, CPU or disk.
+ * docs/reliability.md gives each one's default and what it was tried at.
+ */
+struct vt_limits {
+	int64_t publish_connections;    /* connections at once on each publish endpoint */
+	int64_t control_connections;    /* connections at once on each control endpoint */
+	int64_t subscriber_queue;       /* messages queued per subscriber before it loses them */
+	int64_t reload_interval_ms;     /* at most one reload this often */
+	int64_t reload_timeout_ms;      /* reading a reload's files takes at most this */
+};
+
+/* Where a value was written (1-based; 0 when not in the file), for checks made later. */
+struct vt_config_at {
+	int line, column;
+};
+
 struct vt_config {
 	char *path;             /* file it came from */
 	char sha256[65];        /* SHA-256 of its text in hex: which configuration, exactly */
@@ -119,6 +138,10 @@ struct vt_config {
 	char *curve_secret_key; /* the daemon's key file (vitalsctl keygen), or NULL */
 	char *curve_clients;    /* directory of allowed clients' public key files (*.pub) */
 	bool allow_insecure_network; /* endpoints beyond loopback may go without CURVE */
+	struct vt_limits limits;
+	/* where some values were written, for what is checked when they are used */
+	struct vt_config_at *publish_at, *control_at; /* one per endpoint */
+	struct vt_config_at curve_secret_key_at, curve_clients_at;
 };
 
 /*

@@ -116,8 +116,11 @@ int vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len);
 
 /*
  * Read the whole file at `path`, at most `max` bytes, into a new *buf
- * (free it). 0, or an errno value: EFBIG when the file is larger than max.
+ * (free it). 0, or an errno value: EFBIG when the file is larger than max;
+ * or VT_CY_NOT_REGULAR for a FIFO, a device or a socket, which is never
+ * read (a FIFO would block for ever, a device might never end).
  */
+#define VT_CY_NOT_REGULAR (-1)
 int vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /* Emit every error into diag, sorted by position, and free everything. */
@@ -190,10 +193,20 @@ const char *vt_cy_path_index(char *buf, size_t len, const char *path, size_t i);
 /* Parse a plain decimal number ("90", "-1.5", "2e3"); finite only. 0 or -1. */
 int vt_cy_parse_number(const char *s, double *out);
 
+/* The bounds of an integer or a size key (k->data). */
+struct vt_cy_range {
+	int64_t min, max;
+};
+
+/* What a size looks like, for messages. */
+#define VT_CY_SIZE "a size such as 4096, 64KiB, 16MiB or 1GiB"
+
 /* Generic handlers; the value goes to obj + k->offset. */
 vt_cy_handler vt_cy_duration;          /* int64_t ms, >= 0 */
 vt_cy_handler vt_cy_duration_positive; /* int64_t ms, > 0 */
 vt_cy_handler vt_cy_bool;              /* bool: true or false */
 vt_cy_handler vt_cy_enum_value;        /* int-sized enum; k->data is a struct vt_cy_enum[] */
+vt_cy_handler vt_cy_integer;           /* int64_t within k->data's struct vt_cy_range */
+vt_cy_handler vt_cy_size;              /* int64_t bytes (KiB, MiB, GiB), within k->data's range */
 
 #endif

@@ -10,11 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vt_control;
+#include "vitals/config/config.h"
 
-/* Bind a ROUTER on every endpoint (a CURVE server with `curve_secret`). NULL with err. */
+struct vt_control;
+struct vt_conns;
+
+/*
+ * Bind a ROUTER on every endpoint (a CURVE server with `curve_secret`), at
+ * most limits->control_connections per endpoint. NULL with err.
+ */
 struct vt_control *vt_control_new(void *zctx, char *const *endpoints, size_t n,
-                                  const char *curve_secret, char *err, size_t errlen);
+                                  const char *curve_secret, const struct vt_limits *limits,
+                                  char *err, size_t errlen);
 void vt_control_free(struct vt_control **c);
 
 /* The socket, for zmq_poll. */
@@ -29,5 +36,22 @@ int vt_control_recv(struct vt_control *c, const char **body, size_t *len);
 
 /* Answer the pending request with `json`. */
 void vt_control_reply(struct vt_control *c, const char *json);
+
+/* The CURVE key (Z85) the pending request's client authenticated with, or NULL. */
+const char *vt_control_key(struct vt_control *c);
+
+/*
+ * Keep the pending request's envelope to answer it later (a reload, which
+ * reads its files off the loop first). NULL if memory ran out (the request
+ * is then still pending).
+ */
+struct vt_control_later;
+struct vt_control_later *vt_control_defer(struct vt_control *c);
+/* Answer a kept request with `json` and free it (*later set to NULL). */
+void vt_control_reply_later(struct vt_control *c, struct vt_control_later **later,
+                            const char *json);
+
+/* Its connections (io/conns.h). */
+struct vt_conns *vt_control_conns(struct vt_control *c);
 
 #endif

@@ -4,7 +4,9 @@
  * commands. The daemon has a key pair; every console and vitalsctl has its
  * own; the daemon accepts exactly the clients whose public keys an
  * administrator placed in a directory. Acceptance is decided by a ZAP
- * handler that the event loop answers like any other socket.
+ * handler that the event loop answers like any other socket; an accepted
+ * connection carries its key as its User-Id, so that a key taken out of the
+ * directory (then a reload) can have its connections closed.
  *
  * Key files are text an administrator can read (keys in Z85):
  *
@@ -53,6 +55,16 @@ struct vt_curve_keys {
 int vt_curve_client_keys(struct vt_curve_keys *k, const char *server_arg, const char *key_arg,
                          char *err, size_t errlen);
 
+/* The allowed clients' public keys, read from a directory of *.pub files. */
+struct vt_curve_clients {
+	uint8_t (*keys)[32];
+	size_t n;
+};
+/* Read every *.pub of `dir` (each must be well-formed). 0, or -1 with err. */
+int vt_curve_read_clients(const char *dir, struct vt_curve_clients *out, char *err,
+                          size_t errlen);
+void vt_curve_clients_free(struct vt_curve_clients *k);
+
 struct vt_zap;
 
 /*
@@ -64,6 +76,12 @@ struct vt_zap *vt_zap_new(void *zctx, const char *clients_dir, char *err, size_t
 void vt_zap_free(struct vt_zap **z);
 /* Re-read the allowed keys (a reload). 0, or -1 with err (the old list stays). */
 int vt_zap_load(struct vt_zap *z, const char *clients_dir, char *err, size_t errlen);
+/* Allow exactly these keys from now on (taken from k, which is left empty). */
+void vt_zap_set_clients(struct vt_zap *z, struct vt_curve_clients *k);
+/* How many keys allowed now are not in `next`. */
+size_t vt_zap_removed(const struct vt_zap *z, const struct vt_curve_clients *next);
+/* Whether `key_z85` (a connection's User-Id) is allowed now. */
+bool vt_zap_allows(const struct vt_zap *z, const char *key_z85);
 /* The socket to poll. */
 void *vt_zap_socket(struct vt_zap *z);
 /* Answer the pending requests; returns how many clients were refused. */

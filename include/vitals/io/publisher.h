@@ -12,15 +12,26 @@
 
 struct vt_publisher;
 
-/* Messages queued per subscriber before ZeroMQ drops for that subscriber. */
-#define VT_PUB_HWM 10000
+#include "vitals/config/config.h"
+
+/* Messages queued per subscriber before ZeroMQ drops for that subscriber,
+ * by default (limits.subscriber_queue). */
+#define VT_PUB_HWM 1000
+
+struct vt_conns;
 
 /*
- * Bind a PUB socket on every endpoint; with `curve_secret` (Z85, or NULL)
- * it is a CURVE server. NULL with err on failure.
+ * Bind a PUB socket on every endpoint, within `limits` (subscriber_queue,
+ * publish_connections); with `curve_secret` (Z85, or NULL) it is a CURVE
+ * server. NULL with err on failure.
  */
 struct vt_publisher *vt_publisher_new(void *zctx, char *const *endpoints, size_t n,
-                                      const char *curve_secret, char *err, size_t errlen);
+                                      const char *curve_secret, const struct vt_limits *limits,
+                                      char *err, size_t errlen);
+/* New limits (a reload): the queue applies to subscribers that connect afterwards. */
+void vt_publisher_set_limits(struct vt_publisher *p, const struct vt_limits *limits);
+/* Its connections (io/conns.h). */
+struct vt_conns *vt_publisher_conns(struct vt_publisher *p);
 void vt_publisher_free(struct vt_publisher **p);
 
 /* Send topic + JSON as two frames, without blocking. */

@@ -1,0 +1,214 @@
+/*
+ * Reloads that used to hurt: a FIFO in place of the configuration (the
+ * loop blocked for ever, alarms stopped, SIGTERM ignored), a file slower to
+ * read than limits.reload_timeout, one client sending reload requests in a
+ * loop (100 % CPU and a log line each), and a record_dir that changed but
+ * was ignored until the next rotation. A real daemon on one Masimo pty.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "support/support.h"
+
+static struct vt_rig_bed bed;
+static struct vt_rig_daemon d;
+static void *sub;
+
+/* Start the daemon on chair-1 with `extra` top-level lines (heartbeat 200 ms added). */
+static void
+s_start(bool record, const char *extra)
+{
+	cr_assert_eq(vt_rig_bed_open(&bed, "reload-guard", "masimo-ascii", "stale_after: 10m", record),
+	             0);
+	char top[1024];
+	snprintf(top, sizeof(top), "heartbeat: 200ms\n%s%s", bed.extra, extra ? extra : "");
+	cr_assert_eq(vt_rig_daemon_start(&d, bed.dir, top, bed.monitors, NULL), 0,
+	             "vitalsd did not start");
+	sub = vt_rig_sub(d.pub, "heartbeat", 0);
+	cr_assert(vt_rig_wait_msg(sub, "heartbeat", NULL, 20000), "no heartbeat");
+}
+
+static void
+s_stop(void)
+{
+	if (sub != NULL)
+		zmq_close(sub);
+	sub = NULL;
+	vt_rig_daemon_stop(&d);
+	vt_rig_bed_close(&bed);
+	vt_rig_zctx_term();
+}
+
+TestSuite(reload_guard, .fini = s_stop, .timeout = 90);
+
+/* Heartbeats keep coming (the loop is not held up): `n` of them within `ms`. */
+static bool
+s_heartbeats(int n, int ms)
+{
+	int64_t end = vt_rig_now_ms() + ms;
+	for (int i = 0; i < n; i++) {
+		int64_t left = end - vt_rig_now_ms();
+		if (left <= 0 || !vt_rig_wait_msg(sub, "heartbeat", NULL, (int)left))
+			return false;
+	}
+	return true;
+}
+
+static int
+s_occurrences(const char *path, const char *needle)
+{
+	char *text = vt_rig_slurp(path, NULL);
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, needle)); p++)
+		n++;
+	free(text);
+	return n;
+}
+
+Test(reload_guard, a_fifo_in_place_of_the_file_holds_nothing_up)
+{
+	s_start(false, NULL);
+	char aside[400];
+	snprintf(aside, sizeof(aside), "%s.orig", d.config);
+	cr_assert_eq(rename(d.config, aside), 0);
+	cr_assert_eq(mkfifo(d.config, 0600), 0);
+	kill(d.proc.pid, SIGHUP);
+	cr_expect(vt_rig_file_has(d.proc.log, "not a regular file", 10000),
+	          "the FIFO was not refused");
+	cr_expect(s_heartbeats(5, 5000), "the loop stopped after a reload of a FIFO");
+	/* SIGTERM is still heard, and the daemon ends cleanly. */
+	cr_expect_eq(vt_rig_daemon_stop(&d), 0, "the daemon did not stop cleanly on SIGTERM");
+}
+
+Test(reload_guard, a_reload_slower_than_its_timeout_is_given_up)
+{
+	s_start(false, "limits: {reload_timeout: 1ms}\n");
+	/* Half a million list items (just under the 1 MiB a file may have) take a
+	 * worker far longer than 1 ms to parse. */
+	size_t big = 1000000;
+	char *text = malloc(big + 64);
+	cr_assert_not_null(text);
+	size_t n = (size_t)snprintf(text, 64, "x: [");
+	while (n < big)
+		n += (size_t)snprintf(text + n, 64, "1,");
+	snprintf(text + n, 64, "1]\n");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/vitalsd.yaml", d.dir);
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+	kill(d.proc.pid, SIGHUP);
+	cr_expect(vt_rig_file_has(d.proc.log, "limits.reload_timeout", 10000), "no timeout");
+	cr_expect(s_heartbeats(5, 5000), "the loop stopped during a slow reload");
+	int status;
+	cr_expect_eq(waitpid(d.proc.pid, &status, WNOHANG), 0, "the daemon died");
+}
+
+/*
+ * One client sending reload requests in a loop gets one reload a second;
+ * the rest are refused, counted, and logged once, not each.
+ */
+Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
+{
+	s_start(false, NULL);
+	int before = s_occurrences(d.proc.log, "\n");
+	void *c = zmq_socket(vt_rig_zctx(), ZMQ_DEALER);
+	int linger = 0;
+	zmq_setsockopt(c, ZMQ_LINGER, &linger, sizeof(linger));
+	cr_assert_eq(zmq_connect(c, d.ctl), 0);
+	int64_t start = vt_rig_now_ms();
+	int sent = 0, answered = 0, ok = 0;
+	while (vt_rig_now_ms() - start < 3000) {
+		if (sent - answered < 50) {
+			zmq_send(c, "", 0, ZMQ_SNDMORE);
+			zmq_send(c, "{\"cmd\":\"reload\",\"by\":\"flood\"}", 29, 0);
+			sent++;
+		}
+		zmq_pollitem_t it = {.socket = c, .events = ZMQ_POLLIN};
+		if (zmq_poll(&it, 1, sent - answered < 50 ? 0 : 100) > 0) {
+			char buf[1024];
+			int len;
+			while ((len = zmq_recv(c, buf, sizeof(buf) - 1, ZMQ_DONTWAIT)) >= 0) {
+				if (len == 0)
+					continue; /* the delimiter */
+				buf[len] = '\0';
+				answered++;
+				ok += strstr(buf, "\"ok\":true") != NULL;
+			}
+		}
+	}
+	double secs = (double)(vt_rig_now_ms() - start) / 1000.0;
+	zmq_close(c);
+	cr_expect(s_heartbeats(3, 3000), "the loop is held up");
+	int reloads = s_occurrences(d.proc.log, "configuration reloaded");
+	int lines = s_occurrences(d.proc.log, "\n") - before;
+	fprintf(stderr, "reload flood: %d requests in %.1f s, %d answered, %d reloads, %d log lines\n",
+	        sent, secs, answered, reloads, lines);
+	cr_expect_gt(sent, 200, "the flood was too small to mean anything (%d requests)", sent);
+	cr_expect_leq(reloads, (int)secs + 2, "%d reloads for %d requests in %.1f s", reloads, sent,
+	              secs);
+	cr_expect_geq(ok, 1, "no reload was done at all");
+	cr_expect_leq(lines, 4 * ((int)secs + 2) + 4, "%d log lines for %d requests", lines, sent);
+	char *reply = vt_rig_request(d.ctl, "{\"cmd\":\"ping\"}", 5000);
+	cr_assert_not_null(reply);
+	cr_expect(strstr(reply, "\"reloads_refused\":") != NULL, "no count in ping: %s", reply);
+	free(reply);
+}
+
+/* The newest session file under dir/chair-1, or "" if none. */
+static void
+s_session_file(const char *dir, char *out, size_t len)
+{
+	char sub_dir[256];
+	snprintf(sub_dir, sizeof(sub_dir), "%s/chair-1", dir);
+	out[0] = '\0';
+	DIR *dp = opendir(sub_dir);
+	struct dirent *e;
+	while (dp != NULL && (e = readdir(dp)) != NULL)
+		if (strstr(e->d_name, ".vsr") != NULL && strcmp(e->d_name, out) > 0)
+			snprintf(out, len, "%s/%s", sub_dir, e->d_name);
+	if (dp != NULL)
+		closedir(dp);
+}
+
+Test(reload_guard, a_new_record_dir_takes_effect_at_once)
+{
+	s_start(true, NULL);
+	char file[1024];
+	int64_t end = vt_rig_now_ms() + 10000;
+	do {
+		vt_rig_pty_masimo(&bed.pty, 97, 70);
+		vt_rig_sleep_ms(100);
+		s_session_file(bed.rec, file, sizeof(file));
+	} while (file[0] == '\0' && vt_rig_now_ms() < end);
+	cr_assert(file[0] != '\0', "nothing recorded");
+	char rec2[200];
+	snprintf(rec2, sizeof(rec2), "%s/rec2", bed.dir);
+	cr_assert_eq(mkdir(rec2, 0750), 0);
+	char top[512];
+	snprintf(top, sizeof(top), "heartbeat: 200ms\nrecord_dir: %s\n", rec2);
+	cr_assert_eq(vt_rig_daemon_config(&d, top, bed.monitors, NULL), 0);
+	kill(d.proc.pid, SIGHUP);
+	cr_assert(vt_rig_file_has(d.proc.log, "configuration reloaded", 10000));
+	char file2[1024];
+	end = vt_rig_now_ms() + 10000;
+	do {
+		vt_rig_pty_masimo(&bed.pty, 96, 71);
+		vt_rig_sleep_ms(100);
+		s_session_file(rec2, file2, sizeof(file2));
+	} while (file2[0] == '\0' && vt_rig_now_ms() < end);
+	cr_expect(file2[0] != '\0', "nothing recorded in the new record_dir");
+	cr_expect(vt_rig_file_has(file, "close record_dir changed by a reload", 0),
+	          "the old recording does not say why it ended");
+}
