@@ -35,7 +35,7 @@ s_scale(enum vt_param p, double *lo, double *hi)
 
 const char *
 vt_console_sparkline(const struct vt_trend *t, enum vt_param p, int64_t now, int64_t window_ms,
-                     size_t width, char *out, size_t len)
+                     size_t width, bool ascii, char *out, size_t len)
 {
 	if (len == 0)
 		return out;
@@ -71,6 +71,10 @@ vt_console_sparkline(const struct vt_trend *t, enum vt_param p, int64_t now, int
 		int k = f <= 0 ? 0 : f >= 1 ? 7 : (int)(f * 8);
 		if (k > 7)
 			k = 7;
+		if (ascii) {
+			out[used++] = "_.-:=+*#"[k];
+			continue;
+		}
 		memcpy(out + used, s_blocks[k], 3);
 		used += 3;
 	}

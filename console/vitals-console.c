@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -37,8 +38,10 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/base/version.h"
 #include "vitals/console/client.h"
+#include "vitals/console/history.h"
 #include "vitals/console/layout.h"
 #include "vitals/console/model.h"
+#include "vitals/console/views.h"
 #include "vitals/io/curve.h"
 
 /* How long `s` pauses a bed's audio. */
@@ -239,7 +242,7 @@ enum s_pair { P_HIGH = 1, P_MEDIUM, P_LOW, P_BANNER, P_NOTICE, P_ERROR };
 enum s_sel { SEL_NONE, SEL_BED, SEL_ALERT };
 
 /* What the keyboard is doing: commands, or one of the phase prompts. */
-enum s_input { IN_KEYS, IN_PHASE, IN_WEIGHT, IN_DOSE };
+enum s_input { IN_KEYS, IN_PHASE, IN_WEIGHT, IN_DOSE, IN_QUIT, IN_HELP };
 
 struct s_ui {
 	const char *pub_endpoint;
@@ -265,6 +268,10 @@ struct s_ui {
 	char edit_default[32];         /* what Enter on an empty line means */
 	double weight;                 /* typed weight (NAN: none) */
 
+	bool utf8;                     /* the terminal takes UTF-8 (sparklines in blocks) */
+	bool history;                  /* the alarm history is shown instead of beds and alarms */
+	size_t history_top;            /* the first history entry shown (0: the newest) */
+
 	char cmd_label[200];           /* the command in flight, for its reply */
 	char cmd_bed[128];             /* silence: whose pause the reply sets */
 	bool cmd_silence;
@@ -272,6 +279,14 @@ struct s_ui {
 	bool status_error;
 	char snap_problem[200];        /* why the last snapshot request failed */
 };
+
+/* Rows the status line takes: two when its text is longer than the screen is wide. */
+static int
+s_status_rows(const struct s_ui *ui)
+{
+	struct vt_console_span sp[2];
+	return ui->status[0] && vt_console_wrap(ui->status, (size_t)(COLS - 2), sp, 2) > 1 ? 2 : 1;
+}
 
 /* Text at (y, x), cut at the right edge; returns the column after it. */
 static int
@@ -289,6 +304,25 @@ s_put(int y, int x, int attr, const char *fmt, ...)
 	attrset(A_NORMAL);
 	int end = x + (int)strlen(buf);
 	return end < COLS ? end : COLS;
+}
+
+/* UTF-8 text `width` columns wide at (y, x), cut at the right edge; the column after it. */
+static int
+s_put_w(int y, int x, int attr, const char *text, int width)
+{
+	if (y < 0 || y >= LINES || x >= COLS)
+		return x;
+	attrset(attr);
+	move(y, x);
+	/* Whole characters while they fit: a multibyte one takes one column. */
+	int col = x;
+	for (const char *p = text; *p && col < COLS; col++) {
+		int n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 1;
+		addnstr(p, n);
+		p += n;
+	}
+	attrset(A_NORMAL);
+	return x + width < COLS ? x + width : COLS;
 }
 
 /* A whole row in one attribute (banners, bars). */
@@ -432,10 +466,19 @@ s_cmd_reply(struct s_ui *ui, enum vt_client_status st, char *reply)
 		int64_t until;
 		const char *u = json_string_value(json_object_get(o, "silenced_until"));
 		char hhmmss[16];
+		const char *warning = json_string_value(json_object_get(o, "warning"));
+		json_t *acked = json_object_get(o, "acknowledged");
 		if (ui->cmd_silence && u != NULL && vt_time_parse(u, &until) == 0) {
 			vt_console_set_silenced(ui->model, ui->cmd_bed, until);
 			s_status(ui, false, "%s: done, audio paused until %s", ui->cmd_label,
 			         vt_client_clock(until, hhmmss, sizeof(hhmmss)));
+		} else if (warning != NULL) {
+			/* Done, but the daemon says what it means: shown as a warning. */
+			s_status(ui, true, "%s: done; WARNING: %s", ui->cmd_label, warning);
+		} else if (json_is_array(acked)) {
+			size_t n = json_array_size(acked);
+			s_status(ui, false, "%s: done, %zu alarm%s acknowledged", ui->cmd_label, n,
+			         n == 1 ? "" : "s");
 		} else {
 			s_status(ui, false, "%s: done", ui->cmd_label);
 		}
@@ -457,6 +500,19 @@ s_ack(struct s_ui *ui)
 	char label[200];
 	snprintf(label, sizeof(label), "acknowledge %s", ui->sel_id);
 	s_command(ui, json_pack("{s:s,s:s}", "cmd", "ack", "id", ui->sel_id), label);
+}
+
+/* Every alarm of the selected bed (or of the selected alarm's bed), with one key. */
+static void
+s_ack_bed(struct s_ui *ui)
+{
+	if (ui->sel == SEL_NONE) {
+		s_status(ui, true, "select a bed or an alarm (arrow keys) to acknowledge its alarms");
+		return;
+	}
+	char label[200];
+	snprintf(label, sizeof(label), "acknowledge every alarm of %s", ui->sel_bed);
+	s_command(ui, json_pack("{s:s,s:s}", "cmd", "ack", "bed", ui->sel_bed), label);
 }
 
 static void
@@ -514,6 +570,7 @@ s_start_phase(struct s_ui *ui)
 	}
 	snprintf(ui->prompt_bed, sizeof(ui->prompt_bed), "%s", ui->sel_bed);
 	ui->input = IN_PHASE;
+	s_status(ui, false, "phase of %s: a key below, Esc cancels", ui->prompt_bed);
 }
 
 /* A phase was chosen: infusion asks for weight and rate first. */
@@ -531,6 +588,10 @@ s_phase_chosen(struct s_ui *ui, const char *phase)
 	if (b != NULL && !isnan(b->weight_kg))
 		snprintf(ui->edit_default, sizeof(ui->edit_default), "%g", b->weight_kg);
 	ui->input = IN_WEIGHT;
+	/* Said before the infusion begins, while the nurse can still cancel. */
+	if (b == NULL || !vt_console_has_baseline(b))
+		s_status(ui, true, "WARNING: %s has no baseline yet: alarms relative to the baseline "
+		         "cannot sound. Esc cancels", ui->prompt_bed);
 }
 
 /* Enter in a number prompt; false if what was typed is not a number in range. */
@@ -602,17 +663,73 @@ s_key_prompt(struct s_ui *ui, int ch)
 	}
 }
 
+/* Keys of the alarm history: scroll, or back. Others act as on the main screen. */
+static bool
+s_key_history(struct s_ui *ui, int ch)
+{
+	size_t n = vt_history_count(vt_console_history(ui->model));
+	switch (ch) {
+	case KEY_UP:
+	case 'k':
+		if (ui->history_top > 0)
+			ui->history_top--;
+		return true;
+	case KEY_DOWN:
+	case 'j':
+		if (ui->history_top + 1 < n)
+			ui->history_top++;
+		return true;
+	case KEY_HOME:
+		ui->history_top = 0;
+		return true;
+	case 'h':
+	case 27: /* Esc */
+		ui->history = false;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 s_key(struct s_ui *ui, int ch)
 {
+	if (ui->input == IN_HELP) {
+		ui->input = IN_KEYS; /* any key closes the help */
+		return;
+	}
+	if (ui->input == IN_QUIT) {
+		ui->input = IN_KEYS;
+		if (ch == 'y' || ch == 'Y')
+			stop = 1;
+		else
+			s_status(ui, false, "still here");
+		return;
+	}
 	if (ui->input != IN_KEYS) {
 		s_key_prompt(ui, ch);
 		return;
 	}
+	if (ui->history && s_key_history(ui, ch))
+		return;
 	switch (ch) {
 	case 'q':
 	case 'Q':
-		stop = 1;
+		/* Nobody may be watching these beds once this station is gone: ask. */
+		if (vt_console_alert_count(ui->model) > 0)
+			ui->input = IN_QUIT;
+		else
+			stop = 1;
+		break;
+	case '?':
+		ui->input = IN_HELP;
+		break;
+	case 'h':
+		ui->history = true;
+		ui->history_top = 0;
+		break;
+	case 'A':
+		s_ack_bed(ui);
 		break;
 	case KEY_UP:
 	case 'k':
@@ -677,12 +794,15 @@ s_draw_top(struct s_ui *ui, int64_t mono, int64_t wall)
 		s_fill(row, attr);
 		s_fill(row + 1, attr);
 		s_fill(row + 2, attr);
-		const char *msg = "CONNECTION LOST";
-		s_put(row + 1, 1, attr, "%s", msg);
-		s_put(row + 1, (int)strlen(msg) + 3, attr,
-		      "no message from the daemon for %s: alarms are NOT being received; what is shown "
-		      "below is old",
-		      secs);
+		/* Its words over its three rows, never cut, however narrow the screen. */
+		char msg[256];
+		snprintf(msg, sizeof(msg), "CONNECTION LOST  no message from the daemon for %s: alarms "
+		         "are NOT being received; what is shown below is old", secs);
+		struct vt_console_span sp[3];
+		size_t lines = vt_console_wrap(msg, (size_t)(COLS - 2), sp, 3);
+		int first = lines >= 3 ? row : row + 1;
+		for (size_t i = 0; i < lines && i < 3; i++)
+			s_put(first + (int)i, 1, attr, "%.*s", (int)sp[i].len, msg + sp[i].off);
 		return row + 4;
 	}
 	size_t na = vt_console_alert_count(ui->model);
@@ -708,56 +828,199 @@ s_draw_top(struct s_ui *ui, int64_t mono, int64_t wall)
 	return row + 2;
 }
 
+/* One piece of a bed's second and third rows: its text, how wide, how drawn. */
+struct s_chip {
+	char text[400];
+	int width;
+	int attr;
+	bool keep; /* never dropped for want of room (the flags) */
+};
+
+static void
+s_chip(struct s_chip *chips, size_t *n, int attr, bool keep, int width, const char *text)
+{
+	struct s_chip *c = &chips[(*n)++];
+	snprintf(c->text, sizeof(c->text), "%s", text);
+	c->width = width >= 0 ? width : (int)strlen(c->text);
+	c->attr = attr;
+	c->keep = keep;
+}
+
+/* The bed's values, audio and flags on its first row; the rest as chips. */
+struct s_bed_layout {
+	const char *params[VT_PARAM_COUNT]; /* the value columns (not the cuff's: a chip) */
+	size_t n_params;
+	int name_w;
+};
+
+static void
+s_bed_layout(const struct vt_console *m, struct s_bed_layout *L)
+{
+	const char *all[VT_PARAM_COUNT];
+	size_t n = vt_console_param_columns(m, all);
+	L->n_params = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!vt_param_info((enum vt_param)vt_param_by_name(all[i]))->episodic)
+			L->params[L->n_params++] = all[i];
+	L->name_w = 8;
+	for (size_t b = 0; b < vt_console_bed_count(m); b++)
+		if ((int)strlen(vt_console_bed_at(m, b)->name) > L->name_w)
+			L->name_w = (int)strlen(vt_console_bed_at(m, b)->name);
+	if (L->name_w > 24)
+		L->name_w = 24;
+}
+
+/* Where the first row's flags begin (after name, port, values and audio). */
 static int
-s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim)
+s_flags_x(const struct s_bed_layout *L)
+{
+	return 1 + L->name_w + 11 + 6 * (int)L->n_params + 2 + 13;
+}
+
+/*
+ * Lay out (and with `draw`, draw from `row`) one bed at `detail`: 2 its
+ * phase, flags, back at baseline, blood pressure and the half-hour
+ * sparklines over up to two more rows; 1 one more row, sparklines only if
+ * they fit; 0 the first row alone, unless its flags need one. The flags are
+ * never dropped. Returns the rows it takes.
+ */
+static int
+s_bed(struct s_ui *ui, const struct s_bed_layout *L, const struct vt_console_bed *bed,
+      int64_t now, int detail, bool draw, int row, int base)
 {
 	const struct vt_console *m = ui->model;
-	const char *params[VT_PARAM_COUNT];
-	size_t n_params = vt_console_param_columns(m, params);
-	size_t name_w = 8;
-	for (size_t b = 0; b < vt_console_bed_count(m); b++)
-		if (strlen(vt_console_bed_at(m, b)->name) > name_w)
-			name_w = strlen(vt_console_bed_at(m, b)->name);
-	if (name_w > 24)
-		name_w = 24;
-	int x = s_put(row, 1, A_BOLD, "%-*s %-10s", (int)name_w, "BED", "PORT");
-	for (size_t p = 0; p < n_params; p++)
-		x = s_put(row, x, A_BOLD, "%6s", vt_param_info((enum vt_param)vt_param_by_name(params[p]))->label);
-	s_put(row, x, A_BOLD, "  %-9s %8s %9s  %-14s %s", "PHASE", "IN PHASE", "DOSE", "AUDIO", "FLAGS");
-	row++;
-	long sel = s_selected_row(ui);
-	for (size_t b = 0; b < vt_console_bed_count(m) && row < LINES - 3; b++, row++) {
-		const struct vt_console_bed *bed = vt_console_bed_at(m, b);
-		int base = dim | (sel == (long)b ? A_REVERSE : 0);
-		if (sel == (long)b)
-			s_fill(row, A_REVERSE);
+	int x = 0;
+	if (draw) {
 		const struct vt_console_alert *al = s_bed_alarm(m, bed->name);
 		int name_attr = base | (al ? s_prio_attr(ui, al->priority) | A_BOLD : 0);
 		bool port_bad = bed->port[0] && strcmp(bed->port, "connected") != 0;
-		x = s_put(row, 1, name_attr, "%-*.*s", (int)name_w, (int)name_w, bed->name);
+		x = s_put(row, 1, name_attr, "%-*.*s", L->name_w, L->name_w, bed->name);
 		x = s_put(row, x, base | (port_bad ? s_prio_attr(ui, VT_CONSOLE_MEDIUM) : 0), " %-10s",
 		          bed->port[0] ? bed->port : "?");
-		for (size_t p = 0; p < n_params; p++) {
+		for (size_t p = 0; p < L->n_params; p++) {
 			char v[24] = "";
 			for (size_t i = 0; i < bed->n_values; i++)
-				if (strcmp(bed->values[i].name, params[p]) == 0)
+				if (strcmp(bed->values[i].name, L->params[p]) == 0)
 					vt_console_format_value(&bed->values[i], v, sizeof(v));
 			x = s_put(row, x, base | A_BOLD, "%6s", v);
 		}
-		char since[24] = "-", dose[32] = "-", audio[40] = "on";
-		if (bed->phase[0] && bed->phase_since > 0)
-			vt_console_format_elapsed(now - bed->phase_since, since, sizeof(since));
-		double d = vt_console_dose(bed, now);
-		if (!isnan(d))
-			snprintf(dose, sizeof(dose), "%.1f mg", d);
-		char left[24];
+		char audio[40] = "on", left[24];
 		if (bed->silenced_until > now)
 			snprintf(audio, sizeof(audio), "paused %s",
 			         vt_console_format_elapsed(bed->silenced_until - now, left, sizeof(left)));
-		s_put(row, x, base, "  %-9s %8s %9s  %-14s %s", bed->phase[0] ? bed->phase : "-", since,
-		      dose, audio, bed->flags);
+		s_put(row, x, base | (bed->silenced_until > now ? A_BOLD : 0), "  %-12s", audio);
 	}
-	if (vt_console_bed_count(m) == 0)
+	/* The flags: on the first row if they fit there whole. */
+	bool flags_first = bed->flags[0] && s_flags_x(L) + 1 + (int)strlen(bed->flags) <= COLS;
+	if (draw && flags_first)
+		s_put(row, s_flags_x(L) + 1, base | s_prio_attr(ui, VT_CONSOLE_MEDIUM), "%s", bed->flags);
+
+	struct s_chip chips[8];
+	size_t n = 0;
+	char text[400], since[24], dose[32] = "";
+	if (detail > 0) {
+		if (bed->phase[0]) {
+			double d = vt_console_dose(bed, now);
+			if (!isnan(d))
+				snprintf(dose, sizeof(dose), "  %.1f mg", d);
+			snprintf(text, sizeof(text), "%s %s%s", bed->phase,
+			         bed->phase_since > 0 ? vt_console_format_elapsed(now - bed->phase_since, since,
+			                                                          sizeof(since))
+			                          : "",
+			         dose);
+		} else {
+			snprintf(text, sizeof(text), "no infusion session");
+		}
+		s_chip(chips, &n, base | A_DIM, false, -1, text);
+	}
+	if (bed->flags[0] && !flags_first) {
+		snprintf(text, sizeof(text), "flags: %s", bed->flags);
+		s_chip(chips, &n, base | s_prio_attr(ui, VT_CONSOLE_MEDIUM), true, -1, text);
+	}
+	if (detail > 0) {
+		if (vt_console_baseline_text(bed, text, sizeof(text))[0])
+			s_chip(chips, &n, base | A_BOLD, false, -1, text);
+		if (vt_console_spot_text(bed, now, text, sizeof(text))[0])
+			s_chip(chips, &n, base | A_BOLD, false, -1, text);
+		const struct vt_trend *t = vt_console_trend(m, bed->name);
+		/* Room for the phase and both sparklines on one row at 80 columns. */
+		int spark_w = (COLS - 44) / 2;
+		spark_w = spark_w < 8 ? 8 : spark_w > 30 ? 30 : spark_w;
+		static const enum vt_param trends[] = {VT_SPO2, VT_PR, VT_HR};
+		bool has_pr = false;
+		for (size_t k = 0; k < 3; k++) {
+			enum vt_param p = trends[k];
+			bool has = false;
+			for (size_t i = 0; i < bed->n_values; i++)
+				has = has || strcmp(bed->values[i].name, vt_param_info(p)->name) == 0;
+			if (!has || (p == VT_HR && has_pr))
+				continue; /* one pulse: the oximeter's, or the ECG's without one */
+			has_pr = has_pr || p == VT_PR;
+			char spark[VT_CONSOLE_SPARK_BYTES(30)];
+			vt_console_sparkline(t, p, now, VT_TREND_WINDOW_MS, (size_t)spark_w, !ui->utf8, spark,
+			                     sizeof(spark));
+			snprintf(text, sizeof(text), "%s [%s]", vt_param_info(p)->label, spark);
+			s_chip(chips, &n, base, false, (int)strlen(vt_param_info(p)->label) + 3 + spark_w,
+			       text);
+		}
+	}
+	/* The chips in order, each on the first row with room for it, as many
+	 * rows as the detail allows; the flags come before anything that could
+	 * take their place, and are never left out. */
+	int rows = 1, most = detail >= 2 ? 3 : 2, cx[4] = {0, 3, 3, 3};
+	for (size_t i = 0; i < n; i++) {
+		int w = chips[i].width, r = 1;
+		while (r < rows && cx[r] + w > COLS - 1)
+			r++;
+		if (r == rows) {
+			if (rows == most && !chips[i].keep)
+				continue; /* no room: left out */
+			r = rows < 3 ? rows++ : rows - 1;
+		}
+		if (draw)
+			s_put_w(row + r, cx[r], chips[i].attr, chips[i].text, w);
+		cx[r] += w + 3;
+	}
+	return rows;
+}
+
+static int
+s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim, int room)
+{
+	const struct vt_console *m = ui->model;
+	struct s_bed_layout L;
+	s_bed_layout(m, &L);
+	int x = s_put(row, 1, A_BOLD, "%-*s %-10s", L.name_w, "BED", "PORT");
+	for (size_t p = 0; p < L.n_params; p++)
+		x = s_put(row, x, A_BOLD, "%6s",
+		          vt_param_info((enum vt_param)vt_param_by_name(L.params[p]))->label);
+	s_put(row, x, A_BOLD, "  %-12s FLAGS", "AUDIO");
+	row++;
+	room--;
+	/* As much of each bed as the screen has room for, the alarms below kept in view. */
+	size_t nb = vt_console_bed_count(m);
+	int detail = 2;
+	for (; detail > 0; detail--) {
+		int need = 0;
+		for (size_t b = 0; b < nb; b++)
+			need += s_bed(ui, &L, vt_console_bed_at(m, b), now, detail, false, 0, 0);
+		if (need <= room)
+			break;
+	}
+	long sel = s_selected_row(ui);
+	for (size_t b = 0; b < nb && room > 0; b++) {
+		const struct vt_console_bed *bed = vt_console_bed_at(m, b);
+		int h = s_bed(ui, &L, bed, now, detail, false, 0, 0);
+		if (h > room)
+			h = room;
+		int base = dim | (sel == (long)b ? A_REVERSE : 0);
+		for (int r = 0; sel == (long)b && r < h; r++)
+			s_fill(row + r, A_REVERSE);
+		s_bed(ui, &L, bed, now, detail, true, row, base);
+		row += h;
+		room -= h;
+	}
+	if (nb == 0)
 		s_put(row++, 1, A_DIM, "(no beds yet)");
 	return row + 1;
 }
@@ -818,7 +1081,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		s_put(row, 3, A_DIM, "none");
 		return row + 1;
 	}
-	int bottom = LINES - 2; /* the last two lines are the status and help lines */
+	int bottom = LINES - 1 - s_status_rows(ui); /* below: the status and the keys */
 	int room = bottom - row;
 	if (room < 1)
 		return row;
@@ -853,7 +1116,8 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		if ((int)strlen(rows[i].state) > tail_w)
 			tail_w = (int)strlen(rows[i].state);
 	}
-	bool table = text_x + text_w + 1 + 14 + 2 + tail_w <= COLS; /* "since HH:MM:SS" */
+	/* "since HH:MM:SS (m:ss)" */
+	bool table = text_x + text_w + 1 + 22 + 2 + tail_w <= COLS;
 	int total = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t shown = rows[i].lines < VT_CONSOLE_WRAP_MAX ? rows[i].lines : VT_CONSOLE_WRAP_MAX;
@@ -880,15 +1144,17 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		int pattr = base | s_prio_attr(ui, a->priority) | (a->acknowledged ? 0 : A_BOLD);
 		int sattr = base | (a->acknowledged ? 0 : A_BOLD);
 		const char *state = rows[i].state;
-		char onset[16];
+		char onset[16], active[24];
 		vt_client_clock(a->onset, onset, sizeof(onset));
+		/* How long it has been going on, beside when it began. */
+		vt_console_format_elapsed(a->onset > 0 ? now - a->onset : -1, active, sizeof(active));
 		s_put(row, 1, base, "%s", selected ? ">" : " ");
 		s_put(row, 3, pattr, "%s", s_prio_label(a->priority));
 		s_put(row, 10, pattr, "%-4s", a->technical ? "TECH" : "");
 		s_put(row, 15, pattr, "%-*.*s", (int)bed_w, (int)bed_w, a->bed);
 		if (table) {
 			int x = s_put(row, text_x, pattr, "%-*s", text_w, a->text);
-			x = s_put(row, x + 1, base, "since %s", onset);
+			x = s_put(row, x + 1, base, "since %s (%s)", onset, active);
 			x = s_put(row, x + 2, sattr, "%s", state);
 			s_put(row, x + 2, base | A_DIM, "%s", a->id);
 			row++;
@@ -906,7 +1172,7 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 		if (row >= bottom)
 			break;
 		int x = s_put(row, text_x, sattr, "%s", state);
-		x = s_put(row, x + 2, base, "since %s", onset);
+		x = s_put(row, x + 2, base, "since %s (%s)", onset, active);
 		s_put(row, x + 2, base | A_DIM, "%s", a->id);
 		row++;
 	}
@@ -915,24 +1181,122 @@ s_draw_alarms(struct s_ui *ui, int row, int64_t now, int dim)
 	return row + 1;
 }
 
+/*
+ * The alarm history: every alarm this station heard of, newest first, with
+ * how long it lasted, who acknowledged it and how it ended (the review
+ * lines of vitals/console/views.h). What is sounding stays said above it.
+ */
+static void
+s_draw_history(struct s_ui *ui, int row, int64_t now, int dim)
+{
+	const struct vt_history *h = vt_console_history(ui->model);
+	size_t n = vt_history_count(h), na = vt_console_alert_count(ui->model);
+	int x = s_put(row, 1, A_BOLD, "ALARM HISTORY (%zu heard by this station)", n);
+	if (ui->sounding >= 0 && ui->sounding <= VT_CONSOLE_HIGH)
+		s_put(row, x + 2, s_prio_attr(ui, (enum vt_console_priority)ui->sounding) | A_BOLD,
+		      "SOUNDING: %s (h: back)", s_prio_label((enum vt_console_priority)ui->sounding));
+	else
+		s_put(row, x + 2, A_DIM, "%zu active", na);
+	row++;
+	s_put(row++, 1, A_DIM, "the whole record of a session: vitals-report");
+	if (n == 0)
+		s_put(row, 3, A_DIM, "none yet");
+	int bottom = LINES - 1 - s_status_rows(ui);
+	for (size_t k = ui->history_top; k < n && row < bottom; k++) {
+		const struct vt_history_entry *e = vt_history_at(h, n - 1 - k);
+		struct vt_console_review rv;
+		vt_console_review_entry(e, now, &rv);
+		int pattr = dim | s_prio_attr(ui, e->priority);
+		x = s_put(row, 1, dim, "%s", rv.when);
+		x = s_put(row, x + 1, pattr, "%-6s", rv.priority);
+		x = s_put(row, x + 1, dim | A_BOLD, "%-8s", e->bed);
+		x = s_put(row, x + 1, dim, "%6s", rv.duration);
+		x = s_put(row, x + 2, dim | (e->acknowledged ? 0 : A_BOLD), "%s", rv.ack);
+		s_put(row, x + 2, dim | A_DIM, "%s", rv.end);
+		row++;
+		struct vt_console_span sp[VT_CONSOLE_WRAP_MAX];
+		size_t lines = vt_console_wrap(rv.text, (size_t)(COLS > 16 ? COLS - 12 : 4), sp,
+		                               VT_CONSOLE_WRAP_MAX);
+		for (size_t l = 0; l < lines && l < VT_CONSOLE_WRAP_MAX && row < bottom; l++)
+			s_put(row++, 10, dim, "%.*s", (int)sp[l].len, rv.text + sp[l].off);
+	}
+}
+
+/* Every key, over the middle of the screen, until a key is pressed. */
+static void
+s_draw_help(struct s_ui *ui)
+{
+	static const char *const lines[] = {
+	    "KEYS",
+	    "up/down j/k Home/End  move over the beds, then the alarms",
+	    "a        acknowledge the alarm under the cursor",
+	    "A        acknowledge every alarm of the bed under the cursor",
+	    "s        pause the bed's audio for " S_SILENCE,
+	    "p        set the bed's phase: b i r e, Enter the next; Esc cancels",
+	    "h        the alarm history (h or Esc: back)",
+	    "?        this help",
+	    "Ctrl-L   redraw the screen",
+	    "q        quit (asks first while an alarm is active)",
+	    "any key closes this help",
+	};
+	size_t n = sizeof(lines) / sizeof(lines[0]);
+	int w = 0;
+	for (size_t i = 0; i < n; i++)
+		w = (int)strlen(lines[i]) > w ? (int)strlen(lines[i]) : w;
+	w += 4;
+	if (w > COLS)
+		w = COLS;
+	int top = (LINES - (int)n - 2) / 2, left = (COLS - w) / 2;
+	for (int r = 0; r < (int)n + 2; r++) {
+		move(top + r, left);
+		attrset(A_REVERSE);
+		for (int c = 0; c < w; c++)
+			addch(' ');
+	}
+	for (size_t i = 0; i < n; i++)
+		s_put(top + 1 + (int)i, left + 2, A_REVERSE | (i == 0 ? A_BOLD : 0), "%.*s", w - 3,
+		      lines[i]);
+	attrset(A_NORMAL);
+}
+
 static void
 s_draw_bottom(struct s_ui *ui)
 {
 	int err_attr = ui->color ? COLOR_PAIR(P_ERROR) | A_BOLD : A_BOLD;
-	if (ui->status[0])
-		s_put(LINES - 2, 1, ui->status_error ? err_attr : (int)A_NORMAL, "%s", ui->status);
+	if (ui->status[0]) {
+		/* A long one goes on over a second row rather than be cut. */
+		struct vt_console_span sp[2];
+		int rows = s_status_rows(ui);
+		vt_console_wrap(ui->status, (size_t)(COLS - 2), sp, 2);
+		for (int r = 0; r < rows; r++)
+			s_put(LINES - 1 - rows + r, 1, ui->status_error ? err_attr : (int)A_NORMAL, "%.*s",
+			      (int)sp[r].len, ui->status + sp[r].off);
+	}
 	s_fill(LINES - 1, A_REVERSE);
 	switch (ui->input) {
 	case IN_KEYS:
-		s_put(LINES - 1, 1, A_REVERSE,
-		      "up/down j/k select   a acknowledge alarm   s pause bed audio %s   p phase   q quit",
-		      S_SILENCE);
+		if (ui->history)
+			s_put(LINES - 1, 1, A_REVERSE, "h back   j/k scroll   ? help   q quit");
+		else
+			s_put(LINES - 1, 1, A_REVERSE,
+			      "j/k move  a ack  A ack bed  s pause %s  p phase  h history  ? help  q quit",
+			      S_SILENCE);
+		break;
+	case IN_QUIT: {
+		size_t n = vt_console_alert_count(ui->model);
+		s_put(LINES - 1, 1, A_REVERSE | A_BOLD,
+		      "%zu alarm%s active here: quit anyway? y quits, any other key stays", n,
+		      n == 1 ? " is" : "s are");
+		break;
+	}
+	case IN_HELP:
+		s_put(LINES - 1, 1, A_REVERSE, "any key closes the help");
 		break;
 	case IN_PHASE: {
 		const struct vt_console_bed *b = vt_console_bed_named(ui->model, ui->prompt_bed);
 		s_put(LINES - 1, 1, A_REVERSE | A_BOLD,
-		      "%s phase: b baseline  i infusion  r recovery  e ended  (Enter: %s, Esc: cancel)",
-		      ui->prompt_bed, s_next_phase(b ? b->phase : ""));
+		      "%s phase: b baseline i infusion r recovery e ended (Enter: %s)", ui->prompt_bed,
+		      s_next_phase(b ? b->phase : ""));
 		break;
 	}
 	case IN_WEIGHT:
@@ -991,8 +1355,17 @@ s_draw(struct s_ui *ui)
 	s_fix_selection(ui);
 	int dim = vt_console_lost(ui->model) ? A_DIM : 0;
 	int row = s_draw_top(ui, mono, wall);
-	row = s_draw_beds(ui, row, now, dim);
-	s_draw_alarms(ui, row, now, dim);
+	if (ui->history) {
+		s_draw_history(ui, row, now, dim);
+	} else {
+		/* The beds take what the alarms leave: a few rows are always theirs. */
+		size_t na = vt_console_alert_count(ui->model);
+		int keep = na == 0 ? 1 : na * 3 < 6 ? (int)na * 3 : 6;
+		row = s_draw_beds(ui, row, now, dim, LINES - row - 3 - s_status_rows(ui) - keep);
+		s_draw_alarms(ui, row, now, dim);
+	}
+	if (ui->input == IN_HELP)
+		s_draw_help(ui);
 	s_draw_bottom(ui);
 	refresh();
 }
@@ -1092,6 +1465,7 @@ s_screen(const char *pub, const char *control, const char *by, bool bell)
 		goto out;
 	}
 	setlocale(LC_ALL, "");
+	ui.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if (initscr() == NULL) {
 		fprintf(stderr, "vitals-console: cannot use this terminal\n");
 		rc = EX_UNAVAILABLE;

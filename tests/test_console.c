@@ -885,7 +885,7 @@ Test(console_screen, pauses_audio_sets_phases_and_follows_a_resize, .init = s_co
 	s_keys("Enter");
 	s_wait_daemon(s_in_infusion, "chair-1 in infusion at 72 kg, 0.5 mg/kg/h");
 	s_wait_screen("set chair-1 to infusion, 72 kg, 0.5 mg/kg/h: done", 0);
-	s_wait_screen(" mg ", 0);
+	s_wait_screen(" mg", 0);
 
 	/* A smaller terminal: the screen is laid out again for its width. */
 	s_resize("90", "24");
@@ -967,6 +967,18 @@ s_wrapped_for_40(const char *screen, const char *unused)
 	       strlen(third + 1) > col + 14 && strncmp(third + 1 + col, "UNACKNOWLEDGED", 14) == 0;
 }
 
+/* "since HH:MM:SS (m:ss)" somewhere on the screen: when it began and for how long. */
+static bool
+s_matches_since(const char *screen)
+{
+	for (const char *p = strstr(screen, "since "); p != NULL; p = strstr(p + 1, "since ")) {
+		int h, m, sec, dm, ds;
+		if (sscanf(p, "since %d:%d:%d (%d:%d)", &h, &m, &sec, &dm, &ds) == 5)
+			return true;
+	}
+	return false;
+}
+
 /* One row holds the whole alarm: text, onset, state and id. */
 static bool
 s_one_row(const char *screen, const char *unused)
@@ -1026,6 +1038,123 @@ Test(console_screen, no_bell_when_told_so, .init = s_quiet_console_setup,
 	s_wait_screen("SpO2 85 % below 90 %", 85);
 	s_wait_screen("SOUNDING: HIGH (bell off)", 0);
 	cr_expect(!s_bell_rang(), "--no-bell and the bell rang");
+}
+
+/* ---- at 80 x 24, as a nurse uses it ------------------------------------------------- */
+
+/* A Masimo line whose sensor reports a poor signal: four flags at once. */
+static void
+s_masimo_flags(int spo2)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line),
+	                 "11/21/26 10:00:00 SN=0000056661 SPO2=%03d%% BPM=097 PI=03.60%% "
+	                 "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000454\r\n",
+	                 spo2);
+	cr_assert_eq(vt_rig_pty_write(&bed.pty, line, (size_t)n), 0);
+}
+
+/* The screen's last row (the keys). */
+static bool
+s_last_row_has(const char *screen, const char *text)
+{
+	size_t len = strlen(screen);
+	while (len > 0 && screen[len - 1] == '\n')
+		len--;
+	const char *last = screen + len;
+	while (last > screen && last[-1] != '\n')
+		last--;
+	return strstr(last, text) != NULL;
+}
+
+static bool
+s_at_80x24(const char *screen, const char *text)
+{
+	size_t rows = 0, widest = 0;
+	for (const char *p = screen; *p;) {
+		size_t n = strcspn(p, "\n");
+		widest = n > widest ? n : widest;
+		rows++;
+		p += n + (p[n] == '\n');
+	}
+	return rows <= 24 && widest <= 80 && strstr(screen, text) != NULL &&
+	       s_last_row_has(screen, "? help");
+}
+
+Test(console_screen, at_80x24_everything_a_nurse_needs_stays_on_the_screen,
+     .init = s_console_setup, .fini = s_console_teardown, .timeout = 120)
+{
+	s_resize("80", "24");
+	/* An alarm, a poor signal: the alarm's text whole, the flags, the audio, the keys. */
+	for (int64_t end = vt_rig_now_ms() + SCREEN_MS; vt_rig_now_ms() < end;) {
+		s_masimo_flags(85);
+		char *screen = s_screen(false);
+		bool ready = strstr(screen, "SpO2 85 % below 90 %") && strstr(screen, "ambient-light");
+		free(screen);
+		if (ready)
+			break;
+		vt_rig_sleep_ms(100);
+	}
+	s_wait_screen_for(s_at_80x24, "SpO2 85 % below 90 %", 0, "the alarm at 80x24");
+	char *screen = s_screen(false);
+	cr_expect(strstr(screen, "low-perfusion") && strstr(screen, "ambient-light"),
+	          "the flags are not all on the screen:\n%s", screen);
+	const char *bed_row = s_row_of(screen, "chair-1  connected");
+	cr_expect(strstr(screen, "AUDIO") && bed_row && strstr(bed_row, "  on"),
+	          "the audio state is not shown:\n%s", screen);
+	cr_expect(strstr(screen, "SpO2 [") != NULL, "no SpO2 trend line:\n%s", screen);
+	cr_expect(s_matches_since(screen), "no time active beside the onset:\n%s", screen);
+	free(screen);
+
+	/* ? lists every key; any key closes it. */
+	s_keys("?");
+	s_wait_screen("A        acknowledge every alarm of the bed under the cursor", 0);
+	s_wait_screen("q        quit (asks first while an alarm is active)", 0);
+	s_keys("x");
+	s_wait_screen("ALARMS (", 0);
+
+	/* q with an alarm active asks; anything but y stays. */
+	s_keys("q");
+	s_wait_screen("quit anyway? y quits", 0);
+	s_keys("n");
+	s_wait_screen("still here", 0);
+
+	/* h: the alarm history, with the alarm not acknowledged yet; h again: back. */
+	s_keys("h");
+	s_wait_screen("ALARM HISTORY", 0);
+	s_wait_screen("NOT ACKNOWLEDGED", 0);
+	s_keys("h");
+	s_wait_screen("ALARMS (", 0);
+
+	/* A on the bed: every alarm of it acknowledged, at the daemon. */
+	s_keys("Home");
+	s_keys("A");
+	s_wait_daemon(s_acknowledged, "the alert acknowledged by A");
+	s_wait_screen("acknowledge every alarm of chair-1: done", 0);
+	s_keys("h");
+	s_wait_screen("ACK station-t after", 0);
+	s_keys("h");
+
+	/* Infusion on a bed without a baseline: warned before, and by the daemon after. */
+	s_keys("p");
+	s_wait_screen("chair-1 phase:", 0);
+	s_keys("i");
+	s_wait_screen("WARNING: chair-1 has no baseline yet", 0);
+	s_keys("Enter");
+	s_keys("Enter");
+	s_wait_screen("done; WARNING: chair-1 has no baseline", 0);
+}
+
+Test(console_screen, at_80x24_connection_lost_and_the_keys_stay_visible,
+     .init = s_console_setup, .fini = s_console_teardown, .timeout = 120)
+{
+	s_resize("80", "24");
+	s_wait_screen_for(s_at_80x24, "synchronised", 0, "the screen at 80x24");
+	vt_rig_child_stop(&daemon_.proc, SIGKILL, 5000);
+	s_wait_screen_for(s_at_80x24, "CONNECTION LOST", 0, "the banner at 80x24");
+	/* Its message whole, over its rows, not cut at the edge. */
+	s_wait_screen("alarms are NOT being", 0);
+	s_wait_screen("received; what is shown below is old", 0);
 }
 
 /* ---- off a terminal ---------------------------------------------------------------- */

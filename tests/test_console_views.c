@@ -90,7 +90,7 @@ Test(console_views, a_sparkline_of_the_last_half_hour, .init = s_init)
 	cr_assert_not_null(t);
 	int64_t now = AT(40 * 60);
 	char spark[VT_CONSOLE_SPARK_BYTES(30)];
-	vt_console_sparkline(t, VT_SPO2, now, 30 * 60 * 1000, 30, spark, sizeof(spark));
+	vt_console_sparkline(t, VT_SPO2, now, 30 * 60 * 1000, 30, false, spark, sizeof(spark));
 	int cols[64];
 	cr_assert_eq(s_columns(spark, cols, 64), 30, "one character a minute: %s", spark);
 	/* Minute 20 of the day is column 10 of the window; 97 % on 80-100 is height 6. */
@@ -103,7 +103,7 @@ Test(console_views, a_sparkline_of_the_last_half_hour, .init = s_init)
 	cr_expect_eq(cols[29], 6);
 
 	/* Pulse rises: its heights rise on the pulse scale, the same for every bed. */
-	vt_console_sparkline(t, VT_PR, now, 30 * 60 * 1000, 6, spark, sizeof(spark));
+	vt_console_sparkline(t, VT_PR, now, 30 * 60 * 1000, 6, false, spark, sizeof(spark));
 	cr_assert_eq(s_columns(spark, cols, 64), 6);
 	for (int c = 1, last = cols[0]; c < 6; c++) /* (minutes 30-35 had no pulse either) */
 		if (cols[c] >= 0) {
@@ -112,12 +112,18 @@ Test(console_views, a_sparkline_of_the_last_half_hour, .init = s_init)
 		}
 	cr_expect_gt(cols[5], cols[0], "%s", spark);
 	/* No trend at all: spaces. */
-	vt_console_sparkline(NULL, VT_SPO2, now, 30 * 60 * 1000, 4, spark, sizeof(spark));
+	vt_console_sparkline(NULL, VT_SPO2, now, 30 * 60 * 1000, 4, false, spark, sizeof(spark));
 	cr_expect_str_eq(spark, "    ");
 	/* Too little room: whole characters only, and always a string. */
 	char small[8];
-	vt_console_sparkline(t, VT_SPO2, now, 30 * 60 * 1000, 30, small, sizeof(small));
+	vt_console_sparkline(t, VT_SPO2, now, 30 * 60 * 1000, 30, false, small, sizeof(small));
 	cr_expect_eq(strlen(small), 6, "two blocks of three bytes: %zu", strlen(small));
+	/* Without UTF-8: one byte a column, the same heights. */
+	vt_console_sparkline(t, VT_SPO2, now, 30 * 60 * 1000, 30, true, spark, sizeof(spark));
+	cr_expect_eq(strlen(spark), 30);
+	cr_expect_eq(spark[0], '*', "height 6: %s", spark);
+	cr_expect_eq(spark[10], '_', "the dip: %s", spark);
+	cr_expect_eq(spark[20], ' ');
 	vt_console_free(&m);
 }
 

@@ -9,6 +9,7 @@
 #ifndef VITALS_CONSOLE_VIEWS_H
 #define VITALS_CONSOLE_VIEWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,12 @@
  * value. A column shows the worst of its time: the lowest SpO2, the
  * highest of anything else, so a short dip is never smoothed away. Into
  * out (room for 3 bytes a column and the NUL); returns out. `t` may be
- * NULL (all spaces).
+ * NULL (all spaces). With `ascii` (a terminal without UTF-8) the eight
+ * heights are _.-:=+*# instead, one byte a column.
  */
 const char *vt_console_sparkline(const struct vt_trend *t, enum vt_param p, int64_t now,
-                                 int64_t window_ms, size_t width, char *out, size_t len);
+                                 int64_t window_ms, size_t width, bool ascii, char *out,
+                                 size_t len);
 
 /* Bytes a sparkline of `width` columns needs, with its NUL. */
 #define VT_CONSOLE_SPARK_BYTES(width) (3 * (width) + 1)
