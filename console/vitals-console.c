@@ -1517,8 +1517,9 @@ s_usage(FILE *out)
 	      "  --server-key KEY    CURVE: the daemon's public key (its .pub file, or the key)\n"
 	      "  --key FILE          CURVE: this console's .key file (defaults for both:\n"
 	      "                      $VITALS_SERVER_KEY, $VITALS_KEY)\n"
-	      "keys: up/down or j/k select, a acknowledge, s pause a bed's audio 2 min,\n"
-	      "      p set a bed's infusion phase, q quit\n",
+	      "keys: up/down or j/k select, a acknowledge, A acknowledge a bed's alarms,\n"
+	      "      s pause a bed's audio 2 min, p set a bed's infusion phase, h alarm\n"
+	      "      history, ? every key, q quit (asks while an alarm is active)\n",
 	      out);
 }
 
