@@ -79,6 +79,9 @@ struct live_bed {
 	struct vt_recorder *rec;           /* NULL when not recording */
 	int64_t rec_retry_at;              /* when to retry a failed recorder */
 	char rec_failed[256];              /* a station event's write failure the core is yet to hear */
+	struct vt_crossing rec_dropped;    /* reads over the recording bounds, not kept */
+	char rec_dropped_name[96];         /* its name: the bed's, which a reload may move */
+	uint64_t rec_dropped_bytes;        /* ... and their bytes, for ping */
 	bool was_connected;                /* ever connected (for log wording) */
 	enum vt_port_state state;          /* last state told to the core */
 	char detail[256];                  /* detail of the last state told to the core */
@@ -259,11 +262,30 @@ s_log_line(struct live_bed *b, int64_t now, bool junk)
 	}
 }
 
+/* What a bed's counters are called in the log (set again when a reload moves the bed). */
+static void
+s_bed_names(struct live_bed *b)
+{
+	snprintf(b->rec_dropped_name, sizeof(b->rec_dropped_name), "%s: reads not recorded (over a "
+	         "recording bound)", b->mon->bed);
+	b->rec_dropped.name = b->rec_dropped_name;
+}
+
+/* The recording bounds of the configuration, for a recorder. */
+static struct vt_rec_limits
+s_rec_limits(const struct vt_config *cfg)
+{
+	return (struct vt_rec_limits){.bytes_per_second = cfg->limits.record_bytes_per_second,
+	                              .bytes_per_day = cfg->limits.record_bytes_per_day,
+	                              .file_size = cfg->limits.record_file_size};
+}
+
 /*
  * Write one event into the bed's recording, starting a file when there is
  * none (not before rec_retry_at after a failure). It logs a failure but
  * tells the core nothing, so that it can run inside a publish callback.
- * 1 written, 0 held back until the retry time, -1 failed (err says why).
+ * 1 written, 2 data over a recording bound (not kept, counted), 0 held
+ * back until the retry time, -1 failed (err says why).
  */
 static int
 s_rec_write(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
@@ -286,17 +308,40 @@ s_rec_write(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event e
 			b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
 			return -1;
 		}
+		struct vt_rec_limits limits = s_rec_limits(l->cfg);
+		vt_recorder_set_limits(b->rec, &limits);
 		/* A recorder opened mid-session starts with the port's state. */
 		if (ev != VT_REC_OPEN && vt_port_is_open(b->port))
 			vt_recorder_event(b->rec, now, VT_REC_OPEN, NULL, 0, NULL, err, errlen);
 	}
-	if (vt_recorder_event(b->rec, now, ev, data, len, reason, err, errlen) != 0) {
+	int rc = vt_recorder_event(b->rec, now, ev, data, len, reason, err, errlen);
+	if (rc < 0) {
 		vt_warnx("%s: recording stopped: %s", b->mon->bed, err);
 		vt_recorder_close(&b->rec);
 		b->rec_retry_at = now + VT_RECORDER_RETRY_MS;
 		return -1;
 	}
-	return 1;
+	return rc == 1 ? 2 : 1;
+}
+
+/*
+ * Bytes over a recording bound were not kept: counted, logged once per
+ * burst, and recording-failed stands (the record is incomplete) until the
+ * bound has held for VT_RECORDER_LIMITED_MS.
+ */
+static void
+s_record_limited(struct live *l, struct live_bed *b, int64_t now, size_t len)
+{
+	const char *why = "over a recording bound";
+	vt_recorder_limited(b->rec, now, &why);
+	b->rec_dropped_bytes += len;
+	vt_crossing_hit(&b->rec_dropped, now, "%s: the port delivers more than the recording may "
+	                "keep (%s); what is not kept is counted, and marked in the file as a gap",
+	                b->mon->bed, why);
+	char text[128];
+	snprintf(text, sizeof(text), "%s, %llu bytes not kept", why,
+	         (unsigned long long)b->rec_dropped_bytes);
+	vt_core_recording(l->core, b->index, now, false, text);
 }
 
 /* The sink for a driver call on `b` at `now`, with the transmit buffer emptied. */
@@ -363,7 +408,9 @@ s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
 	}
 	char err[256];
 	int rc = s_rec_write(l, b, now, ev, data, len, reason, err, sizeof(err));
-	if (rc != 0)
+	if (rc == 2)
+		s_record_limited(l, b, now, len);
+	else if (rc < 0 || (rc == 1 && !vt_recorder_limited(b->rec, now, NULL)))
 		vt_core_recording(l->core, b->index, now, rc > 0, rc > 0 ? NULL : err);
 }
 
@@ -1015,6 +1062,10 @@ s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients
 	}
 	s_apply_clients(l, clients);
 	s_apply_record_dir(l, next, now);
+	struct vt_rec_limits rec_limits = s_rec_limits(next);
+	for (size_t i = 0; i < l->cfg->n_monitors; i++)
+		if (l->beds[i].rec != NULL)
+			vt_recorder_set_limits(l->beds[i].rec, &rec_limits);
 	vt_publisher_set_limits(l->pub, &next->limits);
 	if (l->ctl != NULL)
 		vt_conns_set_max(vt_control_conns(l->ctl), next->limits.control_connections);
@@ -1045,6 +1096,7 @@ s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients
 		b->live = l;
 		b->index = (int)i;
 		b->mon = mon;
+		s_bed_names(b);
 	}
 	for (size_t i = 0; i < l->cfg->n_monitors; i++)
 		if (taken == NULL || !taken[i]) {
@@ -1209,6 +1261,8 @@ s_guard_turn(struct live *l, const zmq_pollitem_t *items, int64_t now)
 	if (l->ctl != NULL)
 		vt_crossing_quiet(vt_conns_refused(vt_control_conns(l->ctl)), now);
 	vt_crossing_quiet(&l->reload_refused, now);
+	for (size_t b = 0; b < l->cfg->n_monitors; b++)
+		vt_crossing_quiet(&l->beds[b].rec_dropped, now);
 }
 
 static int64_t
@@ -1228,6 +1282,8 @@ s_guard_deadline(const struct live *l)
 	next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(l->pub))));
 	if (l->ctl != NULL)
 		next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_control_conns(l->ctl))));
+	for (size_t b = 0; b < l->cfg->n_monitors; b++)
+		next = s_min(next, vt_crossing_deadline(&l->beds[b].rec_dropped));
 	return s_min(next, vt_crossing_deadline(&l->reload_refused));
 }
 
@@ -1237,12 +1293,16 @@ s_counters(struct live *l)
 {
 	struct vt_conns *pub = vt_publisher_conns(l->pub);
 	struct vt_conns *ctl = l->ctl ? vt_control_conns(l->ctl) : NULL;
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "publish_connections",
+	uint64_t not_kept = 0;
+	for (size_t b = 0; b < l->cfg->n_monitors; b++)
+		not_kept += l->beds[b].rec_dropped_bytes;
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "publish_connections",
 	                 (json_int_t)vt_conns_open(pub), "publish_connections_refused",
 	                 (json_int_t)vt_conns_refused(pub)->total, "control_connections",
 	                 (json_int_t)(ctl ? vt_conns_open(ctl) : 0), "control_connections_refused",
 	                 (json_int_t)(ctl ? vt_conns_refused(ctl)->total : 0), "reloads_refused",
-	                 (json_int_t)l->reload_refused.total);
+	                 (json_int_t)l->reload_refused.total, "recording_bytes_not_kept",
+	                 (json_int_t)not_kept);
 }
 
 /*
@@ -1349,6 +1409,7 @@ s_setup(struct live *l, char *err, size_t errlen)
 		b->live = l;
 		b->index = (int)i;
 		b->mon = &l->cfg->monitors[i];
+		s_bed_names(b);
 		b->port = vt_port_new(b->mon->port, b->mon->baud, b->mon->flow);
 		b->line = s_line_new(l, b->mon);
 		if (b->port == NULL || b->line == NULL) {

@@ -39,6 +39,7 @@
 #include "vitals/wire/control_request.h"
 #include "vitals/wire/csv.h"
 #include "vitals/wire/session.h"
+#include "vitals/wire/zfile.h"
 
 enum source_kind { SRC_CSV, SRC_RAW, SRC_SESSION };
 
@@ -268,6 +269,10 @@ s_fill(struct source *s, struct vt_diag *diag)
 		case VT_REC_CONFIG:
 		case VT_REC_EVENT_COUNT:
 			break;
+		case VT_REC_GAP:
+			/* Bytes are missing here: what follows does not continue a frame. */
+			vt_line_reset(&s->line);
+			break;
 		}
 	}
 	return 1;
@@ -305,10 +310,19 @@ s_has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * A recording, read once into memory, at most `max` bytes of it: a device
+ * (/dev/zero), a pipe that never ends or a file that grows as fast as it is
+ * read is refused at the bound instead of filling memory (so is a small
+ * gzip file that decompresses to more). Replay then works on this copy, so
+ * what it validates is what it plays.
+ */
 static int
-s_read_all(const char *path, uint8_t **out, size_t *len, FILE *err)
+s_read_all(const char *path, size_t max, uint8_t **out, size_t *len, FILE *err)
 {
-	FILE *fp = fopen(path, "rb");
+	/* A compressed recording (vitals-archive) is read as what it holds: the
+	 * bound counts the bytes after decompression. */
+	FILE *fp = vt_zfile_open(path);
 	if (fp == NULL) {
 		fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
 		return EX_NOINPUT;
@@ -321,10 +335,19 @@ s_read_all(const char *path, uint8_t **out, size_t *len, FILE *err)
 			fprintf(err, "%s: out of memory\n", path);
 			return EX_OSERR;
 		}
-		n += fread(buf + n, 1, cap - n, fp);
-		if (n < cap)
+		size_t want = cap - n;
+		size_t got = fread(buf + n, 1, want, fp);
+		n += got;
+		if (n > max) {
+			fclose(fp);
+			free(buf);
+			fprintf(err, "%s: more than %zu bytes; replay reads at most that much of one "
+			        "recording (limits.replay_input_size)\n", path, max);
+			return EX_DATAERR;
+		}
+		if (got < want)
 			break;
-		cap *= 2;
+		cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 		uint8_t *nb = realloc(buf, cap);
 		if (nb == NULL)
 			free(buf);
@@ -363,7 +386,7 @@ s_validate(struct source *s, FILE *err)
 	struct vt_diag diag = {0};
 	int rc = 0;
 	if (s->kind == SRC_CSV) {
-		struct vt_csv_file *f = vt_csv_file_open(s->path, &diag);
+		struct vt_csv_file *f = vt_csv_file_open_mem(s->path, s->bytes, s->len, &diag);
 		if (f != NULL) {
 			struct vt_reading r;
 			int64_t t;
@@ -372,7 +395,7 @@ s_validate(struct source *s, FILE *err)
 			vt_csv_file_close(&f);
 		}
 	} else {
-		struct vt_session_reader *sr = vt_session_open(s->path, &diag);
+		struct vt_session_reader *sr = vt_session_open_mem(s->path, s->bytes, s->len, &diag);
 		if (sr != NULL) {
 			int64_t t;
 			enum vt_rec_event ev;
@@ -464,11 +487,10 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 	s->opts = &cfg->monitors[s->bed].opts;
 	s->baud = cfg->monitors[s->bed].baud;
 	s->origin = clock_start ? *clock_start : 0;
-	if (access(s->path, R_OK) != 0) {
-		fprintf(err, "%s: cannot read: %s\n", s->path, strerror(errno));
-		return EX_NOINPUT;
-	}
-	if (vt_session_detect(s->path) == 1)
+	int rc = s_read_all(s->path, (size_t)cfg->limits.replay_input_size, &s->bytes, &s->len, err);
+	if (rc != 0)
+		return rc;
+	if (vt_session_detect_mem(s->bytes, s->len) == 1)
 		s->kind = SRC_SESSION;
 	else if (s_has_suffix(s->path, ".bin") || s_has_suffix(s->path, ".dat") ||
 	         s_has_suffix(s->path, ".data"))
@@ -484,16 +506,16 @@ s_source_open(struct source *s, const struct vt_config *cfg, const char *spec,
 		vt_line_init(&s->line, s->driver, s->opts, s->state, s->scratch);
 	}
 	if (s->kind == SRC_RAW)
-		return s_read_all(s->path, &s->bytes, &s->len, err);
+		return 0;
 
-	int rc = s_validate(s, err);
+	rc = s_validate(s, err);
 	if (rc != 0)
 		return rc;
 	struct vt_diag diag = {0};
 	if (s->kind == SRC_CSV) {
-		s->csv = vt_csv_file_open(s->path, &diag);
+		s->csv = vt_csv_file_open_mem(s->path, s->bytes, s->len, &diag);
 	} else {
-		s->session = vt_session_open(s->path, &diag);
+		s->session = vt_session_open_mem(s->path, s->bytes, s->len, &diag);
 		if (s->session != NULL) {
 			const struct vt_rec_info *info = vt_session_info(s->session);
 			if (strcmp(info->protocol, s->driver->name) != 0)

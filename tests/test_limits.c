@@ -240,3 +240,87 @@ Test(limits, subscribers_that_never_read_cost_their_queue_only, .fini = s_fini)
 	cr_expect_lt(per_sub, 300, "each subscriber that never reads costs %ld KiB (RSS %ld -> %ld)",
 	             per_sub, before.rss_kb, after.rss_kb);
 }
+
+/* Bytes of every file under `dir`, recursively (the recordings of a bed). */
+static long
+s_tree_bytes(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "find %s -type f -printf '%%s\\n' | awk '{s += $1} END {print s + 0}'",
+	         dir);
+	FILE *fp = popen(cmd, "r");
+	long n = -1;
+	if (fp != NULL) {
+		if (fscanf(fp, "%ld", &n) != 1)
+			n = -1;
+		pclose(fp);
+	}
+	return n;
+}
+
+/*
+ * A device flooding its port: the recording keeps at most its rate
+ * (limits.record_bytes_per_second, 16 KiB a second by default, with a
+ * burst of a few seconds), says in the file how much it did not keep, and
+ * raises recording-failed, while the monitoring itself goes on. It used to
+ * fill 3.5 GB in 45 s.
+ */
+Test(limits, a_device_flooding_its_port_fills_no_disk, .fini = s_fini)
+{
+	cr_assert_eq(vt_rig_bed_open(&bed, "limits", "masimo-ascii", "stale_after: 10m", true), 0);
+	cr_assert_eq(vt_rig_daemon_start(&d, bed.dir, bed.extra, bed.monitors, NULL), 0);
+	cr_assert(vt_rig_daemon_port_is(&d, "chair-1", "connected", 20000));
+	int64_t start = vt_rig_now_ms();
+	/* 2 MiB of device lines, as fast as the pty takes them. */
+	char chunk[64 * 256];
+	size_t used = 0, sent = 0;
+	while (sent < (2 << 20)) {
+		used += (size_t)snprintf(chunk + used, sizeof(chunk) - used,
+		                         "02/22/16 22:47:45 SN=0000056661 SPO2=097%% BPM=070 PI=03.60%% "
+		                         "SPCO=--.-%% SPMET=--.-%% DESAT=-- PIDELTA=+-- ALARM=0000 "
+		                         "EXC=000800\r\n");
+		if (used + 256 > sizeof(chunk)) {
+			cr_assert_eq(vt_rig_pty_write(&bed.pty, chunk, used), 0);
+			sent += used;
+			used = 0;
+		}
+	}
+	/* Then a last, different line: once it is seen, the flood has been read. */
+	vt_rig_pty_masimo(&bed.pty, 55, 55);
+	char *snap = NULL;
+	int64_t end = vt_rig_now_ms() + 60000;
+	while (vt_rig_now_ms() < end) {
+		free(snap);
+		snap = vt_rig_request(d.ctl, "{\"cmd\":\"snapshot\"}", 2000);
+		if (snap != NULL && strstr(snap, "\"spo2\":55") != NULL)
+			break;
+		vt_rig_sleep_ms(100);
+	}
+	double secs = (double)(vt_rig_now_ms() - start) / 1000.0;
+	cr_assert(snap != NULL && strstr(snap, "\"spo2\":55") != NULL, "the flood was not read");
+	cr_expect(strstr(snap, "chair-1/recording-failed/1") != NULL, "no recording-failed: %.300s",
+	          snap);
+	cr_expect(strstr(snap, "bytes not kept") != NULL, "the alarm does not say why");
+	free(snap);
+	/* What was kept: the burst and the rate, as hex (under 2.5 characters a byte), plus headers. */
+	long on_disk = s_tree_bytes(bed.rec);
+	long rate = 16 << 10, bound = (long)((4 * rate + rate * (secs + 1)) * 2.5) + 4096;
+	cr_expect_leq(on_disk, bound, "%ld bytes recorded for a 2 MiB flood in %.1f s (at most %ld)",
+	              on_disk, secs, bound);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "grep -rq ' gap [0-9]* bytes not recorded: over "
+	         "limits.record_bytes_per_second' %s", bed.rec);
+	/* The next event kept writes the gap: lines at a device's pace, until one is. */
+	bool gap = false;
+	for (int i = 0; i < 100 && !gap; i++) {
+		vt_rig_pty_masimo(&bed.pty, 56, 55);
+		vt_rig_sleep_ms(100);
+		gap = system(cmd) == 0;
+	}
+	cr_expect(gap, "the recording does not say what it did not keep");
+	char *reply = vt_rig_request(d.ctl, "{\"cmd\":\"ping\"}", 5000);
+	cr_expect(reply && strstr(reply, "\"recording_bytes_not_kept\":0") == NULL &&
+	              strstr(reply, "\"recording_bytes_not_kept\":") != NULL,
+	          "not counted: %s", reply ? reply : "");
+	free(reply);
+}

@@ -74,7 +74,7 @@ struct ev {
 	int64_t t;
 	enum vt_rec_event ev;
 	size_t len;
-	uint8_t bytes[256];
+	uint8_t bytes[257];
 };
 
 /* Read every event of `path` into evs (at most max); asserts a clean read. */
@@ -244,7 +244,7 @@ Test(recorder, round_trip_is_exact)
 	size_t len;
 	char *text = s_slurp(path, &len);
 	const char *hdr = "# vitalsd session recording\n"
-	                  "# format: 3\n"
+	                  "# format: 4\n"
 	                  "# version: 0.1.0\n"
 	                  "# bed: chair-1\n"
 	                  "# port: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A12345-if00-port0\n"
@@ -307,7 +307,7 @@ Test(recorder, station_events_round_trip)
 
 	size_t len;
 	char *text = s_slurp(path, &len);
-	cr_assert(strstr(text, "# format: 3\n") != NULL, "%s", text);
+	cr_assert(strstr(text, "# format: 4\n") != NULL, "%s", text);
 	cr_assert(strstr(text, "# config: /etc/vitalsd/vitalsd.yaml\n") != NULL, "%s", text);
 	cr_assert(strstr(text, "# config-sha256: 3f0c9d5e") != NULL, "%s", text);
 	cr_assert(strstr(text, "\n11 control {\"cmd\":\"ack\"") != NULL, "%s", text);
@@ -780,9 +780,12 @@ static const struct bad_case s_bad[] = {
 	{HDR2 "0 control {\"cmd\":\"ack\",\n", 9, 23, "not JSON", true},
 	{HDR2 "0 session [1,2]\n", 9, 11, "expected a JSON object", true},
 	{HDR2 "0 config\n", 9, 9, "not JSON", true},
-	{"# vitalsd session recording\n# format: 4\n# version: 9.0.0\n# bed: a\n# port: p\n"
+	{"# vitalsd session recording\n# format: 5\n# version: 9.0.0\n# bed: a\n# port: p\n"
 	 "# protocol: x\n# baud: 9600\n# start: 2026-11-21T10:00:00Z\n",
-	 2, 11, "written in format 4 by a newer vitalsd; this one reads formats 1 to 3", false},
+	 2, 11, "written in format 5 by a newer vitalsd; this one reads formats 1 to 4", false},
+	/* Gap lines: format 4. */
+	{HDR2 "0 gap 100 bytes not recorded: over limits.record_bytes_per_second\n", 9, 3,
+	 "a 'gap' event in a format-2 recording", true},
 	/* Text lines: format 3, and only the known escapes. */
 	{HDR2 "0 text SPO2=097\\r\\n\n", 9, 3, "a 'text' event in a format-2 recording", true},
 	{"# vitalsd session recording\n# format: two\n# version: 9.0.0\n# bed: a\n# port: p\n"
@@ -914,4 +917,72 @@ Test(session, header_only_and_unknown_fields)
 	cr_assert_str_eq(vt_session_info(s)->protocol, "masimo-ascii");
 	cr_assert_eq(diag.count, 0);
 	vt_session_close(&s);
+}
+
+/*
+ * A port that delivers more than its bounds: bytes over the rate (a bucket
+ * of VT_RECORDER_BURST_S seconds) or over the day's bytes are not written;
+ * the next event says how many in a `gap` line at their place; the bound
+ * holds for VT_RECORDER_LIMITED_MS after the last of them; a new UTC day
+ * starts a new day's allowance.
+ */
+Test(recorder, bounds_keep_a_flood_off_the_disk_and_say_what_is_missing)
+{
+	char err[256];
+	struct vt_recorder *r = vt_recorder_open(s_dir, &s_info, T0, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	struct vt_rec_limits lim = {.bytes_per_second = 1000, .bytes_per_day = 20000};
+	vt_recorder_set_limits(r, &lim);
+	static uint8_t block[3000];
+	memset(block, 0x5a, sizeof(block));
+	s_event(r, T0, VT_REC_OPEN, NULL, 0, NULL);
+	s_event(r, T0 + 1, VT_REC_DATA, block, 3000, NULL); /* within the 4000-byte burst */
+	cr_expect_eq(vt_recorder_event(r, T0 + 2, VT_REC_DATA, block, 2000, NULL, err, sizeof(err)), 1,
+	             "2000 bytes more than the 1000 left were kept");
+	cr_expect_eq(vt_recorder_event(r, T0 + 3, VT_REC_DATA, block, 1500, NULL, err, sizeof(err)), 1);
+	const char *why;
+	cr_expect(vt_recorder_limited(r, T0 + 3, &why));
+	cr_expect_str_eq(why, "over limits.record_bytes_per_second");
+	/* Two seconds later 1000 + 2000 are allowed again. */
+	s_event(r, T0 + 2003, VT_REC_DATA, block, 500, NULL);
+	cr_expect(vt_recorder_limited(r, T0 + 3 + VT_RECORDER_LIMITED_MS - 1, NULL));
+	cr_expect(!vt_recorder_limited(r, T0 + 3 + VT_RECORDER_LIMITED_MS, NULL), "the bound held");
+	char path[256];
+	snprintf(path, sizeof(path), "%s", vt_recorder_path(r));
+
+	struct ev evs[64];
+	size_t n = s_read_all(path, evs, 64);
+	size_t data = 0, gaps = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (evs[i].ev == VT_REC_DATA)
+			data += evs[i].len;
+		if (evs[i].ev == VT_REC_GAP) {
+			gaps++;
+			cr_expect_eq(evs[i].t, T0 + 2003, "the gap is told where the data resumes");
+			evs[i].bytes[evs[i].len] = '\0';
+			cr_expect_str_eq((char *)evs[i].bytes,
+			                 "3500 bytes not recorded: over limits.record_bytes_per_second");
+		}
+	}
+	cr_expect_eq(data, 3500, "%zu bytes kept", data);
+	cr_expect_eq(gaps, 1);
+
+	/* The day's bytes: 20,000, then nothing more until the next UTC day. */
+	lim.bytes_per_second = 0;
+	vt_recorder_set_limits(r, &lim);
+	int64_t t = T0 + 5000;
+	int kept = 0, refused = 0;
+	for (int i = 0; i < 10; i++, t += 1000) {
+		int rc = vt_recorder_event(r, t, VT_REC_DATA, block, 3000, NULL, err, sizeof(err));
+		kept += rc == 0;
+		refused += rc == 1;
+	}
+	cr_expect_eq(kept, 5, "3500 + 5 x 3000 = 18,500 fit in 20,000 bytes a day");
+	cr_expect_eq(refused, 5);
+	cr_expect(vt_recorder_limited(r, t, &why));
+	cr_expect_str_eq(why, "over limits.record_bytes_per_day");
+	cr_expect_eq(vt_recorder_event(r, T0 + 86400000, VT_REC_DATA, block, 3000, NULL, err,
+	                               sizeof(err)),
+	             0, "a new day, a new allowance");
+	vt_recorder_close(&r);
 }

@@ -5,9 +5,11 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "support/support.h"
 
@@ -205,5 +207,65 @@ Test(replay, a_bed_given_its_files_in_order_plays_them_as_one)
 	vt_rig_output_free(&rw);
 	vt_rig_output_free(&rs);
 	vt_rig_output_free(&rbad);
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * Inputs that never end (a character device, a pipe fed without end, a
+ * file that grows as it is read) are read up to limits.replay_input_size
+ * and refused there, in seconds and with bounded memory; they used to grow
+ * the replay by gigabytes a minute.
+ */
+Test(replay, an_endless_input_is_refused_at_the_input_bound)
+{
+	char dir[64], cfg[160], fifo[160], spec[200];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "replay-endless"), 0);
+	char *base = vt_rig_slurp(vt_rig_root(CFG), NULL);
+	cr_assert_not_null(base);
+	size_t blen = strlen(base) + 64;
+	char *text = malloc(blen);
+	snprintf(text, blen, "%slimits: {replay_input_size: 1MiB}\n", base);
+	cr_assert_eq(vt_rig_write_file(dir, "small.yaml", text, cfg, sizeof(cfg)), 0);
+	free(text);
+	free(base);
+
+	struct {
+		const char *config, *spec;
+	} cases[] = {
+	    /* the default bound (256 MiB) on a device read as CSV */
+	    {vt_rig_root(CFG), "chair-1=/dev/zero"},
+	    /* 1 MiB, on a device read as a raw capture, and on a pipe that never ends */
+	    {cfg, "chair-1=/dev/urandom"},
+	    {cfg, NULL},
+	};
+	snprintf(fifo, sizeof(fifo), "%s/endless.bin", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	snprintf(spec, sizeof(spec), "chair-1=%s", fifo);
+	cases[2].spec = spec;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid_t feeder = -1;
+		if (i == 2) {
+			char *yes[] = {"/bin/sh", "-c", "exec yes > \"$0\"", fifo, NULL};
+			feeder = vt_rig_spawn(yes, NULL, NULL);
+			cr_assert_gt(feeder, 0);
+		}
+		char errpath[160];
+		snprintf(errpath, sizeof(errpath), "%s/err-%zu", dir, i);
+		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)cases[i].config,
+		                "--replay", (char *)cases[i].spec, NULL};
+		pid_t pid = vt_rig_spawn(argv, "/dev/null", errpath);
+		cr_assert_gt(pid, 0);
+		int status = vt_rig_wait(pid, 30000);
+		if (status < 0)
+			vt_rig_stop(pid, SIGKILL, 1000);
+		if (feeder > 0)
+			vt_rig_stop(feeder, SIGKILL, 1000);
+		char *err = vt_rig_slurp(errpath, NULL);
+		cr_expect_eq(status, 65, "case %zu (%s): status %d; %s", i, cases[i].spec, status,
+		             err ? err : "");
+		cr_expect(err && strstr(err, "(limits.replay_input_size)"), "case %zu: %s", i,
+		          err ? err : "");
+		free(err);
+	}
 	vt_rig_rmtree(dir);
 }

@@ -184,8 +184,11 @@ static const struct vt_cy_key s_curve_keys[C_COUNT + 1] = {
 
 /* The operator's bounds: absent keys (or the whole section) take these defaults. */
 #define LIM(f) offsetof(struct vt_config, limits.f)
-static const struct vt_cy_range s_connections = {1, 100000}, s_queue = {10, 1000000};
-enum { L_PUB_CONN, L_CTL_CONN, L_QUEUE, L_RELOAD_INTERVAL, L_RELOAD_TIMEOUT, L_COUNT };
+static const struct vt_cy_range s_connections = {1, 100000}, s_queue = {10, 1000000},
+                                s_rate = {1024, 1LL << 30}, s_day = {1 << 20, 1LL << 40},
+                                s_file = {64 << 10, 1LL << 34}, s_replay = {1 << 20, 1LL << 40};
+enum { L_PUB_CONN, L_CTL_CONN, L_QUEUE, L_RELOAD_INTERVAL, L_RELOAD_TIMEOUT, L_REC_RATE, L_REC_DAY,
+       L_REC_FILE, L_REPLAY, L_COUNT };
 static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
 	[L_PUB_CONN] = {SCALAR("publish_connections", "a number of connections"),
 	                .handler = vt_cy_integer, .offset = LIM(publish_connections), .dflt = "256",
@@ -200,6 +203,14 @@ static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
 	[L_RELOAD_TIMEOUT] = {SCALAR("reload_timeout", VT_CY_DURATION),
 	                      .handler = vt_cy_duration_positive, .offset = LIM(reload_timeout_ms),
 	                      .dflt = "10s"},
+	[L_REC_RATE] = {SCALAR("record_bytes_per_second", VT_CY_SIZE), .handler = vt_cy_size,
+	                .offset = LIM(record_bytes_per_second), .dflt = "16KiB", .data = &s_rate},
+	[L_REC_DAY] = {SCALAR("record_bytes_per_day", VT_CY_SIZE), .handler = vt_cy_size,
+	               .offset = LIM(record_bytes_per_day), .dflt = "256MiB", .data = &s_day},
+	[L_REC_FILE] = {SCALAR("record_file_size", VT_CY_SIZE), .handler = vt_cy_size,
+	                .offset = LIM(record_file_size), .dflt = "16MiB", .data = &s_file},
+	[L_REPLAY] = {SCALAR("replay_input_size", VT_CY_SIZE), .handler = vt_cy_size,
+	              .offset = LIM(replay_input_size), .dflt = "256MiB", .data = &s_replay},
 };
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,

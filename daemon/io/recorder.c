@@ -71,6 +71,14 @@ struct vt_recorder {
 	char failure[256];      /* the failure that retry_at is holding back */
 	char *buf;              /* one event's text */
 	size_t cap;             /* bytes allocated at buf */
+	struct vt_rec_limits limits; /* what the port may record (0: no bound) */
+	int64_t credit;         /* bytes the rate allows now (a token bucket) */
+	int64_t credit_at;      /* when credit was last topped up */
+	int64_t day;            /* the UTC day day_bytes counts */
+	int64_t day_bytes;      /* data bytes recorded on that day */
+	uint64_t gap;           /* bytes not kept since the last event written */
+	const char *gap_why;    /* the bound they were over */
+	int64_t limited_at;     /* the last time bytes were not kept; INT64_MIN: never */
 };
 
 static int64_t
@@ -336,6 +344,8 @@ vt_recorder_open(const char *dir, const struct vt_rec_info *info, int64_t now, c
 	r->fd = -1;
 	r->baud = info->baud;
 	r->rotate_bytes = VT_RECORDER_ROTATE_BYTES;
+	r->limited_at = INT64_MIN;
+	r->day = s_day(now);
 	r->bed = s_file_name(info->bed ? info->bed : "");
 	r->header_bed = s_one_line(info->bed);
 	r->header_port = s_one_line(info->port);
@@ -366,6 +376,63 @@ void
 vt_recorder_set_rotate_bytes(struct vt_recorder *r, uint64_t bytes)
 {
 	r->rotate_bytes = bytes ? bytes : VT_RECORDER_ROTATE_BYTES;
+}
+
+void
+vt_recorder_set_limits(struct vt_recorder *r, const struct vt_rec_limits *limits)
+{
+	bool first = r->limits.bytes_per_second == 0;
+	r->limits = *limits;
+	vt_recorder_set_rotate_bytes(r, (uint64_t)limits->file_size);
+	if (first)
+		r->credit = limits->bytes_per_second * VT_RECORDER_BURST_S; /* a full bucket */
+}
+
+/*
+ * Whether `len` more data bytes may be recorded at `now`: within the rate
+ * (the bucket holds VT_RECORDER_BURST_S seconds of it) and the day's
+ * bytes. If not, they are counted as a gap and false is returned.
+ */
+static bool
+s_admit(struct vt_recorder *r, int64_t now, size_t len)
+{
+	const struct vt_rec_limits *l = &r->limits;
+	if (s_day(now) != r->day) {
+		r->day = s_day(now);
+		r->day_bytes = 0;
+	}
+	if (l->bytes_per_second > 0) {
+		int64_t cap = l->bytes_per_second * VT_RECORDER_BURST_S;
+		if (now > r->credit_at) {
+			int64_t more = (now - r->credit_at) * l->bytes_per_second / 1000;
+			r->credit = r->credit + more > cap ? cap : r->credit + more;
+			r->credit_at = now;
+		}
+	}
+	const char *why = NULL;
+	if (l->bytes_per_second > 0 && (int64_t)len > r->credit)
+		why = "over limits.record_bytes_per_second";
+	else if (l->bytes_per_day > 0 && r->day_bytes + (int64_t)len > l->bytes_per_day)
+		why = "over limits.record_bytes_per_day";
+	if (why != NULL) {
+		r->gap += len;
+		r->gap_why = why;
+		r->limited_at = now;
+		return false;
+	}
+	if (l->bytes_per_second > 0)
+		r->credit -= (int64_t)len;
+	r->day_bytes += (int64_t)len;
+	return true;
+}
+
+bool
+vt_recorder_limited(const struct vt_recorder *r, int64_t now, const char **why)
+{
+	bool limited = r->limited_at != INT64_MIN && now - r->limited_at < VT_RECORDER_LIMITED_MS;
+	if (why != NULL)
+		*why = limited ? r->gap_why : NULL;
+	return limited;
 }
 
 const char *
@@ -444,6 +511,11 @@ s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t used = 0;
+	/* Bytes not kept since the last event: said where they would have been. */
+	if (r->gap > 0 && s_append(r, &used, "%lld %s %llu bytes not recorded: %s\n", (long long)off,
+	                           vt_rec_event_name(VT_REC_GAP), (unsigned long long)r->gap,
+	                           r->gap_why) != 0)
+		return -1;
 	if (!VT_REC_IS_BYTES(ev)) {
 		const char *word = vt_rec_event_name(ev);
 		char *text = reason && *reason ? s_one_line(reason) : NULL;
@@ -484,6 +556,8 @@ vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev, cons
 	}
 	if (VT_REC_IS_BYTES(ev) && len == 0)
 		return 0; /* nothing arrived: nothing to keep */
+	if (ev == VT_REC_DATA && !s_admit(r, now, len))
+		return 1;
 	if (s_ready(r, now, err, errlen) != 0)
 		return -1;
 	/* The loop reads the clock once per wake-up, the publisher when it
@@ -504,6 +578,7 @@ vt_recorder_event(struct vt_recorder *r, int64_t now, enum vt_rec_event ev, cons
 		return -1;
 	}
 	r->last = now;
+	r->gap = 0; /* written with this event */
 	if (now - r->synced >= S_SYNC_EVERY_MS)
 		s_kick(r, now);
 	return 0;

@@ -38,6 +38,9 @@ s_next_line(struct vt_csv_file *f)
 	}
 }
 
+/* Read the header of a file opened as f->fp; f, or NULL with diagnostics (f freed). */
+static struct vt_csv_file *s_header(struct vt_csv_file *f, const char *path, struct vt_diag *diag);
+
 struct vt_csv_file *
 vt_csv_file_open(const char *path, struct vt_diag *diag)
 {
@@ -53,6 +56,31 @@ vt_csv_file_open(const char *path, struct vt_diag *diag)
 		vt_csv_file_close(&f);
 		return NULL;
 	}
+	return s_header(f, path, diag);
+}
+
+struct vt_csv_file *
+vt_csv_file_open_mem(const char *name, const void *bytes, size_t len, struct vt_diag *diag)
+{
+	struct vt_csv_file *f = calloc(1, sizeof(*f));
+	if (f == NULL || (f->path = strdup(name)) == NULL) {
+		vt_diag_add(diag, name, 0, 0, NULL, "out of memory");
+		vt_csv_file_close(&f);
+		return NULL;
+	}
+	/* An empty buffer cannot be fmemopen'd: read it as an empty stream. */
+	f->fp = len > 0 ? fmemopen((void *)bytes, len, "r") : fopen("/dev/null", "r");
+	if (f->fp == NULL) {
+		vt_diag_add(diag, name, 0, 0, NULL, "cannot read: %s", strerror(errno));
+		vt_csv_file_close(&f);
+		return NULL;
+	}
+	return s_header(f, name, diag);
+}
+
+static struct vt_csv_file *
+s_header(struct vt_csv_file *f, const char *path, struct vt_diag *diag)
+{
 	ssize_t n = s_next_line(f);
 	if (n < 0) {
 		vt_diag_add(diag, path, 0, 0, NULL, "empty file: expected a header such as t,spo2,pr,hr,pi,rr");

@@ -38,7 +38,7 @@ static const char *const s_keys[K_COUNT] = {"version", "bed", "port", "protocol"
                                             "start", "format", "config", "config-sha256"};
 
 static const char *const s_words[VT_REC_EVENT_COUNT] = {
-    "open", "data", "lost", "close", "control", "alert", "session", "config", "sent"};
+    "open", "data", "lost", "close", "control", "alert", "session", "config", "sent", "gap"};
 
 struct vt_session_reader {
 	char *name;               /* file name in diagnostics */
@@ -298,6 +298,15 @@ vt_session_open_mem(const char *name, const void *bytes, size_t len, struct vt_d
 }
 
 int
+vt_session_detect_mem(const void *bytes, size_t len)
+{
+	size_t m = strlen(S_MAGIC);
+	const char *b = bytes;
+	return len > m && memcmp(b, S_MAGIC, m) == 0 &&
+	       (b[m] == '\n' || (b[m] == '\r' && len > m + 1 && b[m + 1] == '\n'));
+}
+
+int
 vt_session_detect(const char *path)
 {
 	FILE *fp = vt_zfile_open(path);
@@ -452,7 +461,7 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 	}
 	if (!isdigit((unsigned char)l[0])) {
 		S_BAD(s, diag, 1, "expected an event: MILLISECONDS open|data HEX|lost REASON|close|"
-		      "control JSON|alert JSON|session JSON|config JSON|sent HEX");
+		      "control JSON|alert JSON|session JSON|config JSON|sent HEX|gap TEXT");
 		return -1;
 	}
 	int64_t off = 0;
@@ -486,7 +495,12 @@ s_event(struct vt_session_reader *s, int64_t *t_ms, enum vt_rec_event *ev, const
 		while (l[e] != '\0' && l[e] != ' ' && l[e] != '\t')
 			e++;
 		S_BAD(s, diag, (int)w + 1, "unknown event '%.*s' (expected open, data, lost, close, "
-		      "control, alert, session, config or sent)", (int)(e - w), l + w);
+		      "control, alert, session, config, sent or gap)", (int)(e - w), l + w);
+		return -1;
+	}
+	if (k == VT_REC_GAP && s->info.format < 4) {
+		S_BAD(s, diag, (int)w + 1, "a 'gap' event in a format-%d recording (gap lines are "
+		      "format 4)", s->info.format);
 		return -1;
 	}
 	if (text && s->info.format < 3) {

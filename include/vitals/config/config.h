@@ -106,6 +106,10 @@ struct vt_limits {
 	int64_t subscriber_queue;       /* messages queued per subscriber before it loses them */
 	int64_t reload_interval_ms;     /* at most one reload this often */
 	int64_t reload_timeout_ms;      /* reading a reload's files takes at most this */
+	int64_t record_bytes_per_second; /* a port's sustained recording rate */
+	int64_t record_bytes_per_day;   /* what a port may record in one UTC day */
+	int64_t record_file_size;       /* a recording file is closed and another begun past this */
+	int64_t replay_input_size;      /* bytes of one recording --replay reads */
 };
 
 /* Where a value was written (1-based; 0 when not in the file), for checks made later. */

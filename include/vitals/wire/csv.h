@@ -64,6 +64,9 @@ struct vt_csv_file;
 
 /* Open `path` and read its header. NULL with a diagnostic on failure. */
 struct vt_csv_file *vt_csv_file_open(const char *path, struct vt_diag *diag);
+/* The same from memory, which must outlive the reader; `name` is used in diagnostics. */
+struct vt_csv_file *vt_csv_file_open_mem(const char *name, const void *bytes, size_t len,
+                                         struct vt_diag *diag);
 
 /*
  * Next row: 1 with *t_ms (milliseconds since the recording's start) and *r

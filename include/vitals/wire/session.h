@@ -19,6 +19,10 @@
  * line; an optional reason otherwise). A file that carries on from a
  * rotated one has `# continues: PREVIOUS-FILE` after `start`.
  *
+ * Format 4 adds `gap`: bytes the port delivered that a recording bound
+ * (limits.record_*) kept out of the file, counted where they would have
+ * been, so that a replay knows the stream is cut there.
+ *
  * Format 2 (`# format: 2`) adds what happened at the station, so that a
  * recording is the whole record of a session: the commands the daemon
  * executed for the bed (control: phase, ack, silence), the alert and
@@ -47,11 +51,13 @@ enum vt_rec_event {
 	VT_REC_SESSION, /* a session message (phase, back-to-baseline), as JSON (format 2) */
 	VT_REC_CONFIG,  /* the configuration changed: {"path","sha256"} (format 2) */
 	VT_REC_SENT,    /* bytes vitalsd sent the device: polls, replies (hex, as data) */
+	VT_REC_GAP,     /* bytes the device sent that were not kept (a recording bound): how
+	                 * many, and which bound (format 4) */
 	VT_REC_EVENT_COUNT
 };
 
 /* The format the recorder writes, and the newest the reader reads. */
-#define VT_SESSION_FORMAT 3
+#define VT_SESSION_FORMAT 4
 
 /* The event word of `ev` ("open", "alert", ...). */
 const char *vt_rec_event_name(enum vt_rec_event ev);
@@ -76,6 +82,8 @@ struct vt_session_reader;
 
 /* Whether the file at `path` starts like a session recording. */
 int vt_session_detect(const char *path);
+/* The same for bytes in memory. */
+int vt_session_detect_mem(const void *bytes, size_t len);
 
 /* Open a session file and read its header; NULL with diagnostics. */
 struct vt_session_reader *vt_session_open(const char *path, struct vt_diag *diag);
