@@ -192,6 +192,13 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 }
 
 static void
+s_on_device_alarm(void *ctx, const struct vt_device_alarm *da)
+{
+	struct live_bed *b = ctx;
+	vt_core_device_alarm(b->live->core, b->index, b->now, da);
+}
+
+static void
 s_on_info(void *ctx, const struct vt_device_info *info)
 {
 	struct live_bed *b = ctx;
@@ -352,7 +359,8 @@ s_sink(struct live *l, struct live_bed *b, int64_t now)
 	l->tx.dropped = 0;
 	b->now = now;
 	return (struct vt_driver_sink){
-	    .reading = s_on_reading, .info = s_on_info, .ctx = b, .now = now, .tx = &l->tx};
+	    .reading = s_on_reading, .info = s_on_info, .device_alarm = s_on_device_alarm, .ctx = b,
+	    .now = now, .tx = &l->tx};
 }
 
 static void s_record(struct live *l, struct live_bed *b, int64_t now, enum vt_rec_event ev,
@@ -921,7 +929,20 @@ static bool
 s_port_changed(const struct vt_monitor_config *a, const struct vt_monitor_config *b)
 {
 	return strcmp(a->port, b->port) != 0 || a->driver != b->driver || a->baud != b->baud ||
-	       a->flow != b->flow || a->opts.poll_ms != b->opts.poll_ms;
+	       a->flow != b->flow || a->opts.poll_ms != b->opts.poll_ms ||
+	       (a->hl7_id == NULL) != (b->hl7_id == NULL) ||
+	       (a->hl7_id != NULL && strcmp(a->hl7_id, b->hl7_id) != 0);
+}
+
+/* The port of a monitor; an HL7 listener's takes only its sender's messages. */
+static struct vt_port *
+s_port_new(const struct vt_config *cfg, const struct vt_monitor_config *mon)
+{
+	struct vt_port *p = vt_port_new(mon->port, mon->baud, mon->flow);
+	if (p != NULL && vt_port_kind_of(mon->port) == VT_PORT_MLLP &&
+	    vt_port_set_hl7(p, mon->hl7_id, cfg->limits.hl7_idle_ms) != 0)
+		vt_port_free(&p);
+	return p;
 }
 
 static bool
@@ -1079,6 +1100,7 @@ s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients
 		const struct vt_monitor_config *mon = &next->monitors[i];
 		if (map[i] >= 0 && !s_port_changed(&l->cfg->monitors[map[i]], mon)) {
 			*b = l->beds[map[i]]; /* the same port, open or not: untouched */
+			vt_port_set_hl7_idle(b->port, next->limits.hl7_idle_ms);
 			l->beds[map[i]].port = NULL;
 			l->beds[map[i]].line = NULL;
 			l->beds[map[i]].watch = NULL;
@@ -1086,7 +1108,7 @@ s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients
 		} else {
 			if (map[i] >= 0)
 				s_bed_close(l, &l->beds[map[i]], now, "monitor changed by reload");
-			b->port = vt_port_new(mon->port, mon->baud, mon->flow);
+			b->port = s_port_new(next, mon);
 			b->line = s_line_new(l, mon);
 			b->state = VT_PORT_CLOSED;
 			b->backoff_ms = VT_REOPEN_MIN_MS;
@@ -1296,13 +1318,17 @@ s_counters(struct live *l)
 	uint64_t not_kept = 0;
 	for (size_t b = 0; b < l->cfg->n_monitors; b++)
 		not_kept += l->beds[b].rec_dropped_bytes;
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "publish_connections",
+	struct vt_mllp_totals hl7;
+	vt_port_mllp_totals(&hl7);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "publish_connections",
 	                 (json_int_t)vt_conns_open(pub), "publish_connections_refused",
 	                 (json_int_t)vt_conns_refused(pub)->total, "control_connections",
 	                 (json_int_t)(ctl ? vt_conns_open(ctl) : 0), "control_connections_refused",
 	                 (json_int_t)(ctl ? vt_conns_refused(ctl)->total : 0), "reloads_refused",
 	                 (json_int_t)l->reload_refused.total, "recording_bytes_not_kept",
-	                 (json_int_t)not_kept);
+	                 (json_int_t)not_kept, "hl7_connections_refused", (json_int_t)hl7.refused,
+	                 "hl7_messages_too_long", (json_int_t)hl7.too_long, "hl7_messages_busy",
+	                 (json_int_t)hl7.busy);
 }
 
 /*
@@ -1317,6 +1343,9 @@ s_check_descriptors(const struct vt_config *cfg)
 	long need = (long)(cfg->n_publish * (size_t)cfg->limits.publish_connections +
 	                   cfg->n_control * (size_t)cfg->limits.control_connections +
 	                   2 * cfg->n_monitors) + 64;
+	for (size_t i = 0; i < cfg->n_monitors; i++) /* a listener's connections, at most */
+		if (vt_port_kind_of(cfg->monitors[i].port) == VT_PORT_MLLP)
+			need += VT_MLLP_CONNECTIONS + 5;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rl.rlim_cur != RLIM_INFINITY &&
 	                                           (long)rl.rlim_cur >= need))
@@ -1410,7 +1439,7 @@ s_setup(struct live *l, char *err, size_t errlen)
 		b->index = (int)i;
 		b->mon = &l->cfg->monitors[i];
 		s_bed_names(b);
-		b->port = vt_port_new(b->mon->port, b->mon->baud, b->mon->flow);
+		b->port = s_port_new(l->cfg, b->mon);
 		b->line = s_line_new(l, b->mon);
 		if (b->port == NULL || b->line == NULL) {
 			snprintf(err, errlen, "out of memory");

@@ -145,8 +145,8 @@ s_check_warnings(const struct vt_config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->n_monitors; i++) {
 		const struct vt_monitor_config *m = &cfg->monitors[i];
 		struct stat st;
-		if (strncmp(m->port, "tcp://", 6) == 0 || stat(m->port, &st) == 0)
-			continue;
+		if (m->port[0] != '/' || stat(m->port, &st) == 0)
+			continue; /* tcp:// and mllp:// are not files */
 		fprintf(out, "%s:%d: warning: monitors[%zu].port: %s does not exist (yet); %s will "
 		        "show comm-lost until it appears\n", cfg->path, m->line, i, m->port, m->bed);
 		n++;

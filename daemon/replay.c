@@ -50,6 +50,8 @@ struct item {
 	bool is_port;            /* a port state change rather than a reading */
 	bool is_line;            /* the line's counters after a feed, rather than a reading */
 	bool undecoded;          /* is_line: bytes rejected, none decoded */
+	bool is_alarm;           /* an alarm the monitor raised or ended, rather than a reading */
+	struct vt_device_alarm da; /* is_alarm: the alarm */
 	struct vt_line_stats line; /* is_line and is_port: the line's counters then */
 	int64_t t;
 	struct vt_reading r;     /* the reading */
@@ -124,6 +126,19 @@ s_queue_reading(void *ctx, const struct vt_reading *r)
 	it->r = *r;
 }
 
+/* Driver sink: queue a monitor's alarm stamped with the current feed time. */
+static void
+s_queue_alarm(void *ctx, const struct vt_device_alarm *da)
+{
+	struct source *s = ctx;
+	struct item *it = s_push(s);
+	if (it == NULL)
+		return;
+	it->t = s->feed_t;
+	it->is_alarm = true;
+	it->da = *da;
+}
+
 static void
 s_queue_port(struct source *s, int64_t t, enum vt_port_state st, const char *detail)
 {
@@ -160,7 +175,8 @@ s_sink(struct source *s, int64_t t)
 {
 	s->feed_t = t;
 	s->tx.len = 0;
-	return (struct vt_driver_sink){.reading = s_queue_reading, .ctx = s, .now = t, .tx = &s->tx};
+	return (struct vt_driver_sink){.reading = s_queue_reading, .device_alarm = s_queue_alarm,
+	                               .ctx = s, .now = t, .tx = &s->tx};
 }
 
 /* The port opened at t: a fresh driver and line, and the driver's connect(). */
@@ -568,6 +584,8 @@ s_deliver(struct vt_core *core, struct source *s, const struct vt_replay_sink *s
 		else if (q->cmd == VT_CMD_PHASE)
 			vt_core_phase(core, s->bed, q->phase, q->weight_kg, q->dose_mg_per_kg_h, q->by,
 			              it->t);
+	} else if (it->is_alarm) {
+		vt_core_device_alarm(core, s->bed, it->t, &it->da);
 	} else if (it->is_line) {
 		vt_core_line(core, s->bed, it->t, &it->line, it->undecoded);
 	} else if (it->is_port) {

@@ -67,21 +67,27 @@ struct s_emu {
 	uint64_t rng;        /* xorshift64* state for noise */
 };
 
-static int64_t
-s_now(void)
+int64_t
+vt_emu_mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t
+vt_emu_mono_of(const struct vt_emu_player *p, int64_t mono0, double speed, int64_t t)
+{
+	if (t == INT64_MAX)
+		return INT64_MAX;
+	return mono0 + (int64_t)((double)(t - p->t0_ns) / speed);
+}
+
 /* Real time at which recording time `t` comes. */
 static int64_t
 s_mono_of(const struct s_emu *e, int64_t t)
 {
-	if (t == INT64_MAX)
-		return INT64_MAX;
-	return e->mono0 + (int64_t)((double)(t - e->player.t0_ns) / e->o->speed);
+	return vt_emu_mono_of(&e->player, e->mono0, e->o->speed, t);
 }
 
 /*
@@ -114,7 +120,7 @@ s_log(const struct s_emu *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(e->log, "vitals-emulate: t=%.3f s: ", s_rec_seconds(e, s_now()));
+	fprintf(e->log, "vitals-emulate: t=%.3f s: ", s_rec_seconds(e, vt_emu_mono_ns()));
 	vfprintf(e->log, fmt, ap);
 	fputc('\n', e->log);
 	fflush(e->log);
@@ -347,7 +353,7 @@ static void
 s_loop(struct s_emu *e, const sigset_t *waitmask)
 {
 	for (;;) {
-		int64_t now = s_now();
+		int64_t now = vt_emu_mono_ns();
 		if (s_stop_sig) {
 			s_log(e, "stopping on signal %d", (int)s_stop_sig);
 			return;
@@ -365,7 +371,7 @@ s_loop(struct s_emu *e, const sigset_t *waitmask)
 		int64_t wake = s_next_wake(e);
 		struct timespec ts, *tsp = NULL;
 		if (wake != INT64_MAX) {
-			int64_t d = wake - s_now();
+			int64_t d = wake - vt_emu_mono_ns();
 			if (d < 0)
 				d = 0;
 			ts.tv_sec = (time_t)(d / 1000000000);
@@ -455,7 +461,7 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 		sigdelset(&waitmask, sigs[i]);
 	s_stop_sig = s_unplug_req = s_replug_req = 0;
 
-	e.mono0 = s_now();
+	e.mono0 = vt_emu_mono_ns();
 	int status = 0;
 	if (s_plug(&e) != 0) {
 		status = EX_OSERR;

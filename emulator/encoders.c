@@ -15,6 +15,7 @@ extern const struct vt_encoder vt_encoder_nonin_df2;
 extern const struct vt_encoder vt_encoder_nonin_df8;
 extern const struct vt_encoder vt_encoder_nellcor_ascii;
 extern const struct vt_encoder vt_encoder_ivy_ansarb;
+extern const struct vt_encoder vt_encoder_hl7_mllp;
 
 const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_masimo_ascii,
@@ -23,6 +24,7 @@ const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_nonin_df8,
 	&vt_encoder_nellcor_ascii,
 	&vt_encoder_ivy_ansarb,
+	&vt_encoder_hl7_mllp,
 	NULL,
 };
 
@@ -51,6 +53,8 @@ vt_encode_config_default(struct vt_encode_config *cfg)
 	cfg->audio_off = false;
 	/* The revision a real OEM III module sends (captures/nonin_oem3_df7_60s). */
 	cfg->nonin_srev = 45;
+	/* A location as monitors write it (unit^room^bed). */
+	memcpy(cfg->hl7_bed, "ICU^^1", 7);
 }
 
 bool

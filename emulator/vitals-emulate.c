@@ -28,6 +28,8 @@ s_usage(FILE *f)
 	        "usage: vitals-emulate --protocol NAME (--pty LINK | --tcp HOST:PORT) [options] RECORDING\n"
 	        "       vitals-emulate --scenario FILE [--protocol NAME (--pty LINK | --tcp HOST:PORT)]\n"
 	        "                      [--csv OUT] [--phases BED] [options]\n"
+	        "       vitals-emulate --protocol hl7-mllp --mllp HOST:PORT [options]\n"
+	        "                      (RECORDING | --scenario FILE)\n"
 	        "\n"
 	        "Play RECORDING, or a scenario, as a live monitor would send it.\n"
 	        "  RECORDING               a numerics CSV (t,spo2,pr,hr,pi,rr; encoded in --protocol),\n"
@@ -42,13 +44,16 @@ s_usage(FILE *f)
 	        "                          (with --csv or --phases alone, nothing is played)\n"
 	        "\n"
 	        "  --protocol NAME         masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii,\n"
-	        "                          ivy-ansarb\n"
+	        "                          ivy-ansarb, hl7-mllp\n"
 	        "                          (required for a CSV)\n"
 	        "  --pty LINK              open a pseudo-terminal and point the symlink LINK at it;\n"
 	        "                          the slave path is printed on standard output\n"
 	        "  --tcp HOST:PORT         listen there (HOST defaults to 127.0.0.1; port 0 picks a\n"
 	        "                          free one) and stream to one client at a time; the address\n"
 	        "                          bound is printed on standard output\n"
+	        "  --mllp HOST:PORT        be an HL7 monitor: connect to vitalsd's listener there\n"
+	        "                          (again each second while it cannot) and push one message\n"
+	        "                          a period, each after the acknowledgement of the one before\n"
 	        "  --speed X               play X times faster than real time (default 1)\n"
 	        "  --loop                  start again at the end; time keeps increasing\n"
 	        "  --start-time RFC3339    the device clock at the start (default: now), as Masimo\n"
@@ -69,6 +74,14 @@ s_usage(FILE *f)
 	        "                          values missing and the sensor-off status, as the device\n"
 	        "                          sends them (CSV recordings and scenarios only)\n"
 	        "\n"
+	        "HL7 (--mllp) only:\n"
+	        "  --hl7-bed ID            the bed's location in PV1-3 (default ICU^^1)\n"
+	        "  --ack-timeout D         stop waiting for an acknowledgement after D (default 10s)\n"
+	        "  --no-ack-wait           send every message without waiting for its acknowledgement\n"
+	        "  --partial               write each frame in three pieces, 100 ms apart\n"
+	        "  --bad-at T              send a frame that is not HL7 (answered AE)\n"
+	        "  --burst-at T --burst N  send N messages in one write (default 5)\n"
+	        "\n"
 	        "Signals: SIGUSR1 unplugs now until SIGUSR2 plugs back in; SIGINT or SIGTERM stop\n"
 	        "(the link is removed). Every event is one line on standard error.\n"
 	        "Exit status: 0, 64 usage, 66 recording unreadable, 65 bad recording or scenario,\n"
@@ -77,10 +90,11 @@ s_usage(FILE *f)
 
 /* Command-line fault lists, collected before they are paired up. */
 struct s_lists {
-	int64_t *v[6];
-	size_t n[6];
+	int64_t *v[8];
+	size_t n[8];
 };
-enum { L_UNPLUG_AT, L_UNPLUG_FOR, L_NOISE_AT, L_NOISE_BYTES, L_SOFF_AT, L_SOFF_FOR };
+enum { L_UNPLUG_AT, L_UNPLUG_FOR, L_NOISE_AT, L_NOISE_BYTES, L_SOFF_AT, L_SOFF_FOR, L_BAD_AT,
+       L_BURST_AT };
 
 static int
 s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
@@ -103,7 +117,8 @@ s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
 enum {
 	O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
 	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR,
-	O_SCENARIO, O_CSV, O_PHASES
+	O_SCENARIO, O_CSV, O_PHASES, O_MLLP, O_HL7_BED, O_ACK_TIMEOUT, O_NO_ACK_WAIT, O_PARTIAL,
+	O_BAD_AT, O_BURST_AT, O_BURST
 };
 
 /* What to do with a scenario besides playing it. */
@@ -133,9 +148,58 @@ static const struct option s_opts[] = {
 	{"scenario", required_argument, NULL, O_SCENARIO},
 	{"csv", required_argument, NULL, O_CSV},
 	{"phases", required_argument, NULL, O_PHASES},
+	{"mllp", required_argument, NULL, O_MLLP},
+	{"hl7-bed", required_argument, NULL, O_HL7_BED},
+	{"ack-timeout", required_argument, NULL, O_ACK_TIMEOUT},
+	{"no-ack-wait", no_argument, NULL, O_NO_ACK_WAIT},
+	{"partial", no_argument, NULL, O_PARTIAL},
+	{"bad-at", required_argument, NULL, O_BAD_AT},
+	{"burst-at", required_argument, NULL, O_BURST_AT},
+	{"burst", required_argument, NULL, O_BURST},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* An option of the HL7 monitor (--mllp) into o. 0, or -1 after a message. */
+static int
+s_hl7_option(int c, const char *arg, struct vt_emu_options *o)
+{
+	char *end;
+	const char *why = NULL;
+	switch (c) {
+	case O_MLLP:
+		o->mllp.to = arg;
+		return 0;
+	case O_HL7_BED:
+		if (strlen(arg) > 0 && strlen(arg) < sizeof o->device.hl7_bed &&
+		    strpbrk(arg, "|\r\n") == NULL) {
+			snprintf(o->device.hl7_bed, sizeof o->device.hl7_bed, "%s", arg);
+			return 0;
+		}
+		fprintf(stderr, "vitals-emulate: --hl7-bed %s: expected 1 to 31 characters, no '|'\n",
+		        arg);
+		return -1;
+	case O_ACK_TIMEOUT:
+		if (vt_duration_parse(arg, &o->mllp.ack_timeout_ms, &why) == 0 &&
+		    o->mllp.ack_timeout_ms > 0)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --ack-timeout %s: expected a duration such as 10s\n",
+		        arg);
+		return -1;
+	case O_NO_ACK_WAIT:
+		o->mllp.no_ack_wait = true;
+		return 0;
+	case O_PARTIAL:
+		o->mllp.partial = true;
+		return 0;
+	default: /* O_BURST */
+		o->mllp.burst = (int)strtol(arg, &end, 10);
+		if (*end == '\0' && o->mllp.burst >= 2 && o->mllp.burst <= 8)
+			return 0;
+		fprintf(stderr, "vitals-emulate: --burst %s: expected 2 to 8 messages\n", arg);
+		return -1;
+	}
+}
 
 /* One option's argument into `o` or the fault lists. 0, or -1 after a message. */
 static int
@@ -198,6 +262,15 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 	case O_NOISE_BYTES: li = L_NOISE_BYTES; break;
 	case O_SOFF_AT: li = L_SOFF_AT; break;
 	case O_SOFF_FOR: li = L_SOFF_FOR; break;
+	case O_BAD_AT: li = L_BAD_AT; break;
+	case O_BURST_AT: li = L_BURST_AT; break;
+	case O_MLLP:
+	case O_HL7_BED:
+	case O_ACK_TIMEOUT:
+	case O_NO_ACK_WAIT:
+	case O_PARTIAL:
+	case O_BURST:
+		return s_hl7_option(c, arg, o);
 	default:
 		s_usage(stderr);
 		return -1;
@@ -206,6 +279,34 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 		return 0;
 	fprintf(stderr, "vitals-emulate: --%s: %s\n", s_opts[c - O_PROTOCOL].name, err);
 	return -1;
+}
+
+static int
+s_cmp_time(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The HL7 monitor's options and misbehaviour into o->mllp (o->device.hl7_bed). */
+static int
+s_hl7_lists(struct vt_emu_options *o, struct s_lists *l)
+{
+	if (o->mllp.to == NULL && (l->n[L_BAD_AT] || l->n[L_BURST_AT] || o->mllp.partial ||
+	                           o->mllp.no_ack_wait)) {
+		fprintf(stderr, "vitals-emulate: --bad-at, --burst-at, --partial and --no-ack-wait "
+		                "are for --mllp\n");
+		return -1;
+	}
+	if (l->n[L_BAD_AT] > 0)
+		qsort(l->v[L_BAD_AT], l->n[L_BAD_AT], sizeof(int64_t), s_cmp_time);
+	if (l->n[L_BURST_AT] > 0)
+		qsort(l->v[L_BURST_AT], l->n[L_BURST_AT], sizeof(int64_t), s_cmp_time);
+	o->mllp.bad_at = l->v[L_BAD_AT];
+	o->mllp.n_bad = l->n[L_BAD_AT];
+	o->mllp.burst_at = l->v[L_BURST_AT];
+	o->mllp.n_burst = l->n[L_BURST_AT];
+	return 0;
 }
 
 /* The whole command line into `o`. 0 to run, 1 after --help, -1 on a usage error. */
@@ -241,15 +342,14 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l,
 		o->recording = argv[optind];
 	}
 	bool to_file = sc->csv != NULL || sc->phases != NULL;
-	if (o->pty_link != NULL && o->tcp != NULL) {
-		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT\n");
+	int outs = (o->pty_link != NULL) + (o->tcp != NULL) + (o->mllp.to != NULL);
+	if (outs > 1 || (outs == 0 && !to_file)) {
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK, --tcp HOST:PORT or "
+		                "--mllp HOST:PORT%s\n", sc->path != NULL ? " (or --csv OUT)" : "");
 		return -1;
 	}
-	if (o->pty_link == NULL && o->tcp == NULL && !to_file) {
-		fprintf(stderr, "vitals-emulate: give one of --pty LINK or --tcp HOST:PORT%s\n",
-		        sc->path != NULL ? " (or --csv OUT)" : "");
+	if (s_hl7_lists(o, l) != 0)
 		return -1;
-	}
 	if (protocol != NULL && (o->enc = vt_encoder_find(protocol)) == NULL) {
 		fprintf(stderr, "vitals-emulate: --protocol %s: expected one of", protocol);
 		for (size_t i = 0; vt_encoders[i] != NULL; i++)
@@ -327,7 +427,7 @@ s_scenario(struct vt_emu_options *o, const struct s_scenario_args *sc,
 	}
 	if (status < 0 && sc->phases != NULL)
 		s_print_phases(s, sc->phases);
-	if (status < 0 && o->pty_link == NULL && o->tcp == NULL)
+	if (status < 0 && o->pty_link == NULL && o->tcp == NULL && o->mllp.to == NULL)
 		status = 0;
 	if (!sc->seeded)
 		o->seed = s->seed;
@@ -342,6 +442,8 @@ main(int argc, char **argv)
 	struct vt_emu_options o;
 	memset(&o, 0, sizeof(o));
 	o.speed = 1.0;
+	o.mllp.ack_timeout_ms = 10000;
+	o.mllp.burst = 5;
 	vt_encode_config_default(&o.device);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -358,7 +460,8 @@ main(int argc, char **argv)
 	if (status < 0 && sc.path != NULL)
 		status = s_scenario(&o, &sc, &rec);
 	if (status < 0)
-		status = vt_emu_run(&o, stdout, stderr);
+		status = o.mllp.to != NULL ? vt_emu_mllp_run(&o, stdout, stderr)
+		                           : vt_emu_run(&o, stdout, stderr);
 	vt_emu_recording_free(&rec);
 	for (size_t i = 0; i < sizeof(lists.v) / sizeof(lists.v[0]); i++)
 		free(lists.v[i]);

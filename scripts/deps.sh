@@ -11,7 +11,8 @@ set -eu
 # filter rebuilt around the daemon) are for the tests of the unit file, the
 # install tree and the man pages; a container has none of them. tmux is the
 # terminal the console's full-screen tests type into and read back. python3
-# runs scripts/layering.py, the include-direction check. util-linux has
+# runs scripts/layering.py, the include-direction check; python3-hl7 is the
+# independent HL7 client of the MLLP tests (tests/hl7_send.py). util-linux has
 # setpriv, which ties the demo's processes to the demo script. dpkg-dev,
 # debhelper, fakeroot and lintian build and check the Debian packages
 # (make deb, and the packaging test in make check).
@@ -46,6 +47,7 @@ groff-base
 libseccomp-dev
 tmux
 python3
+python3-hl7
 util-linux
 dpkg-dev
 debhelper

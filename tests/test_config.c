@@ -110,8 +110,8 @@ struct bad_case {
 #define TOP_KEYS                                                                           \
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
 	"allow_insecure_network, record_retention, limits"
-#define MON_KEYS "bed, port, protocol, baud, flow, stale_after, nibp_stale_after, poll"
-#define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb"
+#define MON_KEYS "bed, port, protocol, baud, flow, stale_after, nibp_stale_after, poll, hl7_id"
+#define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb, hl7-mllp"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, temp, spco, spmet, pvi"
 #define BAUDS "300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600"
 #define EP "a ZeroMQ endpoint such as tcp://127.0.0.1:5556"
@@ -334,10 +334,10 @@ static const struct bad_case bad_cases[] = {
        "  - {bed: f, port: 'tcp://bad host:4001', protocol: nonin-df7}\n"
        "  - {bed: g, port: 'tcp://*:4001', protocol: nonin-df7}\n"
        "  - {bed: h, port: \"/dev/tty\\tUSB0\", protocol: nonin-df7}\n",
-     {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, or "
-      "tcp://HOST:PORT, got \"ttyUSB0\"",
-      "t.yaml:4:20: monitors[1].port: expected an absolute device path such as /dev/ttyUSB0, or "
-      "tcp://HOST:PORT, got \"COM3\"",
+     {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, "
+      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"ttyUSB0\"",
+      "t.yaml:4:20: monitors[1].port: expected an absolute device path such as /dev/ttyUSB0, "
+      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"COM3\"",
       "t.yaml:5:20: monitors[2].port: expected a port number from 1 to 65535 in tcp://HOST:PORT, "
       "got \"tcp://moxa\"",
       "t.yaml:6:20: monitors[3].port: expected a port number from 1 to 65535 in tcp://HOST:PORT, "
@@ -386,9 +386,40 @@ static const struct bad_case bad_cases[] = {
       "t.yaml:4:67: monitors[1].nibp_stale_after: expected a duration of at least 1ms, got \"0m\""}},
     {"a bad port and a bad protocol in one monitor",
      P "monitors:\n  - {bed: a, port: COM1, protocol: x}\n",
-     {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, or "
-      "tcp://HOST:PORT, got \"COM1\"",
+     {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, "
+      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"COM1\"",
       "t.yaml:3:36: monitors[0].protocol: unknown protocol \"x\"; expected one of: " PROTOCOLS}},
+
+    /* -- HL7 listeners -- */
+    {"mllp:// and hl7-mllp go together",
+     P "monitors:\n"
+       "  - {bed: a, port: 'mllp://127.0.0.1:2575', protocol: nonin-df7}\n"
+       "  - {bed: b, port: /dev/ttyS0, protocol: hl7-mllp}\n"
+       "  - {bed: c, port: /dev/ttyS1, protocol: nonin-df7, hl7_id: ICU^^1}\n"
+       "  - {bed: d, port: 'mllp://127.0.0.1', protocol: hl7-mllp}\n"
+       "  - {bed: e, port: 'mllp://127.0.0.1:2576', protocol: hl7-mllp, hl7_id: 'two words'}\n",
+     {"t.yaml:3:20: monitors[0].port: mllp:// is for protocol hl7-mllp",
+      "t.yaml:4:20: monitors[1].port: hl7-mllp listens for the monitor: expected "
+      "mllp://HOST:PORT, the address and port to listen on",
+      "t.yaml:5:53: monitors[2].hl7_id: only for protocol hl7-mllp",
+      "t.yaml:6:20: monitors[3].port: expected mllp://HOST:PORT, the address to listen on "
+      "(0.0.0.0 for every interface) and a port from 1 to 65535, got \"mllp://127.0.0.1\"",
+      "t.yaml:7:73: monitors[4].hl7_id: expected the sender's bed location or device id, such as "
+      "HDU^507^3 (1 to 64 printable characters, no spaces), got \"two words\""}},
+    {"beds that share a listener each need their own hl7_id",
+     P "monitors:\n"
+       "  - {bed: a, port: 'mllp://127.0.0.1:2575', protocol: hl7-mllp, hl7_id: ICU^^1}\n"
+       "  - {bed: b, port: 'mllp://127.0.0.1:2575', protocol: hl7-mllp, hl7_id: icu^^1}\n"
+       "  - {bed: c, port: 'mllp://127.0.0.1:2575', protocol: hl7-mllp}\n",
+     {"t.yaml:4:20: monitors[1].hl7_id: icu^^1 on mllp://127.0.0.1:2575 is already bed \"a\"'s "
+      "(monitors[0], line 3)",
+      "t.yaml:5:20: monitors[2].port: mllp://127.0.0.1:2575 is also the port of bed \"a\" "
+      "(monitors[0], line 3); beds that share an HL7 listener each need an hl7_id"}},
+    {"a listener beyond loopback says so",
+     P "monitors:\n  - {bed: a, port: 'mllp://0.0.0.0:2575', protocol: hl7-mllp}\n",
+     {"t.yaml:3:20: monitors[0].port: mllp://0.0.0.0:2575 listens beyond this machine, and HL7 "
+      "over MLLP has no authentication; keep the monitors' network closed (docs/drivers.md, "
+      "hl7-mllp) and say allow_insecure_network: true"}},
 
     /* -- rules: shape, names, parameters -- */
     {"rules a mapping", P "rules:\n  name: r\n",
@@ -677,8 +708,8 @@ static const struct bad_case bad_cases[] = {
        "  - {name: [r], parameter: {p: spo2}, below: 90, for: {s: 1}, clear_at: [92],\n"
        "     priority: [high], latching: [true], escalate_after: [1m], phases: {infusion: 1}}\n"
        "",
-     {"t.yaml:3:20: monitors[0].port: expected a device path such as /dev/ttyUSB0, or "
-      "tcp://HOST:PORT, got a list",
+     {"t.yaml:3:20: monitors[0].port: expected a device path such as /dev/ttyUSB0, tcp://HOST:"
+      "PORT or mllp://HOST:PORT, got a list",
       "t.yaml:3:57: monitors[0].baud: expected a baud rate such as 9600, got a mapping",
       "t.yaml:3:77: monitors[0].flow: expected none, xonxoff or rtscts, got a list",
       "t.yaml:4:19: monitors[0].stale_after: expected " DUR ", got a list",
@@ -833,6 +864,26 @@ Test(config, every_top_level_key)
 	cr_assert_str_eq(cfg->control[0], "tcp://[::1]:5557");
 	cr_assert_eq(cfg->heartbeat_ms, 250);
 	cr_assert_str_eq(cfg->record_dir, "/var/lib/vitalsd");
+	vt_config_free(&cfg);
+}
+
+Test(config, hl7_listeners_shared_by_beds)
+{
+	static const char text[] =
+	    "publish: tcp://127.0.0.1:5556\n"
+	    "allow_insecure_network: true\n"
+	    "monitors:\n"
+	    "  - {bed: a, port: 'mllp://0.0.0.0:2575', protocol: hl7-mllp, hl7_id: 'HDU^507^3'}\n"
+	    "  - {bed: b, port: 'mllp://0.0.0.0:2575', protocol: hl7-mllp, hl7_id: 00A0370098007A80}\n"
+	    "  - {bed: c, port: 'mllp://127.0.0.1:2576', protocol: hl7-mllp}\n";
+	struct vt_diag diag = {0};
+	struct vt_config *cfg = vt_config_parse("t.yaml", text, sizeof text - 1, &diag);
+	cr_assert_not_null(cfg, "%s", diag.count ? diag.entries[0].message : "");
+	cr_expect_str_eq(cfg->monitors[0].hl7_id, "HDU^507^3");
+	cr_expect_str_eq(cfg->monitors[1].hl7_id, "00A0370098007A80");
+	cr_expect_null(cfg->monitors[2].hl7_id);
+	cr_expect_eq(cfg->monitors[2].driver, vt_driver_find("hl7-mllp"));
+	cr_expect_eq(cfg->monitors[2].stale_after_ms, 10000);
 	vt_config_free(&cfg);
 }
 

@@ -821,7 +821,7 @@ Test(emulate_cli, help_and_usage_errors)
 	fixture_path(fixture, sizeof(fixture));
 	const char *no_port[] = {"--protocol", "masimo-ascii", fixture, NULL};
 	cr_assert_eq(run_to_end(no_port, &e), 64);
-	cr_assert_eq(emu_log_count(&e, "--pty LINK or --tcp"), 1);
+	cr_assert_eq(emu_log_count(&e, "--pty LINK, --tcp HOST:PORT or --mllp"), 1);
 	emu_stop(&e);
 
 	const char *bad_proto[] = {"--protocol", "philips", "--pty", "@LINK", fixture, NULL};
@@ -860,4 +860,99 @@ Test(emulate_cli, a_bad_recording_is_refused_with_file_and_line)
 	emu_stop(&e);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* ---- an HL7 monitor (--mllp) ---- */
+
+/* A listener on 127.0.0.1 standing in for vitalsd; its port into *port. */
+static int
+mllp_listener(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 2), 0);
+	socklen_t len = sizeof(sa);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* The next frame from fd (without VT, FS, CR) into buf; its length, or -1 at the deadline. */
+static ssize_t
+mllp_frame(int fd, char *buf, size_t cap, int timeout_ms)
+{
+	size_t n = 0;
+	bool in = false;
+	int64_t end = vt_rig_now_ms() + timeout_ms;
+	while (vt_rig_now_ms() < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		char c;
+		if (read(fd, &c, 1) != 1)
+			return -1;
+		if (c == 0x0B) {
+			in = true;
+			n = 0;
+		} else if (c == 0x1C && in) {
+			buf[n] = '\0';
+			return (ssize_t)n;
+		} else if (in && n + 1 < cap) {
+			buf[n++] = c;
+		}
+	}
+	return -1;
+}
+
+Test(emulate_mllp, each_message_waits_for_its_acknowledgement, .timeout = 60)
+{
+	int port, lfd = mllp_listener(&port);
+	char to[32], fixture[1024];
+	snprintf(to, sizeof(to), "127.0.0.1:%d", port);
+	fixture_path(fixture, sizeof(fixture));
+	/* A message every 5 s of recording: every 0.25 s at 20x. */
+	const char *args[] = {"--protocol", "hl7-mllp", "--mllp", to, "--speed", "20", "--loop",
+	                      "--ack-timeout", "1s", "--hl7-bed", "HDU^507^3", fixture, NULL};
+	struct emu e;
+	emu_start(&e, args);
+	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	cr_assert_eq(poll(&pfd, 1, DEADLINE_MS), 1, "the emulator did not connect");
+	int c = accept(lfd, NULL, NULL);
+	char frame[4096];
+	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_assert(strstr(frame, "MSH|^~\\&|VITALS_EMULATE") == frame, "%s", frame);
+	cr_assert(strstr(frame, "|ORU^R01^ORU_R01|1|") != NULL, "%s", frame);
+	cr_assert(strstr(frame, "\rPV1||I|HDU^507^3\r") != NULL, "%s", frame);
+	/* Unanswered: nothing more until the timeout (1 s), then the next message. */
+	int64_t t0 = vt_rig_now_ms();
+	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_expect_geq(vt_rig_now_ms() - t0, 800, "the next message did not wait for the acknowledgement");
+	cr_assert(emu_wait_log(&e, "no acknowledgement for 1 within 1000 ms", DEADLINE_MS));
+	/* Answered: the next one follows soon. */
+	static const char ack[] = "\x0bMSH|^~\\&|VITALSD||||20261121100000||ACK^R01^ACK|A1|P|2.6\r"
+	                          "MSA|AA|2\r\x1c\r";
+	cr_assert_eq(write(c, ack, sizeof(ack) - 1), (ssize_t)sizeof(ack) - 1);
+	cr_assert(emu_wait_log(&e, "ack AA for 2", DEADLINE_MS));
+	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_assert(strstr(frame, "|ORU^R01^ORU_R01|3|") != NULL, "%s", frame);
+	close(c);
+	emu_stop(&e);
+	close(lfd);
+}
+
+Test(emulate_mllp, hl7_options_need_mllp)
+{
+	struct emu e;
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	const char *args[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--partial", fixture,
+	                      NULL};
+	cr_assert_eq(run_to_end(args, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "are for --mllp"), 1);
+	emu_stop(&e);
+	const char *wrong[] = {"--protocol", "masimo-ascii", "--mllp", "127.0.0.1:9", fixture, NULL};
+	cr_assert_eq(run_to_end(wrong, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "give --protocol hl7-mllp"), 1);
+	emu_stop(&e);
 }

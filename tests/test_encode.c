@@ -90,8 +90,8 @@ text(const struct enc *x)
 Test(encode_table, every_encoder_has_a_driver_of_the_same_name)
 {
 	static const char *const names[] = {"masimo-ascii", "nonin-df7", "nonin-df2", "nonin-df8",
-	                                    "nellcor-ascii", "ivy-ansarb"};
-	for (size_t i = 0; i < 6; i++) {
+	                                    "nellcor-ascii", "ivy-ansarb", "hl7-mllp"};
+	for (size_t i = 0; i < 7; i++) {
 		const struct vt_encoder *e = vt_encoder_find(names[i]);
 		cr_assert_not_null(e, "%s", names[i]);
 		cr_assert_str_eq(e->name, names[i]);
@@ -106,7 +106,7 @@ Test(encode_table, every_encoder_has_a_driver_of_the_same_name)
 	size_t n = 0;
 	while (vt_encoders[n] != NULL)
 		n++;
-	cr_assert_eq(n, 6);
+	cr_assert_eq(n, 7);
 }
 
 Test(encode_table, clock_fields_are_utc_and_floor_to_the_second)
@@ -1092,4 +1092,90 @@ Test(encode_roundtrip, ivy_decodes_every_value_back)
 Test(encode_roundtrip, ivy_on_a_real_recording)
 {
 	ivy_roundtrip(load_rows("../multiparameter/uw-100002-capno.csv", s_t, s_rows, MAX_ROWS));
+}
+
+/* ---- HL7 ---- */
+
+Test(encode_hl7, message_is_golden)
+{
+	static const char want[] =
+	    "\x0bMSH|^~\\&|VITALS_EMULATE^0000000000000001^EUI-64|VITALS|||20261121100005+0000||"
+	    "ORU^R01^ORU_R01|2|P|2.6|||AL|NE||UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1."
+	    "6.1.1.1^ISO\r"
+	    "PID|||^^^Hospital^PI||^^^^^^L\r"
+	    "PV1||I|ICU^^1\r"
+	    "OBR|1|2^VITALS_EMULATE|2^VITALS_EMULATE|182777000^monitoring of patient^SCT|||"
+	    "20261121100005+0000\r"
+	    "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC|1.1.1.147842|80|264864^MDC_DIM_BEAT_PER_MIN^MDC||"
+	    "|||R|||20261121100005+0000\r"
+	    "OBX|2|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.3.1.150456|97|262688^MDC_DIM_PERCENT^MDC||||"
+	    "|R|||20261121100005+0000\r"
+	    "OBX|3|NM|149530^MDC_PULS_OXIM_PULS_RATE^MDC|1.3.1.149530|79|264864^MDC_DIM_BEAT_PER_MIN^"
+	    "MDC|||||R|||20261121100005+0000\r"
+	    "OBX|4|NM|150488^MDC_BLD_PERF_INDEX^MDC|1.3.1.150488|2.50|262688^MDC_DIM_PERCENT^MDC|||||"
+	    "R|||20261121100005+0000\r"
+	    "OBX|5|NM|151562^MDC_RESP_RATE^MDC|1.2.1.151562|14|264928^MDC_DIM_RESP_PER_MIN^MDC|||||R|||"
+	    "20261121100005+0000\r"
+	    "OBX|6|NM|151708^MDC_AWAY_CO2_ET^MDC|1.4.1.151708||266016^MDC_DIM_MMHG^MDC|||||R|||"
+	    "20261121100005+0000\r"
+	    "OBX|7|NM|150364^MDC_TEMP_BODY^MDC|1.5.1.150364|36.8|268192^MDC_DIM_DEGC^MDC|||||R|||"
+	    "20261121100005+0000\r"
+	    "OBX|8|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.6.1.150021|121|266016^MDC_DIM_MMHG^MDC||||"
+	    "|R|||20261121100000+0000|||^APERIODIC\r"
+	    "OBX|9|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC|1.6.1.150022|75|266016^MDC_DIM_MMHG^MDC|||||"
+	    "R|||20261121100000+0000|||^APERIODIC\r"
+	    "OBX|10|NM|150023^MDC_PRESS_BLD_NONINV_MEAN^MDC|1.6.1.150023|92|266016^MDC_DIM_MMHG^MDC||"
+	    "|||R|||20261121100000+0000|||^APERIODIC\r"
+	    "\x1c\r";
+	struct enc x;
+	enc_init(&x, "hl7-mllp", NULL);
+	struct vt_reading r = ivy_capture_values();
+	vt_reading_set(&r, VT_SPO2, 97);
+	vt_reading_set(&r, VT_PR, 79);
+	vt_reading_set(&r, VT_PI, 2.5);
+	vt_reading_set(&r, VT_RR, 14);
+	vt_reading_set(&r, VT_TEMP, 36.8);
+	/* The cuff reading taken at 10:00:00 is still shown at 10:00:05 with its own time. */
+	enc_run(&x, &r, at("2026-11-21T10:00:00Z"));
+	vt_reading_set_missing(&r, VT_NIBP_SYS);
+	vt_reading_set_missing(&r, VT_NIBP_DIA);
+	vt_reading_set_missing(&r, VT_NIBP_MAP);
+	enc_run(&x, &r, at("2026-11-21T10:00:05Z"));
+	cr_assert_eq(x.n, sizeof want - 1, "%s", text(&x));
+	cr_assert_eq(memcmp(x.out, want, x.n), 0, "%s", text(&x));
+}
+
+/* Values through the encoder and back through the driver, ages and demo mode included. */
+Test(encode_roundtrip, hl7_decodes_every_value_back)
+{
+	struct enc x;
+	struct rx rx;
+	enc_init(&x, "hl7-mllp", NULL);
+	rx_init(&rx, "hl7-mllp", &s_got);
+	struct vt_reading r = ivy_capture_values();
+	vt_reading_set(&r, VT_TEMP, 36.8);
+	vt_reading_set(&r, VT_PI, 1.25);
+	enc_run(&x, &r, 0);
+	rx_feed(&rx, x.out, x.n);
+	vt_reading_set_missing(&r, VT_NIBP_SYS); /* the cuff is not measuring: the last one shows */
+	enc_run(&x, &r, 65000);
+	rx_feed(&rx, x.out, x.n);
+	r.flags = VT_FLAG_DEMO_DATA;
+	enc_run(&x, &r, 70000);
+	rx_feed(&rx, x.out, x.n);
+	cr_assert_eq(s_got.n, 3);
+	static const enum vt_param ps[] = {VT_HR, VT_RR, VT_SPO2, VT_PR, VT_TEMP, VT_PI, VT_NIBP_SYS,
+	                                   VT_NIBP_DIA, VT_NIBP_MAP};
+	for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+		cr_expect(s_got.r[0].valid & VT_PARAM_BIT(ps[k]), "%s", vt_param_info(ps[k])->name);
+		cr_expect(fabs(s_got.r[0].value[ps[k]] - s_got.r[1].value[ps[k]]) < 1e-9);
+	}
+	cr_expect_eq(s_got.r[0].value[VT_NIBP_SYS], 121);
+	cr_expect(fabs(s_got.r[0].value[VT_PI] - 1.25) < 1e-9);
+	cr_expect(!(s_got.r[0].valid & VT_PARAM_BIT(VT_ETCO2)));
+	cr_expect_eq(s_got.r[0].age_ms[VT_NIBP_SYS], 0);
+	cr_expect_eq(s_got.r[1].age_ms[VT_NIBP_SYS], 65000, "the cuff reading keeps its time");
+	cr_expect_eq(s_got.r[2].valid, 0, "demo mode: no patient values");
+	cr_expect_eq(s_got.r[2].flags, VT_FLAG_DEMO_DATA);
+	rx_free(&rx);
 }

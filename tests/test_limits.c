@@ -40,6 +40,7 @@ Test(limits, defaults_when_the_section_is_absent)
 	cr_expect_eq(cfg->limits.subscriber_queue, 1000);
 	cr_expect_eq(cfg->limits.reload_interval_ms, 1000);
 	cr_expect_eq(cfg->limits.reload_timeout_ms, 10000);
+	cr_expect_eq(cfg->limits.hl7_idle_ms, 5 * 60 * 1000);
 	vt_config_free(&cfg);
 }
 
@@ -48,13 +49,14 @@ Test(limits, values_and_units)
 	struct vt_diag diag = {0};
 	struct vt_config *cfg =
 	    s_parse(P "limits:\n  publish_connections: 1000\n  subscriber_queue: 50\n"
-	              "  reload_interval: 250ms\n",
+	              "  reload_interval: 250ms\n  hl7_idle_timeout: 90s\n",
 	            &diag);
 	cr_assert_not_null(cfg, "%s", diag.count ? diag.entries[0].message : "");
 	cr_expect_eq(cfg->limits.publish_connections, 1000);
 	cr_expect_eq(cfg->limits.control_connections, 64, "an absent key keeps its default");
 	cr_expect_eq(cfg->limits.subscriber_queue, 50);
 	cr_expect_eq(cfg->limits.reload_interval_ms, 250);
+	cr_expect_eq(cfg->limits.hl7_idle_ms, 90000);
 	vt_config_free(&cfg);
 }
 
@@ -70,6 +72,8 @@ Test(limits, bad_values_are_errors_at_their_position)
 	     "t.yaml:3:21: limits.subscriber_queue: expected a number of messages, got \"lots\""},
 	    {P "limits:\n  reload_timeout: 0s\n",
 	     "t.yaml:3:19: limits.reload_timeout: expected a duration of at least 1ms"},
+	    {P "limits:\n  hl7_idle_timeout: 0s\n",
+	     "t.yaml:3:21: limits.hl7_idle_timeout: expected a duration of at least 1ms"},
 	    {P "limits:\n  connections: 5\n", "t.yaml:3:3: limits: unknown key \"connections\""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

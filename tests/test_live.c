@@ -333,6 +333,27 @@ s_start_daemon(bool record)
 	              R.daemon.proc.log);
 }
 
+/* Start emulator `i`: `flag where` says where it sends (--pty LINK, --tcp, --mllp). */
+static void
+s_emulate_v(int i, const char *flag, const char *where, const char *protocol, const char *speed,
+            const char *csv, va_list ap)
+{
+	const char *args[40];
+	int n = 0;
+	args[n++] = "--protocol";
+	args[n++] = protocol;
+	args[n++] = flag;
+	args[n++] = where;
+	args[n++] = "--speed";
+	args[n++] = speed;
+	for (const char *a; n < 37 && (a = va_arg(ap, const char *)) != NULL;)
+		args[n++] = a;
+	args[n++] = csv;
+	args[n] = NULL;
+	cr_assert_eq(vt_rig_emulate(&R.emu[i], s_path("emulate-%d.log", i), args, WAIT_MS), 0,
+	             "the emulator printed no port; its log is %s", R.emu[i].log);
+}
+
 /*
  * Start emulator `i` playing `csv` as `protocol` on the pty link `bed` (or,
  * with bed NULL, a TCP port of 127.0.0.1), with extra arguments
@@ -341,23 +362,22 @@ s_start_daemon(bool record)
 static void
 s_emulate(int i, const char *bed, const char *protocol, const char *speed, const char *csv, ...)
 {
-	const char *args[40];
-	int n = 0;
-	args[n++] = "--protocol";
-	args[n++] = protocol;
-	args[n++] = bed ? "--pty" : "--tcp";
-	args[n++] = bed ? s_path("%s", bed) : "127.0.0.1:0";
-	args[n++] = "--speed";
-	args[n++] = speed;
 	va_list ap;
 	va_start(ap, csv);
-	for (const char *a; n < 37 && (a = va_arg(ap, const char *)) != NULL;)
-		args[n++] = a;
+	s_emulate_v(i, bed ? "--pty" : "--tcp", bed ? s_path("%s", bed) : "127.0.0.1:0", protocol,
+	            speed, csv, ap);
 	va_end(ap);
-	args[n++] = csv;
-	args[n] = NULL;
-	cr_assert_eq(vt_rig_emulate(&R.emu[i], s_path("emulate-%d.log", i), args, WAIT_MS), 0,
-	             "the emulator printed no port; its log is %s", R.emu[i].log);
+}
+
+/* The same with the emulator sending through `flag where` (an HL7 monitor: --mllp HOST:PORT). */
+static void
+s_emulate_to(int i, const char *flag, const char *where, const char *protocol, const char *speed,
+             const char *csv, ...)
+{
+	va_list ap;
+	va_start(ap, csv);
+	s_emulate_v(i, flag, where, protocol, speed, csv, ap);
+	va_end(ap);
 }
 
 /* ---- recordings ------------------------------------------------------------- */
@@ -816,6 +836,24 @@ Test(live, unplug_raises_comm_lost_and_replug_clears_it)
 
 /* ---- (d) a serial device server on TCP -------------------------------------- */
 
+/*
+ * Emulator `i`'s connection dropped (SIGUSR1) and made again (SIGUSR2):
+ * `bed` is lost, then connected. Returns where to look for what follows.
+ */
+static size_t
+s_drop_connection(int i, const char *bed)
+{
+	size_t from = R.n;
+	kill(R.emu[i].pid, SIGUSR1);
+	struct want lost = {.type = "status", .bed = bed, .key = "state", .value = "lost"};
+	cr_assert_geq(s_wait_msg(from, &lost, WAIT_MS), 0, "%s: no status lost", bed);
+	from = R.n;
+	kill(R.emu[i].pid, SIGUSR2);
+	struct want up = {.type = "status", .bed = bed, .key = "state", .value = "connected"};
+	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "%s: no status connected again", bed);
+	return from;
+}
+
 Test(live, reads_a_monitor_behind_a_tcp_device_server)
 {
 	/* The emulator listens on a free port and says which. */
@@ -838,14 +876,7 @@ Test(live, reads_a_monitor_behind_a_tcp_device_server)
 	free(reply);
 
 	/* The server drops the connection and listens again: the daemon reconnects. */
-	size_t from = R.n;
-	kill(R.emu[0].pid, SIGUSR1);
-	struct want lost = {.type = "status", .bed = "chair-1", .key = "state", .value = "lost"};
-	cr_assert_geq(s_wait_msg(from, &lost, WAIT_MS), 0, "no status lost");
-	from = R.n;
-	kill(R.emu[0].pid, SIGUSR2);
-	struct want up = {.type = "status", .bed = "chair-1", .key = "state", .value = "connected"};
-	cr_assert_geq(s_wait_msg(from, &up, WAIT_MS), 0, "no reconnection");
+	size_t from = s_drop_connection(0, "chair-1");
 	cr_assert_geq(s_wait_msg(from, &values, WAIT_MS), 0, "no vitals after reconnecting");
 	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
@@ -1135,6 +1166,40 @@ s_multi_ramp_row(const struct msg *m)
 	return true;
 }
 
+/* No alert at all so far (normal values, faults that must cost nothing). */
+static void
+s_assert_no_alert(void)
+{
+	for (size_t i = 0; i < R.n; i++)
+		cr_assert(!s_is(&R.m[i], "alert", NULL), "false alarm: %s %s", s_str(&R.m[i], "id"),
+		          s_str(&R.m[i], "event"));
+}
+
+/*
+ * Emulator `i` stops sending with its line or connection still up
+ * (SIGSTOP): comm-lost on `bed` within stale_after_ms and some slack, then,
+ * going on again, comm-lost clears and values come.
+ */
+static void
+s_silent_monitor(int i, const char *bed, int stale_after_ms)
+{
+	size_t from = R.n;
+	int64_t t_stop = vt_rig_now_ms();
+	kill(R.emu[i].pid, SIGSTOP);
+	struct want raised = {.type = "alert", .bed = bed, .key = "rule", .value = "comm-lost",
+	                      .key2 = "event", .value2 = "raised"};
+	long r = s_wait_msg(from, &raised, WAIT_MS);
+	kill(R.emu[i].pid, SIGCONT);
+	cr_assert_geq(r, 0, "no comm-lost from a silent monitor");
+	cr_assert_leq(R.m[r].at - t_stop, stale_after_ms + 1500,
+	              "comm-lost %lld ms after the silence began", (long long)(R.m[r].at - t_stop));
+	struct want cleared = {.type = "alert", .bed = bed, .key = "rule", .value = "comm-lost",
+	                       .key2 = "event", .value2 = "cleared"};
+	struct want values = {.type = "vitals", .bed = bed, .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "comm-lost did not clear");
+	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no vitals after the silence");
+}
+
 Test(live, ivy_ansarb_values_noise_and_a_silent_monitor)
 {
 	s_monitor("chair-1", "ivy-ansarb", "2s");
@@ -1166,25 +1231,202 @@ Test(live, ivy_ansarb_values_noise_and_a_silent_monitor)
 	cr_assert_geq(rows, 10);
 	/* The noise cuts the message it falls into; the next one decodes. */
 	cr_assert_leq(skipped, 2, "%d rows lost", skipped);
-	for (size_t i = 0; i < R.n; i++)
-		cr_assert(!s_is(&R.m[i], "alert", NULL), "false alarm: %s %s", s_str(&R.m[i], "id"),
-		          s_str(&R.m[i], "event"));
-
-	/* The monitor stops sending, cable still in: comm-lost after stale_after, then back. */
-	size_t from = R.n;
-	int64_t t_stop = vt_rig_now_ms();
-	kill(R.emu[0].pid, SIGSTOP);
-	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
-	                      .key2 = "event", .value2 = "raised"};
-	long r = s_wait_msg(from, &raised, WAIT_MS);
-	kill(R.emu[0].pid, SIGCONT);
-	cr_assert_geq(r, 0, "no comm-lost from a silent monitor");
-	cr_assert_leq(R.m[r].at - t_stop, 2000 + 1500, "comm-lost %lld ms after the silence began",
-	              (long long)(R.m[r].at - t_stop));
-	struct want cleared = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
-	                       .key2 = "event", .value2 = "cleared"};
-	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "comm-lost did not clear");
-	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no vitals after the silence");
+	s_assert_no_alert();
+	s_silent_monitor(0, "chair-1", 2000);
 	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+/* ---- (i) HL7 monitors over MLLP, vitalsd listening ----------------------------- */
+
+/* A monitor that pushes HL7 to vitalsd's listener at addr (HOST:PORT); hl7_id may be NULL. */
+static void
+s_monitor_mllp(const char *bed, const char *addr, const char *hl7_id, const char *stale_after)
+{
+	size_t used = strlen(R.monitors);
+	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	                         "  - bed: %s\n    port: mllp://%s\n    protocol: hl7-mllp\n"
+	                         "    stale_after: %s\n", bed, addr, stale_after);
+	if (hl7_id != NULL)
+		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    hl7_id: '%s'\n", hl7_id);
+}
+
+/* Emulator `i` as an HL7 monitor pushing `csv` to addr, with extra arguments (NULL-ended). */
+#define s_emulate_mllp(i, addr, speed, ...) s_emulate_to(i, "--mllp", addr, "hl7-mllp", speed, __VA_ARGS__)
+
+/* How many lines of p's log contain `what`. */
+static int
+s_log_count(const struct vt_rig_child *p, const char *what)
+{
+	FILE *fp = fopen(p->log, "r");
+	if (fp == NULL)
+		return 0;
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, what) != NULL;
+	fclose(fp);
+	return n;
+}
+
+Test(live, hl7_monitor_values_acks_bad_frames_bursts_and_silence)
+{
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", vt_rig_free_port());
+	s_monitor_mllp("chair-4", addr, NULL, "3s");
+	s_rule("hr-high", "hr", "above", 110, "0s", 105);
+	s_rule("etco2-low", "etco2", "below", 25, "0s", 28);
+	s_start_daemon(false);
+	/* A message every 5 s of recording, one a second at 5x; every frame in three pieces. */
+	s_emulate_mllp(0, addr, "5", s_multi_ramp(400), "--loop", "--partial", "--bad-at", "12",
+	               "--burst-at", "22", NULL);
+	struct want values = {.type = "vitals", .bed = "chair-4", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals from the HL7 monitor");
+	cr_assert(s_wait_log(&R.emu[0], "ack AE for (none): not an HL7 message", NULL, WAIT_MS),
+	          "the frame that is not HL7 got no AE; see %s", R.emu[0].log);
+	cr_assert(s_wait_log(&R.emu[0], "sent a burst of 5", NULL, WAIT_MS));
+	s_collect(2500);
+	int rows = 0;
+	for (size_t i = 0; i < R.n; i++)
+		rows += s_is(&R.m[i], "vitals", "chair-4") && s_multi_ramp_row(&R.m[i]);
+	cr_assert_geq(rows, 5, "only %d vitals messages with values", rows);
+	/* Every message acknowledged AA, the burst's five included. */
+	int sent = s_log_count(&R.emu[0], "sent message"), aa = s_log_count(&R.emu[0], "ack AA for");
+	cr_assert_geq(aa, sent + 5 - 1, "%d AA for %d messages and a burst of 5", aa, sent);
+	s_assert_no_alert();
+	/* Silent with its connection still open: comm-lost, then back. */
+	s_silent_monitor(0, "chair-4", 3000);
+
+	/* The monitor drops its connection: the bed is lost, then back when it reconnects. */
+	s_drop_connection(0, "chair-4");
+	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+/* Two monitors on one listener, told apart by their beds in PV1-3. */
+Test(live, hl7_beds_sharing_a_listener)
+{
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", vt_rig_free_port());
+	s_monitor_mllp("chair-4", addr, "ICU^^4", "3s");
+	s_monitor_mllp("chair-5", addr, "ICU^^5", "3s");
+	s_start_daemon(false);
+	const char *steady = s_path("steady.csv");
+	FILE *fp = fopen(steady, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "t,spo2,pr,hr\n0,99,50,50\n1,99,50,50\n");
+	fclose(fp);
+	s_emulate_mllp(0, addr, "5", s_multi_ramp(100), "--loop", "--hl7-bed", "ICU^^4", NULL);
+	s_emulate_mllp(1, addr, "5", steady, "--loop", "--hl7-bed", "ICU^^5", NULL);
+	struct want four = {.type = "vitals", .bed = "chair-4", .valid_spo2 = true};
+	struct want five = {.type = "vitals", .bed = "chair-5", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &four, WAIT_MS), 0, "no vitals for chair-4");
+	cr_assert_geq(s_wait_msg(0, &five, WAIT_MS), 0, "no vitals for chair-5");
+	s_collect(1500);
+	for (size_t i = 0; i < R.n; i++) {
+		if (s_is(&R.m[i], "vitals", "chair-4"))
+			s_multi_ramp_row(&R.m[i]);
+		if (s_is(&R.m[i], "vitals", "chair-5") && !isnan(s_val(&R.m[i], "hr")))
+			cr_assert_eq(s_val(&R.m[i], "hr"), 50, "chair-5 shows another bed's values");
+	}
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+/*
+ * An independent client: Debian's python3-hl7 sends the messages of `files`
+ * (NULL-ended) to addr, parsing each one and its acknowledgement; the lines
+ * it prints ("SENT-ID ACK-CODE ACKED-ID") into out.
+ */
+static void
+s_python_hl7(const char *addr, char *out, size_t len, ...)
+{
+	char host[32], port[16];
+	snprintf(host, sizeof(host), "%.*s", (int)(strchr(addr, ':') - addr), addr);
+	snprintf(port, sizeof(port), "%s", strchr(addr, ':') + 1);
+	char *argv[12] = {"/usr/bin/python3", (char *)vt_rig_root("tests/hl7_send.py"), host, port};
+	int n = 4;
+	va_list ap;
+	va_start(ap, len);
+	for (const char *f; n < 11 && (f = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)f;
+	va_end(ap);
+	argv[n] = NULL;
+	struct vt_rig_output r;
+	vt_rig_run(argv, &r);
+	cr_assert_eq(r.status, 0, "hl7_send.py: %s", r.err);
+	snprintf(out, len, "%s", r.out);
+	vt_rig_output_free(&r);
+}
+
+/* The first vitals of `bed` whose `param` is `v`; -1 after the deadline. */
+static long
+s_wait_value(const char *bed, const char *param, double v)
+{
+	int64_t end = vt_rig_now_ms() + WAIT_MS;
+	for (size_t i = 0;;) {
+		for (; i < R.n; i++)
+			if (s_is(&R.m[i], "vitals", bed) && fabs(s_val(&R.m[i], param) - v) < 1e-9)
+				return (long)i;
+		if (vt_rig_now_ms() > end)
+			return -1;
+		s_pump(50);
+	}
+}
+
+Test(live, hl7_python3_client_gets_aa_values_and_the_monitors_alarm)
+{
+	char addr[32], out[1024];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", vt_rig_free_port());
+	s_monitor_mllp("chair-4", addr, NULL, "10s");
+	s_start_daemon(false);
+	s_python_hl7(addr, out, sizeof(out), vt_rig_root("tests/data/hl7/pcd01-numerics.hl7"),
+	             vt_rig_root("tests/data/hl7/pcd04-lead-off-start.hl7"), NULL);
+	cr_assert_str_eq(out, "42 AA 42\n43 AA 43\n");
+	static const struct {
+		const char *param;
+		double v;
+	} want[] = {{"hr", 72},        {"spo2", 97},      {"pr", 71},        {"rr", 16},
+	            {"etco2", 38},     {"nibp_sys", 128}, {"nibp_dia", 81}, {"nibp_map", 97},
+	            {"temp", 36.9}};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		cr_assert_geq(s_wait_value("chair-4", want[k].param, want[k].v), 0, "no %s %g",
+		              want[k].param, want[k].v);
+	struct want raised = {.type = "alert", .bed = "chair-4", .key = "rule",
+	                      .value = "monitor:MDC_EVT_LEAD_OFF", .key2 = "event", .value2 = "raised"};
+	long r = s_wait_msg(0, &raised, WAIT_MS);
+	cr_assert_geq(r, 0, "the monitor's lead-off alarm was not raised");
+	cr_assert_str_eq(s_str(&R.m[r], "source"), "monitor");
+	cr_assert_str_eq(s_str(&R.m[r], "kind"), "technical");
+	cr_assert_str_eq(s_str(&R.m[r], "priority"), "low");
+	s_python_hl7(addr, out, sizeof(out), vt_rig_root("tests/data/hl7/pcd04-lead-off-end.hl7"),
+	             NULL);
+	cr_assert_str_eq(out, "44 AA 44\n");
+	struct want cleared = {.type = "alert", .bed = "chair-4", .key = "rule",
+	                       .value = "monitor:MDC_EVT_LEAD_OFF", .key2 = "event", .value2 = "cleared"};
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "the lead-off alarm did not end");
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+/* A real Mindray VS-900 message (shared/captures; not in the tree), as its monitor sends it. */
+Test(live, hl7_mindray_vs900_message_over_mllp)
+{
+	const char *cap = vt_rig_capture("mindray_vs900_oru_r01_embedded_a.hl7");
+	char addr[32], out[1024];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", vt_rig_free_port());
+	s_monitor_mllp("chair-4", addr, "00A0370098007A80", "10s");
+	/* Its cuff reading is 24 min older than the message: past the default 20 min. */
+	snprintf(R.monitors + strlen(R.monitors), sizeof(R.monitors) - strlen(R.monitors),
+	         "    nibp_stale_after: 30m\n");
+	s_start_daemon(false);
+	s_python_hl7(addr, out, sizeof(out), cap, NULL);
+	cr_assert_str_eq(out, "1914 AA 1914\n");
+	static const struct {
+		const char *param;
+		double v;
+	} want[] = {{"spo2", 99},       {"pr", 94},       {"pi", 0.94}, {"nibp_sys", 147},
+	            {"nibp_dia", 90},   {"nibp_map", 109}, {"temp", 35.1}};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		cr_assert_geq(s_wait_value("chair-4", want[k].param, want[k].v), 0, "no %s %g",
+		              want[k].param, want[k].v);
 	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }

@@ -111,7 +111,13 @@ vt_check_port(const char *s)
 		return vt_check_path(s) ? NULL : "expected a device path such as /dev/ttyUSB0";
 	if (strncmp(s, "tcp://", 6) == 0)
 		return s_host_port(s + 6, false);
-	return "expected an absolute device path such as /dev/ttyUSB0, or tcp://HOST:PORT";
+	if (strncmp(s, "mllp://", 7) == 0)
+		return s_host_port(s + 7, false) == NULL
+		           ? NULL
+		           : "expected mllp://HOST:PORT, the address to listen on (0.0.0.0 for every "
+		             "interface) and a port from 1 to 65535";
+	return "expected an absolute device path such as /dev/ttyUSB0, tcp://HOST:PORT, or "
+	       "mllp://HOST:PORT";
 }
 
 const char *
@@ -338,6 +344,54 @@ s_dup_endpoint(struct vt_check *k, const struct vt_config *cfg, size_t first, si
 	            a->node->start_mark.line + 1);
 }
 
+/* ---- HL7 listeners ----------------------------------------------------------------- */
+
+static bool
+s_mllp(const struct vt_monitor_config *m)
+{
+	return m->port != NULL && strncmp(m->port, "mllp://", 7) == 0;
+}
+
+/*
+ * Monitors on one mllp:// endpoint share its listener (a gateway sends
+ * several beds over one connection): each needs an hl7_id, all different,
+ * to tell its messages from the others'. HL7 has no authentication, so a
+ * listener beyond loopback takes allow_insecure_network.
+ */
+static void
+s_check_mllp(struct vt_check *k, const struct vt_config *cfg)
+{
+	for (size_t j = 0; j < cfg->n_monitors && j < k->n_monitors; j++) {
+		const struct vt_monitor_config *b = &cfg->monitors[j];
+		if (!s_mllp(b) || k->port_nodes[j] == NULL)
+			continue;
+		char ep[300];
+		snprintf(ep, sizeof ep, "tcp://%s", b->port + 7);
+		if (!cfg->allow_insecure_network && !vt_check_endpoint_is_local(ep))
+			vt_cy_error(k->cy, k->port_nodes[j], "monitors[%zu].port: %s listens beyond this "
+			            "machine, and HL7 over MLLP has no authentication; keep the monitors' "
+			            "network closed (docs/drivers.md, hl7-mllp) and say "
+			            "allow_insecure_network: true", j, b->port);
+		for (size_t i = 0; i < j; i++) {
+			const struct vt_monitor_config *a = &cfg->monitors[i];
+			if (!s_mllp(a) || k->port_nodes[i] == NULL || strcmp(a->port, b->port) != 0)
+				continue;
+			if (a->hl7_id == NULL || b->hl7_id == NULL) {
+				vt_cy_error(k->cy, k->port_nodes[j], "monitors[%zu].port: %s is also the port "
+				            "of bed \"%s\" (monitors[%zu], line %d); beds that share an HL7 "
+				            "listener each need an hl7_id", j, b->port, a->bed, i, a->line);
+				break;
+			}
+			if (strcasecmp(a->hl7_id, b->hl7_id) == 0) {
+				vt_cy_error(k->cy, k->port_nodes[j], "monitors[%zu].hl7_id: %s on %s is "
+				            "already bed \"%s\"'s (monitors[%zu], line %d)", j, b->hl7_id,
+				            b->port, a->bed, i, a->line);
+				break;
+			}
+		}
+	}
+}
+
 /* ---- bed references ------------------------------------------------------------ */
 
 /* "chair-1, chair-2 and 3 more" in file order, or a note that there are none. */
@@ -431,9 +485,10 @@ vt_check_finish(struct vt_check *k, const struct vt_config *cfg)
 
 	n = 0;
 	for (size_t i = 0; i < cfg->n_monitors && i < k->n_monitors; i++)
-		if (k->port_nodes[i] != NULL)
+		if (k->port_nodes[i] != NULL && !s_mllp(&cfg->monitors[i]))
 			v[n++] = (struct s_named){cfg->monitors[i].port, i};
 	s_duplicates(v, n, s_named_cmp_exact, strcmp, s_dup_port, k, cfg);
+	s_check_mllp(k, cfg);
 
 	n = 0;
 	for (size_t i = 0; i < cfg->n_rules && i < k->n_rules; i++)

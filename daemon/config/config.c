@@ -52,11 +52,12 @@ static const struct vt_cy_enum s_flows[] = {
 #define SECTION(n, w) .name = n, .shape = VT_CY_MAPPING, .what = w
 
 enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_NIBP_STALE_AFTER, M_POLL,
-       M_COUNT };
+       M_HL7_ID, M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	[M_BED] = {SCALAR("bed", "a bed name such as chair-1"), .handler = vt_cfg_bed,
 	           .offset = MON(bed), .required = true},
-	[M_PORT] = {SCALAR("port", "a device path such as /dev/ttyUSB0, or tcp://HOST:PORT"),
+	[M_PORT] = {SCALAR("port", "a device path such as /dev/ttyUSB0, tcp://HOST:PORT or "
+	                           "mllp://HOST:PORT"),
 	            .handler = vt_cfg_port, .offset = MON(port), .required = true},
 	[M_PROTOCOL] = {SCALAR("protocol", "a protocol such as masimo-ascii"),
 	                .handler = vt_cfg_protocol, .offset = MON(driver), .required = true},
@@ -73,6 +74,9 @@ static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	/* Polled protocols only; defaults to the driver's own (s_monitor_finish). */
 	[M_POLL] = {SCALAR("poll", VT_CY_DURATION), .handler = vt_cy_duration_positive,
 	            .offset = MON(opts.poll_ms)},
+	/* hl7-mllp only (s_monitor_finish): whose messages are this bed's. */
+	[M_HL7_ID] = {SCALAR("hl7_id", "the sender's bed location or device id, such as HDU^507^3"),
+	              .handler = vt_cfg_hl7_id, .offset = MON(hl7_id)},
 };
 
 /*
@@ -188,7 +192,7 @@ static const struct vt_cy_range s_connections = {1, 100000}, s_queue = {10, 1000
                                 s_rate = {1024, 1LL << 30}, s_day = {1 << 20, 1LL << 40},
                                 s_file = {64 << 10, 1LL << 34}, s_replay = {1 << 20, 1LL << 40};
 enum { L_PUB_CONN, L_CTL_CONN, L_QUEUE, L_RELOAD_INTERVAL, L_RELOAD_TIMEOUT, L_REC_RATE, L_REC_DAY,
-       L_REC_FILE, L_REPLAY, L_COUNT };
+       L_REC_FILE, L_REPLAY, L_HL7_IDLE, L_COUNT };
 static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
 	[L_PUB_CONN] = {SCALAR("publish_connections", "a number of connections"),
 	                .handler = vt_cy_integer, .offset = LIM(publish_connections), .dflt = "256",
@@ -211,6 +215,9 @@ static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
 	                .offset = LIM(record_file_size), .dflt = "16MiB", .data = &s_file},
 	[L_REPLAY] = {SCALAR("replay_input_size", VT_CY_SIZE), .handler = vt_cy_size,
 	              .offset = LIM(replay_input_size), .dflt = "256MiB", .data = &s_replay},
+	/* An HL7 connection silent this long is closed (port_mllp.c). */
+	[L_HL7_IDLE] = {SCALAR("hl7_idle_timeout", VT_CY_DURATION), .handler = vt_cy_duration_positive,
+	                .offset = LIM(hl7_idle_ms), .dflt = "5m"},
 };
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
@@ -282,6 +289,16 @@ s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
 		m->baud = m->driver->default_baud;
 	if (seen[M_FLOW].key == NULL)
 		m->flow = m->driver->default_flow;
+	/* vitalsd listens for HL7 and for nothing else. */
+	bool mllp = m->port != NULL && strncmp(m->port, "mllp://", 7) == 0;
+	bool hl7 = strcmp(m->driver->name, "hl7-mllp") == 0;
+	if (m->port != NULL && mllp != hl7)
+		vt_cy_error(c, seen[M_PORT].value ? seen[M_PORT].value : n,
+		            hl7 ? "%s.port: hl7-mllp listens for the monitor: expected mllp://HOST:PORT, "
+		                  "the address and port to listen on"
+		                : "%s.port: mllp:// is for protocol hl7-mllp", path);
+	if (seen[M_HL7_ID].key != NULL && !hl7)
+		vt_cy_error(c, seen[M_HL7_ID].key, "%s.hl7_id: only for protocol hl7-mllp", path);
 	if (seen[M_POLL].key != NULL && m->driver->default_poll_ms == 0)
 		vt_cy_error(c, seen[M_POLL].key, "%s.poll: %s sends values without being asked; "
 		            "poll is for protocols that are polled", path, m->driver->name);
@@ -840,6 +857,7 @@ vt_config_free(struct vt_config **cfgp)
 	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {
 		free(cfg->monitors[i].bed);
 		free(cfg->monitors[i].port);
+		free(cfg->monitors[i].hl7_id);
 	}
 	free(cfg->monitors);
 	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {

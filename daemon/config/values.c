@@ -127,6 +127,24 @@ vt_cfg_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struc
 }
 
 bool
+vt_cfg_hl7_id(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+              void *obj)
+{
+	const char *s = vt_cy_text(n);
+	size_t len = strlen(s);
+	bool printable = true;
+	for (size_t i = 0; i < len; i++)
+		printable &= s[i] > ' ' && s[i] < 0x7F;
+	if (len == 0 || len > VT_CONFIG_NAME_MAX || !printable) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s (1 to %d printable characters, no spaces), got %s",
+		            path, k->what, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return s_store_string(c, s, k, obj);
+}
+
+bool
 vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n,
                 const struct vt_cy_key *k, void *obj)
 {

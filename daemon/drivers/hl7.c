@@ -79,6 +79,15 @@ vt_hl7_segment(const struct vt_hl7_msg *m, size_t *pos, struct vt_hl7_str *seg)
 	return true;
 }
 
+struct vt_hl7_str
+vt_hl7_msh(const struct vt_hl7_msg *m)
+{
+	struct vt_hl7_str seg = {m->p, 0};
+	size_t pos = 0;
+	vt_hl7_segment(m, &pos, &seg);
+	return seg;
+}
+
 bool
 vt_hl7_is(struct vt_hl7_str seg, const char *id)
 {

@@ -13,6 +13,7 @@ extern const struct vt_driver vt_driver_nonin_df2; /* driver_nonin_df2.c */
 extern const struct vt_driver vt_driver_nonin_df8; /* driver_nonin_df8.c */
 extern const struct vt_driver vt_driver_nellcor;   /* driver_nellcor.c */
 extern const struct vt_driver vt_driver_ivy_ansarb; /* ivy_ansarb.c */
+extern const struct vt_driver vt_driver_hl7_mllp;   /* hl7_mllp.c */
 
 const struct vt_driver *const vt_drivers[] = {
 	&vt_driver_masimo,
@@ -21,6 +22,7 @@ const struct vt_driver *const vt_drivers[] = {
 	&vt_driver_nonin_df8,
 	&vt_driver_nellcor,
 	&vt_driver_ivy_ansarb,
+	&vt_driver_hl7_mllp,
 	NULL,
 };
 

@@ -49,6 +49,7 @@ struct vt_port {
 	uint8_t out[VT_PORT_OUT_MAX]; /* bytes waiting for the line, oldest first */
 	size_t out_len;           /* how many */
 	uint64_t out_dropped;     /* messages dropped because out was full */
+	struct vt_mllp_view *view; /* mllp://: this bed's view of the HL7 listener */
 };
 
 static int s_flush(struct vt_port *p, char *err, size_t errlen);
@@ -68,7 +69,34 @@ vt_port_new(const char *spec, int baud, enum vt_flow flow)
 	p->flow = flow;
 	p->kind = vt_port_kind_of(spec);
 	p->fd = -1;
+	/* Made now, not at open: the listener lives as long as a port needs it,
+	 * so a reload that keeps one of its beds keeps its connections. */
+	if (p->kind == VT_PORT_MLLP && (p->view = vt_mllp_view_new(spec, NULL, 0)) == NULL) {
+		free(p->spec);
+		free(p);
+		return NULL;
+	}
 	return p;
+}
+
+int
+vt_port_set_hl7(struct vt_port *p, const char *hl7_id, int64_t idle_ms)
+{
+	if (p->kind != VT_PORT_MLLP)
+		return -1;
+	struct vt_mllp_view *v = vt_mllp_view_new(p->spec, hl7_id, idle_ms);
+	if (v == NULL)
+		return -1;
+	vt_mllp_view_free(&p->view);
+	p->view = v;
+	return 0;
+}
+
+void
+vt_port_set_hl7_idle(struct vt_port *p, int64_t idle_ms)
+{
+	if (p->kind == VT_PORT_MLLP && p->view != NULL)
+		vt_mllp_view_set_idle(p->view, idle_ms);
 }
 
 void
@@ -77,6 +105,7 @@ vt_port_free(struct vt_port **pp)
 	if (*pp == NULL)
 		return;
 	vt_port_close(*pp);
+	vt_mllp_view_free(&(*pp)->view);
 	free((*pp)->spec);
 	free(*pp);
 	*pp = NULL;
@@ -87,6 +116,8 @@ vt_port_kind_of(const char *spec)
 {
 	if (strncmp(spec, "tcp://", 6) == 0)
 		return VT_PORT_TCP;
+	if (strncmp(spec, "mllp://", 7) == 0)
+		return VT_PORT_MLLP;
 	return vt_tty_is_pty(spec) ? VT_PORT_PTY : VT_PORT_SERIAL;
 }
 
@@ -95,6 +126,8 @@ vt_port_close(struct vt_port *p)
 {
 	if (p->sp != NULL)
 		vt_serial_close(&p->sp); /* closes fd too */
+	else if (p->view != NULL)
+		vt_mllp_view_close(p->view); /* closes fd too */
 	else if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -124,6 +157,11 @@ vt_port_open(struct vt_port *p, char *err, size_t errlen)
 		break;
 	case VT_PORT_PTY:
 		p->fd = vt_tty_open(p->spec, p->baud, p->flow, err, errlen);
+		break;
+	case VT_PORT_MLLP:
+		/* Open when listening; "connected" when the monitor's first message comes. */
+		p->fd = vt_mllp_view_open(p->view, err, errlen);
+		p->connecting = p->fd >= 0;
 		break;
 	case VT_PORT_TCP:
 		if (vt_tcp_resolve(p->spec, &p->addrs, err, errlen) != 0)
@@ -156,6 +194,8 @@ vt_port_events(const struct vt_port *p)
 {
 	if (p->fd < 0)
 		return 0;
+	if (p->kind == VT_PORT_MLLP) /* its own epoll set: readable means "look" */
+		return (short)(POLLIN | (p->connecting ? POLLOUT : 0));
 	if (p->connecting)
 		return POLLOUT;
 	return (short)(POLLIN | (p->out_len > 0 ? POLLOUT : 0));
@@ -214,6 +254,14 @@ vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_
 		return VT_IO_NOTHING;
 	if (revents & POLLNVAL)
 		return s_lost(p, err, errlen, "descriptor no longer valid");
+	if (p->kind == VT_PORT_MLLP) {
+		enum vt_port_io io = vt_mllp_view_handle(p->view, buf, cap, n, err, errlen);
+		if (io == VT_IO_CONNECTED)
+			p->connecting = false;
+		if (io == VT_IO_LOST)
+			vt_port_close(p);
+		return io;
+	}
 	if (p->connecting)
 		return s_connect_step(p, revents, err, errlen);
 	if ((revents & POLLOUT) && p->out_len > 0 && s_flush(p, err, errlen) != 0)
@@ -285,6 +333,11 @@ vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, si
 		snprintf(err, errlen, "%s: not open", p->spec);
 		return -1;
 	}
+	if (p->kind == VT_PORT_MLLP) {
+		int rc = vt_mllp_view_write(p->view, bytes, len, err, errlen);
+		p->out_dropped += rc > 0;
+		return rc;
+	}
 	if (len > sizeof(p->out) - p->out_len) {
 		p->out_dropped++;
 		snprintf(err, errlen, "%s: output buffer full (%zu bytes waiting for the device); "
@@ -299,6 +352,8 @@ vt_port_write(struct vt_port *p, const uint8_t *bytes, size_t len, char *err, si
 size_t
 vt_port_pending(const struct vt_port *p)
 {
+	if (p->kind == VT_PORT_MLLP)
+		return vt_mllp_view_pending(p->view);
 	return p->out_len;
 }
 

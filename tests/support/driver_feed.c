@@ -17,6 +17,8 @@ vt_rig_collect_free(struct vt_rig_collect *c)
 	free(c->readings);
 	free(c->infos);
 	free(c->info_at);
+	free(c->alarms);
+	free(c->sent);
 	memset(c, 0, sizeof *c);
 }
 
@@ -53,10 +55,31 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 	c->infos[c->ninfo++] = *info;
 }
 
+static void
+s_on_alarm(void *ctx, const struct vt_device_alarm *da)
+{
+	struct vt_rig_collect *c = ctx;
+	c->alarms = s_grow(c->alarms, &c->alarmcap, c->nalarm + 1, sizeof *da);
+	c->alarms[c->nalarm++] = *da;
+}
+
 struct vt_driver_sink
 vt_rig_collect_sink(struct vt_rig_collect *c)
 {
-	return (struct vt_driver_sink){.reading = s_on_reading, .info = s_on_info, .ctx = c};
+	return (struct vt_driver_sink){
+	    .reading = s_on_reading, .info = s_on_info, .device_alarm = s_on_alarm, .ctx = c};
+}
+
+/* Keep what one driver call queued for the device. */
+static void
+s_keep_sent(struct vt_rig_collect *c, struct vt_tx *tx)
+{
+	if (tx->len > 0) {
+		c->sent = s_grow(c->sent, &c->sentcap, c->nsent + tx->len, 1);
+		memcpy(c->sent + c->nsent, tx->buf, tx->len);
+		c->nsent += tx->len;
+	}
+	tx->len = 0;
 }
 
 uint32_t
@@ -82,6 +105,9 @@ vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 	memset(state, 0xA5, d->state_size);
 	d->reset(state, NULL);
 	struct vt_driver_sink sink = vt_rig_collect_sink(c);
+	static struct vt_tx tx;
+	tx.len = 0;
+	sink.tx = &tx;
 	size_t pos = 0;
 	while (pos < len) {
 		size_t n = len - pos;
@@ -90,10 +116,12 @@ vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 		else if (split == VT_RIG_RANDOM && n > 1)
 			n = 1 + vt_rig_rand(&seed) % (n < 64 ? n : 64);
 		d->feed(state, data + pos, n, &sink);
+		s_keep_sent(c, &tx);
 		pos += n;
 	}
 	if (len == 0)
 		d->feed(state, data, 0, &sink);
+	s_keep_sent(c, &tx);
 	if (stats != NULL)
 		d->stats(state, stats);
 	free(state);
@@ -158,8 +186,12 @@ vt_rig_info_equal(const struct vt_device_info *a, const struct vt_device_info *b
 bool
 vt_rig_collect_equal(const struct vt_rig_collect *a, const struct vt_rig_collect *b)
 {
-	if (a->count != b->count || a->ninfo != b->ninfo)
+	if (a->count != b->count || a->ninfo != b->ninfo || a->nalarm != b->nalarm ||
+	    a->nsent != b->nsent || (a->nsent > 0 && memcmp(a->sent, b->sent, a->nsent) != 0))
 		return false;
+	for (size_t i = 0; i < a->nalarm; i++)
+		if (memcmp(&a->alarms[i], &b->alarms[i], sizeof a->alarms[i]) != 0)
+			return false;
 	for (size_t i = 0; i < a->count; i++)
 		if (!vt_rig_reading_equal(&a->readings[i], &b->readings[i]))
 			return false;

@@ -20,6 +20,10 @@ struct vt_rig_collect {
 	size_t ninfo, infocap;
 	size_t *info_at;              /* readings delivered before each info */
 	size_t atcap;
+	struct vt_device_alarm *alarms; /* the monitor's own alarms, `nalarm` of them */
+	size_t nalarm, alarmcap;
+	uint8_t *sent;                /* what the driver queued for the device, in order */
+	size_t nsent, sentcap;
 };
 
 /* How to split the input. */
@@ -46,7 +50,8 @@ void vt_rig_feed(const struct vt_driver *d, const uint8_t *data, size_t len,
 /*
  * Feed whole, byte by byte and with three random chunkings; fill `c` and
  * `stats` from the whole feed. Returns false if any split gave different
- * readings, infos or counters.
+ * readings, infos, alarms, bytes sent or counters. The driver's clock
+ * (sink->now) stands at 0.
  */
 bool vt_rig_feed_all(const struct vt_driver *d, const uint8_t *data, size_t len,
                       struct vt_rig_collect *c, struct vt_driver_stats *stats);

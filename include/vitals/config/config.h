@@ -32,13 +32,15 @@
 
 struct vt_monitor_config {
 	char *bed;                       /* bed (chair) name; unique */
-	char *port;                      /* device path, pty path or tcp://HOST:PORT */
+	char *port;                      /* device path, pty path, tcp://HOST:PORT, or
+	                                    mllp://HOST:PORT (vitalsd listens) */
 	const struct vt_driver *driver;  /* from `protocol` */
 	int baud;                        /* line speed; the driver's default if not given */
 	enum vt_flow flow;               /* flow control; the driver's default if not given */
 	int64_t stale_after_ms;          /* silence before comm-lost / no-data */
 	int64_t nibp_stale_after_ms;     /* a spot measurement (NIBP) is current this long */
 	struct vt_driver_opts opts;      /* resolved: poll period, datagram port */
+	char *hl7_id;                    /* hl7-mllp: take only this sender's messages; NULL: all */
 	int line;                        /* line of the entry in the file, for messages */
 };
 
@@ -110,6 +112,7 @@ struct vt_limits {
 	int64_t record_bytes_per_day;   /* what a port may record in one UTC day */
 	int64_t record_file_size;       /* a recording file is closed and another begun past this */
 	int64_t replay_input_size;      /* bytes of one recording --replay reads */
+	int64_t hl7_idle_ms;            /* an HL7 (mllp://) connection silent this long is closed */
 };
 
 /* Where a value was written (1-based; 0 when not in the file), for checks made later. */

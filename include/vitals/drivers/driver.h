@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vitals/base/device_alarm.h"
 #include "vitals/base/sample.h"
 
 enum vt_flow {
@@ -53,8 +54,9 @@ struct vt_device_info {
 	double spo2_low, spo2_high, pr_low, pr_high;
 };
 
-/* The most bytes a driver can queue in one call. */
-#define VT_TX_MAX 2048
+/* The most bytes a driver can queue in one call: the acknowledgements of an
+ * HL7 batch frame (hl7_mllp.c) are the most any driver sends at once. */
+#define VT_TX_MAX 16384
 
 /*
  * Bytes for the device, queued by one driver call. Messages go in whole or
@@ -76,8 +78,8 @@ bool vt_tx_put_datagram(struct vt_tx *tx, const void *bytes, size_t len);
 
 /*
  * The driver's view of the world for one call: where readings go, what
- * time it is, and where bytes for the device go. `reading` and `info` may
- * be NULL; `tx` is NULL where nothing can be sent (fuzzing, benchmarks), and
+ * time it is, and where bytes for the device go. `reading`, `info` and
+ * `device_alarm` may be NULL; `tx` is NULL where nothing can be sent (fuzzing, benchmarks), and
  * a driver must then behave the same except that it sends nothing. feed()
  * may even get a NULL sink (vt_driver_sniff trying every driver on bytes
  * its own could not decode): it delivers and sends nothing then.
@@ -85,6 +87,8 @@ bool vt_tx_put_datagram(struct vt_tx *tx, const void *bytes, size_t len);
 struct vt_driver_sink {
 	void (*reading)(void *ctx, const struct vt_reading *r);
 	void (*info)(void *ctx, const struct vt_device_info *info);
+	/* An alarm the monitor raised, updated or ended itself (HL7 ORU^R40); may be NULL. */
+	void (*device_alarm)(void *ctx, const struct vt_device_alarm *da);
 	void *ctx;
 	int64_t now;     /* ms since the epoch: when the bytes arrived, or the tick's time */
 	struct vt_tx *tx; /* bytes to send to the device, or NULL */

@@ -47,6 +47,9 @@ int vt_hl7_open(struct vt_hl7_msg *m, const char *p, size_t len, char *err, size
  */
 bool vt_hl7_segment(const struct vt_hl7_msg *m, size_t *pos, struct vt_hl7_str *seg);
 
+/* The MSH segment (the first of an opened message). */
+struct vt_hl7_str vt_hl7_msh(const struct vt_hl7_msg *m);
+
 /* Whether `seg` is a segment of type `id` ("OBX"). */
 bool vt_hl7_is(struct vt_hl7_str seg, const char *id);
 

@@ -243,6 +243,20 @@ size_t vt_emu_tcp_write(struct vt_emu_tcp *t, const uint8_t *b, size_t n, bool *
 /* Close the client and stop listening. */
 void vt_emu_tcp_close(struct vt_emu_tcp *t);
 
+/* ---- an HL7 monitor: a client of vitalsd's MLLP listener (mllp_client.c) --- */
+
+struct vt_emu_mllp_options {
+	const char *to;          /* --mllp HOST:PORT: where to connect; NULL: not this mode */
+	bool no_ack_wait;        /* send every message without waiting for its acknowledgement */
+	bool partial;            /* write each frame in three pieces, 100 ms apart */
+	int64_t ack_timeout_ms;  /* give up waiting for an acknowledgement after this */
+	int64_t *bad_at;         /* recording times (ns) to send a frame that is not HL7 */
+	size_t n_bad;
+	int64_t *burst_at;       /* recording times (ns) to send `burst` messages at once */
+	size_t n_burst;
+	int burst;
+};
+
 /* ---- the emulator --------------------------------------------------------- */
 
 struct vt_emu_options {
@@ -258,7 +272,16 @@ struct vt_emu_options {
 	int baud;                        /* line speed; 0: the protocol's (9600) */
 	uint64_t seed;                   /* for noise bytes */
 	struct vt_emu_faults faults;
+	struct vt_emu_mllp_options mllp; /* --mllp: a monitor that connects and pushes HL7 */
 };
+
+/* CLOCK_MONOTONIC, in ns: what the loops' deadlines are on. */
+int64_t vt_emu_mono_ns(void);
+/*
+ * The monotonic time at which recording time `t` comes, for a player
+ * started at `mono0` and played at `speed`; INT64_MAX (never) stays.
+ */
+int64_t vt_emu_mono_of(const struct vt_emu_player *p, int64_t mono0, double speed, int64_t t);
 
 /*
  * Run until the recording ends (unless looping), SIGINT or SIGTERM.
@@ -267,5 +290,14 @@ struct vt_emu_options {
  * status (0, or a sysexits(3) code).
  */
 int vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log);
+
+/*
+ * The same recording as an HL7 monitor pushing to o->mllp.to (connecting
+ * again, each second, while it cannot), each message waited for its
+ * acknowledgement unless told otherwise, with the misbehaviour asked for.
+ * SIGUSR1 drops the connection until SIGUSR2. The address goes to `out`,
+ * every message sent and acknowledgement received to `log`.
+ */
+int vt_emu_mllp_run(const struct vt_emu_options *o, FILE *out, FILE *log);
 
 #endif

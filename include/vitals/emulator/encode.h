@@ -43,6 +43,7 @@ struct vt_encode_config {
 	int pr_high;
 	bool audio_off;   /* Nellcor: audible alarms disabled, status `AO` on every line */
 	int nonin_srev;   /* Nonin firmware revision sent in frame 4 (0..127) */
+	char hl7_bed[32]; /* HL7: the bed's location in PV1-3 */
 };
 
 /* Fill `cfg` with the factory-like defaults. */

@@ -1,7 +1,8 @@
 /*
  * A monitor's port: a serial device (through libserialport), a
  * pseudo-terminal (through termios, because libserialport refuses ptys),
- * or a serial device server at tcp://HOST:PORT (non-blocking connect). The
+ * a serial device server at tcp://HOST:PORT (non-blocking connect), or an
+ * HL7 listener at mllp://HOST:PORT that monitors connect to (port_mllp.c). The
  * event loop polls vt_port_fd() for vt_port_events() and calls
  * vt_port_handle() when it fires. Nothing here blocks and nothing retries:
  * reopening with backoff is the loop's decision.
@@ -23,7 +24,10 @@
 
 #include "vitals/drivers/driver.h"
 
-enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP };
+enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP, VT_PORT_MLLP };
+
+/* An mllp:// listener (docs/drivers.md, hl7-mllp): connections it keeps at most. */
+#define VT_MLLP_CONNECTIONS 8
 
 enum vt_port_io {
 	VT_IO_NOTHING,   /* spurious wake-up; nothing to do */
@@ -34,8 +38,23 @@ enum vt_port_io {
 
 struct vt_port;
 
-/* A port for `spec` (device path, pty path or tcp://HOST:PORT); not opened yet. */
+/* A port for `spec` (device path, pty path, tcp:// or mllp://); not opened yet. */
 struct vt_port *vt_port_new(const char *spec, int baud, enum vt_flow flow);
+/*
+ * mllp:// only: the bed takes the messages of this HL7 sender alone (an
+ * hl7_id; NULL: all), and the listener closes a connection silent for
+ * idle_ms. 0, or -1 (not an mllp:// port, or out of memory).
+ */
+int vt_port_set_hl7(struct vt_port *p, const char *hl7_id, int64_t idle_ms);
+/* mllp:// only (else nothing): a new idle_ms for an open port's listener (a reload). */
+void vt_port_set_hl7_idle(struct vt_port *p, int64_t idle_ms);
+/* How often the mllp:// listeners' bounds were crossed since the start (for ping). */
+struct vt_mllp_totals {
+	uint64_t refused;  /* connections beyond VT_MLLP_CONNECTIONS */
+	uint64_t too_long; /* messages longer than VT_MLLP_MAX, answered AE */
+	uint64_t busy;     /* messages answered AE because a bed's queue was full */
+};
+void vt_port_mllp_totals(struct vt_mllp_totals *t);
 void vt_port_free(struct vt_port **p);
 
 /* What kind of port `spec` names: tcp:// is TCP; a path that resolves to

@@ -1,6 +1,6 @@
 /*
- * Private to the port module (port.c, port_serial.c, port_tcp.c); nothing
- * else includes this. port.c owns the state machine and the read/loss
+ * Private to the port module (port.c, port_serial.c, port_tcp.c,
+ * port_mllp.c); nothing else includes this. port.c owns the state machine and the read/loss
  * rules; the two other files each know one way of getting a descriptor, so
  * libserialport and the socket calls stay out of the common code.
  */
@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "vitals/drivers/driver.h"
+#include "vitals/io/port.h"
 
 struct sp_port;
 struct addrinfo;
@@ -58,5 +59,38 @@ int vt_tcp_connect_next(struct addrinfo **cursor, int *last_errno);
 
 /* The outcome of a connect once the socket polled writable: 0 or an errno. */
 int vt_tcp_connect_result(int fd);
+
+/* ---- port_mllp.c ---- */
+
+/* One bed's view of the HL7 listener on an mllp://HOST:PORT endpoint. */
+struct vt_mllp_view;
+
+/*
+ * A view of `spec` for the messages of `sender` (an hl7_id; NULL: all). Not
+ * open yet. idle_ms > 0 sets how long a connection of the listener may stay
+ * silent (default VT_MLLP_IDLE_MS).
+ */
+#define VT_MLLP_IDLE_MS (5 * 60 * 1000)
+struct vt_mllp_view *vt_mllp_view_new(const char *spec, const char *sender, int64_t idle_ms);
+/* idle_ms > 0: the listener's new idle timeout, from its next check on. */
+void vt_mllp_view_set_idle(struct vt_mllp_view *v, int64_t idle_ms);
+/* Forget it; the listener closes with its last view. */
+void vt_mllp_view_free(struct vt_mllp_view **v);
+/* Listen (if nobody listens there yet) and start polling: its descriptor, or -1 with err. */
+int vt_mllp_view_open(struct vt_mllp_view *v, char *err, size_t errlen);
+/* Stop polling; frames for the bed keep waiting until it opens again. */
+void vt_mllp_view_close(struct vt_mllp_view *v);
+/*
+ * After a wake-up: VT_IO_CONNECTED at the first frame, then VT_IO_DATA with
+ * a frame (or the next piece of one longer than cap) in buf, VT_IO_LOST
+ * (closed) when the connection it came on has closed, else VT_IO_NOTHING.
+ */
+enum vt_port_io vt_mllp_view_handle(struct vt_mllp_view *v, uint8_t *buf, size_t cap, size_t *n,
+                                    char *err, size_t errlen);
+/* Reply on the connection of the last frame handed out: 0, or 1 (dropped: its buffer is full). */
+int vt_mllp_view_write(struct vt_mllp_view *v, const uint8_t *bytes, size_t len, char *err,
+                       size_t errlen);
+/* Bytes waiting for the connection replies go to. */
+size_t vt_mllp_view_pending(const struct vt_mllp_view *v);
 
 #endif
