@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "support/support.h"
+#include "vitals/drivers/mllp.h"
 #include "vitals/drivers/sniff.h"
 #include "vitals/wire/watch.h"
 
@@ -146,6 +147,38 @@ Test(watch, text_is_escaped_and_lines_keep_their_ends)
 	cr_expect_str_eq(text + strlen(text) - 4, "\\r\\n", "the line end stays with its line");
 	json_decref(o);
 	free(reply);
+	vt_watch_free(&w);
+	s_line_free(l);
+}
+
+static void
+s_alarm(void *ctx, const struct vt_device_alarm *da)
+{
+	*(struct vt_device_alarm *)ctx = *da;
+}
+
+Test(watch, a_monitors_own_alarm_is_shown_and_passed_on)
+{
+	struct vt_line *l = s_line("hl7-mllp");
+	struct vt_watch *w = vt_watch_new();
+	size_t len;
+	char *msg = vt_rig_slurp(vt_rig_root("tests/data/hl7/pcd04-lead-off-start.hl7"), &len);
+	cr_assert_not_null(msg);
+	static uint8_t frame[4096];
+	for (size_t i = 0; i < len; i++) /* the file has LF where the wire has CR */
+		msg[i] = msg[i] == '\n' ? '\r' : msg[i];
+	size_t n = vt_mllp_frame((const uint8_t *)msg, len, frame, sizeof frame);
+	cr_assert_gt(n, 0);
+	/* The alarm goes where it would have gone unwatched. */
+	struct vt_device_alarm got = {0};
+	const struct vt_driver_sink k = {.device_alarm = s_alarm, .ctx = &got};
+	vt_watch_feed(w, l, 100, frame, n, &k);
+	cr_expect_str_eq(got.code, "MDC_EVT_LEAD_OFF");
+	cr_expect(got.active);
+	char *reply = vt_watch_reply(w, "chair-1", l, 0);
+	cr_expect(strstr(reply, "monitor alarm MDC_EVT_LEAD_OFF on") != NULL, "%s", reply);
+	free(reply);
+	free(msg);
 	vt_watch_free(&w);
 	s_line_free(l);
 }

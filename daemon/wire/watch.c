@@ -156,6 +156,18 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 		w->sink->info(w->sink->ctx, info);
 }
 
+/* An alarm the monitor itself raised or ended (HL7 ORU^R40), shown and passed on. */
+static void
+s_on_device_alarm(void *ctx, const struct vt_device_alarm *da)
+{
+	struct vt_watch *w = ctx;
+	size_t used = strlen(w->decoded);
+	snprintf(w->decoded + used, sizeof(w->decoded) - used, "%smonitor alarm %s %s",
+	         used ? "; " : "", da->code, da->active ? "on" : "ended");
+	if (w->sink != NULL && w->sink->device_alarm != NULL)
+		w->sink->device_alarm(w->sink->ctx, da);
+}
+
 bool
 vt_watch_feed(struct vt_watch *w, struct vt_line *line, int64_t t, const uint8_t *bytes,
               size_t len, const struct vt_driver_sink *sink)
@@ -163,6 +175,7 @@ vt_watch_feed(struct vt_watch *w, struct vt_line *line, int64_t t, const uint8_t
 	/* The driver's replies and clock go where they would have gone. */
 	const struct vt_driver_sink tap = {.reading = s_on_reading,
 	                                   .info = s_on_info,
+	                                   .device_alarm = s_on_device_alarm,
 	                                   .ctx = w,
 	                                   .now = sink ? sink->now : t,
 	                                   .tx = sink ? sink->tx : NULL};
