@@ -236,6 +236,14 @@ s_set_session(struct vt_console_bed *b, json_t *o, int64_t at)
 		b->back_at_baseline = s_time(o, "back_at_baseline");
 	else if (strcmp(event, "phase") == 0 || phase == NULL || strcmp(phase, b->phase) != 0)
 		b->back_at_baseline = 0;
+	/* Carried over a daemon restart: said with its event, kept by a snapshot,
+	 * over with the next phase. */
+	if (event == NULL)
+		b->restored = s_time(o, "restored");
+	else if (strcmp(event, "restored") == 0)
+		b->restored = s_time(o, "time");
+	else if (strcmp(event, "phase") == 0)
+		b->restored = 0;
 	b->baseline = 0;
 	const char *key;
 	json_t *v;

@@ -915,7 +915,7 @@ s_bed(struct s_ui *ui, const struct s_bed_layout *L, const struct vt_console_bed
 	if (draw && flags_first)
 		s_put(row, s_flags_x(L) + 1, base | s_prio_attr(ui, VT_CONSOLE_MEDIUM), "%s", bed->flags);
 
-	struct s_chip chips[8];
+	struct s_chip chips[10];
 	size_t n = 0;
 	char text[400], since[24], dose[32] = "";
 	if (detail > 0) {
@@ -932,6 +932,8 @@ s_bed(struct s_ui *ui, const struct s_bed_layout *L, const struct vt_console_bed
 			snprintf(text, sizeof(text), "no infusion session");
 		}
 		s_chip(chips, &n, base | A_DIM, false, -1, text);
+		if (bed->phase[0] && bed->restored > 0)
+			s_chip(chips, &n, base | A_BOLD, false, -1, "session restored after a restart");
 	}
 	if (bed->flags[0] && !flags_first) {
 		snprintf(text, sizeof(text), "flags: %s", bed->flags);

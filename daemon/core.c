@@ -27,6 +27,7 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/core.h"
 #include "vitals/wire/message.h"
+#include "vitals/wire/state.h"
 
 /* Vitals are re-sent at least this often while a bed is connected. */
 #define VT_VITALS_REFRESH_MS 1000
@@ -62,6 +63,7 @@ struct core_bed {
 	struct vt_line_stats line;    /* the line diagnostics since the port connected */
 	vt_param_mask spot;           /* parameters whose held value is a spot measurement */
 	struct spot last[VT_PARAM_COUNT]; /* the last spot measurement of each */
+	int64_t restored;             /* the session came from a state file written then; 0: no */
 };
 
 /* The latest published object of an active alert, for snapshots. */
@@ -81,6 +83,8 @@ struct vt_core {
 	struct cached_alert *cache;   /* active alerts' latest objects */
 	size_t n_cache, cap_cache;
 	struct vt_back_to_baseline btb; /* recovery criteria */
+	bool state_changed;           /* the state kept across restarts changed (wire/state.h) */
+	int64_t state_written;        /* when it was last taken to be written */
 };
 
 static const char *const port_state_names[] = {"closed", "connecting", "connected", "lost"};
@@ -266,6 +270,9 @@ s_on_alert(void *ctx, const struct vt_alert_event *ev)
 	}
 	s_cache_alert(c, ev, json);
 	s_publish(c, topic, json);
+	/* What a restart must keep: which active alarms are acknowledged. */
+	if (ev->type == VT_EV_ACKNOWLEDGED || (ev->type == VT_EV_CLEARED && ev->alert->acknowledged))
+		c->state_changed = true;
 
 	/* Values from a monitor we lost are not current: stop showing them. */
 	if (ev->type == VT_EV_RAISED && ev->alert->kind == VT_KIND_TECHNICAL &&
@@ -381,8 +388,10 @@ vt_core_reading(struct vt_core *c, int bed, int64_t t, const struct vt_reading *
 	if (changed)
 		s_send_vitals(c, bed, t);
 	vt_alarms_reading(c->alarms, bed, t, &news, s_on_alert, c);
-	if (vt_infusion_reading(&cb->inf, &news, cb->rule_params, &c->btb, t))
+	if (vt_infusion_reading(&cb->inf, &news, cb->rule_params, &c->btb, t)) {
 		s_send_session(c, bed, t, "back-to-baseline", NULL);
+		c->state_changed = true;
+	}
 }
 
 void
@@ -598,6 +607,8 @@ vt_core_phase(struct vt_core *c, int bed, enum vt_phase phase, double weight_kg,
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
 		vt_alarms_set_baseline(c->alarms, bed, p, cb->inf.baseline[p]);
 	vt_alarms_set_phase(c->alarms, bed, (int)phase, t, s_on_alert, c);
+	cb->restored = 0;
+	c->state_changed = true;
 	s_send_session(c, bed, t, "phase", by);
 }
 
@@ -629,8 +640,13 @@ vt_core_snapshot(const struct vt_core *c, int64_t t)
 		json_object_set_new(measured, cb->mon->bed, vt_msg_measured_object(&v));
 		json_object_set_new(ages, cb->mon->bed, vt_msg_age_object(&v, t));
 		json_object_set_new(ports, cb->mon->bed, json_string(vt_port_state_name(cb->port)));
-		json_object_set_new(sessions, cb->mon->bed,
-		                    vt_msg_session_object(cb->mon->bed, &cb->inf, t));
+		json_t *so = vt_msg_session_object(cb->mon->bed, &cb->inf, t);
+		/* A session carried over a restart says so until its next phase. */
+		char when[VT_TIME_BUFSZ];
+		json_object_set_new(so, "restored", cb->restored ? json_string(vt_time_format(
+		                                                       cb->restored, when))
+		                                                 : json_null());
+		json_object_set_new(sessions, cb->mon->bed, so);
 		json_t *f = json_array();
 		for (int i = 0; i < VT_FLAG_COUNT; i++)
 			if (cb->flags & (1u << i))
@@ -687,7 +703,11 @@ vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, int64_
 		vt_infusion_init(&obd->inf);
 		nb->next_session = obd->next_session;
 		nb->line = obd->line;
+		nb->restored = obd->restored;
 	}
+	/* Beds may have gone with their sessions: the state is written again. */
+	c->state_changed = true;
+	c->state_written = old->state_written;
 	vt_alarms_adopt(c->alarms, old->alarms, bed_map, t, s_on_alert, c);
 }
 
@@ -707,4 +727,83 @@ uint64_t
 vt_core_last_seq(const struct vt_core *c)
 {
 	return c->seq;
+}
+
+/* ---- the state kept across restarts ---------------------------------------------- */
+
+bool
+vt_core_state_due(const struct vt_core *c, int64_t t)
+{
+	if (c->state_changed)
+		return true;
+	/* A baseline phase collects samples: kept at most a minute behind. */
+	if (t - c->state_written < VT_CORE_STATE_SAMPLES_MS)
+		return false;
+	for (size_t b = 0; b < c->cfg->n_monitors; b++)
+		if (c->beds[b].inf.active && c->beds[b].inf.phase == VT_PHASE_BASELINE)
+			return true;
+	return false;
+}
+
+char *
+vt_core_state(struct vt_core *c, int64_t t)
+{
+	size_t n = 0;
+	struct vt_state_bed *beds = calloc(c->cfg->n_monitors + 1, sizeof(*beds));
+	if (beds == NULL)
+		return NULL;
+	for (size_t b = 0; b < c->cfg->n_monitors; b++) {
+		const struct core_bed *cb = &c->beds[b];
+		if (!cb->inf.active)
+			continue;
+		struct vt_state_bed *sb = &beds[n++];
+		snprintf(sb->bed, sizeof(sb->bed), "%s", cb->mon->bed);
+		sb->inf = cb->inf; /* read only: its samples stay the core's */
+		for (size_t i = 0; i < vt_alarms_active_count(c->alarms); i++) {
+			const struct vt_alert *al = vt_alarms_active(c->alarms, i);
+			if ((size_t)al->bed == b && al->acknowledged && sb->n_acked < VT_STATE_ACKED_MAX)
+				snprintf(sb->acked[sb->n_acked++], sizeof(sb->acked[0]), "%s", al->rule);
+		}
+	}
+	char *text = vt_state_encode(beds, n, t);
+	free(beds);
+	return text;
+}
+
+void
+vt_core_state_written(struct vt_core *c, int64_t t)
+{
+	c->state_changed = false;
+	c->state_written = t;
+}
+
+int
+vt_core_restore(struct vt_core *c, const char *text, size_t len, int64_t t, int64_t *written,
+                char *err, size_t errlen)
+{
+	struct vt_state_bed *beds;
+	size_t n;
+	if (vt_state_decode(text, len, &beds, &n, written, err, errlen) != 0)
+		return -1;
+	int restored = 0;
+	for (size_t i = 0; i < n; i++) {
+		int b = vt_config_bed_index(c->cfg, beds[i].bed);
+		if (b < 0)
+			continue; /* a bed no longer configured */
+		struct core_bed *cb = &c->beds[b];
+		vt_infusion_release(&cb->inf);
+		cb->inf = beds[i].inf; /* its samples move with it */
+		vt_infusion_init(&beds[i].inf);
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			vt_alarms_set_baseline(c->alarms, b, p, cb->inf.baseline[p]);
+		vt_alarms_set_phase(c->alarms, b, (int)cb->inf.phase, t, s_on_alert, c);
+		for (size_t k = 0; k < beds[i].n_acked; k++)
+			vt_alarms_restore_ack(c->alarms, b, beds[i].acked[k], t + VT_CORE_RESTORE_ACK_MS);
+		cb->restored = *written;
+		s_send_session(c, b, t, "restored", NULL);
+		restored++;
+	}
+	vt_state_beds_free(&beds, n);
+	c->state_written = t;
+	return restored;
 }

@@ -53,6 +53,7 @@
 #include "vitals/io/port.h"
 #include "vitals/io/publisher.h"
 #include "vitals/io/recorder.h"
+#include "vitals/io/statefile.h"
 #include "vitals/live.h"
 #include "vitals/reload.h"
 #include "vitals/wire/control_request.h"
@@ -62,6 +63,8 @@
 #define VT_REOPEN_MAX_MS 2000
 /* A recorder that failed is retried this often (each retry logs). */
 #define VT_RECORDER_RETRY_MS 10000
+/* A state file that could not be written is tried again this often. */
+#define VT_STATE_RETRY_MS 5000
 #define VT_READ_CHUNK 4096
 
 struct live_bed {
@@ -110,6 +113,9 @@ struct live {
 	struct vt_control_later *reload_reply; /* the client waiting for the reload it asked */
 	bool reload_reply_started;         /* ... and that reload is being read */
 	struct vt_crossing reload_refused; /* requests beyond limits.reload_interval */
+	char *state_path;                  /* where the state is kept across restarts; NULL: nowhere */
+	struct vt_crossing state_failed;   /* writes of it that failed */
+	int64_t state_retry_at;            /* after a failed write, the next try */
 	struct vt_core *core;
 	struct live_bed *beds;
 	void *sniff_scratch;               /* shared by every bed's line (one loop, one at a time) */
@@ -979,13 +985,14 @@ s_same_string(const char *a, const char *b)
 
 /*
  * What `next` changes that only a restart can (the sockets' endpoints,
- * CURVE on or off or its key), as a list for the refusal; "" when nothing.
+ * CURVE on or off or its key, where the state is kept), as a list for the
+ * refusal; "" when nothing.
  */
 static void
 s_restart_only(const struct live *l, const struct vt_config *next, char *why, size_t len)
 {
 	const struct vt_config *cur = l->cfg;
-	const char *what[3];
+	const char *what[4];
 	size_t n = 0;
 	if (!s_same_list(cur->publish, cur->n_publish, next->publish, next->n_publish))
 		what[n++] = "publish";
@@ -993,6 +1000,8 @@ s_restart_only(const struct live *l, const struct vt_config *next, char *why, si
 		what[n++] = "control";
 	if (!s_same_string(cur->curve_secret_key, next->curve_secret_key))
 		what[n++] = "curve.secret_key";
+	if (!s_same_string(cur->state_file, next->state_file))
+		what[n++] = "state_file";
 	why[0] = '\0';
 	for (size_t i = 0, used = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(why + used, len - used, "%s%s", i ? ", " : "", what[i]);
@@ -1453,10 +1462,16 @@ s_setup(struct live *l, char *err, size_t errlen)
 	return 0;
 }
 
+static void s_state_keep(struct live *l, int64_t now);
+
 static void
 s_teardown(struct live *l)
 {
 	int64_t now = l->beds ? s_now(l) : 0;
+	if (l->core != NULL && l->started != 0)
+		s_state_keep(l, now); /* what a stop leaves is what the next start finds */
+	free(l->state_path);
+	l->state_path = NULL;
 	for (size_t i = 0; l->beds && i < l->cfg->n_monitors; i++) {
 		struct live_bed *b = &l->beds[i];
 		s_port_goodbye(l, b, now);
@@ -1487,6 +1502,86 @@ s_teardown(struct live *l)
 		close(l->efd);
 	vt_config_free(&l->cfg);
 	free(l->sniff_scratch);
+}
+
+/* ---- the state kept across restarts ------------------------------------------------ */
+
+/*
+ * Where it is kept: state_file, or sessions.json in the first directory of
+ * $STATE_DIRECTORY (systemd's StateDirectory=, /var/lib/vitalsd for the
+ * unit); NULL when neither is given.
+ */
+static char *
+s_state_path(const struct vt_config *cfg)
+{
+	if (cfg->state_file != NULL)
+		return strdup(cfg->state_file);
+	const char *dirs = getenv("STATE_DIRECTORY");
+	if (dirs == NULL || dirs[0] != '/')
+		return NULL;
+	size_t n = strcspn(dirs, ":");
+	char *path = NULL;
+	if (asprintf(&path, "%.*s/sessions.json", (int)n, dirs) < 0)
+		return NULL;
+	return path;
+}
+
+/*
+ * At start: take up the state a previous run left. A file that cannot be
+ * used (unreadable, not vitalsd's, damaged, another version) is moved
+ * aside and said so; never trusted, never a reason not to start.
+ */
+static void
+s_state_restore(struct live *l, int64_t now)
+{
+	l->state_failed.name = "writes of the state file that failed";
+	l->state_path = s_state_path(l->cfg);
+	if (l->state_path == NULL) {
+		vt_notice("no state_file (and no $STATE_DIRECTORY from systemd): infusion sessions "
+		          "will not survive a restart");
+		return;
+	}
+	char *text = NULL, err[512], err2[512], aside[4200];
+	size_t len;
+	int64_t written = 0;
+	int rc = vt_statefile_read(l->state_path, &text, &len, err, sizeof(err));
+	if (rc == 1) {
+		vt_notice("infusion sessions are kept in %s (none there yet)", l->state_path);
+		return;
+	}
+	int n = rc == 0 ? vt_core_restore(l->core, text, len, now, &written, err, sizeof(err)) : -1;
+	free(text);
+	if (n >= 0) {
+		char when[VT_TIME_BUFSZ];
+		vt_notice("restored %d infusion session%s from %s (written %s)", n, n == 1 ? "" : "s",
+		          l->state_path, vt_time_format(written, when));
+		return;
+	}
+	if (vt_statefile_set_aside(l->state_path, now, aside, sizeof(aside), err2, sizeof(err2)) == 0)
+		vt_warnx("%s cannot be used (%s); moved aside to %s; starting without infusion "
+		         "sessions", l->state_path, err, aside);
+	else
+		vt_warnx("%s cannot be used (%s), nor moved aside (%s); starting without infusion "
+		         "sessions", l->state_path, err, err2);
+}
+
+/* Write the state when it has changed: whole, flushed, renamed over the old one. */
+static void
+s_state_keep(struct live *l, int64_t now)
+{
+	vt_crossing_quiet(&l->state_failed, now);
+	if (l->state_path == NULL || now < l->state_retry_at || !vt_core_state_due(l->core, now))
+		return;
+	char err[512];
+	char *text = vt_core_state(l->core, now);
+	if (text != NULL && vt_statefile_write(l->state_path, text, err, sizeof(err)) == 0) {
+		vt_core_state_written(l->core, now);
+	} else {
+		vt_crossing_hit(&l->state_failed, now, "infusion sessions cannot be kept: %s",
+		                text ? err : "out of memory");
+		l->state_retry_at = now + VT_STATE_RETRY_MS;
+	}
+	free(text);
 }
 
 /*
@@ -1560,6 +1655,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	}
 	int64_t now = s_now(&l);
 	l.started = now;
+	s_state_restore(&l, now);
 	vt_core_start(l.core, now);
 	for (size_t i = 0; i < l.cfg->n_monitors; i++) {
 		vt_core_watch_bed(l.core, (int)i, now);
@@ -1663,6 +1759,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 				s_tick(&l, b, now);
 		}
 		vt_core_advance(l.core, now);
+		s_state_keep(&l, now);
 		if (l.watchdog_ms > 0 && now >= l.next_watchdog) {
 			vt_notify("WATCHDOG=1");
 			s_status_line(&l);

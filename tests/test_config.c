@@ -109,7 +109,7 @@ struct bad_case {
 #define CONDITIONS "below, above, below_baseline, above_baseline, falls_by, rises_by or no_breath_for"
 #define TOP_KEYS                                                                           \
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
-	"allow_insecure_network, record_retention, limits"
+	"allow_insecure_network, record_retention, limits, state_file"
 #define MON_KEYS "bed, port, protocol, baud, flow, stale_after, nibp_stale_after, poll, hl7_id"
 #define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb, hl7-mllp"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, temp, spco, spmet, pvi"

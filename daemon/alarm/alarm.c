@@ -114,6 +114,10 @@ struct bed {
 	enum vt_priority silence_level;     /* alerts up to this priority stay quiet */
 	struct monitor_alarm monitor[VT_MONITOR_ALARMS_MAX]; /* the monitor's own, active */
 	uint32_t monitor_count;             /* the monitor's alarms raised so far (the N of ids) */
+	/* alarms acknowledged before a restart: the next raise of each, before
+	 * `until`, starts acknowledged (vt_alarms_restore_ack) */
+	struct { char rule[64]; int64_t until; } restored[VT_ALARMS_RESTORED_MAX];
+	size_t n_restored;
 };
 
 struct vt_alarms {
@@ -308,12 +312,41 @@ s_end_silence(struct vt_alarms *a, size_t bed, int64_t t, vt_alert_fn fn, void *
 	}
 }
 
+/* Whether `al` continues an alarm acknowledged before a restart (and use that up). */
+static bool
+s_take_restored_ack(struct bed *bd, const struct vt_alert *al, int64_t t)
+{
+	for (size_t i = 0; i < bd->n_restored; i++) {
+		if (strcmp(bd->restored[i].rule, al->rule) != 0)
+			continue;
+		bool in_time = t <= bd->restored[i].until;
+		bd->restored[i] = bd->restored[--bd->n_restored];
+		return in_time;
+	}
+	return false;
+}
+
+void
+vt_alarms_restore_ack(struct vt_alarms *a, int bed, const char *rule, int64_t until)
+{
+	struct bed *bd = &a->beds[bed];
+	if (bd->n_restored == VT_ALARMS_RESTORED_MAX || strlen(rule) >= sizeof(bd->restored[0].rule))
+		return;
+	snprintf(bd->restored[bd->n_restored].rule, sizeof(bd->restored[0].rule), "%s", rule);
+	bd->restored[bd->n_restored++].until = until;
+}
+
 /* Announce a new alert: it joins an audio pause or breaks through it. */
 static void
 s_announce(struct vt_alarms *a, struct vt_alert *al, int64_t t, int64_t escalate_after,
            vt_alert_fn fn, void *ctx)
 {
 	struct bed *bd = &a->beds[al->bed];
+	/* A nurse acknowledged this one before the daemon restarted: no new signal. */
+	if (s_take_restored_ack(bd, al, t)) {
+		al->acknowledged = true;
+		escalate_after = 0;
+	}
 	al->escalate_at =
 	    escalate_after > 0 && al->priority < VT_PRIO_HIGH ? t + escalate_after : INT64_MAX;
 	if (bd->silenced_until > t) {

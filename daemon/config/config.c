@@ -221,7 +221,7 @@ static const struct vt_cy_key s_limit_keys[L_COUNT + 1] = {
 };
 
 enum { T_PUBLISH, T_CONTROL, T_HEARTBEAT, T_RECORD_DIR, T_MONITORS, T_RULES, T_BTB, T_CURVE,
-       T_INSECURE, T_RETENTION, T_LIMITS, T_COUNT };
+       T_INSECURE, T_RETENTION, T_LIMITS, T_STATE_FILE, T_COUNT };
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {ONE_OR_MORE("publish", "a ZeroMQ endpoint such as tcp://127.0.0.1:5556, or "
 	                                      "a list of them"),
@@ -255,6 +255,10 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	/* Absent: every default of s_limit_keys. */
 	[T_LIMITS] = {SECTION("limits", "a mapping of limits such as publish_connections"),
 	              .handler = s_section, .data = s_limit_keys},
+	/* Absent: $STATE_DIRECTORY/sessions.json under systemd, else no state kept. */
+	[T_STATE_FILE] = {SCALAR("state_file", "an absolute file path such as "
+	                                       "/var/lib/vitalsd/sessions.json"),
+	                  .handler = vt_cfg_record_dir, .offset = TOP(state_file)},
 };
 
 _Static_assert(M_COUNT <= VT_CY_MAX_KEYS && R_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS &&
@@ -741,6 +745,7 @@ s_positions(struct vt_cy *c, struct vt_config *cfg, const struct vt_cy_seen *see
 	cfg->control_at = s_endpoint_positions(c, seen[T_CONTROL].value, cfg->n_control);
 	cfg->curve_secret_key_at = s_at(s_value_of(c, seen[T_CURVE].value, "secret_key"));
 	cfg->curve_clients_at = s_at(s_value_of(c, seen[T_CURVE].value, "clients"));
+	cfg->state_file_at = s_at(seen[T_STATE_FILE].value);
 }
 
 /* ---- the public interface ------------------------------------------------------ */
@@ -852,6 +857,7 @@ vt_config_free(struct vt_config **cfgp)
 	free(cfg->record_dir);
 	free(cfg->curve_secret_key);
 	free(cfg->curve_clients);
+	free(cfg->state_file);
 	free(cfg->publish_at);
 	free(cfg->control_at);
 	for (size_t i = 0; cfg->monitors != NULL && i < cfg->n_monitors; i++) {

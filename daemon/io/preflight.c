@@ -86,6 +86,20 @@ s_ipc(const struct vt_config *cfg, const char *key, const char *endpoint, struct
 	free(copy);
 }
 
+static void
+s_state(const struct vt_config *cfg, struct vt_diag *warnings)
+{
+	if (cfg->state_file == NULL || warnings == NULL)
+		return;
+	char *copy = strdup(cfg->state_file);
+	const char *dir = copy ? dirname(copy) : "/";
+	if (access(dir, W_OK | X_OK) != 0)
+		vt_diag_add(warnings, cfg->path, cfg->state_file_at.line, cfg->state_file_at.column, NULL,
+		            "warning: state_file: cannot write into %s (%s); infusion sessions will not "
+		            "survive a restart", dir, strerror(errno));
+	free(copy);
+}
+
 void
 vt_preflight(const struct vt_config *cfg, unsigned parts, bool starting, struct vt_diag *errors,
              struct vt_diag *warnings)
@@ -101,4 +115,6 @@ vt_preflight(const struct vt_config *cfg, unsigned parts, bool starting, struct 
 			s_ipc(cfg, "control", cfg->control[i], cfg->control_at ? cfg->control_at[i] : none,
 			      starting, errors, warnings);
 	}
+	if (parts & VT_PREFLIGHT_STATE)
+		s_state(cfg, warnings);
 }

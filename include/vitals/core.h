@@ -110,6 +110,31 @@ void vt_core_adopt(struct vt_core *c, struct vt_core *old, const int *bed_map, i
 struct vt_infusion;
 const struct vt_infusion *vt_core_infusion(const struct vt_core *c, int bed);
 
+/*
+ * The state kept across restarts (wire/state.h): each bed's infusion
+ * session and its acknowledged alarms. It is due to be written when it
+ * has changed (a phase, an acknowledgement, an acknowledged alarm ending,
+ * back at baseline) and, while a baseline phase collects samples, every
+ * VT_CORE_STATE_SAMPLES_MS.
+ */
+#define VT_CORE_STATE_SAMPLES_MS 60000
+/* An alarm acknowledged before a restart starts acknowledged if raised this soon after it. */
+#define VT_CORE_RESTORE_ACK_MS 120000
+bool vt_core_state_due(const struct vt_core *c, int64_t t);
+/* The state document at t (malloc'd; NULL: no memory); then, once it is on disk, _written. */
+char *vt_core_state(struct vt_core *c, int64_t t);
+void vt_core_state_written(struct vt_core *c, int64_t t);
+/*
+ * Take up a state document at t, before vt_core_start: the sessions of the
+ * configured beds it names, their baselines and phases given to the
+ * alarms, their acknowledged alarms carried over (vt_alarms_restore_ack);
+ * a `session` message with event "restored" for each, and "restored" in
+ * their snapshot session until the next phase change. *written: when the
+ * document was written. The beds restored, or -1 with err (nothing taken).
+ */
+int vt_core_restore(struct vt_core *c, const char *text, size_t len, int64_t t, int64_t *written,
+                    char *err, size_t errlen);
+
 /* The engine, for snapshots. */
 const struct vt_alarms *vt_core_alarms(const struct vt_core *c);
 /* seq of the last message published (0 before the first). */

@@ -164,6 +164,17 @@ int64_t vt_alarms_silenced_until(const struct vt_alarms *a, int bed);
 void vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, int64_t t,
                      vt_alert_fn fn, void *ctx);
 
+/* Alarms acknowledged before a restart that a bed may carry over. */
+#define VT_ALARMS_RESTORED_MAX 32
+/*
+ * After a restart: the alarm of `rule` (a rule's name, or a technical
+ * alarm's) on `bed` was active and acknowledged when the daemon stopped.
+ * Its next raise, if it comes before `until` (its condition has held
+ * since), starts acknowledged, so that nobody is alerted again for what a
+ * nurse has already seen; a raise after `until` is a new episode.
+ */
+void vt_alarms_restore_ack(struct vt_alarms *a, int bed, const char *rule, int64_t until);
+
 /* Number of active alerts, and the i-th of them (in raising order). */
 size_t vt_alarms_active_count(const struct vt_alarms *a);
 const struct vt_alert *vt_alarms_active(const struct vt_alarms *a, size_t i);

@@ -146,9 +146,12 @@ struct vt_config {
 	char *curve_clients;    /* directory of allowed clients' public key files (*.pub) */
 	bool allow_insecure_network; /* endpoints beyond loopback may go without CURVE */
 	struct vt_limits limits;
+	/* where infusion sessions are kept across restarts, or NULL (then
+	 * $STATE_DIRECTORY/sessions.json when systemd gives one, else none) */
+	char *state_file;
 	/* where some values were written, for what is checked when they are used */
 	struct vt_config_at *publish_at, *control_at; /* one per endpoint */
-	struct vt_config_at curve_secret_key_at, curve_clients_at;
+	struct vt_config_at curve_secret_key_at, curve_clients_at, state_file_at;
 };
 
 /*

@@ -49,6 +49,8 @@ struct vt_console_bed {
 	size_t n_values;
 	char flags[256];                               /* device flags, space-separated */
 	int64_t vitals_time;                           /* daemon time of its latest values; 0 unknown */
+	int64_t restored;                              /* the session was carried over a daemon
+	                                                  restart then (daemon time); 0: no */
 	char phase[16];                                /* "" without a session */
 	int64_t phase_since;                           /* daemon time (ms); 0 unknown */
 	double weight_kg;                              /* NAN unknown */

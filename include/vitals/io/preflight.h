@@ -6,7 +6,9 @@
  *    regular files, readable and well-formed;
  *  - ipc:// endpoints: the path must not be an existing file that is not a
  *    socket (ZeroMQ deletes whatever is there before it binds), nor a
- *    socket another process is listening on, and its directory must exist.
+ *    socket another process is listening on, and its directory must exist;
+ *  - the state file's directory must be writable (a warning: the daemon
+ *    runs without it, but infusion sessions will not survive a restart).
  *
  * Problems are FILE:LINE:COLUMN entries at the value that names the file
  * (a warning's message starts with "warning: ").
@@ -22,7 +24,8 @@
 enum vt_preflight_part {
 	VT_PREFLIGHT_KEYS = 1,      /* the CURVE key files */
 	VT_PREFLIGHT_ENDPOINTS = 2, /* ipc:// paths */
-	VT_PREFLIGHT_ALL = 3
+	VT_PREFLIGHT_STATE = 4,     /* the state file's directory */
+	VT_PREFLIGHT_ALL = 7
 };
 
 /*
