@@ -63,9 +63,12 @@ REPORT_CFLAGS = $(shell pkg-config --cflags cairo fontconfig 2>/dev/null)
 WEB_SRC   := $(filter-out web/vitals%.c,$(wildcard web/*.c))
 WEB_ASSETS := $(wildcard web/static/*)
 WEB_LIB   := $(BUILD)/libvitals-web.a
-ALL_LIBS  := $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
+# hub/: vitals-hub, the station's one endpoint for several daemons.
+HUB_SRC   := $(filter-out hub/vitals%.c,$(wildcard hub/*.c))
+HUB_LIB   := $(BUILD)/libvitals-hub.a
+ALL_LIBS  := $(HUB_LIB) $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
 PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c report/vitals*.c \
-             web/vitals*.c)
+             web/vitals*.c hub/vitals*.c)
 TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -99,6 +102,7 @@ $(EMU_LIB): $(EMU_SRC:%.c=$(BUILD)/obj/%.o)
 $(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
 $(TOOL_LIB): $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 $(REPORT_LIB): $(REPORT_SRC:%.c=$(BUILD)/obj/%.o)
+$(HUB_LIB): $(HUB_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/obj/report/%.o $(BUILD)/obj/tests/%.o: override CFLAGS += $(REPORT_CFLAGS)
 $(WEB_LIB): $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/web/assets.o
 $(ALL_LIBS) $(WEB_LIB):
@@ -142,6 +146,9 @@ $(BUILD)/obj/web/assets.o: $(BUILD)/gen/web/assets.c
 
 $(BUILD)/vitals-web: $(BUILD)/obj/web/vitals-web.o $(WEB_LIB) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEB_LIBS)
+
+$(BUILD)/vitals-hub: $(BUILD)/obj/hub/vitals-hub.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 $(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -230,7 +237,7 @@ fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a \
-		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a
+		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a build-fuzz/libvitals-hub.a
 
 fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
@@ -275,6 +282,9 @@ install: $(INSTALL_DEPS)
 	sed 's|/usr/bin/vitals-archive|$(BINDIR)/vitals-archive|g' systemd/vitalsd-archive.service \
 		>$(DESTDIR)$(UNITDIR)/vitalsd-archive.service
 	install -m 0644 systemd/vitalsd-archive.timer $(DESTDIR)$(UNITDIR)/
+	sed 's|/usr/bin/vitals-hub|$(BINDIR)/vitals-hub|g' systemd/vitals-hub.service \
+		>$(DESTDIR)$(UNITDIR)/vitals-hub.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals-hub.service
 	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
 	install -m 0644 systemd/vitalsd.tmpfiles $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf
 	install -m 0644 systemd/99-vitalsd-monitors.rules $(DESTDIR)$(SYSLIBDIR)/udev/rules.d/
@@ -306,6 +316,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) $(DESTDIR)$(SBINDIR)/vitalsd
 	rm -f $(DESTDIR)$(UNITDIR)/vitalsd.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf \
 		$(DESTDIR)$(UNITDIR)/vitalsd-archive.service $(DESTDIR)$(UNITDIR)/vitalsd-archive.timer \
+		$(DESTDIR)$(UNITDIR)/vitals-hub.service \
 		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))

@@ -134,12 +134,11 @@ vt_history_alert(struct vt_history *h, const char *instance, const char *event,
 void
 vt_history_resync(struct vt_history *h, const struct vt_console *m, int64_t time)
 {
-	const char *instance = vt_console_instance(m);
 	for (size_t i = 0; i < h->n; i++) {
 		struct vt_history_entry *e = &h->v[i];
 		if (e->end != VT_HISTORY_ACTIVE)
 			continue;
-		if (strcmp(e->instance, instance) != 0)
+		if (!vt_console_has_instance(m, e->instance))
 			e->end = VT_HISTORY_RESTARTED;
 		else if (vt_console_alert_by_id(m, e->id) == NULL)
 			e->end = VT_HISTORY_UNSEEN;

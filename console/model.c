@@ -23,6 +23,21 @@ struct bed_trend {
 	struct vt_trend *trend;
 };
 
+/*
+ * One daemon's stream. A console connected to a daemon follows one; through
+ * vitals-hub it follows one per daemon, each with its own seq, instance and
+ * heartbeat (docs/hub.md): the hub forwards messages as the daemons sent
+ * them, so a gap, a restart or a silence is always one daemon's.
+ */
+struct source {
+	char instance[64];   /* "" for a daemon the hub lists but could not reach */
+	char name[64];       /* the hub's name for it; "" from a daemon directly */
+	uint64_t seq;        /* last seq applied while synchronised */
+	int64_t last_rx;     /* local time of its last message */
+	int64_t interval_ms; /* its heartbeat interval */
+	bool lost;           /* nothing from it for three intervals */
+};
+
 /* A message kept until a snapshot says where it stands. */
 struct kept {
 	uint64_t seq;
@@ -40,8 +55,10 @@ struct vt_console {
 	enum vt_console_sync sync;
 	char reason[128];                /* why not synchronised */
 	int64_t retry_at;                /* when UNSYNCED may ask for a snapshot */
-	uint64_t seq;                    /* last seq applied while synchronised */
-	char instance[64];               /* the view's daemon instance */
+	uint64_t seq;                    /* seq of the last message applied */
+	char instance[64];               /* the instance last heard */
+	struct source sources[VT_CONSOLE_MAX_SOURCES]; /* the streams of the view */
+	size_t n_sources;
 	unsigned snapshots;              /* applied so far */
 
 	struct kept *kept;               /* messages since the snapshot was needed */
@@ -49,7 +66,7 @@ struct vt_console {
 
 	int64_t last_rx;                 /* local time of the last message */
 	int64_t interval_ms;             /* heartbeat interval */
-	bool lost;                       /* contact lost */
+	bool lost;                       /* contact lost: no message from any source */
 
 	bool has_clock;                  /* daemon clock known */
 	int64_t dclock, dclock_at;       /* daemon time dclock at local time dclock_at */
@@ -142,6 +159,27 @@ s_unsync(struct vt_console *m, int64_t now, const char *reason)
 	s_copy(m->reason, sizeof(m->reason), reason);
 }
 
+/* The source of `instance`, or NULL. */
+static struct source *
+s_source(struct vt_console *m, const char *instance)
+{
+	for (size_t i = 0; instance != NULL && *instance && i < m->n_sources; i++)
+		if (strcmp(m->sources[i].instance, instance) == 0)
+			return &m->sources[i];
+	return NULL;
+}
+
+/* Each bed is lost when contact is, or when the source it is heard through is. */
+static void
+s_beds_lost(struct vt_console *m)
+{
+	for (size_t i = 0; i < m->n_beds; i++) {
+		struct vt_console_bed *b = &m->beds[i];
+		b->lost = m->lost || (b->source >= 0 && (size_t)b->source < m->n_sources &&
+		                      m->sources[b->source].lost);
+	}
+}
+
 /* ---- the view ------------------------------------------------------------ */
 
 static struct vt_console_bed *
@@ -164,6 +202,7 @@ s_bed(struct vt_console *m, const char *name)
 	memset(b, 0, sizeof(*b));
 	s_copy(b->name, sizeof(b->name), name);
 	b->weight_kg = b->rate_mg_per_kg_h = b->dose_mg = NAN;
+	b->source = -1;
 	return b;
 }
 
@@ -375,8 +414,11 @@ s_apply(struct vt_console *m, json_t *o)
 		return;
 	if (strcmp(type, "heartbeat") == 0) {
 		json_int_t iv = json_integer_value(json_object_get(o, "interval_ms"));
+		struct source *src = s_source(m, s_str(o, "instance"));
 		if (iv > 0)
 			m->interval_ms = (int64_t)iv;
+		if (iv > 0 && src != NULL)
+			src->interval_ms = (int64_t)iv;
 		return;
 	}
 	if (strcmp(type, "alert") == 0) {
@@ -386,6 +428,9 @@ s_apply(struct vt_console *m, json_t *o)
 	struct vt_console_bed *b = s_bed(m, s_str(o, "bed"));
 	if (b == NULL)
 		return;
+	struct source *src = s_source(m, s_str(o, "instance"));
+	if (src != NULL)
+		b->source = (int)(src - m->sources);
 	if (strcmp(type, "vitals") == 0) {
 		s_set_values(b, json_object_get(o, "values"), json_object_get(o, "measured"));
 		s_set_flags(b, json_object_get(o, "flags"));
@@ -432,11 +477,6 @@ int
 vt_console_message(struct vt_console *m, const char *body, size_t len, int64_t now)
 {
 	m->last_rx = now;
-	if (m->lost) {
-		/* Whatever happened while we heard nothing, the view cannot be trusted. */
-		m->lost = false;
-		s_unsync(m, now, "contact restored");
-	}
 	json_t *o = json_loadb(body, len, 0, NULL);
 	json_t *jseq = json_object_get(o, "seq");
 	const char *instance = s_str(o, "instance");
@@ -445,6 +485,23 @@ vt_console_message(struct vt_console *m, const char *body, size_t len, int64_t n
 		return -1;
 	}
 	uint64_t seq = (uint64_t)json_integer_value(jseq);
+	struct source *src = s_source(m, instance);
+	if (src != NULL) {
+		src->last_rx = now;
+		if (src->lost) {
+			/* Whatever that daemon did while we heard nothing of it, its beds cannot be trusted. */
+			char why[128];
+			snprintf(why, sizeof(why), "contact with %s restored",
+			         src->name[0] ? src->name : "the daemon");
+			src->lost = false;
+			s_unsync(m, now, why);
+		}
+	}
+	if (m->lost) {
+		/* Whatever happened while we heard nothing, the view cannot be trusted. */
+		m->lost = false;
+		s_unsync(m, now, "contact restored");
+	}
 	int64_t t = s_time(o, "time");
 	if (t > 0) {
 		m->has_clock = true;
@@ -453,24 +510,27 @@ vt_console_message(struct vt_console *m, const char *body, size_t len, int64_t n
 	}
 	if (m->sync == VT_CONSOLE_SYNCED) {
 		char why[128];
-		if (strcmp(instance, m->instance) != 0) {
-			s_unsync(m, now, "the daemon restarted");
-		} else if (seq <= m->seq) {
+		if (src == NULL) {
+			s_unsync(m, now, m->n_sources <= 1 ? "the daemon restarted"
+			                                    : "a daemon restarted or joined");
+		} else if (seq <= src->seq) {
 			json_decref(o);
 			return 0;
-		} else if (seq != m->seq + 1) {
-			snprintf(why, sizeof(why), "missed %llu messages",
-			         (unsigned long long)(seq - m->seq - 1));
+		} else if (seq != src->seq + 1) {
+			snprintf(why, sizeof(why), "missed %llu messages%s%s",
+			         (unsigned long long)(seq - src->seq - 1), src->name[0] ? " of " : "",
+			         src->name);
 			s_unsync(m, now, why);
 		} else {
-			m->seq = seq;
+			src->seq = seq;
 		}
 	}
-	if (m->sync != VT_CONSOLE_SYNCED) {
+	m->seq = seq;
+	s_copy(m->instance, sizeof(m->instance), instance);
+	if (m->sync != VT_CONSOLE_SYNCED)
 		s_keep(m, seq, instance, body, len);
-		s_copy(m->instance, sizeof(m->instance), instance);
-	}
 	s_apply(m, o);
+	s_beds_lost(m);
 	json_decref(o);
 	return 1;
 }
@@ -496,14 +556,62 @@ vt_console_snapshot_failed(struct vt_console *m, int64_t now)
 	m->retry_at = now + VT_CONSOLE_RETRY_MS;
 }
 
+/* What a source keeps across a snapshot when its instance stays: its clock and heartbeat. */
+static void
+s_source_carry(const struct vt_console *m, struct source *s, int64_t now)
+{
+	s->last_rx = now;
+	s->interval_ms = m->interval_ms;
+	s->lost = s->instance[0] == '\0';
+	for (size_t i = 0; s->instance[0] && i < m->n_sources; i++) {
+		if (strcmp(m->sources[i].instance, s->instance) == 0) {
+			s->last_rx = m->sources[i].last_rx > now ? now : m->sources[i].last_rx;
+			s->interval_ms = m->sources[i].interval_ms;
+			s->lost = m->sources[i].lost;
+		}
+	}
+}
+
+/*
+ * A hub's `sources` into out: per daemon its name, instance and seq; a
+ * daemon that did not answer has no instance and is lost from the start.
+ * How many (0 if the list is unusable).
+ */
+static size_t
+s_sources_of(const struct vt_console *m, json_t *list, struct source *out, int64_t now)
+{
+	size_t i, n = 0;
+	json_t *v;
+	json_array_foreach(list, i, v)
+	{
+		json_t *jseq = json_object_get(v, "seq");
+		const char *instance = s_str(v, "instance");
+		if (n == VT_CONSOLE_MAX_SOURCES || !json_is_object(v) ||
+		    (instance != NULL && (!json_is_integer(jseq) || json_integer_value(jseq) < 0)))
+			return 0;
+		struct source *s = &out[n++];
+		memset(s, 0, sizeof(*s));
+		s_copy(s->instance, sizeof(s->instance), instance);
+		s_copy(s->name, sizeof(s->name), s_str(v, "name"));
+		s->seq = instance != NULL ? (uint64_t)json_integer_value(jseq) : 0;
+		s_source_carry(m, s, now);
+	}
+	return n;
+}
+
 int
 vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t now, char *err,
                     size_t errlen)
 {
 	json_t *o = json_loadb(reply, len, 0, NULL);
-	json_t *jseq = json_object_get(o, "seq");
-	if (o == NULL || !json_is_true(json_object_get(o, "ok")) || !json_is_integer(jseq) ||
-	    json_integer_value(jseq) < 0) {
+	json_t *jseq = json_object_get(o, "seq"), *jsources = json_object_get(o, "sources");
+	struct source next[VT_CONSOLE_MAX_SOURCES];
+	size_t n_next = 0;
+	if (o != NULL && json_is_true(json_object_get(o, "ok")) && json_is_array(jsources))
+		n_next = s_sources_of(m, jsources, next, now);
+	if (o == NULL || !json_is_true(json_object_get(o, "ok")) ||
+	    (jsources == NULL && (!json_is_integer(jseq) || json_integer_value(jseq) < 0)) ||
+	    (jsources != NULL && n_next == 0)) {
 		const char *e = s_str(o, "error");
 		/* Always a reason to show: an empty "error" is as good as none. */
 		snprintf(err, errlen, "%s", e && *e ? e : "not a snapshot reply");
@@ -511,12 +619,20 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 		vt_console_snapshot_failed(m, now);
 		return -1;
 	}
-	uint64_t seq = (uint64_t)json_integer_value(jseq);
-	/* The instance the snapshot belongs to: said, or that of what we hear now. */
-	char instance[64];
-	const char *said = s_str(o, "instance");
-	s_copy(instance, sizeof(instance),
-	       said ? said : m->n_kept ? m->kept[m->n_kept - 1].instance : m->instance);
+	if (jsources == NULL) {
+		/* One daemon: the instance the snapshot belongs to is said, or that of what we hear now. */
+		const char *said = s_str(o, "instance");
+		memset(&next[0], 0, sizeof(next[0]));
+		s_copy(next[0].instance, sizeof(next[0].instance),
+		       said ? said : m->n_kept ? m->kept[m->n_kept - 1].instance : m->instance);
+		next[0].seq = (uint64_t)json_integer_value(jseq);
+		s_source_carry(m, &next[0], now);
+		n_next = 1;
+	}
+	memcpy(m->sources, next, n_next * sizeof(next[0]));
+	m->n_sources = n_next;
+	m->seq = next[0].seq;
+	s_copy(m->instance, sizeof(m->instance), next[0].instance);
 
 	m->n_beds = 0;
 	m->n_alerts = 0;
@@ -574,27 +690,42 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 	json_array_foreach(json_object_get(o, "alerts"), i, v)
 	{
 		json_t *s = json_object_get(v, "seq");
-		s_apply_alert(m, v, json_is_integer(s) ? (uint64_t)json_integer_value(s) : seq);
+		s_apply_alert(m, v, json_is_integer(s) ? (uint64_t)json_integer_value(s) : m->seq);
+	}
+	/* Every bed is heard through its source: the only one, or the one the hub lists it under. */
+	for (size_t b = 0; b < m->n_beds; b++)
+		m->beds[b].source = jsources != NULL ? -1 : 0;
+	json_array_foreach(jsources, i, v)
+	{
+		size_t k;
+		json_t *bed;
+		json_array_foreach(json_object_get(v, "beds"), k, bed)
+		{
+			struct vt_console_bed *b = s_bed(m, json_string_value(bed));
+			if (b != NULL)
+				b->source = (int)i;
+		}
 	}
 	json_decref(o);
 
-	/* Then what was heard since, if it follows on from the snapshot. */
-	m->seq = seq;
-	s_copy(m->instance, sizeof(m->instance), instance);
+	/* Then what was heard since, if it follows on from the snapshot, source by source. */
 	bool gap = false;
 	for (size_t k = 0; k < m->n_kept; k++) {
 		struct kept *kp = &m->kept[k];
-		if (strcmp(kp->instance, instance) != 0 || kp->seq <= m->seq)
+		struct source *src = s_source(m, kp->instance);
+		if (src == NULL || kp->seq <= src->seq)
 			continue;
-		if (kp->seq != m->seq + 1)
+		if (kp->seq != src->seq + 1)
 			gap = true;
 		json_t *msg = json_loadb(kp->body, kp->len, 0, NULL);
 		if (msg != NULL)
 			s_apply(m, msg);
 		json_decref(msg);
+		src->seq = kp->seq;
 		m->seq = kp->seq;
 	}
 	s_drop_kept(m);
+	s_beds_lost(m);
 	m->snapshots++;
 	vt_history_resync(m->history, m, vt_console_daemon_time(m, now));
 	if (gap) {
@@ -613,11 +744,20 @@ vt_console_snapshot(struct vt_console *m, const char *reply, size_t len, int64_t
 bool
 vt_console_tick(struct vt_console *m, int64_t now)
 {
+	bool changed = false;
+	for (size_t i = 0; i < m->n_sources; i++) {
+		struct source *s = &m->sources[i];
+		bool lost = s->instance[0] == '\0' ||
+		            now - s->last_rx >= VT_CONSOLE_LOST_INTERVALS * s->interval_ms;
+		changed = changed || lost != s->lost;
+		s->lost = lost;
+	}
 	bool lost = now - m->last_rx >= VT_CONSOLE_LOST_INTERVALS * m->interval_ms;
-	if (lost == m->lost)
-		return false;
+	changed = changed || lost != m->lost;
 	m->lost = lost;
-	return true;
+	if (changed)
+		s_beds_lost(m);
+	return changed;
 }
 
 bool
@@ -636,6 +776,12 @@ int64_t
 vt_console_next_deadline(const struct vt_console *m)
 {
 	int64_t next = m->lost ? INT64_MAX : m->last_rx + VT_CONSOLE_LOST_INTERVALS * m->interval_ms;
+	for (size_t i = 0; i < m->n_sources; i++) {
+		const struct source *s = &m->sources[i];
+		int64_t at = s->last_rx + VT_CONSOLE_LOST_INTERVALS * s->interval_ms;
+		if (!s->lost && at < next)
+			next = at;
+	}
 	if (m->sync == VT_CONSOLE_UNSYNCED && m->retry_at < next)
 		next = m->retry_at;
 	return next;
@@ -671,6 +817,24 @@ const char *
 vt_console_instance(const struct vt_console *m)
 {
 	return m->instance;
+}
+
+bool
+vt_console_has_instance(const struct vt_console *m, const char *instance)
+{
+	for (size_t i = 0; instance != NULL && i < m->n_sources; i++)
+		if (strcmp(m->sources[i].instance, instance) == 0)
+			return true;
+	return false;
+}
+
+size_t
+vt_console_beds_lost(const struct vt_console *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_beds; i++)
+		n += m->beds[i].lost;
+	return n;
 }
 
 int64_t

@@ -154,10 +154,14 @@ s_plain(const char *endpoint)
 		return s_connect_status(e);
 	}
 	printf("vitals-console: listening to %s\n", endpoint);
-	json_int_t last_seq = 0;
+	/* Each daemon's stream (several behind vitals-hub): its instance and last seq. */
+	struct {
+		char instance[64];
+		json_int_t seq;
+	} streams[VT_CONSOLE_MAX_SOURCES] = {{"", 0}};
+	size_t n_streams = 0;
 	long interval_ms = 1000;
 	bool lost = false;
-	char last_instance[64] = "";
 	int code = 0;
 	while (!stop) {
 		/* Output that failed (a closed terminal, a full disk) has no reader
@@ -200,14 +204,25 @@ s_plain(const char *endpoint)
 			continue;
 		const char *instance = json_string_value(json_object_get(o, "instance"));
 		json_int_t seq = json_integer_value(json_object_get(o, "seq"));
-		if (instance && strcmp(instance, last_instance) != 0) {
-			if (last_instance[0])
-				printf("*** the daemon restarted ***\n");
-			snprintf(last_instance, sizeof(last_instance), "%s", instance);
-		} else if (last_seq && seq != last_seq + 1) {
-			printf("*** missed %lld messages ***\n", (long long)(seq - last_seq - 1));
+		size_t k = 0;
+		while (instance && k < n_streams && strcmp(streams[k].instance, instance) != 0)
+			k++;
+		if (instance && k == n_streams) {
+			/* A new instance: the daemon restarted, or another daemon behind a hub. */
+			if (n_streams > 0)
+				printf("*** daemon instance %.8s started (a restart, or another daemon behind "
+				       "a hub) ***\n", instance);
+			if (n_streams < VT_CONSOLE_MAX_SOURCES)
+				n_streams++;
+			else
+				k = 0; /* the oldest is forgotten */
+			snprintf(streams[k].instance, sizeof(streams[k].instance), "%s", instance);
+			streams[k].seq = 0;
+		} else if (instance && streams[k].seq && seq != streams[k].seq + 1) {
+			printf("*** missed %lld messages ***\n", (long long)(seq - streams[k].seq - 1));
 		}
-		last_seq = seq;
+		if (instance)
+			streams[k].seq = seq;
 		char when[16];
 		s_clock(json_string_value(json_object_get(o, "time")), when, sizeof(when));
 		const char *type = json_string_value(json_object_get(o, "type"));
@@ -890,10 +905,20 @@ s_bed(struct s_ui *ui, const struct s_bed_layout *L, const struct vt_console_bed
 {
 	const struct vt_console *m = ui->model;
 	int x = 0;
+	if (bed->lost && !vt_console_lost(m)) {
+		/* Behind a hub: this bed's daemon is silent while the others are heard. What it
+		 * showed last is not shown as if it were live: one row says so instead. */
+		if (draw) {
+			int attr = ui->color ? COLOR_PAIR(P_BANNER) | A_BOLD : A_REVERSE | A_BOLD;
+			x = s_put(row, 1, base | A_BOLD, "%-*.*s", L->name_w, L->name_w, bed->name);
+			s_put(row, x, attr, " CONNECTION LOST: daemon silent, alarms NOT received");
+		}
+		return 1;
+	}
 	if (draw) {
 		const struct vt_console_alert *al = s_bed_alarm(m, bed->name);
 		int name_attr = base | (al ? s_prio_attr(ui, al->priority) | A_BOLD : 0);
-		bool port_bad = bed->port[0] && strcmp(bed->port, "connected") != 0;
+		bool port_bad = bed->lost || (bed->port[0] && strcmp(bed->port, "connected") != 0);
 		x = s_put(row, 1, name_attr, "%-*.*s", L->name_w, L->name_w, bed->name);
 		x = s_put(row, x, base | (port_bad ? s_prio_attr(ui, VT_CONSOLE_MEDIUM) : 0), " %-10s",
 		          bed->port[0] ? bed->port : "?");
@@ -1329,7 +1354,7 @@ s_sound(struct s_ui *ui, int64_t mono)
 {
 	size_t n = 0;
 	int level = vt_console_sounding(ui->model, s_daemon_now(ui, mono), &n);
-	if (vt_console_lost(ui->model))
+	if (vt_console_lost(ui->model) || vt_console_beds_lost(ui->model) > 0)
 		level = S_SOUND_LOST;
 	bool started = level > ui->sounding || (level >= 0 && level != S_SOUND_LOST && n > ui->n_sounding);
 	ui->n_sounding = n;

@@ -248,52 +248,93 @@ Test(systemd, sandbox_exposure_at_most_2)
 	free(analyze);
 }
 
-/* ---- the web station's unit ----------------------------------------------------- */
+/* ---- the other programs' units ------------------------------------------------- */
 
-#define WEB_EXEC_START "ExecStart=/usr/bin/vitals-web --users /etc/vitalsd/web-users $VITALS_WEB_OPTS"
+/* `text` with every `from` replaced by `to` (malloc'd). */
+static char *
+s_replace_all(const char *text, const char *from, const char *to)
+{
+	size_t n = 0, fl = strlen(from), tl = strlen(to);
+	for (const char *p = strstr(text, from); p != NULL; p = strstr(p + fl, from))
+		n++;
+	char *out = malloc(strlen(text) + n * tl + 1), *o = out;
+	cr_assert_not_null(out);
+	const char *p = text, *q;
+	while ((q = strstr(p, from)) != NULL) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+		p = q + fl;
+	}
+	strcpy(o, p);
+	return out;
+}
 
 /*
- * vitals-web.service in the same sandbox as the daemon's: it verifies
- * (with ExecStart pointed at this build), scores an exposure of at most
- * 2.0, runs as its own account, and names a man page that is shipped.
+ * systemd/NAME.service in the same sandbox as the daemon's: it says
+ * exactly `exec_start`, runs as `user` with Type=notify, names a man page
+ * that is shipped, verifies (with /usr/bin/NAME pointed at this build) and
+ * scores an exposure of at most 2.0.
  */
-Test(systemd, web_unit_verifies_and_is_sandboxed)
+static void
+s_program_unit(const char *name, const char *exec_start, const char *user, const char *man)
 {
 	char *analyze = s_need("systemd-analyze", "systemd");
-	char *web = s_abs(vt_rig_build("vitals-web"));
-	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitals-web.service"), NULL);
-	cr_assert_not_null(unit, "systemd/vitals-web.service cannot be read");
-	char *at = strstr(unit, "\n" WEB_EXEC_START "\n");
-	cr_assert_not_null(at, "the unit must say exactly \"%s\"", WEB_EXEC_START);
-	cr_expect_not_null(strstr(unit, "\nUser=vitals-web\n"));
+	char *built = s_abs(vt_rig_build(name));
+	char rel[128], installed[128], want[160];
+	snprintf(rel, sizeof(rel), "systemd/%s.service", name);
+	char *unit = vt_rig_slurp(vt_rig_root(rel), NULL);
+	cr_assert_not_null(unit, "%s cannot be read", rel);
+	cr_assert_not_null(strstr(unit, exec_start), "the unit must say exactly \"%s\"", exec_start);
+	snprintf(want, sizeof(want), "\nUser=%s\n", user);
+	cr_expect_not_null(strstr(unit, want), "%s: no %s", rel, want + 1);
 	cr_expect_not_null(strstr(unit, "\nType=notify\n"));
-	cr_expect(s_is_file(vt_rig_root("man/vitals-web.1"), false), "man:vitals-web(1) is not shipped");
+	cr_expect(s_is_file(vt_rig_root(man), false), "%s is not shipped", man);
+	snprintf(installed, sizeof(installed), "/usr/bin/%s", name);
+	char *text = s_replace_all(unit, installed, built);
 	char *dir = s_tmpdir();
-	char path[PATH_MAX], text[16384];
-	snprintf(path, sizeof(path), "%s/vitals-web.service", dir);
-	snprintf(text, sizeof(text), "%.*s\nExecStart=%s --users /etc/vitalsd/web-users%s",
-	         (int)(at - unit), unit, web, at + 1 + strlen(WEB_EXEC_START));
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s.service", dir, name);
 	s_write(path, text);
 	char *verify[] = {analyze, "verify", "--man=no", path, NULL};
 	struct vt_rig_output r;
 	cr_assert_geq(vt_rig_run(verify, &r), 0);
-	cr_expect(!s_mentions(r.err, "vitals-web") && !s_mentions(r.out, "vitals-web"),
-	          "systemd-analyze verify has something to say about the unit (see above)");
+	cr_expect(!s_mentions(r.err, name) && !s_mentions(r.out, name),
+	          "systemd-analyze verify has something to say about %s (see above)", rel);
 	vt_rig_output_free(&r);
 
 	char *security[] = {analyze, "security", "--offline=yes", path, NULL};
 	cr_assert_geq(vt_rig_run(security, &r), 0);
-	static const char key[] = "Overall exposure level for vitals-web.service:";
+	char key[128];
+	snprintf(key, sizeof(key), "Overall exposure level for %s.service:", name);
 	const char *lvl = strstr(r.out, key);
 	cr_assert_not_null(lvl, "no \"%s\" in:\n%s%s", key, r.out, r.err);
 	double exposure = strtod(lvl + strlen(key), NULL);
-	cr_log_info("vitals-web.service: exposure %.1f", exposure);
+	cr_log_info("%s.service: exposure %.1f", name, exposure);
 	cr_expect_leq(exposure, 2.0, "exposure %.1f is above 2.0:\n%s", exposure, r.out);
 	vt_rig_output_free(&r);
+	free(text);
 	free(unit);
-	free(web);
+	free(built);
 	free(analyze);
 	s_rm_rf(dir);
+}
+
+Test(systemd, web_unit_verifies_and_is_sandboxed)
+{
+	s_program_unit("vitals-web",
+	               "\nExecStart=/usr/bin/vitals-web --users /etc/vitalsd/web-users $VITALS_WEB_OPTS\n",
+	               "vitals-web", "man/vitals-web.1");
+}
+
+/* The hub's unit, and the check of its file before it starts. */
+Test(systemd, hub_unit_verifies_and_is_sandboxed)
+{
+	s_program_unit("vitals-hub",
+	               "\nExecStartPre=/usr/bin/vitals-hub -c /etc/vitalsd/vitals-hub.yaml -n\n"
+	               "ExecStart=/usr/bin/vitals-hub -c /etc/vitalsd/vitals-hub.yaml $VITALS_HUB_OPTS\n",
+	               "vitalsd", "man/vitals-hub.8");
 }
 
 /* ---- the sd_notify protocol, for real ------------------------------------------ */

@@ -10,7 +10,11 @@
  *  - a gap in seq, or a new daemon instance, means the view may be wrong:
  *    a new snapshot is asked for;
  *  - no message for three heartbeat intervals means contact is lost, and
- *    the view must say so until messages come again (then resync).
+ *    the view must say so until messages come again (then resync);
+ *  - through vitals-hub the messages of several daemons arrive, each with
+ *    its own seq, instance and heartbeat: each is followed as its own
+ *    stream (the hub's snapshot lists them as `sources`), and a daemon that
+ *    falls silent for three of its heartbeats makes its own beds lost.
  *
  * Live messages are shown even before a snapshot arrives (a console whose
  * control socket is unreachable still shows what it hears), with the sync
@@ -31,6 +35,8 @@
 #define VT_CONSOLE_DEFAULT_INTERVAL_MS 1000
 /* A failed snapshot request is tried again after this long. */
 #define VT_CONSOLE_RETRY_MS 2000
+/* Daemons' streams followed at once (a hub's daemons; more are not followed). */
+#define VT_CONSOLE_MAX_SOURCES 32
 /* Messages kept while waiting for a snapshot; older ones are dropped. */
 #define VT_CONSOLE_BUFFER_MAX 10000
 
@@ -60,6 +66,8 @@ struct vt_console_bed {
 	int64_t silenced_until;                        /* daemon time; 0 none */
 	int64_t back_at_baseline;                      /* when recovery got back to baseline; 0 not */
 	vt_param_mask baseline;                        /* parameters with a baseline value */
+	bool lost;                                     /* contact lost with the daemon serving it */
+	int source;                                    /* its stream (model's own); -1 unknown */
 };
 
 enum vt_console_priority { VT_CONSOLE_LOW, VT_CONSOLE_MEDIUM, VT_CONSOLE_HIGH };
@@ -131,6 +139,10 @@ const char *vt_console_sync_reason(const struct vt_console *m);
 uint64_t vt_console_seq(const struct vt_console *m);
 /* The daemon instance the view belongs to ("" before the first). */
 const char *vt_console_instance(const struct vt_console *m);
+/* Whether `instance` is one of the streams the view follows. */
+bool vt_console_has_instance(const struct vt_console *m, const char *instance);
+/* Beds whose daemon is out of contact (all of them when contact is lost). */
+size_t vt_console_beds_lost(const struct vt_console *m);
 /* Heartbeat interval in force (ms). */
 int64_t vt_console_interval_ms(const struct vt_console *m);
 /* Snapshots applied so far. */

@@ -1,0 +1,393 @@
+/*
+ * vitals-hub: two real daemons behind a real hub, and what a station sees
+ * through it. A subscriber and the console model on the hub see both
+ * daemons' beds (the model joins late, through the hub's merged snapshot);
+ * vitalsctl on the hub acknowledges an alarm and the daemon that owns the
+ * bed, asked directly, says it is acknowledged; one daemon killed makes
+ * only its beds lost within three of its heartbeats, and its restart brings
+ * them back. Beside that: the configuration's clash check, and the merge
+ * of replies on its own. Every socket is on 127.0.0.1; waits are for
+ * events against generous deadlines.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "support/support.h"
+#include "vitals/console/client.h"
+#include "vitals/console/model.h"
+#include "vitals/hub/config.h"
+#include "vitals/hub/merge.h"
+
+#define S_DEADLINE_MS 20000
+
+/* A daemon with one bed of its own name on a pty, heartbeat 250 ms, one SpO2 rule. */
+struct s_room {
+	struct vt_rig_bed bed;
+	struct vt_rig_daemon d;
+	char name[32];
+};
+
+static void
+s_room_start(struct s_room *r, const char *bed)
+{
+	snprintf(r->name, sizeof(r->name), "%s", bed);
+	cr_assert_eq(vt_rig_bed_open(&r->bed, "hub", "masimo-ascii", NULL, false), 0);
+	snprintf(r->bed.monitors, sizeof(r->bed.monitors),
+	         "  - {bed: %s, port: %s, protocol: masimo-ascii, stale_after: 10m}\n", bed,
+	         r->bed.link);
+	cr_assert_eq(vt_rig_daemon_start(&r->d, r->bed.dir, "heartbeat: 250ms\n", r->bed.monitors,
+	                                 "  - {name: low, parameter: spo2, below: 90}\n"),
+	             0);
+	cr_assert(vt_rig_daemon_port_is(&r->d, bed, "connected", S_DEADLINE_MS));
+}
+
+/* The hub in front of both rooms, on two free ports; its child and endpoints. */
+struct s_hub {
+	struct vt_rig_child proc;
+	char dir[128], config[256], pub[64], ctl[64];
+};
+
+static void
+s_hub_start(struct s_hub *h, struct s_room *a, struct s_room *b)
+{
+	cr_assert_eq(vt_rig_tmpdir(h->dir, sizeof(h->dir), "hub"), 0);
+	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
+	cr_assert(pub > 0 && ctl > 0 && pub != ctl);
+	snprintf(h->pub, sizeof(h->pub), "tcp://127.0.0.1:%d", pub);
+	snprintf(h->ctl, sizeof(h->ctl), "tcp://127.0.0.1:%d", ctl);
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "publish: %s\ncontrol: %s\nrequest_timeout: 1s\ndaemons:\n"
+	         "  - {name: room-a, publish: %s, control: %s, beds: [%s]}\n"
+	         "  - {name: room-b, publish: %s, control: %s, beds: [%s]}\n",
+	         h->pub, h->ctl, a->d.pub, a->d.ctl, a->name, b->d.pub, b->d.ctl, b->name);
+	cr_assert_eq(vt_rig_write_file(h->dir, "hub.yaml", text, h->config, sizeof(h->config)), 0);
+	char log[320];
+	snprintf(log, sizeof(log), "%s/hub.log", h->dir);
+	char *argv[] = {(char *)vt_rig_build("vitals-hub"), "-c", h->config, NULL};
+	cr_assert_eq(vt_rig_child_start(&h->proc, "vitals-hub", argv, log, false), 0);
+	if (!vt_rig_ping(h->ctl, S_DEADLINE_MS)) {
+		char *got = vt_rig_slurp(log, NULL);
+		cr_assert_fail("the hub does not answer; its log:\n%s", got ? got : "(none)");
+	}
+}
+
+/* The console model behind the hub, driven as a console's loop drives it. */
+struct s_station {
+	void *sub;
+	struct vt_client *snap;
+	struct vt_console *m;
+	char problem[256];
+};
+
+static void
+s_station_open(struct s_station *st, const struct s_hub *h)
+{
+	char err[256];
+	int bad = 0;
+	st->sub = vt_client_subscribe(vt_rig_zctx(), h->pub, NULL, err, sizeof(err));
+	cr_assert_not_null(st->sub, "%s", err);
+	st->snap = vt_client_new(vt_rig_zctx(), h->ctl, NULL, &bad, err, sizeof(err));
+	cr_assert_not_null(st->snap, "%s", err);
+	st->m = vt_console_new(vt_client_now());
+	st->problem[0] = '\0';
+}
+
+/* One turn of the loop: messages, snapshot, clocks. */
+static void
+s_station_turn(struct s_station *st)
+{
+	zmq_pollitem_t item = {.socket = st->sub, .events = ZMQ_POLLIN};
+	zmq_poll(&item, 1, 20);
+	int64_t now = vt_client_now();
+	vt_client_drain(st->sub, st->m, 1000);
+	vt_client_sync(st->snap, st->m, now, st->problem, sizeof(st->problem));
+	vt_console_tick(st->m, now);
+}
+
+static const struct vt_console_bed *
+s_bed(struct s_station *st, const char *name)
+{
+	return vt_console_bed_named(st->m, name);
+}
+
+/* Turn the loop until bed `name` is known, synchronised and lost (or not); true if it came. */
+static bool
+s_station_until(struct s_station *st, const char *name, bool lost, int timeout_ms)
+{
+	int64_t end = vt_rig_now_ms() + timeout_ms;
+	while (vt_rig_now_ms() < end) {
+		s_station_turn(st);
+		const struct vt_console_bed *b = s_bed(st, name);
+		if (b != NULL && b->lost == lost &&
+		    (lost || vt_console_sync_state(st->m) == VT_CONSOLE_SYNCED))
+			return true;
+	}
+	return false;
+}
+
+static void
+s_station_close(struct s_station *st)
+{
+	vt_console_free(&st->m);
+	vt_client_free(&st->snap);
+	zmq_close(st->sub);
+}
+
+/* vitalsctl ARGS... --connect the hub: its output. */
+static struct vt_rig_output
+s_ctl(const struct s_hub *h, const char *a1, const char *a2)
+{
+	char *argv[] = {(char *)vt_rig_build("vitalsctl"), "--connect", (char *)h->ctl, "--json",
+	                (char *)a1, (char *)a2, NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(argv, &r), 0);
+	return r;
+}
+
+Test(hub, two_daemons_one_station, .timeout = 120)
+{
+	struct s_room a, b;
+	s_room_start(&a, "room-a-1");
+	s_room_start(&b, "room-b-1");
+	struct s_hub h;
+	s_hub_start(&h, &a, &b);
+
+	/* A subscriber on the hub hears both daemons (everything: what it hears proves its
+	 * subscription has reached both, so that no later event can pass before it). */
+	void *sub = vt_rig_sub(h.pub, "", 0);
+	cr_assert_not_null(sub);
+	bool seen_a = false, seen_b = false;
+	for (int64_t end = vt_rig_now_ms() + S_DEADLINE_MS; !(seen_a && seen_b) && vt_rig_now_ms() < end;) {
+		vt_rig_pty_masimo(&a.bed.pty, 97, 70);
+		vt_rig_pty_masimo(&b.bed.pty, 96, 71);
+		char topic[64], body[4096];
+		while (vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 100) > 0) {
+			seen_a = seen_a || strcmp(topic, "vitals.room-a-1") == 0;
+			seen_b = seen_b || strcmp(topic, "vitals.room-b-1") == 0;
+		}
+	}
+	cr_assert(seen_a && seen_b, "vitals through the hub: room-a-1 %d, room-b-1 %d", seen_a, seen_b);
+
+	/* The console model joins late and its snapshot covers both daemons' beds. */
+	struct s_station st;
+	s_station_open(&st, &h);
+	cr_assert(s_station_until(&st, "room-a-1", false, S_DEADLINE_MS), "%s", st.problem);
+	cr_assert(s_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "%s", st.problem);
+	cr_expect_eq(vt_console_bed_count(st.m), 2);
+	cr_expect_str_eq(s_bed(&st, "room-b-1")->port, "connected");
+
+	/* vitalsctl snapshot on the hub: both beds, each under its daemon. */
+	struct vt_rig_output r = s_ctl(&h, "snapshot", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"room-a-1\"") && strstr(r.out, "\"room-b-1\"") &&
+	          strstr(r.out, "\"name\":\"room-b\""), "%s", r.out);
+	vt_rig_output_free(&r);
+
+	/* An alarm on room-b-1, acknowledged through the hub, lands on room-b's daemon. */
+	void *alerts = sub;
+	bool raised = false;
+	for (int64_t end = vt_rig_now_ms() + S_DEADLINE_MS; !raised && vt_rig_now_ms() < end;) {
+		vt_rig_pty_masimo(&b.bed.pty, 85, 71);
+		raised = vt_rig_wait_msg(alerts, "alert.room-b-1", "\"raised\"", 300);
+	}
+	cr_assert(raised, "no alarm raised on room-b-1 through the hub");
+	r = s_ctl(&h, "ack", "room-b-1/low/1");
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"ok\":true") != NULL, "%s", r.out);
+	vt_rig_output_free(&r);
+	cr_expect(vt_rig_wait_msg(alerts, "alert.room-b-1", "\"acknowledged\"", S_DEADLINE_MS));
+	char *direct = vt_rig_request(b.d.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	cr_assert_not_null(direct);
+	cr_expect(strstr(direct, "\"acknowledged\":true") != NULL, "room-b's own snapshot: %s", direct);
+	free(direct);
+	/* The same id asked of the wrong bed's daemon does not exist there. */
+	char *wrong = vt_rig_request(h.ctl, "{\"cmd\":\"ack\",\"id\":\"room-a-1/low/1\"}", 5000);
+	cr_assert_not_null(wrong);
+	cr_expect(strstr(wrong, "no active alert") != NULL, "%s", wrong);
+	free(wrong);
+	char *unknown = vt_rig_request(h.ctl, "{\"cmd\":\"silence\",\"bed\":\"chair-9\",\"for\":\"1m\"}",
+	                               5000);
+	cr_assert_not_null(unknown);
+	cr_expect(strstr(unknown, "unknown bed \\\"chair-9\\\"") != NULL, "%s", unknown);
+	free(unknown);
+
+	/* The station runs for a second, as a console's loop does, and hears both heartbeats. */
+	for (int64_t end = vt_rig_now_ms() + 1000; vt_rig_now_ms() < end;)
+		s_station_turn(&st);
+	cr_expect_not(s_bed(&st, "room-b-1")->lost);
+
+	/* room-b's daemon dies: its bed is lost within three of its heartbeats (0.75 s; 2.5 s
+	 * allowed for a loaded machine), and only its bed. */
+	vt_rig_stop(b.d.proc.pid, SIGKILL, 5000);
+	b.d.proc.pid = 0;
+	int64_t killed = vt_rig_now_ms();
+	cr_assert(s_station_until(&st, "room-b-1", true, 2500), "room-b-1 not shown lost");
+	cr_log_info("room-b-1 lost %lld ms after the kill", (long long)(vt_rig_now_ms() - killed));
+	cr_expect_not(s_bed(&st, "room-a-1")->lost, "room-a's bed is still heard");
+	cr_expect_not(vt_console_lost(st.m), "the hub and room-a are still heard");
+	cr_expect_eq(vt_console_beds_lost(st.m), 1);
+	/* vitalsctl on the hub says which daemon does not answer. */
+	r = s_ctl(&h, "ping", NULL);
+	cr_expect(strstr(r.out, "\"room-b\":{\"ok\":false") != NULL, "%s", r.out);
+	vt_rig_output_free(&r);
+
+	/* It comes back: its bed is restored, and the view is synchronised again. */
+	cr_assert_eq(vt_rig_daemon_restart(&b.d), 0);
+	cr_assert(vt_rig_daemon_port_is(&b.d, "room-b-1", "connected", S_DEADLINE_MS));
+	cr_assert(s_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "room-b-1 not restored: %s",
+	          vt_console_sync_reason(st.m));
+	cr_expect_not(s_bed(&st, "room-a-1")->lost);
+
+	s_station_close(&st);
+	zmq_close(sub);
+	cr_expect_eq(vt_rig_child_stop(&h.proc, SIGTERM, 5000), 0, "the hub stops cleanly on SIGTERM");
+	vt_rig_bed_stop(&a.bed, &a.d);
+	vt_rig_bed_stop(&b.bed, &b.d);
+	vt_rig_rmtree(h.dir);
+}
+
+Test(hub, a_bed_served_by_two_daemons_is_a_startup_error)
+{
+	char dir[128], path[256];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "hub"), 0);
+	cr_assert_eq(vt_rig_write_file(dir, "hub.yaml",
+	                               "publish: tcp://127.0.0.1:5566\n"
+	                               "control: tcp://127.0.0.1:5567\n"
+	                               "daemons:\n"
+	                               "  - name: room-a\n"
+	                               "    publish: tcp://127.0.0.1:5556\n"
+	                               "    control: tcp://127.0.0.1:5557\n"
+	                               "    beds: [chair-1, chair-2]\n"
+	                               "  - name: room-b\n"
+	                               "    publish: tcp://127.0.0.1:5558\n"
+	                               "    control: tcp://127.0.0.1:5559\n"
+	                               "    beds: [chair-3, chair-2]\n",
+	                               path, sizeof(path)),
+	             0);
+	char *check[] = {(char *)vt_rig_build("vitals-hub"), "-c", path, "-n", NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(check, &r), 0);
+	cr_expect_eq(r.status, 78, "%s", r.err);
+	char want[512];
+	snprintf(want, sizeof(want), "%s:11:21: daemons[1].beds[1]: bed \"chair-2\" is served by "
+	         "daemon \"room-a\" already (line 7)", path);
+	cr_expect(strstr(r.err, want) != NULL, "want %s in:\n%s", want, r.err);
+	vt_rig_output_free(&r);
+	/* Started anyway, it refuses the same way and binds nothing. */
+	char *run[] = {(char *)vt_rig_build("vitals-hub"), "-c", path, NULL};
+	cr_assert_geq(vt_rig_run(run, &r), 0);
+	cr_expect_eq(r.status, 78);
+	cr_expect(strstr(r.err, "not starting") != NULL, "%s", r.err);
+	vt_rig_output_free(&r);
+	vt_rig_rmtree(dir);
+}
+
+/* The configuration of the merge tests: two daemons, a bed each (one has two). */
+static struct vt_hub_config *
+s_two(void)
+{
+	static const char text[] = "publish: tcp://127.0.0.1:1\ncontrol: tcp://127.0.0.1:2\n"
+	                           "daemons:\n"
+	                           "  - {name: a, publish: tcp://127.0.0.1:3, control: tcp://127.0.0.1:4, "
+	                           "beds: [a-1, a-2]}\n"
+	                           "  - {name: b, publish: tcp://127.0.0.1:5, control: tcp://127.0.0.1:6, "
+	                           "beds: [b-1]}\n";
+	struct vt_diag diag = {0};
+	struct vt_hub_config *cfg = vt_hub_config_parse("t.yaml", text, strlen(text), &diag);
+	cr_assert_not_null(cfg, "%s", diag.count ? diag.entries[0].message : "?");
+	return cfg;
+}
+
+Test(hub_merge, routes_by_bed_and_alert_id)
+{
+	struct vt_hub_config *cfg = s_two();
+	struct vt_control_req req = {.cmd = VT_CMD_ACK};
+	char err[128] = "";
+	snprintf(req.id, sizeof(req.id), "b-1/spo2-low/3");
+	cr_expect_eq(vt_hub_route(cfg, &req, err, sizeof(err)), 1);
+	snprintf(req.id, sizeof(req.id), "x-1/spo2-low/3");
+	cr_expect_eq(vt_hub_route(cfg, &req, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "no active alert \"x-1/spo2-low/3\"");
+	req = (struct vt_control_req){.cmd = VT_CMD_PHASE};
+	snprintf(req.bed, sizeof(req.bed), "a-2");
+	cr_expect_eq(vt_hub_route(cfg, &req, err, sizeof(err)), 0);
+	req.cmd = VT_CMD_WATCH;
+	snprintf(req.bed, sizeof(req.bed), "b-2");
+	cr_expect_eq(vt_hub_route(cfg, &req, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "unknown bed \"b-2\"");
+	req.cmd = VT_CMD_SNAPSHOT;
+	cr_expect_eq(vt_hub_route(cfg, &req, err, sizeof(err)), VT_HUB_ALL);
+	vt_hub_config_free(&cfg);
+}
+
+Test(hub_merge, a_snapshot_of_every_daemon_with_its_own_stream)
+{
+	struct vt_hub_config *cfg = s_two();
+	const char *replies[2] = {
+	    "{\"ok\":true,\"seq\":40,\"instance\":\"AAA\",\"time\":\"2026-11-21T09:00:00.000Z\","
+	    "\"alerts\":[{\"id\":\"a-1/low/1\",\"bed\":\"a-1\"}],\"vitals\":{\"a-1\":{\"spo2\":97},\"a-2\":{}},"
+	    "\"ports\":{\"a-1\":\"connected\",\"a-2\":\"lost\"},\"novel\":{\"a-1\":5}}",
+	    NULL};
+	const char *why[2] = {NULL, "no answer within 1000 ms"};
+	char *out = vt_hub_merge(cfg, VT_CMD_SNAPSHOT, replies, why, 0, "HUB", 3);
+	cr_assert_not_null(out);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	json_t *src = json_object_get(o, "sources");
+	cr_assert_eq(json_array_size(src), 2, "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(src, 0), "instance")), "AAA");
+	cr_expect_eq(json_integer_value(json_object_get(json_array_get(src, 0), "seq")), 40);
+	cr_expect(json_is_null(json_object_get(json_array_get(src, 1), "instance")), "%s", out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(src, 1), "error")),
+	                 "no answer within 1000 ms");
+	cr_expect_eq(json_array_size(json_object_get(json_array_get(src, 1), "beds")), 1);
+	cr_expect_eq(json_array_size(json_object_get(o, "alerts")), 1);
+	cr_expect_not_null(json_object_get(json_object_get(o, "vitals"), "a-2"));
+	cr_expect_not_null(json_object_get(json_object_get(o, "novel"), "a-1"),
+	                   "members the hub does not know pass through: %s", out);
+	cr_expect_null(json_object_get(o, "seq"), "no stream of the hub's own: %s", out);
+	json_decref(o);
+
+	/* The console model takes it: a-1 heard, b-1 lost until its daemon speaks. */
+	struct vt_console *m = vt_console_new(0);
+	vt_console_snapshot_sent(m, 0);
+	char err[128];
+	cr_assert_eq(vt_console_snapshot(m, out, strlen(out), 0, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED);
+	cr_expect_eq(vt_console_bed_count(m), 3);
+	cr_expect(vt_console_bed_named(m, "b-1")->lost);
+	cr_expect_not(vt_console_bed_named(m, "a-1")->lost);
+	const char hb[] = "{\"v\":1,\"type\":\"heartbeat\",\"seq\":41,\"instance\":\"AAA\","
+	                  "\"active_alarms\":1,\"interval_ms\":1000}";
+	cr_expect_eq(vt_console_message(m, hb, strlen(hb), 500), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_SYNCED, "%s", vt_console_sync_reason(m));
+	/* A silent daemon A: its beds lost after three of its heartbeats, not before. */
+	vt_console_tick(m, 3499);
+	cr_expect_not(vt_console_bed_named(m, "a-1")->lost);
+	const char hb2[] = "{\"v\":1,\"type\":\"heartbeat\",\"seq\":1,\"instance\":\"BBB\","
+	                   "\"active_alarms\":0,\"interval_ms\":1000}";
+	cr_expect_eq(vt_console_message(m, hb2, strlen(hb2), 3000), 1);
+	cr_expect_eq(vt_console_sync_state(m), VT_CONSOLE_UNSYNCED, "B's new instance asks for a snapshot");
+	vt_console_tick(m, 3500);
+	cr_expect(vt_console_bed_named(m, "a-1")->lost);
+	cr_expect_not(vt_console_lost(m), "B is heard");
+	vt_console_free(&m);
+	free(out);
+
+	/* ping and reload: each daemon's answer under its name. */
+	const char *pongs[2] = {"{\"ok\":true,\"version\":\"0.1.0\"}", "{\"ok\":false,\"error\":\"x\"}"};
+	out = vt_hub_merge(cfg, VT_CMD_RELOAD, pongs, why, 0, "HUB", 3);
+	cr_expect(strstr(out, "\"ok\":false") && strstr(out, "\"error\":\"b: x\""), "%s", out);
+	free(out);
+	out = vt_hub_merge(cfg, VT_CMD_PING, pongs, why, 0, "HUB", 3);
+	cr_expect(strstr(out, "\"ok\":true") && strstr(out, "\"hub\":true") &&
+	          strstr(out, "\"instance\":\"HUB\""), "%s", out);
+	free(out);
+	vt_hub_config_free(&cfg);
+}
