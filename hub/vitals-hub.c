@@ -21,7 +21,7 @@ s_usage(FILE *out)
 {
 	fputs("usage: vitals-hub -c FILE [-n] [-v]\n"
 	      "\n"
-	      "  -c, --config FILE   the hub's configuration (YAML; vitals-hub(8))\n"
+	      "  -c, --config FILE   the hub's configuration (YAML; vitals-hub(1))\n"
 	      "  -n, --check         check the configuration and exit (0 OK, 78 errors)\n"
 	      "  -v, --verbose       log debug messages\n"
 	      "  -V, --version       print the version\n"

@@ -94,11 +94,11 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	    "./lib/systemd/system/vitalsd-archive.service", "./lib/systemd/system/vitalsd-archive.timer"};
 	for (size_t i = 0; i < sizeof(daemon_files) / sizeof(daemon_files[0]); i++)
 		cr_expect(s_has_line(contents[0], daemon_files[i]), "vitalsd lacks %s", daemon_files[i]);
-	/* Every other program is a station tool, with its man page, but the emulator
-	 * and the daemon's own vitals-archive. */
+	/* Every other program is a station tool, with its man page, but the emulator,
+	 * and what runs beside the daemons on their server: vitals-archive and vitals-hub. */
 	for (size_t i = 0; i < n; i++) {
-		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2
-		         : strcmp(names[i], "vitals-archive") == 0 ? 0 : 1;
+		bool server = strcmp(names[i], "vitals-archive") == 0 || strcmp(names[i], "vitals-hub") == 0;
+		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2 : server ? 0 : 1;
 		char bin[128], man[128];
 		snprintf(bin, sizeof(bin), "./usr/bin/%.63s", names[i]);
 		snprintf(man, sizeof(man), "./usr/share/man/man1/%.63s.1.gz", names[i]);

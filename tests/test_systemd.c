@@ -334,7 +334,7 @@ Test(systemd, hub_unit_verifies_and_is_sandboxed)
 	s_program_unit("vitals-hub",
 	               "\nExecStartPre=/usr/bin/vitals-hub -c /etc/vitalsd/vitals-hub.yaml -n\n"
 	               "ExecStart=/usr/bin/vitals-hub -c /etc/vitalsd/vitals-hub.yaml $VITALS_HUB_OPTS\n",
-	               "vitalsd", "man/vitals-hub.8");
+	               "vitalsd", "man/vitals-hub.1");
 }
 
 /* ---- the sd_notify protocol, for real ------------------------------------------ */

@@ -1,6 +1,6 @@
 /*
  * The hub's configuration (docs/hub.md, vitals-hub.yaml(5) in
- * vitals-hub(8)): where consoles reach it, and the daemons behind it with
+ * vitals-hub(1)): where consoles reach it, and the daemons behind it with
  * the beds each one serves. The beds are listed here, not learned from the
  * daemons, so that a clash between two daemons is found before anything
  * starts (`vitals-hub -n`), requests are routed whether or not a daemon is
