@@ -29,8 +29,14 @@
 #define TOP(f) offsetof(struct vt_hub_config, f)
 #define DMN(f) offsetof(struct vt_hub_daemon, f)
 
-/* Where each daemon's name and beds were written, for the checks across daemons. */
+/*
+ * Where each daemon's name and beds were written, for the checks across
+ * daemons. The parse's user data: the shared value handlers find the
+ * configuration's own cross-check state there (vt_check_of), so it comes
+ * first.
+ */
 struct s_marks {
+	struct vt_check check; /* the hub's endpoints, for vt_check_network */
 	const yaml_node_t *name[VT_HUB_MAX_DAEMONS];
 	const yaml_node_t *beds[VT_HUB_MAX_DAEMONS][VT_HUB_MAX_BEDS];
 	const yaml_node_t *server_key[VT_HUB_MAX_DAEMONS];
@@ -237,10 +243,14 @@ s_section(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct 
 	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
 }
 
-/* What needs the whole file: names and beds once each, keys as curve needs them. */
+/*
+ * What needs the whole file: names and beds once each, keys as curve needs
+ * them, and the daemon's rule on endpoints reachable beyond this machine.
+ */
 static void
-s_finish(struct vt_cy *c, struct vt_hub_config *cfg, const struct s_marks *marks)
+s_finish(struct vt_cy *c, struct vt_hub_config *cfg, struct s_marks *marks)
 {
+	vt_check_network(&marks->check, cfg->curve_secret_key != NULL, cfg->allow_insecure_network);
 	for (size_t i = 0; i < cfg->n_daemons; i++) {
 		const struct vt_hub_daemon *d = &cfg->daemons[i];
 		char path[VT_CY_PATH_MAX];
@@ -294,6 +304,8 @@ vt_hub_config_parse(const char *name, const char *text, size_t len, struct vt_di
 	struct vt_cy c;
 	if (vt_cy_open(&c, name, text, len) == 0) {
 		c.user = marks;
+		if (marks != NULL)
+			vt_check_init(&marks->check, &c);
 		if (cfg == NULL || marks == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
 			vt_cy_oom(&c);
 		} else {
@@ -310,6 +322,8 @@ vt_hub_config_parse(const char *name, const char *text, size_t len, struct vt_di
 	}
 	bool failed = vt_cy_failed(&c) || cfg == NULL || marks == NULL;
 	vt_cy_close(&c, diag);
+	if (marks != NULL)
+		vt_check_fini(&marks->check);
 	free(marks);
 	if (cfg == NULL)
 		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");

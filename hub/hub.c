@@ -23,19 +23,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <zmq.h>
 
 #include "vitals/base/version.h"
 #include "vitals/hub/hub.h"
 #include "vitals/hub/merge.h"
+#include "vitals/io/conns.h"
 #include "vitals/io/control.h"
+#include "vitals/io/crossing.h"
 #include "vitals/io/curve.h"
 #include "vitals/io/log.h"
 #include "vitals/io/notify.h"
+#include "vitals/io/publisher.h"
 #include "vitals/wire/control_request.h"
 
-/* What the consoles' XPUB queues per subscriber: the daemon's own bound. */
-#define S_XPUB_HWM 10000
 /* What the XSUB takes from the daemons before ZeroMQ drops: several daemons' worth. */
 #define S_XSUB_HWM 100000
 
@@ -57,7 +59,8 @@ struct s_hub {
 	const struct vt_hub_config *cfg;
 	void *zctx;
 	struct vt_control *front;                   /* consoles' requests */
-	void *xsub, *xpub;                          /* the proxy's sockets (its thread's) */
+	struct vt_publisher *out;                   /* the consoles' XPUB, as a daemon's PUB */
+	void *xsub;                                 /* the daemons' side of the proxy */
 	void *steer, *steer_peer;                   /* PAIR: this thread, the proxy's */
 	pthread_t proxy;
 	bool proxy_running;
@@ -69,8 +72,8 @@ struct s_hub {
 	char instance[33];
 	int64_t started;                            /* monotonic ms */
 	char why_timeout[64];                       /* "no answer within 2 s" */
-	uint64_t late, refused_busy;                /* answers after their deadline; requests refused */
-	bool busy_logged;
+	uint64_t late;                              /* answers after their deadline */
+	struct vt_crossing busy;                    /* requests refused: too many waiting */
 };
 
 static int64_t
@@ -93,7 +96,7 @@ static void *
 s_proxy_main(void *arg)
 {
 	struct s_hub *h = arg;
-	zmq_proxy_steerable(h->xsub, h->xpub, NULL, h->steer_peer);
+	zmq_proxy_steerable(h->xsub, vt_publisher_socket(h->out), NULL, h->steer_peer);
 	return NULL;
 }
 
@@ -155,23 +158,19 @@ s_setup(struct s_hub *h)
 		vt_err("%s", err);
 		return 69;
 	}
-	h->xpub = s_socket(h, ZMQ_XPUB, "publish");
+	/* The consoles' side is a daemon's publisher in all but its type: the same queue per
+	 * subscriber, heartbeats and connections per endpoint (limits). */
+	h->out = vt_publisher_open(h->zctx, ZMQ_XPUB, cfg->publish, cfg->n_publish, secret,
+	                           &cfg->limits, err, sizeof(err));
+	if (h->out == NULL) {
+		vt_err("%s", err);
+		return 69;
+	}
 	h->xsub = s_socket(h, ZMQ_XSUB, "daemons");
-	if (h->xpub == NULL || h->xsub == NULL)
+	if (h->xsub == NULL)
 		return 69;
-	int hwm = S_XPUB_HWM, in_hwm = S_XSUB_HWM;
-	zmq_setsockopt(h->xpub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	int in_hwm = S_XSUB_HWM;
 	zmq_setsockopt(h->xsub, ZMQ_RCVHWM, &in_hwm, sizeof(in_hwm));
-	if (secret != NULL && vt_curve_server(h->xpub, secret) != 0) {
-		vt_err("publish: CURVE: %s", zmq_strerror(errno));
-		return 69;
-	}
-	for (size_t i = 0; i < cfg->n_publish; i++) {
-		if (zmq_bind(h->xpub, cfg->publish[i]) != 0) {
-			vt_err("publish %s: %s", cfg->publish[i], zmq_strerror(errno));
-			return 69;
-		}
-	}
 	int immediate = 1;
 	for (size_t i = 0; i < cfg->n_daemons; i++) {
 		const struct vt_hub_daemon *d = &cfg->daemons[i];
@@ -241,6 +240,23 @@ s_proxy_stats(struct s_hub *h, uint64_t stats[8])
 	}
 }
 
+/* What an operator reads in a ping: what crossed the proxy, and each bound's state. */
+static json_t *
+s_counters(struct s_hub *h)
+{
+	uint64_t st[8];
+	s_proxy_stats(h, st);
+	struct vt_conns *pub = vt_publisher_conns(h->out), *ctl = vt_control_conns(h->front);
+	return json_pack("{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I}}", "proxy", "messages_in",
+	                 (json_int_t)st[0], "bytes_in", (json_int_t)st[1], "messages_out",
+	                 (json_int_t)st[6], "late_answers", (json_int_t)h->late, "limits",
+	                 "publish_connections", (json_int_t)vt_conns_open(pub),
+	                 "publish_connections_refused", (json_int_t)vt_conns_refused(pub)->total,
+	                 "control_connections", (json_int_t)vt_conns_open(ctl),
+	                 "control_connections_refused", (json_int_t)vt_conns_refused(ctl)->total,
+	                 "requests_refused", (json_int_t)h->busy.total);
+}
+
 /* Answer a slot's client and free the slot. */
 static void
 s_finish(struct s_hub *h, struct s_slot *s)
@@ -260,22 +276,9 @@ s_finish(struct s_hub *h, struct s_slot *s)
 		const char *replies[VT_HUB_MAX_DAEMONS];
 		for (size_t i = 0; i < VT_HUB_MAX_DAEMONS; i++)
 			replies[i] = s->replies[i];
+		json_t *counters = s->cmd == VT_CMD_PING ? s_counters(h) : NULL;
 		text = vt_hub_merge(h->cfg, s->cmd, replies, s->why, s_wall_ms(), h->instance,
-		                    (s_mono_ms() - h->started) / 1000);
-		if (text != NULL && s->cmd == VT_CMD_PING) {
-			/* What crossed the proxy, added to the merged reply's end. */
-			uint64_t st[8];
-			s_proxy_stats(h, st);
-			char *with = NULL;
-			size_t n = strlen(text);
-			if (n > 0 && asprintf(&with, "%.*s,\"proxy\":{\"messages_in\":%llu,\"bytes_in\":%llu,"
-			                      "\"messages_out\":%llu,\"late_answers\":%llu}}", (int)(n - 1),
-			                      text, (unsigned long long)st[0], (unsigned long long)st[1],
-			                      (unsigned long long)st[6], (unsigned long long)h->late) > 0) {
-				free(text);
-				text = with;
-			}
-		}
+		                    (s_mono_ms() - h->started) / 1000, counters);
 	}
 	s_slot_done(h, s, text ? text : "{\"ok\":false,\"error\":\"out of memory\"}");
 	free(text);
@@ -322,11 +325,8 @@ s_request(struct s_hub *h, const char *body, size_t len)
 		}
 	}
 	if (s == NULL) {
-		h->refused_busy++;
-		if (!h->busy_logged)
-			vt_warnx("%d requests wait for daemons already; refusing more (logged once; "
-			         "counted in ping replies)", VT_HUB_MAX_PENDING);
-		h->busy_logged = true;
+		vt_crossing_hit(&h->busy, s_mono_ms(), "%d requests wait for daemons already; refusing "
+		                "more (counted in ping replies)", VT_HUB_MAX_PENDING);
 		char msg[128];
 		snprintf(msg, sizeof(msg), "the hub has %d requests waiting for daemons; try again",
 		         VT_HUB_MAX_PENDING);
@@ -427,15 +427,29 @@ s_expire(struct s_hub *h, int64_t now)
 
 /* ---- the loop ----------------------------------------------------------------- */
 
+/* The bounds that say something when a burst of crossings ends, or INT64_MAX. */
+static int64_t
+s_crossing_deadline(struct s_hub *h)
+{
+	int64_t a = vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(h->out)));
+	int64_t b = vt_crossing_deadline(vt_conns_refused(vt_control_conns(h->front)));
+	int64_t c = vt_crossing_deadline(&h->busy);
+	return a < b ? (a < c ? a : c) : (b < c ? b : c);
+}
+
 static int
 s_loop(struct s_hub *h)
 {
 	int64_t wd = vt_notify_watchdog_ms(), next_wd = s_mono_ms();
 	for (;;) {
-		zmq_pollitem_t items[VT_HUB_MAX_DAEMONS + 3];
+		struct vt_conns *pub = vt_publisher_conns(h->out), *ctl = vt_control_conns(h->front);
+		zmq_pollitem_t items[VT_HUB_MAX_DAEMONS + 5];
 		int n = 0;
 		items[n++] = (zmq_pollitem_t){.fd = h->sfd, .events = ZMQ_POLLIN};
 		items[n++] = (zmq_pollitem_t){.socket = vt_control_socket(h->front), .events = ZMQ_POLLIN};
+		/* The connection monitors: one beyond a bound is shut down as soon as it is accepted. */
+		items[n++] = (zmq_pollitem_t){.socket = vt_conns_socket(pub), .events = ZMQ_POLLIN};
+		items[n++] = (zmq_pollitem_t){.socket = vt_conns_socket(ctl), .events = ZMQ_POLLIN};
 		size_t first_dealer = (size_t)n;
 		for (size_t i = 0; i < h->cfg->n_daemons; i++)
 			items[n++] = (zmq_pollitem_t){.socket = h->dealer[i], .events = ZMQ_POLLIN};
@@ -448,6 +462,9 @@ s_loop(struct s_hub *h)
 		int64_t next = s_expire(h, now);
 		if (wd > 0 && next_wd < next)
 			next = next_wd;
+		int64_t quiet = s_crossing_deadline(h);
+		if (quiet < next)
+			next = quiet;
 		long timeout = next == INT64_MAX ? -1 : next <= now ? 0 : (long)(next - now);
 		if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
 			vt_err("zmq_poll: %s", zmq_strerror(errno));
@@ -463,6 +480,14 @@ s_loop(struct s_hub *h)
 					          "restart it to apply a change (systemctl restart vitals-hub)");
 			}
 		}
+		now = s_mono_ms();
+		if (items[2].revents)
+			vt_conns_handle(pub, now);
+		if (items[3].revents)
+			vt_conns_handle(ctl, now);
+		vt_crossing_quiet(vt_conns_refused(pub), now);
+		vt_crossing_quiet(vt_conns_refused(ctl), now);
+		vt_crossing_quiet(&h->busy, now);
 		if (zap_item >= 0 && items[zap_item].revents)
 			vt_zap_handle(h->zap);
 		for (size_t i = 0; i < h->cfg->n_daemons; i++)
@@ -494,7 +519,8 @@ s_teardown(struct s_hub *h)
 	for (size_t i = 0; i < VT_HUB_MAX_DAEMONS; i++)
 		if (h->dealer[i] != NULL)
 			zmq_close(h->dealer[i]);
-	void *socks[] = {h->xsub, h->xpub, h->steer, h->steer_peer};
+	vt_publisher_free(&h->out);
+	void *socks[] = {h->xsub, h->steer, h->steer_peer};
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
 		if (socks[i] != NULL)
 			zmq_close(socks[i]);
@@ -513,6 +539,7 @@ vt_hub_run(const struct vt_hub_config *cfg)
 	h->cfg = cfg;
 	h->sfd = -1;
 	h->started = s_mono_ms();
+	h->busy.name = "requests refused: too many waiting for daemons";
 	snprintf(h->why_timeout, sizeof(h->why_timeout), "no answer within %lld ms",
 	         (long long)cfg->request_timeout_ms);
 	unsigned char rnd[16];

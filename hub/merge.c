@@ -167,7 +167,7 @@ s_each(const struct vt_hub_config *cfg, json_t **r, const char *const *why)
 char *
 vt_hub_merge(const struct vt_hub_config *cfg, enum vt_control_cmd cmd,
              const char *const *replies, const char *const *why, int64_t now,
-             const char *hub_instance, int64_t uptime_s)
+             const char *hub_instance, int64_t uptime_s, json_t *counters)
 {
 	json_t *r[VT_HUB_MAX_DAEMONS] = {0};
 	for (size_t i = 0; i < cfg->n_daemons && i < VT_HUB_MAX_DAEMONS; i++) {
@@ -190,8 +190,10 @@ vt_hub_merge(const struct vt_hub_config *cfg, enum vt_control_cmd cmd,
 			json_object_set_new(out, "version", json_string(VT_VERSION));
 			json_object_set_new(out, "instance", json_string(hub_instance));
 			json_object_set_new(out, "uptime_s", json_integer(uptime_s));
+			json_object_update(out, counters);
 		}
 	}
+	json_decref(counters);
 	for (size_t i = 0; i < cfg->n_daemons && i < VT_HUB_MAX_DAEMONS; i++)
 		json_decref(r[i]);
 	char *text = out ? json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;

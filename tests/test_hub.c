@@ -288,6 +288,78 @@ Test(hub, a_bed_served_by_two_daemons_is_a_startup_error)
 	vt_rig_rmtree(dir);
 }
 
+/* Files the hub refuses, each with the one message it must give (FILE:LINE:COLUMN). */
+Test(hub_config, what_is_refused_and_where)
+{
+	static const char daemons[] =
+	    "daemons:\n"
+	    "  - {name: a, publish: tcp://127.0.0.1:3, control: tcp://127.0.0.1:4, beds: [a-1]}\n"
+	    "  - {name: b, publish: tcp://127.0.0.1:5, control: tcp://127.0.0.1:6, beds: [b-1]}\n";
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    /* Two daemons of one name (the daemons written before the hub's own endpoints). */
+	    {"daemons:\n"
+	     "  - {name: a, publish: tcp://127.0.0.1:3, control: tcp://127.0.0.1:4, beds: [a-1]}\n"
+	     "  - {name: a, publish: tcp://127.0.0.1:5, control: tcp://127.0.0.1:6, beds: [b-1]}\n"
+	     "publish: tcp://127.0.0.1:1\ncontrol: tcp://127.0.0.1:2\n",
+	     "t.yaml:3:12: daemons[1].name: daemon \"a\" is named already on line 2"},
+	    /* The daemon's rule: no plain endpoint beyond this machine. */
+	    {"publish: tcp://0.0.0.0:1\ncontrol: tcp://127.0.0.1:2\n%s",
+	     "t.yaml:1:10: publish: tcp://0.0.0.0:1 is reachable beyond this machine without CURVE"},
+	    {"publish: tcp://127.0.0.1:1\ncontrol: [ipc:///run/x, tcp://eth0:2]\n%s",
+	     "t.yaml:2:25: control[1]: tcp://eth0:2 is reachable beyond this machine"},
+	    {"publish: tcp://127.0.0.1:1\ncontrol: tcp://127.0.0.1:2\nlimits: {control_connections: 0}\n%s",
+	     "t.yaml:3:31: limits.control_connections: expected a whole number from 1 to 100000"},
+	    {"publish: tcp://127.0.0.1:1\ncontrol: tcp://127.0.0.1:2\nlimits: {reload_timeout: 1s}\n%s",
+	     "t.yaml:3:10: limits: unknown key \"reload_timeout\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), cases[i].text, daemons);
+		struct vt_diag diag = {0};
+		struct vt_hub_config *cfg = vt_hub_config_parse("t.yaml", text, strlen(text), &diag);
+		cr_expect_null(cfg, "case %zu accepted", i);
+		bool found = false;
+		char line[1024], all[4096] = "";
+		for (size_t e = 0; e < diag.count; e++) {
+			vt_diag_format(&diag.entries[e], line, sizeof(line));
+			found = found || strncmp(line, cases[i].want, strlen(cases[i].want)) == 0;
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", line);
+		}
+		cr_expect(found, "case %zu: want %s in:\n%s", i, cases[i].want, all);
+		vt_diag_clear(&diag);
+		vt_hub_config_free(&cfg);
+	}
+}
+
+/* What an absent limits section means, and the way out of the network rule. */
+Test(hub_config, limits_and_an_insecure_network_said_aloud)
+{
+	static const char text[] =
+	    "publish: tcp://0.0.0.0:1\ncontrol: tcp://127.0.0.1:2\nallow_insecure_network: true\n"
+	    "daemons:\n"
+	    "  - {name: a, publish: tcp://10.0.0.1:3, control: tcp://10.0.0.1:4, beds: [a-1]}\n";
+	struct vt_diag diag = {0};
+	struct vt_hub_config *cfg = vt_hub_config_parse("t.yaml", text, strlen(text), &diag);
+	cr_assert_not_null(cfg, "%s", diag.count ? diag.entries[0].message : "?");
+	cr_expect_eq(cfg->limits.publish_connections, 256);
+	cr_expect_eq(cfg->limits.control_connections, 64);
+	cr_expect_eq(cfg->limits.subscriber_queue, 1000);
+	vt_hub_config_free(&cfg);
+	static const char set[] = "publish: tcp://127.0.0.1:1\ncontrol: tcp://127.0.0.1:2\n"
+	                          "limits: {subscriber_queue: 50, publish_connections: 3}\n"
+	                          "daemons: [{name: a, publish: tcp://127.0.0.1:3, "
+	                          "control: tcp://127.0.0.1:4, beds: [a-1]}]\n";
+	cfg = vt_hub_config_parse("t.yaml", set, strlen(set), &diag);
+	cr_assert_not_null(cfg, "%s", diag.count ? diag.entries[0].message : "?");
+	cr_expect_eq(cfg->limits.publish_connections, 3);
+	cr_expect_eq(cfg->limits.control_connections, 64);
+	cr_expect_eq(cfg->limits.subscriber_queue, 50);
+	vt_hub_config_free(&cfg);
+	vt_diag_clear(&diag);
+}
+
 /* The configuration of the merge tests: two daemons, a bed each (one has two). */
 static struct vt_hub_config *
 s_two(void)
@@ -335,7 +407,7 @@ Test(hub_merge, a_snapshot_of_every_daemon_with_its_own_stream)
 	    "\"ports\":{\"a-1\":\"connected\",\"a-2\":\"lost\"},\"novel\":{\"a-1\":5}}",
 	    NULL};
 	const char *why[2] = {NULL, "no answer within 1000 ms"};
-	char *out = vt_hub_merge(cfg, VT_CMD_SNAPSHOT, replies, why, 0, "HUB", 3);
+	char *out = vt_hub_merge(cfg, VT_CMD_SNAPSHOT, replies, why, 0, "HUB", 3, NULL);
 	cr_assert_not_null(out);
 	json_t *o = json_loads(out, 0, NULL);
 	cr_assert_not_null(o, "%s", out);
@@ -382,12 +454,15 @@ Test(hub_merge, a_snapshot_of_every_daemon_with_its_own_stream)
 
 	/* ping and reload: each daemon's answer under its name. */
 	const char *pongs[2] = {"{\"ok\":true,\"version\":\"0.1.0\"}", "{\"ok\":false,\"error\":\"x\"}"};
-	out = vt_hub_merge(cfg, VT_CMD_RELOAD, pongs, why, 0, "HUB", 3);
+	out = vt_hub_merge(cfg, VT_CMD_RELOAD, pongs, why, 0, "HUB", 3, json_pack("{s:i}", "x", 1));
 	cr_expect(strstr(out, "\"ok\":false") && strstr(out, "\"error\":\"b: x\""), "%s", out);
+	cr_expect(strstr(out, "\"x\":") == NULL, "the hub's counters are for a ping: %s", out);
 	free(out);
-	out = vt_hub_merge(cfg, VT_CMD_PING, pongs, why, 0, "HUB", 3);
+	out = vt_hub_merge(cfg, VT_CMD_PING, pongs, why, 0, "HUB", 3,
+	                   json_pack("{s:{s:i}}", "proxy", "messages_in", 7));
 	cr_expect(strstr(out, "\"ok\":true") && strstr(out, "\"hub\":true") &&
-	          strstr(out, "\"instance\":\"HUB\""), "%s", out);
+	          strstr(out, "\"instance\":\"HUB\"") && strstr(out, "\"proxy\":{\"messages_in\":7}"),
+	          "%s", out);
 	free(out);
 	vt_hub_config_free(&cfg);
 }

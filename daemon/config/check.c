@@ -460,6 +460,20 @@ s_check_bed_refs(struct vt_check *k, const struct vt_config *cfg, const struct s
 }
 
 void
+vt_check_network(struct vt_check *k, bool curve, bool allow_insecure)
+{
+	/* Anyone who reaches a plain control socket can silence any bed. */
+	for (size_t i = 0; !curve && !allow_insecure && i < k->n_endpoints; i++) {
+		const struct vt_check_ref *e = &k->endpoints[i];
+		const char *ep = (const char *)e->node->data.scalar.value;
+		if (!vt_check_endpoint_is_local(ep))
+			vt_cy_error(k->cy, e->node, "%s: %s is reachable beyond this machine without "
+			            "CURVE; add a curve section (docs/operations.md), bind to 127.0.0.1, or "
+			            "say allow_insecure_network: true", e->path, ep);
+	}
+}
+
+void
 vt_check_finish(struct vt_check *k, const struct vt_config *cfg)
 {
 	size_t most = cfg->n_monitors > cfg->n_rules ? cfg->n_monitors : cfg->n_rules;
@@ -472,16 +486,7 @@ vt_check_finish(struct vt_check *k, const struct vt_config *cfg)
 	for (size_t i = 0; i < k->n_endpoints; i++)
 		v[n++] = (struct s_named){(const char *)k->endpoints[i].node->data.scalar.value, i};
 	s_duplicates(v, n, s_named_cmp_exact, strcmp, s_dup_endpoint, k, cfg);
-	/* Anyone who reaches a plain control socket can silence any bed. */
-	for (size_t i = 0; cfg->curve_secret_key == NULL && !cfg->allow_insecure_network &&
-	                   i < k->n_endpoints; i++) {
-		const struct vt_check_ref *e = &k->endpoints[i];
-		const char *ep = (const char *)e->node->data.scalar.value;
-		if (!vt_check_endpoint_is_local(ep))
-			vt_cy_error(k->cy, e->node, "%s: %s is reachable beyond this machine without "
-			            "CURVE; add a curve section (docs/operations.md), bind to 127.0.0.1, or "
-			            "say allow_insecure_network: true", e->path, ep);
-	}
+	vt_check_network(k, cfg->curve_secret_key != NULL, cfg->allow_insecure_network);
 
 	n = 0;
 	for (size_t i = 0; i < cfg->n_monitors && i < k->n_monitors; i++)

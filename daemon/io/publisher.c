@@ -26,7 +26,7 @@
 #define VT_PUB_DEAD_MS 30000
 
 struct vt_publisher {
-	void *sock;      /* ZMQ_PUB */
+	void *sock;      /* ZMQ_PUB (ZMQ_XPUB in vitals-hub) */
 	struct vt_conns *conns; /* its connections */
 	uint64_t failed; /* sends ZeroMQ refused */
 };
@@ -35,12 +35,19 @@ struct vt_publisher *
 vt_publisher_new(void *zctx, char *const *endpoints, size_t n, const char *curve_secret,
                  const struct vt_limits *limits, char *err, size_t errlen)
 {
+	return vt_publisher_open(zctx, ZMQ_PUB, endpoints, n, curve_secret, limits, err, errlen);
+}
+
+struct vt_publisher *
+vt_publisher_open(void *zctx, int type, char *const *endpoints, size_t n, const char *curve_secret,
+                  const struct vt_limits *limits, char *err, size_t errlen)
+{
 	struct vt_publisher *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->sock = zmq_socket(zctx, ZMQ_PUB);
+	p->sock = zmq_socket(zctx, type);
 	if (p->sock == NULL) {
 		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
 		free(p);

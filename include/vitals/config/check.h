@@ -3,7 +3,8 @@
  * unique bed, port, rule and endpoint names, and rules that name beds.
  * They run once the whole file has been read, because YAML lets `rules`
  * come before `monitors`. Also the pure validators of names, paths, ports
- * and endpoints, which need no YAML. Internal to daemon/config*.c.
+ * and endpoints, which need no YAML. Internal to daemon/config*.c and to the
+ * readers of other files that use the same walker (hub/config.c).
  */
 #ifndef VITALS_CONFIG_CHECK_H
 #define VITALS_CONFIG_CHECK_H
@@ -63,6 +64,9 @@ void vt_check_rule_bed_at(struct vt_check *k, size_t item, const char *path, con
 
 /* Run every cross-check on the parsed cfg, reporting into k->cy. */
 void vt_check_finish(struct vt_check *k, const struct vt_config *cfg);
+/* The endpoints bound beyond loopback without CURVE, refused unless allowed
+ * (part of vt_check_finish; vitals-hub's file has the same rule). */
+void vt_check_network(struct vt_check *k, bool curve, bool allow_insecure);
 
 /* Validators. Names return whether s is acceptable; the others return NULL
  * or what was expected, for "PATH: WHY, got VALUE". */

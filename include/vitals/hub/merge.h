@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "vitals/hub/config.h"
 #include "vitals/wire/control_request.h"
 
@@ -35,11 +37,12 @@ int vt_hub_route(const struct vt_hub_config *cfg, const struct vt_control_req *r
  * One reply from every daemon's answers: replies[i] is daemon i's reply
  * body (NULL when it gave none, and why[i] says why). `cmd` is the request
  * (snapshot, ping or reload); `now` the hub's clock (ms since the epoch);
- * `hub_instance` and `uptime_s` go into a ping's reply. A malloc'd JSON
- * object, or NULL when memory ran out.
+ * `hub_instance`, `uptime_s` and the members of `counters` (the hub's
+ * own: what crossed the proxy, its bounds; taken, may be NULL) go into a
+ * ping's reply. A malloc'd JSON object, or NULL when memory ran out.
  */
 char *vt_hub_merge(const struct vt_hub_config *cfg, enum vt_control_cmd cmd,
                    const char *const *replies, const char *const *why, int64_t now,
-                   const char *hub_instance, int64_t uptime_s);
+                   const char *hub_instance, int64_t uptime_s, json_t *counters);
 
 #endif

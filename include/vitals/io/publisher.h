@@ -28,6 +28,14 @@ struct vt_conns;
 struct vt_publisher *vt_publisher_new(void *zctx, char *const *endpoints, size_t n,
                                       const char *curve_secret, const struct vt_limits *limits,
                                       char *err, size_t errlen);
+/*
+ * The same with a socket of another type: vitals-hub's XPUB, which
+ * ZeroMQ's proxy then drives on a thread of its own (the proxy sends; the
+ * connections are still watched from the hub's loop).
+ */
+struct vt_publisher *vt_publisher_open(void *zctx, int type, char *const *endpoints, size_t n,
+                                       const char *curve_secret, const struct vt_limits *limits,
+                                       char *err, size_t errlen);
 /* New limits (a reload): the queue applies to subscribers that connect afterwards. */
 void vt_publisher_set_limits(struct vt_publisher *p, const struct vt_limits *limits);
 /* Its connections (io/conns.h). */
