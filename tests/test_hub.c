@@ -18,14 +18,19 @@
 #include <zmq.h>
 
 #include "support/support.h"
+#include "vitals/base/version.h"
 #include "vitals/console/client.h"
 #include "vitals/console/model.h"
 #include "vitals/hub/config.h"
 #include "vitals/hub/merge.h"
+#include "vitals/io/curve.h"
 
 #define S_DEADLINE_MS 20000
 
-/* A daemon with one bed of its own name on a pty, heartbeat 250 ms, one SpO2 rule. */
+/*
+ * A daemon with one bed of its own name on a pty, heartbeat 250 ms, one
+ * SpO2 rule, and `curve` (a curve section, or NULL for none).
+ */
 struct s_room {
 	struct vt_rig_bed bed;
 	struct vt_rig_daemon d;
@@ -33,16 +38,24 @@ struct s_room {
 };
 
 static void
-s_room_start(struct s_room *r, const char *bed)
+s_room_open(struct s_room *r, const char *bed, const char *curve)
 {
 	snprintf(r->name, sizeof(r->name), "%s", bed);
 	cr_assert_eq(vt_rig_bed_open(&r->bed, "hub", "masimo-ascii", NULL, false), 0);
 	snprintf(r->bed.monitors, sizeof(r->bed.monitors),
 	         "  - {bed: %s, port: %s, protocol: masimo-ascii, stale_after: 10m}\n", bed,
 	         r->bed.link);
-	cr_assert_eq(vt_rig_daemon_start(&r->d, r->bed.dir, "heartbeat: 250ms\n", r->bed.monitors,
+	char extra[1024];
+	snprintf(extra, sizeof(extra), "heartbeat: 250ms\n%s", curve ? curve : "");
+	cr_assert_eq(vt_rig_daemon_start(&r->d, r->bed.dir, extra, r->bed.monitors,
 	                                 "  - {name: low, parameter: spo2, below: 90}\n"),
 	             0);
+}
+
+static void
+s_room_start(struct s_room *r, const char *bed)
+{
+	s_room_open(r, bed, NULL);
 	cr_assert(vt_rig_daemon_port_is(&r->d, bed, "connected", S_DEADLINE_MS));
 }
 
@@ -52,29 +65,50 @@ struct s_hub {
 	char dir[128], config[256], pub[64], ctl[64];
 };
 
+/*
+ * Start a hub on `text` (a hub file without its own endpoints, which are
+ * added) in a directory of its own, and wait until it has bound them (it
+ * logs so; no ping, which CURVE would need keys for).
+ */
 static void
-s_hub_start(struct s_hub *h, struct s_room *a, struct s_room *b)
+s_hub_run(struct s_hub *h, const char *text)
 {
 	cr_assert_eq(vt_rig_tmpdir(h->dir, sizeof(h->dir), "hub"), 0);
 	int pub = vt_rig_free_port(), ctl = vt_rig_free_port();
 	cr_assert(pub > 0 && ctl > 0 && pub != ctl);
 	snprintf(h->pub, sizeof(h->pub), "tcp://127.0.0.1:%d", pub);
 	snprintf(h->ctl, sizeof(h->ctl), "tcp://127.0.0.1:%d", ctl);
-	char text[2048];
-	snprintf(text, sizeof(text),
-	         "publish: %s\ncontrol: %s\nrequest_timeout: 1s\ndaemons:\n"
-	         "  - {name: room-a, publish: %s, control: %s, beds: [%s]}\n"
-	         "  - {name: room-b, publish: %s, control: %s, beds: [%s]}\n",
-	         h->pub, h->ctl, a->d.pub, a->d.ctl, a->name, b->d.pub, b->d.ctl, b->name);
-	cr_assert_eq(vt_rig_write_file(h->dir, "hub.yaml", text, h->config, sizeof(h->config)), 0);
+	char full[4096];
+	snprintf(full, sizeof(full), "publish: %s\ncontrol: %s\nrequest_timeout: 1s\n%s", h->pub,
+	         h->ctl, text);
+	cr_assert_eq(vt_rig_write_file(h->dir, "hub.yaml", full, h->config, sizeof(h->config)), 0);
 	char log[320];
 	snprintf(log, sizeof(log), "%s/hub.log", h->dir);
 	char *argv[] = {(char *)vt_rig_build("vitals-hub"), "-c", h->config, NULL};
 	cr_assert_eq(vt_rig_child_start(&h->proc, "vitals-hub", argv, log, false), 0);
-	if (!vt_rig_ping(h->ctl, S_DEADLINE_MS)) {
+	for (int64_t end = vt_rig_now_ms() + S_DEADLINE_MS;; vt_rig_sleep_ms(20)) {
 		char *got = vt_rig_slurp(log, NULL);
-		cr_assert_fail("the hub does not answer; its log:\n%s", got ? got : "(none)");
+		bool started = got != NULL && strstr(got, "vitals-hub " VT_VERSION " started") != NULL;
+		if (!started && (vt_rig_child_exited(&h->proc) || vt_rig_now_ms() > end))
+			cr_assert_fail("the hub did not start; its log:\n%s", got ? got : "(none)");
+		free(got);
+		if (started)
+			return;
 	}
+}
+
+/* The hub in front of both rooms, without CURVE. */
+static void
+s_hub_start(struct s_hub *h, struct s_room *a, struct s_room *b)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "daemons:\n"
+	         "  - {name: room-a, publish: %s, control: %s, beds: [%s]}\n"
+	         "  - {name: room-b, publish: %s, control: %s, beds: [%s]}\n",
+	         a->d.pub, a->d.ctl, a->name, b->d.pub, b->d.ctl, b->name);
+	s_hub_run(h, text);
+	cr_assert(vt_rig_ping(h->ctl, S_DEADLINE_MS), "the hub does not answer");
 }
 
 /* The console model behind the hub, driven as a console's loop drives it. */
@@ -86,13 +120,13 @@ struct s_station {
 };
 
 static void
-s_station_open(struct s_station *st, const struct s_hub *h)
+s_station_open(struct s_station *st, const struct s_hub *h, const struct vt_curve_keys *keys)
 {
 	char err[256];
 	int bad = 0;
-	st->sub = vt_client_subscribe(vt_rig_zctx(), h->pub, NULL, err, sizeof(err));
+	st->sub = vt_client_subscribe(vt_rig_zctx(), h->pub, keys, err, sizeof(err));
 	cr_assert_not_null(st->sub, "%s", err);
-	st->snap = vt_client_new(vt_rig_zctx(), h->ctl, NULL, &bad, err, sizeof(err));
+	st->snap = vt_client_new(vt_rig_zctx(), h->ctl, keys, &bad, err, sizeof(err));
 	cr_assert_not_null(st->snap, "%s", err);
 	st->m = vt_console_new(vt_client_now());
 	st->problem[0] = '\0';
@@ -176,7 +210,7 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 
 	/* The console model joins late and its snapshot covers both daemons' beds. */
 	struct s_station st;
-	s_station_open(&st, &h);
+	s_station_open(&st, &h, NULL);
 	cr_assert(s_station_until(&st, "room-a-1", false, S_DEADLINE_MS), "%s", st.problem);
 	cr_assert(s_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "%s", st.problem);
 	cr_expect_eq(vt_console_bed_count(st.m), 2);
@@ -250,6 +284,164 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 	vt_rig_bed_stop(&a.bed, &a.d);
 	vt_rig_bed_stop(&b.bed, &b.d);
 	vt_rig_rmtree(h.dir);
+}
+
+/* Make DIR/NAME.key and DIR/NAME.pub. */
+static void
+s_keygen(const char *dir, const char *name)
+{
+	char prefix[256], err[256];
+	snprintf(prefix, sizeof(prefix), "%s/%s", dir, name);
+	cr_assert_eq(vt_curve_keygen(prefix, err, sizeof(err)), 0, "%s", err);
+}
+
+/* A client's keys for the hub: the hub's public key and client NAME's pair. */
+static struct vt_curve_keys
+s_keys(const char *dir, const char *hub, const char *name)
+{
+	struct vt_curve_keys k;
+	char path[256], err[256];
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, hub);
+	cr_assert_eq(vt_curve_read(path, k.server, NULL, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	cr_assert_eq(vt_curve_read(path, k.pub, k.sec, err, sizeof(err)), 0, "%s", err);
+	return k;
+}
+
+/* A bed's SpO2 as the station shows it, or -1. */
+static double
+s_spo2(const struct vt_console_bed *b)
+{
+	for (size_t i = 0; b != NULL && i < b->n_values; i++)
+		if (strcmp(b->values[i].name, "spo2") == 0 && b->values[i].valid)
+			return b->values[i].value;
+	return -1;
+}
+
+/* The count of messages `sub` receives within ms. */
+static int
+s_heard(void *sub, int ms)
+{
+	char topic[64], body[4096];
+	int n = 0;
+	for (int64_t end = vt_rig_now_ms() + ms; vt_rig_now_ms() < end;)
+		n += vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 50) > 0;
+	return n;
+}
+
+/*
+ * CURVE on both sides with one allow-list: the daemon and the hub accept
+ * the keys of one clients directory, which holds the hub's key and the
+ * station's. The station, through the hub, hears the daemon and is
+ * answered by it; a stranger's key and a plain client get nothing from the
+ * hub; a hub whose key is not on the list gets nothing from the daemon.
+ */
+Test(hub, curve_on_both_sides_with_one_allow_list, .timeout = 120)
+{
+	char keys[128], clients[160], cmd[1024];
+	cr_assert_eq(vt_rig_tmpdir(keys, sizeof(keys), "hubkeys"), 0);
+	const char *names[] = {"room-a", "hub", "station-1", "stranger"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		s_keygen(keys, names[i]);
+	snprintf(clients, sizeof(clients), "%s/clients", keys);
+	snprintf(cmd, sizeof(cmd), "mkdir %s && cp %s/hub.pub %s/station-1.pub %s/", clients, keys,
+	         keys, clients);
+	cr_assert_eq(system(cmd), 0);
+	char curve[512];
+	snprintf(curve, sizeof(curve), "curve:\n  secret_key: %s/room-a.key\n  clients: %s\n", keys,
+	         clients);
+	struct s_room a;
+	s_room_open(&a, "room-a-1", curve);
+
+	struct s_hub h, rogue;
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "curve: {secret_key: %s/%%s.key, clients: %s}\n"
+	         "daemons:\n"
+	         "  - {name: room-a, publish: %s, control: %s, server_key: %s/room-a.pub, "
+	         "beds: [room-a-1]}\n",
+	         keys, clients, a.d.pub, a.d.ctl, keys);
+	char with[2048];
+	snprintf(with, sizeof(with), text, "hub");
+	s_hub_run(&h, with);
+
+	/* The station through the hub: the console's own client code, with its keys. */
+	struct vt_curve_keys station = s_keys(keys, "hub", "station-1");
+	struct s_station st;
+	s_station_open(&st, &h, &station);
+	bool heard = false;
+	for (int64_t end = vt_rig_now_ms() + S_DEADLINE_MS; !heard && vt_rig_now_ms() < end;) {
+		vt_rig_pty_masimo(&a.bed.pty, 97, 70);
+		heard = s_station_until(&st, "room-a-1", false, 300) &&
+		        s_spo2(s_bed(&st, "room-a-1")) == 97;
+	}
+	cr_assert(heard, "no vitals of room-a-1 through a CURVE hub: %s", st.problem);
+	/* A request through the hub reaches the daemon and is answered by it. */
+	char *reply = NULL;
+	cr_assert_eq(vt_client_request(st.snap, "{\"cmd\":\"ping\"}", 5000, &reply), VT_CLIENT_REPLY);
+	cr_expect(strstr(reply, "\"hub\":true") && strstr(reply, "\"room-a\":{\"ok\":true"), "%s",
+	          reply);
+	free(reply);
+	/* vitalsctl, given the same keys, the same. */
+	char server_pub[256], station_key[256];
+	snprintf(server_pub, sizeof(server_pub), "%s/hub.pub", keys);
+	snprintf(station_key, sizeof(station_key), "%s/station-1.key", keys);
+	char *ctl[] = {(char *)vt_rig_build("vitalsctl"), "--connect", h.ctl, "--server-key",
+	               server_pub, "--key", station_key, "--json", "snapshot", NULL};
+	struct vt_rig_output r;
+	cr_assert_geq(vt_rig_run(ctl, &r), 0);
+	cr_expect(r.status == 0 && strstr(r.out, "\"room-a-1\"") && strstr(r.out, "\"instance\":\""),
+	          "%s%s", r.out, r.err);
+	vt_rig_output_free(&r);
+
+	/* A stranger's key, and no key at all: nothing from the hub. */
+	struct vt_curve_keys other = s_keys(keys, "hub", "stranger");
+	char err[256];
+	void *strange = vt_client_subscribe(vt_rig_zctx(), h.pub, &other, err, sizeof(err));
+	void *plain = vt_rig_sub(h.pub, "", 0);
+	cr_assert(strange != NULL && plain != NULL);
+	cr_expect_eq(s_heard(strange, 1500), 0, "a stranger hears the hub");
+	cr_expect_eq(s_heard(plain, 10), 0, "a plain client hears the hub");
+	zmq_close(strange);
+	zmq_close(plain);
+	int bad = 0;
+	struct vt_client *asks = vt_client_new(vt_rig_zctx(), h.ctl, &other, &bad, err, sizeof(err));
+	cr_assert_not_null(asks, "%s", err);
+	reply = NULL;
+	cr_expect_neq(vt_client_request(asks, "{\"cmd\":\"ping\"}", 1000, &reply), VT_CLIENT_REPLY,
+	              "a stranger is answered: %s", reply ? reply : "");
+	free(reply);
+	vt_client_free(&asks);
+
+	/* A hub with a key the daemon does not list: the daemon says nothing to it. */
+	snprintf(with, sizeof(with), text, "stranger");
+	s_hub_run(&rogue, with);
+	struct vt_curve_keys to_rogue = s_keys(keys, "stranger", "station-1");
+	asks = vt_client_new(vt_rig_zctx(), rogue.ctl, &to_rogue, &bad, err, sizeof(err));
+	cr_assert_not_null(asks, "%s", err);
+	reply = NULL;
+	cr_assert_eq(vt_client_request(asks, "{\"cmd\":\"ping\"}", 5000, &reply), VT_CLIENT_REPLY);
+	cr_expect(strstr(reply, "\"room-a\":{\"ok\":false"), "the daemon answered a hub it does not "
+	          "list: %s", reply);
+	free(reply);
+	vt_client_free(&asks);
+	void *via_rogue = vt_client_subscribe(vt_rig_zctx(), rogue.pub, &to_rogue, err, sizeof(err));
+	cr_assert_not_null(via_rogue, "%s", err);
+	int n = 0;
+	for (int k = 0; k < 10; k++) {
+		vt_rig_pty_masimo(&a.bed.pty, 97, 70);
+		n += s_heard(via_rogue, 150);
+	}
+	cr_expect_eq(n, 0, "the daemon published to a hub it does not list");
+	zmq_close(via_rogue);
+
+	s_station_close(&st);
+	cr_expect_eq(vt_rig_child_stop(&rogue.proc, SIGTERM, 5000), 0);
+	cr_expect_eq(vt_rig_child_stop(&h.proc, SIGTERM, 5000), 0);
+	vt_rig_bed_stop(&a.bed, &a.d);
+	vt_rig_rmtree(rogue.dir);
+	vt_rig_rmtree(h.dir);
+	vt_rig_rmtree(keys);
 }
 
 Test(hub, a_bed_served_by_two_daemons_is_a_startup_error)
