@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "vitals/drivers/dri.h"
 #include "vitals/drivers/driver.h"
+#include "vitals/drivers/intellivue.h"
 
 #define STREAM_BYTES (8u << 20)
 #define RUNS 3
@@ -170,6 +172,70 @@ s_gen_hl7(struct s_buf *b)
 	}
 }
 
+/* Philips IntelliVue: the MDS create event, then numerics results (HR, SpO2,
+ * RR, EtCO2, temperature, an NIBP with its time stamp) in RS-232 frames. */
+static void
+s_gen_philips(struct s_buf *b)
+{
+	uint8_t msg[1024], frame[2200];
+	struct vt_iv_identity id = {.manufacturer = "Philips", .model = "MX800", .serial = "1"};
+	s_put(b, frame, vt_iv_frame(msg, vt_iv_mds_create_event(1, &id, msg, sizeof msg), frame,
+	                            sizeof frame));
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		uint32_t rel = i * 8000u;
+		struct vt_iv_poll poll = {.poll_no = (uint16_t)i, .code = VT_IV_MOC_VMO_METRIC_NU,
+		                          .rel_time = rel};
+		struct vt_iv_object o[6] = {
+		    {.handle = 1, .n_obs = 1, .obs = {{.physio = VT_IV_ECG_HR, .unit = VT_IV_DIM_BPM,
+		                                       .value = vt_iv_float_from(60 + i % 50, 0)}}},
+		    {.handle = 2, .n_obs = 1, .obs = {{.physio = VT_IV_SPO2, .unit = VT_IV_DIM_PERCENT,
+		                                       .value = vt_iv_float_from(90 + i % 10, 0)}}},
+		    {.handle = 3, .n_obs = 1, .obs = {{.physio = VT_IV_AWAY_RESP_RATE, .unit = VT_IV_DIM_RPM,
+		                                       .value = vt_iv_float_from(10 + i % 10, 0)}}},
+		    {.handle = 4, .n_obs = 1, .obs = {{.physio = VT_IV_AWAY_CO2_ET, .unit = VT_IV_DIM_MMHG,
+		                                       .state = i % 13 == 0 ? VT_IV_MS_INVALID : 0,
+		                                       .value = vt_iv_float_from(30 + i % 10, 0)}}},
+		    {.handle = 5, .n_obs = 1, .obs = {{.physio = VT_IV_TEMP, .unit = VT_IV_DIM_DEGC,
+		                                       .value = vt_iv_float_from(36.5, 1)}}},
+		    {.handle = 6, .n_obs = 3,
+		     .obs = {{.physio = VT_IV_NIBP_SYS, .unit = VT_IV_DIM_MMHG, .has_rel = true,
+		              .rel = rel - i % 180 * 8000u, .value = vt_iv_float_from(110 + i % 40, 0)},
+		             {.physio = VT_IV_NIBP_DIA, .unit = VT_IV_DIM_MMHG,
+		              .value = vt_iv_float_from(70 + i % 20, 0)},
+		             {.physio = VT_IV_NIBP_MEAN, .unit = VT_IV_DIM_MMHG,
+		              .value = vt_iv_float_from(85 + i % 30, 0)}}},
+		};
+		size_t n = vt_iv_poll_result((uint16_t)i, &poll, o, 6, msg, sizeof msg);
+		s_put(b, frame, vt_iv_frame(msg, n, frame, sizeof frame));
+	}
+}
+
+/* GE S/5 DRI: displayed-values records with the basic class filled in. */
+static void
+s_gen_ge(struct s_buf *b)
+{
+	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
+		uint8_t c[270] = {0}, rec[VT_DRI_HDR + VT_DRI_PHDB_LEN], frame[2 * sizeof rec + 4];
+		vt_dri_put32(c + VT_DRI_ECG, VT_DRI_EXISTS);
+		vt_dri_put16(c + VT_DRI_ECG + 6, (int)(60 + i % 50));
+		vt_dri_put32(c + VT_DRI_NIBP, VT_DRI_EXISTS);
+		vt_dri_put16(c + VT_DRI_NIBP + 6, (int)(11000 + i / 36 % 40 * 100));
+		vt_dri_put16(c + VT_DRI_NIBP + 8, 7500);
+		vt_dri_put16(c + VT_DRI_NIBP + 10, 8700);
+		vt_dri_put32(c + VT_DRI_T1, VT_DRI_EXISTS);
+		vt_dri_put16(c + VT_DRI_T1 + 6, 3670);
+		vt_dri_put32(c + VT_DRI_SPO2, VT_DRI_EXISTS);
+		vt_dri_put16(c + VT_DRI_SPO2 + 6, (int)(9000 + i % 10 * 100));
+		vt_dri_put16(c + VT_DRI_SPO2 + 8, (int)(60 + i % 50));
+		vt_dri_put32(c + VT_DRI_CO2, VT_DRI_EXISTS);
+		vt_dri_put16(c + VT_DRI_CO2 + 6, i % 13 == 0 ? VT_DRI_INVALID : 500);
+		vt_dri_put16(c + VT_DRI_CO2 + 10, (int)(10 + i % 10));
+		vt_dri_put16(c + VT_DRI_CO2 + 12, 7600);
+		vt_dri_displayed(c, 1000000 + i * 5, rec);
+		s_put(b, frame, vt_dri_frame(rec, sizeof rec, frame, sizeof frame));
+	}
+}
+
 static const struct {
 	const char *driver;
 	void (*gen)(struct s_buf *);
@@ -177,6 +243,7 @@ static const struct {
 	{"masimo-ascii", s_gen_masimo}, {"nonin-df7", s_gen_df7}, {"nonin-df2", s_gen_df2},
 	{"nonin-df8", s_gen_df8},       {"nellcor-ascii", s_gen_nellcor}, {"ivy-ansarb", s_gen_ivy},
 	{"hl7-mllp", s_gen_hl7},
+	{"philips-mib", s_gen_philips}, {"ge-dri", s_gen_ge},
 };
 
 static double

@@ -210,8 +210,9 @@ s_on_info(void *ctx, const struct vt_device_info *info)
 	struct live_bed *b = ctx;
 	/* Devices repeat their heading every minute or so: say it when it changes. */
 	if (memcmp(&b->info, info, sizeof(*info)) != 0)
-		vt_info("%s: device %s %s, mode %s", b->mon->bed, info->model[0] ? info->model : "?",
-		        info->version, info->mode[0] ? info->mode : "?");
+		vt_info("%s: device %s %s, mode %s%s%s", b->mon->bed, info->model[0] ? info->model : "?",
+		        info->version, info->mode[0] ? info->mode : "?", info->serial[0] ? ", serial " : "",
+		        info->serial);
 	b->info = *info;
 	vt_core_device_info(b->live->core, b->index, b->now, info);
 }
@@ -547,10 +548,11 @@ s_try_open(struct live *l, struct live_bed *b, int64_t now)
 		return;
 	}
 	b->reopen_at = INT64_MAX;
-	if (vt_port_events(b->port) & POLLOUT) {
-		/* TCP connect under way. A retry after a failure stays "lost" until
-		 * it succeeds, so a device server that is down does not make every
-		 * console see lost/connecting every two seconds. */
+	if (!vt_port_is_open(b->port)) {
+		/* TCP connect under way, or a LAN monitor not heard from yet. A
+		 * retry after a failure stays "lost" until it succeeds, so a
+		 * device server that is down does not make every console see
+		 * lost/connecting every two seconds. */
 		if (b->state != VT_PORT_LOST)
 			s_set_state(l, b, now, VT_PORT_CONNECTING, NULL);
 	} else
@@ -935,18 +937,24 @@ static bool
 s_port_changed(const struct vt_monitor_config *a, const struct vt_monitor_config *b)
 {
 	return strcmp(a->port, b->port) != 0 || a->driver != b->driver || a->baud != b->baud ||
-	       a->flow != b->flow || a->opts.poll_ms != b->opts.poll_ms ||
+	       a->flow != b->flow || a->parity != b->parity || a->opts.poll_ms != b->opts.poll_ms ||
 	       (a->hl7_id == NULL) != (b->hl7_id == NULL) ||
-	       (a->hl7_id != NULL && strcmp(a->hl7_id, b->hl7_id) != 0);
+	       (a->hl7_id != NULL && strcmp(a->hl7_id, b->hl7_id) != 0) ||
+	       strcmp(a->announce ? a->announce : "", b->announce ? b->announce : "") != 0;
 }
 
-/* The port of a monitor; an HL7 listener's takes only its sender's messages. */
+/* The port of a monitor as configured; an HL7 listener's takes only its
+ * sender's messages. NULL: out of memory. */
 static struct vt_port *
 s_port_new(const struct vt_config *cfg, const struct vt_monitor_config *mon)
 {
 	struct vt_port *p = vt_port_new(mon->port, mon->baud, mon->flow);
-	if (p != NULL && vt_port_kind_of(mon->port) == VT_PORT_MLLP &&
-	    vt_port_set_hl7(p, mon->hl7_id, cfg->limits.hl7_idle_ms) != 0)
+	if (p == NULL)
+		return NULL;
+	vt_port_set_parity(p, mon->parity);
+	if ((vt_port_kind_of(mon->port) == VT_PORT_MLLP &&
+	     vt_port_set_hl7(p, mon->hl7_id, cfg->limits.hl7_idle_ms) != 0) ||
+	    vt_port_set_announce(p, mon->announce) != 0)
 		vt_port_free(&p);
 	return p;
 }

@@ -25,6 +25,9 @@
 #define TICK_NS INT64_C(2000000)
 /* Retry a replug that failed (port taken meanwhile) after this long. */
 #define RETRY_NS INT64_C(1000000000)
+/* With nobody at the pty's slave, look for a host's bytes this often (the
+ * master polls as hung up meanwhile, so it cannot be waited on). */
+#define PTY_LOOK_NS INT64_C(50000000)
 
 static volatile sig_atomic_t s_stop_sig, s_unplug_req, s_replug_req;
 
@@ -52,6 +55,7 @@ struct s_emu {
 	struct vt_emu_line line;
 	struct vt_emu_pty pty;
 	struct vt_emu_tcp tcp;
+	struct vt_emu_udp udp;
 	int baud;
 	bool plugged;        /* the device is connected */
 	bool manual;         /* unplugged by SIGUSR1: only SIGUSR2 plugs back */
@@ -65,6 +69,8 @@ struct s_emu {
 	int64_t last_write;  /* when bytes last went to the line */
 	size_t next_event;   /* first fault not yet done */
 	uint64_t rng;        /* xorshift64* state for noise */
+	int mutes;           /* mute faults begun and not yet ended: the device sends nothing */
+	int64_t pty_look_ns; /* when to look at the pty for a host's bytes again */
 };
 
 int64_t
@@ -127,7 +133,14 @@ s_log(const struct s_emu *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Connect the device: a new pty and link, or the listener. */
+/* Where a LAN monitor announces itself. */
+static const char *
+s_announce(const struct vt_emu_options *o)
+{
+	return o->announce != NULL ? o->announce : "127.0.0.1:24005";
+}
+
+/* Connect the device: a new pty and link, the listener, or the LAN socket. */
 static int
 s_plug(struct s_emu *e)
 {
@@ -138,6 +151,12 @@ s_plug(struct s_emu *e)
 		if (rc == 0) {
 			s_log(e, "plugged in: %s -> %s", e->o->pty_link, e->pty.slave);
 			fprintf(e->out, "%s\n", e->pty.slave);
+		}
+	} else if (e->o->udp != NULL) {
+		rc = vt_emu_udp_open(&e->udp, e->o->udp, s_announce(e->o), err, sizeof(err));
+		if (rc == 0) {
+			s_log(e, "plugged in: on %s, announcing to %s", e->udp.name, s_announce(e->o));
+			fprintf(e->out, "%s\n", e->udp.name);
 		}
 	} else {
 		rc = e->tcp.addrlen == 0
@@ -172,6 +191,8 @@ s_unplug(struct s_emu *e, const char *why)
 		s_log(e, "unplugged (%s)", why);
 	if (e->o->pty_link != NULL)
 		vt_emu_pty_close(&e->pty);
+	else if (e->o->udp != NULL)
+		vt_emu_udp_close(&e->udp);
 	else
 		vt_emu_tcp_close(&e->tcp);
 	e->plugged = false;
@@ -191,6 +212,70 @@ static uint8_t
 s_random_byte(struct s_emu *e)
 {
 	return (uint8_t)(vt_xorshift64s(&e->rng) >> 56);
+}
+
+/* The device's answer (or what a misbehaviour sends) goes on the line now. */
+static void
+s_say(struct s_emu *e, const uint8_t *b, size_t n, int64_t now)
+{
+	if (n == 0 || e->mutes > 0)
+		return;
+	if (e->o->udp != NULL)
+		vt_emu_udp_send(&e->udp, b, n, false);
+	else
+		vt_emu_line_push(&e->line, b, n, now);
+}
+
+/* A misbehaviour of a device that talks with its host (checked at start-up). */
+static void
+s_misbehave(struct s_emu *e, enum vt_encode_fault f, int64_t t_ns, const char *what)
+{
+	const struct vt_encoder *enc = e->player.enc;
+	if (enc == NULL || enc->misbehave == NULL)
+		return;
+	uint8_t out[VT_ENCODE_MAX];
+	size_t n = enc->misbehave(e->player.state, f, vt_emu_player_wall(&e->player, t_ns), out,
+	                          sizeof out);
+	s_log(e, "%s", what);
+	s_say(e, out, n, s_mono_of(e, t_ns));
+}
+
+/* The host sent `n` bytes: the device answers, if it is one that does. */
+static void
+s_hear(struct s_emu *e, const uint8_t *b, size_t n, int64_t now)
+{
+	const struct vt_encoder *enc = e->player.enc;
+	if (enc == NULL || enc->respond == NULL || n == 0)
+		return;
+	int64_t t = e->player.t0_ns + (int64_t)((double)(now - e->mono0) * e->o->speed);
+	static uint8_t out[VT_ENCODE_REPLY_MAX];
+	size_t k = enc->respond(e->player.state, b, n, vt_emu_player_wall(&e->player, t), out,
+	                        sizeof out);
+	s_say(e, out, k, now);
+}
+
+/* Whether the device listens to its host at all. */
+static bool
+s_listens(const struct s_emu *e)
+{
+	return e->player.enc != NULL && e->player.enc->respond != NULL;
+}
+
+/* Read what the host wrote to the pty's slave. */
+static void
+s_read_pty(struct s_emu *e, short revents, int64_t now)
+{
+	uint8_t buf[512];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = vt_emu_pty_read(&e->pty, buf, sizeof buf);
+		if (n < 0 || (n == 0 && (revents & POLLHUP))) {
+			e->pty_look_ns = now + PTY_LOOK_NS; /* nobody there: look again later */
+			return;
+		}
+		if (n == 0)
+			return;
+		s_hear(e, buf, (size_t)n, now);
+	}
 }
 
 static void
@@ -224,6 +309,30 @@ s_fault(struct s_emu *e, const struct vt_emu_event *ev, int64_t now)
 		      lost ? " (some did not fit and were dropped)" : "");
 		break;
 	}
+	case VT_EMU_MUTE:
+		if (e->mutes++ == 0)
+			s_log(e, "muted: the device hears the host and sends nothing");
+		break;
+	case VT_EMU_UNMUTE:
+		if (e->mutes > 0 && --e->mutes == 0)
+			s_log(e, "talking again");
+		break;
+	case VT_EMU_DEAF:
+		s_misbehave(e, VT_ENCODE_DEAF, ev->t_ns, "association requests go unanswered");
+		break;
+	case VT_EMU_HEARING:
+		s_misbehave(e, VT_ENCODE_HEARING, ev->t_ns, "association requests are answered again");
+		break;
+	case VT_EMU_BAD_CHECK:
+		s_misbehave(e, VT_ENCODE_BAD_CHECK, ev->t_ns, "the next frame has a wrong check");
+		break;
+	case VT_EMU_DROP:
+		s_misbehave(e, VT_ENCODE_DROP, ev->t_ns, "association dropped");
+		break;
+	case VT_EMU_CUFF_FAIL:
+		e->player.cuff_fail++;
+		s_log(e, "the next cuff measurement fails");
+		break;
 	case VT_EMU_SENSOR_OFF:
 	case VT_EMU_SENSOR_ON: {
 		bool off = vt_emu_faults_sensor_off(&e->o->faults, ev->t_ns);
@@ -249,7 +358,10 @@ s_produce(struct s_emu *e, int64_t now)
 			uint8_t buf[VT_ENCODE_MAX];
 			bool off = e->rec.kind == VT_EMU_CSV && vt_emu_faults_sensor_off(f, tp);
 			size_t n = vt_emu_player_next(&e->player, off, buf);
-			vt_emu_line_push(&e->line, buf, n, s_mono_of(e, tp));
+			if (e->mutes == 0 && e->o->udp != NULL)
+				vt_emu_udp_send(&e->udp, buf, n, true); /* its announcements */
+			else if (e->mutes == 0)
+				vt_emu_line_push(&e->line, buf, n, s_mono_of(e, tp));
 		} else {
 			return;
 		}
@@ -330,6 +442,9 @@ s_next_wake(const struct s_emu *e)
 			line = e->last_write + TICK_NS;
 		wake = line < wake ? line : wake;
 	}
+	if (s_listens(e) && e->o->pty_link != NULL && e->plugged && e->pty_look_ns > vt_emu_mono_ns() &&
+	    e->pty_look_ns < wake)
+		wake = e->pty_look_ns;
 	return e->retry_ns < wake ? e->retry_ns : wake;
 }
 
@@ -343,6 +458,9 @@ s_handle_tcp(struct s_emu *e, short revents)
 		break;
 	case VT_EMU_TCP_GONE:
 		s_log(e, "client %s gone", e->tcp.peer);
+		break;
+	case VT_EMU_TCP_RECEIVED:
+		s_hear(e, e->tcp.rx, e->tcp.rx_len, vt_emu_mono_ns());
 		break;
 	case VT_EMU_TCP_NOTHING:
 		break;
@@ -379,11 +497,25 @@ s_loop(struct s_emu *e, const sigset_t *waitmask)
 			tsp = &ts;
 		}
 		struct pollfd pfd = {.fd = -1, .events = POLLIN};
-		if (e->o->tcp != NULL && e->plugged)
+		bool pty = false;
+		if (e->o->tcp != NULL && e->plugged) {
 			pfd.fd = vt_emu_tcp_fd(&e->tcp);
+		} else if (e->o->udp != NULL && e->plugged) {
+			pfd.fd = e->udp.fd;
+		} else if (e->plugged && s_listens(e) && vt_emu_mono_ns() >= e->pty_look_ns) {
+			pfd.fd = e->pty.master;
+			pty = true;
+		}
 		int rc = ppoll(&pfd, 1, tsp, waitmask);
-		if (rc > 0 && pfd.fd >= 0 && pfd.revents)
-			s_handle_tcp(e, pfd.revents);
+		if (rc > 0 && pfd.fd >= 0 && pfd.revents) {
+			if (pty)
+				s_read_pty(e, pfd.revents, vt_emu_mono_ns());
+			else if (e->o->udp != NULL)
+				for (int i = 0; i < 16 && vt_emu_udp_recv(&e->udp); i++)
+					s_hear(e, e->udp.rx, e->udp.rx_len, vt_emu_mono_ns());
+			else
+				s_handle_tcp(e, pfd.revents);
+		}
 	}
 }
 
@@ -393,6 +525,39 @@ s_rec_free(struct s_emu *e)
 {
 	if (e->o->rec == NULL)
 		vt_emu_recording_free(&e->rec);
+}
+
+/* Why the device cannot play fault `f`, or NULL. */
+static const char *
+s_fault_refused(const struct vt_emu_options *o, const struct vt_emu_recording *rec,
+                enum vt_emu_fault f)
+{
+	unsigned knows = o->enc != NULL && rec->kind == VT_EMU_CSV ? o->enc->faults : 0;
+	switch (f) {
+	case VT_EMU_SENSOR_OFF:
+	case VT_EMU_CUFF_FAIL:
+		if (rec->kind != VT_EMU_CSV)
+			return f == VT_EMU_SENSOR_OFF
+			               ? "--sensor-off-at needs a numerics CSV: the bytes of a raw capture or "
+			                 "a session are played as they are"
+			               : "--cuff-fail-at needs a numerics CSV or a scenario";
+		return NULL;
+	case VT_EMU_DEAF:
+		return knows & 1u << VT_ENCODE_DEAF ? NULL
+		                                    : "--ignore-association-at: this device has no "
+		                                      "association to ignore (philips-mib, ge-dri have)";
+	case VT_EMU_BAD_CHECK:
+		return knows & 1u << VT_ENCODE_BAD_CHECK ? NULL
+		                                         : "--bad-check-at: only the polled monitors "
+		                                           "(philips-mib, ge-dri) spoil a check; use "
+		                                           "--noise-at";
+	case VT_EMU_DROP:
+		return knows & 1u << VT_ENCODE_DROP ? NULL
+		                                    : "--drop-at: this device has no association to "
+		                                      "drop (philips-mib, ge-dri have)";
+	default:
+		return NULL;
+	}
 }
 
 int
@@ -405,6 +570,7 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 	e.log = log;
 	e.pty.master = -1;
 	vt_emu_tcp_init(&e.tcp);
+	vt_emu_udp_init(&e.udp);
 	e.retry_ns = INT64_MAX;
 	e.rng = o->seed ? o->seed : UINT64_C(0x9E3779B97F4A7C15);
 	e.baud = o->baud > 0 ? o->baud : o->enc != NULL ? o->enc->default_baud : 9600;
@@ -428,10 +594,10 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 		s_rec_free(&e);
 		return EX_USAGE;
 	}
-	for (size_t i = 0; e.rec.kind != VT_EMU_CSV && i < o->faults.n; i++) {
-		if (o->faults.ev[i].fault == VT_EMU_SENSOR_OFF) {
-			fprintf(log, "vitals-emulate: --sensor-off-at needs a numerics CSV: the bytes of a "
-			             "raw capture or a session are played as they are\n");
+	for (size_t i = 0; i < o->faults.n; i++) {
+		const char *why = s_fault_refused(o, &e.rec, o->faults.ev[i].fault);
+		if (why != NULL) {
+			fprintf(log, "vitals-emulate: %s\n", why);
 			s_rec_free(&e);
 			return EX_USAGE;
 		}
@@ -441,7 +607,6 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 		s_rec_free(&e);
 		return EX_OSERR;
 	}
-	vt_emu_player_init(&e.player, &e.rec, o->enc, &o->device, o->loop, o->start_wall_ms, e.baud);
 
 	/* Handlers only set flags; the signals are let in only inside ppoll. */
 	struct sigaction sa;
@@ -466,6 +631,11 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 	if (s_plug(&e) != 0) {
 		status = EX_OSERR;
 	} else {
+		/* A LAN monitor announces the port it is on. */
+		struct vt_encode_config dev = o->device;
+		dev.datagram = o->udp != NULL;
+		dev.data_port = o->udp != NULL ? vt_emu_udp_port(&e.udp) : 0;
+		vt_emu_player_init(&e.player, &e.rec, o->enc, &dev, o->loop, o->start_wall_ms, e.baud);
 		s_log(&e, "playing %s as %s at %g x", o->recording,
 		      o->enc != NULL ? o->enc->name : "raw bytes", o->speed);
 		s_loop(&e, &waitmask);

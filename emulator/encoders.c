@@ -16,6 +16,8 @@ extern const struct vt_encoder vt_encoder_nonin_df8;
 extern const struct vt_encoder vt_encoder_nellcor_ascii;
 extern const struct vt_encoder vt_encoder_ivy_ansarb;
 extern const struct vt_encoder vt_encoder_hl7_mllp;
+extern const struct vt_encoder vt_encoder_philips_mib;
+extern const struct vt_encoder vt_encoder_ge_dri;
 
 const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_masimo_ascii,
@@ -25,6 +27,8 @@ const struct vt_encoder *const vt_encoders[] = {
 	&vt_encoder_nellcor_ascii,
 	&vt_encoder_ivy_ansarb,
 	&vt_encoder_hl7_mllp,
+	&vt_encoder_philips_mib,
+	&vt_encoder_ge_dri,
 	NULL,
 };
 
@@ -88,4 +92,22 @@ vt_encode_tm(int64_t ms, struct vt_encode_tm *tm)
 	tm->hour = (int)(sod / 3600);
 	tm->min = (int)(sod / 60 % 60);
 	tm->sec = (int)(sod % 60);
+}
+
+void
+vt_encode_cuff_update(struct vt_encode_cuff *c, const struct vt_reading *r, int64_t wall_ms)
+{
+	const vt_param_mask need = VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA);
+	bool measured = (r->valid & need) == need;
+	if (measured) {
+		double bp[3] = {r->value[VT_NIBP_SYS], r->value[VT_NIBP_DIA], r->value[VT_NIBP_MAP]};
+		if (!(r->valid & VT_PARAM_BIT(VT_NIBP_MAP)))
+			bp[2] = bp[1] + (bp[0] - bp[1]) / 3;
+		if (!c->have || !c->seen || memcmp(bp, c->bp, sizeof bp) != 0) {
+			memcpy(c->bp, bp, sizeof bp);
+			c->at_ms = wall_ms;
+			c->have = true;
+		}
+	}
+	c->seen = measured;
 }

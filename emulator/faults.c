@@ -99,6 +99,18 @@ s_add(struct vt_emu_faults *f, int64_t t, enum vt_emu_fault kind, uint32_t bytes
 	return 0;
 }
 
+/* The event that ends a fault lasting a while. */
+static enum vt_emu_fault
+s_end_of(enum vt_emu_fault kind)
+{
+	switch (kind) {
+	case VT_EMU_UNPLUG: return VT_EMU_REPLUG;
+	case VT_EMU_SENSOR_OFF: return VT_EMU_SENSOR_ON;
+	case VT_EMU_MUTE: return VT_EMU_UNMUTE;
+	default: return VT_EMU_HEARING;
+	}
+}
+
 int
 vt_emu_faults_add(struct vt_emu_faults *f, enum vt_emu_fault kind, const int64_t *at,
                   size_t n_at, const int64_t *arg, size_t n_arg, int64_t dflt, char *err,
@@ -123,14 +135,20 @@ vt_emu_faults_add(struct vt_emu_faults *f, enum vt_emu_fault kind, const int64_t
 			break;
 		case VT_EMU_UNPLUG:
 		case VT_EMU_SENSOR_OFF:
+		case VT_EMU_MUTE:
+		case VT_EMU_DEAF:
 			if (a <= 0) {
 				snprintf(err, errlen, "a fault must last longer than 0 s");
 				return -1;
 			}
 			rc = s_add(f, at[i], kind, 0);
 			if (rc == 0)
-				rc = s_add(f, at[i] + a,
-				           kind == VT_EMU_UNPLUG ? VT_EMU_REPLUG : VT_EMU_SENSOR_ON, 0);
+				rc = s_add(f, at[i] + a, s_end_of(kind), 0);
+			break;
+		case VT_EMU_BAD_CHECK:
+		case VT_EMU_DROP:
+		case VT_EMU_CUFF_FAIL:
+			rc = s_add(f, at[i], kind, 0);
 			break;
 		default:
 			snprintf(err, errlen, "not a fault that starts on its own");

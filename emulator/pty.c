@@ -143,6 +143,18 @@ vt_emu_pty_write(struct vt_emu_pty *p, const uint8_t *b, size_t n)
 	return w > 0 ? (size_t)w : 0;
 }
 
+ssize_t
+vt_emu_pty_read(struct vt_emu_pty *p, uint8_t *b, size_t cap)
+{
+	if (p->master < 0)
+		return -1;
+	ssize_t n = read(p->master, b, cap);
+	if (n > 0)
+		return n;
+	/* EIO: no process has the slave open. */
+	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
 void
 vt_emu_pty_close(struct vt_emu_pty *p)
 {

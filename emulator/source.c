@@ -268,6 +268,42 @@ vt_emu_sensor_off(struct vt_reading *r)
 	r->has_status = true;
 }
 
+int64_t
+vt_emu_player_wall(const struct vt_emu_player *p, int64_t t_ns)
+{
+	return p->wall0_ms + (t_ns - p->t0_ns) / NS_PER_MS;
+}
+
+/*
+ * A cuff measurement set to fail (--cuff-fail-at): the row that completes
+ * it shows no pressures, and the monitor says the measurement failed
+ * until one succeeds. A row shown again (periods shorter than the rows)
+ * is the same measurement.
+ */
+static void
+s_cuff(struct vt_emu_player *p, struct vt_reading *r)
+{
+	const vt_param_mask bp = VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA);
+	bool measured = (r->valid & bp) == bp;
+	bool new_row = p->period == 0 || p->row != p->shown_row || p->pass != p->shown_pass;
+	p->shown_row = p->row;
+	p->shown_pass = p->pass;
+	if (measured && new_row) {
+		p->cuff_failed = p->cuff_fail > 0;
+		if (p->cuff_fail > 0)
+			p->cuff_fail--;
+	}
+	if (!p->cuff_failed)
+		return;
+	if (measured) {
+		vt_reading_set_missing(r, VT_NIBP_SYS);
+		vt_reading_set_missing(r, VT_NIBP_DIA);
+		vt_reading_set_missing(r, VT_NIBP_MAP);
+	}
+	r->flags |= VT_FLAG_NIBP_FAILED;
+	r->has_status = true;
+}
+
 static size_t
 s_next_raw(struct vt_emu_player *p, uint8_t *out)
 {
@@ -316,7 +352,8 @@ vt_emu_player_next(struct vt_emu_player *p, bool sensor_off, uint8_t *out)
 	struct vt_reading r = rec->rows[p->row].r;
 	if (sensor_off)
 		vt_emu_sensor_off(&r);
-	int64_t wall = p->wall0_ms + (t - p->t0_ns) / NS_PER_MS;
+	s_cuff(p, &r);
+	int64_t wall = vt_emu_player_wall(p, t);
 	p->period++;
 	return p->enc->encode(p->state, &r, wall, out, VT_ENCODE_MAX);
 }

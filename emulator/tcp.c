@@ -27,27 +27,6 @@ vt_emu_tcp_init(struct vt_emu_tcp *t)
 	t->client_fd = -1;
 }
 
-/* "host:port" for an address, [v6]:port for IPv6. */
-static void
-s_name(const struct sockaddr *sa, char *dst, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(dst, len, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(dst, len, "[%s]:%d", host, port);
-	} else {
-		snprintf(dst, len, "?");
-	}
-}
-
 /* Bind and listen on t->addr; resolve the port actually bound. */
 static int
 s_listen(struct vt_emu_tcp *t, char *err, size_t errlen)
@@ -61,7 +40,7 @@ s_listen(struct vt_emu_tcp *t, char *err, size_t errlen)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&t->addr, t->addrlen) != 0 || listen(fd, 4) != 0) {
 		char name[96];
-		s_name((struct sockaddr *)&t->addr, name, sizeof(name));
+		vt_emu_addr_name((struct sockaddr *)&t->addr, name, sizeof(name));
 		snprintf(err, errlen, "cannot listen on %s: %s", name, strerror(errno));
 		close(fd);
 		return -1;
@@ -69,7 +48,7 @@ s_listen(struct vt_emu_tcp *t, char *err, size_t errlen)
 	/* Port 0 asked for any free port: keep the one we got, for re-listening. */
 	t->addrlen = sizeof(t->addr);
 	getsockname(fd, (struct sockaddr *)&t->addr, &t->addrlen);
-	s_name((struct sockaddr *)&t->addr, t->name, sizeof(t->name));
+	vt_emu_addr_name((struct sockaddr *)&t->addr, t->name, sizeof(t->name));
 	t->listen_fd = fd;
 	return 0;
 }
@@ -77,41 +56,8 @@ s_listen(struct vt_emu_tcp *t, char *err, size_t errlen)
 int
 vt_emu_tcp_listen(struct vt_emu_tcp *t, const char *hostport, char *err, size_t errlen)
 {
-	char host[256] = "127.0.0.1";
-	const char *port = hostport;
-	const char *colon = strrchr(hostport, ':');
-	if (colon != NULL) {
-		const char *h = hostport;
-		size_t hl = (size_t)(colon - hostport);
-		if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-			h++;
-			hl -= 2;
-		}
-		if (hl >= sizeof(host)) {
-			snprintf(err, errlen, "%s: host name too long", hostport);
-			return -1;
-		}
-		if (hl > 0) {
-			memcpy(host, h, hl);
-			host[hl] = '\0';
-		}
-		port = colon + 1;
-	}
-	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) || atoi(port) > 65535) {
-		snprintf(err, errlen, "%s: expected HOST:PORT with a port from 0 to 65535", hostport);
+	if (vt_emu_addr_parse(hostport, SOCK_STREAM, &t->addr, &t->addrlen, err, errlen) != 0)
 		return -1;
-	}
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-	t->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
 	return s_listen(t, err, errlen);
 }
 
@@ -150,7 +96,7 @@ vt_emu_tcp_handle(struct vt_emu_tcp *t, short revents)
 		if (fd < 0)
 			return VT_EMU_TCP_NOTHING; /* the client gave up already */
 		t->client_fd = fd;
-		s_name((struct sockaddr *)&peer, t->peer, sizeof(t->peer));
+		vt_emu_addr_name((struct sockaddr *)&peer, t->peer, sizeof(t->peer));
 		return VT_EMU_TCP_ACCEPTED;
 	}
 	if (revents & (POLLERR | POLLHUP)) {
@@ -158,13 +104,16 @@ vt_emu_tcp_handle(struct vt_emu_tcp *t, short revents)
 		return VT_EMU_TCP_GONE;
 	}
 	if (revents & POLLIN) {
-		/* What a client sends (a Nonin format command, say) goes nowhere:
-		 * read it to notice the end of the connection. */
-		uint8_t sink[512];
-		ssize_t n = read(t->client_fd, sink, sizeof(sink));
+		/* What a client sends goes to the device (a host's request), if it
+		 * listens; reading it also notices the end of the connection. */
+		ssize_t n = read(t->client_fd, t->rx, sizeof(t->rx));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			s_drop_client(t);
 			return VT_EMU_TCP_GONE;
+		}
+		if (n > 0) {
+			t->rx_len = (size_t)n;
+			return VT_EMU_TCP_RECEIVED;
 		}
 	}
 	return VT_EMU_TCP_NOTHING;

@@ -25,8 +25,10 @@ static void
 s_usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: vitals-emulate --protocol NAME (--pty LINK | --tcp HOST:PORT) [options] RECORDING\n"
-	        "       vitals-emulate --scenario FILE [--protocol NAME (--pty LINK | --tcp HOST:PORT)]\n"
+	        "usage: vitals-emulate --protocol NAME (--pty LINK | --tcp HOST:PORT | --udp HOST:PORT)\n"
+	        "                      [options] RECORDING\n"
+	        "       vitals-emulate --scenario FILE [--protocol NAME (--pty LINK | --tcp HOST:PORT |\n"
+	        "                      --udp HOST:PORT)]\n"
 	        "                      [--csv OUT] [--phases BED] [options]\n"
 	        "       vitals-emulate --protocol hl7-mllp --mllp HOST:PORT [options]\n"
 	        "                      (RECORDING | --scenario FILE)\n"
@@ -44,7 +46,8 @@ s_usage(FILE *f)
 	        "                          (with --csv or --phases alone, nothing is played)\n"
 	        "\n"
 	        "  --protocol NAME         masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii,\n"
-	        "                          ivy-ansarb, hl7-mllp\n"
+	        "                          ivy-ansarb, hl7-mllp, philips-mib, ge-dri (these two\n"
+	        "                          answer the host's association and polls)\n"
 	        "                          (required for a CSV)\n"
 	        "  --pty LINK              open a pseudo-terminal and point the symlink LINK at it;\n"
 	        "                          the slave path is printed on standard output\n"
@@ -54,6 +57,11 @@ s_usage(FILE *f)
 	        "  --mllp HOST:PORT        be an HL7 monitor: connect to vitalsd's listener there\n"
 	        "                          (again each second while it cannot) and push one message\n"
 	        "                          a period, each after the acknowledgement of the one before\n"
+	        "  --udp HOST:PORT         a monitor on a LAN (philips-mib): its data port there (port\n"
+	        "                          0 picks one, printed on standard output); it answers\n"
+	        "                          whoever asks and announces itself to --announce\n"
+	        "  --announce HOST:PORT    where a --udp monitor sends its Connect Indication every\n"
+	        "                          5 s until associated (default 127.0.0.1:24005)\n"
 	        "  --speed X               play X times faster than real time (default 1)\n"
 	        "  --loop                  start again at the end; time keeps increasing\n"
 	        "  --start-time RFC3339    the device clock at the start (default: now), as Masimo\n"
@@ -73,6 +81,16 @@ s_usage(FILE *f)
 	        "  --sensor-off-at T --sensor-off-for D  sensor off the finger for D (default 10 s):\n"
 	        "                          values missing and the sensor-off status, as the device\n"
 	        "                          sends them (CSV recordings and scenarios only)\n"
+	        "  --mute-at T --mute-for D              the device hears the host but sends\n"
+	        "                          nothing for D (default 30 s): no answer to a poll\n"
+	        "  --ignore-association-at T --ignore-association-for D  association requests (a\n"
+	        "                          GE monitor: data requests) go unanswered for D (default\n"
+	        "                          30 s); philips-mib, ge-dri\n"
+	        "  --bad-check-at T        the next frame goes out with a wrong FCS or checksum\n"
+	        "  --drop-at T             the monitor drops the association (a GE monitor forgets\n"
+	        "                          the request)\n"
+	        "  --cuff-fail-at T        the next cuff measurement fails: no pressures, and the\n"
+	        "                          monitor's technical alarm until one succeeds\n"
 	        "\n"
 	        "HL7 (--mllp) only:\n"
 	        "  --hl7-bed ID            the bed's location in PV1-3 (default ICU^^1)\n"
@@ -89,12 +107,13 @@ s_usage(FILE *f)
 }
 
 /* Command-line fault lists, collected before they are paired up. */
-struct s_lists {
-	int64_t *v[8];
-	size_t n[8];
-};
 enum { L_UNPLUG_AT, L_UNPLUG_FOR, L_NOISE_AT, L_NOISE_BYTES, L_SOFF_AT, L_SOFF_FOR, L_BAD_AT,
-       L_BURST_AT };
+       L_BURST_AT, L_MUTE_AT, L_MUTE_FOR, L_DEAF_AT, L_DEAF_FOR, L_BAD_CHECK_AT, L_DROP_AT,
+       L_CUFF_AT, L_COUNT };
+struct s_lists {
+	int64_t *v[L_COUNT];
+	size_t n[L_COUNT];
+};
 
 static int
 s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
@@ -107,6 +126,17 @@ s_build_faults(struct vt_emu_faults *f, struct s_lists *l)
 	                      l->v[L_NOISE_BYTES], l->n[L_NOISE_BYTES], 16, err, sizeof(err)) != 0 ||
 	    vt_emu_faults_add(f, VT_EMU_SENSOR_OFF, l->v[L_SOFF_AT], l->n[L_SOFF_AT],
 	                      l->v[L_SOFF_FOR], l->n[L_SOFF_FOR], INT64_C(10000000000), err,
+	                      sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_MUTE, l->v[L_MUTE_AT], l->n[L_MUTE_AT], l->v[L_MUTE_FOR],
+	                      l->n[L_MUTE_FOR], INT64_C(30000000000), err, sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_DEAF, l->v[L_DEAF_AT], l->n[L_DEAF_AT], l->v[L_DEAF_FOR],
+	                      l->n[L_DEAF_FOR], INT64_C(30000000000), err, sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_BAD_CHECK, l->v[L_BAD_CHECK_AT], l->n[L_BAD_CHECK_AT], NULL, 0, 0,
+	                      err,
+	                      sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_DROP, l->v[L_DROP_AT], l->n[L_DROP_AT], NULL, 0, 0, err,
+	                      sizeof(err)) != 0 ||
+	    vt_emu_faults_add(f, VT_EMU_CUFF_FAIL, l->v[L_CUFF_AT], l->n[L_CUFF_AT], NULL, 0, 0, err,
 	                      sizeof(err)) != 0) {
 		fprintf(stderr, "vitals-emulate: %s\n", err);
 		return -1;
@@ -118,7 +148,8 @@ enum {
 	O_PROTOCOL = 256, O_PTY, O_TCP, O_SPEED, O_LOOP, O_START, O_BAUD, O_SEED,
 	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR,
 	O_SCENARIO, O_CSV, O_PHASES, O_MLLP, O_HL7_BED, O_ACK_TIMEOUT, O_NO_ACK_WAIT, O_PARTIAL,
-	O_BAD_AT, O_BURST_AT, O_BURST
+	O_BAD_AT, O_BURST_AT, O_BURST, O_UDP, O_ANNOUNCE, O_MUTE_AT, O_MUTE_FOR, O_DEAF_AT, O_DEAF_FOR,
+	O_BAD_CHECK_AT, O_DROP_AT, O_CUFF_AT
 };
 
 /* What to do with a scenario besides playing it. */
@@ -156,6 +187,15 @@ static const struct option s_opts[] = {
 	{"bad-at", required_argument, NULL, O_BAD_AT},
 	{"burst-at", required_argument, NULL, O_BURST_AT},
 	{"burst", required_argument, NULL, O_BURST},
+	{"udp", required_argument, NULL, O_UDP},
+	{"announce", required_argument, NULL, O_ANNOUNCE},
+	{"mute-at", required_argument, NULL, O_MUTE_AT},
+	{"mute-for", required_argument, NULL, O_MUTE_FOR},
+	{"ignore-association-at", required_argument, NULL, O_DEAF_AT},
+	{"ignore-association-for", required_argument, NULL, O_DEAF_FOR},
+	{"bad-check-at", required_argument, NULL, O_BAD_CHECK_AT},
+	{"drop-at", required_argument, NULL, O_DROP_AT},
+	{"cuff-fail-at", required_argument, NULL, O_CUFF_AT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -219,6 +259,12 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 	case O_TCP:
 		o->tcp = arg;
 		return 0;
+	case O_UDP:
+		o->udp = arg;
+		return 0;
+	case O_ANNOUNCE:
+		o->announce = arg;
+		return 0;
 	case O_SPEED:
 		o->speed = strtod(arg, &end);
 		if (*end == '\0' && o->speed > 0 && o->speed <= 1e6)
@@ -271,6 +317,13 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 	case O_PARTIAL:
 	case O_BURST:
 		return s_hl7_option(c, arg, o);
+	case O_MUTE_AT: li = L_MUTE_AT; break;
+	case O_MUTE_FOR: li = L_MUTE_FOR; break;
+	case O_DEAF_AT: li = L_DEAF_AT; break;
+	case O_DEAF_FOR: li = L_DEAF_FOR; break;
+	case O_BAD_CHECK_AT: li = L_BAD_CHECK_AT; break;
+	case O_DROP_AT: li = L_DROP_AT; break;
+	case O_CUFF_AT: li = L_CUFF_AT; break;
 	default:
 		s_usage(stderr);
 		return -1;
@@ -342,10 +395,14 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l,
 		o->recording = argv[optind];
 	}
 	bool to_file = sc->csv != NULL || sc->phases != NULL;
-	int outs = (o->pty_link != NULL) + (o->tcp != NULL) + (o->mllp.to != NULL);
+	int outs = (o->pty_link != NULL) + (o->tcp != NULL) + (o->mllp.to != NULL) + (o->udp != NULL);
 	if (outs > 1 || (outs == 0 && !to_file)) {
-		fprintf(stderr, "vitals-emulate: give one of --pty LINK, --tcp HOST:PORT or "
-		                "--mllp HOST:PORT%s\n", sc->path != NULL ? " (or --csv OUT)" : "");
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK, --tcp HOST:PORT, --udp HOST:PORT "
+		                "or --mllp HOST:PORT%s\n", sc->path != NULL ? " (or --csv OUT)" : "");
+		return -1;
+	}
+	if (o->announce != NULL && o->udp == NULL) {
+		fprintf(stderr, "vitals-emulate: --announce is where a --udp monitor announces itself\n");
 		return -1;
 	}
 	if (s_hl7_lists(o, l) != 0)
@@ -355,6 +412,11 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l,
 		for (size_t i = 0; vt_encoders[i] != NULL; i++)
 			fprintf(stderr, " %s", vt_encoders[i]->name);
 		fprintf(stderr, "\n");
+		return -1;
+	}
+	if (o->udp != NULL && (o->enc == NULL || !o->enc->lan)) {
+		fprintf(stderr, "vitals-emulate: --udp: %s does not speak on a LAN (philips-mib does)\n",
+		        o->enc != NULL ? o->enc->name : "a recording without --protocol");
 		return -1;
 	}
 	return s_build_faults(&o->faults, l);
@@ -427,7 +489,8 @@ s_scenario(struct vt_emu_options *o, const struct s_scenario_args *sc,
 	}
 	if (status < 0 && sc->phases != NULL)
 		s_print_phases(s, sc->phases);
-	if (status < 0 && o->pty_link == NULL && o->tcp == NULL && o->mllp.to == NULL)
+	if (status < 0 && o->pty_link == NULL && o->tcp == NULL && o->mllp.to == NULL &&
+	    o->udp == NULL)
 		status = 0;
 	if (!sc->seeded)
 		o->seed = s->seed;

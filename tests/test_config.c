@@ -110,8 +110,12 @@ struct bad_case {
 #define TOP_KEYS                                                                           \
 	"publish, control, heartbeat, record_dir, monitors, rules, back_to_baseline, curve, "    \
 	"allow_insecure_network, record_retention, limits, state_file"
-#define MON_KEYS "bed, port, protocol, baud, flow, stale_after, nibp_stale_after, poll, hl7_id"
-#define PROTOCOLS "masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb, hl7-mllp"
+#define MON_KEYS                                                                           \
+	"bed, port, protocol, baud, flow, parity, stale_after, nibp_stale_after, poll, hl7_id, "  \
+	"announce"
+#define PROTOCOLS                                                                          \
+	"masimo-ascii, nonin-df7, nonin-df2, nonin-df8, nellcor-ascii, ivy-ansarb, hl7-mllp, "    \
+	"philips-mib, ge-dri"
 #define PARAMS "spo2, pr, hr, pi, rr, nibp_sys, nibp_dia, nibp_map, etco2, temp, spco, spmet, pvi"
 #define BAUDS "300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600"
 #define EP "a ZeroMQ endpoint such as tcp://127.0.0.1:5556"
@@ -335,9 +339,9 @@ static const struct bad_case bad_cases[] = {
        "  - {bed: g, port: 'tcp://*:4001', protocol: nonin-df7}\n"
        "  - {bed: h, port: \"/dev/tty\\tUSB0\", protocol: nonin-df7}\n",
      {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, "
-      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"ttyUSB0\"",
+      "tcp://HOST:PORT, mllp://HOST:PORT or udp://HOST[:PORT], got \"ttyUSB0\"",
       "t.yaml:4:20: monitors[1].port: expected an absolute device path such as /dev/ttyUSB0, "
-      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"COM3\"",
+      "tcp://HOST:PORT, mllp://HOST:PORT or udp://HOST[:PORT], got \"COM3\"",
       "t.yaml:5:20: monitors[2].port: expected a port number from 1 to 65535 in tcp://HOST:PORT, "
       "got \"tcp://moxa\"",
       "t.yaml:6:20: monitors[3].port: expected a port number from 1 to 65535 in tcp://HOST:PORT, "
@@ -350,6 +354,25 @@ static const struct bad_case bad_cases[] = {
       "\"tcp://*:4001\"",
       "t.yaml:10:20: monitors[7].port: expected a device path such as /dev/ttyUSB0, got "
       "\"/dev/tty\\x09USB0\""}},
+    {"LAN ports and where monitors announce themselves",
+     P "monitors:\n"
+       "  - {bed: a, port: 'udp://', protocol: philips-mib}\n"
+       "  - {bed: b, port: 'udp://10.1.2.3:0', protocol: philips-mib}\n"
+       "  - {bed: c, port: 'udp://mon 4', protocol: philips-mib}\n"
+       "  - {bed: d, port: udp://10.1.2.4, protocol: philips-mib, announce: 24005}\n"
+       "  - {bed: e, port: /dev/e, protocol: philips-mib, announce: '0.0.0.0:24005'}\n",
+     {"t.yaml:3:20: monitors[0].port: expected udp://HOST or udp://HOST:PORT, the monitor's "
+      "address and its data export port (24105 if not given), got \"udp://\"",
+      "t.yaml:4:20: monitors[1].port: expected udp://HOST or udp://HOST:PORT, the monitor's "
+      "address and its data export port (24105 if not given), got \"udp://10.1.2.3:0\"",
+      "t.yaml:5:20: monitors[2].port: expected udp://HOST or udp://HOST:PORT, the monitor's "
+      "address and its data export port (24105 if not given), got \"udp://mon 4\"",
+      "t.yaml:6:69: monitors[3].announce: expected HOST:PORT, the address monitors announce "
+      "themselves to, such as 0.0.0.0:24005, got \"24005\"",
+      "t.yaml:7:51: monitors[4].announce: only a udp:// port listens for a monitor's "
+      "announcement; /dev/e is not one"}},
+    {"parity", P "monitors:\n  - {bed: a, port: /dev/a, protocol: ge-dri, parity: mark}\n",
+     {"t.yaml:3:54: monitors[0].parity: expected none, even or odd, got \"mark\""}},
     {"unknown protocol", P "monitors:\n  - {bed: a, port: /dev/a, protocol: nonin}\n",
      {"t.yaml:3:38: monitors[0].protocol: unknown protocol \"nonin\"; expected one of: " PROTOCOLS}},
     {"protocol a list", P "monitors:\n  - {bed: a, port: /dev/a, protocol: [nonin-df7]}\n",
@@ -387,7 +410,7 @@ static const struct bad_case bad_cases[] = {
     {"a bad port and a bad protocol in one monitor",
      P "monitors:\n  - {bed: a, port: COM1, protocol: x}\n",
      {"t.yaml:3:20: monitors[0].port: expected an absolute device path such as /dev/ttyUSB0, "
-      "tcp://HOST:PORT, or mllp://HOST:PORT, got \"COM1\"",
+      "tcp://HOST:PORT, mllp://HOST:PORT or udp://HOST[:PORT], got \"COM1\"",
       "t.yaml:3:36: monitors[0].protocol: unknown protocol \"x\"; expected one of: " PROTOCOLS}},
 
     /* -- HL7 listeners -- */
@@ -925,6 +948,32 @@ Test(config, monitors_with_every_key_and_the_drivers_defaults)
 	cr_assert_eq(vt_config_bed_index(cfg, "7"), 2);
 	cr_assert_eq(vt_config_bed_index(cfg, "chair-9"), -1);
 	cr_assert_eq(vt_config_bed_index(cfg, "CHAIR-1"), -1, "bed names are exact");
+	vt_config_free(&cfg);
+}
+
+Test(config, polled_and_lan_monitors)
+{
+	struct vt_config *cfg = s_good(P
+	    "monitors:\n"
+	    "  - {bed: a, port: /dev/ttyS0, protocol: ge-dri}\n"
+	    "  - {bed: b, port: /dev/ttyS1, protocol: ge-dri, parity: none, poll: 10s, stale_after: 30s}\n"
+	    "  - {bed: c, port: udp://10.1.2.3, protocol: philips-mib}\n"
+	    "  - {bed: d, port: 'udp://[fe80::2]:24106', protocol: philips-mib,\n"
+	    "     announce: '127.0.0.1:34005'}\n");
+	cr_assert_eq(cfg->n_monitors, 4);
+	const struct vt_monitor_config *m = cfg->monitors;
+	cr_expect_eq(m[0].parity, VT_PARITY_EVEN, "8E1 is the S/5's");
+	cr_expect_eq(m[0].flow, VT_FLOW_RTSCTS);
+	cr_expect_eq(m[0].baud, 19200);
+	cr_expect_eq(m[0].opts.poll_ms, 5000, "the driver's interval");
+	cr_expect(!m[0].opts.datagram);
+	cr_expect_eq(m[1].parity, VT_PARITY_NONE);
+	cr_expect_eq(m[1].opts.poll_ms, 10000);
+	cr_expect(m[2].opts.datagram, "udp:// carries datagrams");
+	cr_expect_null(m[2].announce, "the default announce address");
+	cr_expect_eq(m[2].opts.poll_ms, 1000);
+	cr_expect(m[3].opts.datagram);
+	cr_expect_str_eq(m[3].announce, "127.0.0.1:34005");
 	vt_config_free(&cfg);
 }
 

@@ -821,7 +821,7 @@ Test(emulate_cli, help_and_usage_errors)
 	fixture_path(fixture, sizeof(fixture));
 	const char *no_port[] = {"--protocol", "masimo-ascii", fixture, NULL};
 	cr_assert_eq(run_to_end(no_port, &e), 64);
-	cr_assert_eq(emu_log_count(&e, "--pty LINK, --tcp HOST:PORT or --mllp"), 1);
+	cr_assert_eq(emu_log_count(&e, "--pty LINK, --tcp HOST:PORT, --udp HOST:PORT or --mllp"), 1);
 	emu_stop(&e);
 
 	const char *bad_proto[] = {"--protocol", "philips", "--pty", "@LINK", fixture, NULL};
@@ -837,6 +837,28 @@ Test(emulate_cli, help_and_usage_errors)
 	const char *missing[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "/nonexistent.csv",
 	                         NULL};
 	cr_assert_eq(run_to_end(missing, &e), 66);
+	emu_stop(&e);
+
+	/* Only a monitor that speaks on a LAN gets --udp; --announce goes with it. */
+	const char *not_lan[] = {"--protocol", "masimo-ascii", "--udp", "127.0.0.1:0", fixture, NULL};
+	cr_assert_eq(run_to_end(not_lan, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "masimo-ascii does not speak on a LAN"), 1);
+	emu_stop(&e);
+	const char *lone[] = {"--protocol", "philips-mib", "--pty", "@LINK", "--announce",
+	                      "127.0.0.1:24005", fixture, NULL};
+	cr_assert_eq(run_to_end(lone, &e), 64);
+	emu_stop(&e);
+
+	/* A device that talks by itself has no association to drop nor checks to spoil. */
+	const char *no_assoc[] = {"--protocol", "masimo-ascii", "--pty", "@LINK", "--drop-at", "5",
+	                          fixture, NULL};
+	cr_assert_eq(run_to_end(no_assoc, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "--drop-at: this device has no association"), 1);
+	emu_stop(&e);
+	const char *no_check[] = {"--protocol", "nonin-df7", "--pty", "@LINK", "--bad-check-at", "5",
+	                          fixture, NULL};
+	cr_assert_eq(run_to_end(no_check, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "use --noise-at"), 1);
 	emu_stop(&e);
 }
 

@@ -106,7 +106,7 @@ Test(encode_table, every_encoder_has_a_driver_of_the_same_name)
 	size_t n = 0;
 	while (vt_encoders[n] != NULL)
 		n++;
-	cr_assert_eq(n, 7);
+	cr_assert_eq(n, 9);
 }
 
 Test(encode_table, clock_fields_are_utc_and_floor_to_the_second)

@@ -1430,3 +1430,101 @@ Test(live, hl7_mindray_vs900_message_over_mllp)
 		              want[k].param, want[k].v);
 	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
+
+/* ---- (h) monitors that speak when asked: philips-mib, ge-dri ---------------- */
+
+/*
+ * A polled multiparameter monitor through the live loop, against the
+ * emulated monitor playing the multi ramp at 8x: its values (every one
+ * consistent with its row), a frame spoiled on the wire dropped and the
+ * next one read, and a monitor that stops answering (muted for 4 s):
+ * comm-lost after stale_after, cleared when it answers again. The monitor
+ * is on a pty, a TCP device server, or (udp) a LAN.
+ */
+enum s_wire { S_PTY, S_TCP, S_UDP };
+
+static void
+s_polled_monitor(const char *protocol, enum s_wire wire)
+{
+	s_rule("hr-high", "hr", "above", 110, "0s", 105);
+	s_rule("nibp-sys-high", "nibp_sys", "above", 160, "0s", 150);
+	/* At 8x: the spoiled frame 3 s into the run, the silence from 6 s to 10 s. */
+#define S_FAULTS "--loop", "--bad-check-at", "24", "--mute-at", "48", "--mute-for", "32"
+	char announce[32] = "";
+	if (wire == S_UDP) {
+		snprintf(announce, sizeof announce, "127.0.0.1:%d", vt_rig_free_udp_port());
+		s_emulate_to(0, "--udp", "127.0.0.1:0", protocol, "8", s_multi_ramp(400), "--announce",
+		             announce, S_FAULTS, NULL);
+	} else {
+		s_emulate(0, wire == S_TCP ? NULL : "chair-1", protocol, "8", s_multi_ramp(400), S_FAULTS,
+		          NULL);
+	}
+#undef S_FAULTS
+	size_t used = strlen(R.monitors);
+	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	                         "  - bed: chair-1\n    port: %s%s\n    protocol: %s\n"
+	                         "    stale_after: 2s\n    poll: 1s\n",
+	                         wire == S_TCP ? "tcp://" : wire == S_UDP ? "udp://" : "",
+	                         wire == S_PTY ? s_path("chair-1") : R.emu[0].line, protocol);
+	if (wire == S_UDP)
+		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    announce: '%s'\n",
+		         announce);
+	s_start_daemon(false);
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals from %s", protocol);
+
+	/* The spoiled frame: dropped, and the next one read. */
+	cr_assert(s_wait_log(&R.emu[0], "the next frame has a wrong check", NULL, WAIT_MS),
+	          "the emulator did not spoil a frame");
+	size_t from = R.n;
+	cr_assert_geq(s_wait_msg(from, &values, WAIT_MS), 0, "no vitals after the bad frame");
+	char *snap = vt_rig_request(R.daemon.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	cr_assert_not_null(snap);
+	json_t *s = json_loads(snap, 0, NULL);
+	json_t *ln = json_object_get(json_object_get(s, "lines"), "chair-1");
+	cr_assert_not_null(ln, "%s", snap);
+	/* A datagram has no check of its own: the one cut short is malformed. */
+	cr_expect_eq(json_integer_value(json_object_get(ln, "checksum_failures")),
+	             wire == S_UDP ? 0 : 1, "%s", snap);
+	cr_expect_eq(json_integer_value(json_object_get(ln, "dropped")), 1, "%s", snap);
+	json_decref(s);
+	free(snap);
+
+	/* A missed poll, and the next ones: comm-lost, then back. */
+	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                      .key2 = "event", .value2 = "raised"};
+	long r = s_wait_msg(from, &raised, WAIT_MS);
+	cr_assert_geq(r, 0, "no comm-lost from a monitor that stopped answering");
+	cr_assert(s_log_has(&R.emu[0], "muted", NULL), "comm-lost before the monitor was muted");
+	struct want cleared = raised;
+	cleared.value2 = "cleared";
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "comm-lost did not clear");
+	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no vitals after the silence");
+
+	/* Every value of every reading is its row's. */
+	int rows = 0;
+	for (size_t i = 0; i < R.n; i++)
+		if (s_is(&R.m[i], "vitals", "chair-1") && s_multi_ramp_row(&R.m[i]))
+			rows++;
+	cr_assert_geq(rows, 5, "%d readings", rows);
+	for (size_t i = 0; i < R.n; i++)
+		cr_assert(!s_is(&R.m[i], "alert", NULL) || strcmp(s_str(&R.m[i], "rule"), "comm-lost") == 0,
+		          "false alarm: %s %s", s_str(&R.m[i], "id"), s_str(&R.m[i], "event"));
+	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+Test(live, philips_mib_on_a_pty_polled_values_a_bad_frame_and_a_missed_poll)
+{
+	s_polled_monitor("philips-mib", S_PTY);
+}
+
+Test(live, philips_mib_on_a_lan_after_its_announcement)
+{
+	s_polled_monitor("philips-mib", S_UDP);
+}
+
+Test(live, ge_dri_over_tcp_values_a_bad_frame_and_a_silent_monitor)
+{
+	s_polled_monitor("ge-dri", S_TCP);
+}

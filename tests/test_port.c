@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/support.h"
 #include "vitals/io/port.h"
 
 #define WAIT_MS 5000
@@ -431,4 +432,90 @@ Test(port, output_that_the_device_does_not_read_is_bounded_and_counted)
 	cr_expect_eq(vt_port_write(p, chunk, 4, err, sizeof(err)), 0, "%s", err);
 	vt_port_free(&p);
 	close(m);
+}
+
+/* ---- udp:// : a monitor on a LAN ---------------------------------------------- */
+
+/* A UDP socket on 127.0.0.x:port (0: any); its port in *port. */
+static int
+s_udp(int x, int *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + (uint32_t)x)};
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s", strerror(errno));
+	socklen_t len = sizeof(sa);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+s_send_to(int fd, int port, const char *s)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert_eq(sendto(fd, s, strlen(s), 0, (struct sockaddr *)&to, sizeof to),
+	             (ssize_t)strlen(s));
+}
+
+Test(port, udp_waits_for_its_monitor_then_carries_datagrams)
+{
+	int data_port = 0, other_port = 0, announce = vt_rig_free_udp_port();
+	int mon = s_udp(1, &data_port);    /* the monitor: 127.0.0.1 */
+	int other = s_udp(2, &other_port); /* another monitor on the LAN: 127.0.0.2 */
+	char spec[64], ann[64], err[256];
+	snprintf(spec, sizeof spec, "udp://127.0.0.1:%d", data_port);
+	snprintf(ann, sizeof ann, "127.0.0.1:%d", announce);
+	struct vt_port *p = vt_port_new(spec, 0, VT_FLOW_NONE);
+	cr_assert_eq(vt_port_kind_of(spec), VT_PORT_UDP);
+	cr_assert_eq(vt_port_set_announce(p, ann), 0);
+	cr_assert_eq(vt_port_open(p, err, sizeof err), 0, "%s", err);
+	cr_assert_not(vt_port_is_open(p), "not open until the monitor announces itself");
+	cr_assert_eq(vt_port_events(p), POLLIN);
+	cr_assert_eq(vt_port_write(p, (const uint8_t *)"\0\1x", 3, err, sizeof err), -1);
+
+	/* Another monitor's announcement is not ours. */
+	s_send_to(other, announce, "other");
+	uint8_t buf[64];
+	size_t n;
+	cr_assert_eq(vt_port_handle(p, s_poll_port(p), buf, sizeof buf, &n, err, sizeof err),
+	             VT_IO_NOTHING);
+	cr_assert_not(vt_port_is_open(p));
+	/* Ours: connected, the announcement handed over as it came. */
+	s_send_to(mon, announce, "hello");
+	cr_assert_eq(s_next(p, buf, sizeof buf, &n, err, sizeof err), VT_IO_CONNECTED, "%s", err);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	cr_assert(vt_port_is_open(p));
+
+	/* Host to monitor: each length-prefixed message one datagram to its data port. */
+	const uint8_t two[] = {0, 3, 'a', 'b', 'c', 0, 2, 'd', 'e'};
+	cr_assert_eq(vt_port_write(p, two, sizeof two, err, sizeof err), 0, "%s", err);
+	char got[16];
+	struct sockaddr_in host;
+	socklen_t hl = sizeof host;
+	cr_assert_eq(recvfrom(mon, got, sizeof got, 0, (struct sockaddr *)&host, &hl), 3);
+	cr_assert_eq(memcmp(got, "abc", 3), 0);
+	cr_assert_eq(recv(mon, got, sizeof got, 0), 2);
+	cr_assert_eq(memcmp(got, "de", 2), 0);
+	/* Monitor to host: one datagram, its length in front. */
+	cr_assert_eq(sendto(mon, "12345", 5, 0, (struct sockaddr *)&host, hl), 5);
+	cr_assert_eq(s_next(p, buf, sizeof buf, &n, err, sizeof err), VT_IO_DATA);
+	cr_assert_eq(n, 7);
+	cr_assert(buf[0] == 0 && buf[1] == 5 && memcmp(buf + 2, "12345", 5) == 0);
+	/* One longer than the reader's buffer is dropped whole, and the next read. */
+	char big[100];
+	memset(big, 'x', sizeof big);
+	cr_assert_eq(sendto(mon, big, sizeof big, 0, (struct sockaddr *)&host, hl), 100);
+	cr_assert_eq(sendto(mon, "ok", 2, 0, (struct sockaddr *)&host, hl), 2);
+	cr_assert_eq(s_next(p, buf, sizeof buf, &n, err, sizeof err), VT_IO_DATA);
+	cr_assert(n == 4 && memcmp(buf + 2, "ok", 2) == 0);
+	/* The monitor goes away: nothing to lose (the silence says it). */
+	close(mon);
+	cr_assert_eq(vt_port_write(p, two, 5, err, sizeof err), 0, "%s", err);
+	cr_assert(vt_port_is_open(p));
+	vt_port_free(&p);
+	close(other);
 }

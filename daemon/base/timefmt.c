@@ -14,8 +14,8 @@
 #include "vitals/base/timefmt.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-s_days_from_civil(int64_t y, int m, int d)
+int64_t
+vt_days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -154,7 +154,7 @@ vt_time_parse(const char *s, int64_t *ms)
 	}
 	if (*p != '\0')
 		return -1;
-	int64_t days = s_days_from_civil(y, mo, d);
+	int64_t days = vt_days_from_civil(y, mo, d);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)offset_min * 60;
 	*ms = secs * 1000 + frac;
 	return 0;

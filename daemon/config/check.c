@@ -116,8 +116,27 @@ vt_check_port(const char *s)
 		           ? NULL
 		           : "expected mllp://HOST:PORT, the address to listen on (0.0.0.0 for every "
 		             "interface) and a port from 1 to 65535";
-	return "expected an absolute device path such as /dev/ttyUSB0, tcp://HOST:PORT, or "
-	       "mllp://HOST:PORT";
+	if (strncmp(s, "udp://", 6) == 0)
+		return vt_check_host_port(s + 6, true)
+		           ? NULL
+		           : "expected udp://HOST or udp://HOST:PORT, the monitor's address and its data "
+		             "export port (24105 if not given)";
+	return "expected an absolute device path such as /dev/ttyUSB0, tcp://HOST:PORT, "
+	       "mllp://HOST:PORT or udp://HOST[:PORT]";
+}
+
+bool
+vt_check_host_port(const char *s, bool port_optional)
+{
+	char buf[300];
+	bool bare = s[0] == '[' ? strchr(s, ']') != NULL && strchr(s, ']')[1] == '\0'
+	                        : strchr(s, ':') == NULL;
+	if (port_optional && bare) {
+		if (snprintf(buf, sizeof buf, "%s:1", s) >= (int)sizeof buf)
+			return false;
+		s = buf;
+	}
+	return s_host_port(s, false) == NULL;
 }
 
 const char *

@@ -28,10 +28,13 @@
 /* Stored through vt_cy_enum_value, which writes an int. */
 _Static_assert(sizeof(enum vt_priority) == sizeof(int), "enum vt_priority is int-sized");
 _Static_assert(sizeof(enum vt_flow) == sizeof(int), "enum vt_flow is int-sized");
+_Static_assert(sizeof(enum vt_parity) == sizeof(int), "enum vt_parity is int-sized");
 
 
 static const struct vt_cy_enum s_priorities[] = {
 	{"low", VT_PRIO_LOW}, {"medium", VT_PRIO_MEDIUM}, {"high", VT_PRIO_HIGH}, {NULL, 0}};
+static const struct vt_cy_enum s_parities[] = {
+	{"none", VT_PARITY_NONE}, {"even", VT_PARITY_EVEN}, {"odd", VT_PARITY_ODD}, {NULL, 0}};
 static const struct vt_cy_enum s_flows[] = {
 	{"none", VT_FLOW_NONE}, {"xonxoff", VT_FLOW_XONXOFF}, {"rtscts", VT_FLOW_RTSCTS}, {NULL, 0}};
 
@@ -51,8 +54,8 @@ static const struct vt_cy_enum s_flows[] = {
 #define ONE_OR_MORE(n, w) .name = n, .shape = VT_CY_SCALAR_OR_LIST, .what = w
 #define SECTION(n, w) .name = n, .shape = VT_CY_MAPPING, .what = w
 
-enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_STALE_AFTER, M_NIBP_STALE_AFTER, M_POLL,
-       M_HL7_ID, M_COUNT };
+enum { M_BED, M_PORT, M_PROTOCOL, M_BAUD, M_FLOW, M_PARITY, M_STALE_AFTER, M_NIBP_STALE_AFTER,
+       M_POLL, M_HL7_ID, M_ANNOUNCE, M_COUNT };
 static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	[M_BED] = {SCALAR("bed", "a bed name such as chair-1"), .handler = vt_cfg_bed,
 	           .offset = MON(bed), .required = true},
@@ -66,6 +69,8 @@ static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	            .offset = MON(baud)},
 	[M_FLOW] = {SCALAR("flow", "none, xonxoff or rtscts"), .handler = vt_cy_enum_value,
 	            .offset = MON(flow), .data = s_flows},
+	[M_PARITY] = {SCALAR("parity", "none, even or odd"), .handler = vt_cy_enum_value,
+	              .offset = MON(parity), .data = s_parities},
 	[M_STALE_AFTER] = {SCALAR("stale_after", VT_CY_DURATION), .handler = vt_cy_duration_positive,
 	                   .offset = MON(stale_after_ms), .dflt = "10s"},
 	[M_NIBP_STALE_AFTER] = {SCALAR("nibp_stale_after", VT_CY_DURATION),
@@ -77,6 +82,10 @@ static const struct vt_cy_key s_monitor_keys[M_COUNT + 1] = {
 	/* hl7-mllp only (s_monitor_finish): whose messages are this bed's. */
 	[M_HL7_ID] = {SCALAR("hl7_id", "the sender's bed location or device id, such as HDU^507^3"),
 	              .handler = vt_cfg_hl7_id, .offset = MON(hl7_id)},
+	/* udp:// ports only (s_monitor_finish); 0.0.0.0:24005 if not given (port.h). */
+	[M_ANNOUNCE] = {SCALAR("announce", "HOST:PORT, the address monitors announce themselves to, "
+	                                   "such as 0.0.0.0:24005"),
+	                .handler = vt_cfg_announce, .offset = MON(announce)},
 };
 
 /*
@@ -303,10 +312,15 @@ s_monitor_finish(struct vt_cy *c, const char *path, const yaml_node_t *n,
 		                : "%s.port: mllp:// is for protocol hl7-mllp", path);
 	if (seen[M_HL7_ID].key != NULL && !hl7)
 		vt_cy_error(c, seen[M_HL7_ID].key, "%s.hl7_id: only for protocol hl7-mllp", path);
+	if (seen[M_PARITY].key == NULL)
+		m->parity = m->driver->default_parity;
 	if (seen[M_POLL].key != NULL && m->driver->default_poll_ms == 0)
 		vt_cy_error(c, seen[M_POLL].key, "%s.poll: %s sends values without being asked; "
 		            "poll is for protocols that are polled", path, m->driver->name);
 	m->opts.datagram = m->port != NULL && strncmp(m->port, "udp://", 6) == 0;
+	if (seen[M_ANNOUNCE].key != NULL && m->port != NULL && !m->opts.datagram)
+		vt_cy_error(c, seen[M_ANNOUNCE].key, "%s.announce: only a udp:// port listens for a "
+		            "monitor's announcement; %s is not one", path, m->port);
 	m->opts = vt_driver_opts_resolve(m->driver, &m->opts);
 	/* One late reading must not raise comm-lost. */
 	int64_t period = vt_driver_period_ms(m->driver, &m->opts);
@@ -864,6 +878,7 @@ vt_config_free(struct vt_config **cfgp)
 		free(cfg->monitors[i].bed);
 		free(cfg->monitors[i].port);
 		free(cfg->monitors[i].hl7_id);
+		free(cfg->monitors[i].announce);
 	}
 	free(cfg->monitors);
 	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {

@@ -145,6 +145,19 @@ vt_cfg_hl7_id(struct vt_cy *c, const char *path, const yaml_node_t *n, const str
 }
 
 bool
+vt_cfg_announce(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
+                void *obj)
+{
+	const char *s = vt_cy_text(n);
+	if (!vt_check_host_port(s, false)) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return s_store_string(c, s, k, obj);
+}
+
+bool
 vt_cfg_protocol(struct vt_cy *c, const char *path, const yaml_node_t *n,
                 const struct vt_cy_key *k, void *obj)
 {

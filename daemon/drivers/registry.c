@@ -14,6 +14,8 @@ extern const struct vt_driver vt_driver_nonin_df8; /* driver_nonin_df8.c */
 extern const struct vt_driver vt_driver_nellcor;   /* driver_nellcor.c */
 extern const struct vt_driver vt_driver_ivy_ansarb; /* ivy_ansarb.c */
 extern const struct vt_driver vt_driver_hl7_mllp;   /* hl7_mllp.c */
+extern const struct vt_driver vt_driver_philips_mib; /* philips_mib.c */
+extern const struct vt_driver vt_driver_ge_dri;     /* ge_dri.c */
 
 const struct vt_driver *const vt_drivers[] = {
 	&vt_driver_masimo,
@@ -23,6 +25,8 @@ const struct vt_driver *const vt_drivers[] = {
 	&vt_driver_nellcor,
 	&vt_driver_ivy_ansarb,
 	&vt_driver_hl7_mllp,
+	&vt_driver_philips_mib,
+	&vt_driver_ge_dri,
 	NULL,
 };
 

@@ -1,6 +1,6 @@
 /*
  * One monitor's port, whatever carries it: a serial adapter, a
- * pseudo-terminal or a TCP device server. The event loop sees one
+ * pseudo-terminal, a TCP device server or a monitor's LAN port (UDP). The event loop sees one
  * descriptor and one verdict per wake-up (data, connected, nothing, lost),
  * and the rules for calling a port lost live here once, for every kind:
  *
@@ -39,6 +39,7 @@ struct vt_port {
 	char *spec;               /* as configured: a path or tcp://HOST:PORT */
 	int baud;                 /* line speed (serial and pty) */
 	enum vt_flow flow;        /* flow control (serial and pty) */
+	enum vt_parity parity;    /* parity (serial and pty) */
 	enum vt_port_kind kind;   /* what the last open found `spec` to be */
 	int fd;                   /* the descriptor to poll, -1 while closed */
 	struct sp_port *sp;       /* libserialport's handle, which owns fd; or NULL */
@@ -46,6 +47,9 @@ struct vt_port {
 	struct addrinfo *addrs;   /* TCP: the resolved addresses, while connecting */
 	struct addrinfo *next;    /* TCP: the address to try if this one fails */
 	int connect_errno;        /* TCP: the latest connect failure */
+	char *announce;           /* UDP: where the monitor announces itself; NULL: the default */
+	struct sockaddr_storage peer; /* UDP: the monitor */
+	socklen_t peer_len;
 	uint8_t out[VT_PORT_OUT_MAX]; /* bytes waiting for the line, oldest first */
 	size_t out_len;           /* how many */
 	uint64_t out_dropped;     /* messages dropped because out was full */
@@ -106,9 +110,27 @@ vt_port_free(struct vt_port **pp)
 		return;
 	vt_port_close(*pp);
 	vt_mllp_view_free(&(*pp)->view);
+	free((*pp)->announce);
 	free((*pp)->spec);
 	free(*pp);
 	*pp = NULL;
+}
+
+void
+vt_port_set_parity(struct vt_port *p, enum vt_parity parity)
+{
+	p->parity = parity;
+}
+
+int
+vt_port_set_announce(struct vt_port *p, const char *announce)
+{
+	char *a = NULL;
+	if (announce != NULL && (a = strdup(announce)) == NULL)
+		return -1;
+	free(p->announce);
+	p->announce = a;
+	return 0;
 }
 
 enum vt_port_kind
@@ -118,6 +140,8 @@ vt_port_kind_of(const char *spec)
 		return VT_PORT_TCP;
 	if (strncmp(spec, "mllp://", 7) == 0)
 		return VT_PORT_MLLP;
+	if (strncmp(spec, "udp://", 6) == 0)
+		return VT_PORT_UDP;
 	return vt_tty_is_pty(spec) ? VT_PORT_PTY : VT_PORT_SERIAL;
 }
 
@@ -153,10 +177,10 @@ vt_port_open(struct vt_port *p, char *err, size_t errlen)
 	p->kind = vt_port_kind_of(p->spec);
 	switch (p->kind) {
 	case VT_PORT_SERIAL:
-		p->fd = vt_serial_open(p->spec, p->baud, p->flow, &p->sp, err, errlen);
+		p->fd = vt_serial_open(p->spec, p->baud, p->flow, p->parity, &p->sp, err, errlen);
 		break;
 	case VT_PORT_PTY:
-		p->fd = vt_tty_open(p->spec, p->baud, p->flow, err, errlen);
+		p->fd = vt_tty_open(p->spec, p->baud, p->flow, p->parity, err, errlen);
 		break;
 	case VT_PORT_MLLP:
 		/* Open when listening; "connected" when the monitor's first message comes. */
@@ -179,6 +203,13 @@ vt_port_open(struct vt_port *p, char *err, size_t errlen)
 		 * vt_port_handle, so the loop has one path for it. */
 		p->connecting = true;
 		break;
+	case VT_PORT_UDP:
+		/* Open when the monitor announces itself (vt_port_handle). */
+		if (vt_udp_resolve(p->spec, &p->peer, &p->peer_len, err, errlen) != 0)
+			return -1;
+		p->fd = vt_udp_listen(p->announce ? p->announce : VT_UDP_ANNOUNCE_DEFAULT, err, errlen);
+		p->connecting = p->fd >= 0;
+		break;
 	}
 	return p->fd >= 0 ? 0 : -1;
 }
@@ -197,7 +228,7 @@ vt_port_events(const struct vt_port *p)
 	if (p->kind == VT_PORT_MLLP) /* its own epoll set: readable means "look" */
 		return (short)(POLLIN | (p->connecting ? POLLOUT : 0));
 	if (p->connecting)
-		return POLLOUT;
+		return p->kind == VT_PORT_UDP ? POLLIN : POLLOUT;
 	return (short)(POLLIN | (p->out_len > 0 ? POLLOUT : 0));
 }
 
@@ -245,6 +276,49 @@ s_connect_step(struct vt_port *p, short revents, char *err, size_t errlen)
 	return VT_IO_LOST;
 }
 
+/*
+ * UDP, waiting: a datagram on the announce socket. From the monitor's
+ * address, it is its announcement: talk to it on a socket of its own
+ * from now on, the announcement in buf. From anyone else: not ours.
+ */
+static enum vt_port_io
+s_announced(struct vt_port *p, uint8_t *buf, size_t cap, size_t *n, char *err, size_t errlen)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof from;
+	ssize_t r = recvfrom(p->fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&from, &flen);
+	if (r < 0 || !vt_udp_same_host(&from, &p->peer))
+		return VT_IO_NOTHING;
+	int fd = vt_udp_connect(&p->peer, p->peer_len, err, errlen);
+	if (fd < 0) {
+		vt_port_close(p);
+		return VT_IO_LOST;
+	}
+	close(p->fd);
+	p->fd = fd;
+	p->connecting = false;
+	*n = (size_t)r < cap ? (size_t)r : 0; /* one too long for us is no announcement */
+	return VT_IO_CONNECTED;
+}
+
+/* UDP: one datagram, after its 2-byte length. Nothing to lose: see port_udp.c. */
+static enum vt_port_io
+s_datagram(struct vt_port *p, uint8_t *buf, size_t cap, size_t *n)
+{
+	if (cap < 3)
+		return VT_IO_NOTHING;
+	ssize_t r = recv(p->fd, buf + 2, cap - 2, MSG_TRUNC);
+	/* ECONNREFUSED: an earlier datagram found the monitor's port closed
+	 * (it restarts); the driver asks again. A datagram longer than the
+	 * buffer cannot be a message of the protocol: dropped. */
+	if (r <= 0 || (size_t)r > cap - 2 || r > 0xFFFF)
+		return VT_IO_NOTHING;
+	buf[0] = (uint8_t)(r >> 8);
+	buf[1] = (uint8_t)r;
+	*n = (size_t)r + 2;
+	return VT_IO_DATA;
+}
+
 enum vt_port_io
 vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_t *n, char *err,
                size_t errlen)
@@ -262,12 +336,16 @@ vt_port_handle(struct vt_port *p, short revents, uint8_t *buf, size_t cap, size_
 			vt_port_close(p);
 		return io;
 	}
+	if (p->connecting && p->kind == VT_PORT_UDP)
+		return (revents & POLLIN) ? s_announced(p, buf, cap, n, err, errlen) : VT_IO_NOTHING;
 	if (p->connecting)
 		return s_connect_step(p, revents, err, errlen);
 	if ((revents & POLLOUT) && p->out_len > 0 && s_flush(p, err, errlen) != 0)
 		return VT_IO_LOST; /* s_flush closed it */
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || cap == 0)
 		return VT_IO_NOTHING;
+	if (p->kind == VT_PORT_UDP)
+		return s_datagram(p, buf, cap, n);
 
 	/* Read even on POLLHUP/POLLERR: bytes that arrived before the hang-up
 	 * are still data, and the read's own error names the failure best. */
@@ -304,7 +382,18 @@ static int
 s_flush(struct vt_port *p, char *err, size_t errlen)
 {
 	size_t off = 0;
-	while (off < p->out_len) {
+	while (p->kind == VT_PORT_UDP && off + 2 <= p->out_len) {
+		/* One datagram per message (its 2-byte length in front). A send
+		 * that fails for the network's sake loses that datagram only. */
+		size_t len = (size_t)(p->out[off] << 8 | p->out[off + 1]);
+		if (off + 2 + len > p->out_len)
+			break;
+		ssize_t w = send(p->fd, p->out + off + 2, len, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			break;
+		off += 2 + len;
+	}
+	while (p->kind != VT_PORT_UDP && off < p->out_len) {
 		/* send() on sockets: MSG_NOSIGNAL turns a dead peer's SIGPIPE into EPIPE. */
 		ssize_t w = p->kind == VT_PORT_TCP
 		                ? send(p->fd, p->out + off, p->out_len - off, MSG_NOSIGNAL)

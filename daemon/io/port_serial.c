@@ -97,7 +97,8 @@ s_finish_fd(int fd, const char *path, char *err, size_t errlen)
 }
 
 int
-vt_tty_open(const char *path, int baud, enum vt_flow flow, char *err, size_t errlen)
+vt_tty_open(const char *path, int baud, enum vt_flow flow, enum vt_parity parity, char *err,
+            size_t errlen)
 {
 	speed_t speed = 0;
 	bool found = false;
@@ -132,6 +133,8 @@ vt_tty_open(const char *path, int baud, enum vt_flow flow, char *err, size_t err
 	cfmakeraw(&tio);
 	tio.c_cflag &= ~(CSIZE | PARENB | CSTOPB | CRTSCTS);
 	tio.c_cflag |= CS8 | CLOCAL | CREAD;
+	if (parity != VT_PARITY_NONE)
+		tio.c_cflag |= PARENB | (parity == VT_PARITY_ODD ? PARODD : 0);
 	tio.c_iflag &= ~(IXON | IXOFF | IXANY);
 	if (flow == VT_FLOW_XONXOFF)
 		tio.c_iflag |= IXON | IXOFF;
@@ -141,7 +144,8 @@ vt_tty_open(const char *path, int baud, enum vt_flow flow, char *err, size_t err
 	tio.c_cc[VTIME] = 0;
 	if (cfsetispeed(&tio, speed) != 0 || cfsetospeed(&tio, speed) != 0 ||
 	    tcsetattr(fd, TCSANOW, &tio) != 0) {
-		snprintf(err, errlen, "%s: cannot set %d baud 8N1: %s", path, baud, strerror(errno));
+		snprintf(err, errlen, "%s: cannot set %d baud 8%c1: %s", path, baud,
+		         "NEO"[parity], strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -171,8 +175,8 @@ s_sp_error(enum sp_return rc, const char *what, const char *path, char *err, siz
 }
 
 int
-vt_serial_open(const char *path, int baud, enum vt_flow flow, struct sp_port **sp, char *err,
-               size_t errlen)
+vt_serial_open(const char *path, int baud, enum vt_flow flow, enum vt_parity parity,
+               struct sp_port **sp, char *err, size_t errlen)
 {
 	*sp = NULL;
 	/* libserialport says "no such file" for devices it merely does not
@@ -191,7 +195,7 @@ vt_serial_open(const char *path, int baud, enum vt_flow flow, struct sp_port **s
 	if (sp_get_port_by_name(path, &port) != SP_OK) {
 		/* A terminal libserialport cannot describe (a pty under another
 		 * name, a gadget or virtual tty): termios handles it alike. */
-		return vt_tty_open(path, baud, flow, err, errlen);
+		return vt_tty_open(path, baud, flow, parity, err, errlen);
 	}
 	enum sp_return rc = sp_open(port, SP_MODE_READ_WRITE);
 	if (rc != SP_OK) {
@@ -208,8 +212,10 @@ vt_serial_open(const char *path, int baud, enum vt_flow flow, struct sp_port **s
 		step = "cannot set the speed of";
 	else if ((rc = sp_set_bits(port, 8)) != SP_OK)
 		step = "cannot set 8 data bits on";
-	else if ((rc = sp_set_parity(port, SP_PARITY_NONE)) != SP_OK)
-		step = "cannot set no parity on";
+	else if ((rc = sp_set_parity(port, parity == VT_PARITY_EVEN ? SP_PARITY_EVEN
+	                                   : parity == VT_PARITY_ODD ? SP_PARITY_ODD
+	                                                             : SP_PARITY_NONE)) != SP_OK)
+		step = "cannot set the parity of";
 	else if ((rc = sp_set_stopbits(port, 1)) != SP_OK)
 		step = "cannot set 1 stop bit on";
 	else if ((rc = sp_set_flowcontrol(port, fc)) != SP_OK)

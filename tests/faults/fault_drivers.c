@@ -8,7 +8,10 @@
  * of its own protocol (valid periods with bytes flipped, dropped and
  * inserted, which reach deeper into a parser than uniform noise). Then
  * twenty good periods from the protocol's encoder must decode to exactly
- * their values. Pass: no crash or sanitizer report; counters add up
+ * their values. A monitor that answers a host (philips-mib, ge-dri) sends
+ * what it answers its own driver's polls in a session in process
+ * (driver_talk.h): the noise is that stream mutated, and the good periods
+ * begin with a new association. Pass: no crash or sanitizer report; counters add up
  * (bytes fed, readings delivered, nothing dropped or discarded beyond what
  * was fed); every reading reported is well formed and in range; the good
  * periods after the noise decode.
@@ -21,6 +24,8 @@
 #include "vitals/base/xorshift.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/emulator/encode.h"
+
+#include "../support/support.h"
 
 #define NOISE_BYTES (10u << 20)
 #define GOOD_PERIODS 20
@@ -37,7 +42,9 @@ s_next(void)
 static bool
 s_driver_param(int p)
 {
-	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI;
+	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI ||
+	       p == VT_HR || p == VT_RR || p == VT_ETCO2 || p == VT_NIBP_SYS || p == VT_NIBP_DIA ||
+	       p == VT_NIBP_MAP || p == VT_TEMP;
 }
 
 struct sink {
@@ -64,16 +71,54 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 		s->last[s->n_last++] = *r;
 }
 
-/* One valid period of the protocol with these values. */
+/* A device of the protocol: its encoder's state, and for a monitor that
+ * answers a host, the session with its driver that makes it talk. */
+struct s_dev {
+	const struct vt_encoder *enc;
+	_Alignas(max_align_t) uint8_t state[VT_ENCODE_STATE_MAX];
+	struct vt_rig_talk talk;
+	bool polled;
+};
+
+static void
+s_dev_start(struct s_dev *dv, const struct vt_encoder *enc, int64_t t0)
+{
+	dv->enc = enc;
+	dv->polled = enc->respond != NULL;
+	if (!dv->polled) {
+		enc->reset(dv->state, NULL);
+		return;
+	}
+	/* Polled every second: a period's answer each second. */
+	struct vt_driver_opts o = {.poll_ms = 1000};
+	cr_assert_eq(vt_rig_talk_start(&dv->talk, enc->name, &o, NULL, t0), 0);
+}
+
+static void
+s_dev_free(struct s_dev *dv)
+{
+	if (dv->polled)
+		vt_rig_talk_free(&dv->talk);
+}
+
+/* One valid period of the protocol with these values (what the device sends in it). */
 static size_t
-s_period(const struct vt_encoder *enc, void *state, int spo2, int pr, int64_t t, uint8_t *out)
+s_period(struct s_dev *dv, int spo2, int pr, int64_t t, uint8_t *out)
 {
 	struct vt_reading r = {0};
 	vt_reading_set(&r, VT_SPO2, spo2);
 	vt_reading_set(&r, VT_PR, pr);
 	vt_reading_set(&r, VT_PI, 3.5);
 	r.has_status = true;
-	return enc->encode(state, &r, t, out, VT_ENCODE_MAX);
+	if (!dv->polled)
+		return dv->enc->encode(dv->state, &r, t, out, VT_ENCODE_MAX);
+	/* The bytes it sent its driver during the next second (the association first). */
+	dv->talk.shown = r;
+	vt_rig_talk_run(&dv->talk, dv->talk.now + 1000);
+	size_t n = dv->talk.wire_len < VT_ENCODE_MAX ? dv->talk.wire_len : VT_ENCODE_MAX;
+	memcpy(out, dv->talk.wire, n);
+	dv->talk.wire_len = 0;
+	return n;
 }
 
 /* 10 MB of noise for driver d, built as described at the top. */
@@ -85,13 +130,13 @@ s_noise(const struct vt_encoder *enc)
 	size_t half = NOISE_BYTES / 2, n = 0;
 	while (n < half)
 		buf[n++] = (uint8_t)s_next();
-	_Alignas(max_align_t) uint8_t state[VT_ENCODE_STATE_MAX];
-	enc->reset(state, NULL);
+	static struct s_dev dv;
 	int64_t t = 1795600000000;
+	s_dev_start(&dv, enc, t);
 	while (n < NOISE_BYTES) {
 		uint8_t period[VT_ENCODE_MAX];
-		size_t len = s_period(enc, state, 80 + (int)(s_next() % 21), 40 + (int)(s_next() % 200),
-		                      t, period);
+		size_t len = s_period(&dv, 80 + (int)(s_next() % 21), 40 + (int)(s_next() % 200), t,
+		                      period);
 		t += 1000;
 		/* A few edits per period: flip, drop or insert a byte. */
 		for (int e = (int)(s_next() % 4); e > 0 && len > 1; e--) {
@@ -110,6 +155,7 @@ s_noise(const struct vt_encoder *enc)
 		for (size_t i = 0; i < len && n < NOISE_BYTES; i++)
 			buf[n++] = period[i];
 	}
+	s_dev_free(&dv);
 	return buf;
 }
 
@@ -142,14 +188,15 @@ Test(fault_drivers, ten_megabytes_of_noise_into_every_driver, .timeout = 300)
 		             (unsigned long long)sink.bad);
 
 		/* The device comes back: good periods decode to their values. */
-		_Alignas(max_align_t) uint8_t es[VT_ENCODE_STATE_MAX];
-		enc->reset(es, NULL);
+		static struct s_dev dv;
+		s_dev_start(&dv, enc, 1795700000000);
 		sink.keep = true;
 		for (int k = 0; k < GOOD_PERIODS; k++) {
 			uint8_t period[VT_ENCODE_MAX];
-			size_t len = s_period(enc, es, 90 + k % 10, 60 + k, 1795700000000 + k * 1000, period);
+			size_t len = s_period(&dv, 90 + k % 10, 60 + k, 1795700000000 + k * 1000, period);
 			d->feed(state, period, len, &ds);
 		}
+		s_dev_free(&dv);
 		/* The first period or two may be swallowed while the driver resynchronises. */
 		cr_assert_geq(sink.n_last, GOOD_PERIODS - 2, "%s: only %zu of %d good periods decoded",
 		              d->name, sink.n_last, GOOD_PERIODS);

@@ -111,11 +111,12 @@ vt_rig_write_file(const char *dir, const char *name, const char *text, char *pat
 	return ok && rename(tmp, buf) == 0 ? 0 : -1;
 }
 
-/* Whether nothing on 127.0.0.1 holds `port` (0: let the kernel choose; the choice goes to *port). */
+/* Whether nothing on 127.0.0.1 holds `port` of `type` (SOCK_STREAM, SOCK_DGRAM; 0: let the
+ * kernel choose; the choice goes to *port). */
 static bool
-s_port_free(int *port)
+s_port_free(int type, int *port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
@@ -135,8 +136,8 @@ s_port_free(int *port)
  * daemon's bind, a test's own ZeroMQ connection could take it. Below the
  * range only other tests choose, and each process starts at its own place.
  */
-int
-vt_rig_free_port(void)
+static int
+s_free_port(int type)
 {
 	enum { LOWEST = 10000 };
 	static unsigned next;
@@ -157,12 +158,24 @@ vt_rig_free_port(void)
 	if (span >= 1000) {
 		for (int tries = 0; tries < 100; tries++) {
 			int port = LOWEST + (int)(next++ % (unsigned)span);
-			if (s_port_free(&port))
+			if (s_port_free(type, &port))
 				return port;
 		}
 	}
 	int port = 0;
-	return s_port_free(&port) ? port : -1;
+	return s_port_free(type, &port) ? port : -1;
+}
+
+int
+vt_rig_free_port(void)
+{
+	return s_free_port(SOCK_STREAM);
+}
+
+int
+vt_rig_free_udp_port(void)
+{
+	return s_free_port(SOCK_DGRAM);
 }
 
 static void

@@ -38,6 +38,8 @@ int vt_rig_write_file(const char *dir, const char *name, const char *text, char 
  * port can take it in the meantime; -1 if none is free.
  */
 int vt_rig_free_port(void);
+/* The same for a UDP port (a LAN monitor's, where it announces itself). */
+int vt_rig_free_udp_port(void);
 
 /* What a program did: vt_rig_run. */
 struct vt_rig_output {

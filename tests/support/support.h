@@ -26,6 +26,8 @@
  *   tmux.h        a real terminal on a private tmux server (vt_rig_tmux)
  *   accounts.h    /proc accounts of a process and benchmark figures
  *   driver_feed.h feeding a driver a byte stream split every way
+ *   driver_talk.h a driver that speaks first and the emulator's device for
+ *                 it, talking in process on a virtual clock
  *
  * A test against a live daemon:
  *
@@ -65,6 +67,7 @@
 #include "daemon.h"
 #include "data.h"
 #include "driver_feed.h"
+#include "driver_talk.h"
 #include "emulator.h"
 #include "pty.h"
 #include "reaper.h"

@@ -14,6 +14,8 @@
 
 /* The proleptic Gregorian date of a day number (days since 1970-01-01). */
 void vt_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+/* The day number of a proleptic Gregorian date (month 1..12). */
+int64_t vt_days_from_civil(int64_t year, int month, int day);
 
 /* Format `ms` as "2026-11-21T10:14:03.120Z" into buf. Returns buf. */
 char *vt_time_format(int64_t ms, char buf[VT_TIME_BUFSZ]);

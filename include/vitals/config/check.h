@@ -74,6 +74,9 @@ bool vt_check_bed_name(const char *s);
 bool vt_check_rule_name(const char *s);
 bool vt_check_path(const char *s);
 const char *vt_check_port(const char *s);
+/* Whether `s` is HOST:PORT (HOST a name, an IPv4 address or a bracketed
+ * IPv6 address; PORT 1-65535), or HOST alone with `port_optional`. */
+bool vt_check_host_port(const char *s, bool port_optional);
 const char *vt_check_endpoint(const char *s);
 /* Whether a valid endpoint is reachable only from this machine (loopback
  * addresses, localhost, ipc://). */

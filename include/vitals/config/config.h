@@ -32,11 +32,14 @@
 
 struct vt_monitor_config {
 	char *bed;                       /* bed (chair) name; unique */
-	char *port;                      /* device path, pty path, tcp://HOST:PORT, or
-	                                    mllp://HOST:PORT (vitalsd listens) */
+	char *port;                      /* device path, pty path, tcp://HOST:PORT,
+	                                    mllp://HOST:PORT (vitalsd listens), or
+	                                    udp://HOST[:PORT] (a monitor on a LAN) */
+	char *announce;                  /* udp://: where the monitor announces itself; NULL: default */
 	const struct vt_driver *driver;  /* from `protocol` */
 	int baud;                        /* line speed; the driver's default if not given */
 	enum vt_flow flow;               /* flow control; the driver's default if not given */
+	enum vt_parity parity;           /* parity; the driver's default if not given */
 	int64_t stale_after_ms;          /* silence before comm-lost / no-data */
 	int64_t nibp_stale_after_ms;     /* a spot measurement (NIBP) is current this long */
 	struct vt_driver_opts opts;      /* resolved: poll period, datagram port */

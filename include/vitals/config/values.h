@@ -14,8 +14,10 @@ vt_cy_handler vt_cfg_record_dir; /* an absolute directory path */
 
 /* monitors[]. */
 vt_cy_handler vt_cfg_bed;        /* a bed name */
-vt_cy_handler vt_cfg_port;       /* a device path, tcp://HOST:PORT or mllp://HOST:PORT */
+vt_cy_handler vt_cfg_port;       /* a device path, tcp://HOST:PORT, mllp://HOST:PORT or
+                                    udp://HOST[:PORT] */
 vt_cy_handler vt_cfg_hl7_id;     /* an HL7 sender's bed or device id */
+vt_cy_handler vt_cfg_announce;   /* HOST:PORT to listen on */
 vt_cy_handler vt_cfg_protocol;   /* a registered driver */
 vt_cy_handler vt_cfg_whole;      /* a whole number from 0 to k->arg (int64_t) */
 vt_cy_handler vt_cfg_baud;       /* a standard line speed */

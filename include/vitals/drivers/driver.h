@@ -45,11 +45,19 @@ enum vt_flow {
 	VT_FLOW_RTSCTS   /* hardware flow control */
 };
 
+/* The parity bit of an 8-bit serial character (one stop bit always). */
+enum vt_parity {
+	VT_PARITY_NONE, /* 8N1: almost every device */
+	VT_PARITY_EVEN, /* 8E1: the GE S/5 computer interface */
+	VT_PARITY_ODD   /* 8O1 */
+};
+
 /* What a device says about itself (Nellcor headers, for example). */
 struct vt_device_info {
 	char model[32];   /* "N-560", "" if unknown */
 	char version[32]; /* firmware version, "" if unknown */
 	char mode[32];    /* patient mode ("ADULT", "NEO"), "" if unknown */
+	char serial[32];  /* serial number, "" if unknown */
 	/* the device's own alarm limits; NaN where unknown */
 	double spo2_low, spo2_high, pr_low, pr_high;
 };
@@ -105,6 +113,17 @@ struct vt_driver_stats {
 	const char *why;    /* why the latest rejection happened: static text, or NULL */
 };
 
+/* What a framed protocol's reader made of one more byte (intellivue.h, dri.h). */
+enum vt_got {
+	VT_GOT_NOTHING,   /* the byte belongs to what is being read */
+	VT_GOT_OUTSIDE,   /* it is outside any frame (or in one too long to keep): skipped */
+	VT_GOT_FRAME,     /* a whole frame that checks out */
+	VT_GOT_BAD,       /* a frame was dropped, for the reason given */
+	VT_GOT_BAD_CHECK  /* a frame was dropped for its checksum */
+};
+/* Count `got` in `st` (why: the reason of a drop); whether a frame is ready. */
+bool vt_driver_got(struct vt_driver_stats *st, enum vt_got got, const char *why);
+
 /*
  * What the configuration tells a driver. Zeroes mean "the driver's own
  * default"; vt_driver_opts_resolve() fills them in.
@@ -119,6 +138,7 @@ struct vt_driver {
 	const char *description; /* one line for humans */
 	int default_baud;        /* the device's factory line speed */
 	enum vt_flow default_flow;
+	enum vt_parity default_parity; /* VT_PARITY_NONE unless the device says otherwise */
 	int nominal_period_ms;   /* how often the device sends a reading unasked */
 	int64_t default_poll_ms; /* polled devices: how often to ask; 0: the device is not polled */
 	size_t state_size;       /* bytes of private state */

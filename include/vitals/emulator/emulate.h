@@ -84,6 +84,10 @@ struct vt_emu_player {
 	size_t row;        /* CSV: row shown by the current pass */
 	uint64_t pass;     /* CSV: pass of the current row */
 	int baud;          /* raw: line speed that sets the timing */
+	uint32_t cuff_fail; /* CSV: this many cuff measurements still to fail */
+	bool cuff_failed;  /* CSV: the last one failed (the monitor says so until one succeeds) */
+	size_t shown_row;  /* CSV: the row of the last period, and its pass */
+	uint64_t shown_pass;
 };
 
 /*
@@ -102,6 +106,9 @@ int64_t vt_emu_player_time(const struct vt_emu_player *p);
  * the reading says sensor off, as the device would.
  */
 size_t vt_emu_player_next(struct vt_emu_player *p, bool sensor_off, uint8_t *out);
+
+/* The device's clock at recording time t_ns. */
+int64_t vt_emu_player_wall(const struct vt_emu_player *p, int64_t t_ns);
 
 /* The reading a device shows while its sensor is off the finger. */
 void vt_emu_sensor_off(struct vt_reading *r);
@@ -148,7 +155,14 @@ enum vt_emu_fault {
 	VT_EMU_REPLUG,     /* and put back */
 	VT_EMU_NOISE,      /* `bytes` random bytes on the line */
 	VT_EMU_SENSOR_OFF, /* the sensor comes off the finger */
-	VT_EMU_SENSOR_ON   /* and goes back on */
+	VT_EMU_SENSOR_ON,  /* and goes back on */
+	VT_EMU_MUTE,       /* the device hears the host but sends nothing */
+	VT_EMU_UNMUTE,     /* and talks again */
+	VT_EMU_DEAF,       /* association requests go unanswered */
+	VT_EMU_HEARING,    /* and are answered again */
+	VT_EMU_BAD_CHECK,  /* the next frame has a wrong FCS or checksum */
+	VT_EMU_DROP,       /* the device drops the association (forgets the request) */
+	VT_EMU_CUFF_FAIL   /* the next cuff measurement fails */
 };
 
 struct vt_emu_event {
@@ -172,8 +186,9 @@ int vt_emu_parse_list(const char *s, bool unitless, int64_t **v, size_t *n, char
                       size_t errlen);
 
 /*
- * Add `n_at` faults starting at the times `at` (ns). For unplug and
- * sensor-off, `arg` gives durations (ns); for noise, byte counts. The i-th
+ * Add `n_at` faults starting at the times `at` (ns). For unplug, sensor-off,
+ * mute and deaf, `arg` gives durations (ns); for noise, byte counts; the
+ * others (bad check, drop, cuff fail) happen at their time and take none. The i-th
  * argument goes with the i-th time; when there are fewer, the last one
  * given (or `dflt` if none) goes with the rest. 0, or -1 with err.
  */
@@ -206,8 +221,21 @@ int vt_emu_pty_open(struct vt_emu_pty *p, const char *link, int baud, char *err,
  * open (nobody: nothing is written, as on a line with nothing attached).
  */
 size_t vt_emu_pty_write(struct vt_emu_pty *p, const uint8_t *b, size_t n);
+/*
+ * What the reader wrote to the slave (a host's request), at most `cap`
+ * bytes without waiting. 0: nothing now; -1: nobody has the slave open.
+ */
+ssize_t vt_emu_pty_read(struct vt_emu_pty *p, uint8_t *b, size_t cap);
 /* Close the master (the reader sees hang-up) and remove the link if it is still ours. */
 void vt_emu_pty_close(struct vt_emu_pty *p);
+
+/* ---- addresses (addr.c) ---------------------------------------------------- */
+
+/* "HOST:PORT", ":PORT", "PORT" or "[v6]:PORT" (HOST defaults to 127.0.0.1). 0, or -1 with err. */
+int vt_emu_addr_parse(const char *hostport, int socktype, struct sockaddr_storage *addr,
+                      socklen_t *addrlen, char *err, size_t errlen);
+/* "host:port", "[v6]:port" for IPv6. */
+void vt_emu_addr_name(const struct sockaddr *sa, char *dst, size_t len);
 
 /* ---- TCP ------------------------------------------------------------------ */
 
@@ -218,12 +246,15 @@ struct vt_emu_tcp {
 	socklen_t addrlen;
 	char name[96];                /* "127.0.0.1:5000", as bound */
 	char peer[96];                /* the client, for the log */
+	uint8_t rx[512];              /* what the client sent (VT_EMU_TCP_RECEIVED) */
+	size_t rx_len;
 };
 
 enum vt_emu_tcp_io {
 	VT_EMU_TCP_NOTHING,   /* nothing worth telling */
 	VT_EMU_TCP_ACCEPTED,  /* a client connected (peer says who) */
-	VT_EMU_TCP_GONE       /* the client went away */
+	VT_EMU_TCP_GONE,      /* the client went away */
+	VT_EMU_TCP_RECEIVED   /* the client sent rx_len bytes, in rx */
 };
 
 void vt_emu_tcp_init(struct vt_emu_tcp *t);
@@ -257,6 +288,35 @@ struct vt_emu_mllp_options {
 	int burst;
 };
 
+/* ---- UDP: a monitor on a LAN (udp.c) -------------------------------------- */
+
+struct vt_emu_udp {
+	int fd;                           /* -1 while unplugged */
+	struct sockaddr_storage addr;     /* bound, port resolved */
+	socklen_t addrlen;
+	char name[96];                    /* "127.0.0.1:24105", as bound */
+	struct sockaddr_storage announce; /* where announcements go */
+	socklen_t announce_len;
+	struct sockaddr_storage host;     /* who sent the last datagram; answers go there */
+	socklen_t host_len;               /* 0: nobody yet */
+	uint8_t rx[2050];                 /* that datagram, its 2-byte length in front */
+	size_t rx_len;
+};
+
+void vt_emu_udp_init(struct vt_emu_udp *u);
+/* Bind the data socket at `bind_to` (the same port again after an unplug) and
+ * aim announcements at `announce`. 0, or -1 with err. */
+int vt_emu_udp_open(struct vt_emu_udp *u, const char *bind_to, const char *announce, char *err,
+                    size_t errlen);
+/* The data port bound. */
+uint16_t vt_emu_udp_port(const struct vt_emu_udp *u);
+/* Read one datagram into rx, remembering its sender; false if there is none. */
+bool vt_emu_udp_recv(struct vt_emu_udp *u);
+/* Send the length-prefixed datagrams in b, to the host (or to the announce
+ * address); what cannot go now is lost. The bytes sent. */
+size_t vt_emu_udp_send(struct vt_emu_udp *u, const uint8_t *b, size_t n, bool announce);
+void vt_emu_udp_close(struct vt_emu_udp *u);
+
 /* ---- the emulator --------------------------------------------------------- */
 
 struct vt_emu_options {
@@ -266,6 +326,8 @@ struct vt_emu_options {
 	struct vt_encode_config device;  /* what the emulated unit is set to */
 	const char *pty_link;            /* --pty LINK, or NULL */
 	const char *tcp;                 /* --tcp HOST:PORT, or NULL */
+	const char *udp;                 /* --udp HOST:PORT: a monitor on a LAN, or NULL */
+	const char *announce;            /* --announce HOST:PORT (udp); NULL: 127.0.0.1:24005 */
 	double speed;                    /* > 0 */
 	bool loop;
 	int64_t start_wall_ms;           /* the device clock at the start */

@@ -27,8 +27,13 @@
  * is 562 bytes; room for HL7 observation messages). */
 #define VT_ENCODE_MAX 2048
 
-/* The most state any encoder needs, for callers that keep it on the stack. */
-#define VT_ENCODE_STATE_MAX 256
+/* The most state any encoder needs, for callers that keep it on the stack
+ * (a polled monitor keeps the reading it shows and the host's half-read
+ * request). */
+#define VT_ENCODE_STATE_MAX 8192
+
+/* The most bytes one answer to a host's bytes may take (respond()). */
+#define VT_ENCODE_REPLY_MAX 8192
 
 /*
  * What the emulated device is set to: the things a real unit shows that are
@@ -44,6 +49,21 @@ struct vt_encode_config {
 	bool audio_off;   /* Nellcor: audible alarms disabled, status `AO` on every line */
 	int nonin_srev;   /* Nonin firmware revision sent in frame 4 (0..127) */
 	char hl7_bed[32]; /* HL7: the bed's location in PV1-3 */
+	bool datagram;    /* the device speaks in datagrams (a LAN port): its messages go
+	                   * as a 2-byte length and the datagram, both ways, as on a
+	                   * vitalsd udp:// port */
+	uint16_t data_port; /* datagram: the port it answers on, as it announces it */
+};
+
+/*
+ * Misbehaviour on request, for the devices that talk with a host
+ * (`vt_encoder.faults` says which a device knows).
+ */
+enum vt_encode_fault {
+	VT_ENCODE_DEAF,      /* from now on, association requests get no answer */
+	VT_ENCODE_HEARING,   /* and from now on they do again */
+	VT_ENCODE_BAD_CHECK, /* the next frame goes out with a wrong FCS or checksum */
+	VT_ENCODE_DROP,      /* drop the association (the host's request) now */
 };
 
 /* Fill `cfg` with the factory-like defaults. */
@@ -73,6 +93,25 @@ struct vt_encoder {
 	 */
 	size_t (*encode)(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	                 size_t cap);
+	/*
+	 * Devices that answer a host (NULL for those that only talk): the host
+	 * sent `len` bytes (any piece of its messages) at `wall_ms`. Writes
+	 * the device's answers, whole messages only, into `out` (at most
+	 * `cap`; answers that do not fit are not sent, as by a monitor too
+	 * busy) and returns their length. Such a device shows the reading of
+	 * the latest encode() call, which returns what it sends unasked (on
+	 * a datagram port: its announcements, sent to the announce address).
+	 */
+	size_t (*respond)(void *state, const uint8_t *in, size_t len, int64_t wall_ms, uint8_t *out,
+	                  size_t cap);
+	/* The device also speaks on a LAN, in datagrams (vt_encode_config.datagram). */
+	bool lan;
+	/* The bit (1u << VT_ENCODE_x) of each misbehaviour the device knows. */
+	unsigned faults;
+	/* Misbehave as `f` says at `wall_ms`; what it sends because of it goes to
+	 * `out` (a drop's abort). Returns its length. NULL when faults is 0. */
+	size_t (*misbehave)(void *state, enum vt_encode_fault f, int64_t wall_ms, uint8_t *out,
+	                    size_t cap);
 };
 
 /* Every encoder, NULL-terminated. */
@@ -80,6 +119,21 @@ extern const struct vt_encoder *const vt_encoders[];
 
 /* The encoder called `name`, or NULL. */
 const struct vt_encoder *vt_encoder_find(const char *name);
+
+/*
+ * The last cuff measurement a multiparameter monitor shows. A row with a
+ * systolic and a diastolic pressure is a measurement taken at the period's
+ * time (its mean, if the row has none, is diastolic plus a third of the
+ * pulse pressure); the same pressures in the row right after are the same
+ * measurement. A row without them leaves the last one shown.
+ */
+struct vt_encode_cuff {
+	double bp[3];   /* systolic, diastolic, mean, mmHg */
+	bool have;      /* one was taken */
+	bool seen;      /* the last period's row had one */
+	int64_t at_ms;  /* when */
+};
+void vt_encode_cuff_update(struct vt_encode_cuff *c, const struct vt_reading *r, int64_t wall_ms);
 
 /*
  * Broken-down UTC time of `ms` for the devices that print a clock, floored

@@ -1,8 +1,10 @@
 /*
  * A monitor's port: a serial device (through libserialport), a
  * pseudo-terminal (through termios, because libserialport refuses ptys),
- * a serial device server at tcp://HOST:PORT (non-blocking connect), or an
- * HL7 listener at mllp://HOST:PORT that monitors connect to (port_mllp.c). The
+ * a serial device server at tcp://HOST:PORT (non-blocking connect), an
+ * HL7 listener at mllp://HOST:PORT that monitors connect to (port_mllp.c),
+ * or a monitor on a LAN at udp://HOST[:PORT] that speaks in datagrams
+ * (port_udp.c). The
  * event loop polls vt_port_fd() for vt_port_events() and calls
  * vt_port_handle() when it fires. Nothing here blocks and nothing retries:
  * reopening with backoff is the loop's decision.
@@ -24,7 +26,7 @@
 
 #include "vitals/drivers/driver.h"
 
-enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP, VT_PORT_MLLP };
+enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP, VT_PORT_MLLP, VT_PORT_UDP };
 
 /* An mllp:// listener (docs/drivers.md, hl7-mllp): connections it keeps at most. */
 #define VT_MLLP_CONNECTIONS 8
@@ -32,7 +34,8 @@ enum vt_port_kind { VT_PORT_SERIAL, VT_PORT_PTY, VT_PORT_TCP, VT_PORT_MLLP };
 enum vt_port_io {
 	VT_IO_NOTHING,   /* spurious wake-up; nothing to do */
 	VT_IO_DATA,      /* *n bytes were read into the buffer */
-	VT_IO_CONNECTED, /* the TCP connection completed; the port is open now */
+	VT_IO_CONNECTED, /* the TCP connection completed, or (udp://) the monitor announced
+	                  * itself, its announcement in the buffer; the port is open now */
 	VT_IO_LOST       /* the port is gone (EOF, EIO, hang-up, reset); it is closed now */
 };
 
@@ -56,8 +59,13 @@ struct vt_mllp_totals {
 };
 void vt_port_mllp_totals(struct vt_mllp_totals *t);
 void vt_port_free(struct vt_port **p);
+/* The parity of a serial line (default none), from the next open on. */
+void vt_port_set_parity(struct vt_port *p, enum vt_parity parity);
+/* udp://: where the monitor's announcement is listened for, "HOST:PORT"
+ * (NULL: 0.0.0.0:24005), from the next open on. 0, or -1 out of memory. */
+int vt_port_set_announce(struct vt_port *p, const char *announce);
 
-/* What kind of port `spec` names: tcp:// is TCP; a path that resolves to
+/* What kind of port `spec` names: tcp:// is TCP, udp:// UDP; a path that resolves to
  * /dev/pts/N or to a pty slave device is a pty; anything else is serial. */
 enum vt_port_kind vt_port_kind_of(const char *spec);
 
@@ -65,7 +73,8 @@ enum vt_port_kind vt_port_kind_of(const char *spec);
  * Start opening (closing first if open). 0: open (serial, pty:
  * vt_port_is_open() is already true) or connecting (TCP: wait for POLLOUT,
  * then vt_port_handle returns VT_IO_CONNECTED, or VT_IO_LOST if the
- * connection failed); -1: failed, with a reason in err. The kind is
+ * connection failed; UDP: wait for POLLIN, the monitor's announcement);
+ * -1: failed, with a reason in err. The kind is
  * decided again at each open, so a pty link may appear after start-up.
  * A TCP host name is resolved here with the system resolver (which can
  * block); numeric addresses never wait.
@@ -75,7 +84,8 @@ int vt_port_open(struct vt_port *p, char *err, size_t errlen);
 /* The descriptor to poll, or -1 while closed. */
 int vt_port_fd(const struct vt_port *p);
 /* The poll events to wait for: POLLIN, plus POLLOUT while output waits;
- * POLLOUT alone while connecting. */
+ * POLLOUT alone while a TCP connect is under way, POLLIN while a UDP port
+ * waits for its monitor. */
 short vt_port_events(const struct vt_port *p);
 /* Whether the port is open and delivering bytes. */
 int vt_port_is_open(const struct vt_port *p);
@@ -83,7 +93,8 @@ int vt_port_is_open(const struct vt_port *p);
 /*
  * Act on poll results `revents`: on POLLOUT, write what waits; then read at
  * most `cap` bytes into buf (one read; call again on the next wake-up for
- * more). On VT_IO_LOST the port
+ * more; a udp:// port reads one datagram, with its 2-byte length in front,
+ * driver.h). On VT_IO_LOST the port
  * has been closed (its fd is -1, it asks for no events) and err says why:
  * end of file, EIO, hang-up, reset, or a failed TCP connect.
  */

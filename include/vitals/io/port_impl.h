@@ -1,8 +1,9 @@
 /*
  * Private to the port module (port.c, port_serial.c, port_tcp.c,
- * port_mllp.c); nothing else includes this. port.c owns the state machine and the read/loss
- * rules; the two other files each know one way of getting a descriptor, so
- * libserialport and the socket calls stay out of the common code.
+ * port_mllp.c, port_udp.c); nothing else includes this. port.c owns the
+ * state machine and the read/loss rules; the other files each know one way
+ * of getting a descriptor, so libserialport and the socket calls stay out
+ * of the common code.
  */
 #ifndef VITALS_PORT_IMPL_H
 #define VITALS_PORT_IMPL_H
@@ -13,29 +14,35 @@
 #include "vitals/drivers/driver.h"
 #include "vitals/io/port.h"
 
+#include <sys/socket.h>
+
 struct sp_port;
 struct addrinfo;
 
 /* ---- port_serial.c ---- */
 
 /*
- * Open a serial device through libserialport at `baud`, 8N1, `flow`. On
+ * Open a serial device through libserialport at `baud`, 8 data bits,
+ * `parity`, 1 stop bit, `flow`. On
  * success returns a non-blocking descriptor owned by *sp (close it with
  * vt_serial_close). If libserialport does not recognise the device but it
  * is a terminal, it is opened as with vt_tty_open and *sp stays NULL.
  * -1 with a message naming the path.
  */
-int vt_serial_open(const char *path, int baud, enum vt_flow flow, struct sp_port **sp,
+int vt_serial_open(const char *path, int baud, enum vt_flow flow, enum vt_parity parity,
+                   struct sp_port **sp,
                    char *err, size_t errlen);
 
 /* Close a port opened by vt_serial_open (its descriptor with it). */
 void vt_serial_close(struct sp_port **sp);
 
 /*
- * Open a terminal (a pty slave, typically) with termios: raw, 8N1, `baud`,
+ * Open a terminal (a pty slave, typically) with termios: raw, 8 bits with
+ * `parity`, 1 stop bit, `baud`,
  * `flow`, CLOCAL|CREAD, non-blocking. A descriptor, or -1 with a message.
  */
-int vt_tty_open(const char *path, int baud, enum vt_flow flow, char *err, size_t errlen);
+int vt_tty_open(const char *path, int baud, enum vt_flow flow, enum vt_parity parity, char *err,
+                size_t errlen);
 
 /* Whether `path` is (or links to) a pseudo-terminal slave. */
 bool vt_tty_is_pty(const char *path);
@@ -92,5 +99,26 @@ int vt_mllp_view_write(struct vt_mllp_view *v, const uint8_t *bytes, size_t len,
                        size_t errlen);
 /* Bytes waiting for the connection replies go to. */
 size_t vt_mllp_view_pending(const struct vt_mllp_view *v);
+
+/* ---- port_udp.c ---- */
+
+/* An IntelliVue's data export port, and where monitors announce themselves. */
+#define VT_UDP_DATA_PORT "24105"
+#define VT_UDP_ANNOUNCE_PORT "24005"
+#define VT_UDP_ANNOUNCE_DEFAULT "0.0.0.0:24005"
+
+/* The monitor's address of "udp://HOST[:PORT]" (PORT 24105 if not given). 0, or -1 with err. */
+int vt_udp_resolve(const char *spec, struct sockaddr_storage *addr, socklen_t *len, char *err,
+                   size_t errlen);
+/*
+ * A non-blocking socket bound to `announce` ("HOST:PORT"; shared with
+ * other beds), in the monitors' multicast group when bound to every
+ * interface. -1 with err.
+ */
+int vt_udp_listen(const char *announce, char *err, size_t errlen);
+/* Whether two addresses are the same host (the ports aside). */
+bool vt_udp_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* A non-blocking socket connected to the monitor's data port. -1 with err. */
+int vt_udp_connect(const struct sockaddr_storage *addr, socklen_t len, char *err, size_t errlen);
 
 #endif
