@@ -43,7 +43,8 @@ endif
 
 # The daemon's modules (daemon/ and its part folders, docs/architecture.md)
 # make libvitals.a; the emulator's, the station's and the tools' libraries
-# are beside it. A program is any vitals*.c in emulator/, console/ or tools/; vitalsd
+# are beside it. A program is any vitals*.c in emulator/, console/, tools/, report/,
+# web/, hub/ or hl7/; vitalsd
 # is daemon/main.c and links the daemon's library alone.
 LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB       := $(BUILD)/libvitals.a
@@ -66,9 +67,12 @@ WEB_LIB   := $(BUILD)/libvitals-web.a
 # hub/: vitals-hub, the station's one endpoint for several daemons.
 HUB_SRC   := $(filter-out hub/vitals%.c,$(wildcard hub/*.c))
 HUB_LIB   := $(BUILD)/libvitals-hub.a
-ALL_LIBS  := $(HUB_LIB) $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
+# hl7/: vitals-hl7, the bridge to a hospital's HL7 interface engine.
+HL7_SRC   := $(filter-out hl7/vitals%.c,$(wildcard hl7/*.c))
+HL7_LIB   := $(BUILD)/libvitals-hl7.a
+ALL_LIBS  := $(HUB_LIB) $(HL7_LIB) $(TOOL_LIB) $(REPORT_LIB) $(CON_LIB) $(EMU_LIB) $(LIB)
 PROG_SRC  := $(wildcard emulator/vitals*.c console/vitals*.c tools/vitals*.c report/vitals*.c \
-             web/vitals*.c hub/vitals*.c)
+             web/vitals*.c hub/vitals*.c hl7/vitals*.c)
 TOOLS     := $(foreach p,$(PROG_SRC),$(BUILD)/$(basename $(notdir $(p))))
 PROGRAMS  := $(BUILD)/vitalsd $(TOOLS)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -103,6 +107,7 @@ $(CON_LIB): $(CON_SRC:%.c=$(BUILD)/obj/%.o)
 $(TOOL_LIB): $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 $(REPORT_LIB): $(REPORT_SRC:%.c=$(BUILD)/obj/%.o)
 $(HUB_LIB): $(HUB_SRC:%.c=$(BUILD)/obj/%.o)
+$(HL7_LIB): $(HL7_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/obj/report/%.o $(BUILD)/obj/tests/%.o: override CFLAGS += $(REPORT_CFLAGS)
 $(WEB_LIB): $(WEB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/web/assets.o
 $(ALL_LIBS) $(WEB_LIB):
@@ -149,6 +154,9 @@ $(BUILD)/vitals-web: $(BUILD)/obj/web/vitals-web.o $(WEB_LIB) $(ALL_LIBS)
 
 $(BUILD)/vitals-hub: $(BUILD)/obj/hub/vitals-hub.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(BUILD)/vitals-hl7: $(BUILD)/obj/hl7/vitals-hl7.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/vitals%: $(BUILD)/obj/tools/vitals%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -221,7 +229,7 @@ demo: deps
 bench: $(PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done
 
-goldens: $(BUILD)/vitalsd $(BUILD)/vitals-emulate goldens-report
+goldens: $(BUILD)/vitalsd $(BUILD)/vitals-emulate $(BUILD)/vitals-hl7 goldens-report
 	@scripts/regen-goldens.sh $(BUILD)
 
 # The report's golden trend page (tests/golden/report/trends.png).
@@ -237,7 +245,8 @@ fuzz-lib: deps
 	@scripts/deps.sh --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a \
-		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a build-fuzz/libvitals-hub.a
+		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a build-fuzz/libvitals-hub.a \
+		build-fuzz/libvitals-hl7.a
 
 fuzz: fuzz-lib
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
@@ -285,6 +294,9 @@ install: $(INSTALL_DEPS)
 	sed 's|/usr/bin/vitals-hub|$(BINDIR)/vitals-hub|g' systemd/vitals-hub.service \
 		>$(DESTDIR)$(UNITDIR)/vitals-hub.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals-hub.service
+	sed 's|/usr/bin/vitals-hl7|$(BINDIR)/vitals-hl7|g' systemd/vitals-hl7.service \
+		>$(DESTDIR)$(UNITDIR)/vitals-hl7.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals-hl7.service
 	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
 	install -m 0644 systemd/vitalsd.tmpfiles $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf
 	install -m 0644 systemd/99-vitalsd-monitors.rules $(DESTDIR)$(SYSLIBDIR)/udev/rules.d/
@@ -317,6 +329,7 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/vitalsd.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf \
 		$(DESTDIR)$(UNITDIR)/vitalsd-archive.service $(DESTDIR)$(UNITDIR)/vitalsd-archive.timer \
 		$(DESTDIR)$(UNITDIR)/vitals-hub.service \
+		$(DESTDIR)$(UNITDIR)/vitals-hl7.service \
 		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))

@@ -12,7 +12,8 @@ set -eu
 # install tree and the man pages; a container has none of them. tmux is the
 # terminal the console's full-screen tests type into and read back. python3
 # runs scripts/layering.py, the include-direction check; python3-hl7 is the
-# independent HL7 client of the MLLP tests (tests/hl7_send.py). util-linux has
+# independent HL7 client of the MLLP tests (tests/hl7_send.py) and the parser of
+# the interface engine the bridge's tests send to (tests/hl7_listen.py). util-linux has
 # setpriv, which ties the demo's processes to the demo script. dpkg-dev,
 # debhelper, fakeroot and lintian build and check the Debian packages
 # (make deb, and the packaging test in make check).

@@ -51,3 +51,11 @@ grep -v '^#' tests/golden/cases.txt | grep -v '^[[:space:]]*$' | while read -r n
 	mv "tests/golden/$name.jsonl.tmp" "tests/golden/$name.jsonl"
 	echo "wrote tests/golden/$name.jsonl ($(wc -l <"tests/golden/$name.jsonl") lines)"
 done
+
+# The HL7 messages vitals-hl7 makes of two of them (tests/test_hl7_encode.c).
+for name in depth-desaturation artefacts; do
+	"$build/vitals-hl7" -c tests/data/hl7/bridge.yaml --replay "tests/golden/$name.jsonl" \
+		>"tests/golden/hl7/$name.hl7.tmp"
+	mv "tests/golden/hl7/$name.hl7.tmp" "tests/golden/hl7/$name.hl7"
+	echo "wrote tests/golden/hl7/$name.hl7 ($(grep -c '^MSH' "tests/golden/hl7/$name.hl7") messages)"
+done

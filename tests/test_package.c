@@ -91,13 +91,17 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	    "./usr/lib/tmpfiles.d/vitalsd.conf", "./usr/lib/udev/rules.d/99-vitalsd-monitors.rules",
 	    "./usr/share/doc/vitalsd/copyright", "./usr/share/doc/vitalsd/operations.md.gz",
 	    "./usr/share/man/man8/vitalsd.8.gz", "./usr/share/man/man5/vitalsd.yaml.5.gz",
-	    "./lib/systemd/system/vitalsd-archive.service", "./lib/systemd/system/vitalsd-archive.timer"};
+	    "./lib/systemd/system/vitalsd-archive.service", "./lib/systemd/system/vitalsd-archive.timer",
+	    "./lib/systemd/system/vitals-hl7.service",
+	    "./usr/share/doc/vitalsd/examples/vitals-hl7.yaml",
+	    "./usr/share/doc/vitalsd/integration.md.gz"};
 	for (size_t i = 0; i < sizeof(daemon_files) / sizeof(daemon_files[0]); i++)
 		cr_expect(s_has_line(contents[0], daemon_files[i]), "vitalsd lacks %s", daemon_files[i]);
 	/* Every other program is a station tool, with its man page, but the emulator,
-	 * and what runs beside the daemons on their server: vitals-archive and vitals-hub. */
+	 * and what runs beside the daemons on their server: vitals-archive, vitals-hub and vitals-hl7. */
 	for (size_t i = 0; i < n; i++) {
-		bool server = strcmp(names[i], "vitals-archive") == 0 || strcmp(names[i], "vitals-hub") == 0;
+		bool server = strcmp(names[i], "vitals-archive") == 0 || strcmp(names[i], "vitals-hub") == 0 ||
+		              strcmp(names[i], "vitals-hl7") == 0;
 		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2 : server ? 0 : 1;
 		char bin[128], man[128];
 		snprintf(bin, sizeof(bin), "./usr/bin/%.63s", names[i]);
@@ -141,6 +145,14 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	snprintf(path, sizeof(path), "%s/etc/systemd/system/timers.target.wants/vitalsd-archive.timer",
 	         root);
 	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the archive timer");
+	snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/vitals-hl7.service",
+	         root);
+	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the HL7 bridge (it starts "
+	             "once its file exists)");
+	cr_expect_eq(s_sh(&r, "R='%s'; $R/usr/bin/vitals-hl7 -c "
+	                      "$R/usr/share/doc/vitalsd/examples/vitals-hl7.yaml -n 2>&1", root), 0,
+	             "the packaged example of vitals-hl7.yaml does not check:\n%s", r.out);
+	vt_rig_output_free(&r);
 	snprintf(path, sizeof(path), "%s/var/lib/vitalsd", root);
 	cr_expect(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750,
 	          "no /var/lib/vitalsd 0750 from the tmpfiles snippet");
@@ -158,7 +170,8 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	             r.err);
 	vt_rig_output_free(&r);
 	cr_expect_eq(s_sh(&r, "systemd-analyze verify --man=no --root='%s' vitalsd.service "
-	                      "vitalsd-archive.service vitalsd-archive.timer 2>&1", root),
+	                      "vitalsd-archive.service vitalsd-archive.timer vitals-hl7.service 2>&1",
+	                      root),
 	             0, "systemd-analyze verify:\n%s", r.out);
 	cr_expect_str_eq(r.out, "", "systemd-analyze verify has something to say");
 	vt_rig_output_free(&r);

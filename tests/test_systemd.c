@@ -337,6 +337,15 @@ Test(systemd, hub_unit_verifies_and_is_sandboxed)
 	               "vitalsd", "man/vitals-hub.1");
 }
 
+/* The HL7 bridge's unit, and the check of its file before it starts. */
+Test(systemd, hl7_unit_verifies_and_is_sandboxed)
+{
+	s_program_unit("vitals-hl7",
+	               "\nExecStartPre=/usr/bin/vitals-hl7 -c /etc/vitalsd/vitals-hl7.yaml -n\n"
+	               "ExecStart=/usr/bin/vitals-hl7 -c /etc/vitalsd/vitals-hl7.yaml $VITALS_HL7_OPTS\n",
+	               "vitalsd", "man/vitals-hl7.1");
+}
+
 /* ---- the sd_notify protocol, for real ------------------------------------------ */
 
 struct notify_seen {
@@ -1001,6 +1010,7 @@ Test(systemd, make_install_lays_out_the_tree)
 	}
 	static const char *const files[] = {
 	    "usr/lib/systemd/system/vitalsd.service",
+	    "usr/lib/systemd/system/vitals-hl7.service",
 	    "usr/lib/sysusers.d/vitalsd.conf",
 	    "usr/lib/tmpfiles.d/vitalsd.conf",
 	    "usr/lib/udev/rules.d/99-vitalsd-monitors.rules",

@@ -160,7 +160,7 @@ static const struct vt_cy_key s_rule_keys[R_COUNT + 1] = {
 	[R_PHASES] = {ONE_OR_MORE("phases", "a list of phases"), .handler = vt_cfg_phases},
 };
 
-static vt_cy_handler s_monitors, s_rules, s_band, s_section;
+static vt_cy_handler s_monitors, s_rules, s_band;
 
 /* Recovery: when the patient counts as back to baseline. */
 enum { B_WITHIN, B_FOR, B_COUNT };
@@ -249,21 +249,21 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_MONITORS] = {LIST("monitors", "a list of monitors"), .handler = s_monitors},
 	[T_RULES] = {LIST("rules", "a list of rules"), .handler = s_rules},
 	/* Absent: within 10 % for 5 min. */
-	[T_BTB] = {SECTION("back_to_baseline", "a mapping with within and for"), .handler = s_section,
-	           .data = s_btb_keys},
+	[T_BTB] = {SECTION("back_to_baseline", "a mapping with within and for"),
+	           .handler = vt_cy_section, .data = s_btb_keys},
 	/* Absent: plain TCP (bind to loopback or a trusted network only). */
-	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = s_section,
-	             .data = s_curve_keys},
+	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"),
+	             .handler = vt_cy_section, .data = s_curve_keys},
 	/* Endpoints beyond loopback without CURVE are refused unless this says yes. */
 	[T_INSECURE] = {SCALAR("allow_insecure_network", "true or false"), .handler = vt_cy_bool,
 	                .offset = TOP(allow_insecure_network), .dflt = "false"},
 	/* Absent: closed recordings compressed, none deleted. */
 	[T_RETENTION] = {SECTION("record_retention", "a mapping with compress, max_age_days and "
 	                                             "max_total_mb"),
-	                 .handler = s_section, .data = s_retention_keys},
+	                 .handler = vt_cy_section, .data = s_retention_keys},
 	/* Absent: every default of s_limit_keys. */
 	[T_LIMITS] = {SECTION("limits", "a mapping of limits such as publish_connections"),
-	              .handler = s_section, .data = s_limit_keys},
+	              .handler = vt_cy_section, .data = s_limit_keys},
 	/* Absent: $STATE_DIRECTORY/sessions.json under systemd, else no state kept. */
 	[T_STATE_FILE] = {SCALAR("state_file", "an absolute file path such as "
 	                                       "/var/lib/vitalsd/sessions.json"),
@@ -677,15 +677,6 @@ s_rules(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt
 		vt_check_rule_at(vt_check_of(c), i, seen[R_NAME].ok ? seen[R_NAME].value : NULL);
 	}
 	return true;
-}
-
-/* A section of its own keys (k->data), stored into the same object. */
-static bool
-s_section(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-          void *obj)
-{
-	struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
 }
 
 /* A band around the baseline: "10%" of it, or a number of the parameter's units. */

@@ -308,6 +308,14 @@ vt_cy_bool(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 }
 
 bool
+vt_cy_section(struct vt_cy *c, const char *path, const yaml_node_t *n,
+              const struct vt_cy_key *k, void *obj)
+{
+	struct vt_cy_seen seen[VT_CY_MAX_KEYS];
+	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
+}
+
+bool
 vt_cy_enum_value(struct vt_cy *c, const char *path, const yaml_node_t *n,
                  const struct vt_cy_key *k, void *obj)
 {

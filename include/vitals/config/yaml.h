@@ -206,6 +206,7 @@ vt_cy_handler vt_cy_duration;          /* int64_t ms, >= 0 */
 vt_cy_handler vt_cy_duration_positive; /* int64_t ms, > 0 */
 vt_cy_handler vt_cy_bool;              /* bool: true or false */
 vt_cy_handler vt_cy_enum_value;        /* int-sized enum; k->data is a struct vt_cy_enum[] */
+vt_cy_handler vt_cy_section;           /* a section of its own keys (k->data) into the same obj */
 vt_cy_handler vt_cy_integer;           /* int64_t within k->data's struct vt_cy_range */
 vt_cy_handler vt_cy_size;              /* int64_t bytes (KiB, MiB, GiB), within k->data's range */
 
