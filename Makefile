@@ -43,9 +43,9 @@ endif
 
 # The daemon's modules (daemon/ and its part folders, docs/architecture.md)
 # make libvitals.a; the emulator's, the station's and the tools' libraries
-# are beside it. A program is any vitals*.c in emulator/, console/, tools/, report/,
-# web/, hub/ or hl7/; vitalsd
-# is daemon/main.c and links the daemon's library alone.
+# are beside it. A program is any vitals*.c in emulator/, console/, tools/,
+# report/, web/, hub/ or hl7/; vitalsd is daemon/main.c and links the daemon's
+# library alone.
 LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB       := $(BUILD)/libvitals.a
 EMU_SRC   := $(filter-out emulator/vitals%.c,$(wildcard emulator/*.c))
