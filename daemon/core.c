@@ -115,7 +115,7 @@ vt_core_new(const struct vt_config *cfg, const struct vt_core_options *opt)
 		vt_infusion_init(&cb->inf);
 		cb->next_session = INT64_MAX;
 		for (size_t r = 0; r < cfg->n_rules; r++)
-			if (vt_rule_applies_to(&cfg->rules[r], cb->mon->bed))
+			if (vt_rule_applies_to_bed(cfg, &cfg->rules[r], b))
 				cb->rule_params |= VT_PARAM_BIT(cfg->rules[r].param);
 	}
 	c->next_heartbeat = INT64_MAX;

@@ -1232,6 +1232,17 @@ s_reload_request(struct live *l, const char *by, int64_t now)
 	return NULL;
 }
 
+/* Whether `next` and `clients` are what runs already: the same text, the same keys. */
+static bool
+s_unchanged(const struct live *l, const struct vt_config *next,
+            const struct vt_curve_clients *clients)
+{
+	if (strcmp(next->sha256, l->cfg->sha256) != 0)
+		return false;
+	return l->zap == NULL ||
+	       (vt_zap_removed(l->zap, clients) == 0 && vt_zap_count(l->zap) == clients->n);
+}
+
 /* Take a finished (or overdue) reload and apply it. */
 static void
 s_reload_finish(struct live *l, int64_t now)
@@ -1243,7 +1254,13 @@ s_reload_finish(struct live *l, int64_t now)
 	    vt_reload_take(l->reloader, now, &next, &clients, err, sizeof(err));
 	if (st == VT_RELOAD_READING)
 		return;
-	if (st == VT_RELOAD_READY && s_apply(l, next, &clients, err, sizeof(err)) == 0) {
+	if (st == VT_RELOAD_READY && s_unchanged(l, next, &clients)) {
+		/* The same file and the same keys: nothing to switch (a reload in a
+		 * loop then costs the loop nothing but this comparison). */
+		vt_notice("configuration unchanged (%.12s...); nothing to reload", next->sha256);
+		vt_config_free(&next);
+		s_reload_answer_done(l, "{\"ok\":true,\"unchanged\":true}");
+	} else if (st == VT_RELOAD_READY && s_apply(l, next, &clients, err, sizeof(err)) == 0) {
 		s_reload_answer_done(l, "{\"ok\":true}");
 	} else {
 		if (st == VT_RELOAD_READY)

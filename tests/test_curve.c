@@ -228,6 +228,8 @@ s_reloads_done(int n)
 			done++;
 		for (const char *p = log; p && (p = strstr(p, "reload failed")); p++)
 			done++;
+		for (const char *p = log; p && (p = strstr(p, "configuration unchanged")); p++)
+			done++;
 		free(log);
 		if (done >= n)
 			return true;

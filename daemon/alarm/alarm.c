@@ -212,7 +212,7 @@ vt_alarms_new(const struct vt_config *cfg)
 	}
 	for (size_t r = 0; r < cfg->n_rules; r++) {
 		for (size_t b = 0; b < a->n_beds; b++) {
-			if (!vt_rule_applies_to(&cfg->rules[r], cfg->monitors[b].bed))
+			if (!vt_rule_applies_to_bed(cfg, &cfg->rules[r], b))
 				continue;
 			struct rule_bed *st = s_rb(a, r, b);
 			st->applies = true;
@@ -1410,6 +1410,20 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 	}
 	if (old->n_active > 0) /* old->active is NULL until the first alarm */
 		memcpy(order, old->active, old->n_active * sizeof(*order));
+	/* Each new rule's namesake among the old ones, found once rather than for every bed
+	 * (n_rules: none); a reload of 256 rules on 256 beds would otherwise stall the loop. */
+	size_t *old_of = calloc(a->cfg->n_rules + 1, sizeof(*old_of));
+	if (old_of == NULL) {
+		free(keep);
+		free(order);
+		return;
+	}
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
+		old_of[r] = old->cfg->n_rules;
+		for (size_t orr = 0; orr < old->cfg->n_rules && old_of[r] == old->cfg->n_rules; orr++)
+			if (strcmp(a->cfg->rules[r].name, old->cfg->rules[orr].name) == 0)
+				old_of[r] = orr;
+	}
 	size_t n_order = old->n_active;
 
 	for (size_t b = 0; b < a->n_beds; b++) {
@@ -1440,7 +1454,7 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 		/* Counters go on by rule name, so ids stay unique across reloads. */
 		for (size_t r = 0; r < a->cfg->n_rules; r++) {
 			struct rule_bed *nst = s_rb(a, r, b);
-			for (size_t orr = 0; orr < old->cfg->n_rules; orr++) {
+			for (size_t orr = old_of[r]; orr < old->cfg->n_rules; orr++) {
 				if (strcmp(a->cfg->rules[r].name, old->cfg->rules[orr].name) != 0)
 					continue;
 				struct rule_bed *ost = s_rb(old, orr, (size_t)ob);
@@ -1463,8 +1477,8 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 				ost->w = w;
 				nst->w_head = ost->w_head, nst->w_len = ost->w_len;
 				nst->w_count = ost->w_count;
-				for (size_t i = 0; i < n_order; i++)
-					keep[i] |= order[i] == nst->alert && nst->alert != NULL;
+				for (size_t i = 0; nst->alert != NULL && i < n_order; i++)
+					keep[i] |= order[i] == nst->alert;
 				break;
 			}
 		}
@@ -1500,6 +1514,7 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 	old->n_active = 0;
 	free(keep);
 	free(order);
+	free(old_of);
 }
 
 size_t

@@ -768,6 +768,29 @@ s_checksum(struct vt_config *cfg, const char *text, size_t len)
 		snprintf(cfg->sha256 + 2 * i, 3, "%02x", digest[i]);
 }
 
+bool
+vt_rule_applies_to_bed(const struct vt_config *cfg, const struct vt_rule_config *r, size_t index)
+{
+	/* A configuration built by hand (tests) has no table: by name, then. */
+	return r->applies != NULL ? r->applies[index]
+	                          : vt_rule_applies_to(r, cfg->monitors[index].bed);
+}
+
+/* Which monitors each rule watches, as a table by index (vt_rule_applies_to_bed). */
+static bool
+s_applies_tables(struct vt_config *cfg)
+{
+	for (size_t r = 0; r < cfg->n_rules; r++) {
+		struct vt_rule_config *rc = &cfg->rules[r];
+		rc->applies = calloc(cfg->n_monitors + 1, sizeof(*rc->applies));
+		if (rc->applies == NULL)
+			return false;
+		for (size_t b = 0; b < cfg->n_monitors; b++)
+			rc->applies[b] = vt_rule_applies_to(rc, cfg->monitors[b].bed);
+	}
+	return true;
+}
+
 struct vt_config *
 vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *diag)
 {
@@ -809,6 +832,10 @@ vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *
 	vt_check_fini(&check);
 	if (cfg == NULL)
 		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");
+	if (!failed && !s_applies_tables(cfg)) {
+		vt_diag_add(diag, name, 0, 0, NULL, "out of memory while reading the configuration");
+		failed = true;
+	}
 	if (failed)
 		vt_config_free(&cfg);
 	else
@@ -875,6 +902,7 @@ vt_config_free(struct vt_config **cfgp)
 	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {
 		free(cfg->rules[i].name);
 		s_free_strings(cfg->rules[i].beds, cfg->rules[i].n_beds);
+		free(cfg->rules[i].applies);
 	}
 	free(cfg->rules);
 	free(cfg);

@@ -97,6 +97,7 @@ struct vt_rule_config {
 	size_t n_beds;
 	unsigned phases;        /* VT_PHASE_BIT set; 0 = every phase */
 	int line;               /* line of the entry in the file */
+	bool *applies;          /* per monitor index: whether the rule watches it */
 };
 
 /*
@@ -175,5 +176,8 @@ int vt_config_bed_index(const struct vt_config *cfg, const char *bed);
 
 /* Whether rule `r` applies to bed `bed`. */
 bool vt_rule_applies_to(const struct vt_rule_config *r, const char *bed);
+/* The same for the monitor at `index` of cfg, at no cost (a table made at loading). */
+bool vt_rule_applies_to_bed(const struct vt_config *cfg, const struct vt_rule_config *r,
+                            size_t index);
 
 #endif
