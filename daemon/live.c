@@ -1574,6 +1574,13 @@ s_state_restore(struct live *l, int64_t now)
 		vt_notice("infusion sessions are kept in %s (none there yet)", l->state_path);
 		return;
 	}
+	if (rc == 2) {
+		/* Not ours to move or write over (a directory of recordings, say). */
+		vt_warnx("%s; infusion sessions will not survive a restart", err);
+		free(l->state_path);
+		l->state_path = NULL;
+		return;
+	}
 	int n = rc == 0 ? vt_core_restore(l->core, text, len, now, &written, err, sizeof(err)) : -1;
 	free(text);
 	if (n >= 0) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "support/support.h"
@@ -289,4 +290,19 @@ Test(state, a_state_file_that_cannot_be_trusted_is_moved_aside, .fini = s_fini)
 		          "case %zu: no new state file", i);
 		cr_assert_eq(vt_rig_daemon_stop(&d), 0);
 	}
+}
+
+/* A state_file that names a directory (of recordings, say) is never moved, read or written over. */
+Test(state, a_state_file_that_is_a_directory_is_left_alone, .fini = s_fini)
+{
+	cr_assert_eq(vt_rig_bed_open(&bed, "state", "masimo-ascii", "stale_after: 10m", true), 0);
+	char extra[512];
+	snprintf(extra, sizeof(extra), "heartbeat: 200ms\nrecord_dir: %s\nstate_file: %s\n", bed.rec,
+	         bed.rec);
+	cr_assert_eq(vt_rig_daemon_start(&d, bed.dir, extra, bed.monitors, RULES), 0);
+	cr_expect(vt_rig_file_has(d.proc.log, "is not a regular file", 0), "nothing said");
+	json_decref(s_request("{\"cmd\":\"phase\",\"bed\":\"chair-1\",\"phase\":\"baseline\"}"));
+	cr_assert_eq(vt_rig_daemon_stop(&d), 0);
+	struct stat st;
+	cr_expect(stat(bed.rec, &st) == 0 && S_ISDIR(st.st_mode), "the directory was moved or replaced");
 }

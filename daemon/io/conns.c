@@ -57,7 +57,9 @@ vt_conns_new(void *zctx, void *sock, const char *name, int64_t max, char *err, s
 	c->refused.name = c->refused_name;
 	snprintf(c->mon_ep, sizeof(c->mon_ep), "inproc://vitalsd-conns-%s-%p", name, (void *)c);
 	int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
-	int unbounded = 0, linger = 0;
+	int unbounded = 0, linger = 0, handshake = VT_CONNS_HANDSHAKE_MS;
+	/* A connection that has said nothing (not even its greeting) gives its slot back soon. */
+	zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
 	if (zmq_socket_monitor(sock, c->mon_ep, events) != 0 ||
 	    (c->mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
 	    zmq_setsockopt(c->mon, ZMQ_RCVHWM, &unbounded, sizeof(unbounded)) != 0 ||

@@ -93,7 +93,12 @@ s_state(const struct vt_config *cfg, struct vt_diag *warnings)
 		return;
 	char *copy = strdup(cfg->state_file);
 	const char *dir = copy ? dirname(copy) : "/";
-	if (access(dir, W_OK | X_OK) != 0)
+	struct stat st;
+	if (stat(cfg->state_file, &st) == 0 && !S_ISREG(st.st_mode))
+		vt_diag_add(warnings, cfg->path, cfg->state_file_at.line, cfg->state_file_at.column, NULL,
+		            "warning: state_file: %s is not a regular file; infusion sessions will not "
+		            "survive a restart", cfg->state_file);
+	else if (access(dir, W_OK | X_OK) != 0)
 		vt_diag_add(warnings, cfg->path, cfg->state_file_at.line, cfg->state_file_at.column, NULL,
 		            "warning: state_file: cannot write into %s (%s); infusion sessions will not "
 		            "survive a restart", dir, strerror(errno));

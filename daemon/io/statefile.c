@@ -84,9 +84,13 @@ vt_statefile_read(const char *path, char **text, size_t *len, char *err, size_t 
 			close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > VT_STATEFILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ? "too large for a state file"
-		                                                          : "not a regular file");
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file (a directory? a FIFO?)", path);
+		close(fd);
+		return 2;
+	}
+	if (st.st_size > VT_STATEFILE_MAX) {
+		snprintf(err, errlen, "%s: too large for a state file", path);
 		close(fd);
 		return -1;
 	}
@@ -125,6 +129,12 @@ vt_statefile_set_aside(const char *path, int64_t now, char *aside, size_t len, c
 	if (gmtime_r(&secs, &tm) != NULL)
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(aside, len, "%s.bad-%s", path, stamp);
+	/* Only ever a file: never a directory that happens to be at the path. */
+	struct stat st;
+	if (lstat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+		snprintf(err, errlen, "%s is not a file; left where it is", path);
+		return -1;
+	}
 	if (rename(path, aside) != 0) {
 		snprintf(err, errlen, "cannot move %s aside to %s: %s", path, aside, strerror(errno));
 		return -1;

@@ -27,6 +27,9 @@
 
 struct vt_conns;
 
+/* A connection that has not completed its ZeroMQ handshake by then is closed. */
+#define VT_CONNS_HANDSHAKE_MS 10000
+
 /*
  * Watch `sock` (named `name` in logs: "publish", "control"), at most `max`
  * connections per endpoint. Call before any bind. NULL with err.

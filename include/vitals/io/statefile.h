@@ -22,7 +22,8 @@ int vt_statefile_write(const char *path, const char *text, char *err, size_t err
 /*
  * Read the file at `path` (a regular file of at most VT_STATEFILE_MAX
  * bytes) into *text (malloc'd, NUL-terminated). 0; 1 when there is none;
- * -1 with err when it cannot be read.
+ * 2 when something else is there (a directory, a FIFO: never read, never
+ * moved, never written over); -1 with err when it cannot be read.
  */
 int vt_statefile_read(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
