@@ -41,15 +41,6 @@ s_cpu(const struct vt_rig_proc *a, const struct vt_rig_proc *b, double secs)
 	return (double)(b->cpu_ticks - a->cpu_ticks) * vt_rig_tick_s() / secs * 100.0;
 }
 
-static int
-s_idle_connection(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	connect(fd, (struct sockaddr *)&a, sizeof(a));
-	return fd;
-}
 
 /* 1. Idle connections against 1,024 descriptors. */
 static void
@@ -77,8 +68,8 @@ s_connections(void)
 	static int fds[2 * N];
 	int n = 0;
 	for (int i = 0; i < N; i++) {
-		fds[n++] = s_idle_connection(d.pub_port);
-		fds[n++] = s_idle_connection(d.ctl_port);
+		fds[n++] = vt_rig_idle_connection(d.pub_port);
+		fds[n++] = vt_rig_idle_connection(d.ctl_port);
 	}
 	vt_rig_sleep_ms(5000); /* SYNs retried by the kernel are through */
 	struct vt_rig_proc p0, p1;
@@ -225,28 +216,9 @@ s_reloads(void)
 	fflush(stdout);
 	pid_t flood = fork();
 	if (flood == 0) {
-		void *ctx = zmq_ctx_new(), *c = zmq_socket(ctx, ZMQ_DEALER);
-		zmq_connect(c, d.ctl);
-		long sent = 0, answered = 0, ok = 0;
-		int64_t end = vt_rig_now_ms() + 12000;
-		while (vt_rig_now_ms() < end) {
-			if (sent - answered < 50) {
-				zmq_send(c, "", 0, ZMQ_SNDMORE);
-				zmq_send(c, "{\"cmd\":\"reload\",\"by\":\"flood\"}", 29, 0);
-				sent++;
-			}
-			zmq_pollitem_t it = {.socket = c, .events = ZMQ_POLLIN};
-			if (zmq_poll(&it, 1, sent - answered < 50 ? 0 : 100) > 0) {
-				char buf[512];
-				int len;
-				while ((len = zmq_recv(c, buf, sizeof(buf) - 1, ZMQ_DONTWAIT)) >= 0)
-					if (len > 0) {
-						buf[len < (int)sizeof(buf) - 1 ? len : (int)sizeof(buf) - 1] = '\0';
-						answered++;
-						ok += strstr(buf, "\"ok\":true") != NULL;
-					}
-			}
-		}
+		struct vt_rig_flood f;
+		vt_rig_request_flood(d.ctl, "{\"cmd\":\"reload\",\"by\":\"flood\"}", 12000, &f);
+		long sent = f.sent, answered = f.answered, ok = f.ok;
 		printf("   the flooding client: %ld requests, %ld answered, %ld reloads done\n", sent,
 		       answered, ok);
 		fflush(stdout);

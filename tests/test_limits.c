@@ -7,14 +7,11 @@
  * in docs/reliability.md, from bench/bench_limits.
  */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -112,16 +109,6 @@ s_fini(void)
 	vt_rig_zctx_term();
 }
 
-/* An idle TCP connection to 127.0.0.1:port (never a byte sent), or -1. */
-static int
-s_idle_connection(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	connect(fd, (struct sockaddr *)&a, sizeof(a));
-	return fd;
-}
 
 /*
  * More idle connections than the daemon may hold (50 at a time on publish
@@ -146,14 +133,14 @@ Test(limits, a_flood_of_idle_connections_leaves_descriptors_for_the_monitors, .f
 	cr_assert(vt_rig_daemon_port_is(&d, "chair-1", "connected", 20000));
 
 	for (int i = 0; i < 100; i++)
-		attackers[n_attackers++] = s_idle_connection(d.ctl_port);
+		attackers[n_attackers++] = vt_rig_idle_connection(d.ctl_port);
 	/* The listen backlog takes so many at a time (the rest retry their SYN a
 	 * second later): more come until the daemon has had to refuse some. */
 	bool refused = false;
 	int64_t end = vt_rig_now_ms() + 20000;
 	while (!refused && vt_rig_now_ms() < end) {
 		for (int i = 0; i < 50 && n_attackers < sizeof(attackers) / sizeof(attackers[0]); i++)
-			attackers[n_attackers++] = s_idle_connection(d.pub_port);
+			attackers[n_attackers++] = vt_rig_idle_connection(d.pub_port);
 		refused = vt_rig_file_has(d.proc.log, "more than 256 connections at once", 500);
 	}
 	cr_expect(refused, "no refusal logged");

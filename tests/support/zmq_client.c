@@ -3,8 +3,11 @@
  * that never drop unless told to, and control requests on a DEALER, whose
  * reply is the last frame after the empty delimiter.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <zmq.h>
 
@@ -140,4 +143,49 @@ vt_rig_ping(const char *endpoint, int timeout_ms)
 			return true;
 	} while (vt_rig_now_ms() < end);
 	return false;
+}
+
+void
+vt_rig_request_flood(const char *endpoint, const char *json, int ms, struct vt_rig_flood *out)
+{
+	void *ctx = zmq_ctx_new(), *c = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 0;
+	zmq_setsockopt(c, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_connect(c, endpoint);
+	*out = (struct vt_rig_flood){0};
+	size_t len = strlen(json);
+	int64_t end = vt_rig_now_ms() + ms;
+	while (vt_rig_now_ms() < end) {
+		bool room = out->sent - out->answered < 50;
+		if (room) {
+			zmq_send(c, "", 0, ZMQ_SNDMORE);
+			zmq_send(c, json, len, 0);
+			out->sent++;
+		}
+		zmq_pollitem_t it = {.socket = c, .events = ZMQ_POLLIN};
+		if (zmq_poll(&it, 1, room ? 0 : 100) <= 0)
+			continue;
+		char buf[1024];
+		int n;
+		while ((n = zmq_recv(c, buf, sizeof(buf) - 1, ZMQ_DONTWAIT)) >= 0) {
+			if (n == 0)
+				continue; /* the delimiter */
+			buf[n < (int)sizeof(buf) - 1 ? n : (int)sizeof(buf) - 1] = '\0';
+			out->answered++;
+			out->ok += strstr(buf, "\"ok\":true") != NULL;
+		}
+	}
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+int
+vt_rig_idle_connection(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0)
+		connect(fd, (struct sockaddr *)&a, sizeof(a));
+	return fd;
 }

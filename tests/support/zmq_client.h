@@ -40,4 +40,18 @@ char *vt_rig_request(const char *endpoint, const char *json, int timeout_ms);
 /* Ping until the daemon answers or timeout_ms passes. */
 bool vt_rig_ping(const char *endpoint, int timeout_ms);
 
+/* What a flood of requests got: vt_rig_request_flood. */
+struct vt_rig_flood {
+	long sent, answered, ok; /* requests, replies, replies with "ok":true */
+};
+/*
+ * Send `json` to `endpoint` for ms milliseconds as fast as the replies
+ * come (50 in flight), on a context of its own (usable in a forked child).
+ */
+void vt_rig_request_flood(const char *endpoint, const char *json, int ms,
+                          struct vt_rig_flood *out);
+
+/* An idle TCP connection to 127.0.0.1:port that never sends a byte (its descriptor). */
+int vt_rig_idle_connection(int port);
+
 #endif
