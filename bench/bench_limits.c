@@ -41,7 +41,6 @@ s_cpu(const struct vt_rig_proc *a, const struct vt_rig_proc *b, double secs)
 	return (double)(b->cpu_ticks - a->cpu_ticks) * vt_rig_tick_s() / secs * 100.0;
 }
 
-
 /* 1. Idle connections against 1,024 descriptors. */
 static void
 s_connections(void)
