@@ -237,9 +237,12 @@ goldens-report: $(BUILD)/vitals-report
 	@scripts/regen-report-golden.sh $(BUILD)
 
 # libFuzzer needs clang; the library is rebuilt with coverage instrumentation.
-# `make fuzz` runs every target FUZZ_SECONDS; `make fuzz-smoke` (CI) runs
-# every target 30 s whatever FUZZ_SECONDS says.
+# `make fuzz` runs every target (or those in FUZZ_TARGETS) FUZZ_SECONDS;
+# `make fuzz-smoke` (CI) runs every target FUZZ_SMOKE_SECONDS whatever
+# FUZZ_SECONDS says.
 FUZZ_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_TARGETS ?=
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-lib: deps
 	@scripts/deps.sh --fuzz
@@ -249,10 +252,10 @@ fuzz-lib: deps
 		build-fuzz/libvitals-hl7.a
 
 fuzz: fuzz-lib
-	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+	@VT_FUZZ_PKGS="$(PKGS) $(WEB_PKGS)" scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-lib
-	@scripts/fuzz.sh build-fuzz 30
+	@VT_FUZZ_PKGS="$(PKGS) $(WEB_PKGS)" scripts/fuzz.sh build-fuzz $(FUZZ_SMOKE_SECONDS)
 
 # Installation: PREFIX for the programs, the man pages and the files systemd
 # and udev read from their lib directories (they search both /usr/lib and

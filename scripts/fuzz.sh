@@ -1,7 +1,9 @@
 #!/bin/sh
 # Build and run every libFuzzer target, fuzz/fuzz_*.c, for SECONDS each.
 #
-#   scripts/fuzz.sh BUILD_DIR SECONDS [TARGET ...]
+#   VT_FUZZ_PKGS="..." scripts/fuzz.sh BUILD_DIR SECONDS [TARGET ...]
+#
+# make fuzz and make fuzz-smoke call it (make fuzz FUZZ_TARGETS=... for some).
 #
 # Without TARGETs every target runs, one after the other (one fuzzer at a
 # time: the machines it runs on are shared).
@@ -35,7 +37,13 @@ for l in $lib; do
 		exit 1
 	fi
 done
-pkgs="libserialport libzmq yaml-0.1 jansson libsystemd nettle libmicrohttpd libsodium"
+# The packages come from the Makefile (its PKGS and WEB_PKGS), so a library
+# the project starts using is linked here too without a second list.
+pkgs=${VT_FUZZ_PKGS:-}
+if [ -z "$pkgs" ]; then
+	echo "fuzz: VT_FUZZ_PKGS is not set (run: make fuzz or make fuzz-smoke)" >&2
+	exit 1
+fi
 # shellcheck disable=SC2086
 cflags=$(pkg-config --cflags $pkgs)
 # shellcheck disable=SC2086
