@@ -169,6 +169,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
 
+# The builds behind check, check-asan, check-faults, demo and fuzz use every
+# core; the tests themselves run one program at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 # The tests find the programs and the shared data through the environment.
 TEST_ENV = VT_BUILD=$(abspath $(BUILD)) VT_ROOT=$(CURDIR) \
            LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
@@ -184,7 +188,7 @@ $(BUILD)/faults/%: $(BUILD)/obj/tests/faults/%.o $(SUPPORT_OBJ) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion -lutil -lpthread
 
 check-faults: deps
-	@$(MAKE) --no-print-directory check-faults-run
+	@$(MAKE) --no-print-directory -j$(JOBS) check-faults-run
 
 # One program at a time, one test at a time: they measure the daemon.
 check-faults-run: $(PROGRAMS) $(FAULTS)
@@ -195,7 +199,7 @@ check-faults-run: $(PROGRAMS) $(FAULTS)
 	done; [ $$failed -eq 0 ]
 
 check: deps
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory -j$(JOBS) check-run
 
 # Each program's Criterion summary is kept and added up into one closing line;
 # a failure's assertions are repeated at the end, where a log's tail shows them.
@@ -220,10 +224,10 @@ check-run: $(PROGRAMS) $(TESTS)
 	[ $$failed -eq 0 ]
 
 check-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check-run
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check-run
 
 demo: deps
-	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(PROGRAMS)
 	@scripts/demo.sh $(BUILD) $(DATA)
 
 bench: $(PROGRAMS) $(BENCHES)
@@ -246,7 +250,7 @@ FUZZ_TARGETS ?=
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-lib: deps
 	@scripts/deps.sh --fuzz
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g $(FUZZ_FLAGS)" \
 		build-fuzz/libvitals.a build-fuzz/libvitals-emulator.a build-fuzz/libvitals-console.a \
 		build-fuzz/libvitals-report.a build-fuzz/libvitals-web.a build-fuzz/libvitals-hub.a \
 		build-fuzz/libvitals-hl7.a
