@@ -527,10 +527,9 @@ s_rec_free(struct s_emu *e)
 		vt_emu_recording_free(&e->rec);
 }
 
-/* Why the device cannot play fault `f`, or NULL. */
-static const char *
-s_fault_refused(const struct vt_emu_options *o, const struct vt_emu_recording *rec,
-                enum vt_emu_fault f)
+const char *
+vt_emu_fault_refused(const struct vt_emu_options *o, const struct vt_emu_recording *rec,
+                     enum vt_emu_fault f)
 {
 	unsigned knows = o->enc != NULL && rec->kind == VT_EMU_CSV ? o->enc->faults : 0;
 	switch (f) {
@@ -575,27 +574,12 @@ vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log)
 	e.rng = o->seed ? o->seed : UINT64_C(0x9E3779B97F4A7C15);
 	e.baud = o->baud > 0 ? o->baud : o->enc != NULL ? o->enc->default_baud : 9600;
 
-	if (o->rec != NULL) {
-		e.rec = *o->rec;
-	} else if (access(o->recording, R_OK) != 0) {
-		fprintf(log, "vitals-emulate: %s: %s\n", o->recording, strerror(errno));
-		return EX_NOINPUT;
-	} else {
-		struct vt_diag diag = {0};
-		int rc = vt_emu_recording_load(&e.rec, o->recording, &diag);
-		vt_diag_print(&diag, log);
-		vt_diag_clear(&diag);
-		if (rc != 0)
-			return EX_DATAERR;
-	}
-	if (e.rec.kind == VT_EMU_CSV && o->enc == NULL) {
-		fprintf(log, "vitals-emulate: %s: --protocol is required to send its readings as a device does\n",
-		        o->recording);
-		s_rec_free(&e);
-		return EX_USAGE;
-	}
+	bool owned;
+	int got = vt_emu_recording_get(o, &e.rec, &owned, log);
+	if (got != 0)
+		return got;
 	for (size_t i = 0; i < o->faults.n; i++) {
-		const char *why = s_fault_refused(o, &e.rec, o->faults.ev[i].fault);
+		const char *why = vt_emu_fault_refused(o, &e.rec, o->faults.ev[i].fault);
 		if (why != NULL) {
 			fprintf(log, "vitals-emulate: %s\n", why);
 			s_rec_free(&e);

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
 
 #include "vitals/emulator/emulate.h"
 #include "vitals/wire/csv.h"
@@ -176,6 +178,34 @@ vt_emu_recording_load(struct vt_emu_recording *rec, const char *path, struct vt_
 	if (vt_session_detect(path) == 1)
 		return s_load_session(rec, path, diag);
 	return s_load_csv(rec, path, diag);
+}
+
+int
+vt_emu_recording_get(const struct vt_emu_options *o, struct vt_emu_recording *rec, bool *owned,
+                     FILE *log)
+{
+	*owned = o->rec == NULL;
+	if (o->rec != NULL) {
+		*rec = *o->rec;
+	} else if (access(o->recording, R_OK) != 0) {
+		fprintf(log, "vitals-emulate: %s: %s\n", o->recording, strerror(errno));
+		return EX_NOINPUT;
+	} else {
+		struct vt_diag diag = {0};
+		int rc = vt_emu_recording_load(rec, o->recording, &diag);
+		vt_diag_print(&diag, log);
+		vt_diag_clear(&diag);
+		if (rc != 0)
+			return EX_DATAERR;
+	}
+	if (rec->kind == VT_EMU_CSV && o->enc == NULL) {
+		fprintf(log, "vitals-emulate: %s: --protocol is required to send its readings as a "
+		             "device does\n", o->recording);
+		if (*owned)
+			vt_emu_recording_free(rec);
+		return EX_USAGE;
+	}
+	return 0;
 }
 
 void

@@ -32,6 +32,8 @@ s_usage(FILE *f)
 	        "                      [--csv OUT] [--phases BED] [options]\n"
 	        "       vitals-emulate --protocol hl7-mllp --mllp HOST:PORT [options]\n"
 	        "                      (RECORDING | --scenario FILE)\n"
+	        "       vitals-emulate --protocol NAME --session OUT [options] (RECORDING |\n"
+	        "                      --scenario FILE)\n"
 	        "\n"
 	        "Play RECORDING, or a scenario, as a live monitor would send it.\n"
 	        "  RECORDING               a numerics CSV (t,spo2,pr,hr,pi,rr; encoded in --protocol),\n"
@@ -57,6 +59,9 @@ s_usage(FILE *f)
 	        "  --mllp HOST:PORT        be an HL7 monitor: connect to vitalsd's listener there\n"
 	        "                          (again each second while it cannot) and push one message\n"
 	        "                          a period, each after the acknowledgement of the one before\n"
+	        "  --session OUT           write what the device would send as a session recording\n"
+	        "                          (each period one read at its time) to OUT, for vitalsd\n"
+	        "                          --replay; nothing is played (not for philips-mib, ge-dri)\n"
 	        "  --udp HOST:PORT         a monitor on a LAN (philips-mib): its data port there (port\n"
 	        "                          0 picks one, printed on standard output); it answers\n"
 	        "                          whoever asks and announces itself to --announce\n"
@@ -103,7 +108,7 @@ s_usage(FILE *f)
 	        "Signals: SIGUSR1 unplugs now until SIGUSR2 plugs back in; SIGINT or SIGTERM stop\n"
 	        "(the link is removed). Every event is one line on standard error.\n"
 	        "Exit status: 0, 64 usage, 66 recording unreadable, 65 bad recording or scenario,\n"
-	        "71 no pty/port, 73 cannot write the CSV.\n");
+	        "71 no pty/port, 73 cannot write the CSV or the session, 74 write error.\n");
 }
 
 /* Command-line fault lists, collected before they are paired up. */
@@ -149,7 +154,7 @@ enum {
 	O_UNPLUG_AT, O_UNPLUG_FOR, O_NOISE_AT, O_NOISE_BYTES, O_SOFF_AT, O_SOFF_FOR,
 	O_SCENARIO, O_CSV, O_PHASES, O_MLLP, O_HL7_BED, O_ACK_TIMEOUT, O_NO_ACK_WAIT, O_PARTIAL,
 	O_BAD_AT, O_BURST_AT, O_BURST, O_UDP, O_ANNOUNCE, O_MUTE_AT, O_MUTE_FOR, O_DEAF_AT, O_DEAF_FOR,
-	O_BAD_CHECK_AT, O_DROP_AT, O_CUFF_AT
+	O_BAD_CHECK_AT, O_DROP_AT, O_CUFF_AT, O_SESSION
 };
 
 /* What to do with a scenario besides playing it. */
@@ -196,6 +201,7 @@ static const struct option s_opts[] = {
 	{"bad-check-at", required_argument, NULL, O_BAD_CHECK_AT},
 	{"drop-at", required_argument, NULL, O_DROP_AT},
 	{"cuff-fail-at", required_argument, NULL, O_CUFF_AT},
+	{"session", required_argument, NULL, O_SESSION},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -261,6 +267,9 @@ s_option(int c, const char *arg, struct vt_emu_options *o, const char **protocol
 		return 0;
 	case O_UDP:
 		o->udp = arg;
+		return 0;
+	case O_SESSION:
+		o->session = arg;
 		return 0;
 	case O_ANNOUNCE:
 		o->announce = arg;
@@ -395,10 +404,17 @@ s_parse(int argc, char **argv, struct vt_emu_options *o, struct s_lists *l,
 		o->recording = argv[optind];
 	}
 	bool to_file = sc->csv != NULL || sc->phases != NULL;
-	int outs = (o->pty_link != NULL) + (o->tcp != NULL) + (o->mllp.to != NULL) + (o->udp != NULL);
+	int outs = (o->pty_link != NULL) + (o->tcp != NULL) + (o->mllp.to != NULL) +
+	           (o->udp != NULL) + (o->session != NULL);
 	if (outs > 1 || (outs == 0 && !to_file)) {
-		fprintf(stderr, "vitals-emulate: give one of --pty LINK, --tcp HOST:PORT, --udp HOST:PORT "
-		                "or --mllp HOST:PORT%s\n", sc->path != NULL ? " (or --csv OUT)" : "");
+		fprintf(stderr, "vitals-emulate: give one of --pty LINK, --tcp HOST:PORT, --udp HOST:PORT, "
+		                "--mllp HOST:PORT or --session OUT%s\n",
+		        sc->path != NULL ? " (or --csv OUT)" : "");
+		return -1;
+	}
+	if (o->session != NULL && o->loop) {
+		fprintf(stderr, "vitals-emulate: --session writes the recording once; --loop would never "
+		                "end\n");
 		return -1;
 	}
 	if (o->announce != NULL && o->udp == NULL) {
@@ -490,7 +506,7 @@ s_scenario(struct vt_emu_options *o, const struct s_scenario_args *sc,
 	if (status < 0 && sc->phases != NULL)
 		s_print_phases(s, sc->phases);
 	if (status < 0 && o->pty_link == NULL && o->tcp == NULL && o->mllp.to == NULL &&
-	    o->udp == NULL)
+	    o->udp == NULL && o->session == NULL)
 		status = 0;
 	if (!sc->seeded)
 		o->seed = s->seed;
@@ -522,7 +538,9 @@ main(int argc, char **argv)
 	int status = rc > 0 ? 0 : rc < 0 ? EX_USAGE : -1;
 	if (status < 0 && sc.path != NULL)
 		status = s_scenario(&o, &sc, &rec);
-	if (status < 0)
+	if (status < 0 && o.session != NULL)
+		status = vt_emu_write_session(&o, stderr);
+	else if (status < 0)
 		status = o.mllp.to != NULL ? vt_emu_mllp_run(&o, stdout, stderr)
 		                           : vt_emu_run(&o, stdout, stderr);
 	vt_emu_recording_free(&rec);

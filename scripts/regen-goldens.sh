@@ -4,9 +4,11 @@
 # then review `git diff tests/golden` line by line before committing.
 #
 # A scenario (BED=FILE.yaml) is played into a CSV first and its phase marks
-# are added; $VITALS_DATA/ is the folder of real recordings (default
-# ../shared/data beside the checkout). Without that folder the real
-# recordings' files are left as they are.
+# are added; BED=PROTOCOL:FILE.yaml is played by that protocol's emulated
+# monitor into a session recording instead. $VITALS_DATA/ is the folder of
+# real recordings (default ../shared/data beside the checkout),
+# $VITALS_CAPTURES/ that of device captures (default ../shared/captures).
+# Without a folder, the files of its cases are left as they are.
 #
 # usage: scripts/regen-goldens.sh [BUILD_DIR]
 set -eu
@@ -15,6 +17,9 @@ cd "$(dirname "$0")/.."
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 data=${VITALS_DATA:-../shared/data}
 case $data in /*) ;; *) data=$(pwd)/$data ;; esac
+captures=${VITALS_CAPTURES:-../shared/captures}
+case $captures in /*) ;; *) captures=$(pwd)/$captures ;; esac
+start=2026-11-21T09:00:00Z
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,10 +32,25 @@ grep -v '^#' tests/golden/cases.txt | grep -v '^[[:space:]]*$' | while read -r n
 			continue
 		fi
 		;;
+	*'$VITALS_CAPTURES/'*)
+		if [ ! -d "$captures" ]; then
+			echo "kept tests/golden/$name.jsonl: no device captures at $captures (set VITALS_CAPTURES)"
+			continue
+		fi
+		;;
 	esac
 	args=
 	for spec in $specs; do
 		case $spec in
+		*=*:*.yaml)
+			bed=${spec%%=*}
+			protocol=${spec#*=}
+			protocol=${protocol%%:*}
+			scenario=${spec#*:}
+			"$build/vitals-emulate" --scenario "$scenario" --protocol "$protocol" \
+				--start-time "$start" --session "$tmp/$bed.vsr"
+			args="$args $bed=$tmp/$bed.vsr $("$build/vitals-emulate" --scenario "$scenario" --phases "$bed")"
+			;;
 		*=*.yaml)
 			bed=${spec%%=*}
 			scenario=${spec#*=}
@@ -40,13 +60,16 @@ grep -v '^#' tests/golden/cases.txt | grep -v '^[[:space:]]*$' | while read -r n
 		*'$VITALS_DATA/'*)
 			args="$args ${spec%%\$VITALS_DATA/*}$data/${spec#*\$VITALS_DATA/}"
 			;;
+		*'$VITALS_CAPTURES/'*)
+			args="$args ${spec%%\$VITALS_CAPTURES/*}$captures/${spec#*\$VITALS_CAPTURES/}"
+			;;
 		*)
 			args="$args $spec"
 			;;
 		esac
 	done
 	# shellcheck disable=SC2086
-	"$build/vitalsd" -c "$config" --clock-start 2026-11-21T09:00:00Z --replay $args \
+	"$build/vitalsd" -c "$config" --clock-start "$start" --replay $args \
 		>"tests/golden/$name.jsonl.tmp"
 	mv "tests/golden/$name.jsonl.tmp" "tests/golden/$name.jsonl"
 	echo "wrote tests/golden/$name.jsonl ($(wc -l <"tests/golden/$name.jsonl") lines)"

@@ -25,10 +25,12 @@
 #include <unistd.h>
 
 #include "support/support.h"
+#include "vitals/base/timefmt.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/emulator/emulate.h"
 #include "vitals/io/recorder.h"
 #include "vitals/wire/csv.h"
+#include "vitals/wire/session.h"
 
 #define DEADLINE_MS 10000
 #define MS INT64_C(1000000)
@@ -821,7 +823,8 @@ Test(emulate_cli, help_and_usage_errors)
 	fixture_path(fixture, sizeof(fixture));
 	const char *no_port[] = {"--protocol", "masimo-ascii", fixture, NULL};
 	cr_assert_eq(run_to_end(no_port, &e), 64);
-	cr_assert_eq(emu_log_count(&e, "--pty LINK, --tcp HOST:PORT, --udp HOST:PORT or --mllp"), 1);
+	cr_assert_eq(emu_log_count(&e, "--pty LINK, --tcp HOST:PORT, --udp HOST:PORT, --mllp HOST:PORT "
+	                               "or --session OUT"), 1);
 	emu_stop(&e);
 
 	const char *bad_proto[] = {"--protocol", "philips", "--pty", "@LINK", fixture, NULL};
@@ -882,6 +885,148 @@ Test(emulate_cli, a_bad_recording_is_refused_with_file_and_line)
 	emu_stop(&e);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* ---- a session recording of the monitor (--session) ---- */
+
+/* One event of a session file, and the readings its bytes gave the driver. */
+struct sev {
+	long long off;
+	enum vt_rec_event ev;
+	size_t bytes;
+	struct vt_reading r[4];
+	size_t n;
+};
+
+static void
+sev_reading(void *ctx, const struct vt_reading *r)
+{
+	struct sev *e = ctx;
+	if (e->n < sizeof(e->r) / sizeof(e->r[0]))
+		e->r[e->n++] = *r;
+}
+
+/* The events of session file `path`, data fed to `protocol`'s driver; how many. */
+static size_t
+sev_read(const char *path, const char *protocol, struct sev *out, size_t cap)
+{
+	struct vt_diag diag = {0};
+	struct vt_session_reader *sr = vt_session_open(path, &diag);
+	cr_assert_not_null(sr, "%s does not read as a session recording", path);
+	cr_assert_str_eq(vt_session_info(sr)->protocol, protocol);
+	const struct vt_driver *d = vt_driver_find(protocol);
+	void *state = calloc(1, d->state_size);
+	d->reset(state, NULL);
+	int64_t start = vt_session_start(sr), t;
+	enum vt_rec_event ev;
+	const uint8_t *data;
+	size_t len, n = 0;
+	int rc;
+	while ((rc = vt_session_next(sr, &t, &ev, &data, &len, &diag)) > 0) {
+		/* The lines of one read share an offset: one event here. */
+		bool more = n > 0 && ev == VT_REC_DATA && out[n - 1].ev == VT_REC_DATA &&
+		            out[n - 1].off == t - start;
+		if (!more) {
+			cr_assert_lt(n, cap);
+			out[n++] = (struct sev){.off = t - start, .ev = ev};
+		}
+		if (ev == VT_REC_DATA) {
+			struct vt_driver_sink sink = {.ctx = &out[n - 1], .reading = sev_reading};
+			out[n - 1].bytes += len;
+			d->feed(state, data, len, &sink);
+		}
+	}
+	cr_assert_eq(rc, 0, "%s: %s", path, diag.count ? diag.entries[0].message : "");
+	vt_session_close(&sr);
+	free(state);
+	return n;
+}
+
+Test(emulate_session, the_monitor_bytes_at_their_times_with_the_faults)
+{
+	char dir[64], csv[128], out[128];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "session"), 0);
+	snprintf(csv, sizeof(csv), "%s/rows.csv", dir);
+	snprintf(out, sizeof(out), "%s/ivy.vsr", dir);
+	FILE *fp = fopen(csv, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "t,spo2,pr,hr,rr\n");
+	for (int t = 0; t < 20; t++)
+		fprintf(fp, "%d,97,%d,%d,14\n", t, 60 + t, 60 + t);
+	fclose(fp);
+	/* Unplugged from 5 s to 8 s, noise at 12.5 s, mute from 15 s to 17 s. */
+	const char *args[] = {"--protocol", "ivy-ansarb", "--start-time", "2026-11-21T10:00:00Z",
+	                      "--session", out, "--unplug-at", "5", "--unplug-for", "3",
+	                      "--noise-at", "12.5", "--noise-bytes", "40", "--mute-at", "15",
+	                      "--mute-for", "2", csv, NULL};
+	struct emu e;
+	cr_assert_eq(run_to_end(args, &e), 0);
+	emu_stop(&e);
+
+	struct sev ev[64];
+	size_t n = sev_read(out, "ivy-ansarb", ev, 64);
+	struct vt_diag diag = {0};
+	struct vt_session_reader *sr = vt_session_open(out, &diag);
+	char when[VT_TIME_BUFSZ];
+	cr_assert_str_eq(vt_time_format(vt_session_start(sr), when), "2026-11-21T10:00:00.000Z");
+	cr_expect_eq(vt_session_info(sr)->baud, 9600);
+	vt_session_close(&sr);
+
+	/* What must be there, in order: each second's message with that second's
+	 * row, but for the unplug and the mute, and the noise between two. */
+	static const struct {
+		long long off;
+		enum vt_rec_event ev;
+	} want[] = {{0, VT_REC_OPEN},      {0, VT_REC_DATA},     {1000, VT_REC_DATA},
+	            {2000, VT_REC_DATA},   {3000, VT_REC_DATA},  {4000, VT_REC_DATA},
+	            {5000, VT_REC_LOST},   {8000, VT_REC_OPEN},  {8000, VT_REC_DATA},
+	            {9000, VT_REC_DATA},   {10000, VT_REC_DATA}, {11000, VT_REC_DATA},
+	            {12000, VT_REC_DATA},  {12500, VT_REC_DATA}, {13000, VT_REC_DATA},
+	            {14000, VT_REC_DATA},  {17000, VT_REC_DATA}, {18000, VT_REC_DATA},
+	            {19000, VT_REC_DATA}};
+	size_t nwant = sizeof(want) / sizeof(want[0]);
+	for (size_t i = 0; i < n; i++)
+		cr_log_info("event %zu: %lld %s, %zu bytes, %zu readings", i, ev[i].off,
+		            vt_rec_event_name(ev[i].ev), ev[i].bytes, ev[i].n);
+	cr_assert_eq(n, nwant, "%zu events", n);
+	for (size_t i = 0; i < nwant; i++) {
+		cr_assert_eq(ev[i].off, want[i].off, "event %zu at %lld", i, ev[i].off);
+		cr_assert_eq(ev[i].ev, want[i].ev, "event %zu is %s", i, vt_rec_event_name(ev[i].ev));
+		if (ev[i].ev != VT_REC_DATA)
+			continue;
+		if (ev[i].off == 12500) {
+			cr_expect_eq(ev[i].bytes, 40, "the noise");
+			cr_expect_eq(ev[i].n, 0, "noise decoded as a reading");
+			continue;
+		}
+		cr_assert_eq(ev[i].n, 1, "%lld ms: one message, one reading", ev[i].off);
+		double hr = 60 + (double)ev[i].off / 1000;
+		cr_expect_eq(ev[i].r[0].value[VT_HR], hr, "%lld ms: HR %g", ev[i].off,
+		             ev[i].r[0].value[VT_HR]);
+		cr_expect_eq(ev[i].r[0].value[VT_PR], hr);
+	}
+	vt_rig_rmtree(dir);
+}
+
+Test(emulate_session, refused_where_it_cannot_be_written)
+{
+	char fixture[1024];
+	fixture_path(fixture, sizeof(fixture));
+	struct emu e;
+	/* A polled monitor sends what its host asks: no host here. */
+	const char *polled[] = {"--protocol", "philips-mib", "--session", "/dev/null", fixture, NULL};
+	cr_assert_eq(run_to_end(polled, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "philips-mib sends what its host asks for"), 1);
+	emu_stop(&e);
+	const char *forever[] = {"--protocol", "ivy-ansarb", "--session", "/dev/null", "--loop",
+	                         fixture, NULL};
+	cr_assert_eq(run_to_end(forever, &e), 64);
+	cr_assert_eq(emu_log_count(&e, "--loop would never end"), 1);
+	emu_stop(&e);
+	const char *nowhere[] = {"--protocol", "ivy-ansarb", "--session", "/nonexistent/x.vsr",
+	                         fixture, NULL};
+	cr_assert_eq(run_to_end(nowhere, &e), 73);
+	emu_stop(&e);
 }
 
 /* ---- an HL7 monitor (--mllp) ---- */

@@ -1,9 +1,11 @@
 /*
- * Golden replay tests: the shipped scenarios, and real recordings where
- * they are, through `vitalsd --replay` must give, byte for byte, the JSON
- * Lines checked in beside the case list (tests/golden/cases.txt). A
- * difference is reported at its first line so it can be judged; if the
- * change is intended, `make goldens` rewrites the files for review.
+ * Golden replay tests: the shipped scenarios (as numerics, or as an
+ * emulated monitor sends them, through its driver), and real recordings
+ * and device captures where they are, through `vitalsd --replay` must give,
+ * byte for byte, the JSON Lines checked in beside the case list
+ * (tests/golden/cases.txt). A difference is reported at its first line so
+ * it can be judged; if the change is intended, `make goldens` rewrites the
+ * files for review.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,6 +16,12 @@
 
 #define MAX_ARGS 64
 #define DATA_VAR "$VITALS_DATA/"
+#define CAPTURES_VAR "$VITALS_CAPTURES/"
+/* The clock every case starts at; a monitor's session starts there too. */
+#define CLOCK_START "2026-11-21T09:00:00Z"
+
+/* Where a case's recordings come from: the tree, $VITALS_DATA or $VITALS_CAPTURES. */
+enum source { SRC_TREE, SRC_DATA, SRC_CAPTURES };
 
 /* Print the first differing line of two outputs. */
 static void
@@ -56,8 +64,10 @@ s_add(struct args *a, char *arg, bool owned)
 
 /*
  * One BED=RECORDING argument: a scenario becomes its CSV and its phase
- * marks, $VITALS_DATA/ the folder of real recordings (skipping the test
- * where it is not).
+ * marks, PROTOCOL:SCENARIO a session recording of that monitor playing it
+ * and the marks, $VITALS_DATA/ the folder of real recordings and
+ * $VITALS_CAPTURES/ that of device captures (skipping the test where they
+ * are not).
  */
 static void
 s_spec(struct args *a, const char *spec)
@@ -71,14 +81,29 @@ s_spec(struct args *a, const char *spec)
 		s_add(a, arg, true);
 		return;
 	}
+	if (eq != NULL && strncmp(eq + 1, CAPTURES_VAR, strlen(CAPTURES_VAR)) == 0) {
+		cr_assert_neq(asprintf(&arg, "%.*s=%s", (int)(eq - spec), spec,
+		                       vt_rig_capture(eq + 1 + strlen(CAPTURES_VAR))), -1);
+		s_add(a, arg, true);
+		return;
+	}
 	if (eq == NULL || dot == NULL || strcmp(dot, ".yaml") != 0) {
 		s_add(a, (char *)spec, false);
 		return;
 	}
 	char *bed = strndup(spec, (size_t)(eq - spec));
-	cr_assert_neq(asprintf(&arg, "%s=%s", bed, vt_rig_scenario_csv(eq + 1)), -1);
+	const char *scenario = eq + 1, *colon = strchr(scenario, ':');
+	char *protocol = colon != NULL ? strndup(scenario, (size_t)(colon - scenario)) : NULL;
+	if (colon != NULL)
+		scenario = colon + 1;
+	cr_assert_neq(asprintf(&arg, "%s=%s", bed,
+	                       protocol != NULL
+	                               ? vt_rig_scenario_session(scenario, protocol, CLOCK_START)
+	                               : vt_rig_scenario_csv(scenario)),
+	              -1);
 	s_add(a, arg, true);
-	char *argv[] = {(char *)vt_rig_build("vitals-emulate"), "--scenario", (char *)eq + 1,
+	free(protocol);
+	char *argv[] = {(char *)vt_rig_build("vitals-emulate"), "--scenario", (char *)scenario,
 	                "--phases", bed, NULL};
 	struct vt_rig_output r;
 	vt_rig_run(argv, &r);
@@ -91,9 +116,18 @@ s_spec(struct args *a, const char *spec)
 	free(bed);
 }
 
-/* Run every case whose recordings do (`real`) or do not come from $VITALS_DATA. */
+/* Where the recordings of a case line come from. */
+static enum source
+s_source(const char *line)
+{
+	if (strstr(line, CAPTURES_VAR) != NULL)
+		return SRC_CAPTURES;
+	return strstr(line, DATA_VAR) != NULL ? SRC_DATA : SRC_TREE;
+}
+
+/* Run every case whose recordings come from `from`; at least `least` of them. */
 static void
-s_cases(bool real)
+s_cases(enum source from, int least)
 {
 	size_t len;
 	char *cases = vt_rig_slurp(vt_rig_root("tests/golden/cases.txt"), &len);
@@ -103,7 +137,7 @@ s_cases(bool real)
 	for (char *line = strtok_r(cases, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
 			continue;
-		if ((strstr(line, DATA_VAR) != NULL) != real)
+		if (s_source(line) != from)
 			continue;
 		struct args a = {.n = 0};
 		char *tok_save = NULL;
@@ -114,7 +148,7 @@ s_cases(bool real)
 		s_add(&a, "-c", false);
 		s_add(&a, config, false);
 		s_add(&a, "--clock-start", false);
-		s_add(&a, "2026-11-21T09:00:00Z", false);
+		s_add(&a, CLOCK_START, false);
 		s_add(&a, "--replay", false);
 		for (char *spec; (spec = strtok_r(NULL, " \t", &tok_save)) != NULL;)
 			s_spec(&a, spec);
@@ -137,16 +171,21 @@ s_cases(bool real)
 			free(a.owned[i]);
 		n_cases++;
 	}
-	cr_expect_geq(n_cases, 5, "the case list is unexpectedly short");
+	cr_expect_geq(n_cases, least, "the case list is unexpectedly short");
 	free(cases);
 }
 
 Test(golden, scenarios_match_their_files)
 {
-	s_cases(false);
+	s_cases(SRC_TREE, 7);
 }
 
 Test(golden, real_recordings_match_their_files)
 {
-	s_cases(true);
+	s_cases(SRC_DATA, 5);
+}
+
+Test(golden, device_captures_match_their_files)
+{
+	s_cases(SRC_CAPTURES, 1);
 }

@@ -45,7 +45,6 @@
 #define S_DAY_MS         86400000LL
 #define S_SYNC_EVERY_MS  1000     /* start write-back at most this often */
 #define S_RETRY_EVERY_MS 1000     /* after a failure, try a new file this often */
-#define S_DATA_PER_LINE  64       /* bytes per data line: 16 groups of 4 */
 #define S_TEXT_PER_LINE  256      /* bytes per text line, at most (a device line is shorter) */
 #define S_MAX_CLASHES    100      /* _02 ... _99 before giving up on a name */
 
@@ -295,19 +294,14 @@ s_start(struct vt_recorder *r, int64_t now, char *err, size_t errlen)
 	int fd = s_create(r, now, err, errlen);
 	if (fd < 0)
 		return -1;
-	char when[VT_TIME_BUFSZ];
+	const struct vt_rec_info info = {.bed = r->header_bed, .port = r->header_port,
+	                                 .protocol = r->header_protocol, .baud = r->baud,
+	                                 .version = VT_VERSION};
 	size_t len = 0;
-	int rc = s_append(r, &len,
-	                  "# vitalsd session recording\n"
-	                  "# format: %d\n"
-	                  "# version: %s\n"
-	                  "# bed: %s\n"
-	                  "# port: %s\n"
-	                  "# protocol: %s\n"
-	                  "# baud: %d\n"
-	                  "# start: %s\n",
-	                  VT_SESSION_FORMAT, VT_VERSION, r->header_bed, r->header_port,
-	                  r->header_protocol, r->baud, vt_time_format(now, when));
+	int need = vt_session_format_header(NULL, 0, &info, now);
+	int rc = need < 0 || s_reserve(r, 0, (size_t)need + 1) != 0 ? -1 : 0;
+	if (rc == 0)
+		len = (size_t)vt_session_format_header(r->buf, (size_t)need + 1, &info, now);
 	if (rc == 0 && r->continues != NULL)
 		rc = s_append(r, &len, "# continues: %s\n", r->continues);
 	if (rc == 0 && r->header_config != NULL)
@@ -509,7 +503,6 @@ static ssize_t
 s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t *data,
          size_t len, const char *reason)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t used = 0;
 	/* Bytes not kept since the last event: said where they would have been. */
 	if (r->gap > 0 && s_append(r, &used, "%lld %s %llu bytes not recorded: %s\n", (long long)off,
@@ -526,17 +519,12 @@ s_format(struct vt_recorder *r, int64_t off, enum vt_rec_event ev, const uint8_t
 	}
 	if (ev == VT_REC_DATA && r->text)
 		return s_format_text(r, off, data, len);
-	for (size_t at = 0; at < len; at += S_DATA_PER_LINE) {
-		size_t n = len - at < S_DATA_PER_LINE ? len - at : S_DATA_PER_LINE;
+	for (size_t at = 0; at < len; at += VT_SESSION_BYTES_PER_LINE) {
+		size_t n = len - at < VT_SESSION_BYTES_PER_LINE ? len - at : VT_SESSION_BYTES_PER_LINE;
 		if (s_append(r, &used, "%lld %s", (long long)off, vt_rec_event_name(ev)) != 0 ||
-		    s_reserve(r, used, n * 2 + n / 4 + 3) != 0)
+		    s_reserve(r, used, VT_SESSION_HEX_MAX + 1) != 0)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
-			if (i % 4 == 0)
-				r->buf[used++] = ' ';
-			r->buf[used++] = hex[data[at + i] >> 4];
-			r->buf[used++] = hex[data[at + i] & 15];
-		}
+		used += vt_session_hex(r->buf + used, data + at, n);
 		r->buf[used++] = '\n';
 	}
 	return (ssize_t)used;

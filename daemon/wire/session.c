@@ -442,6 +442,38 @@ s_json_object(struct vt_session_reader *s, const char *p, size_t n, struct vt_di
 	return rc;
 }
 
+int
+vt_session_format_header(char *out, size_t cap, const struct vt_rec_info *info, int64_t start_ms)
+{
+	char when[VT_TIME_BUFSZ];
+	return snprintf(out, cap,
+	                S_MAGIC "\n"
+	                "# format: %d\n"
+	                "# version: %s\n"
+	                "# bed: %s\n"
+	                "# port: %s\n"
+	                "# protocol: %s\n"
+	                "# baud: %d\n"
+	                "# start: %s\n",
+	                VT_SESSION_FORMAT, info->version, info->bed, info->port, info->protocol,
+	                info->baud, vt_time_format(start_ms, when));
+}
+
+size_t
+vt_session_hex(char *out, const uint8_t *bytes, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t used = 0;
+	for (size_t i = 0; i < n && i < VT_SESSION_BYTES_PER_LINE; i++) {
+		if (i % 4 == 0)
+			out[used++] = ' ';
+		out[used++] = hex[bytes[i] >> 4];
+		out[used++] = hex[bytes[i] & 15];
+	}
+	out[used] = '\0';
+	return used;
+}
+
 const char *
 vt_rec_event_name(enum vt_rec_event ev)
 {

@@ -77,15 +77,22 @@ vt_rig_capture(const char *name)
 	return buf;
 }
 
-const char *
-vt_rig_scenario_csv(const char *rel)
+/*
+ * The scenario at `rel` played by vitals-emulate into $VT_BUILD/scenarios/:
+ * a numerics CSV, or with `protocol` a session recording of that monitor
+ * whose clock starts at `start`. Its path, in a static buffer rotated among
+ * 8 callers.
+ */
+static const char *
+s_scenario_file(const char *rel, const char *protocol, const char *start)
 {
 	static char bufs[8][4096];
 	static int next;
 	char *path = bufs[next++ % 8], tmp[4200], dir[2048];
 	snprintf(dir, sizeof(dir), "%s", vt_rig_build("scenarios"));
 	cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
-	/* tests/data/scenarios/live.yaml -> tests_data_scenarios_live.csv */
+	/* tests/data/scenarios/live.yaml -> tests_data_scenarios_live.csv
+	 * (tests_data_scenarios_live.ivy-ansarb.vsr for a session) */
 	char name[1024];
 	snprintf(name, sizeof(name), "%s", rel);
 	for (char *p = name; *p; p++)
@@ -93,18 +100,34 @@ vt_rig_scenario_csv(const char *rel)
 	char *dot = strrchr(name, '.');
 	if (dot != NULL)
 		*dot = '\0';
-	snprintf(path, sizeof(bufs[0]), "%s/%s.csv", dir, name);
+	if (protocol != NULL)
+		snprintf(path, sizeof(bufs[0]), "%s/%s.%s.vsr", dir, name, protocol);
+	else
+		snprintf(path, sizeof(bufs[0]), "%s/%s.csv", dir, name);
 	/* Tests run side by side: each writes its own file and renames it into place. */
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	char *argv[] = {(char *)vt_rig_build("vitals-emulate"), "--scenario", (char *)rel, "--csv",
-	                tmp, NULL};
+	char *emulate = (char *)vt_rig_build("vitals-emulate");
+	char *csv[] = {emulate, "--scenario", (char *)rel, "--csv", tmp, NULL};
+	char *session[] = {emulate,       "--scenario",   (char *)rel, "--protocol", (char *)protocol,
+	                   "--start-time", (char *)start, "--session", tmp,          NULL};
 	struct vt_rig_output r;
-	vt_rig_run(argv, &r);
-	cr_assert_eq(r.status, 0, "vitals-emulate --scenario %s --csv: exit %d: %s", rel, r.status,
-	             r.err);
+	vt_rig_run(protocol != NULL ? session : csv, &r);
+	cr_assert_eq(r.status, 0, "vitals-emulate --scenario %s: exit %d: %s", rel, r.status, r.err);
 	vt_rig_output_free(&r);
 	cr_assert_eq(rename(tmp, path), 0, "rename %s: %s", tmp, strerror(errno));
 	return path;
+}
+
+const char *
+vt_rig_scenario_csv(const char *rel)
+{
+	return s_scenario_file(rel, NULL, NULL);
+}
+
+const char *
+vt_rig_scenario_session(const char *rel, const char *protocol, const char *start)
+{
+	return s_scenario_file(rel, protocol, start);
 }
 
 /* A skipped test, by name and why, when Criterion itself would not say. */

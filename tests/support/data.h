@@ -26,4 +26,11 @@ const char *vt_rig_capture(const char *name);
  */
 const char *vt_rig_scenario_csv(const char *rel);
 
+/*
+ * The same scenario as the emulated monitor of `protocol` sends it, written
+ * as a session recording (vitals-emulate --session) whose clock starts at
+ * `start` (RFC 3339), for `vitalsd --replay` through the bed's driver.
+ */
+const char *vt_rig_scenario_session(const char *rel, const char *protocol, const char *start);
+
 #endif

@@ -335,6 +335,7 @@ struct vt_emu_options {
 	uint64_t seed;                   /* for noise bytes */
 	struct vt_emu_faults faults;
 	struct vt_emu_mllp_options mllp; /* --mllp: a monitor that connects and pushes HL7 */
+	const char *session;             /* --session OUT: write a session recording, play nothing */
 };
 
 /* CLOCK_MONOTONIC, in ns: what the loops' deadlines are on. */
@@ -344,6 +345,19 @@ int64_t vt_emu_mono_ns(void);
  * started at `mono0` and played at `speed`; INT64_MAX (never) stays.
  */
 int64_t vt_emu_mono_of(const struct vt_emu_player *p, int64_t mono0, double speed, int64_t t);
+
+/*
+ * The recording `o` names, into *rec: o->rec when a scenario was played
+ * already (*owned false: not the caller's to free), else o->recording
+ * loaded (*owned true). A numerics CSV needs o->enc. 0, or an exit status
+ * (sysexits(3)) after a message to `log`.
+ */
+int vt_emu_recording_get(const struct vt_emu_options *o, struct vt_emu_recording *rec, bool *owned,
+                         FILE *log);
+
+/* Why the device of `o` cannot play fault `f` from `rec`, or NULL if it can. */
+const char *vt_emu_fault_refused(const struct vt_emu_options *o,
+                                 const struct vt_emu_recording *rec, enum vt_emu_fault f);
 
 /*
  * Run until the recording ends (unless looping), SIGINT or SIGTERM.
@@ -361,5 +375,15 @@ int vt_emu_run(const struct vt_emu_options *o, FILE *out, FILE *log);
  * every message sent and acknowledgement received to `log`.
  */
 int vt_emu_mllp_run(const struct vt_emu_options *o, FILE *out, FILE *log);
+
+/*
+ * The recording played once into a session recording at o->session
+ * (docs/recording.md) instead of out of a port: what vitalsd's recorder
+ * would have kept of a live run on a perfect line, each device period's
+ * bytes as one read at its time, an unplug as `lost` then `open`, noise as
+ * bytes between periods, a mute as periods not sent. Only for devices that
+ * speak unasked. An exit status; problems go to `log`.
+ */
+int vt_emu_write_session(const struct vt_emu_options *o, FILE *log);
 
 #endif

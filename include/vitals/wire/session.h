@@ -80,6 +80,28 @@ struct vt_rec_info {
 
 struct vt_session_reader;
 
+/* Bytes of one `data` or `sent` line at most: 16 groups of 4. */
+#define VT_SESSION_BYTES_PER_LINE 64
+/* The longest hex argument of one such line, with its NUL. */
+#define VT_SESSION_HEX_MAX (VT_SESSION_BYTES_PER_LINE * 2 + VT_SESSION_BYTES_PER_LINE / 4 + 1)
+
+/*
+ * The header every recording starts with (the magic line, then format,
+ * version, bed, port, protocol, baud and start), as snprintf would write
+ * it into out[cap]: its length, which may be more than fits. The values
+ * must each be one line already (writers escape them). The recorder adds
+ * `continues` and the configuration after it.
+ */
+int vt_session_format_header(char *out, size_t cap, const struct vt_rec_info *info,
+                             int64_t start_ms);
+
+/*
+ * At most VT_SESSION_BYTES_PER_LINE bytes as the argument of a data or sent
+ * line: lowercase hex, a space before each group of four (" 01800062 e3").
+ * Writes a NUL after it into out (VT_SESSION_HEX_MAX); returns its length.
+ */
+size_t vt_session_hex(char *out, const uint8_t *bytes, size_t n);
+
 /* Whether the file at `path` starts like a session recording. */
 int vt_session_detect(const char *path);
 /* The same for bytes in memory. */
