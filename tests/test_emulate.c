@@ -1045,33 +1045,6 @@ mllp_listener(int *port)
 	return fd;
 }
 
-/* The next frame from fd (without VT, FS, CR) into buf; its length, or -1 at the deadline. */
-static ssize_t
-mllp_frame(int fd, char *buf, size_t cap, int timeout_ms)
-{
-	size_t n = 0;
-	bool in = false;
-	int64_t end = vt_rig_now_ms() + timeout_ms;
-	while (vt_rig_now_ms() < end) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		char c;
-		if (read(fd, &c, 1) != 1)
-			return -1;
-		if (c == 0x0B) {
-			in = true;
-			n = 0;
-		} else if (c == 0x1C && in) {
-			buf[n] = '\0';
-			return (ssize_t)n;
-		} else if (in && n + 1 < cap) {
-			buf[n++] = c;
-		}
-	}
-	return -1;
-}
-
 Test(emulate_mllp, each_message_waits_for_its_acknowledgement, .timeout = 60)
 {
 	int port, lfd = mllp_listener(&port);
@@ -1087,13 +1060,13 @@ Test(emulate_mllp, each_message_waits_for_its_acknowledgement, .timeout = 60)
 	cr_assert_eq(poll(&pfd, 1, DEADLINE_MS), 1, "the emulator did not connect");
 	int c = accept(lfd, NULL, NULL);
 	char frame[4096];
-	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_assert_gt(vt_rig_mllp_read(c, frame, sizeof(frame), DEADLINE_MS), 0);
 	cr_assert(strstr(frame, "MSH|^~\\&|VITALS_EMULATE") == frame, "%s", frame);
 	cr_assert(strstr(frame, "|ORU^R01^ORU_R01|1|") != NULL, "%s", frame);
 	cr_assert(strstr(frame, "\rPV1||I|HDU^507^3\r") != NULL, "%s", frame);
 	/* Unanswered: nothing more until the timeout (1 s), then the next message. */
 	int64_t t0 = vt_rig_now_ms();
-	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_assert_gt(vt_rig_mllp_read(c, frame, sizeof(frame), DEADLINE_MS), 0);
 	cr_expect_geq(vt_rig_now_ms() - t0, 800, "the next message did not wait for the acknowledgement");
 	cr_assert(emu_wait_log(&e, "no acknowledgement for 1 within 1000 ms", DEADLINE_MS));
 	/* Answered: the next one follows soon. */
@@ -1101,7 +1074,7 @@ Test(emulate_mllp, each_message_waits_for_its_acknowledgement, .timeout = 60)
 	                          "MSA|AA|2\r\x1c\r";
 	cr_assert_eq(write(c, ack, sizeof(ack) - 1), (ssize_t)sizeof(ack) - 1);
 	cr_assert(emu_wait_log(&e, "ack AA for 2", DEADLINE_MS));
-	cr_assert_gt(mllp_frame(c, frame, sizeof(frame), DEADLINE_MS), 0);
+	cr_assert_gt(vt_rig_mllp_read(c, frame, sizeof(frame), DEADLINE_MS), 0);
 	cr_assert(strstr(frame, "|ORU^R01^ORU_R01|3|") != NULL, "%s", frame);
 	close(c);
 	emu_stop(&e);

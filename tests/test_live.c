@@ -1231,6 +1231,16 @@ Test(live, ivy_ansarb_values_noise_and_a_silent_monitor)
 	cr_assert_geq(rows, 10);
 	/* The noise cuts the message it falls into; the next one decodes. */
 	cr_assert_leq(skipped, 2, "%d rows lost", skipped);
+	/* The driver dropped the message the noise cut, and skipped the noise. */
+	char *snap = vt_rig_request(R.daemon.ctl, "{\"cmd\":\"snapshot\"}", 5000);
+	cr_assert_not_null(snap);
+	json_t *s = json_loads(snap, 0, NULL);
+	json_t *ln = json_object_get(json_object_get(s, "lines"), "chair-1");
+	cr_assert_not_null(ln, "%s", snap);
+	cr_expect_geq(json_integer_value(json_object_get(ln, "dropped")), 1, "%s", snap);
+	cr_expect_geq(json_integer_value(json_object_get(ln, "discarded")), 1, "%s", snap);
+	json_decref(s);
+	free(snap);
 	s_assert_no_alert();
 	s_silent_monitor(0, "chair-1", 2000);
 	s_assert_gapless();
@@ -1332,32 +1342,6 @@ Test(live, hl7_beds_sharing_a_listener)
 	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }
 
-/*
- * An independent client: Debian's python3-hl7 sends the messages of `files`
- * (NULL-ended) to addr, parsing each one and its acknowledgement; the lines
- * it prints ("SENT-ID ACK-CODE ACKED-ID") into out.
- */
-static void
-s_python_hl7(const char *addr, char *out, size_t len, ...)
-{
-	char host[32], port[16];
-	snprintf(host, sizeof(host), "%.*s", (int)(strchr(addr, ':') - addr), addr);
-	snprintf(port, sizeof(port), "%s", strchr(addr, ':') + 1);
-	char *argv[12] = {"/usr/bin/python3", (char *)vt_rig_root("tests/hl7_send.py"), host, port};
-	int n = 4;
-	va_list ap;
-	va_start(ap, len);
-	for (const char *f; n < 11 && (f = va_arg(ap, const char *)) != NULL;)
-		argv[n++] = (char *)f;
-	va_end(ap);
-	argv[n] = NULL;
-	struct vt_rig_output r;
-	vt_rig_run(argv, &r);
-	cr_assert_eq(r.status, 0, "hl7_send.py: %s", r.err);
-	snprintf(out, len, "%s", r.out);
-	vt_rig_output_free(&r);
-}
-
 /* The first vitals of `bed` whose `param` is `v`; -1 after the deadline. */
 static long
 s_wait_value(const char *bed, const char *param, double v)
@@ -1379,8 +1363,9 @@ Test(live, hl7_python3_client_gets_aa_values_and_the_monitors_alarm)
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", vt_rig_free_port());
 	s_monitor_mllp("chair-4", addr, NULL, "10s");
 	s_start_daemon(false);
-	s_python_hl7(addr, out, sizeof(out), vt_rig_root("tests/data/hl7/pcd01-numerics.hl7"),
-	             vt_rig_root("tests/data/hl7/pcd04-lead-off-start.hl7"), NULL);
+	const char *first[] = {vt_rig_root("tests/data/hl7/pcd01-numerics.hl7"),
+	                       vt_rig_root("tests/data/hl7/pcd04-lead-off-start.hl7"), NULL};
+	vt_rig_hl7_send(addr, out, sizeof(out), first);
 	cr_assert_str_eq(out, "42 AA 42\n43 AA 43\n");
 	static const struct {
 		const char *param;
@@ -1398,8 +1383,8 @@ Test(live, hl7_python3_client_gets_aa_values_and_the_monitors_alarm)
 	cr_assert_str_eq(s_str(&R.m[r], "source"), "monitor");
 	cr_assert_str_eq(s_str(&R.m[r], "kind"), "technical");
 	cr_assert_str_eq(s_str(&R.m[r], "priority"), "low");
-	s_python_hl7(addr, out, sizeof(out), vt_rig_root("tests/data/hl7/pcd04-lead-off-end.hl7"),
-	             NULL);
+	const char *end[] = {vt_rig_root("tests/data/hl7/pcd04-lead-off-end.hl7"), NULL};
+	vt_rig_hl7_send(addr, out, sizeof(out), end);
 	cr_assert_str_eq(out, "44 AA 44\n");
 	struct want cleared = {.type = "alert", .bed = "chair-4", .key = "rule",
 	                       .value = "monitor:MDC_EVT_LEAD_OFF", .key2 = "event", .value2 = "cleared"};
@@ -1418,7 +1403,8 @@ Test(live, hl7_mindray_vs900_message_over_mllp)
 	snprintf(R.monitors + strlen(R.monitors), sizeof(R.monitors) - strlen(R.monitors),
 	         "    nibp_stale_after: 30m\n");
 	s_start_daemon(false);
-	s_python_hl7(addr, out, sizeof(out), cap, NULL);
+	const char *files[] = {cap, NULL};
+	vt_rig_hl7_send(addr, out, sizeof(out), files);
 	cr_assert_str_eq(out, "1914 AA 1914\n");
 	static const struct {
 		const char *param;

@@ -23,6 +23,8 @@
  *   emulator.h    vitals-emulate on a pty or a TCP port (vt_rig_emulate)
  *   zmq_client.h  a subscriber (vt_rig_sub, vt_rig_wait_msg) and control
  *                 requests (vt_rig_request)
+ *   hl7.h         HL7 senders: python3-hl7 (vt_rig_hl7_send) and a plain
+ *                 MLLP connection (vt_rig_mllp_*)
  *   tmux.h        a real terminal on a private tmux server (vt_rig_tmux)
  *   accounts.h    /proc accounts of a process and benchmark figures
  *   driver_feed.h feeding a driver a byte stream split every way
@@ -69,6 +71,7 @@
 #include "driver_feed.h"
 #include "driver_talk.h"
 #include "emulator.h"
+#include "hl7.h"
 #include "pty.h"
 #include "reaper.h"
 #include "run.h"
