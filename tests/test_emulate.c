@@ -894,21 +894,16 @@ struct sev {
 	long long off;
 	enum vt_rec_event ev;
 	size_t bytes;
-	struct vt_reading r[4];
-	size_t n;
+	size_t first, n; /* its readings in the collector */
 };
 
-static void
-sev_reading(void *ctx, const struct vt_reading *r)
-{
-	struct sev *e = ctx;
-	if (e->n < sizeof(e->r) / sizeof(e->r[0]))
-		e->r[e->n++] = *r;
-}
-
-/* The events of session file `path`, data fed to `protocol`'s driver; how many. */
+/*
+ * The events of session file `path` into out (how many), the bytes of its
+ * reads fed to `protocol`'s driver, the readings into `got`.
+ */
 static size_t
-sev_read(const char *path, const char *protocol, struct sev *out, size_t cap)
+sev_read(const char *path, const char *protocol, struct sev *out, size_t cap,
+         struct vt_rig_collect *got)
 {
 	struct vt_diag diag = {0};
 	struct vt_session_reader *sr = vt_session_open(path, &diag);
@@ -917,6 +912,7 @@ sev_read(const char *path, const char *protocol, struct sev *out, size_t cap)
 	const struct vt_driver *d = vt_driver_find(protocol);
 	void *state = calloc(1, d->state_size);
 	d->reset(state, NULL);
+	struct vt_driver_sink sink = vt_rig_collect_sink(got);
 	int64_t start = vt_session_start(sr), t;
 	enum vt_rec_event ev;
 	const uint8_t *data;
@@ -928,12 +924,12 @@ sev_read(const char *path, const char *protocol, struct sev *out, size_t cap)
 		            out[n - 1].off == t - start;
 		if (!more) {
 			cr_assert_lt(n, cap);
-			out[n++] = (struct sev){.off = t - start, .ev = ev};
+			out[n++] = (struct sev){.off = t - start, .ev = ev, .first = got->count};
 		}
 		if (ev == VT_REC_DATA) {
-			struct vt_driver_sink sink = {.ctx = &out[n - 1], .reading = sev_reading};
 			out[n - 1].bytes += len;
 			d->feed(state, data, len, &sink);
+			out[n - 1].n = got->count - out[n - 1].first;
 		}
 	}
 	cr_assert_eq(rc, 0, "%s: %s", path, diag.count ? diag.entries[0].message : "");
@@ -964,7 +960,8 @@ Test(emulate_session, the_monitor_bytes_at_their_times_with_the_faults)
 	emu_stop(&e);
 
 	struct sev ev[64];
-	size_t n = sev_read(out, "ivy-ansarb", ev, 64);
+	struct vt_rig_collect got = {0};
+	size_t n = sev_read(out, "ivy-ansarb", ev, 64, &got);
 	struct vt_diag diag = {0};
 	struct vt_session_reader *sr = vt_session_open(out, &diag);
 	char when[VT_TIME_BUFSZ];
@@ -1000,11 +997,12 @@ Test(emulate_session, the_monitor_bytes_at_their_times_with_the_faults)
 			continue;
 		}
 		cr_assert_eq(ev[i].n, 1, "%lld ms: one message, one reading", ev[i].off);
+		const struct vt_reading *r = &got.readings[ev[i].first];
 		double hr = 60 + (double)ev[i].off / 1000;
-		cr_expect_eq(ev[i].r[0].value[VT_HR], hr, "%lld ms: HR %g", ev[i].off,
-		             ev[i].r[0].value[VT_HR]);
-		cr_expect_eq(ev[i].r[0].value[VT_PR], hr);
+		cr_expect_eq(r->value[VT_HR], hr, "%lld ms: HR %g", ev[i].off, r->value[VT_HR]);
+		cr_expect_eq(r->value[VT_PR], hr);
 	}
+	vt_rig_collect_free(&got);
 	vt_rig_rmtree(dir);
 }
 
