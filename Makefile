@@ -12,7 +12,7 @@
 #   make bench      benchmark programs that print figures
 #   make goldens    regenerate the golden replay files and the report's golden
 #                   trend page (review the diff!); make goldens-report: the page alone
-#   make install    programs, unit, sysusers/tmpfiles/udev files, man pages and
+#   make install    programs, units, sysusers/tmpfiles/udev files, man pages and
 #                   the sample configuration (PREFIX=/usr/local, DESTDIR=)
 #
 # Every module under daemon/ goes into one static library; each program
@@ -304,7 +304,11 @@ install: $(INSTALL_DEPS)
 	sed 's|/usr/bin/vitals-hl7|$(BINDIR)/vitals-hl7|g' systemd/vitals-hl7.service \
 		>$(DESTDIR)$(UNITDIR)/vitals-hl7.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals-hl7.service
+	sed 's|/usr/bin/vitals-web|$(BINDIR)/vitals-web|g' systemd/vitals-web.service \
+		>$(DESTDIR)$(UNITDIR)/vitals-web.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vitals-web.service
 	install -m 0644 systemd/vitalsd.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitalsd.conf
+	install -m 0644 systemd/vitals-web.sysusers $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitals-web.conf
 	install -m 0644 systemd/vitalsd.tmpfiles $(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf
 	install -m 0644 systemd/99-vitalsd-monitors.rules $(DESTDIR)$(SYSLIBDIR)/udev/rules.d/
 	@for m in $(MAN_PAGES); do \
@@ -321,11 +325,17 @@ install: $(INSTALL_DEPS)
 	fi
 	@[ -e $(DESTDIR)/etc/default/vitalsd ] || \
 		install -m 0644 systemd/vitalsd.default $(DESTDIR)/etc/default/vitalsd
+	@[ -e $(DESTDIR)/etc/default/vitals-web ] || \
+		install -m 0644 systemd/vitals-web.default $(DESTDIR)/etc/default/vitals-web
 	@if [ -z "$(DESTDIR)" ]; then \
 		echo "installed; to create the user and start the service:"; \
 		echo "  systemd-sysusers && systemd-tmpfiles --create vitalsd.conf"; \
 		echo "  udevadm control --reload && systemctl daemon-reload"; \
 		echo "  $(SBINDIR)/vitalsd -c $(CONFDIR)/vitalsd.yaml -n && systemctl enable --now vitalsd"; \
+		echo "the web station (docs/web.md): a users file first, then"; \
+		echo "  $(BINDIR)/vitals-web passwd $(CONFDIR)/web-users NAME"; \
+		echo "  chown root:vitals-web $(CONFDIR)/web-users && chmod 0640 $(CONFDIR)/web-users"; \
+		echo "  systemctl enable --now vitals-web"; \
 	fi
 
 # Removes what install put in place except the configuration and the
@@ -337,6 +347,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/vitalsd-archive.service $(DESTDIR)$(UNITDIR)/vitalsd-archive.timer \
 		$(DESTDIR)$(UNITDIR)/vitals-hub.service \
 		$(DESTDIR)$(UNITDIR)/vitals-hl7.service \
+		$(DESTDIR)$(UNITDIR)/vitals-web.service $(DESTDIR)$(SYSLIBDIR)/sysusers.d/vitals-web.conf \
 		$(DESTDIR)$(SYSLIBDIR)/tmpfiles.d/vitalsd.conf \
 		$(DESTDIR)$(SYSLIBDIR)/udev/rules.d/99-vitalsd-monitors.rules
 	rm -f $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))

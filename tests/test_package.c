@@ -4,8 +4,8 @@
  * seconds; `make deb` builds from source with dpkg-buildpackage and runs
  * lintian, a step of its own in CI), their contents are checked with
  * dpkg-deb, they are installed with `dpkg --root` into an empty root whose
- * maintainer scripts create the user and enable the service there, and the
- * unit, as the package installed it, passes `systemd-analyze verify`.
+ * maintainer scripts create the users and enable the services there, and the
+ * units, as the packages installed them, pass `systemd-analyze verify`.
  */
 #include <criterion/criterion.h>
 #include <glob.h>
@@ -76,10 +76,12 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	char names[32][64];
 	size_t n = s_programs(names, 32);
 	cr_assert_geq(n, 3);
-	char *deb[3];
-	static const char *const pkgs[3] = {"vitalsd", "vitals-station", "vitals-emulator"};
-	char contents[3][65536];
-	for (int i = 0; i < 3; i++) {
+	enum { NPKG = 4 };
+	char *deb[NPKG];
+	static const char *const pkgs[NPKG] = {"vitalsd", "vitals-station", "vitals-emulator",
+	                                       "vitals-web"};
+	static char contents[NPKG][65536];
+	for (int i = 0; i < NPKG; i++) {
 		cr_assert_eq(asprintf(&deb[i], "%s/deb-quick/%s_0.1.0_amd64.deb", build, pkgs[i]) > 0, 1);
 		cr_assert_eq(s_sh(&r, "dpkg-deb -c '%s' | awk '{print $6}'", deb[i]), 0, "%s", r.err);
 		snprintf(contents[i], sizeof(contents[i]), "%s", r.out);
@@ -97,24 +99,41 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	    "./usr/share/doc/vitalsd/integration.md.gz"};
 	for (size_t i = 0; i < sizeof(daemon_files) / sizeof(daemon_files[0]); i++)
 		cr_expect(s_has_line(contents[0], daemon_files[i]), "vitalsd lacks %s", daemon_files[i]);
+	/* The web station: a server with its own account, unit and options. */
+	static const char *const web_files[] = {
+	    "./lib/systemd/system/vitals-web.service", "./usr/lib/sysusers.d/vitals-web.conf",
+	    "./etc/default/vitals-web", "./usr/share/doc/vitals-web/web.md.gz"};
+	for (size_t i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++) {
+		cr_expect(s_has_line(contents[3], web_files[i]), "vitals-web lacks %s", web_files[i]);
+		for (int other = 0; other < 3; other++)
+			cr_expect(!s_has_line(contents[other], web_files[i]), "%s also in %s", web_files[i],
+			          pkgs[other]);
+	}
 	/* Every other program is a station tool, with its man page, but the emulator,
-	 * and what runs beside the daemons on their server: vitals-archive, vitals-hub and vitals-hl7. */
+	 * the web station, and what runs beside the daemons on their server: vitals-archive,
+	 * vitals-hub and vitals-hl7. */
 	for (size_t i = 0; i < n; i++) {
 		bool server = strcmp(names[i], "vitals-archive") == 0 || strcmp(names[i], "vitals-hub") == 0 ||
 		              strcmp(names[i], "vitals-hl7") == 0;
-		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2 : server ? 0 : 1;
+		int in = strcmp(names[i], "vitals-emulate") == 0 ? 2
+		         : strcmp(names[i], "vitals-web") == 0   ? 3
+		         : server                                ? 0
+		                                                 : 1;
 		char bin[128], man[128];
 		snprintf(bin, sizeof(bin), "./usr/bin/%.63s", names[i]);
 		snprintf(man, sizeof(man), "./usr/share/man/man1/%.63s.1.gz", names[i]);
 		cr_expect(s_has_line(contents[in], bin), "%s lacks %s", pkgs[in], bin);
 		cr_expect(s_has_line(contents[in], man), "%s lacks %s", pkgs[in], man);
-		for (int other = 0; other < 3; other++)
+		for (int other = 0; other < NPKG; other++)
 			cr_expect(other == in || !s_has_line(contents[other], bin), "%s also in %s", bin,
 			          pkgs[other]);
 	}
 	cr_assert_eq(s_sh(&r, "dpkg-deb -I '%s' conffiles", deb[0]), 0, "%s", r.err);
 	cr_expect(s_has_line(r.out, "/etc/vitalsd/vitalsd.yaml"), "conffiles:\n%s", r.out);
 	cr_expect(s_has_line(r.out, "/etc/default/vitalsd"), "conffiles:\n%s", r.out);
+	vt_rig_output_free(&r);
+	cr_assert_eq(s_sh(&r, "dpkg-deb -I '%s' conffiles", deb[3]), 0, "%s", r.err);
+	cr_expect(s_has_line(r.out, "/etc/default/vitals-web"), "vitals-web conffiles:\n%s", r.out);
 	vt_rig_output_free(&r);
 
 	/* Installed into an empty root: the maintainer scripts run there. */
@@ -123,7 +142,8 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	cr_assert_eq(s_sh(&r, "R='%s'; mkdir -p $R/var/lib/dpkg/info $R/var/lib/dpkg/updates $R/etc && "
 	                      ": >$R/var/lib/dpkg/status && DPKG_ROOT=$R dpkg --root=$R --log=/dev/null "
 	                      "--force-depends --force-script-chrootless --force-not-root -i '%s' '%s' "
-	                      "'%s' 2>&1", root, deb[0], deb[1], deb[2]), 0, "dpkg -i:\n%s", r.out);
+	                      "'%s' '%s' 2>&1", root, deb[0], deb[1], deb[2], deb[3]), 0,
+	             "dpkg -i:\n%s", r.out);
 	vt_rig_output_free(&r);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/etc/passwd", root);
@@ -132,6 +152,10 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	cr_expect(user && (user == passwd || user[-1] == '\n') &&
 	              strstr(user, ":vitalsd vital-signs acquisition:/var/lib/vitalsd:/usr/sbin/nologin\n"),
 	          "the postinst created no vitalsd user:\n%s", passwd ? passwd : "(no /etc/passwd)");
+	user = passwd ? strstr(passwd, "vitals-web:x:") : NULL;
+	cr_expect(user && (user == passwd || user[-1] == '\n') &&
+	              strstr(user, ":vitals-web central station:/:/usr/sbin/nologin\n"),
+	          "the postinst created no vitals-web user:\n%s", passwd ? passwd : "(no /etc/passwd)");
 	free(passwd);
 	snprintf(path, sizeof(path), "%s/etc/group", root);
 	char *group = vt_rig_slurp(path, NULL);
@@ -149,6 +173,12 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	         root);
 	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the HL7 bridge (it starts "
 	             "once its file exists)");
+	snprintf(path, sizeof(path), "%s/etc/systemd/system/multi-user.target.wants/vitals-web.service",
+	         root);
+	cr_expect_eq(lstat(path, &st), 0, "the postinst did not enable the web station (it starts "
+	             "once its users file exists)");
+	snprintf(path, sizeof(path), "%s/etc/vitalsd", root);
+	cr_expect(stat(path, &st) == 0 && S_ISDIR(st.st_mode), "no /etc/vitalsd for the users file");
 	cr_expect_eq(s_sh(&r, "R='%s'; $R/usr/bin/vitals-hl7 -c "
 	                      "$R/usr/share/doc/vitalsd/examples/vitals-hl7.yaml -n 2>&1", root), 0,
 	             "the packaged example of vitals-hl7.yaml does not check:\n%s", r.out);
@@ -170,7 +200,8 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	             r.err);
 	vt_rig_output_free(&r);
 	cr_expect_eq(s_sh(&r, "systemd-analyze verify --man=no --root='%s' vitalsd.service "
-	                      "vitalsd-archive.service vitalsd-archive.timer vitals-hl7.service 2>&1",
+	                      "vitalsd-archive.service vitalsd-archive.timer vitals-hl7.service "
+	                      "vitals-hub.service vitals-web.service 2>&1",
 	                      root),
 	             0, "systemd-analyze verify:\n%s", r.out);
 	cr_expect_str_eq(r.out, "", "systemd-analyze verify has something to say");
@@ -181,7 +212,12 @@ Test(package, builds_installs_into_a_root_and_verifies, .timeout = 300)
 	                      "mv $R/usr/sbin/vitalsd.away $R/usr/sbin/vitalsd", root), 0);
 	cr_expect(strstr(r.out, "/usr/sbin/vitalsd is not executable") != NULL, "%s", r.out);
 	vt_rig_output_free(&r);
-	for (int i = 0; i < 3; i++)
+	cr_assert_eq(s_sh(&r, "R='%s'; mv $R/usr/bin/vitals-web $R/usr/bin/vitals-web.away && "
+	                      "systemd-analyze verify --man=no --root=$R vitals-web.service 2>&1; "
+	                      "mv $R/usr/bin/vitals-web.away $R/usr/bin/vitals-web", root), 0);
+	cr_expect(strstr(r.out, "/usr/bin/vitals-web is not executable") != NULL, "%s", r.out);
+	vt_rig_output_free(&r);
+	for (int i = 0; i < NPKG; i++)
 		free(deb[i]);
 	vt_rig_rmtree(root);
 }

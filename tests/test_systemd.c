@@ -5,7 +5,8 @@
  * real (READY=1 only once the PUB socket is bound, STATUS=, WATCHDOG=1
  * from the loop, STOPPING=1 and exit 0 on SIGTERM), it survives the unit's
  * own system call filter with real data flowing, the sysusers and tmpfiles
- * files apply, `make install` lays out the whole tree, and the man pages
+ * files apply (the daemon's and the web station's), `make install` lays out
+ * the whole tree with every unit, and the man pages
  * render without a warning. Nothing needs hardware or the network: sockets
  * bind 127.0.0.1, files go to temporary directories.
  */
@@ -873,6 +874,7 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 	char *sysusers = s_need("systemd-sysusers", "systemd");
 	char *tmpfiles = s_need("systemd-tmpfiles", "systemd");
 	char *conf_u = s_abs(vt_rig_root("systemd/vitalsd.sysusers"));
+	char *conf_w = s_abs(vt_rig_root("systemd/vitals-web.sysusers"));
 	char *conf_t = s_abs(vt_rig_root("systemd/vitalsd.tmpfiles"));
 	char *root = s_tmpdir();
 	char root_arg[PATH_MAX + 8], path[PATH_MAX];
@@ -880,7 +882,7 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 	snprintf(path, sizeof(path), "%s/etc", root);
 	cr_assert_eq(mkdir(path, 0755), 0);
 
-	char *argv_u[] = {sysusers, root_arg, conf_u, NULL};
+	char *argv_u[] = {sysusers, root_arg, conf_u, conf_w, NULL};
 	struct vt_rig_output r;
 	cr_assert_geq(vt_rig_run(argv_u, &r), 0);
 	cr_expect_eq(r.status, 0, "systemd-sysusers failed:\n%s", r.err);
@@ -893,10 +895,28 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 	cr_expect(strncmp(passwd, "vitalsd:", 8) == 0 || strstr(passwd, "\nvitalsd:") != NULL,
 	          "no vitalsd user:\n%s", passwd);
 	cr_expect_not_null(strstr(passwd, ":/usr/sbin/nologin"), "vitalsd must not have a login shell");
+	/* The web station's account: no login, and not in dialout (it reads no device). */
+	const char *web = strncmp(passwd, "vitals-web:", 11) == 0 ? passwd : strstr(passwd, "\nvitals-web:");
+	cr_expect(web != NULL, "no vitals-web user:\n%s", passwd);
+	if (web != NULL) {
+		char line[256];
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(web + (*web == '\n'), "\n"),
+		         web + (*web == '\n'));
+		size_t len = strlen(line);
+		cr_expect(len > 18 && strcmp(line + len - 18, ":/usr/sbin/nologin") == 0,
+		          "vitals-web must not have a login shell: %s", line);
+	}
+	cr_expect(strncmp(group, "vitals-web:", 11) == 0 || strstr(group, "\nvitals-web:") != NULL,
+	          "no vitals-web group (the users file is root:vitals-web 0640):\n%s", group);
 	const char *dialout = strstr(group, "dialout:");
 	cr_expect(dialout != NULL && strstr(dialout, "vitalsd") != NULL &&
 	              strstr(dialout, "vitalsd") < strchr(dialout, '\n'),
 	          "vitalsd is not in dialout:\n%s", group);
+	if (dialout != NULL) {
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(dialout, "\n"), dialout);
+		cr_expect_null(strstr(line, "vitals-web"), "vitals-web is in dialout: %s", line);
+	}
 
 	if (geteuid() != 0) {
 		cr_log_warn("not root: tmpfiles --create (which chowns) not tried");
@@ -914,6 +934,7 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 	free(passwd);
 	free(group);
 	free(conf_u);
+	free(conf_w);
 	free(conf_t);
 	free(sysusers);
 	free(tmpfiles);
@@ -923,13 +944,14 @@ Test(systemd, sysusers_and_tmpfiles_apply)
 /* ---- make install ------------------------------------------------------------------- */
 
 /* The programs the Makefile builds: vitalsd and every vitals*.c in the
- * program folders. */
+ * program folders (the Makefile's PROG_SRC). */
 static size_t
 s_programs(char names[][64], size_t max)
 {
 	size_t n = 0;
 	snprintf(names[n++], 64, "vitalsd");
-	static const char *const folders[] = {"emulator", "console", "tools"};
+	static const char *const folders[] = {"emulator", "console", "tools", "report",
+	                                      "web",      "hub",     "hl7"};
 	for (size_t f = 0; f < sizeof(folders) / sizeof(folders[0]); f++) {
 		char pattern[64];
 		snprintf(pattern, sizeof(pattern), "%s/vitals*.c", folders[f]);
@@ -1011,7 +1033,12 @@ Test(systemd, make_install_lays_out_the_tree)
 	static const char *const files[] = {
 	    "usr/lib/systemd/system/vitalsd.service",
 	    "usr/lib/systemd/system/vitals-hl7.service",
+	    "usr/lib/systemd/system/vitals-hub.service",
+	    "usr/lib/systemd/system/vitals-web.service",
+	    "usr/lib/systemd/system/vitalsd-archive.service",
+	    "usr/lib/systemd/system/vitalsd-archive.timer",
 	    "usr/lib/sysusers.d/vitalsd.conf",
+	    "usr/lib/sysusers.d/vitals-web.conf",
 	    "usr/lib/tmpfiles.d/vitalsd.conf",
 	    "usr/lib/udev/rules.d/99-vitalsd-monitors.rules",
 	    "usr/share/man/man8/vitalsd.8",
@@ -1020,6 +1047,7 @@ Test(systemd, make_install_lays_out_the_tree)
 	    "usr/share/man/man1/vitals-emulate.1",
 	    "usr/share/man/man1/vitalsctl.1",
 	    "etc/default/vitalsd",
+	    "etc/default/vitals-web",
 	    "etc/vitalsd/vitalsd.yaml",
 	};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -1038,6 +1066,19 @@ Test(systemd, make_install_lays_out_the_tree)
 	cr_expect(unit && strstr(unit, "\n" UNIT_EXEC_START "\n"), "installed unit: wrong ExecStart");
 	cr_expect(unit && strstr(unit, "\n" UNIT_EXEC_PRE "\n"), "installed unit: wrong ExecStartPre");
 	free(unit);
+	/* The web station's unit and options as the shipped ones. */
+	snprintf(path, sizeof(path), "%s/usr/lib/systemd/system/vitals-web.service", dest);
+	unit = vt_rig_slurp(path, NULL);
+	char *shipped = vt_rig_slurp(vt_rig_root("systemd/vitals-web.service"), NULL);
+	cr_expect(unit && shipped && strcmp(unit, shipped) == 0,
+	          "installed vitals-web.service differs from systemd/vitals-web.service");
+	free(unit);
+	free(shipped);
+	snprintf(path, sizeof(path), "%s/etc/default/vitals-web", dest);
+	unit = vt_rig_slurp(path, NULL);
+	cr_expect(unit && strstr(unit, "\nVITALS_WEB_OPTS=\"--listen 127.0.0.1:8080\"\n"),
+	          "installed /etc/default/vitals-web: %s", unit ? unit : "(none)");
+	free(unit);
 
 	/* The sample configuration is valid as installed. */
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
@@ -1049,9 +1090,16 @@ Test(systemd, make_install_lays_out_the_tree)
 	cr_expect_eq(r.status, 0, "the installed vitalsd.yaml does not check:\n%s", r.err);
 	vt_rig_output_free(&r);
 
-	/* A second install keeps the administrator's configuration. */
+	/* A second install keeps the administrator's configuration and options. */
 	s_write(path, "# edited by the clinic\npublish: tcp://127.0.0.1:5556\n");
+	char web_default[PATH_MAX];
+	snprintf(web_default, sizeof(web_default), "%s/etc/default/vitals-web", dest);
+	s_write(web_default, "VITALS_WEB_OPTS=\"--listen 127.0.0.1:9090\"\n");
 	s_make("install", dest, "/usr");
+	char *opts = vt_rig_slurp(web_default, NULL);
+	cr_expect(opts && strcmp(opts, "VITALS_WEB_OPTS=\"--listen 127.0.0.1:9090\"\n") == 0,
+	          "make install overwrote /etc/default/vitals-web");
+	free(opts);
 	char *kept = vt_rig_slurp(path, NULL);
 	cr_expect(kept && strncmp(kept, "# edited by the clinic", 22) == 0,
 	          "make install overwrote an existing vitalsd.yaml");
@@ -1099,6 +1147,16 @@ Test(systemd, make_install_honours_prefix)
 	cr_expect_not_null(strstr(unit, "\nExecStartPre=/usr/local/sbin/vitalsd -c "
 	                                "/etc/vitalsd/vitalsd.yaml -n\n"), "ExecStartPre does not follow PREFIX");
 	free(unit);
+	snprintf(path, sizeof(path), "%s/usr/local/lib/systemd/system/vitals-web.service", dest);
+	unit = vt_rig_slurp(path, NULL);
+	cr_assert_not_null(unit, "%s is missing", path);
+	cr_expect_not_null(strstr(unit, "\nExecStart=/usr/local/bin/vitals-web --users "
+	                                "/etc/vitalsd/web-users $VITALS_WEB_OPTS\n"),
+	                   "vitals-web's ExecStart does not follow PREFIX");
+	cr_expect_null(strstr(unit, "/usr/bin/"), "vitals-web.service still names /usr/bin");
+	free(unit);
+	snprintf(path, sizeof(path), "%s/usr/local/lib/sysusers.d/vitals-web.conf", dest);
+	cr_expect(s_is_file(path, false), "%s is missing", path);
 	snprintf(path, sizeof(path), "%s/etc/vitalsd/vitalsd.yaml", dest);
 	cr_expect(s_is_file(path, false), "the configuration goes to /etc whatever the PREFIX");
 	s_rm_rf(dest);
