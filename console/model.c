@@ -206,10 +206,17 @@ s_bed(struct vt_console *m, const char *name)
 	return b;
 }
 
-/* A bed's values, and when each spot measurement among them was taken (`measured`, may be NULL). */
+/*
+ * A bed's values, and when each spot measurement among them was taken
+ * (`measured`, may be NULL). A spot measurement the daemon no longer gives
+ * is kept as the parameter's last one (see struct vt_console_value).
+ */
 static void
 s_set_values(struct vt_console_bed *b, json_t *values, json_t *measured)
 {
+	struct vt_console_value before[VT_PARAM_COUNT];
+	size_t n_before = b->n_values;
+	memcpy(before, b->values, n_before * sizeof(before[0]));
 	const char *key;
 	json_t *v;
 	b->n_values = 0;
@@ -222,6 +229,21 @@ s_set_values(struct vt_console_bed *b, json_t *values, json_t *measured)
 		cv->valid = json_is_number(v);
 		cv->value = cv->valid ? json_number_value(v) : NAN;
 		cv->measured = cv->valid ? s_time(measured, key) : 0;
+		cv->last = NAN;
+		cv->last_measured = 0;
+		if (cv->measured > 0) {
+			cv->last = cv->value;
+			cv->last_measured = cv->measured;
+			continue;
+		}
+		if (cv->valid)
+			continue; /* a continuous value now: an old spot value means nothing */
+		for (size_t i = 0; i < n_before; i++)
+			if (strcmp(before[i].name, cv->name) == 0) {
+				cv->last = before[i].last;
+				cv->last_measured = before[i].last_measured;
+				break;
+			}
 	}
 }
 

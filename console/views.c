@@ -82,19 +82,18 @@ vt_console_sparkline(const struct vt_trend *t, enum vt_param p, int64_t now, int
 	return out;
 }
 
-/* The value of parameter `name` of the bed, or NULL. */
+/* Parameter `p` of the bed, or NULL when the bed has none. */
 static const struct vt_console_value *
-s_value(const struct vt_console_bed *b, enum vt_param p)
+s_param(const struct vt_console_bed *b, enum vt_param p)
 {
 	for (size_t i = 0; i < b->n_values; i++)
 		if (strcmp(b->values[i].name, vt_param_info(p)->name) == 0)
-			return b->values[i].valid ? &b->values[i] : NULL;
+			return &b->values[i];
 	return NULL;
 }
 
-/* "4 min ago", "35 s ago", "2 h 5 min ago". */
-static void
-s_ago(int64_t ms, char *out, size_t len)
+const char *
+vt_console_format_ago(int64_t ms, char *out, size_t len)
 {
 	long long s = ms < 0 ? 0 : (long long)(ms / 1000);
 	if (s < 60)
@@ -103,27 +102,62 @@ s_ago(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "%lld min ago", s / 60);
 	else
 		snprintf(out, len, "%lld h %lld min ago", s / 3600, s / 60 % 60);
+	return out;
+}
+
+bool
+vt_console_spot(const struct vt_console_bed *b, int64_t now, struct vt_console_spot *out)
+{
+	static const enum vt_param parts[3] = {VT_NIBP_SYS, VT_NIBP_DIA, VT_NIBP_MAP};
+	const struct vt_console_value *v[3];
+	bool current = false, last = false;
+	for (int i = 0; i < 3; i++) {
+		v[i] = s_param(b, parts[i]);
+		current = current || (v[i] && v[i]->valid);
+		last = last || (v[i] && v[i]->last_measured > 0);
+	}
+	memset(out, 0, sizeof(*out));
+	if (!current && !last)
+		return false;
+	/* Current: the parts the daemon gives now. Else the last measurement's parts. */
+	double x[3];
+	for (int i = 0; i < 3; i++) {
+		x[i] = NAN;
+		if (v[i] && current && v[i]->valid)
+			x[i] = v[i]->value;
+		else if (v[i] && !current && v[i]->last_measured > 0)
+			x[i] = v[i]->last;
+		if (out->measured == 0 && !isnan(x[i]))
+			out->measured = current ? v[i]->measured : v[i]->last_measured;
+	}
+	char part[2][16], mean[24] = "";
+	for (int i = 0; i < 2; i++) {
+		if (isnan(x[i]))
+			snprintf(part[i], sizeof(part[i]), "-");
+		else
+			snprintf(part[i], sizeof(part[i]), "%.0f", x[i]);
+	}
+	if (!isnan(x[2]))
+		snprintf(mean, sizeof(mean), " (%.0f)", x[2]);
+	snprintf(out->value, sizeof(out->value), "%s/%s%s", part[0], part[1], mean);
+	out->current = current;
+	if (out->measured > 0 && now > 0)
+		vt_console_format_ago(now - out->measured, out->age, sizeof(out->age));
+	return true;
 }
 
 const char *
 vt_console_spot_text(const struct vt_console_bed *b, int64_t now, char *out, size_t len)
 {
-	const struct vt_console_value *sys = s_value(b, VT_NIBP_SYS), *dia = s_value(b, VT_NIBP_DIA),
-	                              *map = s_value(b, VT_NIBP_MAP);
+	struct vt_console_spot spot;
 	out[0] = '\0';
-	if (sys == NULL && dia == NULL && map == NULL)
+	if (!vt_console_spot(b, now, &spot))
 		return out;
-	char s[16] = "-", d[16] = "-", m[24] = "", ago[40] = "";
-	if (sys)
-		snprintf(s, sizeof(s), "%.0f", sys->value);
-	if (dia)
-		snprintf(d, sizeof(d), "%.0f", dia->value);
-	if (map)
-		snprintf(m, sizeof(m), " (%.0f)", map->value);
-	const struct vt_console_value *any = sys ? sys : dia ? dia : map;
-	if (any->measured > 0 && now > 0)
-		s_ago(now - any->measured, ago, sizeof(ago));
-	snprintf(out, len, "NIBP %s/%s%s%s%s", s, d, m, ago[0] ? " " : "", ago);
+	if (spot.current)
+		snprintf(out, len, "NIBP %s%s%s", spot.value, spot.age[0] ? " " : "", spot.age);
+	else
+		snprintf(out, len, "NIBP --- (last %s%s%s)", spot.value, spot.age[0] ? " " : "",
+		         spot.age);
 	return out;
 }
 

@@ -2,7 +2,8 @@
  * The station's views of a bed beyond its numbers, through the console
  * model fed with hand-written messages as the daemon sends them: the
  * half-hour trend as a sparkline (dips kept, gaps as spaces, one scale for
- * every bed), the last blood pressure with its age, back at baseline
+ * every bed), the last blood pressure with its age (the measurement's) and
+ * once it is no longer current, back at baseline
  * (said, restored by a snapshot, over with the next phase), and the alarm
  * review of the history (how long, who acknowledged and when, how it
  * ended, the worst value).
@@ -155,6 +156,69 @@ Test(console_views, the_last_blood_pressure_with_its_age, .init = s_init)
 	b = vt_console_bed_named(m, "chair-1");
 	cr_expect_str_eq(vt_console_spot_text(b, AT(3600 + 600), text, sizeof(text)),
 	                 "NIBP 131/80 1 h 0 min ago");
+	vt_console_free(&m);
+}
+
+/*
+ * The age is the measurement's, never the message's: a vitals message of
+ * now carrying a cuff reading of 12 minutes ago says 12 min ago, and says
+ * so again a minute later in the next one. Once the daemon stops giving it
+ * (nibp_stale_after passed: null, no `measured`), the last reading stays,
+ * marked as no longer current, its age still growing; a new measurement
+ * makes it current again, and a continuous value never counts as one.
+ */
+Test(console_views, a_blood_pressure_ages_from_its_measurement_and_goes_stale, .init = s_init)
+{
+	struct vt_console *m = vt_console_new(0);
+	char text[96];
+	struct vt_console_spot spot;
+	const char *bp = "\"type\":\"vitals\",\"bed\":\"chair-1\",\"values\":{\"spo2\":97,"
+	                 "\"nibp_sys\":128,\"nibp_dia\":84,\"nibp_map\":100},\"measured\":{"
+	                 "\"nibp_sys\":\"2026-11-21T10:00:00Z\",\"nibp_dia\":\"2026-11-21T10:00:00Z\","
+	                 "\"nibp_map\":\"2026-11-21T10:00:00Z\"},\"flags\":[]";
+	s_msg(m, AT(12 * 60), "%s", bp);
+	const struct vt_console_bed *b = vt_console_bed_named(m, "chair-1");
+	cr_assert(vt_console_spot(b, AT(12 * 60), &spot));
+	cr_expect(spot.current);
+	cr_expect_str_eq(spot.value, "128/84 (100)");
+	cr_expect_str_eq(spot.age, "12 min ago", "the message is of now; the reading of 10:00");
+	cr_expect_eq(spot.measured, AT(0));
+	s_msg(m, AT(13 * 60), "%s", bp);
+	b = vt_console_bed_named(m, "chair-1");
+	cr_expect_str_eq(vt_console_spot_text(b, AT(13 * 60 + 5), text, sizeof(text)),
+	                 "NIBP 128/84 (100) 13 min ago");
+
+	/* nibp_stale_after (20 min) passed: the daemon gives null and no time. */
+	const char *stale = "\"type\":\"vitals\",\"bed\":\"chair-1\",\"values\":{\"spo2\":97,"
+	                    "\"nibp_sys\":null,\"nibp_dia\":null,\"nibp_map\":null},\"flags\":[]";
+	s_msg(m, AT(20 * 60), "%s", stale);
+	s_msg(m, AT(24 * 60), "%s", stale);
+	b = vt_console_bed_named(m, "chair-1");
+	cr_assert(vt_console_spot(b, AT(24 * 60), &spot), "the last reading is kept");
+	cr_expect_not(spot.current, "and no longer current");
+	cr_expect_str_eq(spot.value, "128/84 (100)");
+	cr_expect_str_eq(spot.age, "24 min ago");
+	cr_expect_str_eq(vt_console_spot_text(b, AT(24 * 60), text, sizeof(text)),
+	                 "NIBP --- (last 128/84 (100) 24 min ago)");
+	char value[16];
+	cr_expect_str_eq(vt_console_format_value(&b->values[1], value, sizeof(value)), "---",
+	                 "the value itself is none");
+
+	/* A new measurement is current again. */
+	s_msg(m, AT(25 * 60),
+	      "\"type\":\"vitals\",\"bed\":\"chair-1\",\"values\":{\"spo2\":97,\"nibp_sys\":141,"
+	      "\"nibp_dia\":92,\"nibp_map\":108},\"measured\":{\"nibp_sys\":\"2026-11-21T10:24:30Z\","
+	      "\"nibp_dia\":\"2026-11-21T10:24:30Z\",\"nibp_map\":\"2026-11-21T10:24:30Z\"},\"flags\":[]");
+	b = vt_console_bed_named(m, "chair-1");
+	cr_expect_str_eq(vt_console_spot_text(b, AT(25 * 60), text, sizeof(text)),
+	                 "NIBP 141/92 (108) 30 s ago");
+	/* A monitor that sends the parameter as a continuous value: no spot reading left over. */
+	s_msg(m, AT(26 * 60),
+	      "\"type\":\"vitals\",\"bed\":\"chair-1\",\"values\":{\"nibp_sys\":140},\"flags\":[]");
+	s_msg(m, AT(27 * 60),
+	      "\"type\":\"vitals\",\"bed\":\"chair-1\",\"values\":{\"nibp_sys\":null},\"flags\":[]");
+	b = vt_console_bed_named(m, "chair-1");
+	cr_expect_not(vt_console_spot(b, AT(27 * 60), &spot), "nothing to show: %s", spot.value);
 	vt_console_free(&m);
 }
 

@@ -4,7 +4,8 @@
  * it, the Cookie header and form bodies a hostile client sends, the
  * origin check, sessions (fixation, expiry, eviction, CSRF tokens), the
  * login rate limit, and the view the page is sent (a snapshot, then only
- * what changed, hostile strings kept as data).
+ * what changed, hostile strings kept as data, a blood pressure with the
+ * age of its measurement).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -365,6 +366,72 @@ Test(web_view, a_snapshot_then_only_what_changed)
 	json_decref(after);
 	vt_view_free(&v);
 	cr_expect_null(v);
+	vt_console_free(&m);
+}
+
+/* The value named `name` of a bed object, or NULL. */
+static json_t *
+s_value_named(json_t *bed, const char *name)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(bed, "values"), i, v)
+	if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+		return v;
+	return NULL;
+}
+
+/*
+ * A blood pressure is sent with its own age: the message is of now, the
+ * cuff reading of 12 minutes ago, and the page is told "12 min ago" (the
+ * console's words) and the reading's time, never the message's. When the
+ * daemon stops giving it (nibp_stale_after), the page is told the last
+ * reading, no longer current, its age still growing; a continuous value
+ * has no age of its own.
+ */
+Test(web_view, a_blood_pressure_carries_the_age_of_its_measurement)
+{
+	struct vt_console *m = vt_console_new(0);
+	char t[VT_TIME_BUFSZ], at[VT_TIME_BUFSZ];
+	int64_t measured = T0 - 12 * 60000;
+	s_feed(m, "{\"v\":1,\"type\":\"vitals\",\"seq\":1,\"time\":\"%s\",\"instance\":\"A\",\"bed\":\"chair-4\","
+	          "\"values\":{\"spo2\":97,\"nibp_sys\":128,\"nibp_dia\":84,\"nibp_map\":100,\"temp\":36.9},"
+	          "\"measured\":{\"nibp_sys\":\"%s\",\"nibp_dia\":\"%s\",\"nibp_map\":\"%s\",\"temp\":\"%s\"},"
+	          "\"age_s\":{\"nibp_sys\":720,\"nibp_dia\":720,\"nibp_map\":720,\"temp\":720},\"flags\":[]}",
+	       vt_time_format(T0, t), vt_time_format(measured, at), at, at, at);
+	struct vt_view *v = vt_view_new();
+	json_t *up = s_parse(vt_view_update(v, m, 0, NULL));
+	json_t *bed = json_array_get(json_object_get(up, "beds"), 0);
+	cr_expect_eq(json_integer_value(json_object_get(bed, "vitals_time")), T0, "the message: now");
+	json_t *nibp = json_object_get(bed, "nibp");
+	cr_assert(json_is_object(nibp), "the bed has no nibp");
+	cr_expect_str_eq(json_string_value(json_object_get(nibp, "text")), "128/84 (100)");
+	cr_expect_str_eq(json_string_value(json_object_get(nibp, "age")), "12 min ago");
+	cr_expect_eq(json_integer_value(json_object_get(nibp, "measured")), measured);
+	cr_expect(json_is_true(json_object_get(nibp, "current")));
+	/* Each spot value has its own, in the values too; a continuous one none. */
+	json_t *temp = json_object_get(s_value_named(bed, "temp"), "spot");
+	cr_expect_str_eq(json_string_value(json_object_get(temp, "age")), "12 min ago");
+	cr_expect_eq(json_integer_value(json_object_get(temp, "measured")), measured);
+	cr_expect(json_is_null(json_object_get(s_value_named(bed, "spo2"), "spot")));
+	json_decref(up);
+
+	/* Eight minutes later the daemon no longer gives it. */
+	s_feed(m, "{\"v\":1,\"type\":\"vitals\",\"seq\":2,\"time\":\"%s\",\"instance\":\"A\",\"bed\":\"chair-4\","
+	          "\"values\":{\"spo2\":97,\"nibp_sys\":null,\"nibp_dia\":null,\"nibp_map\":null,\"temp\":null},"
+	          "\"flags\":[]}", vt_time_format(T0 + 8 * 60000, t));
+	up = s_parse(vt_view_update(v, m, 0, NULL));
+	bed = json_array_get(json_object_get(up, "beds"), 0);
+	nibp = json_object_get(bed, "nibp");
+	cr_expect(json_is_false(json_object_get(nibp, "current")), "no longer current");
+	cr_expect_str_eq(json_string_value(json_object_get(nibp, "text")), "128/84 (100)", "the last one");
+	cr_expect_str_eq(json_string_value(json_object_get(nibp, "age")), "20 min ago");
+	cr_expect(json_is_null(json_object_get(s_value_named(bed, "nibp_sys"), "value")));
+	temp = json_object_get(s_value_named(bed, "temp"), "spot");
+	cr_expect(json_is_false(json_object_get(temp, "current")));
+	cr_expect_str_eq(json_string_value(json_object_get(temp, "text")), "36.9");
+	json_decref(up);
+	vt_view_free(&v);
 	vt_console_free(&m);
 }
 

@@ -1,9 +1,11 @@
 /*
  * The web station as a nurse uses it, in Debian's headless Chromium
  * (driven by tests/web/station.test.mjs through puppeteer-core): three
- * chairs as in the demo, each a monitor on a pty fed by a thread here, a
- * real vitalsd, a real vitals-web. The browser script asks, this side
- * does and answers: raise an alarm and say when the daemon published it,
+ * chairs as in the demo, each a monitor on a pty fed by a thread here, and
+ * a fourth whose HL7 monitor sends a blood pressure it measured 12 minutes
+ * before; a real vitalsd, a real vitals-web. The browser script asks, this
+ * side does and answers: send the blood pressure, raise an alarm and say
+ * when the daemon published it,
  * confirm the daemon's acknowledged event carries the nurse's name,
  * confirm the forged requests changed nothing at the daemon, kill the
  * daemon, and put a hostile publisher on its endpoints. The screenshot of
@@ -13,6 +15,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +149,52 @@ s_hostile(void *arg)
 	return NULL;
 }
 
+/*
+ * chair-4's monitor: the IHE PCD-01 example of tests/data/hl7 sent to the
+ * daemon's MLLP listener at `port`, its cuff reading (OBX-14) 12 minutes
+ * before the message (MSH-7), both by the monitor's clock. The connection
+ * stays open, as a monitor's does; its descriptor, after the ACK.
+ */
+static int
+s_hl7_monitor(int port)
+{
+	char *msg = vt_rig_slurp(vt_rig_root("tests/data/hl7/pcd01-numerics.hl7"), NULL);
+	cr_assert_not_null(msg, "tests/data/hl7/pcd01-numerics.hl7 cannot be read");
+	/* MSH-7 10:00:00; the cuff's OBX-14 09:55:00 becomes 09:48:00. */
+	int cuffs = 0;
+	for (char *p = msg; (p = strstr(p, "20261121095500+0100")) != NULL; p++, cuffs++)
+		memcpy(p, "20261121094800+0100", 19);
+	cr_assert_eq(cuffs, 3, "the example's three cuff values are timed 09:55:00");
+	cr_assert_not_null(strstr(msg, "|20261121100000+0100||ORU^R01"), "MSH-7 is 10:00:00");
+	msg[strcspn(msg, "\n")] = '\0';
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	          "the daemon's MLLP listener: %s", strerror(errno));
+	char frame[8192];
+	int n = snprintf(frame, sizeof(frame), "\x0b%s\x1c\r", msg);
+	cr_assert(n > 0 && (size_t)n < sizeof(frame));
+	cr_assert_eq(write(fd, frame, (size_t)n), n, "write: %s", strerror(errno));
+	free(msg);
+	/* Its acknowledgement: MSA|AA. */
+	char ack[1024];
+	size_t got = 0;
+	int64_t end = vt_rig_now_ms() + 10000;
+	while (got < sizeof(ack) - 1 && memchr(ack, 0x1c, got) == NULL && vt_rig_now_ms() < end) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		ssize_t r = read(fd, ack + got, sizeof(ack) - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	ack[got] = '\0';
+	cr_assert_not_null(strstr(ack, "MSA|AA"), "the daemon did not accept the message: %s", ack);
+	return fd;
+}
+
 static FILE *
 s_fdopen(int fd, const char *mode)
 {
@@ -172,6 +223,12 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 		         "    stale_after: 3s\n", i + 1, link);
 		strcat(monitors, entry);
 	}
+	/* chair-4: an HL7 monitor that sends once (no comm-lost during the test); its
+	 * 12-minute-old cuff reading is current for 20 s more (nibp_stale_after 12m20s). */
+	int mllp = vt_rig_free_port(), monitor = -1;
+	snprintf(monitors + strlen(monitors), sizeof(monitors) - strlen(monitors),
+	         "  - bed: chair-4\n    port: mllp://127.0.0.1:%d\n    protocol: hl7-mllp\n"
+	         "    stale_after: 10m\n    nibp_stale_after: 740s\n", mllp);
 	struct vt_rig_daemon d;
 	cr_assert_eq(vt_rig_daemon_start(&d, dir, "heartbeat: 1s\n", monitors, RULES), 0,
 	             "vitalsd did not start");
@@ -223,7 +280,14 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 	while (!done && fgets(line, sizeof(line), in) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		cr_log_info("browser: %s", line);
-		if (strcmp(line, "step alarm") == 0) {
+		if (strcmp(line, "step nibp") == 0) {
+			void *vitals = vt_rig_sub(pub_, "vitals.chair-4", 0);
+			monitor = s_hl7_monitor(mllp);
+			bool shown = vt_rig_wait_msg(vitals, "vitals.chair-4", "\"nibp_sys\":128,", 10000);
+			zmq_close(vitals);
+			cr_expect(shown, "the daemon published no blood pressure for chair-4");
+			fprintf(out, shown ? "ok\n" : "fail no blood pressure from the daemon\n");
+		} else if (strcmp(line, "step alarm") == 0) {
 			atomic_store(&spo2_[0], 84);
 			char topic[64], body[4096];
 			int64_t end = vt_rig_now_ms() + 15000;
@@ -284,5 +348,7 @@ Test(web_browser, a_nurse_at_the_web_station, .timeout = 180)
 		vt_rig_daemon_stop(&d);
 	for (int i = 0; i < 3; i++)
 		vt_rig_pty_close(&ptys_[i]);
+	if (monitor >= 0)
+		close(monitor);
 	vt_rig_rmtree(dir);
 }

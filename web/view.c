@@ -14,6 +14,7 @@
 #include "vitals/base/sample.h"
 #include "vitals/console/history.h"
 #include "vitals/console/trend.h"
+#include "vitals/console/views.h"
 #include "vitals/web/view.h"
 
 /* Numbers with at most this many significant digits: 3.6, not 3.6000000000000001. */
@@ -141,6 +142,40 @@ s_quiet(const struct vt_console_alert *a, int64_t now)
 	return a->acknowledged || a->silenced_until > now;
 }
 
+/*
+ * A spot measurement of a value (a cuff reading, an aperiodic temperature)
+ * at daemon time now: when it was measured and how long ago (the
+ * measurement's age, not the message's), and whether the daemon still
+ * gives it; null for a continuous value.
+ */
+static json_t *
+s_spot_value(const struct vt_console_value *cv, int64_t now)
+{
+	if (cv->last_measured <= 0 || (cv->valid && cv->measured <= 0))
+		return json_null();
+	struct vt_console_value shown = {.valid = true, .value = cv->last};
+	char text[32], ago[40];
+	vt_console_format_value(&shown, text, sizeof(text));
+	return json_pack("{s:s,s:I,s:o,s:b}", "text", text, "measured", (json_int_t)cv->last_measured,
+	                 "age",
+	                 now > 0 ? json_string(vt_console_format_ago(now - cv->last_measured, ago,
+	                                                             sizeof(ago)))
+	                         : json_null(),
+	                 "current", cv->valid);
+}
+
+/* The bed's blood pressure as the console shows it (vt_console_spot), or null. */
+static json_t *
+s_nibp(const struct vt_console_bed *b, int64_t now)
+{
+	struct vt_console_spot spot;
+	if (!vt_console_spot(b, now, &spot))
+		return json_null();
+	return json_pack("{s:s,s:o,s:o,s:b}", "text", spot.value, "measured", s_time(spot.measured),
+	                 "age", spot.age[0] ? json_string(spot.age) : json_null(), "current",
+	                 spot.current);
+}
+
 static json_t *
 s_bed(const struct vt_console *m, const struct vt_console_bed *b, int64_t now)
 {
@@ -152,10 +187,10 @@ s_bed(const struct vt_console *m, const struct vt_console_bed *b, int64_t now)
 		char text[32];
 		vt_console_format_value(cv, text, sizeof(text));
 		json_array_append_new(values,
-		                      json_pack("{s:o,s:s,s:s,s:o,s:s}", "name", s_str(cv->name), "label",
+		                      json_pack("{s:o,s:s,s:s,s:o,s:s,s:o}", "name", s_str(cv->name), "label",
 		                                info ? info->label : cv->name, "unit", info ? info->unit : "",
 		                                "value", cv->valid ? s_num(cv->value) : json_null(), "text",
-		                                text));
+		                                text, "spot", s_spot_value(cv, now)));
 	}
 	json_t *flags = json_array();
 	for (const char *f = b->flags; *f;) {
@@ -180,10 +215,10 @@ s_bed(const struct vt_console *m, const struct vt_console_bed *b, int64_t now)
 			*slot = (int)a->priority;
 	}
 	double dose = vt_console_dose(b, now);
-	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name",
+	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name",
 	                 s_str(b->name), "port", s_str(b->port), "lost",
-	                 comm_lost || strcmp(b->port, "lost") == 0, "values", values, "flags", flags,
-	                 "vitals_time", s_time(b->vitals_time), "phase",
+	                 comm_lost || strcmp(b->port, "lost") == 0, "values", values, "nibp",
+	                 s_nibp(b, now), "flags", flags, "vitals_time", s_time(b->vitals_time), "phase",
 	                 b->phase[0] ? s_str(b->phase) : json_null(), "phase_since",
 	                 s_time(b->phase_since), "weight_kg", s_num(b->weight_kg), "rate",
 	                 s_num(b->rate_mg_per_kg_h), "dose_mg",

@@ -8,7 +8,10 @@
 //
 // One browser start for the whole scenario, so the test stays fast:
 //   log in with a wrong password (refused), then right; see the beds;
-//   see an alarm appear within 1 s of the daemon publishing it; keep a
+//   see a blood pressure measured 12 minutes before the message that
+//   carried it said to be 12 minutes old (and, once its nibp_stale_after
+//   has passed, no longer current); see an alarm appear within 1 s of the
+//   daemon publishing it; keep a
 //   screenshot; acknowledge it and see the daemon's event carry the user;
 //   a forged request and a foreign site's form are refused; the wall
 //   screen's read-only login has nothing to press; the daemon killed: the
@@ -95,14 +98,30 @@ try {
   check(await page.evaluate(() => document.cookie === ''), 'which the page\'s script cannot read');
 
   // ---- the beds ----
-  await page.waitForFunction(() => document.querySelectorAll('.tile .num.spo2 .value').length === 3 &&
-    [...document.querySelectorAll('.tile .num.spo2 .value')].every((v) => v.textContent !== '---'),
-  {timeout: 15000});
+  await page.waitForFunction(() => ['chair-1', 'chair-2', 'chair-3'].every((b) => {
+    const v = document.querySelector(`.tile[data-bed="${b}"] .num.spo2 .value`);
+    return v && v.textContent !== '---';
+  }), {timeout: 15000});
   const beds = await page.$$eval('.tile h2', (hs) => hs.map((h) => h.textContent));
-  check(JSON.stringify(beds) === '["chair-1","chair-2","chair-3"]', 'the three beds: ' + beds.join(', '));
+  check(JSON.stringify(beds) === '["chair-1","chair-2","chair-3","chair-4"]', 'the four beds: ' + beds.join(', '));
   check(await page.$eval('#who', (e) => e.textContent) === env.VT_NURSE, 'the user is shown');
   await page.click('#sound');
   check(await page.evaluate(() => document.body.dataset.sound) === 'on', 'sound turned on with a click');
+
+  // ---- a blood pressure: the age shown is the measurement's, not the message's ----
+  const nibp = '.tile[data-bed="chair-4"] .num.nibp';
+  await step('nibp');
+  await page.waitForFunction((s) => {
+    const n = document.querySelector(s);
+    return n && !n.classList.contains('stale') && n.querySelector('.value').textContent === '128/81 (97)';
+  }, {timeout: 10000}, nibp);
+  const bp = await page.$eval(nibp, (n) => ({
+    age: n.querySelector('.age').textContent,
+    meta: n.closest('.tile').querySelector('.meta').textContent,
+  }));
+  check(bp.age === '12 min ago' && /values current/.test(bp.meta),
+    'chair-4\'s blood pressure 128/81 (97) is "' + bp.age + '" old, the age of its measurement, in a ' +
+    'message of now ("' + bp.meta + '")');
 
   // ---- an alarm appears within 1 s of the daemon publishing it ----
   const seen = page.waitForFunction(() => {
@@ -170,6 +189,16 @@ try {
   check(buttons === 0, 'the read-only login has nothing to press');
   await wall.close();
 
+  // ---- the blood pressure's nibp_stale_after passes (20 s after it came): no longer current ----
+  await page.waitForFunction((s) => {
+    const n = document.querySelector(s);
+    return n && n.classList.contains('stale');
+  }, {timeout: 60000}, nibp);
+  const old = await page.$eval(nibp, (n) => ({value: n.querySelector('.value').textContent,
+    age: n.querySelector('.age').textContent}));
+  check(old.value === '---' && old.age === 'last 128/81 (97) 12 min ago',
+    'once the daemon no longer gives it, the blood pressure shows "' + old.value + '", "' + old.age + '"');
+
   // ---- the daemon killed: CONNECTION LOST within three heartbeats ----
   const [killedAt, interval] = await step('kill');
   const lostAt = await (await page.waitForFunction(() =>
@@ -178,7 +207,7 @@ try {
   const lostAfter = lostAt - Number(killedAt);
   check(lostAfter <= 3 * Number(interval) + 1000,
     'CONNECTION LOST ' + lostAfter + ' ms after the daemon was killed (heartbeat ' + interval + ' ms)');
-  check(await page.$$eval('.tile.lost', (ts) => ts.length) === 3, 'over every bed');
+  check(await page.$$eval('.tile.lost', (ts) => ts.length) === 4, 'over every bed');
   check(await page.evaluate(() => document.body.dataset.sounding) === 'high', 'and it sounds');
 
   // ---- a hostile publisher: what it sends is shown as text ----

@@ -13,6 +13,8 @@
 
 const PRIORITY_LABEL = {high: '!!! HIGH', medium: '!! MED', low: '! LOW'};
 const BIG = new Set(['spo2', 'pr', 'hr']);
+// The parts of a blood pressure: one reading, drawn as one (the bed's `nibp`).
+const NIBP = new Set(['nibp_sys', 'nibp_dia', 'nibp_map']);
 // The stream is dead after this long without an event (updates come at least once a second).
 const STREAM_LOST_MS = 3000;
 
@@ -382,10 +384,17 @@ function renderTile(b, now) {
 
   const nums = t.querySelector('.numbers');
   nums.replaceChildren();
+  let nibp = false;
   for (const v of b.values) {
+    if (NIBP.has(v.name)) {
+      if (!nibp) nums.append(nibpBox(b.nibp));
+      nibp = true;
+      continue;
+    }
     const n = el('div', 'num ' + v.name + (BIG.has(v.name) ? ' big' : '') + (v.value === null ? ' invalid' : ''));
     n.dataset.param = v.name;
     n.append(el('span', 'label', v.label), el('span', 'value', v.text), el('span', 'unit', v.unit));
+    if (v.spot) n.append(spotAge(v.spot, v.spot.text + ' ' + v.unit));
     nums.append(n);
   }
   if (!b.values.length) nums.append(el('div', 'quiet', 'no values yet'));
@@ -414,14 +423,42 @@ function renderTile(b, now) {
   return t;
 }
 
+// How old a spot measurement is (the server says it, from the measurement's
+// own time): "12 min ago"; once the daemon no longer gives it (older than the
+// monitor's nibp_stale_after, or its port lost), the last reading and its age,
+// marked as no longer current. `what` is the reading as shown.
+function spotAge(spot, what) {
+  const age = spot.age || 'age unknown';
+  return el('span', spot.current ? 'age' : 'age stale', spot.current ? age : 'last ' + what + ' ' + age);
+}
+
+// A blood pressure, measured every few minutes: systolic/diastolic (mean) with its age.
+function nibpBox(spot) {
+  const current = spot && spot.current;
+  const n = el('div', 'num nibp' + (current ? '' : ' invalid') + (spot && !current ? ' stale' : ''));
+  n.dataset.param = 'nibp';
+  n.append(el('span', 'label', 'NIBP'), el('span', 'value', current ? spot.text : '---'),
+    el('span', 'unit', 'mmHg'));
+  if (spot) n.append(spotAge(spot, spot.text));
+  return n;
+}
+
 // The last 30 minutes: SpO2 (70-100 %) and pulse (40-160 bpm), each slice's range as a band.
+// Drawn at the canvas's size on the screen, so that lines and labels are not stretched.
 function drawTrend(canvas, points, now) {
   const ctx = canvas.getContext('2d');
+  const px = window.devicePixelRatio || 1;
+  const cw = Math.round(canvas.clientWidth * px), ch = Math.round(canvas.clientHeight * px);
+  if (cw > 0 && ch > 0 && (canvas.width !== cw || canvas.height !== ch)) {
+    canvas.width = cw;
+    canvas.height = ch;
+  }
   const w = canvas.width, h = canvas.height;
   ctx.clearRect(0, 0, w, h);
-  ctx.font = '20px sans-serif';
+  ctx.font = Math.round(11 * px) + 'px sans-serif';
+  ctx.textBaseline = 'alphabetic';
   ctx.fillStyle = '#55606e';
-  ctx.fillText('30 min', 6, h - 8);
+  ctx.fillText('30 min', 4 * px, h - 4 * px);
   ctx.strokeStyle = '#1c2430';
   for (let m = 1; m < 6; m++) {
     const x = (m / 6) * w;
@@ -439,7 +476,7 @@ function drawTrend(canvas, points, now) {
     const y = (v) => h - ((Math.min(Math.max(v, s.lo), s.hi) - s.lo) / (s.hi - s.lo)) * (h - 6) - 3;
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
-    ctx.lineWidth = 2;
+    ctx.lineWidth = 1.5 * px;
     ctx.beginPath();
     let prevT = null;
     for (const [t, vals] of points) {
@@ -452,15 +489,16 @@ function drawTrend(canvas, points, now) {
       const mid = y((r[0] + r[1]) / 2);
       if (prevT !== null && t - prevT <= 20000) ctx.lineTo(x, mid);
       else ctx.moveTo(x, mid);
-      ctx.fillRect(x - 1, y(r[1]), 2, Math.max(1, y(r[0]) - y(r[1])));
+      ctx.fillRect(x - px, y(r[1]), 2 * px, Math.max(px, y(r[0]) - y(r[1])));
       prevT = t;
     }
     ctx.stroke();
   }
-  ctx.fillStyle = '#39c6ff';
-  ctx.fillText('SpO2', w - 120, 20);
+  const pr = w - 4 * px - ctx.measureText('PR').width;
   ctx.fillStyle = '#4cf07a';
-  ctx.fillText('PR', w - 50, 20);
+  ctx.fillText('PR', pr, 13 * px);
+  ctx.fillStyle = '#39c6ff';
+  ctx.fillText('SpO2', pr - 8 * px - ctx.measureText('SpO2').width, 13 * px);
 }
 
 function renderHistory() {

@@ -46,6 +46,14 @@ struct vt_console_value {
 	bool valid;      /* false: the device has no value now (shown as ---) */
 	double value;
 	int64_t measured; /* a spot measurement (blood pressure): when it was taken; 0 otherwise */
+	/* The latest spot measurement of this parameter heard since the bed was
+	 * last (re)synchronised, kept after the daemon stops giving it (it grew
+	 * older than the monitor's nibp_stale_after, or the port was lost), so
+	 * that a station can show it as no longer current, with its age. While
+	 * the value is valid and measured, the same as value and measured.
+	 * last_measured 0: none. */
+	double last;
+	int64_t last_measured;
 };
 
 struct vt_console_bed {

@@ -36,9 +36,29 @@ const char *vt_console_sparkline(const struct vt_trend *t, enum vt_param p, int6
 /* Bytes a sparkline of `width` columns needs, with its NUL. */
 #define VT_CONSOLE_SPARK_BYTES(width) (3 * (width) + 1)
 
+/* How long ago something was, `ms` before now: "35 s ago", "4 min ago", "2 h 5 min ago". */
+const char *vt_console_format_ago(int64_t ms, char *out, size_t len);
+
 /*
- * The bed's last blood pressure with its age at daemon time `now`:
- * "NIBP 128/84 (100) 4 min ago"; "" when the bed has none.
+ * A bed's blood pressure as a station shows it: a spot measurement, taken
+ * every few minutes, so its age matters as much as its value. It is
+ * current while the daemon gives it; once the daemon stops (it grew older
+ * than the monitor's nibp_stale_after, or the port was lost) the last one
+ * is shown as no longer current, still with its age.
+ */
+struct vt_console_spot {
+	bool current;     /* false: the last measurement, no longer the bed's value */
+	char value[48];   /* "128/84 (100)": systolic/diastolic (mean); "-" for a part without value */
+	char age[40];     /* "4 min ago" at `now`; "" when its time is unknown */
+	int64_t measured; /* daemon time of the measurement; 0 unknown */
+};
+
+/* The bed's blood pressure at daemon time `now` into out; false when it has none to show. */
+bool vt_console_spot(const struct vt_console_bed *b, int64_t now, struct vt_console_spot *out);
+
+/*
+ * The same as one line: "NIBP 128/84 (100) 4 min ago", or once no longer
+ * current "NIBP --- (last 128/84 (100) 24 min ago)"; "" when the bed has none.
  */
 const char *vt_console_spot_text(const struct vt_console_bed *b, int64_t now, char *out,
                                  size_t len);
