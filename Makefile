@@ -10,8 +10,9 @@
 #   make fuzz       libFuzzer targets (clang); FUZZ_SECONDS per target
 #   make fuzz-smoke every libFuzzer target for 30 s (CI)
 #   make bench      benchmark programs that print figures
-#   make goldens    regenerate the golden replay files and the report's golden
-#                   trend page (review the diff!); make goldens-report: the page alone
+#   make goldens    regenerate the golden replay files, the polled drivers'
+#                   transcripts and the report's golden trend page (review
+#                   the diff!); make goldens-report: the page alone
 #   make install    programs, units, sysusers/tmpfiles/udev files, man pages and
 #                   the sample configuration (PREFIX=/usr/local, DESTDIR=)
 #
@@ -233,7 +234,8 @@ demo: deps
 bench: $(PROGRAMS) $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(TEST_ENV) $$b || exit 1; done
 
-goldens: $(BUILD)/vitalsd $(BUILD)/vitals-emulate $(BUILD)/vitals-hl7 goldens-report
+goldens: $(BUILD)/vitalsd $(BUILD)/vitals-emulate $(BUILD)/vitals-hl7 $(BUILD)/tests/test_driver_golden \
+         goldens-report
 	@scripts/regen-goldens.sh $(BUILD)
 
 # The report's golden trend page (tests/golden/report/trends.png).

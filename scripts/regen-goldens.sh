@@ -1,5 +1,6 @@
 #!/bin/sh
-# Rewrite the golden replay files from tests/golden/cases.txt. Run it on
+# Rewrite the golden replay files from tests/golden/cases.txt, and the polled
+# drivers' golden transcripts (tests/golden/drivers/). Run it on
 # purpose (make goldens) after a change that is meant to alter the output,
 # then review `git diff tests/golden` line by line before committing.
 #
@@ -82,3 +83,7 @@ for name in depth-desaturation artefacts; do
 	mv "tests/golden/hl7/$name.hl7.tmp" "tests/golden/hl7/$name.hl7"
 	echo "wrote tests/golden/hl7/$name.hl7 ($(grep -c '^MSH' "tests/golden/hl7/$name.hl7") messages)"
 done
+
+# The polled drivers' sessions with the emulated monitors (tests/test_driver_golden.c).
+VT_BUILD=$build VT_ROOT=$(pwd) VT_GOLDEN_WRITE=1 "$build/tests/test_driver_golden" --jobs 1 \
+	2>/dev/null | grep '^wrote '

@@ -37,6 +37,8 @@ s_to_driver(struct vt_rig_talk *t, const uint8_t *b, size_t n)
 	if (n == 0 || t->mute)
 		return;
 	s_wire(t, b, n);
+	if (t->trace != NULL)
+		t->trace(t, false, b, n);
 	struct vt_tx tx = {0};
 	struct vt_driver_sink sink = vt_rig_collect_sink(&t->c);
 	sink.now = t->now;
@@ -52,6 +54,8 @@ s_to_device(struct vt_rig_talk *t, const struct vt_tx *tx)
 		return;
 	t->host_bytes += tx->len;
 	t->host_messages++;
+	if (t->trace != NULL)
+		t->trace(t, true, tx->buf, tx->len);
 	static uint8_t out[VT_ENCODE_REPLY_MAX];
 	size_t n = t->device->respond(t->estate, tx->buf, tx->len, t->now, out, sizeof out);
 	uint8_t *copy = malloc(n ? n : 1);
@@ -66,7 +70,19 @@ int
 vt_rig_talk_start(struct vt_rig_talk *t, const char *protocol, const struct vt_driver_opts *opts,
                   const struct vt_encode_config *cfg, int64_t t0)
 {
+	return vt_rig_talk_start_traced(t, protocol, opts, cfg, t0, NULL, NULL);
+}
+
+int
+vt_rig_talk_start_traced(struct vt_rig_talk *t, const char *protocol,
+                         const struct vt_driver_opts *opts, const struct vt_encode_config *cfg,
+                         int64_t t0,
+                         void (*trace)(struct vt_rig_talk *, bool, const uint8_t *, size_t),
+                         void *ctx)
+{
 	memset(t, 0, sizeof(*t));
+	t->trace = trace;
+	t->trace_ctx = ctx;
 	t->driver = vt_driver_find(protocol);
 	t->device = vt_encoder_find(protocol);
 	if (t->driver == NULL || t->device == NULL || t->driver->connect == NULL ||

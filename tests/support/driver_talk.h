@@ -31,6 +31,11 @@ struct vt_rig_talk {
 	size_t wire_len, wire_cap;
 	uint64_t host_bytes;          /* bytes the driver sent */
 	uint64_t host_messages;       /* its transmit calls that queued bytes */
+	/* Told of every burst of bytes as it crosses, in order (NULL: nobody):
+	 * the driver's before the device reads them, the device's before the
+	 * driver does (and not when muted). A golden transcript is made of it. */
+	void (*trace)(struct vt_rig_talk *t, bool from_host, const uint8_t *b, size_t n);
+	void *trace_ctx;
 };
 
 /*
@@ -41,6 +46,12 @@ struct vt_rig_talk {
 int vt_rig_talk_start(struct vt_rig_talk *t, const char *protocol,
                       const struct vt_driver_opts *opts, const struct vt_encode_config *cfg,
                       int64_t t0);
+/* The same, with `trace` (and its ctx) told of every byte from the start on. */
+int vt_rig_talk_start_traced(struct vt_rig_talk *t, const char *protocol,
+                             const struct vt_driver_opts *opts,
+                             const struct vt_encode_config *cfg, int64_t t0,
+                             void (*trace)(struct vt_rig_talk *, bool, const uint8_t *, size_t),
+                             void *ctx);
 /* Run the clock to `until`: device periods, driver ticks, and every answer. */
 void vt_rig_talk_run(struct vt_rig_talk *t, int64_t until);
 /* The device misbehaves now; what it sends because of it reaches the driver. */
