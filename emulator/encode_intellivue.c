@@ -34,6 +34,7 @@ struct s_iv {
 	int64_t boot_ms;       /* wall clock at power-on: relative time 0 */
 	bool booted;
 	struct vt_encode_cuff cuff; /* the last NIBP measurement */
+	bool cuff_demo;        /* it was taken in demo mode: gone when demo mode ends */
 	/* the session */
 	bool associated, deaf, bad_check;
 	uint16_t invoke;
@@ -183,6 +184,8 @@ s_numerics(const struct s_iv *s, struct vt_iv_object *objs)
 			ob->physio = ids[k];
 			ob->unit = VT_IV_DIM_MMHG;
 			ob->state = s->cuff.have ? 0 : VT_IV_MS_INVALID;
+			if (s->r.flags & VT_FLAG_DEMO_DATA)
+				ob->state |= VT_IV_MS_DEMO_DATA; /* demo mode marks every numeric */
 			ob->value = s->cuff.have ? vt_iv_float_from(s->cuff.bp[k], 0) : VT_IV_FLOAT_NAN;
 		}
 		if (s->cuff.have) {
@@ -307,7 +310,16 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	s->r = *r;
 	/* The cuff's last measurement stays shown, stamped with when it was
 	 * taken; a failed one leaves it and raises the monitor's INOP. */
+	bool demo = (r->flags & VT_FLAG_DEMO_DATA) != 0;
+	int64_t measured = s->cuff.have ? s->cuff.at_ms : INT64_MIN;
 	vt_encode_cuff_update(&s->cuff, r, wall_ms);
+	if (s->cuff.have && s->cuff.at_ms != measured)
+		s->cuff_demo = demo;
+	if (s->cuff_demo && !demo) {
+		/* Out of demo mode: its measurement is not shown any more. */
+		memset(&s->cuff, 0, sizeof s->cuff);
+		s->cuff_demo = false;
+	}
 	size_t n = 0;
 	if (s->datagram && !s->associated &&
 	    (s->announced == INT64_MIN || wall_ms - s->announced >= S_ANNOUNCE_MS)) {
