@@ -298,15 +298,22 @@ s_golden(const struct s_case *c, char *path, size_t len)
 	return vt_rig_slurp(path, NULL);
 }
 
-/* The first line where a and b differ (1-based), 0 if none. */
+/* The first line where a and b differ (1-based), 0 if none; each line from
+ * a little before the first byte that differs, into got and want. */
 static int
 s_first_difference(const char *a, const char *b, char *got, char *want, size_t cap)
 {
 	for (int line = 1;; line++) {
 		size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
 		if (la != lb || memcmp(a, b, la) != 0 || (a[la] == '\0') != (b[lb] == '\0')) {
-			snprintf(got, cap, "%.*s", (int)(la < 160 ? la : 160), a);
-			snprintf(want, cap, "%.*s", (int)(lb < 160 ? lb : 160), b);
+			size_t at = 0;
+			while (at < la && at < lb && a[at] == b[at])
+				at++;
+			at = at > 60 ? at - 60 : 0;
+			snprintf(got, cap, "%s%.*s", at ? "..." : "", (int)(la - at < 120 ? la - at : 120),
+			         a + at);
+			snprintf(want, cap, "%s%.*s", at ? "..." : "", (int)(lb - at < 120 ? lb - at : 120),
+			         b + at);
 			return line;
 		}
 		if (a[la] == '\0')
