@@ -156,41 +156,10 @@ Test(philips_golden, float_type_and_bcd_time)
 
 /* ---- real captures ------------------------------------------------------------ */
 
-/* Hex pairs of a text into b (offset columns of a Wireshark dump skipped,
- * and everything after " - " or past the hex on a line); the count. */
-static size_t
-s_hex(const char *path, uint8_t *b, size_t cap)
-{
-	size_t len = 0;
-	char *text = vt_rig_slurp(path, &len);
-	cr_assert_not_null(text, "%s", path);
-	size_t n = 0;
-	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		char *p = line;
-		/* "00f0   00 02 ...": a 4-digit offset then spaces. */
-		if (strlen(p) > 6 && strspn(p, "0123456789abcdef") == 4 && p[4] == ' ' && p[5] == ' ')
-			p += 4;
-		for (;;) {
-			while (*p == ' ')
-				p++;
-			unsigned v;
-			int used;
-			if (sscanf(p, "%2x%n", &v, &used) != 1 || used != 2 ||
-			    (p[2] != ' ' && p[2] != '\0' && p[2] != '\r'))
-				break;
-			cr_assert_lt(n, cap);
-			b[n++] = (uint8_t)v;
-			p += 2;
-		}
-	}
-	free(text);
-	return n;
-}
-
 Test(philips_capture, mx800_connect_indication_says_who_and_where)
 {
 	uint8_t b[1024];
-	size_t n = s_hex(vt_rig_capture("philips_mx800_connect_indication_koshsky.hexdump.txt"), b,
+	size_t n = vt_rig_hexdump(vt_rig_capture("philips_mx800_connect_indication_koshsky.hexdump.txt"), b,
 	                 sizeof b);
 	cr_assert_eq(n, 460, "Ethernet, IPv4, UDP and 418 bytes");
 	const uint8_t *msg = b + 42;
@@ -278,7 +247,7 @@ s_on_obs(void *ctx, const struct vt_iv_obs *o)
 Test(philips_capture, real_result_with_no_patient_gives_no_values)
 {
 	uint8_t b[2048];
-	size_t n = s_hex(vt_rig_capture("philips_intellivue_ext_poll_result_partial_koshsky.txt"), b,
+	size_t n = vt_rig_hexdump(vt_rig_capture("philips_intellivue_ext_poll_result_partial_koshsky.txt"), b,
 	                 sizeof b);
 	/* The dump's offsets count the 42 bytes of Ethernet, IP and UDP headers
 	 * in front; it stops at 0x3f9: 976 bytes of the message. */

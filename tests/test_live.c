@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 
 #include "support/support.h"
 #include "vitals/base/timefmt.h"
+#include "vitals/drivers/intellivue.h"
 #include "vitals/io/publisher.h"
 #include "vitals/io/recorder.h"
 #include "vitals/wire/csv.h"
@@ -1513,4 +1516,288 @@ Test(live, philips_mib_on_a_lan_after_its_announcement)
 Test(live, ge_dri_over_tcp_values_a_bad_frame_and_a_silent_monitor)
 {
 	s_polled_monitor("ge-dri", S_TCP);
+}
+
+/* Its own serial line (8E1, RTS/CTS: what a pty takes of it). */
+Test(live, ge_dri_on_a_pty_values_a_bad_frame_and_a_missed_poll)
+{
+	s_polled_monitor("ge-dri", S_PTY);
+}
+
+/*
+ * The association, the hard way: the monitor does not answer it (a GE
+ * monitor: the data request) for the first 6 s, then drops it at 16 s.
+ * Nothing a monitor sends unassociated is a value, so values can come
+ * only after the driver asked again (comm-lost meanwhile, cleared by the
+ * first of them), and again after the drop only once it associated anew.
+ */
+static void
+s_association(const char *protocol, enum s_wire wire)
+{
+#define S_FAULTS "--loop", "--ignore-association-at", "0", "--ignore-association-for", "6", \
+                 "--drop-at", "16"
+	char announce[32] = "";
+	if (wire == S_UDP) {
+		snprintf(announce, sizeof announce, "127.0.0.1:%d", vt_rig_free_udp_port());
+		s_emulate_to(0, "--udp", "127.0.0.1:0", protocol, "1", s_multi_ramp(400), "--announce",
+		             announce, S_FAULTS, NULL);
+	} else {
+		s_emulate(0, "chair-1", protocol, "1", s_multi_ramp(400), S_FAULTS, NULL);
+	}
+#undef S_FAULTS
+	/* Philips: stale_after under the 2 s pause before associating again. */
+	bool philips = strcmp(protocol, "philips-mib") == 0;
+	size_t used = strlen(R.monitors);
+	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	                         "  - bed: chair-1\n    port: %s%s\n    protocol: %s\n"
+	                         "    stale_after: %s\n    poll: %s\n",
+	                         wire == S_UDP ? "udp://" : "",
+	                         wire == S_UDP ? R.emu[0].line : s_path("chair-1"), protocol,
+	                         philips ? "1s" : "2s", philips ? "500ms" : "1s");
+	if (wire == S_UDP)
+		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    announce: '%s'\n",
+		         announce);
+	s_start_daemon(false);
+	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
+	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
+	                      .key2 = "event", .value2 = "raised"};
+	struct want cleared = raised;
+	cleared.value2 = "cleared";
+
+	/* Unanswered: comm-lost, and not one value until the monitor hears again. */
+	long r = s_wait_msg(0, &raised, WAIT_MS);
+	cr_assert_geq(r, 0, "no comm-lost from a monitor that does not answer the association");
+	cr_assert(s_wait_log(&R.emu[0], "association requests are answered again", NULL, WAIT_MS));
+	size_t heard = R.n;
+	for (size_t i = 0; i < heard; i++)
+		cr_assert(!s_matches(&R.m[i], &values), "a value before the monitor answered");
+	/* Asked again: values, and comm-lost ends. */
+	long v = s_wait_msg(heard, &values, WAIT_MS);
+	cr_assert_geq(v, 0, "the association was not asked for again");
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "comm-lost did not clear");
+
+	/* Dropped by the monitor: comm-lost again, then associated anew. */
+	cr_assert(s_wait_log(&R.emu[0], "association dropped", NULL, WAIT_MS), "no drop");
+	size_t dropped = R.n;
+	r = s_wait_msg(dropped, &raised, WAIT_MS);
+	cr_assert_geq(r, 0, "no comm-lost after the monitor dropped the association");
+	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "not associated again");
+	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no values after the drop");
+	int rows = 0;
+	for (size_t i = 0; i < R.n; i++)
+		if (s_is(&R.m[i], "vitals", "chair-1") && s_multi_ramp_row(&R.m[i]))
+			rows++;
+	cr_assert_geq(rows, 3, "%d readings", rows);
+	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+Test(live, philips_mib_on_a_pty_association_unanswered_then_dropped)
+{
+	s_association("philips-mib", S_PTY);
+}
+
+Test(live, philips_mib_on_a_lan_association_unanswered_then_dropped)
+{
+	s_association("philips-mib", S_UDP);
+}
+
+Test(live, ge_dri_on_a_pty_request_unanswered_then_forgotten)
+{
+	s_association("ge-dri", S_PTY);
+}
+
+/* Rows of one segment of s_conditions_csv: 2 s at 8x, at least one poll. */
+#define S_SEG 16
+
+/*
+ * A steady patient whose monitor reports, one after the other, each of
+ * the device conditions `flags` (NULL-ended) for a segment, with a normal
+ * segment between; the value a condition takes away is missing meanwhile,
+ * and in demo mode every value is the demo's own (S_DEMO_*, a cuff
+ * measurement among them). Then a cuff measurement that fails (the
+ * emulator's --cuff-fail-at, given in *cuff_fail_at) and one that succeeds
+ * with other pressures. Cuff measurements at 0 s and at least 60 s before
+ * the failing one (a GE monitor shows an old value as old after a minute).
+ */
+#define S_DEMO_ROW "90,61,60,20,30,150,100,117,37.5"
+static const struct {
+	const char *param;
+	double v;
+} s_demo_values[] = {{"spo2", 90}, {"pr", 61}, {"hr", 60}, {"rr", 20}, {"etco2", 30},
+                     {"nibp_sys", 150}, {"nibp_dia", 100}, {"nibp_map", 117}, {"temp", 37.5}};
+
+static const char *
+s_conditions_csv(const char *const flags[], int *cuff_fail_at)
+{
+	int n = 0;
+	while (flags[n] != NULL)
+		n++;
+	int fail_seg = 2 * n + 1 < 5 ? 5 : 2 * n + 1;
+	const char *path = s_path("conditions.csv");
+	FILE *fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "t,spo2,pr,hr,rr,etco2,nibp_sys,nibp_dia,nibp_map,temp,flags\n");
+	for (int t = 0; t < (fail_seg + 4) * S_SEG; t++) {
+		int seg = t / S_SEG;
+		const char *flag = seg % 2 == 1 && seg / 2 < n ? flags[seg / 2] : "";
+		if (strcmp(flag, "demo-data") == 0) {
+			fprintf(fp, "%d,%s,%s\n", t, S_DEMO_ROW, flag);
+			continue;
+		}
+		const char *cuff = t == 0 ? "124,78,93"
+		                   : t == fail_seg * S_SEG ? "124,78,93"
+		                   : t == (fail_seg + 2) * S_SEG ? "131,84,100"
+		                                                  : ",,";
+		bool no_hr = strcmp(flag, "leads-off") == 0;
+		bool no_co2 = strcmp(flag, "co2-occlusion") == 0;
+		bool no_ox = strcmp(flag, "no-sensor") == 0;
+		fprintf(fp, "%d,%s,%s,%s,14,%s,%s,36.7,%s\n", t, no_ox ? "" : "97", no_ox ? "" : "71",
+		        no_hr ? "" : "72", no_co2 ? "" : "38", cuff, flag);
+	}
+	fclose(fp);
+	*cuff_fail_at = fail_seg * S_SEG - 1;
+	return path;
+}
+
+/* A vitals message of s_conditions_csv's patient with every value. */
+static bool
+s_conditions_row(const struct msg *m)
+{
+	double sys = s_val(m, "nibp_sys");
+	return s_val(m, "hr") == 72 && s_val(m, "spo2") == 97 && s_val(m, "pr") == 71 &&
+	       s_val(m, "rr") == 14 && s_val(m, "etco2") == 38 && fabs(s_val(m, "temp") - 36.7) < 1e-9 &&
+	       ((sys == 124 && s_val(m, "nibp_dia") == 78 && s_val(m, "nibp_map") == 93) ||
+	        (sys == 131 && s_val(m, "nibp_dia") == 84 && s_val(m, "nibp_map") == 100));
+}
+
+/*
+ * A monitor's own technical conditions, through the live daemon: each
+ * raises its technical alarm (`alarms`, in order, NULL-ended) and clears
+ * it when the monitor no longer says it; a published value is never one
+ * the condition took away, nor one of demo mode; no physiological alarm.
+ */
+static void
+s_device_conditions(const char *protocol, const char *const flags[], const char *const alarms[])
+{
+	int fail_at;
+	const char *csv = s_conditions_csv(flags, &fail_at);
+	char at[16];
+	snprintf(at, sizeof at, "%d", fail_at);
+	s_emulate(0, "chair-1", protocol, "8", csv, "--cuff-fail-at", at, NULL);
+	size_t used = strlen(R.monitors);
+	snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	         "  - bed: chair-1\n    port: %s\n    protocol: %s\n    stale_after: 5s\n    poll: 1s\n",
+	         s_path("chair-1"), protocol);
+	s_rule("hr-high", "hr", "above", 110, "0s", 105);
+	s_start_daemon(false);
+	size_t from = 0;
+	for (size_t k = 0; alarms[k] != NULL; k++) {
+		struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule",
+		                      .value = alarms[k], .key2 = "event", .value2 = "raised"};
+		long r = s_wait_msg(from, &raised, WAIT_MS);
+		cr_assert_geq(r, 0, "%s: no %s alarm (condition %zu)", protocol, alarms[k], k + 1);
+		cr_assert_str_eq(s_str(&R.m[r], "kind"), "technical");
+		struct want cleared = raised;
+		cleared.value2 = "cleared";
+		long c = s_wait_msg((size_t)r, &cleared, WAIT_MS);
+		cr_assert_geq(c, 0, "%s: %s did not clear", protocol, alarms[k]);
+		from = (size_t)c;
+	}
+	static const struct {
+		const char *flag, *params[2];
+	} takes[] = {{"leads-off", {"hr"}}, {"co2-occlusion", {"etco2"}}, {"no-sensor", {"spo2", "pr"}}};
+	int rows = 0;
+	for (size_t i = 0; i < R.n; i++) {
+		const struct msg *m = &R.m[i];
+		cr_assert(!s_is(m, "alert", NULL) || strcmp(s_str(m, "kind"), "technical") == 0,
+		          "a physiological alarm: %s", s_str(m, "id"));
+		if (!s_is(m, "vitals", "chair-1"))
+			continue;
+		rows += s_conditions_row(m);
+		for (size_t k = 0; k < sizeof s_demo_values / sizeof s_demo_values[0]; k++)
+			cr_assert(!(fabs(s_val(m, s_demo_values[k].param) - s_demo_values[k].v) < 1e-9),
+			          "%s: demo mode's %s published as a value", protocol,
+			          s_demo_values[k].param);
+		json_t *fl = json_object_get(m->o, "flags");
+		for (size_t f = 0; f < json_array_size(fl); f++)
+			for (size_t t = 0; t < sizeof takes / sizeof takes[0]; t++) {
+				if (strcmp(json_string_value(json_array_get(fl, f)), takes[t].flag) != 0)
+					continue;
+				for (size_t p = 0; p < 2 && takes[t].params[p] != NULL; p++)
+					cr_assert(isnan(s_val(m, takes[t].params[p])),
+					          "%s: %s published while the monitor says %s", protocol,
+					          takes[t].params[p], takes[t].flag);
+			}
+	}
+	cr_assert_geq(rows, 3, "%s: the patient's values arrived %d times", protocol, rows);
+	s_assert_gapless();
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
+}
+
+Test(live, philips_mib_inops_are_technical_alarms_and_never_values)
+{
+	static const char *const flags[] = {"leads-off", "co2-occlusion", "cuff-overpressure",
+	                                    "no-sensor", "demo-data", NULL};
+	static const char *const alarms[] = {"leads-off", "co2-occlusion", "cuff-error", "sensor-off",
+	                                     "demo-data", "cuff-error", NULL};
+	s_device_conditions("philips-mib", flags, alarms);
+}
+
+Test(live, ge_dri_status_bits_are_technical_alarms_and_never_values)
+{
+	static const char *const flags[] = {"leads-off", "co2-occlusion", NULL};
+	static const char *const alarms[] = {"leads-off", "co2-occlusion", "cuff-error", NULL};
+	s_device_conditions("ge-dri", flags, alarms);
+}
+
+/*
+ * A real monitor's announcement: the Connect Indication a Philips MX800
+ * sent (the UDP payload of shared/captures' dump), sent to the daemon's
+ * announce port from the host of the monitor's data port, a socket of the
+ * test. The LAN port takes it as the monitor's hello: the driver names the
+ * device from it (the log), and the association request, the driver's
+ * bytes exactly, goes to the data port.
+ */
+Test(live, philips_mib_lan_takes_a_real_mx800_connect_indication)
+{
+	uint8_t cap[1024];
+	size_t n = vt_rig_hexdump(
+	    vt_rig_capture("philips_mx800_connect_indication_koshsky.hexdump.txt"), cap, sizeof cap);
+	cr_assert_eq(n, 460, "Ethernet, IPv4 and UDP headers, and the 418-byte message");
+	int mon = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(mon, 0);
+	struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert_eq(bind(mon, (struct sockaddr *)&at, sizeof at), 0);
+	socklen_t len = sizeof at;
+	cr_assert_eq(getsockname(mon, (struct sockaddr *)&at, &len), 0);
+	struct sockaddr_in announce = {.sin_family = AF_INET,
+	                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                               .sin_port = htons((uint16_t)vt_rig_free_udp_port())};
+	snprintf(R.monitors, sizeof R.monitors,
+	         "  - bed: chair-1\n    port: udp://127.0.0.1:%d\n    protocol: philips-mib\n"
+	         "    stale_after: 10s\n    announce: '127.0.0.1:%d'\n",
+	         ntohs(at.sin_port), ntohs(announce.sin_port));
+	s_start_daemon(false);
+	uint8_t got[2048];
+	ssize_t k = -1;
+	for (int64_t end = vt_rig_now_ms() + WAIT_MS; k < 0 && vt_rig_now_ms() < end;) {
+		/* Announced as the monitor does, every little while until heard. */
+		cr_assert_eq(sendto(mon, cap + 42, n - 42, 0, (struct sockaddr *)&announce,
+		                    sizeof announce),
+		             (ssize_t)(n - 42));
+		struct pollfd p = {.fd = mon, .events = POLLIN};
+		if (poll(&p, 1, 1000) == 1)
+			k = recv(mon, got, sizeof got, 0);
+	}
+	cr_assert_gt(k, 0, "no association request came to the monitor's data port");
+	uint8_t aarq[512];
+	size_t want = vt_iv_aarq(1000, aarq, sizeof aarq);
+	cr_assert_eq((size_t)k, want, "a datagram of %zd bytes, not the association request", k);
+	cr_assert_arr_eq(got, aarq, want, "not the association request");
+	cr_assert(vt_rig_file_has(R.daemon.proc.log, "chair-1: device 866062", WAIT_MS),
+	          "the daemon did not name the monitor; its log is %s", R.daemon.proc.log);
+	cr_assert(vt_rig_file_has(R.daemon.proc.log, "serial DE351A4061", 0));
+	close(mon);
+	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
 }

@@ -138,3 +138,32 @@ ReportHook(POST_TEST)(struct criterion_test_stats *stats)
 	fprintf(stderr, "[SKIP] %s::%s: %s\n", stats->test->category, stats->test->name,
 	        stats->message ? stats->message : "skipped");
 }
+
+size_t
+vt_rig_hexdump(const char *path, uint8_t *b, size_t cap)
+{
+	size_t len = 0;
+	char *text = vt_rig_slurp(path, &len);
+	cr_assert_not_null(text, "%s", path);
+	size_t n = 0;
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char *p = line;
+		/* "00f0   00 02 ...": a 4-digit offset then spaces. */
+		if (strlen(p) > 6 && strspn(p, "0123456789abcdef") == 4 && p[4] == ' ' && p[5] == ' ')
+			p += 4;
+		for (;;) {
+			while (*p == ' ')
+				p++;
+			unsigned v;
+			int used;
+			if (sscanf(p, "%2x%n", &v, &used) != 1 || used != 2 ||
+			    (p[2] != ' ' && p[2] != '\0' && p[2] != '\r'))
+				break;
+			cr_assert_lt(n, cap, "%s: more than %zu bytes", path, cap);
+			b[n++] = (uint8_t)v;
+			p += 2;
+		}
+	}
+	free(text);
+	return n;
+}

@@ -10,6 +10,9 @@
 #ifndef VT_RIG_DATA_H
 #define VT_RIG_DATA_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* The folder of real recordings, or NULL if it is not there. */
 const char *vt_rig_data_dir(void);
 
@@ -18,6 +21,14 @@ const char *vt_rig_recording(const char *rel);
 
 /* The capture `name` there; skips the calling test if it is not there. */
 const char *vt_rig_capture(const char *name);
+
+/*
+ * The bytes of a hex dump at `path` into b: hex pairs, a Wireshark dump's
+ * 4-digit offset columns skipped, and whatever follows the pairs on a line.
+ * How many; fails the calling test if the file cannot be read or holds
+ * more than `cap` bytes.
+ */
+size_t vt_rig_hexdump(const char *path, uint8_t *b, size_t cap);
 
 /*
  * The scenario at `rel` (from the repository root) played by vitals-emulate

@@ -19,7 +19,8 @@
  *   data.h        what tests play: the project's scenarios as CSV files
  *                 (vt_rig_scenario_csv), and real recordings and device
  *                 captures from outside the tree (vt_rig_recording,
- *                 vt_rig_capture), the test skipped, by name, without them
+ *                 vt_rig_capture, read as hex by vt_rig_hexdump), the test
+ *                 skipped, by name, without them
  *   emulator.h    vitals-emulate on a pty or a TCP port (vt_rig_emulate)
  *   zmq_client.h  a subscriber (vt_rig_sub, vt_rig_wait_msg) and control
  *                 requests (vt_rig_request)
