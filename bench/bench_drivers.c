@@ -172,15 +172,29 @@ s_gen_hl7(struct s_buf *b)
 	}
 }
 
-/* Philips IntelliVue: the MDS create event, then numerics results (HR, SpO2,
- * RR, EtCO2, temperature, an NIBP with its time stamp) in RS-232 frames. */
+/* One IntelliVue message: an RS-232 frame, or on a LAN a datagram with its
+ * 2-byte length in front (as a udp:// port hands it to the driver). */
 static void
-s_gen_philips(struct s_buf *b)
+s_put_iv(struct s_buf *b, bool lan, const uint8_t *msg, size_t len)
 {
-	uint8_t msg[1024], frame[2200];
+	uint8_t frame[2200];
+	if (lan) {
+		uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+		s_put(b, hdr, 2);
+		s_put(b, msg, len);
+	} else {
+		s_put(b, frame, vt_iv_frame(msg, len, frame, sizeof frame));
+	}
+}
+
+/* Philips IntelliVue: the MDS create event, then numerics results (HR, SpO2,
+ * RR, EtCO2, temperature, an NIBP with its time stamp), framed for `lan`. */
+static void
+s_gen_philips_as(struct s_buf *b, bool lan)
+{
+	uint8_t msg[1024];
 	struct vt_iv_identity id = {.manufacturer = "Philips", .model = "MX800", .serial = "1"};
-	s_put(b, frame, vt_iv_frame(msg, vt_iv_mds_create_event(1, &id, msg, sizeof msg), frame,
-	                            sizeof frame));
+	s_put_iv(b, lan, msg, vt_iv_mds_create_event(1, &id, msg, sizeof msg));
 	for (unsigned i = 0; b->n < STREAM_BYTES; i++) {
 		uint32_t rel = i * 8000u;
 		struct vt_iv_poll poll = {.poll_no = (uint16_t)i, .code = VT_IV_MOC_VMO_METRIC_NU,
@@ -205,9 +219,20 @@ s_gen_philips(struct s_buf *b)
 		             {.physio = VT_IV_NIBP_MEAN, .unit = VT_IV_DIM_MMHG,
 		              .value = vt_iv_float_from(85 + i % 30, 0)}}},
 		};
-		size_t n = vt_iv_poll_result((uint16_t)i, &poll, o, 6, msg, sizeof msg);
-		s_put(b, frame, vt_iv_frame(msg, n, frame, sizeof frame));
+		s_put_iv(b, lan, msg, vt_iv_poll_result((uint16_t)i, &poll, o, 6, msg, sizeof msg));
 	}
+}
+
+static void
+s_gen_philips(struct s_buf *b)
+{
+	s_gen_philips_as(b, false);
+}
+
+static void
+s_gen_philips_lan(struct s_buf *b)
+{
+	s_gen_philips_as(b, true);
 }
 
 /* GE S/5 DRI: displayed-values records with the basic class filled in. */
@@ -239,11 +264,19 @@ s_gen_ge(struct s_buf *b)
 static const struct {
 	const char *driver;
 	void (*gen)(struct s_buf *);
+	const char *label; /* the line's name, if not the driver's */
+	bool datagram;     /* fed as a udp:// port feeds it */
 } s_streams[] = {
-	{"masimo-ascii", s_gen_masimo}, {"nonin-df7", s_gen_df7}, {"nonin-df2", s_gen_df2},
-	{"nonin-df8", s_gen_df8},       {"nellcor-ascii", s_gen_nellcor}, {"ivy-ansarb", s_gen_ivy},
-	{"hl7-mllp", s_gen_hl7},
-	{"philips-mib", s_gen_philips}, {"ge-dri", s_gen_ge},
+	{"masimo-ascii", s_gen_masimo, NULL, false},
+	{"nonin-df7", s_gen_df7, NULL, false},
+	{"nonin-df2", s_gen_df2, NULL, false},
+	{"nonin-df8", s_gen_df8, NULL, false},
+	{"nellcor-ascii", s_gen_nellcor, NULL, false},
+	{"ivy-ansarb", s_gen_ivy, NULL, false},
+	{"hl7-mllp", s_gen_hl7, NULL, false},
+	{"philips-mib", s_gen_philips, NULL, false},
+	{"philips-mib", s_gen_philips_lan, "philips-mib/udp", true},
+	{"ge-dri", s_gen_ge, NULL, false},
 };
 
 static double
@@ -262,7 +295,8 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 
 /* Best time of RUNS to feed the whole stream in `chunk`-byte calls. */
 static double
-s_run(const struct vt_driver *d, const struct s_buf *b, size_t chunk, struct vt_driver_stats *st)
+s_run(const struct vt_driver *d, const struct vt_driver_opts *opts, const struct s_buf *b,
+      size_t chunk, struct vt_driver_stats *st)
 {
 	void *state = malloc(d->state_size);
 	double best = 1e30, sink_sum = 0;
@@ -270,7 +304,7 @@ s_run(const struct vt_driver *d, const struct s_buf *b, size_t chunk, struct vt_
 	static struct vt_tx tx;
 	struct vt_driver_sink sink = {.reading = s_on_reading, .ctx = &sink_sum, .tx = &tx};
 	for (int r = 0; r < RUNS; r++) {
-		d->reset(state, NULL);
+		d->reset(state, opts);
 		double t0 = s_now();
 		for (size_t pos = 0; pos < b->n; pos += chunk) {
 			tx.len = 0;
@@ -290,7 +324,7 @@ s_run(const struct vt_driver *d, const struct s_buf *b, size_t chunk, struct vt_
 int
 main(void)
 {
-	printf("%-14s %7s %12s %14s %12s %14s %8s\n", "driver", "MiB", "MB/s 4KiB", "records/s 4KiB",
+	printf("%-15s %7s %12s %14s %12s %14s %8s\n", "driver", "MiB", "MB/s 4KiB", "records/s 4KiB",
 	       "MB/s 1B", "records/s 1B", "dropped");
 	for (size_t i = 0; i < sizeof s_streams / sizeof s_streams[0]; i++) {
 		const struct vt_driver *d = vt_driver_find(s_streams[i].driver);
@@ -301,9 +335,11 @@ main(void)
 		struct s_buf b = {0};
 		s_streams[i].gen(&b);
 		struct vt_driver_stats st;
-		double t_chunk = s_run(d, &b, 4096, &st);
-		double t_byte = s_run(d, &b, 1, &st);
-		printf("%-14s %7.1f %12.1f %14.0f %12.1f %14.0f %8llu\n", d->name,
+		struct vt_driver_opts opts = {.datagram = s_streams[i].datagram};
+		double t_chunk = s_run(d, &opts, &b, 4096, &st);
+		double t_byte = s_run(d, &opts, &b, 1, &st);
+		printf("%-15s %7.1f %12.1f %14.0f %12.1f %14.0f %8llu\n",
+		       s_streams[i].label ? s_streams[i].label : d->name,
 		       (double)b.n / (1 << 20), (double)b.n / t_chunk / 1e6,
 		       (double)st.records / t_chunk, (double)b.n / t_byte / 1e6,
 		       (double)st.records / t_byte, (unsigned long long)st.dropped);
