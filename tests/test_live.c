@@ -1169,6 +1169,17 @@ s_multi_ramp_row(const struct msg *m)
 	return true;
 }
 
+/* How many vitals messages of `bed` so far are multi ramp rows (each checked whole). */
+static int
+s_multi_ramp_rows(const char *bed)
+{
+	int rows = 0;
+	for (size_t i = 0; i < R.n; i++)
+		if (s_is(&R.m[i], "vitals", bed) && s_multi_ramp_row(&R.m[i]))
+			rows++;
+	return rows;
+}
+
 /* No alert at all so far (normal values, faults that must cost nothing). */
 static void
 s_assert_no_alert(void)
@@ -1422,6 +1433,51 @@ Test(live, hl7_mindray_vs900_message_over_mllp)
 
 /* ---- (h) monitors that speak when asked: philips-mib, ge-dri ---------------- */
 
+enum s_wire { S_PTY, S_TCP, S_UDP };
+
+/*
+ * Emulator 0 playing the multi ramp (400 rows) as `protocol` at `speed` on
+ * `wire`, with its further arguments (NULL-ended: faults), and chair-1's
+ * monitor on it with `stale_after` and `poll`.
+ */
+static void
+s_polled_setup(const char *protocol, enum s_wire wire, const char *speed,
+               const char *stale_after, const char *poll, ...)
+{
+	char announce[32] = "";
+	const char *args[40] = {"--protocol", protocol, "--speed", speed};
+	int n = 4;
+	if (wire == S_UDP) {
+		snprintf(announce, sizeof announce, "127.0.0.1:%d", vt_rig_free_udp_port());
+		args[n++] = "--udp";
+		args[n++] = "127.0.0.1:0";
+		args[n++] = "--announce";
+		args[n++] = announce;
+	} else {
+		args[n++] = wire == S_TCP ? "--tcp" : "--pty";
+		args[n++] = wire == S_TCP ? "127.0.0.1:0" : s_path("chair-1");
+	}
+	va_list ap;
+	va_start(ap, poll);
+	for (const char *a; n < 38 && (a = va_arg(ap, const char *)) != NULL;)
+		args[n++] = a;
+	va_end(ap);
+	args[n++] = s_multi_ramp(400);
+	args[n] = NULL;
+	cr_assert_eq(vt_rig_emulate(&R.emu[0], s_path("emulate-0.log"), args, WAIT_MS), 0,
+	             "the emulator printed no port; its log is %s", R.emu[0].log);
+	size_t used = strlen(R.monitors);
+	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
+	                         "  - bed: chair-1\n    port: %s%s\n    protocol: %s\n"
+	                         "    stale_after: %s\n    poll: %s\n",
+	                         wire == S_TCP ? "tcp://" : wire == S_UDP ? "udp://" : "",
+	                         wire == S_PTY ? s_path("chair-1") : R.emu[0].line, protocol,
+	                         stale_after, poll);
+	if (wire == S_UDP)
+		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    announce: '%s'\n",
+		         announce);
+}
+
 /*
  * A polled multiparameter monitor through the live loop, against the
  * emulated monitor playing the multi ramp at 8x: its values (every one
@@ -1430,34 +1486,14 @@ Test(live, hl7_mindray_vs900_message_over_mllp)
  * comm-lost after stale_after, cleared when it answers again. The monitor
  * is on a pty, a TCP device server, or (udp) a LAN.
  */
-enum s_wire { S_PTY, S_TCP, S_UDP };
-
 static void
 s_polled_monitor(const char *protocol, enum s_wire wire)
 {
 	s_rule("hr-high", "hr", "above", 110, "0s", 105);
 	s_rule("nibp-sys-high", "nibp_sys", "above", 160, "0s", 150);
 	/* At 8x: the spoiled frame 3 s into the run, the silence from 6 s to 10 s. */
-#define S_FAULTS "--loop", "--bad-check-at", "24", "--mute-at", "48", "--mute-for", "32"
-	char announce[32] = "";
-	if (wire == S_UDP) {
-		snprintf(announce, sizeof announce, "127.0.0.1:%d", vt_rig_free_udp_port());
-		s_emulate_to(0, "--udp", "127.0.0.1:0", protocol, "8", s_multi_ramp(400), "--announce",
-		             announce, S_FAULTS, NULL);
-	} else {
-		s_emulate(0, wire == S_TCP ? NULL : "chair-1", protocol, "8", s_multi_ramp(400), S_FAULTS,
-		          NULL);
-	}
-#undef S_FAULTS
-	size_t used = strlen(R.monitors);
-	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
-	                         "  - bed: chair-1\n    port: %s%s\n    protocol: %s\n"
-	                         "    stale_after: 2s\n    poll: 1s\n",
-	                         wire == S_TCP ? "tcp://" : wire == S_UDP ? "udp://" : "",
-	                         wire == S_PTY ? s_path("chair-1") : R.emu[0].line, protocol);
-	if (wire == S_UDP)
-		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    announce: '%s'\n",
-		         announce);
+	s_polled_setup(protocol, wire, "8", "2s", "1s", "--loop", "--bad-check-at", "24", "--mute-at",
+	               "48", "--mute-for", "32", NULL);
 	s_start_daemon(false);
 	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
 	cr_assert_geq(s_wait_msg(0, &values, WAIT_MS), 0, "no vitals from %s", protocol);
@@ -1491,10 +1527,7 @@ s_polled_monitor(const char *protocol, enum s_wire wire)
 	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no vitals after the silence");
 
 	/* Every value of every reading is its row's. */
-	int rows = 0;
-	for (size_t i = 0; i < R.n; i++)
-		if (s_is(&R.m[i], "vitals", "chair-1") && s_multi_ramp_row(&R.m[i]))
-			rows++;
+	int rows = s_multi_ramp_rows("chair-1");
 	cr_assert_geq(rows, 5, "%d readings", rows);
 	for (size_t i = 0; i < R.n; i++)
 		cr_assert(!s_is(&R.m[i], "alert", NULL) || strcmp(s_str(&R.m[i], "rule"), "comm-lost") == 0,
@@ -1534,29 +1567,11 @@ Test(live, ge_dri_on_a_pty_values_a_bad_frame_and_a_missed_poll)
 static void
 s_association(const char *protocol, enum s_wire wire)
 {
-#define S_FAULTS "--loop", "--ignore-association-at", "0", "--ignore-association-for", "6", \
-                 "--drop-at", "16"
-	char announce[32] = "";
-	if (wire == S_UDP) {
-		snprintf(announce, sizeof announce, "127.0.0.1:%d", vt_rig_free_udp_port());
-		s_emulate_to(0, "--udp", "127.0.0.1:0", protocol, "1", s_multi_ramp(400), "--announce",
-		             announce, S_FAULTS, NULL);
-	} else {
-		s_emulate(0, "chair-1", protocol, "1", s_multi_ramp(400), S_FAULTS, NULL);
-	}
-#undef S_FAULTS
 	/* Philips: stale_after under the 2 s pause before associating again. */
 	bool philips = strcmp(protocol, "philips-mib") == 0;
-	size_t used = strlen(R.monitors);
-	used += (size_t)snprintf(R.monitors + used, sizeof(R.monitors) - used,
-	                         "  - bed: chair-1\n    port: %s%s\n    protocol: %s\n"
-	                         "    stale_after: %s\n    poll: %s\n",
-	                         wire == S_UDP ? "udp://" : "",
-	                         wire == S_UDP ? R.emu[0].line : s_path("chair-1"), protocol,
-	                         philips ? "1s" : "2s", philips ? "500ms" : "1s");
-	if (wire == S_UDP)
-		snprintf(R.monitors + used, sizeof(R.monitors) - used, "    announce: '%s'\n",
-		         announce);
+	s_polled_setup(protocol, wire, "1", philips ? "1s" : "2s", philips ? "500ms" : "1s", "--loop",
+	               "--ignore-association-at", "0", "--ignore-association-for", "6", "--drop-at",
+	               "16", NULL);
 	s_start_daemon(false);
 	struct want values = {.type = "vitals", .bed = "chair-1", .valid_spo2 = true};
 	struct want raised = {.type = "alert", .bed = "chair-1", .key = "rule", .value = "comm-lost",
@@ -1583,10 +1598,7 @@ s_association(const char *protocol, enum s_wire wire)
 	cr_assert_geq(r, 0, "no comm-lost after the monitor dropped the association");
 	cr_assert_geq(s_wait_msg((size_t)r, &cleared, WAIT_MS), 0, "not associated again");
 	cr_assert_geq(s_wait_msg((size_t)r, &values, WAIT_MS), 0, "no values after the drop");
-	int rows = 0;
-	for (size_t i = 0; i < R.n; i++)
-		if (s_is(&R.m[i], "vitals", "chair-1") && s_multi_ramp_row(&R.m[i]))
-			rows++;
+	int rows = s_multi_ramp_rows("chair-1");
 	cr_assert_geq(rows, 3, "%d readings", rows);
 	s_assert_gapless();
 	cr_assert_eq(vt_rig_daemon_stop(&R.daemon), 0, "vitalsd exit status");
