@@ -144,9 +144,16 @@ s_snapshot(const struct demo *dm)
 	return o;
 }
 
+/* How the demo runs in its tmux pane. */
+enum demo_how {
+	DEMO_EXEC,          /* the pane's program is the script */
+	DEMO_EXEC_REMAIN,   /* the same, and the pane (its terminal) outlives the script */
+	DEMO_TYPED          /* typed at an interactive shell's prompt, as `make demo` is */
+};
+
 /* Start a demo in a tmux session of its own and wait until its three chairs are connected. */
 static void
-s_demo_start(struct demo *dm, bool remain_on_exit)
+s_demo_start(struct demo *dm, enum demo_how how)
 {
 	if (vt_rig_tmux_path() == NULL)
 		cr_skip_test("tmux is not installed (scripts/deps.sh installs it)");
@@ -159,19 +166,28 @@ s_demo_start(struct demo *dm, bool remain_on_exit)
 	vt_rig_guard_tmux(dm->sock);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-	         "VT_DEMO_DIR=%s VT_DEMO_PORT=%d exec %s %s 2>>%s/demo.err", dm->dir, dm->port,
-	         vt_rig_root("scripts/demo.sh"), vt_rig_build(""), dm->dir);
+	         "VT_DEMO_DIR=%s VT_DEMO_PORT=%d %s%s %s 2>>%s/demo.err", dm->dir, dm->port,
+	         how == DEMO_TYPED ? "" : "exec ", vt_rig_root("scripts/demo.sh"), vt_rig_build(""),
+	         dm->dir);
 	struct vt_rig_output r;
 	/* remain-on-exit: the pane (and its terminal) outlives the script, so
 	 * nothing but the script's own death can end the processes. */
-	if (remain_on_exit)
+	if (how == DEMO_EXEC_REMAIN)
 		cr_assert_eq(vt_rig_tmux(dm->sock, &r, "-f", "/dev/null", "new-session", "-d", "-s", "demo",
 		                      "-x", "100", "-y", "30", cmd, ";", "set-option", "-t", "demo",
 		                      "remain-on-exit", "on", NULL),
 		             0, "tmux: %s", r.err);
-	else
+	else if (how == DEMO_EXEC)
 		cr_assert_eq(vt_rig_tmux(dm->sock, &r, "-f", "/dev/null", "new-session", "-d", "-s", "demo",
 		                      "-x", "100", "-y", "30", cmd, NULL),
+		             0, "tmux: %s", r.err);
+	/* A shell with job control runs the demo as its foreground job: the
+	 * script is not the terminal's controlling process, and the daemon (for
+	 * which SIGHUP means reload) is not ended by the hangup itself. */
+	else
+		cr_assert_eq(vt_rig_tmux(dm->sock, &r, "-f", "/dev/null", "new-session", "-d", "-s", "demo",
+		                      "-x", "100", "-y", "30", "exec bash --norc --noprofile -i", ";",
+		                      "send-keys", "-t", "demo", cmd, "Enter", NULL),
 		             0, "tmux: %s", r.err);
 	vt_rig_output_free(&r);
 	dm->script = vt_rig_tmux_pane_pid(dm->sock);
@@ -214,10 +230,23 @@ s_demo_stop(struct demo *dm)
 
 TestSuite(demo, .timeout = 120);
 
+/*
+ * `make demo` typed in a tmux window, then the session closed: nothing it
+ * started runs on. A closing terminal hangs up the demo's process group
+ * and the shell, which passes SIGHUP on to its job as it exits: two come
+ * within microseconds, and bash dies of a second one that arrives before
+ * it has handled the first, without running its EXIT trap. The two are
+ * sent here first, as they come in about one closing of three, then the
+ * session is closed.
+ */
 Test(demo, closing_its_tmux_session_ends_every_process)
 {
 	struct demo dm;
-	s_demo_start(&dm, false);
+	s_demo_start(&dm, DEMO_TYPED);
+	long job = s_find(dm.script, "scripts/demo.sh");
+	cr_assert_gt(job, 0, "no demo script under the shell");
+	cr_assert_eq(kill(-(pid_t)job, SIGHUP), 0, "the demo is not a job of its own");
+	kill(-(pid_t)job, SIGHUP);
 	struct vt_rig_output r;
 	cr_assert_eq(vt_rig_tmux(dm.sock, &r, "kill-session", "-t", "demo", NULL), 0);
 	vt_rig_output_free(&r);
@@ -228,7 +257,7 @@ Test(demo, closing_its_tmux_session_ends_every_process)
 Test(demo, killing_its_script_outright_ends_every_process_and_frees_the_lock)
 {
 	struct demo dm;
-	s_demo_start(&dm, true);
+	s_demo_start(&dm, DEMO_EXEC_REMAIN);
 	cr_assert_eq(kill((pid_t)dm.script, SIGKILL), 0);
 	s_expect_all_gone(dm.script, "the script was killed with SIGKILL");
 	int fd = open(dm.dir, O_RDONLY | O_CLOEXEC);
@@ -241,7 +270,7 @@ Test(demo, killing_its_script_outright_ends_every_process_and_frees_the_lock)
 Test(demo, an_emulator_that_stops_is_a_chair_in_comm_lost_not_the_end)
 {
 	struct demo dm;
-	s_demo_start(&dm, false);
+	s_demo_start(&dm, DEMO_EXEC);
 	char needle[128];
 	snprintf(needle, sizeof(needle), "--pty %s/chair-2", dm.dir);
 	long emu = s_find(dm.script, needle);
@@ -277,7 +306,7 @@ Test(demo, an_emulator_that_stops_is_a_chair_in_comm_lost_not_the_end)
 Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
 {
 	struct demo dm;
-	s_demo_start(&dm, true);
+	s_demo_start(&dm, DEMO_EXEC_REMAIN);
 	vt_rig_sleep_ms(3000); /* a few seconds of the patients (30 s of theirs at 10x) */
 	cr_assert_eq(kill((pid_t)dm.script, SIGTERM), 0);
 	int64_t end = vt_rig_now_ms() + WAIT_MS;
@@ -308,7 +337,7 @@ Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
 Test(demo, a_second_demo_names_the_pid_that_holds_the_lock)
 {
 	struct demo dm;
-	s_demo_start(&dm, false);
+	s_demo_start(&dm, DEMO_EXEC);
 	char env_dir[96], env_port[32];
 	snprintf(env_dir, sizeof(env_dir), "VT_DEMO_DIR=%s", dm.dir);
 	snprintf(env_port, sizeof(env_port), "VT_DEMO_PORT=%d", dm.port);
