@@ -311,8 +311,10 @@ s_set_session(struct vt_console_bed *b, json_t *o, int64_t at)
 	json_object_foreach(json_object_get(o, "baseline"), key, v)
 	{
 		int p = vt_param_by_name(key);
-		if (p >= 0 && json_is_number(v))
+		if (p >= 0 && json_is_number(v)) {
 			b->baseline |= VT_PARAM_BIT(p);
+			b->baseline_value[p] = json_number_value(v);
+		}
 	}
 	s_copy(b->phase, sizeof(b->phase), s_str(o, "phase"));
 	b->phase_since = s_time(o, "phase_since");

@@ -441,6 +441,8 @@ Test(console_model, sessions_dose_and_the_daemon_clock)
 	cr_expect_str_eq(b->phase, "infusion");
 	cr_expect_eq(b->phase_since, AT(0));
 	cr_expect_eq(b->weight_kg, 70);
+	cr_expect_eq(b->baseline, VT_PARAM_BIT(VT_SPO2));
+	cr_expect_eq(b->baseline_value[VT_SPO2], 97);
 	/* 70 kg at 0.5 mg/kg/h is 35 mg an hour, counted on from the snapshot. */
 	cr_expect_float_eq(vt_console_dose(b, AT(600)), 5.8, 1e-9);
 	cr_expect_float_eq(vt_console_dose(b, AT(600 + 3600)), 40.8, 1e-9);
@@ -456,6 +458,7 @@ Test(console_model, sessions_dose_and_the_daemon_clock)
 	cr_expect_eq(vt_console_daemon_time(m, 2000), AT(2000));
 	b = vt_console_bed_named(m, "chair-1");
 	cr_expect_str_eq(b->phase, "recovery");
+	cr_expect_eq(b->baseline, 0, "a session without a baseline has none");
 	cr_expect_float_eq(vt_console_dose(b, AT(9000)), 20, 1e-9);
 
 	vt_console_set_silenced(m, "chair-1", AT(2120));

@@ -111,66 +111,11 @@ s_hub_start(struct s_hub *h, struct s_room *a, struct s_room *b)
 	cr_assert(vt_rig_ping(h->ctl, S_DEADLINE_MS), "the hub does not answer");
 }
 
-/* The console model behind the hub, driven as a console's loop drives it. */
-struct s_station {
-	void *sub;
-	struct vt_client *snap;
-	struct vt_console *m;
-	char problem[256];
-};
-
+/* The console model behind the hub (support/station.h), as a console at the station. */
 static void
-s_station_open(struct s_station *st, const struct s_hub *h, const struct vt_curve_keys *keys)
+s_station_open(struct vt_rig_station *st, const struct s_hub *h, const struct vt_curve_keys *keys)
 {
-	char err[256];
-	int bad = 0;
-	st->sub = vt_client_subscribe(vt_rig_zctx(), h->pub, keys, err, sizeof(err));
-	cr_assert_not_null(st->sub, "%s", err);
-	st->snap = vt_client_new(vt_rig_zctx(), h->ctl, keys, &bad, err, sizeof(err));
-	cr_assert_not_null(st->snap, "%s", err);
-	st->m = vt_console_new(vt_client_now());
-	st->problem[0] = '\0';
-}
-
-/* One turn of the loop: messages, snapshot, clocks. */
-static void
-s_station_turn(struct s_station *st)
-{
-	zmq_pollitem_t item = {.socket = st->sub, .events = ZMQ_POLLIN};
-	zmq_poll(&item, 1, 20);
-	int64_t now = vt_client_now();
-	vt_client_drain(st->sub, st->m, 1000);
-	vt_client_sync(st->snap, st->m, now, st->problem, sizeof(st->problem));
-	vt_console_tick(st->m, now);
-}
-
-static const struct vt_console_bed *
-s_bed(struct s_station *st, const char *name)
-{
-	return vt_console_bed_named(st->m, name);
-}
-
-/* Turn the loop until bed `name` is known, synchronised and lost (or not); true if it came. */
-static bool
-s_station_until(struct s_station *st, const char *name, bool lost, int timeout_ms)
-{
-	int64_t end = vt_rig_now_ms() + timeout_ms;
-	while (vt_rig_now_ms() < end) {
-		s_station_turn(st);
-		const struct vt_console_bed *b = s_bed(st, name);
-		if (b != NULL && b->lost == lost &&
-		    (lost || vt_console_sync_state(st->m) == VT_CONSOLE_SYNCED))
-			return true;
-	}
-	return false;
-}
-
-static void
-s_station_close(struct s_station *st)
-{
-	vt_console_free(&st->m);
-	vt_client_free(&st->snap);
-	zmq_close(st->sub);
+	cr_assert_eq(vt_rig_station_open(st, h->pub, h->ctl, keys), 0, "%s", st->problem);
 }
 
 /* vitalsctl ARGS... --connect the hub: its output. */
@@ -209,12 +154,12 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 	cr_assert(seen_a && seen_b, "vitals through the hub: room-a-1 %d, room-b-1 %d", seen_a, seen_b);
 
 	/* The console model joins late and its snapshot covers both daemons' beds. */
-	struct s_station st;
+	struct vt_rig_station st;
 	s_station_open(&st, &h, NULL);
-	cr_assert(s_station_until(&st, "room-a-1", false, S_DEADLINE_MS), "%s", st.problem);
-	cr_assert(s_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "%s", st.problem);
+	cr_assert(vt_rig_station_until(&st, "room-a-1", false, S_DEADLINE_MS), "%s", st.problem);
+	cr_assert(vt_rig_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "%s", st.problem);
 	cr_expect_eq(vt_console_bed_count(st.m), 2);
-	cr_expect_str_eq(s_bed(&st, "room-b-1")->port, "connected");
+	cr_expect_str_eq(vt_rig_station_bed(&st, "room-b-1")->port, "connected");
 
 	/* vitalsctl snapshot on the hub: both beds, each under its daemon. */
 	struct vt_rig_output r = s_ctl(&h, "snapshot", NULL);
@@ -253,17 +198,17 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 
 	/* The station runs for a second, as a console's loop does, and hears both heartbeats. */
 	for (int64_t end = vt_rig_now_ms() + 1000; vt_rig_now_ms() < end;)
-		s_station_turn(&st);
-	cr_expect_not(s_bed(&st, "room-b-1")->lost);
+		vt_rig_station_turn(&st);
+	cr_expect_not(vt_rig_station_bed(&st, "room-b-1")->lost);
 
 	/* room-b's daemon dies: its bed is lost within three of its heartbeats (0.75 s; 2.5 s
 	 * allowed for a loaded machine), and only its bed. */
 	vt_rig_stop(b.d.proc.pid, SIGKILL, 5000);
 	b.d.proc.pid = 0;
 	int64_t killed = vt_rig_now_ms();
-	cr_assert(s_station_until(&st, "room-b-1", true, 2500), "room-b-1 not shown lost");
+	cr_assert(vt_rig_station_until(&st, "room-b-1", true, 2500), "room-b-1 not shown lost");
 	cr_log_info("room-b-1 lost %lld ms after the kill", (long long)(vt_rig_now_ms() - killed));
-	cr_expect_not(s_bed(&st, "room-a-1")->lost, "room-a's bed is still heard");
+	cr_expect_not(vt_rig_station_bed(&st, "room-a-1")->lost, "room-a's bed is still heard");
 	cr_expect_not(vt_console_lost(st.m), "the hub and room-a are still heard");
 	cr_expect_eq(vt_console_beds_lost(st.m), 1);
 	/* vitalsctl on the hub says which daemon does not answer. */
@@ -274,11 +219,11 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 	/* It comes back: its bed is restored, and the view is synchronised again. */
 	cr_assert_eq(vt_rig_daemon_restart(&b.d), 0);
 	cr_assert(vt_rig_daemon_port_is(&b.d, "room-b-1", "connected", S_DEADLINE_MS));
-	cr_assert(s_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "room-b-1 not restored: %s",
+	cr_assert(vt_rig_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "room-b-1 not restored: %s",
 	          vt_console_sync_reason(st.m));
-	cr_expect_not(s_bed(&st, "room-a-1")->lost);
+	cr_expect_not(vt_rig_station_bed(&st, "room-a-1")->lost);
 
-	s_station_close(&st);
+	vt_rig_station_close(&st);
 	zmq_close(sub);
 	cr_expect_eq(vt_rig_child_stop(&h.proc, SIGTERM, 5000), 0, "the hub stops cleanly on SIGTERM");
 	vt_rig_bed_stop(&a.bed, &a.d);
@@ -367,13 +312,13 @@ Test(hub, curve_on_both_sides_with_one_allow_list, .timeout = 120)
 
 	/* The station through the hub: the console's own client code, with its keys. */
 	struct vt_curve_keys station = s_keys(keys, "hub", "station-1");
-	struct s_station st;
+	struct vt_rig_station st;
 	s_station_open(&st, &h, &station);
 	bool heard = false;
 	for (int64_t end = vt_rig_now_ms() + S_DEADLINE_MS; !heard && vt_rig_now_ms() < end;) {
 		vt_rig_pty_masimo(&a.bed.pty, 97, 70);
-		heard = s_station_until(&st, "room-a-1", false, 300) &&
-		        s_spo2(s_bed(&st, "room-a-1")) == 97;
+		heard = vt_rig_station_until(&st, "room-a-1", false, 300) &&
+		        s_spo2(vt_rig_station_bed(&st, "room-a-1")) == 97;
 	}
 	cr_assert(heard, "no vitals of room-a-1 through a CURVE hub: %s", st.problem);
 	/* A request through the hub reaches the daemon and is answered by it. */
@@ -435,7 +380,7 @@ Test(hub, curve_on_both_sides_with_one_allow_list, .timeout = 120)
 	cr_expect_eq(n, 0, "the daemon published to a hub it does not list");
 	zmq_close(via_rogue);
 
-	s_station_close(&st);
+	vt_rig_station_close(&st);
 	cr_expect_eq(vt_rig_child_stop(&rogue.proc, SIGTERM, 5000), 0);
 	cr_expect_eq(vt_rig_child_stop(&h.proc, SIGTERM, 5000), 0);
 	vt_rig_bed_stop(&a.bed, &a.d);

@@ -27,6 +27,8 @@
  *   hl7.h         HL7 senders: python3-hl7 (vt_rig_hl7_send) and a plain
  *                 MLLP connection (vt_rig_mllp_*)
  *   tmux.h        a real terminal on a private tmux server (vt_rig_tmux)
+ *   station.h     the console model on a daemon's real sockets, as
+ *                 vitals-console drives it (vt_rig_station)
  *   accounts.h    /proc accounts of a process and benchmark figures
  *   driver_feed.h feeding a driver a byte stream split every way
  *   driver_talk.h a driver that speaks first and the emulator's device for
@@ -76,6 +78,7 @@
 #include "pty.h"
 #include "reaper.h"
 #include "run.h"
+#include "station.h"
 #include "tmux.h"
 #include "zmq_client.h"
 

@@ -74,6 +74,7 @@ struct vt_console_bed {
 	int64_t silenced_until;                        /* daemon time; 0 none */
 	int64_t back_at_baseline;                      /* when recovery got back to baseline; 0 not */
 	vt_param_mask baseline;                        /* parameters with a baseline value */
+	double baseline_value[VT_PARAM_COUNT];         /* that value, for each one in baseline */
 	bool lost;                                     /* contact lost with the daemon serving it */
 	int source;                                    /* its stream (model's own); -1 unknown */
 };
