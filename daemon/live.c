@@ -1314,6 +1314,7 @@ s_guard_turn(struct live *l, const zmq_pollitem_t *items, int64_t now)
 	if (l->reload_wanted)
 		s_reload_begin(l, now);
 	vt_crossing_quiet(vt_conns_refused(vt_publisher_conns(l->pub)), now);
+	vt_conns_check_stalled(vt_publisher_conns(l->pub), now);
 	if (l->ctl != NULL)
 		vt_crossing_quiet(vt_conns_refused(vt_control_conns(l->ctl)), now);
 	vt_crossing_quiet(&l->reload_refused, now);
@@ -1336,6 +1337,7 @@ s_guard_deadline(const struct live *l)
 		                       ? 0
 		                       : l->reload_last + l->cfg->limits.reload_interval_ms);
 	next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(l->pub))));
+	next = s_min(next, vt_crossing_deadline(vt_conns_stalled(vt_publisher_conns(l->pub))));
 	if (l->ctl != NULL)
 		next = s_min(next, vt_crossing_deadline(vt_conns_refused(vt_control_conns(l->ctl))));
 	for (size_t b = 0; b < l->cfg->n_monitors; b++)
@@ -1354,9 +1356,10 @@ s_counters(struct live *l)
 		not_kept += l->beds[b].rec_dropped_bytes;
 	struct vt_mllp_totals hl7;
 	vt_port_mllp_totals(&hl7);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "publish_connections",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "publish_connections",
 	                 (json_int_t)vt_conns_open(pub), "publish_connections_refused",
-	                 (json_int_t)vt_conns_refused(pub)->total, "control_connections",
+	                 (json_int_t)vt_conns_refused(pub)->total, "publish_peers_stalled",
+	                 (json_int_t)vt_conns_stalled(pub)->total, "control_connections",
 	                 (json_int_t)(ctl ? vt_conns_open(ctl) : 0), "control_connections_refused",
 	                 (json_int_t)(ctl ? vt_conns_refused(ctl)->total : 0), "reloads_refused",
 	                 (json_int_t)l->reload_refused.total, "recording_bytes_not_kept",
@@ -1365,14 +1368,8 @@ s_counters(struct live *l)
 	                 (json_int_t)hl7.busy);
 }
 
-/*
- * The descriptors the limits can take (every connection each endpoint may
- * hold, each monitor's port and recording, and some to spare) against the
- * process's limit, raised to its hard limit when that helps. Said once at
- * start: below it, a flood of connections could starve the monitors.
- */
-static void
-s_check_descriptors(const struct vt_config *cfg)
+long
+vt_live_descriptors_needed(const struct vt_config *cfg)
 {
 	long need = (long)(cfg->n_publish * (size_t)cfg->limits.publish_connections +
 	                   cfg->n_control * (size_t)cfg->limits.control_connections +
@@ -1380,6 +1377,18 @@ s_check_descriptors(const struct vt_config *cfg)
 	for (size_t i = 0; i < cfg->n_monitors; i++) /* a listener's connections, at most */
 		if (vt_port_kind_of(cfg->monitors[i].port) == VT_PORT_MLLP)
 			need += VT_MLLP_CONNECTIONS + 5;
+	return need;
+}
+
+/*
+ * The descriptors the limits can take against the process's limit, raised
+ * to its hard limit when that helps. Said once at start: below it, a flood
+ * of connections could starve the monitors.
+ */
+static void
+s_check_descriptors(const struct vt_config *cfg)
+{
+	long need = vt_live_descriptors_needed(cfg);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rl.rlim_cur != RLIM_INFINITY &&
 	                                           (long)rl.rlim_cur >= need))

@@ -247,11 +247,12 @@ s_counters(struct s_hub *h)
 	uint64_t st[8];
 	s_proxy_stats(h, st);
 	struct vt_conns *pub = vt_publisher_conns(h->out), *ctl = vt_control_conns(h->front);
-	return json_pack("{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I}}", "proxy", "messages_in",
+	return json_pack("{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "proxy", "messages_in",
 	                 (json_int_t)st[0], "bytes_in", (json_int_t)st[1], "messages_out",
 	                 (json_int_t)st[6], "late_answers", (json_int_t)h->late, "limits",
 	                 "publish_connections", (json_int_t)vt_conns_open(pub),
 	                 "publish_connections_refused", (json_int_t)vt_conns_refused(pub)->total,
+	                 "publish_peers_stalled", (json_int_t)vt_conns_stalled(pub)->total,
 	                 "control_connections", (json_int_t)vt_conns_open(ctl),
 	                 "control_connections_refused", (json_int_t)vt_conns_refused(ctl)->total,
 	                 "requests_refused", (json_int_t)h->busy.total);
@@ -431,10 +432,14 @@ s_expire(struct s_hub *h, int64_t now)
 static int64_t
 s_crossing_deadline(struct s_hub *h)
 {
-	int64_t a = vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(h->out)));
-	int64_t b = vt_crossing_deadline(vt_conns_refused(vt_control_conns(h->front)));
-	int64_t c = vt_crossing_deadline(&h->busy);
-	return a < b ? (a < c ? a : c) : (b < c ? b : c);
+	int64_t x[] = {vt_crossing_deadline(vt_conns_refused(vt_publisher_conns(h->out))),
+	               vt_crossing_deadline(vt_conns_stalled(vt_publisher_conns(h->out))),
+	               vt_crossing_deadline(vt_conns_refused(vt_control_conns(h->front))),
+	               vt_crossing_deadline(&h->busy)};
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+		next = x[i] < next ? x[i] : next;
+	return next;
 }
 
 static int
@@ -486,6 +491,7 @@ s_loop(struct s_hub *h)
 		if (items[3].revents)
 			vt_conns_handle(ctl, now);
 		vt_crossing_quiet(vt_conns_refused(pub), now);
+		vt_conns_check_stalled(pub, now);
 		vt_crossing_quiet(vt_conns_refused(ctl), now);
 		vt_crossing_quiet(&h->busy, now);
 		if (zap_item >= 0 && items[zap_item].revents)

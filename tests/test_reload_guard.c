@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "support/support.h"
+#include "vitals/io/crossing.h"
 
 static struct vt_rig_bed bed;
 static struct vt_rig_daemon d;
@@ -115,9 +116,13 @@ Test(reload_guard, a_reload_slower_than_its_timeout_is_given_up)
 	cr_expect_eq(waitpid(d.proc.pid, &status, WNOHANG), 0, "the daemon died");
 }
 
+/* How long the line with a burst's count may take: the quiet time, and some. */
+#define VT_CROSSING_WAIT_MS (VT_CROSSING_QUIET_MS + 5000)
+
 /*
  * One client sending reload requests in a loop gets one reload a second;
- * the rest are refused, counted, and logged once, not each.
+ * the rest are refused, counted, and logged once, not each: one line when
+ * they begin, one with their count when they have stopped.
  */
 Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
 {
@@ -142,8 +147,17 @@ Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
 	cr_expect_leq(lines, 4 * ((int)secs + 2) + 4, "%d log lines for %ld requests", lines, sent);
 	char *reply = vt_rig_request(d.ctl, "{\"cmd\":\"ping\"}", 5000);
 	cr_assert_not_null(reply);
-	cr_expect(strstr(reply, "\"reloads_refused\":") != NULL, "no count in ping: %s", reply);
+	const char *at = strstr(reply, "\"reloads_refused\":");
+	cr_expect_not_null(at, "no count in ping: %s", reply);
+	long refused = at ? atol(at + strlen("\"reloads_refused\":")) : -1;
 	free(reply);
+	cr_expect_gt(refused, 100, "the flood's refusals are not counted");
+	/* Said once when they began, and once with their count when they have stopped. */
+	cr_expect_eq(s_occurrences(d.proc.log, "while another request waits"), 1);
+	char said[96];
+	snprintf(said, sizeof(said), ", %ld since the start", refused);
+	cr_expect(vt_rig_file_has(d.proc.log, said, VT_CROSSING_WAIT_MS),
+	          "no line with the count (%ld) once the flood stopped", refused);
 }
 
 /* The newest session file under dir/chair-1, or "" if none. */

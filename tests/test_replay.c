@@ -237,18 +237,28 @@ Test(replay, an_endless_input_is_refused_at_the_input_bound)
 	    /* 1 MiB, on a device read as a raw capture, and on a pipe that never ends */
 	    {cfg, "chair-1=/dev/urandom"},
 	    {cfg, NULL},
+	    /* and on a regular file that grows as fast as it is read */
+	    {cfg, NULL},
 	};
+	char growing[160], spec2[200];
 	snprintf(fifo, sizeof(fifo), "%s/endless.bin", dir);
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	snprintf(spec, sizeof(spec), "chair-1=%s", fifo);
 	cases[2].spec = spec;
+	snprintf(growing, sizeof(growing), "%s/growing.bin", dir);
+	snprintf(spec2, sizeof(spec2), "chair-1=%s", growing);
+	cases[3].spec = spec2;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		pid_t feeder = -1;
-		if (i == 2) {
-			char *yes[] = {"/bin/sh", "-c", "exec yes > \"$0\"", fifo, NULL};
+		if (i == 2 || i == 3) {
+			char *yes[] = {"/bin/sh", "-c", "exec yes >> \"$0\"", i == 2 ? fifo : growing, NULL};
 			feeder = vt_rig_spawn(yes, NULL, NULL);
 			cr_assert_gt(feeder, 0);
 		}
+		/* The file has begun to grow before it is read. */
+		for (int64_t end = vt_rig_now_ms() + 5000;
+		     i == 3 && access(growing, F_OK) != 0 && vt_rig_now_ms() < end;)
+			vt_rig_sleep_ms(10);
 		char errpath[160];
 		snprintf(errpath, sizeof(errpath), "%s/err-%zu", dir, i);
 		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)cases[i].config,
@@ -265,6 +275,9 @@ Test(replay, an_endless_input_is_refused_at_the_input_bound)
 		             err ? err : "");
 		cr_expect(err && strstr(err, "(limits.replay_input_size)"), "case %zu: %s", i,
 		          err ? err : "");
+		const char *first = err ? strstr(err, "(limits.replay_input_size)") : NULL;
+		cr_expect(first == NULL || strstr(first + 1, "(limits.replay_input_size)") == NULL,
+		          "case %zu: said more than once: %s", i, err);
 		free(err);
 	}
 	vt_rig_rmtree(dir);

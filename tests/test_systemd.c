@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "support/support.h"
+#include "vitals/config/config.h"
+#include "vitals/live.h"
 
 extern char **environ;
 
@@ -227,6 +229,62 @@ Test(systemd, unit_says_what_the_daemon_does)
 		          name, section, path);
 	}
 	free(unit);
+}
+
+/* The descriptors `text` (a configuration) can take at once, as the daemon counts them. */
+static long
+s_descriptors(const char *name, const char *text)
+{
+	struct vt_diag diag = {0};
+	struct vt_config *cfg = text ? vt_config_parse(name, text, strlen(text), &diag)
+	                             : vt_config_load(vt_rig_root(name), &diag);
+	char first[512] = "";
+	if (diag.count > 0)
+		vt_diag_format(&diag.entries[0], first, sizeof(first));
+	cr_assert(cfg != NULL && diag.count == 0, "%s: %s", name, first);
+	long need = vt_live_descriptors_needed(cfg);
+	vt_config_free(&cfg);
+	vt_diag_clear(&diag);
+	return need;
+}
+
+/*
+ * LimitNOFILE is well above what the connection limits can take: eight
+ * times the shipped configuration's (one publish and one control endpoint
+ * at the default limits), four times that of a large installation (four
+ * of each, 64 monitors), so a flood held at the limits leaves the monitors
+ * their descriptors (docs/reliability.md has the arithmetic).
+ */
+Test(systemd, descriptor_limit_far_above_the_connection_limits)
+{
+	char *unit = vt_rig_slurp(vt_rig_root("systemd/vitalsd.service"), NULL);
+	cr_assert_not_null(unit);
+	const char *at = strstr(unit, "\nLimitNOFILE=");
+	cr_assert_not_null(at, "the unit sets no LimitNOFILE");
+	long nofile = atol(at + strlen("\nLimitNOFILE="));
+	free(unit);
+
+	long shipped = s_descriptors("config/vitalsd.yaml", NULL);
+	char large[16384];
+	size_t used = (size_t)snprintf(large, sizeof(large), "publish: [");
+	for (int i = 0; i < 4; i++)
+		used += (size_t)snprintf(large + used, sizeof(large) - used, "%stcp://127.0.0.1:%d",
+		                         i ? ", " : "", 5556 + 2 * i);
+	used += (size_t)snprintf(large + used, sizeof(large) - used, "]\ncontrol: [");
+	for (int i = 0; i < 4; i++)
+		used += (size_t)snprintf(large + used, sizeof(large) - used, "%stcp://127.0.0.1:%d",
+		                         i ? ", " : "", 5557 + 2 * i);
+	used += (size_t)snprintf(large + used, sizeof(large) - used, "]\nmonitors:\n");
+	for (int i = 0; i < 64; i++)
+		used += (size_t)snprintf(large + used, sizeof(large) - used,
+		                         "  - {bed: chair-%d, port: /dev/ttyUSB%d, protocol: masimo-ascii}\n",
+		                         i + 1, i);
+	snprintf(large + used, sizeof(large) - used, "rules: []\n");
+	long big = s_descriptors("large.yaml", large);
+	cr_log_info("LimitNOFILE=%ld; the shipped configuration can take %ld descriptors, a large "
+	            "one %ld", nofile, shipped, big);
+	cr_expect_geq(nofile, 8 * shipped, "LimitNOFILE=%ld for %ld", nofile, shipped);
+	cr_expect_geq(nofile, 4 * big, "LimitNOFILE=%ld for %ld", nofile, big);
 }
 
 Test(systemd, sandbox_exposure_at_most_2)

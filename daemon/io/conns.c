@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include <linux/sockios.h>
 
 #include "vitals/io/conns.h"
 #include "vitals/io/curve.h"
@@ -26,6 +29,7 @@ struct conn {
 	int fd;                    /* ZeroMQ's descriptor */
 	int ep;                    /* index in endpoints */
 	char key[VT_CURVE_Z85];    /* the CURVE key it authenticated with; "" unknown */
+	bool stalled;              /* its peer had stopped reading when last looked at */
 };
 
 struct vt_conns {
@@ -40,6 +44,9 @@ struct vt_conns {
 	size_t n, cap;
 	struct vt_crossing refused;
 	char refused_name[64];
+	struct vt_crossing stalled;  /* peers found to have stopped reading */
+	char stalled_name[64];
+	int64_t stalled_checked;     /* when they were last looked at; INT64_MIN never */
 };
 
 struct vt_conns *
@@ -55,6 +62,9 @@ vt_conns_new(void *zctx, void *sock, const char *name, int64_t max, char *err, s
 	c->max = max;
 	snprintf(c->refused_name, sizeof(c->refused_name), "%s connections refused", name);
 	c->refused.name = c->refused_name;
+	snprintf(c->stalled_name, sizeof(c->stalled_name), "%s peers that stopped reading", name);
+	c->stalled.name = c->stalled_name;
+	c->stalled_checked = INT64_MIN;
 	snprintf(c->mon_ep, sizeof(c->mon_ep), "inproc://vitalsd-conns-%s-%p", name, (void *)c);
 	int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
 	int unbounded = 0, linger = 0, handshake = VT_CONNS_HANDSHAKE_MS;
@@ -135,6 +145,12 @@ struct vt_crossing *
 vt_conns_refused(struct vt_conns *c)
 {
 	return &c->refused;
+}
+
+struct vt_crossing *
+vt_conns_stalled(struct vt_conns *c)
+{
+	return &c->stalled;
 }
 
 /*
@@ -296,4 +312,45 @@ vt_conns_revoke(struct vt_conns *c, bool (*allowed)(void *ctx, const char *key),
 		s_forget(c, i);
 	}
 	return closed;
+}
+
+/*
+ * Whether the peer of `cn` has stopped reading: what the kernel holds
+ * unsent for it is at least half of SO_SNDBUF (which counts the kernel's
+ * bookkeeping too: a buffer full of data reads about two thirds). Once it
+ * has, it counts as reading again only below a quarter, so a peer at the
+ * edge is not told of twice.
+ */
+static bool
+s_stalled(const struct conn *cn)
+{
+	int queued = 0, sndbuf = 0;
+	socklen_t len = sizeof(sndbuf);
+	if (ioctl(cn->fd, SIOCOUTQ, &queued) != 0 ||
+	    getsockopt(cn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 || sndbuf <= 0)
+		return false;
+	return queued >= sndbuf / (cn->stalled ? 4 : 2);
+}
+
+size_t
+vt_conns_check_stalled(struct vt_conns *c, int64_t now)
+{
+	vt_crossing_quiet(&c->stalled, now);
+	if (c->stalled_checked != INT64_MIN && now - c->stalled_checked < VT_CONNS_STALLED_CHECK_MS)
+		return 0;
+	c->stalled_checked = now;
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct conn *cn = &c->conns[i];
+		bool was = cn->stalled;
+		cn->stalled = s_is_ours(c, cn->fd, cn->ep) && s_stalled(cn);
+		n += cn->stalled;
+		if (cn->stalled && !was)
+			vt_crossing_hit(&c->stalled, now,
+			                "%s %s: a subscriber has stopped reading: beyond "
+			                "limits.subscriber_queue messages it loses them (and resynchronises "
+			                "when it reads again); one that answers no heartbeat either is "
+			                "disconnected", c->name, c->endpoints[cn->ep]);
+	}
+	return n;
 }

@@ -24,6 +24,13 @@
  */
 #define VT_PUB_PING_MS 10000
 #define VT_PUB_DEAD_MS 30000
+/*
+ * The kernel's send buffer of each subscriber connection. Left to itself
+ * it grows to 4 MiB for a peer that does not read (tcp_wmem), far more
+ * than the subscriber_queue ZeroMQ keeps above it; a console needs a few
+ * kilobytes a second.
+ */
+#define VT_PUB_SNDBUF (128 << 10)
 
 struct vt_publisher {
 	void *sock;      /* ZMQ_PUB (ZMQ_XPUB in vitals-hub) */
@@ -54,8 +61,9 @@ vt_publisher_open(void *zctx, int type, char *const *endpoints, size_t n, const 
 		return NULL;
 	}
 	int hwm = (int)limits->subscriber_queue, linger = 0, ping = VT_PUB_PING_MS,
-	    dead = VT_PUB_DEAD_MS;
+	    dead = VT_PUB_DEAD_MS, sndbuf = VT_PUB_SNDBUF;
 	zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(p->sock, ZMQ_SNDBUF, &sndbuf, sizeof(sndbuf));
 	zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_IVL, &ping, sizeof(ping));
 	zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_TIMEOUT, &dead, sizeof(dead));

@@ -29,6 +29,8 @@ struct vt_conns;
 
 /* A connection that has not completed its ZeroMQ handshake by then is closed. */
 #define VT_CONNS_HANDSHAKE_MS 10000
+/* Peers that stopped reading are looked for this often at most. */
+#define VT_CONNS_STALLED_CHECK_MS 1000
 
 /*
  * Watch `sock` (named `name` in logs: "publish", "control"), at most `max`
@@ -64,5 +66,17 @@ size_t vt_conns_open(const struct vt_conns *c);
 
 /* The refusals, for the quiet-time log line and `ping`. */
 struct vt_crossing *vt_conns_refused(struct vt_conns *c);
+
+/*
+ * Peers that have stopped reading (a console frozen, a subscriber that
+ * never reads), found by what the kernel holds unsent for them. ZeroMQ
+ * then queues at most limits.subscriber_queue messages for such a
+ * subscriber and drops the rest, for it alone, without a word; this says
+ * so, once per burst with a count (vt_conns_stalled, for the quiet-time
+ * line and `ping`). Looks at most every VT_CONNS_STALLED_CHECK_MS; call
+ * every turn. Returns the peers stalled now (0 when it did not look).
+ */
+size_t vt_conns_check_stalled(struct vt_conns *c, int64_t now);
+struct vt_crossing *vt_conns_stalled(struct vt_conns *c);
 
 #endif
