@@ -219,8 +219,8 @@ Test(hub, two_daemons_one_station, .timeout = 120)
 	/* It comes back: its bed is restored, and the view is synchronised again. */
 	cr_assert_eq(vt_rig_daemon_restart(&b.d), 0);
 	cr_assert(vt_rig_daemon_port_is(&b.d, "room-b-1", "connected", S_DEADLINE_MS));
-	cr_assert(vt_rig_station_until(&st, "room-b-1", false, S_DEADLINE_MS), "room-b-1 not restored: %s",
-	          vt_console_sync_reason(st.m));
+	cr_assert(vt_rig_station_until(&st, "room-b-1", false, S_DEADLINE_MS),
+	          "room-b-1 not restored: %s", vt_console_sync_reason(st.m));
 	cr_expect_not(vt_rig_station_bed(&st, "room-a-1")->lost);
 
 	vt_rig_station_close(&st);

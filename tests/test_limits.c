@@ -110,18 +110,6 @@ s_fini(void)
 }
 
 
-/* Lines of the file at `path` that contain `needle`. */
-static int
-s_log_count(const char *path, const char *needle)
-{
-	char *text = vt_rig_slurp(path, NULL);
-	int n = 0;
-	for (const char *p = text; p && (p = strstr(p, needle)); p++)
-		n++;
-	free(text);
-	return n;
-}
-
 /*
  * More idle connections than the daemon may hold (50 at a time on publish
  * until some are refused, 100 on control), started with a descriptor limit
@@ -184,27 +172,8 @@ Test(limits, a_flood_of_idle_connections_leaves_descriptors_for_the_monitors, .f
 	          "the refusals are not counted: %s", reply);
 	free(reply);
 	/* Hundreds of refusals, each endpoint's said once (the count comes when they stop). */
-	cr_expect_eq(s_log_count(d.proc.log, "more than 256 connections at once"), 1);
-	cr_expect_eq(s_log_count(d.proc.log, "more than 64 connections at once"), 1);
-}
-
-/* Bytes the kernel holds unsent on the TCP connections whose local port is `port`. */
-static long
-s_tcp_tx_queued(int port)
-{
-	FILE *fp = fopen("/proc/net/tcp", "r");
-	cr_assert_not_null(fp);
-	char line[512];
-	long total = 0;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		unsigned local_port, st;
-		unsigned long tx;
-		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x %lx:%*x", &local_port, &st, &tx) == 3 &&
-		    (int)local_port == port && st == 1 /* ESTABLISHED */)
-			total += (long)tx;
-	}
-	fclose(fp);
-	return total;
+	cr_expect_eq(vt_rig_file_count(d.proc.log, "more than 256 connections at once"), 1);
+	cr_expect_eq(vt_rig_file_count(d.proc.log, "more than 64 connections at once"), 1);
 }
 
 /*
@@ -267,9 +236,10 @@ Test(limits, subscribers_that_never_read_cost_their_queue_only, .fini = s_fini)
 	cr_expect_lt(per_sub, 300, "each subscriber that never reads costs %ld KiB (RSS %ld -> %ld)",
 	             per_sub, before.rss_kb, after.rss_kb);
 	/* And what the kernel holds for it, unsent (it used to grow to 4 MiB a connection). */
-	long queued = s_tcp_tx_queued(d.pub_port);
+	long queued = vt_rig_tcp_unsent(d.pub_port);
 	fprintf(stderr, "limits: %ld KiB unsent in the kernel for them\n", queued >> 10);
-	cr_expect_lt(queued / 20, 256 << 10, "%ld KiB unsent in the kernel for each", queued / 20 >> 10);
+	cr_expect_lt(queued / 20, 256 << 10, "%ld KiB unsent in the kernel for each",
+	             queued / 20 >> 10);
 
 	/* Each is found to have stopped reading, counted, and said once, not twenty times. */
 	long stalled = -1;
@@ -283,7 +253,7 @@ Test(limits, subscribers_that_never_read_cost_their_queue_only, .fini = s_fini)
 			vt_rig_sleep_ms(200);
 	}
 	cr_expect_eq(stalled, 20, "subscribers found to have stopped reading: %ld", stalled);
-	cr_expect_eq(s_log_count(d.proc.log, "a subscriber has stopped reading"), 1,
+	cr_expect_eq(vt_rig_file_count(d.proc.log, "a subscriber has stopped reading"), 1,
 	             "not said once per burst");
 }
 
@@ -369,6 +339,6 @@ Test(limits, a_device_flooding_its_port_fills_no_disk, .fini = s_fini)
 	              strstr(reply, "\"recording_bytes_not_kept\":") != NULL,
 	          "not counted: %s", reply ? reply : "");
 	free(reply);
-	cr_expect_eq(s_log_count(d.proc.log, "the port delivers more than the recording may keep"), 1,
+	cr_expect_eq(vt_rig_file_count(d.proc.log, "delivers more than the recording may keep"), 1,
 	             "the flood is not said once");
 }

@@ -64,17 +64,6 @@ s_heartbeats(int n, int ms)
 	return true;
 }
 
-static int
-s_occurrences(const char *path, const char *needle)
-{
-	char *text = vt_rig_slurp(path, NULL);
-	int n = 0;
-	for (const char *p = text; p && (p = strstr(p, needle)); p++)
-		n++;
-	free(text);
-	return n;
-}
-
 Test(reload_guard, a_fifo_in_place_of_the_file_holds_nothing_up)
 {
 	s_start(false, NULL);
@@ -127,7 +116,7 @@ Test(reload_guard, a_reload_slower_than_its_timeout_is_given_up)
 Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
 {
 	s_start(false, NULL);
-	int before = s_occurrences(d.proc.log, "\n");
+	int before = vt_rig_file_count(d.proc.log, "\n");
 	int64_t start = vt_rig_now_ms();
 	struct vt_rig_flood f;
 	vt_rig_request_flood(d.ctl, "{\"cmd\":\"reload\",\"by\":\"flood\"}", 3000, &f);
@@ -135,9 +124,9 @@ Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
 	double secs = (double)(vt_rig_now_ms() - start) / 1000.0;
 	cr_expect(s_heartbeats(3, 3000), "the loop is held up");
 	/* The file is the same each time: a reload done reads it and finds it unchanged. */
-	int reloads = s_occurrences(d.proc.log, "configuration reloaded") +
-	              s_occurrences(d.proc.log, "configuration unchanged");
-	int lines = s_occurrences(d.proc.log, "\n") - before;
+	int reloads = vt_rig_file_count(d.proc.log, "configuration reloaded") +
+	              vt_rig_file_count(d.proc.log, "configuration unchanged");
+	int lines = vt_rig_file_count(d.proc.log, "\n") - before;
 	fprintf(stderr, "reload flood: %ld requests in %.1f s, %ld answered, %d reloads, %d log lines\n",
 	        sent, secs, answered, reloads, lines);
 	cr_expect_gt(sent, 200, "the flood was too small to mean anything (%ld requests)", sent);
@@ -153,7 +142,7 @@ Test(reload_guard, a_reload_flood_costs_one_reload_a_second)
 	free(reply);
 	cr_expect_gt(refused, 100, "the flood's refusals are not counted");
 	/* Said once when they began, and once with their count when they have stopped. */
-	cr_expect_eq(s_occurrences(d.proc.log, "while another request waits"), 1);
+	cr_expect_eq(vt_rig_file_count(d.proc.log, "while another request waits"), 1);
 	char said[96];
 	snprintf(said, sizeof(said), ", %ld since the start", refused);
 	cr_expect(vt_rig_file_has(d.proc.log, said, VT_CROSSING_WAIT_MS),

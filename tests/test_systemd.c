@@ -277,7 +277,7 @@ Test(systemd, descriptor_limit_far_above_the_connection_limits)
 	used += (size_t)snprintf(large + used, sizeof(large) - used, "]\nmonitors:\n");
 	for (int i = 0; i < 64; i++)
 		used += (size_t)snprintf(large + used, sizeof(large) - used,
-		                         "  - {bed: chair-%d, port: /dev/ttyUSB%d, protocol: masimo-ascii}\n",
+		                         "  - {bed: c-%d, port: /dev/ttyUSB%d, protocol: masimo-ascii}\n",
 		                         i + 1, i);
 	snprintf(large + used, sizeof(large) - used, "rules: []\n");
 	long big = s_descriptors("large.yaml", large);

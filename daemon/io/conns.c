@@ -345,12 +345,12 @@ vt_conns_check_stalled(struct vt_conns *c, int64_t now)
 		bool was = cn->stalled;
 		cn->stalled = s_is_ours(c, cn->fd, cn->ep) && s_stalled(cn);
 		n += cn->stalled;
-		if (cn->stalled && !was)
-			vt_crossing_hit(&c->stalled, now,
-			                "%s %s: a subscriber has stopped reading: beyond "
-			                "limits.subscriber_queue messages it loses them (and resynchronises "
-			                "when it reads again); one that answers no heartbeat either is "
-			                "disconnected", c->name, c->endpoints[cn->ep]);
+		if (!cn->stalled || was)
+			continue;
+		vt_crossing_hit(&c->stalled, now, "%s %s: a subscriber has stopped reading: "
+		                "beyond limits.subscriber_queue messages it loses them (and "
+		                "resynchronises when it reads again); one that answers no heartbeat "
+		                "either is disconnected", c->name, c->endpoints[cn->ep]);
 	}
 	return n;
 }

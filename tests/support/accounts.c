@@ -103,3 +103,23 @@ vt_rig_machine(void)
 	snprintf(buf, sizeof(buf), "%ld x %s", sysconf(_SC_NPROCESSORS_ONLN), model);
 	return buf;
 }
+
+long
+vt_rig_tcp_unsent(int port)
+{
+	FILE *fp = fopen("/proc/net/tcp", "r");
+	if (fp == NULL)
+		return -1;
+	char line[512];
+	long total = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		unsigned local_port, st;
+		unsigned long tx;
+		/* sl local_address rem_address st tx_queue:rx_queue ...; 01 is ESTABLISHED */
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x %lx:%*x", &local_port, &st, &tx) == 3 &&
+		    (int)local_port == port && st == 1)
+			total += (long)tx;
+	}
+	fclose(fp);
+	return total;
+}

@@ -22,6 +22,8 @@ struct vt_rig_proc {
 int vt_rig_proc(pid_t pid, struct vt_rig_proc *out);
 /* Seconds per clock tick of cpu_ticks. */
 double vt_rig_tick_s(void);
+/* Bytes the kernel holds unsent on the established TCP (IPv4) connections from local `port`. */
+long vt_rig_tcp_unsent(int port);
 
 /* Sort v and give its 50th and 99th percentiles (nearest rank) and maximum. */
 void vt_rig_percentiles(double *v, size_t n, double *p50, double *p99, double *max);

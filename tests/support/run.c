@@ -264,6 +264,17 @@ vt_rig_output_free(struct vt_rig_output *r)
 	r->out = r->err = NULL;
 }
 
+int
+vt_rig_file_count(const char *path, const char *needle)
+{
+	char *text = vt_rig_slurp(path, NULL);
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, needle)); p++)
+		n++;
+	free(text);
+	return n;
+}
+
 bool
 vt_rig_file_has(const char *path, const char *needle, int timeout_ms)
 {

@@ -25,6 +25,8 @@ void vt_rig_sleep_ms(int64_t ms);
 char *vt_rig_slurp(const char *path, size_t *len);
 /* Whether the file at `path` contains `needle`, polled until timeout_ms (0: look once). */
 bool vt_rig_file_has(const char *path, const char *needle, int timeout_ms);
+/* How many times the file at `path` contains `needle` now (0 if it cannot be read). */
+int vt_rig_file_count(const char *path, const char *needle);
 /*
  * Write `text` to dir/name, beside and renamed so that a reader never sees
  * half of it; the path goes to `path` when not NULL. 0 or -1.
