@@ -47,6 +47,7 @@ struct vt_conns {
 	struct vt_crossing stalled;  /* peers found to have stopped reading */
 	char stalled_name[64];
 	int64_t stalled_checked;     /* when they were last looked at; INT64_MIN never */
+	int64_t audited_at;          /* when the table was last checked against the kernel */
 };
 
 struct vt_conns *
@@ -65,6 +66,7 @@ vt_conns_new(void *zctx, void *sock, const char *name, int64_t max, char *err, s
 	snprintf(c->stalled_name, sizeof(c->stalled_name), "%s peers that stopped reading", name);
 	c->stalled.name = c->stalled_name;
 	c->stalled_checked = INT64_MIN;
+	c->audited_at = INT64_MIN;
 	snprintf(c->mon_ep, sizeof(c->mon_ep), "inproc://vitalsd-conns-%s-%p", name, (void *)c);
 	int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
 	int unbounded = 0, linger = 0, handshake = VT_CONNS_HANDSHAKE_MS;
@@ -222,7 +224,16 @@ s_accepted(struct vt_conns *c, int fd, int ep, int64_t now)
 			s_forget(c, i);
 			break;
 		}
-	if (s_count(c, ep, false) >= c->max && s_count(c, ep, true) >= c->max) {
+	/* At the bound, the table is checked against the kernel (a connection
+	 * closed without its event would be a ghost in the count), once a turn:
+	 * a flood of connections must not cost a system call per connection held
+	 * for each one refused. */
+	bool full = s_count(c, ep, false) >= c->max;
+	if (full && c->audited_at != now) {
+		c->audited_at = now;
+		full = s_count(c, ep, true) >= c->max;
+	}
+	if (full) {
 		if (s_is_ours(c, fd, ep))
 			shutdown(fd, SHUT_RDWR);
 		vt_crossing_hit(&c->refused, now,
