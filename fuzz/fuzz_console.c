@@ -22,6 +22,7 @@
  *     each low at most its high, and the alarm history stays bounded with
  *     every string terminated.
  */
+#include "fuzz_check.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,14 +36,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
-
-#define TERMINATED(field) s_check(strnlen((field), sizeof(field)) < sizeof(field))
+#define TERMINATED(field) fuzz_check(strnlen((field), sizeof(field)) < sizeof(field))
 
 static int
 s_urgency_cmp(const struct vt_console_alert *a, const struct vt_console_alert *b)
@@ -63,20 +57,20 @@ s_check_wrap(const char *text)
 	size_t len = strlen(text);
 	for (size_t width = 1; width <= 80; width += width < 16 ? 1 : 7) {
 		size_t n = vt_console_wrap(text, width, rows, VT_CONSOLE_WRAP_MAX);
-		s_check(n >= 1);
+		fuzz_check(n >= 1);
 		size_t shown = n < VT_CONSOLE_WRAP_MAX ? n : VT_CONSOLE_WRAP_MAX;
 		size_t end = 0;
 		for (size_t i = 0; i < shown; i++) {
-			s_check(rows[i].len <= width);
-			s_check(rows[i].off >= end && rows[i].off + rows[i].len <= len);
+			fuzz_check(rows[i].len <= width);
+			fuzz_check(rows[i].off >= end && rows[i].off + rows[i].len <= len);
 			/* Only spaces are skipped between rows. */
 			for (size_t k = end; k < rows[i].off; k++)
-				s_check(text[k] == ' ');
+				fuzz_check(text[k] == ' ');
 			end = rows[i].off + rows[i].len;
 		}
 		if (n <= VT_CONSOLE_WRAP_MAX)
 			for (size_t k = end; k < len; k++)
-				s_check(text[k] == ' ');
+				fuzz_check(text[k] == ' ');
 	}
 }
 
@@ -90,28 +84,28 @@ s_check_model(const struct vt_console *m, int64_t now)
 		TERMINATED(b->port);
 		TERMINATED(b->flags);
 		TERMINATED(b->phase);
-		s_check(b->n_values <= VT_PARAM_COUNT);
+		fuzz_check(b->n_values <= VT_PARAM_COUNT);
 		for (size_t v = 0; v < b->n_values; v++)
 			TERMINATED(b->values[v].name);
-		s_check(vt_console_bed_named(m, b->name) == b);
+		fuzz_check(vt_console_bed_named(m, b->name) == b);
 		const struct vt_trend *t = vt_console_trend(m, b->name);
 		for (size_t k = 0; t != NULL && k < vt_trend_count(t); k++) {
 			const struct vt_trend_point *p = vt_trend_at(t, k);
-			s_check(k == 0 || p->t > vt_trend_at(t, k - 1)->t);
+			fuzz_check(k == 0 || p->t > vt_trend_at(t, k - 1)->t);
 			for (int q = 0; q < VT_PARAM_COUNT; q++)
-				s_check(!(p->has & VT_PARAM_BIT(q)) || p->lo[q] <= p->hi[q]);
+				fuzz_check(!(p->has & VT_PARAM_BIT(q)) || p->lo[q] <= p->hi[q]);
 		}
-		s_check(t == NULL || vt_trend_count(t) <= VT_TREND_POINTS);
+		fuzz_check(t == NULL || vt_trend_count(t) <= VT_TREND_POINTS);
 	}
 	const struct vt_history *h = vt_console_history(m);
-	s_check(vt_history_count(h) <= VT_HISTORY_MAX);
+	fuzz_check(vt_history_count(h) <= VT_HISTORY_MAX);
 	for (size_t i = 0; i < vt_history_count(h); i++) {
 		const struct vt_history_entry *e = vt_history_at(h, i);
 		TERMINATED(e->id);
 		TERMINATED(e->text);
 		TERMINATED(e->end_text);
 		TERMINATED(e->by);
-		s_check(e->version <= vt_history_version(h));
+		fuzz_check(e->version <= vt_history_version(h));
 	}
 	int heights[64];
 	for (size_t i = 0; i < na; i++) {
@@ -122,10 +116,10 @@ s_check_model(const struct vt_console *m, int64_t now)
 		TERMINATED(a->parameter);
 		TERMINATED(a->by);
 		TERMINATED(a->text);
-		s_check(a->priority >= VT_CONSOLE_LOW && a->priority <= VT_CONSOLE_HIGH);
-		s_check(vt_console_alert_by_id(m, a->id) == a);
+		fuzz_check(a->priority >= VT_CONSOLE_LOW && a->priority <= VT_CONSOLE_HIGH);
+		fuzz_check(vt_console_alert_by_id(m, a->id) == a);
 		if (i > 0)
-			s_check(s_urgency_cmp(vt_console_alert_at(m, i - 1), a) < 0);
+			fuzz_check(s_urgency_cmp(vt_console_alert_at(m, i - 1), a) < 0);
 		s_check_wrap(a->text);
 		if (i < 64) {
 			struct vt_console_span rows[VT_CONSOLE_WRAP_MAX];
@@ -139,7 +133,7 @@ s_check_model(const struct vt_console *m, int64_t now)
 		int used = 0;
 		for (size_t i = first; i <= sel && first <= sel; i++)
 			used += heights[i];
-		s_check(first <= sel && (used <= 8 || first == sel));
+		fuzz_check(first <= sel && (used <= 8 || first == sel));
 	}
 	size_t n_loud = 0, want_loud = 0;
 	int want_level = -1;
@@ -151,14 +145,14 @@ s_check_model(const struct vt_console *m, int64_t now)
 				want_level = (int)a->priority;
 		}
 	}
-	s_check(vt_console_sounding(m, now, &n_loud) == want_level && n_loud == want_loud);
+	fuzz_check(vt_console_sounding(m, now, &n_loud) == want_level && n_loud == want_loud);
 	const char *names[VT_PARAM_COUNT];
 	size_t nc = vt_console_param_columns(m, names);
-	s_check(nc <= VT_PARAM_COUNT);
+	fuzz_check(nc <= VT_PARAM_COUNT);
 	for (size_t i = 0; i < nc; i++) {
-		s_check(vt_param_by_name(names[i]) >= 0);
+		fuzz_check(vt_param_by_name(names[i]) >= 0);
 		for (size_t k = 0; k < i; k++)
-			s_check(strcmp(names[i], names[k]) != 0);
+			fuzz_check(strcmp(names[i], names[k]) != 0);
 	}
 }
 
@@ -167,7 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int64_t now = 1000;
 	struct vt_console *m = vt_console_new(now);
-	s_check(m != NULL);
+	fuzz_check(m != NULL);
 	size_t pos = 0;
 	while (pos < size) {
 		const uint8_t *nl = memchr(data + pos, '\n', size - pos);
@@ -181,16 +175,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vt_console_wants_snapshot(m, now);
 			vt_console_snapshot_sent(m, now);
 			if (vt_console_snapshot(m, line + 1, len - 1, now, err, sizeof(err)) != 0)
-				s_check(strnlen(err, sizeof(err)) < sizeof(err) && err[0] != '\0');
+				fuzz_check(strnlen(err, sizeof(err)) < sizeof(err) && err[0] != '\0');
 		} else {
 			vt_console_message(m, line, len, now);
 		}
 		s_check_model(m, vt_console_daemon_time(m, now));
 		int64_t deadline = vt_console_next_deadline(m);
-		s_check(deadline > 0);
+		fuzz_check(deadline > 0);
 		pos += len + 1;
 	}
 	vt_console_free(&m);
-	s_check(m == NULL);
+	fuzz_check(m == NULL);
 	return 0;
 }

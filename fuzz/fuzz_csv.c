@@ -15,6 +15,7 @@
  *   - what the writer makes of a parsed row reads back as the same reading;
  *   - a failure has a message and a column inside the line (or one past it).
  */
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,13 +25,6 @@
 #include "vitals/wire/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* The field `col` of a line, trimmed as the parser trims; false if there is none. */
 static bool
@@ -73,21 +67,21 @@ s_reference(const char *f, size_t n, double *out)
 static void
 s_check_layout(const struct vt_csv_layout *l)
 {
-	s_check(l->n_columns >= 1 && l->n_columns <= VT_CSV_MAX_COLUMNS);
-	s_check(l->t_column >= 0 && l->t_column < l->n_columns);
+	fuzz_check(l->n_columns >= 1 && l->n_columns <= VT_CSV_MAX_COLUMNS);
+	fuzz_check(l->t_column >= 0 && l->t_column < l->n_columns);
 	vt_param_mask seen = 0;
 	for (int c = 0; c < l->n_columns; c++) {
 		int p = l->param[c];
-		s_check(p >= -1 && p < VT_PARAM_COUNT);
-		s_check(p < 0 || c != l->t_column);
+		fuzz_check(p >= -1 && p < VT_PARAM_COUNT);
+		fuzz_check(p < 0 || c != l->t_column);
 		if (p >= 0) {
-			s_check(!(seen & VT_PARAM_BIT(p)));
+			fuzz_check(!(seen & VT_PARAM_BIT(p)));
 			seen |= VT_PARAM_BIT(p);
 		}
 	}
-	s_check(seen == l->columns);
-	s_check(l->flags_column >= -1 && l->flags_column < l->n_columns);
-	s_check(l->flags_column < 0 || (l->flags_column != l->t_column && l->param[l->flags_column] < 0));
+	fuzz_check(seen == l->columns);
+	fuzz_check(l->flags_column >= -1 && l->flags_column < l->n_columns);
+	fuzz_check(l->flags_column < 0 || (l->flags_column != l->t_column && l->param[l->flags_column] < 0));
 }
 
 /* The flags a field names, separated by blanks, as the reference; false for an unknown name. */
@@ -126,18 +120,18 @@ s_check_written(const struct vt_csv_layout *l, double t, const struct vt_reading
 		return; /* does not fit the line */
 	char header[1024];
 	int hn = vt_csv_format_header(header, sizeof(header), l->columns, l->flags_column >= 0);
-	s_check(hn > 0);
+	fuzz_check(hn > 0);
 	struct vt_csv_layout back;
 	char err[160];
 	int column;
-	s_check(vt_csv_parse_header(&back, header, (size_t)hn, err, sizeof(err), &column) == 0);
+	fuzz_check(vt_csv_parse_header(&back, header, (size_t)hn, err, sizeof(err), &column) == 0);
 	double bt;
 	struct vt_reading br;
-	s_check(vt_csv_parse_row(&back, line, (size_t)n, &bt, &br, err, sizeof(err), &column) == 0);
-	s_check(llround(bt * 1000) == llround(t * 1000));
-	s_check(br.valid == r->valid && br.flags == r->flags && br.has_status == r->has_status);
+	fuzz_check(vt_csv_parse_row(&back, line, (size_t)n, &bt, &br, err, sizeof(err), &column) == 0);
+	fuzz_check(llround(bt * 1000) == llround(t * 1000));
+	fuzz_check(br.valid == r->valid && br.flags == r->flags && br.has_status == r->has_status);
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
-		s_check(!(r->valid & VT_PARAM_BIT(p)) ||
+		fuzz_check(!(r->valid & VT_PARAM_BIT(p)) ||
 		        memcmp(&br.value[p], &r->value[p], sizeof(double)) == 0);
 }
 
@@ -145,30 +139,30 @@ static void
 s_check_row(const struct vt_csv_layout *l, const char *line, size_t len, double t,
             const struct vt_reading *r)
 {
-	s_check(isfinite(t));
-	s_check(r->reported == l->columns);
-	s_check((r->valid & ~r->reported) == 0);
+	fuzz_check(isfinite(t));
+	fuzz_check(r->reported == l->columns);
+	fuzz_check((r->valid & ~r->reported) == 0);
 	const char *f;
 	size_t n;
 	double ref;
-	s_check(s_field(line, len, l->t_column, &f, &n));
-	s_check(s_reference(f, n, &ref) && memcmp(&ref, &t, sizeof(t)) == 0);
+	fuzz_check(s_field(line, len, l->t_column, &f, &n));
+	fuzz_check(s_reference(f, n, &ref) && memcmp(&ref, &t, sizeof(t)) == 0);
 	for (int c = 0; c < l->n_columns; c++) {
 		int p = l->param[c];
 		if (p < 0)
 			continue;
 		if (!s_field(line, len, c, &f, &n) || n == 0) {
-			s_check(!(r->valid & VT_PARAM_BIT(p)));
+			fuzz_check(!(r->valid & VT_PARAM_BIT(p)));
 			continue;
 		}
-		s_check(r->valid & VT_PARAM_BIT(p));
-		s_check(s_reference(f, n, &ref) && memcmp(&ref, &r->value[p], sizeof(ref)) == 0);
+		fuzz_check(r->valid & VT_PARAM_BIT(p));
+		fuzz_check(s_reference(f, n, &ref) && memcmp(&ref, &r->value[p], sizeof(ref)) == 0);
 	}
-	s_check(r->has_status == (l->flags_column >= 0));
+	fuzz_check(r->has_status == (l->flags_column >= 0));
 	uint32_t flags = 0;
 	if (l->flags_column >= 0 && s_field(line, len, l->flags_column, &f, &n))
-		s_check(s_reference_flags(f, n, &flags));
-	s_check(r->flags == flags);
+		fuzz_check(s_reference_flags(f, n, &flags));
+	fuzz_check(r->flags == flags);
 	s_check_written(l, t, r);
 }
 
@@ -182,7 +176,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[160];
 	int column = -1;
 	if (vt_csv_parse_header(&layout, text, hlen, err, sizeof(err), &column) != 0) {
-		s_check(err[0] != '\0' && column >= 1 && (size_t)column <= hlen + 1);
+		fuzz_check(err[0] != '\0' && column >= 1 && (size_t)column <= hlen + 1);
 		return 0;
 	}
 	s_check_layout(&layout);
@@ -198,7 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vt_csv_parse_row(&layout, line, len, &t, &r, err, sizeof(err), &column) == 0)
 			s_check_row(&layout, line, len, t, &r);
 		else
-			s_check(err[0] != '\0' && column >= 1 && (size_t)column <= len + 1);
+			fuzz_check(err[0] != '\0' && column >= 1 && (size_t)column <= len + 1);
 		pos += len + 1;
 	}
 	return 0;

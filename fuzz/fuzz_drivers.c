@@ -9,6 +9,7 @@
  *   - the counters match what was fed and what was delivered;
  *   - how the bytes were split never changes what comes out.
  */
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,13 +26,6 @@ s_driver_param(int p)
 	return p == VT_SPO2 || p == VT_PR || p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_PVI ||
 	       p == VT_HR || p == VT_RR || p == VT_ETCO2 || p == VT_NIBP_SYS || p == VT_NIBP_DIA ||
 	       p == VT_NIBP_MAP || p == VT_TEMP;
-}
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
 }
 
 /* What one run produced, folded into a digest so runs can be compared. */
@@ -52,16 +46,16 @@ static void
 s_on_reading(void *ctx, const struct vt_reading *r)
 {
 	struct s_run *run = ctx;
-	s_check((r->valid & ~r->reported) == 0);
-	s_check((r->reported >> VT_PARAM_COUNT) == 0);
-	s_check((r->flags >> VT_FLAG_COUNT) == 0);
+	fuzz_check((r->valid & ~r->reported) == 0);
+	fuzz_check((r->reported >> VT_PARAM_COUNT) == 0);
+	fuzz_check((r->flags >> VT_FLAG_COUNT) == 0);
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		if (!(r->reported & VT_PARAM_BIT(p)))
 			continue;
-		s_check(s_driver_param(p));
+		fuzz_check(s_driver_param(p));
 		if (r->valid & VT_PARAM_BIT(p)) {
-			s_check(isfinite(r->value[p]));
-			s_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
+			fuzz_check(isfinite(r->value[p]));
+			fuzz_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
 			s_mix(run, &r->value[p], sizeof r->value[p]);
 		}
 	}
@@ -76,16 +70,16 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 static void
 s_limit(double v, double max)
 {
-	s_check(isnan(v) || (v >= 0 && v <= max));
+	fuzz_check(isnan(v) || (v >= 0 && v <= max));
 }
 
 static void
 s_on_info(void *ctx, const struct vt_device_info *info)
 {
 	struct s_run *run = ctx;
-	s_check(memchr(info->model, 0, sizeof info->model) != NULL);
-	s_check(memchr(info->version, 0, sizeof info->version) != NULL);
-	s_check(memchr(info->mode, 0, sizeof info->mode) != NULL);
+	fuzz_check(memchr(info->model, 0, sizeof info->model) != NULL);
+	fuzz_check(memchr(info->version, 0, sizeof info->version) != NULL);
+	fuzz_check(memchr(info->mode, 0, sizeof info->mode) != NULL);
 	s_limit(info->spo2_low, 100);
 	s_limit(info->spo2_high, 100);
 	s_limit(info->pr_low, 350);
@@ -117,9 +111,9 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 	}
 	struct vt_driver_stats st;
 	d->stats(state, &st);
-	s_check(st.bytes == size);
-	s_check(st.records == run.readings);
-	s_check(st.discarded <= size);
+	fuzz_check(st.bytes == size);
+	fuzz_check(st.records == run.readings);
+	fuzz_check(st.discarded <= size);
 	return run;
 }
 
@@ -130,11 +124,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; vt_drivers[i] != NULL; i++) {
 		const struct vt_driver *d = vt_drivers[i];
 		void *state = malloc(d->state_size ? d->state_size : 1);
-		s_check(state != NULL);
+		fuzz_check(state != NULL);
 		struct s_run whole = s_feed(d, state, data, size, NULL, 0);
 		/* The chunk sizes come from the input's own first bytes. */
 		struct s_run split = s_feed(d, state, data, size, data, size < 8 ? size : 8);
-		s_check(whole.hash == split.hash && whole.readings == split.readings &&
+		fuzz_check(whole.hash == split.hash && whole.readings == split.readings &&
 		        whole.infos == split.infos);
 		free(state);
 	}

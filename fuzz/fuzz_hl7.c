@@ -17,6 +17,7 @@
  *     good frame after anything at all is read and answered AA (unless the
  *     transmit buffer of one call was full, which the driver counts).
  */
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,42 +30,35 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
-
-static void
 s_inside(const struct vt_hl7_msg *m, struct vt_hl7_str s)
 {
-	s_check(s.n == 0 || (s.p >= m->p && s.p + s.n <= m->p + m->n));
+	fuzz_check(s.n == 0 || (s.p >= m->p && s.p + s.n <= m->p + m->n));
 }
 
 static void
 s_reading(const struct vt_reading *r)
 {
-	s_check((r->valid & ~r->reported) == 0);
-	s_check((r->reported >> VT_PARAM_COUNT) == 0);
-	s_check(((r->spot | r->timed) & ~r->valid) == 0);
+	fuzz_check((r->valid & ~r->reported) == 0);
+	fuzz_check((r->reported >> VT_PARAM_COUNT) == 0);
+	fuzz_check(((r->spot | r->timed) & ~r->valid) == 0);
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		if (!(r->valid & VT_PARAM_BIT(p)))
 			continue;
-		s_check(isfinite(r->value[p]));
-		s_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
-		s_check(!(r->timed & VT_PARAM_BIT(p)) || r->age_ms[p] >= 0);
+		fuzz_check(isfinite(r->value[p]));
+		fuzz_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
+		fuzz_check(!(r->timed & VT_PARAM_BIT(p)) || r->age_ms[p] >= 0);
 	}
 }
 
 static void
 s_alarm(const struct vt_device_alarm *a)
 {
-	s_check(memchr(a->code, 0, sizeof a->code) && memchr(a->source, 0, sizeof a->source) &&
+	fuzz_check(memchr(a->code, 0, sizeof a->code) && memchr(a->source, 0, sizeof a->source) &&
 	        memchr(a->text, 0, sizeof a->text));
-	s_check(a->code[0] != '\0');
-	s_check(a->kind == VT_KIND_TECHNICAL || a->kind == VT_KIND_PHYSIOLOGICAL);
-	s_check(a->priority >= VT_PRIO_LOW && a->priority <= VT_PRIO_HIGH);
-	s_check(a->param >= -1 && a->param < VT_PARAM_COUNT);
+	fuzz_check(a->code[0] != '\0');
+	fuzz_check(a->kind == VT_KIND_TECHNICAL || a->kind == VT_KIND_PHYSIOLOGICAL);
+	fuzz_check(a->priority >= VT_PRIO_LOW && a->priority <= VT_PRIO_HIGH);
+	fuzz_check(a->param >= -1 && a->param < VT_PARAM_COUNT);
 }
 
 /* An acknowledgement of m (NULL: of no message) keeps its promises. */
@@ -73,16 +67,16 @@ s_ack(const struct vt_hl7_msg *m)
 {
 	uint8_t out[VT_HL7_ACK_MAX];
 	size_t n = vt_hl7_ack(m, m ? "AA" : "AE", m ? NULL : "why", 1700000000000, 7, out, sizeof out);
-	s_check(n >= 3 && n <= VT_HL7_ACK_MAX);
-	s_check(out[0] == VT_MLLP_START && out[n - 2] == VT_MLLP_END && out[n - 1] == '\r');
+	fuzz_check(n >= 3 && n <= VT_HL7_ACK_MAX);
+	fuzz_check(out[0] == VT_MLLP_START && out[n - 2] == VT_MLLP_END && out[n - 1] == '\r');
 	for (size_t i = 1; i + 2 < n; i++)
-		s_check(out[i] >= 0x20 || out[i] == '\r');
+		fuzz_check(out[i] >= 0x20 || out[i] == '\r');
 	struct vt_hl7_msg a;
 	char err[128];
-	s_check(vt_hl7_open(&a, (const char *)out + 1, n - 3, err, sizeof err) == 0);
-	s_check(a.field == '|' && a.comp == '^' && a.rep == '~' && a.esc == '\\' && a.sub == '&');
+	fuzz_check(vt_hl7_open(&a, (const char *)out + 1, n - 3, err, sizeof err) == 0);
+	fuzz_check(a.field == '|' && a.comp == '^' && a.rep == '~' && a.esc == '\\' && a.sub == '&');
 	struct vt_hl7_str msa;
-	s_check(vt_hl7_find(&a, "MSA", &msa));
+	fuzz_check(vt_hl7_find(&a, "MSA", &msa));
 	if (m == NULL)
 		return;
 	/* The control id comes back as it was (when it is short enough to be kept whole). */
@@ -93,7 +87,7 @@ s_ack(const struct vt_hl7_msg *m)
 	for (size_t i = 0; i < wn; i++)
 		printable &= (unsigned char)want[i] >= 0x20;
 	if (wn < 40 && printable)
-		s_check(strcmp(want, got) == 0);
+		fuzz_check(strcmp(want, got) == 0);
 }
 
 static void
@@ -102,7 +96,7 @@ s_message(const uint8_t *data, size_t size)
 	struct vt_hl7_msg m;
 	char err[160];
 	if (vt_hl7_open(&m, (const char *)data, size, err, sizeof err) != 0) {
-		s_check(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
+		fuzz_check(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
 		s_ack(NULL);
 		return;
 	}
@@ -118,23 +112,23 @@ s_message(const uint8_t *data, size_t size)
 				s_inside(&m, comp);
 				char t[16];
 				size_t n = vt_hl7_text(&m, comp, t, sizeof t);
-				s_check(n < sizeof t && t[n] == '\0');
+				fuzz_check(n < sizeof t && t[n] == '\0');
 			}
 			int64_t local;
 			int zone;
 			bool zoned;
 			if (vt_hl7_time(&m, field, &local, &zone, &zoned) == 0)
-				s_check(zone >= -14 * 60 && zone <= 14 * 60);
+				fuzz_check(zone >= -14 * 60 && zone <= 14 * 60);
 		}
 	}
 	struct vt_reading r;
 	struct vt_hl7_skips sk;
 	int n = vt_hl7_observations(&m, &r, &sk);
-	s_check(n == __builtin_popcount(r.reported));
+	fuzz_check(n == __builtin_popcount(r.reported));
 	s_reading(&r);
 	struct vt_device_alarm da[4];
 	size_t na = vt_hl7_alarms(&m, da, 4);
-	s_check(na <= 4);
+	fuzz_check(na <= 4);
 	for (size_t i = 0; i < na; i++)
 		s_alarm(&da[i]);
 	vt_hl7_from(&m, "ICU^^1");
@@ -212,7 +206,7 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *in, size_t len,
 	}
 	struct vt_driver_stats st;
 	d->stats(state, &st);
-	s_check(st.bytes == len && st.records == run.readings && st.discarded <= len);
+	fuzz_check(st.bytes == len && st.records == run.readings && st.discarded <= len);
 	return run;
 }
 
@@ -224,22 +218,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s_message(data, size);
 
 	const struct vt_driver *d = vt_driver_find("hl7-mllp");
-	s_check(d != NULL);
+	fuzz_check(d != NULL);
 	void *state = malloc(d->state_size);
 	uint8_t *in = malloc(size + 3 + sizeof S_GOOD + 3);
-	s_check(state != NULL && in != NULL);
+	fuzz_check(state != NULL && in != NULL);
 	size_t n = vt_mllp_frame(data, size, in, size + 3);
 	n += vt_mllp_frame((const uint8_t *)S_GOOD, sizeof S_GOOD - 1, in + n, sizeof S_GOOD + 2);
 	struct s_run whole = s_feed(d, state, in, n, NULL, 0);
 	struct s_run split = s_feed(d, state, in, n, data, size < 8 ? size : 8);
-	s_check(whole.hash == split.hash && whole.readings == split.readings &&
+	fuzz_check(whole.hash == split.hash && whole.readings == split.readings &&
 	        whole.alarms == split.alarms);
 	/* A frame of many messages can fill the transmit buffer of one call. */
 	if (whole.dropped == 0 && split.dropped == 0)
-		s_check(whole.sent_hash == split.sent_hash && whole.sent == split.sent);
+		fuzz_check(whole.sent_hash == split.sent_hash && whole.sent == split.sent);
 	if (split.dropped == 0)
-		s_check(split.good_acked);
-	s_check(whole.readings >= 1);
+		fuzz_check(split.good_acked);
+	fuzz_check(whole.readings >= 1);
 	free(in);
 	free(state);
 	return 0;

@@ -12,6 +12,7 @@
  *   - the alarms the follower keeps, written and taken back, are the same;
  *   - a configuration parses or reports errors, never both.
  */
+#include "fuzz_check.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,13 +25,6 @@
 #include "vitals/hl7/pcd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* Every message the follower emits must encode to well-formed HL7. */
 static void
@@ -45,23 +39,23 @@ s_emit(void *ctx, const struct vt_follow_out *o)
 	                      : vt_pcd_r01(msg, sizeof(msg), &sender, &bed, &id, o->obs);
 	if (len == 0)
 		return; /* too long a bed name or text: refused, not cut */
-	s_check(len == strlen(msg));
-	s_check(memchr(msg, '\n', len) == NULL);
-	s_check(msg[len - 1] == '\r');
+	fuzz_check(len == strlen(msg));
+	fuzz_check(memchr(msg, '\n', len) == NULL);
+	fuzz_check(msg[len - 1] == '\r');
 	for (size_t i = 1; i < len; i++)
-		s_check(!(msg[i] == '\r' && msg[i - 1] == '\r'));
+		fuzz_check(!(msg[i] == '\r' && msg[i - 1] == '\r'));
 	struct vt_hl7_msg m;
 	char err[128];
-	s_check(vt_hl7_open(&m, msg, len, err, sizeof(err)) == 0);
+	fuzz_check(vt_hl7_open(&m, msg, len, err, sizeof(err)) == 0);
 	struct vt_hl7_str seg;
 	size_t pos = 0, n = 0;
 	while (vt_hl7_segment(&m, &pos, &seg)) {
-		s_check(seg.n >= 3);
+		fuzz_check(seg.n >= 3);
 		n++;
 	}
-	s_check(n >= 4);
+	fuzz_check(n >= 4);
 	if (o->alarm)
-		s_check(o->record != NULL);
+		fuzz_check(o->record != NULL);
 }
 
 static void
@@ -70,11 +64,11 @@ s_ack(const char *p, size_t n)
 	struct vt_ack a;
 	char err[64];
 	if (vt_ack_parse(p, n, &a, err, sizeof(err)) == 0) {
-		s_check(strnlen(a.control_id, sizeof(a.control_id)) < sizeof(a.control_id));
-		s_check(strnlen(a.text, sizeof(a.text)) < sizeof(a.text));
-		s_check(a.code == VT_ACK_ACCEPT || a.code == VT_ACK_ERROR || a.code == VT_ACK_REJECT);
+		fuzz_check(strnlen(a.control_id, sizeof(a.control_id)) < sizeof(a.control_id));
+		fuzz_check(strnlen(a.text, sizeof(a.text)) < sizeof(a.text));
+		fuzz_check(a.code == VT_ACK_ACCEPT || a.code == VT_ACK_ERROR || a.code == VT_ACK_REJECT);
 	} else {
-		s_check(err[0] != '\0');
+		fuzz_check(err[0] != '\0');
 	}
 }
 
@@ -83,7 +77,7 @@ static void
 s_follow(const char *p, size_t n)
 {
 	struct vt_follow *f = vt_follow_new(1000, s_emit, NULL);
-	s_check(f != NULL);
+	fuzz_check(f != NULL);
 	char err[256];
 	int64_t now = 1795255200000;
 	bool first = true;
@@ -93,7 +87,7 @@ s_follow(const char *p, size_t n)
 		if (first || vt_follow_wants_snapshot(f, now)) {
 			vt_follow_snapshot_sent(f, now);
 			if (vt_follow_snapshot(f, p, len, now, err, sizeof(err)) != 0)
-				s_check(err[0] != '\0');
+				fuzz_check(err[0] != '\0');
 			first = false;
 		} else {
 			vt_follow_message(f, p, len, now);
@@ -104,11 +98,11 @@ s_follow(const char *p, size_t n)
 		n -= len + (nl != NULL);
 	}
 	char *kept = vt_follow_alarms(f);
-	s_check(kept != NULL);
+	fuzz_check(kept != NULL);
 	struct vt_follow *g = vt_follow_new(0, s_emit, NULL);
-	s_check(vt_follow_restore(g, kept, err, sizeof(err)) == 0);
+	fuzz_check(vt_follow_restore(g, kept, err, sizeof(err)) == 0);
 	char *again = vt_follow_alarms(g);
-	s_check(again != NULL && strcmp(kept, again) == 0);
+	fuzz_check(again != NULL && strcmp(kept, again) == 0);
 	free(kept);
 	free(again);
 	vt_follow_free(&g);
@@ -121,14 +115,14 @@ s_records(const char *p, size_t n)
 {
 	struct vt_follow *f = vt_follow_new(0, s_emit, NULL);
 	char err[256], *text = strndup(p, n);
-	s_check(f != NULL && text != NULL);
+	fuzz_check(f != NULL && text != NULL);
 	char *save = NULL, *line = strtok_r(text, "\n", &save);
 	if (line != NULL && vt_follow_restore(f, line, err, sizeof(err)) != 0)
-		s_check(err[0] != '\0' && vt_follow_active(f) == 0);
+		fuzz_check(err[0] != '\0' && vt_follow_active(f) == 0);
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL)
 		if (vt_follow_replay(f, line, err, sizeof(err)) != 0)
-			s_check(err[0] != '\0');
-	s_check(vt_follow_active(f) <= VT_FOLLOW_MAX_ALARMS);
+			fuzz_check(err[0] != '\0');
+	fuzz_check(vt_follow_active(f) <= VT_FOLLOW_MAX_ALARMS);
 	free(text);
 	vt_follow_free(&f);
 }
@@ -138,10 +132,10 @@ s_config(const char *p, size_t n)
 {
 	struct vt_diag d = {0};
 	struct vt_bridge_config *cfg = vt_bridge_config_parse("fuzz.yaml", p, n, &d);
-	s_check((cfg == NULL) == (d.count > 0));
+	fuzz_check((cfg == NULL) == (d.count > 0));
 	if (cfg != NULL) {
-		s_check(cfg->publish != NULL && cfg->control != NULL && cfg->engine_host != NULL);
-		s_check(cfg->retry_max_ms >= cfg->retry_ms && cfg->queue_max > 0);
+		fuzz_check(cfg->publish != NULL && cfg->control != NULL && cfg->engine_host != NULL);
+		fuzz_check(cfg->retry_max_ms >= cfg->retry_ms && cfg->queue_max > 0);
 	}
 	vt_bridge_config_free(&cfg);
 	vt_diag_clear(&d);

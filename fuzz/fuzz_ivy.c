@@ -14,6 +14,7 @@
  *     to its values (0xFF always starts a message: no input can wedge the
  *     driver past the next one).
  */
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,13 +25,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define S_GOOD_TEXT "HR=1;80;ECG-II-DIAG;\rSPO2=1;97;PR=81 ;\rNIBP=4;121;75;92;80;;\r"
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 struct s_run {
 	uint64_t hash;
@@ -46,13 +40,13 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 	    VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) | VT_PARAM_BIT(VT_NIBP_SYS) |
 	    VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP) | VT_PARAM_BIT(VT_TEMP);
 	struct s_run *run = ctx;
-	s_check((r->reported & ~mine) == 0);
-	s_check((r->valid & ~r->reported) == 0);
+	fuzz_check((r->reported & ~mine) == 0);
+	fuzz_check((r->valid & ~r->reported) == 0);
 	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		if (!(r->valid & VT_PARAM_BIT(p)))
 			continue;
-		s_check(isfinite(r->value[p]));
-		s_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
+		fuzz_check(isfinite(r->value[p]));
+		fuzz_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
 		const uint8_t *b = (const uint8_t *)&r->value[p];
 		for (size_t i = 0; i < sizeof r->value[p]; i++)
 			run->hash = (run->hash ^ b[i]) * 0x100000001B3ull;
@@ -80,13 +74,13 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 	}
 	struct vt_driver_stats st;
 	d->stats(state, &st);
-	s_check(st.bytes == size);
-	s_check(st.records == run.readings);
-	s_check(st.discarded <= size);
+	fuzz_check(st.bytes == size);
+	fuzz_check(st.records == run.readings);
+	fuzz_check(st.discarded <= size);
 	size_t starts = 0;
 	for (size_t i = 0; i < size; i++)
 		starts += data[i] == 0xFF;
-	s_check(run.readings <= starts);
+	fuzz_check(run.readings <= starts);
 	return run;
 }
 
@@ -97,7 +91,7 @@ s_both(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 {
 	struct s_run whole = s_feed(d, state, data, size, NULL, 0);
 	struct s_run split = s_feed(d, state, data, size, cuts, ncuts);
-	s_check(whole.hash == split.hash && whole.readings == split.readings);
+	fuzz_check(whole.hash == split.hash && whole.readings == split.readings);
 	return whole;
 }
 
@@ -119,10 +113,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 8192)
 		return 0;
 	const struct vt_driver *d = vt_driver_find("ivy-ansarb");
-	s_check(d != NULL);
+	fuzz_check(d != NULL);
 	void *state = malloc(d->state_size);
 	uint8_t *buf = malloc(size + 2 * 420 + sizeof S_GOOD_TEXT);
-	s_check(state != NULL && buf != NULL);
+	fuzz_check(state != NULL && buf != NULL);
 	const uint8_t *cuts = data;
 	size_t ncuts = size < 8 ? size : 8;
 
@@ -134,12 +128,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	n = size + s_message(buf + size, (const uint8_t *)S_GOOD_TEXT, sizeof S_GOOD_TEXT - 1);
 	struct s_run tail = s_both(d, state, buf, n, cuts, ncuts);
-	s_check(tail.readings >= 1);
+	fuzz_check(tail.readings >= 1);
 	const struct vt_reading *r = &tail.last;
-	s_check(r->valid == (VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) |
+	fuzz_check(r->valid == (VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) |
 	                     VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA) |
 	                     VT_PARAM_BIT(VT_NIBP_MAP)));
-	s_check(r->value[VT_HR] == 80 && r->value[VT_SPO2] == 97 && r->value[VT_PR] == 81 &&
+	fuzz_check(r->value[VT_HR] == 80 && r->value[VT_SPO2] == 97 && r->value[VT_PR] == 81 &&
 	        r->value[VT_NIBP_SYS] == 121 && r->value[VT_NIBP_DIA] == 75 &&
 	        r->value[VT_NIBP_MAP] == 92);
 	free(buf);

@@ -9,18 +9,12 @@
 #ifndef FUZZ_READINGS_H
 #define FUZZ_READINGS_H
 
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "vitals/base/sample.h"
-
-static inline void
-fuzz_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* What one run delivered. */
 struct fuzz_run {

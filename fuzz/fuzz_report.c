@@ -8,6 +8,7 @@
  * Checked: nothing crashes, and what comes out holds together (rows in
  * time order, medians within the interval's values, counts that add up).
  */
+#include "fuzz_check.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 #include "vitals/report/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 static const enum vt_rec_event s_kinds[] = {VT_REC_CONTROL, VT_REC_ALERT, VT_REC_SESSION,
                                             VT_REC_CONFIG};
@@ -70,23 +64,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vt_record_trim(r);
 	for (size_t i = 0; i < r->n_alarms; i++)
-		s_check(r->alarms[i].raised <= to &&
+		fuzz_check(r->alarms[i].raised <= to &&
 		        (r->alarms[i].cleared == 0 || r->alarms[i].cleared >= from));
 	struct vt_record_row *rows;
 	size_t n = vt_record_table(r, 300000, &rows);
-	s_check(n == 13);
+	fuzz_check(n == 13);
 	for (size_t i = 0; i < n; i++) {
-		s_check(i == 0 || rows[i].t == rows[i - 1].t + 300000);
+		fuzz_check(i == 0 || rows[i].t == rows[i - 1].t + 300000);
 		for (int p = 0; p < VT_PARAM_COUNT; p++)
-			s_check(!(rows[i].has & VT_PARAM_BIT(p)) == !!isnan(rows[i].median[p]));
+			fuzz_check(!(rows[i].has & VT_PARAM_BIT(p)) == !!isnan(rows[i].median[p]));
 		if (rows[i].has & VT_PARAM_BIT(VT_SPO2))
-			s_check(rows[i].spo2_min <= rows[i].median[VT_SPO2]);
+			fuzz_check(rows[i].spo2_min <= rows[i].median[VT_SPO2]);
 	}
 	free(rows);
 	struct vt_record_summary s;
 	vt_record_summarise(r, &s);
-	s_check(s.alarms[0] + s.alarms[1] + s.alarms[2] + s.technical == r->n_alarms);
-	s_check(s.below90_ms >= 0 && s.below90_ms <= to - from);
+	fuzz_check(s.alarms[0] + s.alarms[1] + s.alarms[2] + s.technical == r->n_alarms);
+	fuzz_check(s.below90_ms >= 0 && s.below90_ms <= to - from);
 	char buf[32];
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
 		vt_record_format((enum vt_param)p, r->baseline[p], buf, sizeof(buf));

@@ -10,6 +10,7 @@
  *   - reading from a file and from memory gives the same events and the
  *     same diagnostics.
  */
+#include "fuzz_check.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,6 @@
 #include "vitals/wire/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-s_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 static uint64_t
 s_mix(uint64_t h, const void *p, size_t n)
@@ -45,8 +39,8 @@ s_drain(struct vt_session_reader *s, struct vt_diag *diag, size_t size)
 	if (s == NULL)
 		return h;
 	const struct vt_rec_info *info = vt_session_info(s);
-	s_check(info->bed && info->port && info->protocol);
-	s_check(info->baud >= 1 && info->baud <= 10000000);
+	fuzz_check(info->bed && info->port && info->protocol);
+	fuzz_check(info->baud >= 1 && info->baud <= 10000000);
 	int64_t start = vt_session_start(s), last = start;
 	int rc;
 	int64_t t;
@@ -56,16 +50,16 @@ s_drain(struct vt_session_reader *s, struct vt_diag *diag, size_t size)
 	/* Each call consumes at least one line, so this ends; the bound is a
 	 * guard against a reader that stops making progress. */
 	for (size_t calls = 0; (rc = vt_session_next(s, &t, &ev, &bytes, &len, diag)) != 0; calls++) {
-		s_check(calls <= size);
+		fuzz_check(calls <= size);
 		h = s_mix(h, &rc, sizeof(rc));
 		if (rc < 0)
 			continue;
-		s_check(rc == 1);
-		s_check(t >= last && t >= start);
-		s_check(ev >= VT_REC_OPEN && ev < VT_REC_EVENT_COUNT);
-		s_check(ev != VT_REC_DATA || (bytes != NULL && len > 0));
-		s_check(len == 0 || bytes != NULL);
-		s_check(len <= size);
+		fuzz_check(rc == 1);
+		fuzz_check(t >= last && t >= start);
+		fuzz_check(ev >= VT_REC_OPEN && ev < VT_REC_EVENT_COUNT);
+		fuzz_check(ev != VT_REC_DATA || (bytes != NULL && len > 0));
+		fuzz_check(len == 0 || bytes != NULL);
+		fuzz_check(len <= size);
 		last = t;
 		h = s_mix(h, &t, sizeof(t));
 		h = s_mix(h, &ev, sizeof(ev));
@@ -82,9 +76,9 @@ s_diag_digest(const struct vt_diag *d, size_t size)
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < d->count; i++) {
 		const struct vt_diag_entry *e = &d->entries[i];
-		s_check(e->message != NULL && e->message[0] != '\0');
-		s_check(e->line >= 0 && (size_t)e->line <= size + 1);
-		s_check(e->column >= 0 && (size_t)e->column <= size + 1);
+		fuzz_check(e->message != NULL && e->message[0] != '\0');
+		fuzz_check(e->line >= 0 && (size_t)e->line <= size + 1);
+		fuzz_check(e->column >= 0 && (size_t)e->column <= size + 1);
 		h = s_mix(h, &e->line, sizeof(e->line));
 		h = s_mix(h, &e->column, sizeof(e->column));
 		h = s_mix(h, e->message, strlen(e->message));
@@ -106,20 +100,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (size_t off = 0; off < size;) {
 		ssize_t w = write(fd, data + off, size - off);
-		s_check(w > 0);
+		fuzz_check(w > 0);
 		off += (size_t)w;
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	s = vt_session_open(path, &df);
-	s_check((s != NULL) == opened_mem);
+	fuzz_check((s != NULL) == opened_mem);
 	uint64_t hf = s_drain(s, &df, size);
 	vt_session_close(&s);
 	close(fd);
 
-	s_check(hm == hf);
-	s_check(dm.count == df.count);
-	s_check(s_diag_digest(&dm, size) == s_diag_digest(&df, size));
+	fuzz_check(hm == hf);
+	fuzz_check(dm.count == df.count);
+	fuzz_check(s_diag_digest(&dm, size) == s_diag_digest(&df, size));
 	vt_diag_clear(&dm);
 	vt_diag_clear(&df);
 	return 0;

@@ -7,6 +7,7 @@
 #ifndef FUZZ_YAML_H
 #define FUZZ_YAML_H
 
+#include "fuzz_check.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,13 +15,6 @@
 #include <string.h>
 
 #include "vitals/base/diag.h"
-
-static inline void
-fuzz_check(int ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* An upper bound for the lines of an input: every break libyaml counts
  * (CR, LF, NEL, LS, PS), CR LF counted twice. */
