@@ -258,7 +258,8 @@ vt_hl7_time(const struct vt_hl7_msg *m, struct vt_hl7_str s, int64_t *local_ms, 
 			return -1;
 		int hh = (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
 		int mm = (t[i + 3] - '0') * 10 + (t[i + 4] - '0');
-		if (hh > 14 || mm > 59)
+		/* Zones run from -12:00 to +14:00; +1459 is no place. */
+		if (mm > 59 || hh * 60 + mm > 14 * 60)
 			return -1;
 		*zone_min = (t[i] == '-' ? -1 : 1) * (hh * 60 + mm);
 		*has_zone = true;
