@@ -131,6 +131,25 @@ s_snapshot(const struct vt_hub_config *cfg, json_t **r, const char *const *why, 
 	return out;
 }
 
+/*
+ * Cut `s` before a character that snprintf left incomplete, so that the
+ * text stays UTF-8 (jansson refuses a string that is not, and the reply
+ * would then lose its error).
+ */
+static void
+s_utf8_cut(char *s)
+{
+	size_t len = strlen(s), lead = len;
+	while (lead > 0 && len - lead < 4 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	unsigned char c = (unsigned char)s[lead - 1];
+	size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (len - (lead - 1) < need)
+		s[lead - 1] = '\0';
+}
+
 /* Each daemon's own answer under its name; ok only if every daemon said ok. */
 static json_t *
 s_each(const struct vt_hub_config *cfg, json_t **r, const char *const *why)
@@ -158,6 +177,7 @@ s_each(const struct vt_hub_config *cfg, json_t **r, const char *const *why)
 		json_object_set_new(daemons, cfg->daemons[i].name, one);
 	}
 	json_object_set_new(out, "ok", json_boolean(ok));
+	s_utf8_cut(errors);
 	if (!ok)
 		json_object_set_new(out, "error", json_string(errors));
 	json_object_set_new(out, "daemons", daemons);

@@ -28,9 +28,9 @@ shift 2
 only="$*"
 cd "$(dirname "$0")/.."
 
-# The HL7 bridge's, the web station's, the report's, the station's and the emulator's
-# libraries before the daemon's, which they use.
-lib="$build/libvitals-hl7.a $build/libvitals-web.a $build/libvitals-report.a $build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
+# The hub's, the HL7 bridge's, the web station's, the report's, the station's and the
+# emulator's libraries before the daemon's, which they use.
+lib="$build/libvitals-hub.a $build/libvitals-hl7.a $build/libvitals-web.a $build/libvitals-report.a $build/libvitals-console.a $build/libvitals-emulator.a $build/libvitals.a"
 for l in $lib; do
 	if [ ! -f "$l" ]; then
 		echo "fuzz: $l is missing (run: make fuzz)" >&2

@@ -759,3 +759,30 @@ Test(hub_merge, a_snapshot_of_every_daemon_with_its_own_stream)
 	free(out);
 	vt_hub_config_free(&cfg);
 }
+
+/* Daemons' errors past the reply's bound are cut between two characters, never inside one. */
+Test(hub_merge, a_long_error_is_cut_between_characters)
+{
+	struct vt_hub_config *cfg = s_two();
+	static char why[2][1100];
+	const char *replies[2] = {why[0], why[1]}, *none[2] = {NULL, NULL};
+	for (int i = 0; i < 2; i++) {
+		/* 500 times "é" (2 bytes): the second daemon's error crosses 1 KB mid-character. */
+		int n = snprintf(why[i], sizeof(why[i]), "{\"ok\":false,\"error\":\"");
+		for (int k = 0; k < 500; k++)
+			n += snprintf(why[i] + n, sizeof(why[i]) - (size_t)n, "\xc3\xa9");
+		snprintf(why[i] + n, sizeof(why[i]) - (size_t)n, "\"}");
+	}
+	char *out = vt_hub_merge(cfg, VT_CMD_RELOAD, replies, none, 0, "HUB", 3, NULL);
+	cr_assert_not_null(out);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	cr_expect(json_is_false(json_object_get(o, "ok")));
+	const char *e = json_string_value(json_object_get(o, "error"));
+	cr_assert_not_null(e, "a failed reload without its error: %.200s", out);
+	cr_expect_eq(strncmp(e, "a: \xc3\xa9", 5), 0, "%.40s", e);
+	cr_expect(strlen(e) > 1000 && strlen(e) < 1024, "%zu bytes", strlen(e));
+	json_decref(o);
+	free(out);
+	vt_hub_config_free(&cfg);
+}
