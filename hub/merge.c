@@ -56,6 +56,14 @@ s_is_stream_member(const char *key)
 	       strcmp(key, "time") == 0;
 }
 
+/* Why a daemon's answer (an object that is not ok) is not ok: its error, or that it gave none. */
+static const char *
+s_not_ok(json_t *reply)
+{
+	const char *e = json_string_value(json_object_get(reply, "error"));
+	return e != NULL && e[0] != '\0' ? e : "its answer is not ok and gives no reason";
+}
+
 /* A daemon's entry in `sources`: its name, beds, and its stream or why it is not there. */
 static json_t *
 s_source(const struct vt_hub_daemon *d, json_t *reply, const char *why)
@@ -71,10 +79,10 @@ s_source(const struct vt_hub_daemon *d, json_t *reply, const char *why)
 		if (json_object_get(reply, "time") != NULL)
 			json_object_set(src, "time", json_object_get(reply, "time"));
 	} else {
-		const char *e = json_string_value(json_object_get(reply, "error"));
 		json_object_set_new(src, "instance", json_null());
 		json_object_set_new(src, "seq", json_null());
-		json_object_set_new(src, "error", json_string(e ? e : why ? why : "no answer"));
+		json_object_set_new(src, "error",
+		                    json_string(reply != NULL ? s_not_ok(reply) : why ? why : "no answer"));
 	}
 	return src;
 }
@@ -168,11 +176,10 @@ s_each(const struct vt_hub_config *cfg, json_t **r, const char *const *why)
 			json_incref(one);
 		}
 		if (!json_is_true(json_object_get(one, "ok"))) {
-			const char *e = json_string_value(json_object_get(one, "error"));
 			ok = false;
 			if (used < sizeof(errors))
 				used += (size_t)snprintf(errors + used, sizeof(errors) - used, "%s%s: %s",
-				                         used ? "; " : "", cfg->daemons[i].name, e ? e : "failed");
+				                         used ? "; " : "", cfg->daemons[i].name, s_not_ok(one));
 		}
 		json_object_set_new(daemons, cfg->daemons[i].name, one);
 	}
@@ -190,18 +197,20 @@ vt_hub_merge(const struct vt_hub_config *cfg, enum vt_control_cmd cmd,
              const char *hub_instance, int64_t uptime_s, json_t *counters)
 {
 	json_t *r[VT_HUB_MAX_DAEMONS] = {0};
+	const char *reason[VT_HUB_MAX_DAEMONS] = {0}; /* why daemon i's answer is not there */
 	for (size_t i = 0; i < cfg->n_daemons && i < VT_HUB_MAX_DAEMONS; i++) {
 		r[i] = s_parse(replies[i]);
 		if (r[i] != NULL && !json_is_object(r[i])) {
 			json_decref(r[i]);
 			r[i] = NULL;
 		}
+		reason[i] = replies[i] != NULL && r[i] == NULL ? "its answer is not a JSON object" : why[i];
 	}
 	json_t *out;
 	if (cmd == VT_CMD_SNAPSHOT) {
-		out = s_snapshot(cfg, r, why, now);
+		out = s_snapshot(cfg, r, reason, now);
 	} else {
-		out = s_each(cfg, r, why);
+		out = s_each(cfg, r, reason);
 		if (cmd == VT_CMD_PING) {
 			/* The hub answers a ping itself, whatever the daemons say. */
 			json_object_set_new(out, "ok", json_true());

@@ -786,3 +786,26 @@ Test(hub_merge, a_long_error_is_cut_between_characters)
 	free(out);
 	vt_hub_config_free(&cfg);
 }
+
+/* A daemon's answer that is not ok says why in `sources`, even when the daemon did not say. */
+Test(hub_merge, a_bad_answer_is_said_so)
+{
+	struct vt_hub_config *cfg = s_two();
+	const char *replies[2] = {"{\"ok\":false,\"error\":\"\"}", "<html>"};
+	const char *none[2] = {NULL, NULL};
+	char *out = vt_hub_merge(cfg, VT_CMD_SNAPSHOT, replies, none, 0, "HUB", 3, NULL);
+	json_t *o = json_loads(out, 0, NULL);
+	cr_assert_not_null(o, "%s", out);
+	json_t *src = json_object_get(o, "sources");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(src, 0), "error")),
+	                 "its answer is not ok and gives no reason");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(src, 1), "error")),
+	                 "its answer is not a JSON object");
+	json_decref(o);
+	free(out);
+	out = vt_hub_merge(cfg, VT_CMD_RELOAD, replies, none, 0, "HUB", 3, NULL);
+	cr_expect(strstr(out, "\"error\":\"a: its answer is not ok and gives no reason; "
+	                      "b: its answer is not a JSON object\"") != NULL, "%s", out);
+	free(out);
+	vt_hub_config_free(&cfg);
+}
