@@ -428,15 +428,6 @@ s_until_logged(const char *needle, int count)
 	}
 }
 
-/* The wall clock (ms since the epoch), which the bridge's MSH-7 is written in. */
-static int64_t
-s_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An HL7 time as the bridge writes it (20261121090119.000+0000) in ms since the epoch, or -1. */
 static int64_t
 s_hl7_ms(const char *t)
@@ -513,7 +504,7 @@ Test(hl7_bridge, an_outage_and_a_daemon_restart_lose_nothing)
 	/* The engine goes away. */
 	cr_assert_geq(vt_rig_child_stop(&r.engine, SIGTERM, 5000), 0);
 	s_hold_port();
-	int64_t down_at = vt_rig_now_ms(), down_wall = s_wall_ms();
+	int64_t down_at = vt_rig_now_ms(), down_wall = vt_rig_wall_ms();
 	while (s_next_parsed() != NULL)
 		; /* what it parsed before it went */
 	size_t before = json_array_size(r.got);
@@ -562,7 +553,7 @@ Test(hl7_bridge, an_outage_and_a_daemon_restart_lose_nothing)
 	/* The engine is back on the same port: everything arrives, in order. */
 	close(r.hold);
 	r.hold = -1;
-	int64_t up_wall = s_wall_ms();
+	int64_t up_wall = vt_rig_wall_ms();
 	s_engine_start(NULL);
 	snprintf(needle, sizeof(needle), "%s^VITALSD", old1);
 	json_t *m = s_wait(s_r40_start_other_than, needle, WAIT_MS * 2);

@@ -58,6 +58,14 @@ vt_rig_now_ms(void)
 	return vt_rig_now_ns() / 1000000;
 }
 
+int64_t
+vt_rig_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 vt_rig_sleep_ms(int64_t ms)
 {

@@ -18,6 +18,8 @@ const char *vt_rig_root(const char *rel);
 /* Monotonic clock in nanoseconds / milliseconds, for deadlines. */
 int64_t vt_rig_now_ns(void);
 int64_t vt_rig_now_ms(void);
+/* The wall clock in milliseconds since the epoch, to compare with times programs write. */
+int64_t vt_rig_wall_ms(void);
 /* Sleep this many milliseconds (restarted after signals): pacing, never synchronisation. */
 void vt_rig_sleep_ms(int64_t ms);
 
