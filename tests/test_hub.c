@@ -1,15 +1,16 @@
 /*
  * vitals-hub: two real daemons behind a real hub, and what a station sees
  * through it. A subscriber on the hub hears every bed of both daemons;
- * vitalsctl on the hub acknowledges one daemon's alarm, and each daemon,
- * asked directly, says the acknowledgement reached that one and not the
- * other; stations that join late (the console model, through the hub's
- * merged snapshot) know every bed of every daemon and every alarm as it
- * stands, even while a daemon is down; one daemon killed makes only its
- * beds lost three of its heartbeats after it was last heard, and its
- * restart brings them back. Beside that: CURVE on both sides, the
- * configuration's clash check, and the merge of replies on its own. Every
- * socket is on 127.0.0.1; waits are for events against generous deadlines.
+ * vitalsctl on the hub acknowledges one daemon's alarm, pauses a bed's
+ * audio and sets another's phase, and each daemon, asked directly, says
+ * each request reached the daemon serving the bed and not the other;
+ * stations that join late (the console model, through the hub's merged
+ * snapshot) know every bed of every daemon and every alarm as it stands,
+ * even while a daemon is down; one daemon killed makes only its beds lost
+ * three of its heartbeats after it was last heard, and its restart brings
+ * them back. Beside that: CURVE on both sides, the configuration's clash
+ * check, and the merge of replies on its own. Every socket is on
+ * 127.0.0.1; waits are for events against generous deadlines.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -180,40 +181,46 @@ s_expect_alert(struct vt_rig_station *st, const char *id, bool acknowledged)
 		cr_expect_eq(a->acknowledged, acknowledged, "%s acknowledged: %d", id, a->acknowledged);
 }
 
-/* vitalsctl ARGS... --connect the hub: its output. */
+/* vitalsctl ARGS... --connect the hub (up to three arguments, NULL after the last): its output. */
 static struct vt_rig_output
-s_ctl(const struct s_hub *h, const char *a1, const char *a2)
+s_ctl(const struct s_hub *h, const char *a1, const char *a2, const char *a3)
 {
 	char *argv[] = {(char *)vt_rig_build("vitalsctl"), "--connect", (char *)h->ctl, "--json",
-	                (char *)a1, (char *)a2, NULL};
+	                (char *)a1, (char *)a2, (char *)a3, NULL};
 	struct vt_rig_output r;
 	cr_assert_geq(vt_rig_run(argv, &r), 0);
 	return r;
 }
 
-/*
- * A daemon's own state, asked of it directly and not through the hub: its
- * snapshot's alert `id` ("acknowledged": 1, "active, not acknowledged": 0,
- * not active: -1); its instance into `instance` if not NULL.
- */
-static int
-s_daemon_alert(const struct s_room *r, const char *id, char *instance, size_t len)
+/* A daemon's own state, asked of it directly and not through the hub: its snapshot. */
+static json_t *
+s_daemon_state(const struct s_room *r)
 {
 	char *reply = vt_rig_request(r->d.ctl, "{\"cmd\":\"snapshot\"}", 5000);
 	cr_assert_not_null(reply, "%s's daemon does not answer", r->name);
 	json_t *o = json_loads(reply, 0, NULL);
 	cr_assert_not_null(o, "%s", reply);
-	if (instance != NULL)
-		snprintf(instance, len, "%s", json_string_value(json_object_get(o, "instance")));
-	int state = -1;
+	free(reply);
+	return o;
+}
+
+/* A daemon's snapshot's alert `id`: acknowledged 1, active and not acknowledged 0, not active -1. */
+static int
+s_alert_state(json_t *snapshot, const char *id)
+{
 	size_t i;
 	json_t *al;
-	json_array_foreach(json_object_get(o, "alerts"), i, al)
+	json_array_foreach(json_object_get(snapshot, "alerts"), i, al)
 		if (strcmp(json_string_value(json_object_get(al, "id")), id) == 0)
-			state = json_is_true(json_object_get(al, "acknowledged"));
-	json_decref(o);
-	free(reply);
-	return state;
+			return json_is_true(json_object_get(al, "acknowledged"));
+	return -1;
+}
+
+/* A member of a bed in a daemon's snapshot: snapshot[map][bed], or NULL. */
+static json_t *
+s_of_bed(json_t *snapshot, const char *map, const char *bed)
+{
+	return json_object_get(json_object_get(snapshot, map), bed);
 }
 
 /* Drain `sub`: the last time it heard a message of daemon instance `instance`. */
@@ -272,16 +279,36 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 
 	/* room-b-1's, acknowledged through the hub by vitalsctl, lands on room-b's daemon and on
 	 * no other: each daemon asked directly says so of its own alarm. */
-	struct vt_rig_output r = s_ctl(&h, "ack", "room-b-1/low/1");
+	struct vt_rig_output r = s_ctl(&h, "ack", "room-b-1/low/1", NULL);
 	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.out, "\"ok\":true") != NULL, "%s", r.out);
 	vt_rig_output_free(&r);
 	cr_expect(vt_rig_wait_msg(sub, "alert.room-b-1", "\"acknowledged\"", S_DEADLINE_MS));
-	char b_instance[64];
-	cr_expect_eq(s_daemon_alert(&b, "room-b-1/low/1", b_instance, sizeof(b_instance)), 1,
+	/* A pause of room-b-1's audio and a phase of room-a-2 through the hub, likewise. */
+	r = s_ctl(&h, "silence", "room-b-1", "1m");
+	cr_expect(r.status == 0 && strstr(r.out, "\"ok\":true"), "%s%s", r.out, r.err);
+	vt_rig_output_free(&r);
+	r = s_ctl(&h, "phase", "room-a-2", "baseline");
+	cr_expect(r.status == 0 && strstr(r.out, "\"ok\":true"), "%s%s", r.out, r.err);
+	vt_rig_output_free(&r);
+	json_t *own_a = s_daemon_state(&a), *own_b = s_daemon_state(&b);
+	cr_expect_eq(s_alert_state(own_b, "room-b-1/low/1"), 1,
 	             "room-b's own snapshot: room-b-1/low/1 not acknowledged");
-	cr_expect_eq(s_daemon_alert(&a, "room-a-1/low/1", NULL, 0), 0,
+	cr_expect_eq(s_alert_state(own_a, "room-a-1/low/1"), 0,
 	             "room-a's own snapshot: room-a-1/low/1 should be active and not acknowledged");
+	cr_expect(json_is_string(s_of_bed(own_b, "silenced", "room-b-1")), "room-b-1 not paused");
+	cr_expect(json_is_null(s_of_bed(own_a, "silenced", "room-a-1")), "room-a-1 paused");
+	const char *phase =
+	    json_string_value(json_object_get(s_of_bed(own_a, "sessions", "room-a-2"), "phase"));
+	cr_expect(phase != NULL && strcmp(phase, "baseline") == 0, "room-a-2's phase: %s",
+	          phase ? phase : "none");
+	cr_expect(json_is_null(json_object_get(s_of_bed(own_a, "sessions", "room-a-1"), "phase")),
+	          "room-a-1 has a phase");
+	char b_instance[64];
+	snprintf(b_instance, sizeof(b_instance), "%s",
+	         json_string_value(json_object_get(own_b, "instance")));
+	json_decref(own_a);
+	json_decref(own_b);
 	/* An id of room-a's bed goes to room-a, which has no such alert. */
 	char *wrong = vt_rig_request(h.ctl, "{\"cmd\":\"ack\",\"id\":\"room-a-1/low/7\"}", 5000);
 	cr_assert_not_null(wrong);
@@ -303,9 +330,12 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 	s_expect_alert(&st, "room-a-1/low/1", false);
 	s_expect_alert(&st, "room-b-1/low/1", true);
 	cr_expect_eq(vt_console_alert_count(st.m), 2);
+	cr_expect_str_eq(vt_rig_station_bed(&st, "room-a-2")->phase, "baseline");
+	cr_expect_gt(vt_rig_station_bed(&st, "room-b-1")->silenced_until, 0, "room-b-1's pause is not seen");
+	cr_expect_eq(vt_rig_station_bed(&st, "room-a-1")->silenced_until, 0);
 
 	/* vitalsctl snapshot on the hub: every bed, each under its daemon. */
-	r = s_ctl(&h, "snapshot", NULL);
+	r = s_ctl(&h, "snapshot", NULL, NULL);
 	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.out, "\"room-a-2\"") && strstr(r.out, "\"room-b-1\"") &&
 	          strstr(r.out, "\"name\":\"room-b\""), "%s", r.out);
@@ -349,7 +379,7 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 	cr_expect_not(vt_console_lost(st.m), "the hub and room-a are still heard");
 	cr_expect_eq(vt_console_beds_lost(st.m), 1);
 	/* vitalsctl on the hub says which daemon does not answer. */
-	r = s_ctl(&h, "ping", NULL);
+	r = s_ctl(&h, "ping", NULL, NULL);
 	cr_expect(strstr(r.out, "\"room-b\":{\"ok\":false") != NULL, "%s", r.out);
 	vt_rig_output_free(&r);
 
