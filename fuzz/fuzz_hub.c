@@ -41,6 +41,7 @@
 #include "vitals/hub/merge.h"
 #include "vitals/wire/control_request.h"
 
+#include "fuzz_check.h"
 #include "fuzz_yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

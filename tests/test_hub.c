@@ -204,7 +204,7 @@ s_daemon_state(const struct s_room *r)
 	return o;
 }
 
-/* A daemon's snapshot's alert `id`: acknowledged 1, active and not acknowledged 0, not active -1. */
+/* Alert `id` in a daemon's snapshot: acknowledged 1, active and not acknowledged 0, absent -1. */
 static int
 s_alert_state(json_t *snapshot, const char *id)
 {
@@ -331,7 +331,8 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 	s_expect_alert(&st, "room-b-1/low/1", true);
 	cr_expect_eq(vt_console_alert_count(st.m), 2);
 	cr_expect_str_eq(vt_rig_station_bed(&st, "room-a-2")->phase, "baseline");
-	cr_expect_gt(vt_rig_station_bed(&st, "room-b-1")->silenced_until, 0, "room-b-1's pause is not seen");
+	cr_expect_gt(vt_rig_station_bed(&st, "room-b-1")->silenced_until, 0,
+	             "room-b-1's pause is not seen");
 	cr_expect_eq(vt_rig_station_bed(&st, "room-a-1")->silenced_until, 0);
 
 	/* vitalsctl snapshot on the hub: every bed, each under its daemon. */
