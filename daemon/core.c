@@ -33,16 +33,12 @@
 #define VT_VITALS_REFRESH_MS 1000
 /* Session messages are re-sent this often during an infusion session. */
 #define VT_SESSION_REFRESH_MS 60000
-/* Two reports of one spot value whose device times differ by at most this
- * are one measurement (arrival jitter; device clocks tick in seconds). Cuff
- * measurements are a minute or more apart. */
-#define VT_SPOT_SAME_MS 5000
-
 /* The last spot measurement of a parameter, shown or not. */
 struct spot {
 	bool have;        /* a measurement was ever reported */
 	double value;     /* its value */
-	int64_t at;       /* when it was measured */
+	int64_t at;       /* when it was measured (our clock: its arrival less its age) */
+	int64_t stamp;    /* timed: when, on the device's clock (vt_reading.stamp_ms) */
 	bool timed;       /* `at` came from the device (else: when it arrived) */
 };
 
@@ -328,14 +324,18 @@ s_spot(struct core_bed *cb, const struct vt_reading *r, enum vt_param p, int64_t
 	}
 	bool timed = (r->timed & bit) != 0;
 	int64_t at = timed ? t - r->age_ms[p] : t;
+	/* A repeat keeps the time first derived for it: the age of a repeat
+	 * grows with the device's clock, which need not run at our rate. */
 	bool same = sp->have && sp->value == r->value[p] &&
-	            (!timed || !sp->timed || llabs(at - sp->at) <= VT_SPOT_SAME_MS);
+	            (!timed || !sp->timed || vt_reading_same_stamp(r->stamp_ms[p], sp->stamp));
 	if (same && timed && !sp->timed) {
 		sp->at = at; /* the device's time is better than our arrival time */
+		sp->stamp = r->stamp_ms[p];
 		sp->timed = true;
 	}
 	if (!same)
-		*sp = (struct spot){.have = true, .value = r->value[p], .at = at, .timed = timed};
+		*sp = (struct spot){.have = true, .value = r->value[p], .at = at,
+		                    .stamp = r->stamp_ms[p], .timed = timed};
 	if (sp->at + stale <= t) {
 		cb->valid &= ~bit; /* measured too long ago to be current */
 		return false;

@@ -47,8 +47,10 @@ fuzz_on_reading(void *ctx, const struct vt_reading *r)
 		fuzz_check(isfinite(r->value[p]));
 		fuzz_check(r->value[p] >= vt_param_info(p)->min && r->value[p] <= vt_param_info(p)->max);
 		fuzz_mix(run, &r->value[p], sizeof r->value[p]);
-		if (r->timed & VT_PARAM_BIT(p))
+		if (r->timed & VT_PARAM_BIT(p)) {
 			fuzz_mix(run, &r->age_ms[p], sizeof r->age_ms[p]);
+			fuzz_mix(run, &r->stamp_ms[p], sizeof r->stamp_ms[p]);
+		}
 	}
 	fuzz_mix(run, &r->reported, sizeof r->reported);
 	fuzz_mix(run, &r->valid, sizeof r->valid);

@@ -112,17 +112,23 @@ vt_record_reading(struct vt_record *r, int64_t t, const struct vt_reading *rd)
 		int64_t at = t;
 		if (spot) {
 			/* A measurement the monitor repeats in every record counts once: the
-			 * same measurement time, when the monitor gives it, or else the same
-			 * value again within gap_ms of the last time it was seen. */
+			 * same stamp on the monitor's clock, when the monitor gives it, or
+			 * else the same value again within gap_ms of the last time it was
+			 * seen. (Not the same derived time: a repeat's age grows with the
+			 * monitor's clock, which need not run at ours.) */
 			const struct vt_record_point *last = s_last_value(r, (enum vt_param)p);
-			bool timed = rd->timed & VT_PARAM_BIT(p);
+			vt_param_mask bit = VT_PARAM_BIT(p);
+			bool timed = rd->timed & bit;
 			at = timed ? t - rd->age_ms[p] : t;
-			bool same = last != NULL && (timed ? last->t == at
-			                                   : last->v == rd->value[p] &&
-			                                         t - r->seen[p] <= r->gap_ms);
+			bool same = last != NULL &&
+			            (timed ? (r->stamped & bit) && vt_reading_same_stamp(rd->stamp_ms[p],
+			                                                                 r->stamp[p])
+			                   : last->v == rd->value[p] && t - r->seen[p] <= r->gap_ms);
 			r->seen[p] = t;
 			if (same || at < r->from)
 				continue;
+			r->stamped = timed ? r->stamped | bit : r->stamped & ~bit;
+			r->stamp[p] = rd->stamp_ms[p];
 		}
 		s_push(r, (enum vt_param)p, at, valid ? rd->value[p] : NAN);
 	}

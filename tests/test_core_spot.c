@@ -83,9 +83,10 @@ s_done(struct vt_core **c, struct vt_config **cfg, struct out *o)
 	s_out_free(o);
 }
 
-/* A monitor's record: HR always, and a blood pressure measured `age_s` ago (NAN: none). */
+/* A monitor's record at `t_s`: HR always, and a blood pressure measured
+ * `age_s` before it (NAN: none), its clock running with ours. */
 static struct vt_reading
-s_record(double sys, double age_s)
+s_record(double sys, double age_s, double t_s)
 {
 	struct vt_reading r = {0};
 	vt_reading_set(&r, VT_HR, 72);
@@ -93,7 +94,8 @@ s_record(double sys, double age_s)
 		vt_reading_set_missing(&r, VT_NIBP_SYS);
 	} else {
 		vt_reading_set(&r, VT_NIBP_SYS, sys);
-		vt_reading_set_age(&r, VT_NIBP_SYS, (int64_t)(age_s * 1000));
+		vt_reading_set_age(&r, VT_NIBP_SYS, (int64_t)(age_s * 1000),
+		                   (int64_t)((t_s - age_s) * 1000));
 	}
 	return r;
 }
@@ -139,7 +141,7 @@ Test(core_spot, value_carries_its_measurement_time_and_age)
 	struct vt_config *cfg;
 	struct out o = {0};
 	struct vt_core *c = s_core(&cfg, &o, NULL);
-	struct vt_reading r = s_record(128, 90); /* measured 90 s before this record */
+	struct vt_reading r = s_record(128, 90, 100); /* measured 90 s before this record */
 	s_feed(c, 100, &r);
 	json_t *v = s_last_vitals(&o);
 	cr_assert_not_null(v);
@@ -201,14 +203,56 @@ Test(core_spot, repeats_are_one_measurement_for_the_rules)
 	                           SYS_HIGH);
 	/* Measured at t=0, reported every second for a minute with a growing age. */
 	for (int t = 1; t <= 60; t++) {
-		struct vt_reading r = s_record(170, t);
+		struct vt_reading r = s_record(170, t, t);
 		s_feed(c, t, &r);
 	}
 	cr_expect_eq(s_count_alerts(&o, "sys-high", "raised"), 1, "one measurement, one alarm");
 	/* The same value measured again three minutes later is a new measurement. */
-	struct vt_reading r = s_record(150, 0);
+	struct vt_reading r = s_record(150, 0, 180);
 	s_feed(c, 180, &r);
 	cr_expect_eq(s_count_alerts(&o, "sys-high", "cleared"), 1);
+	s_done(&c, &cfg, &o);
+}
+
+/*
+ * A monitor whose clock runs ten times as fast as ours (the demo's emulated
+ * IntelliVue at 10x): polled every second, each repeat of its measurement is
+ * 10 s older on its clock. It is still one measurement, measured when we
+ * first saw it, whose age counts our seconds; the next one, 3 minutes later
+ * on its clock, is a second measurement even with the same value.
+ */
+Test(core_spot, a_fast_device_clock_does_not_make_repeats_new)
+{
+	struct vt_config *cfg;
+	struct out o = {0};
+	struct vt_core *c = s_core(&cfg, &o,
+	                           "  - {name: sys-high, parameter: nibp_sys, above: 160, for: 2}\n");
+	for (int t = 1; t <= 17; t++) {
+		struct vt_reading r = {0};
+		vt_reading_set(&r, VT_HR, 72);
+		vt_reading_set(&r, VT_NIBP_SYS, 170);
+		vt_reading_set_age(&r, VT_NIBP_SYS, 1000 + (t - 1) * 10000, 100000);
+		s_feed(c, t, &r);
+	}
+	cr_expect_eq(s_count_alerts(&o, "sys-high", "raised"), 0, "one measurement, not two");
+	json_t *v = s_last_vitals(&o);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(v, "measured"),
+	                                                   "nibp_sys")),
+	                 "1970-01-01T00:00:00.000Z", "when first seen, less its age then (1 s)");
+	json_decref(v);
+	char *snap = vt_core_snapshot(c, 17000);
+	v = json_loads(snap, 0, NULL);
+	cr_expect_eq(json_integer_value(json_object_get(
+	                 json_object_get(json_object_get(v, "age_s"), "chair-1"), "nibp_sys")),
+	             17, "17 of our seconds, not 160 of its");
+	json_decref(v);
+	free(snap);
+	struct vt_reading r = {0};
+	vt_reading_set(&r, VT_HR, 72);
+	vt_reading_set(&r, VT_NIBP_SYS, 170);
+	vt_reading_set_age(&r, VT_NIBP_SYS, 2000, 280000);
+	s_feed(c, 18, &r);
+	cr_expect_eq(s_count_alerts(&o, "sys-high", "raised"), 1, "the second measurement raises");
 	s_done(&c, &cfg, &o);
 }
 
@@ -220,7 +264,7 @@ Test(core_spot, stale_after_nibp_stale_after_and_not_revived_by_repeats)
 	                           SYS_HIGH);
 	/* Measured at 10 s and repeated every 5 s by the monitor, with its age. */
 	for (int t = 10; t < 10 + 20 * 60; t += 5) {
-		struct vt_reading r = s_record(120, t - 10);
+		struct vt_reading r = s_record(120, t - 10, t);
 		s_feed(c, t, &r);
 	}
 	vt_core_advance(c, 10000 + 20 * 60000 - 1);
@@ -235,7 +279,7 @@ Test(core_spot, stale_after_nibp_stale_after_and_not_revived_by_repeats)
 	          "a blood pressure 20 min old is not current");
 	json_decref(v);
 	/* ...and the monitor repeating the old measurement does not bring it back. */
-	struct vt_reading r = s_record(120, 20 * 60 + 5);
+	struct vt_reading r = s_record(120, 20 * 60 + 5, 15 + 20 * 60);
 	s_feed(c, 15 + 20 * 60, &r);
 	v = s_last_vitals(&o);
 	cr_expect(json_is_null(json_object_get(json_object_get(v, "values"), "nibp_sys")));
@@ -249,7 +293,7 @@ Test(core_spot, comm_lost_hides_it_and_reconnection_shows_it_again_as_the_same_m
 	struct out o = {0};
 	struct vt_core *c = s_core(&cfg, &o,
 	                           SYS_HIGH);
-	struct vt_reading r = s_record(170, 0);
+	struct vt_reading r = s_record(170, 0, 1);
 	s_feed(c, 1, &r);
 	cr_expect_eq(s_count_alerts(&o, "sys-high", "raised"), 1);
 	/* Silence: comm-lost at 11 s, and every value goes null. */
@@ -259,7 +303,7 @@ Test(core_spot, comm_lost_hides_it_and_reconnection_shows_it_again_as_the_same_m
 	cr_expect(json_is_null(json_object_get(json_object_get(v, "values"), "nibp_sys")));
 	json_decref(v);
 	/* Back: the monitor shows the same measurement, 40 s old. */
-	r = s_record(170, 40);
+	r = s_record(170, 40, 41);
 	s_feed(c, 41, &r);
 	v = s_last_vitals(&o);
 	cr_expect_eq(json_integer_value(json_object_get(json_object_get(v, "values"), "nibp_sys")),
@@ -301,7 +345,7 @@ Test(core_spot, no_data_for_a_watched_blood_pressure_after_nibp_stale_after)
 	                           SYS_HIGH);
 	/* HR every 5 s keeps the link alive; one NIBP measured at 30 s, reported at 60 s. */
 	for (int t = 5; t <= 25 * 60; t += 5) {
-		struct vt_reading r = s_record(t >= 60 ? 125 : NAN, t - 30);
+		struct vt_reading r = s_record(t >= 60 ? 125 : NAN, t - 30, t);
 		s_feed(c, t, &r);
 	}
 	cr_expect_eq(s_count_alerts(&o, "comm-lost", "raised"), 0);
@@ -329,7 +373,7 @@ Test(core_spot, the_baseline_is_the_median_of_measurements_not_of_polls)
 	int t = 1;
 	for (int m = 0; m < 3; m++) {
 		for (int k = 0; k < (m == 2 ? 50 : 1); k++, t++) {
-			struct vt_reading r = s_record(sys[m], k);
+			struct vt_reading r = s_record(sys[m], k, t);
 			s_feed(c, t, &r);
 		}
 		t += 180;

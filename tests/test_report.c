@@ -137,19 +137,34 @@ Test(report_record, a_cuff_measurement_counts_once)
 	cr_assert_eq(r.series[VT_NIBP_SYS].p[2].t, T0 + 600000);
 	/* A monitor that says when it measured: drawn then, and repeated, once. */
 	vt_reading_set(&rd, VT_NIBP_SYS, 140);
-	vt_reading_set_age(&rd, VT_NIBP_SYS, 90000);
+	vt_reading_set_age(&rd, VT_NIBP_SYS, 90000, 810000);
 	vt_record_reading(&r, T0 + 900000, &rd);
-	vt_reading_set_age(&rd, VT_NIBP_SYS, 95000);
+	vt_reading_set_age(&rd, VT_NIBP_SYS, 95000, 810000);
 	vt_record_reading(&r, T0 + 905000, &rd);
 	cr_assert_eq(r.series[VT_NIBP_SYS].n, 4);
 	cr_assert_eq(r.series[VT_NIBP_SYS].p[3].t, T0 + 810000, "at its measurement time");
+	/* One whose clock runs ten times as fast as ours (an emulator at 10x):
+	 * a repeat a second later is 10 s older, still once; the next
+	 * measurement, 3 min later on its clock (18 s on ours), is drawn. */
+	vt_reading_set(&rd, VT_NIBP_SYS, 150);
+	vt_reading_set_age(&rd, VT_NIBP_SYS, 2000, 5000000);
+	vt_record_reading(&r, T0 + 910000, &rd);
+	for (int i = 1; i <= 10; i++) {
+		vt_reading_set_age(&rd, VT_NIBP_SYS, 2000 + i * 10000, 5000000);
+		vt_record_reading(&r, T0 + 910000 + i * 1000, &rd);
+	}
+	vt_reading_set_age(&rd, VT_NIBP_SYS, 1000, 5180000);
+	vt_record_reading(&r, T0 + 928000, &rd);
+	cr_assert_eq(r.series[VT_NIBP_SYS].n, 6, "one point for each measurement");
+	cr_assert_eq(r.series[VT_NIBP_SYS].p[4].t, T0 + 908000);
+	cr_assert_eq(r.series[VT_NIBP_SYS].p[5].t, T0 + 927000);
 	/* A port lost breaks continuous trends, never a cuff's points. */
 	vt_record_gap(&r, T0 + 950000);
-	cr_assert_eq(r.series[VT_NIBP_SYS].n, 4);
+	cr_assert_eq(r.series[VT_NIBP_SYS].n, 6);
 	struct vt_record_summary sum;
 	vt_record_summarise(&r, &sum);
 	cr_assert(sum.has_bp);
-	cr_assert_float_eq(sum.sys_max, 140, 1e-9);
+	cr_assert_float_eq(sum.sys_max, 150, 1e-9);
 	cr_assert(vt_record_episodic(VT_NIBP_MAP));
 	cr_assert_not(vt_record_episodic(VT_SPO2));
 	vt_record_release(&r);

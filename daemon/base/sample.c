@@ -95,10 +95,19 @@ vt_reading_set_missing(struct vt_reading *r, enum vt_param p)
 }
 
 void
-vt_reading_set_age(struct vt_reading *r, enum vt_param p, int64_t age_ms)
+vt_reading_set_age(struct vt_reading *r, enum vt_param p, int64_t age_ms, int64_t stamp_ms)
 {
 	r->timed |= VT_PARAM_BIT(p);
 	r->age_ms[p] = age_ms > 0 ? age_ms : 0;
+	r->stamp_ms[p] = stamp_ms;
+}
+
+bool
+vt_reading_same_stamp(int64_t a, int64_t b)
+{
+	/* In unsigned arithmetic: any two stamps, however far apart, compare. */
+	uint64_t d = a >= b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+	return d <= VT_SPOT_SAME_MS;
 }
 
 bool

@@ -124,7 +124,8 @@ s_nibp(struct s_state *st, const uint8_t *g, uint32_t t, struct vt_reading *r)
 	for (int i = 0; i < 3; i++) {
 		s_value(r, ps[i], bp[i], 0.01);
 		if (r->valid & VT_PARAM_BIT(ps[i]))
-			vt_reading_set_age(r, ps[i], ((int64_t)t - st->bp_at) * 1000);
+			vt_reading_set_age(r, ps[i], ((int64_t)t - st->bp_at) * 1000,
+			                   (int64_t)st->bp_at * 1000);
 	}
 }
 

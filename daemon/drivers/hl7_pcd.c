@@ -258,12 +258,19 @@ s_time(const struct vt_hl7_msg *m, struct vt_hl7_str s)
 	return t;
 }
 
+/* A time as the sender's clock gives it: UTC where it says its zone. */
+static int64_t
+s_utc(struct s_time t)
+{
+	return t.zoned ? t.local - t.zone_min * 60000LL : t.local;
+}
+
 /* How long before `msg` the observation at `obs` was made. */
 static int64_t
 s_age(struct s_time msg, struct s_time obs)
 {
 	if (msg.zoned && obs.zoned)
-		return (msg.local - msg.zone_min * 60000LL) - (obs.local - obs.zone_min * 60000LL);
+		return s_utc(msg) - s_utc(obs);
 	return msg.local - obs.local;
 }
 
@@ -334,7 +341,7 @@ vt_hl7_observations(const struct vt_hl7_msg *m, struct vt_reading *r, struct vt_
 		if (!taken.ok)
 			taken = started;
 		if (taken.ok && sent.ok)
-			vt_reading_set_age(r, p, s_age(sent, taken));
+			vt_reading_set_age(r, p, s_age(sent, taken), s_utc(taken));
 	}
 	/* Observation messages say whether the monitor is in demo mode. */
 	r->has_status = reported > 0;

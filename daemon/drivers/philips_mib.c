@@ -183,18 +183,21 @@ s_convert(int p, uint16_t unit, double *v)
 	}
 }
 
-/* How long before the result the value was measured; false if not known. */
+/* How long before the result the value was measured, and its stamp on the
+ * monitor's clock (relative or absolute, whichever it gave); false if not known. */
 static bool
-s_age(const struct s_state *st, const struct vt_iv_obs *o, int64_t *age)
+s_age(const struct s_state *st, const struct vt_iv_obs *o, int64_t *age, int64_t *stamp)
 {
 	const struct vt_iv_poll *poll = st->poll;
 	if (o->has_rel) {
 		/* Relative time wraps every 6 days; the difference does not. */
 		*age = (int64_t)(uint32_t)(poll->rel_time - o->rel) / VT_IV_REL_PER_MS;
+		*stamp = (int64_t)o->rel / VT_IV_REL_PER_MS;
 		return true;
 	}
 	if (!o->has_abs)
 		return false;
+	*stamp = o->abs_ms;
 	if (poll->has_abs) {
 		*age = poll->abs_ms - o->abs_ms;
 		return true;
@@ -237,9 +240,9 @@ s_on_obs(void *ctx, const struct vt_iv_obs *o)
 	if (o->physio == VT_IV_AWAY_RESP_RATE)
 		st->from_away_rr |= bit;
 	vt_reading_set(&st->r, (enum vt_param)p, v);
-	int64_t age;
-	if (pi->episodic && s_age(st, o, &age))
-		vt_reading_set_age(&st->r, (enum vt_param)p, age);
+	int64_t age, stamp;
+	if (pi->episodic && s_age(st, o, &age, &stamp))
+		vt_reading_set_age(&st->r, (enum vt_param)p, age, stamp);
 }
 
 /* The flag a technical alarm means, or 0. */

@@ -118,7 +118,11 @@ vt_param_mask vt_flags_blind(uint32_t flags);
  * Spot measurements (`spot`, and every episodic parameter) are held by the
  * core until the next measurement or until they are too old; a spot value
  * the device repeats in every record is recognised as the same measurement
- * by its time (`timed`), or, when the device gives none, by its value.
+ * by its stamp, the time the device's clock gave it (`timed`), or, when the
+ * device gives none, by its value. The stamp, not the age, says which
+ * measurement it is: a clock that runs fast or slow (an emulated monitor
+ * ten times faster than real time) ages a repeat by more or less than our
+ * clock does, but stamps it the same.
  */
 struct vt_reading {
 	vt_param_mask reported;       /* parameters this record speaks of */
@@ -129,15 +133,24 @@ struct vt_reading {
 	vt_param_mask spot;           /* values that are spot measurements (beyond the episodic) */
 	vt_param_mask timed;          /* values whose measurement time the device gave */
 	int64_t age_ms[VT_PARAM_COUNT]; /* timed values: measured this long before the reading */
+	int64_t stamp_ms[VT_PARAM_COUNT]; /* timed values: when, on the device's clock (its epoch) */
 };
+
+/* Two stamps of one spot value at most this far apart are one measurement (a
+ * clock that ticks in seconds, a gateway that rounds); cuff measurements are
+ * a minute or more apart. */
+#define VT_SPOT_SAME_MS 5000
 
 /* Set `p` to `v` (a value) in `r`. */
 void vt_reading_set(struct vt_reading *r, enum vt_param p, double v);
 /* Mark `p` as reported with no value in `r`. */
 void vt_reading_set_missing(struct vt_reading *r, enum vt_param p);
 /* `p` in `r` was measured `age_ms` before the reading (a negative age, from
- * a device clock ahead of its own record, counts as 0). */
-void vt_reading_set_age(struct vt_reading *r, enum vt_param p, int64_t age_ms);
+ * a device clock ahead of its own record, counts as 0), at `stamp_ms` on the
+ * device's clock. */
+void vt_reading_set_age(struct vt_reading *r, enum vt_param p, int64_t age_ms, int64_t stamp_ms);
+/* Whether two timed reports stamped `a` and `b` are of one measurement. */
+bool vt_reading_same_stamp(int64_t a, int64_t b);
 /* Whether `p` in `r` is a spot measurement (an episodic parameter, or marked spot). */
 bool vt_reading_is_spot(const struct vt_reading *r, enum vt_param p);
 

@@ -84,6 +84,8 @@ struct vt_record {
 	vt_param_mask present;     /* parameters with at least one value */
 	size_t dropped;            /* samples beyond VT_RECORD_MAX_SAMPLES */
 	int64_t seen[VT_PARAM_COUNT]; /* episodic: when the current measurement was last repeated */
+	int64_t stamp[VT_PARAM_COUNT]; /* episodic: the device's stamp of the last one drawn */
+	vt_param_mask stamped;     /* ... for the parameters whose last point had one */
 
 	struct vt_record_phase phases[VT_RECORD_MAX_PHASES];
 	size_t n_phases;
