@@ -868,6 +868,33 @@ struct s_bed_layout {
 	int name_w;
 };
 
+/* Where the first row's flags begin (after name, port, values and audio). */
+static int
+s_flags_x(const struct s_bed_layout *L)
+{
+	return 1 + L->name_w + 11 + 6 * (int)L->n_params + 2 + 13;
+}
+
+/* Whether no bed has a value of `name` now (every one shows ---). */
+static bool
+s_column_empty(const struct vt_console *m, const char *name)
+{
+	for (size_t b = 0; b < vt_console_bed_count(m); b++) {
+		const struct vt_console_bed *bed = vt_console_bed_at(m, b);
+		for (size_t v = 0; v < bed->n_values; v++)
+			if (bed->values[v].valid && strcmp(bed->values[v].name, name) == 0)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * The first row's columns. A pulse oximeter without Masimo's rainbow option
+ * still reports SpCO, SpMet and PVI, as no value: where the row would not
+ * fit the screen with its audio state whole (an oximeter beside a
+ * multiparameter monitor at 80 columns), those columns go while no bed has
+ * a value in them. Every other column stays, with or without a value.
+ */
 static void
 s_bed_layout(const struct vt_console *m, struct s_bed_layout *L)
 {
@@ -883,13 +910,18 @@ s_bed_layout(const struct vt_console *m, struct s_bed_layout *L)
 			L->name_w = (int)strlen(vt_console_bed_at(m, b)->name);
 	if (L->name_w > 24)
 		L->name_w = 24;
-}
-
-/* Where the first row's flags begin (after name, port, values and audio). */
-static int
-s_flags_x(const struct s_bed_layout *L)
-{
-	return 1 + L->name_w + 11 + 6 * (int)L->n_params + 2 + 13;
+	static const enum vt_param optional[] = {VT_PVI, VT_SPMET, VT_SPCO};
+	for (size_t k = 0; k < sizeof optional / sizeof optional[0] && s_flags_x(L) - 1 > COLS; k++) {
+		const char *name = vt_param_info(optional[k])->name;
+		for (size_t i = 0; i < L->n_params; i++) {
+			if (strcmp(L->params[i], name) != 0 || !s_column_empty(m, name))
+				continue;
+			memmove(&L->params[i], &L->params[i + 1],
+			        (L->n_params - i - 1) * sizeof(L->params[0]));
+			L->n_params--;
+			break;
+		}
+	}
 }
 
 /*
@@ -1021,7 +1053,12 @@ s_draw_beds(struct s_ui *ui, int row, int64_t now, int dim, int room)
 	for (size_t p = 0; p < L.n_params; p++)
 		x = s_put(row, x, A_BOLD, "%6s",
 		          vt_param_info((enum vt_param)vt_param_by_name(L.params[p]))->label);
-	s_put(row, x, A_BOLD, "  %-12s FLAGS", "AUDIO");
+	/* FLAGS heads the flags that fit on a bed's first row; where none can
+	 * (a wide table), they go below with their name, and so does this. */
+	if (s_flags_x(&L) + 5 <= COLS)
+		s_put(row, x, A_BOLD, "  %-12s FLAGS", "AUDIO");
+	else
+		s_put(row, x, A_BOLD, "  AUDIO");
 	row++;
 	room--;
 	/* As much of each bed as the screen has room for, the alarms below kept in view. */
