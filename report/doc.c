@@ -309,6 +309,29 @@ s_field(cairo_t *cr, double y, const char *key, const char *value)
 	return y + S_LINE;
 }
 
+/* A field whose value is a list, "a,  b,  c", on as many lines as the page
+ * needs (a multiparameter monitor's baseline): an item is never cut. */
+static double
+s_field_list(const struct vt_report_doc *d, cairo_t *cr, double y, const char *key,
+             char items[][64], size_t n)
+{
+	double width = d->w - 2 * VT_PAGE_MARGIN - 118;
+	char line[VT_PARAM_COUNT * 68] = "", wider[sizeof(line) + 68];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(wider, sizeof(wider), "%s%s%s,", line, line[0] ? ",  " : "", items[i]);
+		vt_page_font(cr, S_BODY, false);
+		if (line[0] && vt_page_width(cr, wider) > width) {
+			snprintf(wider, sizeof(wider), "%s,", line);
+			y = s_field(cr, y, key, wider);
+			key = "";
+			line[0] = '\0';
+		}
+		size_t len = strlen(line);
+		snprintf(line + len, sizeof(line) - len, "%s%s", len ? ",  " : "", items[i]);
+	}
+	return s_field(cr, y, key, line);
+}
+
 static double
 s_section(cairo_t *cr, double y, const char *title)
 {
@@ -403,16 +426,17 @@ s_first_page(const struct vt_report_doc *d, cairo_t *cr)
 		if (!isnan(r->phases[i].dose_mg_per_kg_h))
 			rate = r->phases[i].dose_mg_per_kg_h;
 	}
-	if (!isnan(weight) || !isnan(rate) || !isnan(r->dose_mg)) {
+	double dose = vt_record_dose_at(r, r->to);
+	if (!isnan(weight) || !isnan(rate) || !isnan(dose)) {
 		size_t n = 0;
 		buf[0] = '\0';
 		if (!isnan(weight))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "weight %g kg   ", weight);
 		if (!isnan(rate))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "rate %g mg/kg/h   ", rate);
-		if (!isnan(r->dose_mg))
-			snprintf(buf + n, sizeof(buf) - n, "dose given %.1f mg (as the daemon counted it)",
-			         r->dose_mg);
+		if (!isnan(dose))
+			snprintf(buf + n, sizeof(buf) - n, "dose given %.1f mg (as the daemon counts it)",
+			         dose);
 		y = s_field(cr, y, "Weight and dose", buf);
 	}
 	snprintf(buf, sizeof(buf), "vitalsd %s%s", r->version[0] ? r->version : "(version not recorded)",
@@ -472,14 +496,16 @@ s_first_page(const struct vt_report_doc *d, cairo_t *cr)
 		         vt_page_duration(s.back_ms, a, sizeof(a)),
 		         vt_page_clock(r->back_to_baseline, b, sizeof(b)));
 	y = s_field(cr, y, "Back to baseline", buf);
+	char items[VT_PARAM_COUNT][64];
 	size_t n = 0;
-	buf[0] = '\0';
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
 		if (!isnan(r->baseline[p]) && (r->present & VT_PARAM_BIT(p)))
-			n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s %s",
-			                      n ? ",  " : "", vt_param_info((enum vt_param)p)->label,
-			                      s_value_unit(p, r->baseline[p], a, sizeof(a)));
-	y = s_field(cr, y, "Baseline", n ? buf : "none (no baseline phase)");
+			snprintf(items[n++], sizeof(items[0]), "%s %s", vt_param_info((enum vt_param)p)->label,
+			         s_value_unit(p, r->baseline[p], a, sizeof(a)));
+	if (n > 0)
+		y = s_field_list(d, cr, y, "Baseline", items, n);
+	else
+		y = s_field(cr, y, "Baseline", "none (no baseline phase)");
 	snprintf(buf, sizeof(buf), "%zu high, %zu medium, %zu low; %zu technical%s", s.alarms[VT_PRIO_HIGH],
 	         s.alarms[VT_PRIO_MEDIUM], s.alarms[VT_PRIO_LOW], s.technical,
 	         r->alarms_replayed ? " (recomputed by replay)" : "");

@@ -52,8 +52,8 @@ vt_record_format(enum vt_param p, double v, char *buf, size_t len)
 {
 	if (isnan(v))
 		snprintf(buf, len, "-");
-	else if (p == VT_PI || p == VT_SPCO || p == VT_SPMET)
-		snprintf(buf, len, "%.1f", round(v * 10) / 10);
+	else if (p == VT_PI || p == VT_SPCO || p == VT_SPMET || p == VT_TEMP)
+		snprintf(buf, len, "%.1f", round(v * 10) / 10); /* a tenth matters (36.7 against 37.4 °C) */
 	else
 		snprintf(buf, len, "%.0f", round(v));
 	return buf;
@@ -290,9 +290,14 @@ s_session(struct vt_record *r, json_t *o)
 			r->baseline[p] = json_number_value(v);
 	}
 	double dose = s_num(o, "dose_mg");
-	if (!isnan(dose))
-		r->dose_mg = dose;
 	int64_t t = s_time(o, "time", 0);
+	if (!isnan(dose)) {
+		double kg = s_num(o, "weight_kg"), rate = s_num(o, "dose_mg_per_kg_h");
+		bool infusing = strcmp(s_str(o, "phase"), "infusion") == 0 && !isnan(kg) && !isnan(rate);
+		r->dose_mg = dose;
+		r->dose_time = t;
+		r->dose_mg_per_h = infusing ? kg * rate : 0;
+	}
 	if (strcmp(s_str(o, "event"), "back-to-baseline") == 0 && r->back_to_baseline == 0 &&
 	    t >= r->from && t <= r->to)
 		r->back_to_baseline = t;
@@ -376,6 +381,14 @@ vt_record_trim(struct vt_record *r)
 		if (r->phases[i].t <= r->to)
 			r->phases[k++] = r->phases[i];
 	r->n_phases = k;
+}
+
+double
+vt_record_dose_at(const struct vt_record *r, int64_t t)
+{
+	if (isnan(r->dose_mg) || t <= r->dose_time)
+		return r->dose_mg;
+	return r->dose_mg + r->dose_mg_per_h * (double)(t - r->dose_time) / 3600000.0;
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -29,6 +29,7 @@
 #include "vitals/base/timefmt.h"
 #include "vitals/drivers/driver.h"
 #include "vitals/report/find.h"
+#include "vitals/report/output.h"
 #include "vitals/report/record.h"
 #include "vitals/wire/session.h"
 
@@ -654,6 +655,55 @@ Test(report, the_record_of_a_recorded_session)
 	              "pixels (tolerance %.2f %%): look at %s; if the change is meant, make "
 	              "goldens-report", GOLDEN, diff * 100, S_PIXEL_FRACTION * 100, png);
 	free(se.s);
+}
+
+/*
+ * A multiparameter monitor's session that ends in the infusion phase, as
+ * `make demo`'s fourth chair does: the dose is counted on from the phase's
+ * start to the end of the record (the daemon records phase changes, not its
+ * minute's updates), the baseline of ten parameters goes on a second line
+ * rather than off the page, and the temperature keeps its tenth.
+ */
+Test(report, a_multiparameter_session_that_ends_in_the_infusion)
+{
+	struct vt_record r;
+	vt_record_init(&r, "chair-4", T0, T0 + 30 * 60000, 10000);
+	for (int64_t t = T0; t <= T0 + 30 * 60000; t += 10000) {
+		struct vt_reading rd = {0};
+		static const enum vt_param ps[] = {VT_SPO2, VT_PR, VT_HR, VT_PI, VT_RR, VT_ETCO2};
+		static const double vs[] = {98, 70, 71, 3.2, 14, 38};
+		for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+			vt_reading_set(&rd, ps[i], vs[i]);
+		vt_reading_set(&rd, VT_TEMP, 36.7);
+		vt_reading_set(&rd, VT_NIBP_SYS, 114);
+		vt_reading_set(&rd, VT_NIBP_DIA, 70);
+		vt_reading_set(&rd, VT_NIBP_MAP, 85);
+		vt_record_reading(&r, t, &rd);
+	}
+	const char *infusion =
+	    "{\"type\":\"session\",\"event\":\"phase\",\"time\":\"2026-11-21T10:10:00.000Z\","
+	    "\"phase\":\"infusion\",\"weight_kg\":70,\"dose_mg_per_kg_h\":0.5,\"dose_mg\":0,"
+	    "\"baseline\":{\"spo2\":98,\"pr\":70,\"hr\":71,\"pi\":3.2,\"rr\":14,\"nibp_sys\":114,"
+	    "\"nibp_dia\":70,\"nibp_map\":85,\"etco2\":38,\"temp\":36.7}}";
+	cr_assert_eq(vt_record_station(&r, VT_REC_SESSION, T0 + 600000, infusion, strlen(infusion)),
+	             0);
+	/* 35 mg an hour: 11.7 mg by the end, 20 min later; nothing before the phase began. */
+	cr_expect_float_eq(vt_record_dose_at(&r, T0 + 30 * 60000), 35.0 / 3, 1e-9);
+	cr_expect_float_eq(vt_record_dose_at(&r, T0), 0, 1e-9);
+	struct vt_report_options o = {.paper = VT_PAPER_A4, .interval_ms = VT_REPORT_INTERVAL_MS};
+	struct vt_report_doc *d = vt_report_doc_new(&r, &o);
+	cr_assert_not_null(d);
+	char err[256];
+	cr_assert_eq(vt_report_pdf(d, s_path("m.pdf"), "m", err, sizeof(err)), 0, "%s", err);
+	vt_report_doc_free(&d);
+	struct vt_rig_output out;
+	const char *text_args[] = {"-layout", "-f", "1", "-l", "1", s_path("m.pdf"), "-", NULL};
+	cr_assert_eq(s_poppler("pdftotext", text_args, &out), 0, "pdftotext: %s", out.err);
+	cr_expect(strstr(out.out, "dose given 11.7 mg") != NULL, "the dose:\n%s", out.out);
+	cr_expect(s_matches(out.out, "Baseline +SpO2 98 %,.*\n +[^\n]*Temp 36\\.7 °C"),
+	          "the whole baseline, on two lines:\n%s", out.out);
+	vt_rig_output_free(&out);
+	vt_record_release(&r);
 }
 
 /* The tolerance catches a real change: another paper's trend page fails it. */

@@ -97,6 +97,8 @@ struct vt_record {
 	double baseline[VT_PARAM_COUNT]; /* the patient's baseline; NAN where none */
 	int64_t back_to_baseline;  /* when the daemon said so; 0: it did not */
 	double dose_mg;            /* the dose given, as the daemon last said; NAN unknown */
+	int64_t dose_time;         /* when it said so */
+	double dose_mg_per_h;      /* the rate then (weight x rate in the infusion phase, else 0) */
 };
 
 /* An empty record of `bed` for [from, to]; samples gap after gap_ms. */
@@ -124,6 +126,14 @@ int vt_record_station(struct vt_record *r, enum vt_rec_event ev, int64_t t, cons
  * when the recording did not say them.
  */
 void vt_record_replayed(struct vt_record *r, const char *json, size_t len);
+
+/*
+ * The dose given by t (NAN unknown): the daemon's count in its last session
+ * message, and the rate it counted at since. It records phase changes, not
+ * its minute's updates, so a record that ends in the infusion phase is
+ * counted on to its end rather than left at the dose when the phase began.
+ */
+double vt_record_dose_at(const struct vt_record *r, int64_t t);
 
 /* The phase in force at t, or -1 before the first. */
 int vt_record_phase_at(const struct vt_record *r, int64_t t);
