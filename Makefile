@@ -1,7 +1,7 @@
 # vitalsd — build, test, demo.
 #
 #   make            build the daemon, the tools and the test programs
-#   make demo       three emulated monitors playing the shipped scenarios, the
+#   make demo       four emulated monitors playing the shipped scenarios, the
 #                   daemon, and a console (installs missing packages first);
 #                   DATA=DIR plays the real recordings in DIR instead
 #   make check      every test (installs missing packages first)

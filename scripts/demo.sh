@@ -1,9 +1,11 @@
 #!/bin/bash
 # `make demo`: the whole product on one machine, without hardware. Three
-# emulated monitors play the project's scenarios (or, given DATA_DIR, real
-# recordings from it) out of pseudo-terminals, one per protocol family,
-# faster than real time; vitalsd reads them with
-# config/demo.yaml and a console shows their vitals and alarms. Every
+# emulated pulse oximeters play the project's scenarios (or, given DATA_DIR,
+# real recordings from it) out of pseudo-terminals, one per protocol family,
+# and a multiparameter monitor plays a ketamine blood-pressure surge, its
+# infusion phases set as a nurse would (scripts/demo-phases.sh), all faster
+# than real time; vitalsd reads them with config/demo.yaml and a console
+# shows their vitals and alarms. Every
 # process it starts ends with it: on Ctrl-C, SIGTERM or SIGHUP (its terminal
 # or tmux session closed) it stops them and removes the pty links, and if
 # the script itself is killed outright (SIGKILL) the kernel sends each of
@@ -39,7 +41,7 @@ port=${VT_DEMO_PORT:-5556}
 config=config/demo.yaml
 publish=tcp://127.0.0.1:$port
 control=tcp://127.0.0.1:$((port + 1))
-chairs="chair-1 chair-2 chair-3"
+chairs="chair-1 chair-2 chair-3 chair-4"
 
 for prog in vitalsd vitals-emulate vitals-console; do
 	if [ ! -x "$build/$prog" ]; then
@@ -188,6 +190,12 @@ else
 	chair2="BIDMC ICU patient 21: sinus tachycardia, pulse 105-139"
 	chair3="BIDMC ICU patient 32: SpO2 84-87 %, below the alarm limit"
 fi
+# chair-4, either way: a Philips IntelliVue (answering vitalsd's association
+# and polls) plays a ketamine infusion whose blood pressure surges; no
+# recording has one. Its phases follow the scenario's marks from now on.
+chair4_scenario=scenarios/ketamine-bp-surge.yaml
+chair4_start_us=${EPOCHREALTIME/./}
+emulate chair-4 philips-mib --scenario "$chair4_scenario"
 
 # Wait (up to 5 s) for the links, so the daemon finds its monitors at once.
 for ((i = 0; i < 50; i++)); do
@@ -217,6 +225,11 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 
+# chair-4's nurse: its infusion phases at the scenario's marks (baseline
+# for 8 minutes of its time, then the infusion, recovery and end).
+start "chair-4 phases" scripts/demo-phases.sh "$build" "$control" chair-4 "$chair4_scenario" \
+	"$speed" "$chair4_start_us" 2>>"$dir/demo.log"
+
 # The web station beside the console, on loopback, with a demo login: port
 # 8080, or the one after control when VT_DEMO_PORT moved the others. One that
 # cannot start leaves the demo running.
@@ -239,12 +252,14 @@ if [ -x "$build/vitals-web" ]; then
 fi
 
 cat <<EOF
-vitalsd demo: three emulated monitors play $playing at ${speed}x real time.
+vitalsd demo: four emulated monitors play $playing at ${speed}x real time.
   chair-1  Nonin DF#7    $chair1
   chair-2  Masimo Rad-8  $chair2
   chair-3  Nellcor N-560 $chair3
+  chair-4  IntelliVue    $chair4_scenario: ketamine, blood pressure +35 %
 Alarm delays are real seconds (config/demo.yaml), so the first alarms come within
-about 15-30 s; the patients loop until you stop the demo.
+about 15-30 s; chair-4's cuff measures every 3 min of its time, and its blood-pressure
+alarm comes about $((960 / speed)) s in. The patients loop until you stop the demo.
 $web_line
 Logs: $dir/*.log   Recordings: $dir/record/
 Reports: $dir/reports/ (each chair's infusion record, written when the demo stops)
@@ -288,6 +303,7 @@ while :; do
 			>>"$dir/demo.log"
 		;;
 	web) echo "demo: the web station stopped; see $dir/vitals-web.log" >>"$dir/demo.log" ;;
+	*phases) echo "demo: the $name script stopped; nobody sets chair-4's phases" >>"$dir/demo.log" ;;
 	*)
 		echo "demo: the $name stopped unexpectedly; see $dir/*.log" >&2
 		exit 1

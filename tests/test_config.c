@@ -1259,9 +1259,9 @@ Test(config, shipped_demo_file)
 	cr_assert_str_eq(cfg->publish[0], "tcp://127.0.0.1:5556");
 	cr_assert_str_eq(cfg->control[0], "tcp://127.0.0.1:5557");
 	cr_assert_str_eq(cfg->record_dir, "/tmp/vitalsd-demo/record");
-	cr_assert_eq(cfg->n_monitors, 3);
-	const char *protocols[] = {"nonin-df7", "masimo-ascii", "nellcor-ascii"};
-	for (size_t i = 0; i < 3; i++) {
+	cr_assert_eq(cfg->n_monitors, 4);
+	const char *protocols[] = {"nonin-df7", "masimo-ascii", "nellcor-ascii", "philips-mib"};
+	for (size_t i = 0; i < 4; i++) {
 		char bed[16], port[48];
 		snprintf(bed, sizeof(bed), "chair-%zu", i + 1);
 		snprintf(port, sizeof(port), "/tmp/vitalsd-demo/chair-%zu", i + 1);
@@ -1270,6 +1270,28 @@ Test(config, shipped_demo_file)
 		cr_expect_str_eq(cfg->monitors[i].driver->name, protocols[i]);
 	}
 	s_expect_clinical_rules(cfg);
+	/* The blood-pressure rules are the production ones, on the one chair with a cuff. */
+	struct vt_config *prod = s_load_shipped("config/vitalsd.yaml");
+	const char *bp[] = {"nibp-surge", "nibp-sys-high", "nibp-sys-low"};
+	for (size_t k = 0; k < 3; k++) {
+		const struct vt_rule_config *d = NULL, *p = NULL;
+		for (size_t i = 0; i < cfg->n_rules; i++)
+			d = strcmp(cfg->rules[i].name, bp[k]) == 0 ? &cfg->rules[i] : d;
+		for (size_t i = 0; i < prod->n_rules; i++)
+			p = strcmp(prod->rules[i].name, bp[k]) == 0 ? &prod->rules[i] : p;
+		cr_assert(d != NULL && p != NULL, "%s: in the demo %p, in production %p", bp[k],
+		          (const void *)d, (const void *)p);
+		cr_expect(d->param == p->param && d->kind == p->kind && d->direction == p->direction &&
+		              d->limit == p->limit && d->delta == p->delta &&
+		              d->delta_percent == p->delta_percent && d->delta_or == p->delta_or &&
+		              d->delta_or_percent == p->delta_or_percent && d->priority == p->priority &&
+		              d->phases == p->phases && d->for_count == p->for_count,
+		          "%s differs from config/vitalsd.yaml's", bp[k]);
+		for (size_t b = 0; b < cfg->n_monitors; b++)
+			cr_expect_eq(vt_rule_applies_to_bed(cfg, d, b), b == 3, "%s on %s", bp[k],
+			             cfg->monitors[b].bed);
+	}
+	vt_config_free(&prod);
 	vt_config_free(&cfg);
 }
 

@@ -4,7 +4,9 @@
  * the script is killed outright, one emulator that stops is a chair in
  * comm-lost rather than the end of the demo, a second demo is told
  * which process holds the lock, and a demo that stops leaves each chair's
- * infusion record behind and says where. Each test runs a whole demo in its own
+ * infusion record behind and says where. Its fourth chair, a multiparameter
+ * monitor whose patient's blood pressure surges during the infusion, raises
+ * the blood-pressure alarm. Each test runs a whole demo in its own
  * tmux server, directory and ports (VT_DEMO_DIR, VT_DEMO_PORT), beside any
  * demo a developer has running.
  */
@@ -19,10 +21,13 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "support/support.h"
 
 #define WAIT_MS 20000
+/* The demo's chairs: three pulse oximeters and a multiparameter monitor. */
+#define CHAIRS 4
 
 struct demo {
 	char dir[64];     /* VT_DEMO_DIR */
@@ -151,9 +156,12 @@ enum demo_how {
 	DEMO_TYPED          /* typed at an interactive shell's prompt, as `make demo` is */
 };
 
-/* Start a demo in a tmux session of its own and wait until its three chairs are connected. */
+/*
+ * Start a demo in a tmux session of its own, its patients at `speed` times
+ * real time (0: the demo's own), and wait until its chairs are connected.
+ */
 static void
-s_demo_start(struct demo *dm, enum demo_how how)
+s_demo_start(struct demo *dm, enum demo_how how, int speed)
 {
 	if (vt_rig_tmux_path() == NULL)
 		cr_skip_test("tmux is not installed (scripts/deps.sh installs it)");
@@ -164,11 +172,13 @@ s_demo_start(struct demo *dm, enum demo_how how)
 	snprintf(dm->ctl, sizeof(dm->ctl), "tcp://127.0.0.1:%d", dm->port + 1);
 	snprintf(dm->sock, sizeof(dm->sock), "%s/tmux.sock", dm->dir);
 	vt_rig_guard_tmux(dm->sock);
-	char cmd[1024];
+	char cmd[1024], speed_env[32] = "";
+	if (speed > 0)
+		snprintf(speed_env, sizeof(speed_env), "VT_DEMO_SPEED=%d ", speed);
 	snprintf(cmd, sizeof(cmd),
-	         "VT_DEMO_DIR=%s VT_DEMO_PORT=%d %s%s %s 2>>%s/demo.err", dm->dir, dm->port,
-	         how == DEMO_TYPED ? "" : "exec ", vt_rig_root("scripts/demo.sh"), vt_rig_build(""),
-	         dm->dir);
+	         "%sVT_DEMO_DIR=%s VT_DEMO_PORT=%d %s%s %s 2>>%s/demo.err", speed_env, dm->dir,
+	         dm->port, how == DEMO_TYPED ? "" : "exec ", vt_rig_root("scripts/demo.sh"),
+	         vt_rig_build(""), dm->dir);
 	struct vt_rig_output r;
 	/* remain-on-exit: the pane (and its terminal) outlives the script, so
 	 * nothing but the script's own death can end the processes. */
@@ -194,7 +204,7 @@ s_demo_start(struct demo *dm, enum demo_how how)
 	cr_assert_gt(dm->script, 1, "no pane");
 	int64_t end = vt_rig_now_ms() + WAIT_MS;
 	int connected = 0;
-	while (connected < 3 && vt_rig_now_ms() < end) {
+	while (connected < CHAIRS && vt_rig_now_ms() < end) {
 		json_t *snap = s_snapshot(dm);
 		const char *key;
 		json_t *v;
@@ -202,13 +212,13 @@ s_demo_start(struct demo *dm, enum demo_how how)
 		json_object_foreach(json_object_get(snap, "ports"), key, v)
 		    connected += strcmp(json_string_value(v), "connected") == 0;
 		json_decref(snap);
-		if (connected < 3)
+		if (connected < CHAIRS)
 			vt_rig_sleep_ms(100);
 	}
 	char path[128];
 	snprintf(path, sizeof(path), "%s/demo.err", dm->dir);
 	char *err = vt_rig_slurp(path, NULL);
-	cr_assert_eq(connected, 3, "the demo did not start; its messages: %s", err ? err : "");
+	cr_assert_eq(connected, CHAIRS, "the demo did not start; its messages: %s", err ? err : "");
 	free(err);
 	/* The console comes last, once the daemon is up. (Not `vitals-console
 	 * --help`, which the script runs first to learn the console's options.) */
@@ -242,7 +252,7 @@ TestSuite(demo, .timeout = 120);
 Test(demo, closing_its_tmux_session_ends_every_process)
 {
 	struct demo dm;
-	s_demo_start(&dm, DEMO_TYPED);
+	s_demo_start(&dm, DEMO_TYPED, 0);
 	long job = s_find(dm.script, "scripts/demo.sh");
 	cr_assert_gt(job, 0, "no demo script under the shell");
 	cr_assert_eq(kill(-(pid_t)job, SIGHUP), 0, "the demo is not a job of its own");
@@ -257,7 +267,7 @@ Test(demo, closing_its_tmux_session_ends_every_process)
 Test(demo, killing_its_script_outright_ends_every_process_and_frees_the_lock)
 {
 	struct demo dm;
-	s_demo_start(&dm, DEMO_EXEC_REMAIN);
+	s_demo_start(&dm, DEMO_EXEC_REMAIN, 0);
 	cr_assert_eq(kill((pid_t)dm.script, SIGKILL), 0);
 	s_expect_all_gone(dm.script, "the script was killed with SIGKILL");
 	int fd = open(dm.dir, O_RDONLY | O_CLOEXEC);
@@ -270,7 +280,7 @@ Test(demo, killing_its_script_outright_ends_every_process_and_frees_the_lock)
 Test(demo, an_emulator_that_stops_is_a_chair_in_comm_lost_not_the_end)
 {
 	struct demo dm;
-	s_demo_start(&dm, DEMO_EXEC);
+	s_demo_start(&dm, DEMO_EXEC, 0);
 	char needle[128];
 	snprintf(needle, sizeof(needle), "--pty %s/chair-2", dm.dir);
 	long emu = s_find(dm.script, needle);
@@ -306,7 +316,7 @@ Test(demo, an_emulator_that_stops_is_a_chair_in_comm_lost_not_the_end)
 Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
 {
 	struct demo dm;
-	s_demo_start(&dm, DEMO_EXEC_REMAIN);
+	s_demo_start(&dm, DEMO_EXEC_REMAIN, 0);
 	vt_rig_sleep_ms(3000); /* a few seconds of the patients (30 s of theirs at 10x) */
 	cr_assert_eq(kill((pid_t)dm.script, SIGTERM), 0);
 	int64_t end = vt_rig_now_ms() + WAIT_MS;
@@ -319,7 +329,7 @@ Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
 	         dm.dir);
 	cr_expect(r.out && strstr(r.out, said), "the demo did not say where: %s", r.out);
 	vt_rig_output_free(&r);
-	for (int c = 1; c <= 3; c++) {
+	for (int c = 1; c <= CHAIRS; c++) {
 		char pdf[128], csv[128], png[128];
 		snprintf(pdf, sizeof(pdf), "%s/reports/chair-%d.pdf", dm.dir, c);
 		snprintf(csv, sizeof(csv), "%s/reports/chair-%d.csv", dm.dir, c);
@@ -334,10 +344,110 @@ Test(demo, stopping_it_leaves_each_chairs_report_and_says_where)
 	s_demo_stop(&dm);
 }
 
+/* The member `path` ("a.b.c") of `o`, or NULL. */
+static json_t *
+s_get(json_t *o, const char *path)
+{
+	char key[64];
+	while (o != NULL && *path) {
+		size_t n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		o = json_object_get(o, key);
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+/*
+ * Chair 4 is a Philips IntelliVue on a pty, associated and polled by
+ * vitalsd, playing scenarios/ketamine-bp-surge.yaml: three cuff readings in
+ * the baseline phase, then a systolic pressure that climbs 35 % during the
+ * infusion; the demo sets its phases at the scenario's marks. At 100 times
+ * real time the surge rule of config/demo.yaml (20 % or 25 mmHg over the
+ * baseline) raises at the cuff reading of 16 minutes, about 10 s in, or on
+ * the scenario's next pass (24 s later) if a slow start missed the baseline's
+ * readings. Without chair 4, its phases or the rule, no alarm comes.
+ */
+Test(demo, the_fourth_chair_raises_the_blood_pressure_alarm)
+{
+	struct demo dm;
+	s_demo_start(&dm, DEMO_EXEC, 100);
+	char pub[64];
+	snprintf(pub, sizeof(pub), "tcp://127.0.0.1:%d", dm.port);
+	void *sub = vt_rig_sub(pub, "alert.chair-4", 0);
+	cr_assert_not_null(sub);
+	json_t *raised = NULL;
+	char topic[64], body[16384];
+	for (int64_t end = vt_rig_now_ms() + 60000; raised == NULL && vt_rig_now_ms() < end;) {
+		if (vt_rig_recv(sub, topic, sizeof(topic), body, sizeof(body), 500) < 0)
+			continue;
+		json_t *o = json_loads(body, 0, NULL);
+		const char *event = json_string_value(json_object_get(o, "event"));
+		const char *rule = json_string_value(json_object_get(o, "rule"));
+		if (event && rule && strcmp(event, "raised") == 0 && strcmp(rule, "nibp-surge") == 0)
+			raised = o;
+		else
+			json_decref(o);
+	}
+	zmq_close(sub);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/demo.log", dm.dir);
+	char *log = vt_rig_slurp(path, NULL);
+	cr_assert_not_null(raised, "no blood-pressure alarm on chair-4 within 60 s; demo.log: %s",
+	                   log ? log : "");
+	free(log);
+	double value = json_number_value(json_object_get(raised, "value"));
+	double limit = json_number_value(json_object_get(raised, "limit"));
+	cr_expect_str_eq(json_string_value(json_object_get(raised, "parameter")), "nibp_sys");
+	cr_expect_str_eq(json_string_value(json_object_get(raised, "kind")), "physiological");
+	cr_expect_gt(value, limit, "%s", json_string_value(json_object_get(raised, "text")));
+
+	/* The limit is the baseline's: the median of the baseline phase's readings. */
+	json_t *snap = s_snapshot(&dm);
+	json_t *session = s_get(snap, "sessions.chair-4");
+	const char *phase = json_string_value(json_object_get(session, "phase"));
+	cr_expect(phase && (strcmp(phase, "infusion") == 0 || strcmp(phase, "recovery") == 0),
+	          "chair-4 is in phase %s", phase ? phase : "(none)");
+	double base = json_number_value(s_get(session, "baseline.nibp_sys"));
+	cr_expect_gt(base, 90, "no blood-pressure baseline");
+	cr_expect_float_eq(limit, base * 1.2 < base + 25 ? base * 1.2 : base + 25, 0.05,
+	                   "limit %g for a baseline of %g", limit, base);
+	/* Its blood pressure is shown, with its age. */
+	cr_expect(json_is_number(s_get(snap, "vitals.chair-4.nibp_sys")), "no blood pressure shown");
+	cr_expect(json_is_integer(s_get(snap, "age_s.chair-4.nibp_sys")), "no age of it");
+	json_decref(snap);
+	json_decref(raised);
+
+	/* On a nurse's 80x24 terminal: chair 4 with its blood pressure and its
+	 * age, and every bed's audio state whole beside its many columns. */
+	struct vt_rig_output r;
+	cr_assert_eq(vt_rig_tmux(dm.sock, &r, "resize-window", "-t", "demo", "-x", "80", "-y", "24",
+	                         NULL),
+	             0, "resize-window: %s", r.err);
+	vt_rig_output_free(&r);
+	bool seen = false;
+	char *screen = NULL;
+	for (int64_t end = vt_rig_now_ms() + WAIT_MS; !seen && vt_rig_now_ms() < end;) {
+		free(screen);
+		vt_rig_tmux(dm.sock, &r, "capture-pane", "-p", "-t", "demo", NULL);
+		screen = r.out ? strdup(r.out) : NULL;
+		vt_rig_output_free(&r);
+		const char *row4 = screen ? strstr(screen, "\n chair-4 ") : NULL;
+		seen = row4 && strstr(screen, "  AUDIO\n") && strstr(row4, " NIBP ") &&
+		       strstr(row4, " ago") && (strstr(row4, " on\n") || strstr(row4, " paused"));
+		if (!seen)
+			vt_rig_sleep_ms(200);
+	}
+	cr_expect(seen, "chair 4, its blood pressure and its age, or an audio state not on the "
+	                "80x24 screen:\n%s", screen ? screen : "");
+	free(screen);
+	s_demo_stop(&dm);
+}
+
 Test(demo, a_second_demo_names_the_pid_that_holds_the_lock)
 {
 	struct demo dm;
-	s_demo_start(&dm, DEMO_EXEC);
+	s_demo_start(&dm, DEMO_EXEC, 0);
 	char env_dir[96], env_port[32];
 	snprintf(env_dir, sizeof(env_dir), "VT_DEMO_DIR=%s", dm.dir);
 	snprintf(env_port, sizeof(env_port), "VT_DEMO_PORT=%d", dm.port);
