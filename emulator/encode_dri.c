@@ -11,9 +11,12 @@
  * T1, SpO2 and pulse rate, EtCO2 and the capnograph's breathing rate,
  * each group with its "exists" bit; values it does not have are the
  * invalid marker. The NIBP shows the last measurement with the "older
- * than 60 s" bit once it is; a failed measurement shows the "measuring"
- * bit in one record and then the old value again, as a cuff cycle that
- * ended without a new reading.
+ * than 60 s" bit once it is. Every cuff cycle shows as the monitor shows
+ * it: the "measuring" bit over the value shown before, in the next record
+ * due, then the cycle's result without the bit: the new value, or for a
+ * failed cycle the old one again. So a measurement is shown from the
+ * record after the one due with the row that brings it (the cycle ran
+ * meanwhile).
  */
 #include <math.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct s_dri {
 	int64_t next_ms;         /* when the next one is due */
 	bool deaf, bad_check;
 	struct vt_encode_cuff cuff; /* the last NIBP measurement */
+	struct vt_encode_cuff before; /* the one shown while the cycle runs */
 	bool failing;            /* the monitor says the last measurement failed */
 	bool cycle;              /* the next record shows a measurement cycle running */
 	struct vt_dri_reader in;  /* the host's request being read */
@@ -82,16 +86,17 @@ s_basic(struct s_dri *s, uint8_t *b)
 	if (!capno)
 		vt_dri_put16(b + VT_DRI_ECG + 14, s_field(r, VT_RR, 1));
 
-	bool nibp = s->cuff.have || (rep & VT_PARAM_BIT(VT_NIBP_SYS));
+	const struct vt_encode_cuff *shown = s->cycle ? &s->before : &s->cuff;
+	bool nibp = s->cuff.have || s->cycle || (rep & VT_PARAM_BIT(VT_NIBP_SYS));
 	uint16_t label = 0;
 	if (s->cycle)
 		label |= VT_DRI_NIBP_MEASURING;
-	if (s->cuff.have && s->now_ms - s->cuff.at_ms > 60000)
+	if (shown->have && s->now_ms - shown->at_ms > 60000)
 		label |= VT_DRI_NIBP_OLD;
 	s_group(b + VT_DRI_NIBP, nibp, 0, label);
 	for (int k = 0; k < 3; k++)
 		vt_dri_put16(b + VT_DRI_NIBP + 6 + 2 * k,
-		             s->cuff.have ? (int)lround(s->cuff.bp[k] * 100) : VT_DRI_INVALID);
+		             shown->have ? (int)lround(shown->bp[k] * 100) : VT_DRI_INVALID);
 
 	s_group(b + VT_DRI_T1, rep & VT_PARAM_BIT(VT_TEMP), 0, 0);
 	vt_dri_put16(b + VT_DRI_T1 + 6, s_field(r, VT_TEMP, 100));
@@ -180,11 +185,14 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	struct s_dri *s = state;
 	s->r = *r;
 	s->now_ms = wall_ms;
+	struct vt_encode_cuff last = s->cuff;
 	vt_encode_cuff_update(&s->cuff, r, wall_ms);
-	/* A failed measurement: the cuff ran and the old value stayed. */
+	/* A cuff cycle ran: one that measured, or one that failed (the old value stays). */
 	bool failing = (r->flags & VT_FLAG_NIBP_FAILED) != 0;
-	if (failing && !s->failing)
+	if ((s->cuff.have && (!last.have || s->cuff.at_ms != last.at_ms)) || (failing && !s->failing)) {
+		s->before = last;
 		s->cycle = true;
+	}
 	s->failing = failing;
 	size_t n = 0;
 	if (s->interval_s > 0 && wall_ms >= s->next_ms) {

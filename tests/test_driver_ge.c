@@ -8,8 +8,9 @@
  *  - a session with the emulated monitor on a virtual clock
  *    (driver_talk.h), the monitor's bytes then fed again split every way;
  *  - records built here: every invalid marker, the groups' "exists" bits,
- *    the fallbacks (impedance breathing rate, T2), the NIBP's time, a
- *    failed measurement; a bad checksum dropped and the next frame read; a
+ *    the fallbacks (impedance breathing rate, T2), the NIBP's time, a new
+ *    measurement told by the status bits whatever its pressures, a failed
+ *    measurement; a bad checksum dropped and the next frame read; a
  *    monitor that forgets the request asked again; stop on disconnect.
  */
 #include <criterion/criterion.h>
@@ -145,6 +146,33 @@ s_no_cuff(struct vt_reading *r)
 	r->valid &= ~bp;
 }
 
+/* A session asking for a record every second, the monitor showing a steady patient. */
+static void
+s_talk(struct vt_rig_talk *t)
+{
+	struct vt_driver_opts o = {.poll_ms = 1000};
+	cr_assert_eq(vt_rig_talk_start(t, "ge-dri", &o, NULL, T0), 0);
+	vt_rig_talk_patient(&t->shown);
+}
+
+/* A cuff measurement in the monitor's next second (sys 0: one that fails),
+ * then nothing new until `until`. */
+static void
+s_measure(struct vt_rig_talk *t, double sys, double dia, int64_t until)
+{
+	if (sys > 0) {
+		s_cuff(&t->shown, sys, dia);
+		t->shown.flags &= ~(uint32_t)VT_FLAG_NIBP_FAILED;
+	} else {
+		vt_reading_set_missing(&t->shown, VT_NIBP_SYS);
+		vt_reading_set_missing(&t->shown, VT_NIBP_DIA);
+		t->shown.flags |= VT_FLAG_NIBP_FAILED;
+	}
+	vt_rig_talk_run(t, t->now + 1000);
+	s_no_cuff(&t->shown);
+	vt_rig_talk_run(t, until);
+}
+
 Test(ge_session, asks_and_reads_every_parameter)
 {
 	struct vt_driver_opts o = {.poll_ms = 2000};
@@ -174,9 +202,10 @@ Test(ge_session, asks_and_reads_every_parameter)
 	cr_expect_float_eq(r->value[VT_NIBP_DIA], 82, 1e-9);
 	/* The emulated cuff's mean: dia + (sys - dia) / 3, in 1/100 mmHg. */
 	cr_expect_float_eq(r->value[VT_NIBP_MAP], 98.33, 1e-9);
-	/* First seen in the record at 4 s; the last record is at 10 s. */
+	/* The row at 3 s: its cycle in the record at 4 s, its value first in
+	 * the record at 6 s; the last record is at 10 s. */
 	cr_assert(r->timed & P(NIBP_SYS));
-	cr_expect_eq(r->age_ms[VT_NIBP_SYS], 6000);
+	cr_expect_eq(r->age_ms[VT_NIBP_SYS], 4000);
 	cr_expect_eq(r->flags, 0);
 	vt_rig_talk_free(&t);
 }
@@ -207,36 +236,44 @@ Test(ge_session, the_monitor_bytes_decode_alike_however_split)
 	vt_rig_talk_free(&t);
 }
 
-Test(ge_session, a_failed_cuff_measurement_raises_its_flag)
+/*
+ * A failed cycle raises nibp-failed until the next measurement, and the
+ * next one ends it whatever its pressures: exactly those of the last good
+ * one too, which the monitor's status tells from a repeat, not the numbers.
+ */
+Test(ge_session, a_failed_cuff_measurement_raises_its_flag_until_the_next_one)
 {
-	struct vt_driver_opts o = {.poll_ms = 1000};
-	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
-	s_cuff(&t.shown, 125, 80);
-	vt_rig_talk_run(&t, T0 + 1500);
-	s_no_cuff(&t.shown);
-	vt_rig_talk_run(&t, T0 + 180500);
-	/* Three minutes on, the next measurement fails: the monitor shows the
-	 * old value (older than a minute) again after its cycle. */
-	vt_reading_set_missing(&t.shown, VT_NIBP_SYS);
-	vt_reading_set_missing(&t.shown, VT_NIBP_DIA);
-	t.shown.flags = VT_FLAG_NIBP_FAILED;
-	vt_rig_talk_run(&t, T0 + 181500);
-	s_no_cuff(&t.shown);
-	vt_rig_talk_run(&t, T0 + 185500);
-	const struct vt_reading *r = vt_rig_talk_last(&t);
-	cr_expect(r->flags & VT_FLAG_NIBP_FAILED, "the failed cycle is seen");
-	cr_expect_float_eq(r->value[VT_NIBP_SYS], 125, 1e-9);
-	cr_expect_eq(r->age_ms[VT_NIBP_SYS], 184000, "still the old measurement, its age growing");
-	t.shown.flags = 0;
-	s_cuff(&t.shown, 140, 90);
-	vt_rig_talk_run(&t, T0 + 186500);
-	r = vt_rig_talk_last(&t);
-	cr_expect(!(r->flags & VT_FLAG_NIBP_FAILED), "a new measurement ends it");
-	cr_expect_float_eq(r->value[VT_NIBP_SYS], 140, 1e-9);
-	cr_expect_eq(r->age_ms[VT_NIBP_SYS], 0);
-	vt_rig_talk_free(&t);
+	static const struct {
+		double sys, dia;
+		const char *what;
+	} next[] = {{140, 90, "other pressures"}, {125, 80, "the same pressures"}};
+	for (size_t k = 0; k < sizeof next / sizeof next[0]; k++) {
+		struct vt_rig_talk t;
+		s_talk(&t);
+		vt_rig_talk_run(&t, T0 + 500);
+		s_measure(&t, 125, 80, T0 + 180500);
+		/* Three minutes on, the next measurement fails: the monitor shows the
+		 * old value (older than a minute) again after its cycle. */
+		s_measure(&t, 0, 0, T0 + 185500);
+		const struct vt_reading *r = vt_rig_talk_last(&t);
+		cr_expect(r->flags & VT_FLAG_NIBP_FAILED, "the failed cycle is seen");
+		cr_expect_float_eq(r->value[VT_NIBP_SYS], 125, 1e-9);
+		/* The cycle of the row at 1 s shows in the record at 1 s, its value from 2 s on. */
+		cr_expect_eq(r->age_ms[VT_NIBP_SYS], 183000,
+		             "still the old measurement, its age growing");
+		/* Two minutes later, the next measurement. */
+		vt_rig_talk_run(&t, T0 + 299500);
+		s_measure(&t, next[k].sys, next[k].dia, T0 + 310500);
+		r = vt_rig_talk_last(&t);
+		cr_expect(!(r->flags & VT_FLAG_NIBP_FAILED), "%s: a new measurement ends it",
+		          next[k].what);
+		cr_expect_float_eq(r->value[VT_NIBP_SYS], next[k].sys, 1e-9, "%s", next[k].what);
+		cr_assert(r->timed & P(NIBP_SYS));
+		/* Its cycle in the record at 300 s, its value from the record at 301 s on. */
+		cr_expect_eq(r->age_ms[VT_NIBP_SYS], 9000, "%s: age %lld ms, not the new measurement's",
+		             next[k].what, (long long)r->age_ms[VT_NIBP_SYS]);
+		vt_rig_talk_free(&t);
+	}
 }
 
 Test(ge_faults, a_bad_checksum_is_dropped_and_the_next_frame_read)
@@ -407,6 +444,111 @@ Test(ge_values, a_blood_pressure_older_than_a_minute_at_first_sight_is_not_taken
 	cr_expect(r.valid & P(NIBP_SYS));
 	cr_expect_float_eq(r.value[VT_NIBP_SYS], 120, 1e-9);
 	cr_expect((r.timed & P(NIBP_SYS)) && r.age_ms[VT_NIBP_SYS] == 0);
+}
+
+/*
+ * A new measurement is told by the NIBP group's status, not its numbers.
+ * Records as a monitor polled now and then sends them: a value, a failed
+ * cycle, the same pressures measured again between two records (the
+ * "older than 60 s" bit gone, no "measuring" bit seen), a cycle whose
+ * value shows before its end (one measurement, not two), a cycle that
+ * ends with the same pressures.
+ */
+Test(ge_values, the_status_bits_tell_a_new_measurement_whatever_its_pressures)
+{
+	enum { M = VT_DRI_NIBP_MEASURING, O = VT_DRI_NIBP_OLD };
+	static const struct {
+		uint32_t t;        /* the record's time, s */
+		uint16_t label;    /* the NIBP group's label bits */
+		int sys;           /* mmHg (dia sys - 40, mean sys - 27) */
+		int64_t age_s;     /* the age reported */
+		bool failed;       /* nibp-failed */
+	} recs[] = {
+	    {1000, 0, 120, 0, false},      /* measured */
+	    {1070, O, 120, 70, false},     /* shown, older than a minute */
+	    {1080, M | O, 120, 80, false}, /* a cycle runs */
+	    {1110, O, 120, 110, true},     /* and ends with the old value: failed */
+	    {1400, 0, 120, 0, false},      /* young again, no cycle seen: measured anew */
+	    {1460, 0, 120, 60, false},
+	    {1500, M, 130, 0, false},      /* a cycle whose value shows before its end */
+	    {1510, 0, 130, 10, false},     /* its end: the same measurement */
+	    {1600, O, 130, 100, false},
+	    {1610, M | O, 130, 110, false},
+	    {1640, 0, 130, 0, false},      /* a cycle that ends with the same pressures */
+	};
+	size_t nrec = sizeof recs / sizeof recs[0];
+	uint8_t f[16384];
+	size_t n = 0;
+	for (size_t i = 0; i < nrec; i++) {
+		uint8_t b[270];
+		s_blank(b);
+		vt_dri_put32(b + VT_DRI_NIBP, VT_DRI_EXISTS);
+		vt_dri_put16(b + VT_DRI_NIBP + 4, recs[i].label);
+		vt_dri_put16(b + VT_DRI_NIBP + 6, recs[i].sys * 100);
+		vt_dri_put16(b + VT_DRI_NIBP + 8, (recs[i].sys - 40) * 100);
+		vt_dri_put16(b + VT_DRI_NIBP + 10, (recs[i].sys - 27) * 100);
+		n += s_record(b, recs[i].t, f + n, sizeof f - n);
+	}
+	struct vt_rig_collect c = {0};
+	struct vt_driver_stats st;
+	cr_assert(vt_rig_feed_all(s_driver(), f, n, &c, &st));
+	cr_assert_eq(c.count, nrec);
+	for (size_t i = 0; i < nrec; i++) {
+		const struct vt_reading *r = &c.readings[i];
+		cr_expect_float_eq(r->value[VT_NIBP_SYS], recs[i].sys, 1e-9, "record at %u s",
+		                   recs[i].t);
+		cr_expect((r->timed & P(NIBP_SYS)) && r->age_ms[VT_NIBP_SYS] == recs[i].age_s * 1000,
+		          "record at %u s: age %lld ms, not %lld s", recs[i].t,
+		          (long long)r->age_ms[VT_NIBP_SYS], (long long)recs[i].age_s);
+		cr_expect_eq((r->flags & VT_FLAG_NIBP_FAILED) != 0, recs[i].failed, "record at %u s",
+		             recs[i].t);
+	}
+	vt_rig_collect_free(&c);
+}
+
+/*
+ * The emulated monitor shows every cuff cycle as a monitor does: the
+ * "measuring" bit over the old value, then the result without it, for a
+ * measurement that succeeds as for one that fails.
+ */
+Test(ge_session, every_cuff_cycle_shows_the_measuring_bit)
+{
+	struct vt_rig_talk t;
+	s_talk(&t);
+	vt_rig_talk_run(&t, T0 + 500);
+	s_measure(&t, 125, 80, T0 + 90500);
+	s_measure(&t, 131, 84, T0 + 200500); /* a second cycle that measures */
+	s_measure(&t, 0, 0, T0 + 205500);    /* a third that fails */
+	/* The NIBP group of every record the monitor sent, in order. */
+	struct vt_dri_reader rd;
+	vt_dri_reader_reset(&rd);
+	int cycles = 0, shown_sys[3] = {0};
+	bool was_measuring = false;
+	int last_sys = 0;
+	for (size_t i = 0; i < t.wire_len; i++) {
+		const uint8_t *rec;
+		size_t len;
+		const char *why;
+		if (vt_dri_reader_byte(&rd, t.wire[i], &rec, &len, &why) != VT_GOT_FRAME)
+			continue;
+		const uint8_t *g = rec + VT_DRI_HDR + 4 + VT_DRI_NIBP;
+		bool measuring = vt_dri_i16(g + 4) & VT_DRI_NIBP_MEASURING;
+		int sys = vt_dri_i16(g + 6);
+		if (measuring) {
+			cr_expect_eq(sys, cycles == 0 ? VT_DRI_INVALID : last_sys,
+			             "cycle %d: the value shown before it", cycles + 1);
+		} else if (was_measuring) {
+			cr_assert_lt(cycles, 3, "more cycles than measurements");
+			shown_sys[cycles++] = sys;
+		}
+		was_measuring = measuring;
+		last_sys = sys;
+	}
+	cr_expect_eq(cycles, 3, "%d cycles shown", cycles);
+	cr_expect_eq(shown_sys[0], 12500);
+	cr_expect_eq(shown_sys[1], 13100);
+	cr_expect_eq(shown_sys[2], 13100, "the failed cycle ends with the old value");
+	vt_rig_talk_free(&t);
 }
 
 Test(ge_values, malformed_records_are_dropped_with_a_reason)

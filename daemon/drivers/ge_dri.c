@@ -11,10 +11,11 @@
  *
  * The basic subrecord gives no time of its own to a blood pressure. A
  * measurement is timed by the record in which it first appears (the
- * monitor's own clock, at most one interval late); the "measuring" and
- * "older than 60 s" status bits tell a new measurement, and a failed one
- * (a measurement cycle that ended with the old value still shown), from a
- * repeated one. Pure.
+ * monitor's own clock, at most one interval late); the NIBP group's
+ * "measuring" and "older than 60 s" status bits tell a new measurement
+ * from a repeated one, and a failed one (a measurement cycle that ended
+ * with the old value still shown), so a new measurement of exactly the
+ * last pressures is still new. Pure.
  */
 #include <math.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct s_state {
 	uint32_t bp_at;        /* its time on the monitor's clock (s) */
 	bool bp_timed;         /* bp_at is its measurement time (not a guess) */
 	bool measuring;        /* a measurement cycle was running at the last record */
+	bool cycle_took;       /* the running cycle already gave a new value */
+	bool shown_old;        /* the last settled record showed it older than a minute */
 	bool failed;           /* the last cycle ended without a new value */
 	struct vt_driver_stats stats;
 };
@@ -91,7 +94,16 @@ s_value(struct vt_reading *r, enum vt_param p, int v, double scale)
 		vt_reading_set(r, p, x);
 }
 
-/* The blood pressure of a record at `t` (monitor clock, s). */
+/*
+ * The blood pressure of a record at `t` (monitor clock, s). A new
+ * measurement is a value that changed; or, when the monitor is not
+ * measuring, a value younger than a minute after a cycle ran (the
+ * "measuring" bit) or after it was shown as older than a minute (a cycle
+ * that fell between two records): the same pressures measured again are
+ * still a new measurement. One cycle gives one measurement at most, even
+ * when its value shows before the cycle's end; a cycle that ends without
+ * one failed.
+ */
 static void
 s_nibp(struct s_state *st, const uint8_t *g, uint32_t t, struct vt_reading *r)
 {
@@ -101,18 +113,24 @@ s_nibp(struct s_state *st, const uint8_t *g, uint32_t t, struct vt_reading *r)
 	int16_t bp[3] = {vt_dri_i16(g + 6), vt_dri_i16(g + 8), vt_dri_i16(g + 10)};
 	bool valid = bp[0] > VT_DRI_INVALID_LIMIT && bp[1] > VT_DRI_INVALID_LIMIT &&
 	             bp[2] > VT_DRI_INVALID_LIMIT;
+	if (measuring && !st->measuring)
+		st->cycle_took = false; /* a cycle starts */
 	bool changed = !st->have_bp || memcmp(bp, st->bp, sizeof bp) != 0;
 	bool ended = st->measuring && !measuring;
-	if (valid && (changed || (ended && !old))) {
+	bool fresh = !measuring && !old && ((ended && !st->cycle_took) || st->shown_old);
+	if (valid && (changed || fresh)) {
 		/* A new measurement: now, unless it is already known to be older. */
 		memcpy(st->bp, bp, sizeof bp);
 		st->bp_at = t;
 		st->bp_timed = !(old && !st->have_bp);
 		st->have_bp = true;
 		st->failed = false;
-	} else if (ended) {
+		st->cycle_took = measuring;
+	} else if (ended && !st->cycle_took) {
 		st->failed = true; /* the cycle ended and the old value stayed */
 	}
+	if (valid && !measuring)
+		st->shown_old = old;
 	st->measuring = measuring;
 	if (st->failed)
 		r->flags |= VT_FLAG_NIBP_FAILED;
