@@ -325,9 +325,12 @@ s_spot(struct core_bed *cb, const struct vt_reading *r, enum vt_param p, int64_t
 	bool timed = (r->timed & bit) != 0;
 	int64_t at = timed ? t - r->age_ms[p] : t;
 	/* A repeat keeps the time first derived for it: the age of a repeat
-	 * grows with the device's clock, which need not run at our rate. */
+	 * grows with the device's clock, which need not run at our rate. An
+	 * untimed value was measured at the latest when it first arrived (its
+	 * `at`): a timed one measured after that is another measurement. */
 	bool same = sp->have && sp->value == r->value[p] &&
-	            (!timed || !sp->timed || vt_reading_same_stamp(r->stamp_ms[p], sp->stamp));
+	            (!timed || (sp->timed ? vt_reading_same_stamp(r->stamp_ms[p], sp->stamp)
+	                                  : at <= sp->at + VT_SPOT_SAME_MS));
 	if (same && timed && !sp->timed) {
 		sp->at = at; /* the device's time is better than our arrival time */
 		sp->stamp = r->stamp_ms[p];

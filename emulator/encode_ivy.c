@@ -14,6 +14,11 @@
  * emulated unit has no invasive pressure transducers (their channels show
  * 251, NO TRANSDUCER, as P2 in the capture) and one temperature probe (T1,
  * degrees Celsius).
+ *
+ * The NIBP record repeats the last cuff reading in every message until the
+ * next measurement, as the real monitor does (the capture repeats 121/75
+ * (92) in all its messages), with the pulse measured with it; a failed
+ * measurement leaves the last one shown.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +39,8 @@ struct s_ivy {
 	uint32_t beat;   /* ECG phase: 2^32 is one heartbeat */
 	uint32_t pulse;  /* pleth phase */
 	uint32_t breath; /* resp phase */
+	struct vt_encode_cuff cuff; /* the last cuff reading */
+	char cuff_pulse[8];         /* the pulse measured with it, or "" */
 };
 
 static void
@@ -115,10 +122,18 @@ s_temp(char *buf, size_t len, const struct vt_reading *r)
 static size_t
 s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out, size_t cap)
 {
-	(void)wall_ms; /* the stream carries no clock */
 	struct s_ivy *s = state;
 	char hr[8], rr[8], co2[8], spo2[8], pr[8], sys[8], dia[8], map[8], temp[24];
 	char text[512];
+	/* The cuff reading shown: the last measurement (the stream carries no clock). */
+	int64_t measured = s->cuff.have ? s->cuff.at_ms : INT64_MIN;
+	vt_encode_cuff_update(&s->cuff, r, wall_ms);
+	if (s->cuff.have && s->cuff.at_ms != measured)
+		s_int(s->cuff_pulse, sizeof s->cuff_pulse, r, VT_HR, 300);
+	struct vt_reading cuff = {0};
+	static const enum vt_param bp[3] = {VT_NIBP_SYS, VT_NIBP_DIA, VT_NIBP_MAP};
+	for (int k = 0; k < 3 && s->cuff.have; k++)
+		vt_reading_set(&cuff, bp[k], s->cuff.bp[k]);
 	int n = snprintf(text, sizeof text,
 	                 "HR=1;%s;ECG-II-DIAG;\r"
 	                 "RR=1;%s;APNEA: 20 SEC;\r"
@@ -132,11 +147,10 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 	                 s_int(hr, sizeof hr, r, VT_HR, 300), s_int(rr, sizeof rr, r, VT_RR, 150),
 	                 s_int(co2, sizeof co2, r, VT_ETCO2, 150),
 	                 s_int(spo2, sizeof spo2, r, VT_SPO2, 100), s_int(pr, sizeof pr, r, VT_PR, 300),
-	                 s_int(sys, sizeof sys, r, VT_NIBP_SYS, 300),
-	                 s_int(dia, sizeof dia, r, VT_NIBP_DIA, 300),
-	                 s_int(map, sizeof map, r, VT_NIBP_MAP, 300),
-	                 /* The NIBP record's pulse comes with the cuff reading. */
-	                 r->valid & VT_PARAM_BIT(VT_NIBP_SYS) ? hr : "", s_temp(temp, sizeof temp, r));
+	                 s_int(sys, sizeof sys, &cuff, VT_NIBP_SYS, 300),
+	                 s_int(dia, sizeof dia, &cuff, VT_NIBP_DIA, 300),
+	                 s_int(map, sizeof map, &cuff, VT_NIBP_MAP, 300),
+	                 s->cuff.have ? s->cuff_pulse : "", s_temp(temp, sizeof temp, r));
 	size_t need = 9 + 400 + (size_t)n + 1;
 	if (n < 0 || (size_t)n >= sizeof text || need > cap)
 		return 0;

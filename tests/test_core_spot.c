@@ -4,15 +4,20 @@
  * it are one measurement, it leaves the display after nibp_stale_after, and
  * only new measurements reach the rules and the baseline. The core runs
  * here as replay and the live loop run it: readings and times in, JSON
- * messages out.
+ * messages out; in the last cases fed by a monitor that gives no time (the
+ * emulated Ivy 450C through the ivy-ansarb driver).
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vitals/core.h"
+#include "vitals/drivers/driver.h"
+#include "vitals/emulator/encode.h"
 
 #define MAX_MSGS 16384
 
@@ -387,4 +392,135 @@ Test(core_spot, the_baseline_is_the_median_of_measurements_not_of_polls)
 	json_decref(s);
 	free(snap);
 	s_done(&c, &cfg, &o);
+}
+
+/* The baseline of `param` fixed when the infusion starts at t_s. */
+static double
+s_baseline_at(struct vt_core *c, int t_s, const char *param)
+{
+	vt_core_phase(c, 0, VT_PHASE_INFUSION, NAN, 0.5, "test", (int64_t)t_s * 1000);
+	char *snap = vt_core_snapshot(c, (int64_t)t_s * 1000);
+	json_t *s = json_loads(snap, 0, NULL);
+	json_t *base = json_object_get(json_object_get(json_object_get(s, "sessions"), "chair-1"),
+	                               "baseline");
+	json_t *v = json_object_get(base, param);
+	double x = json_is_number(v) ? json_number_value(v) : NAN;
+	json_decref(s);
+	free(snap);
+	return x;
+}
+
+/*
+ * A device that gave a value untimed (the first one it showed) and later
+ * a measurement of the same value with its time: taken after the untimed
+ * one arrived, it is another measurement (both in the baseline); taken
+ * before, it may be the same one, now with its true time.
+ */
+Test(core_spot, a_timed_measurement_after_an_untimed_one_of_the_same_value_is_new)
+{
+	static const struct {
+		int measured_s;  /* when the timed report says it was measured */
+		double baseline; /* the median of the measurements */
+		const char *why;
+	} cases[] = {{200, 120, "measured after: 120, 120 and 150"},
+	             {0, 135, "measured before: the same one, 120 and 150"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct vt_config *cfg;
+		struct out o = {0};
+		struct vt_core *c = s_core(&cfg, &o, NULL);
+		vt_core_phase(c, 0, VT_PHASE_BASELINE, 70, NAN, "test", 0);
+		struct vt_reading r = {0};
+		vt_reading_set(&r, VT_NIBP_SYS, 120);
+		s_feed(c, 5, &r); /* untimed: measured at 5 s at the latest */
+		r = s_record(120, 210 - cases[i].measured_s, 210);
+		s_feed(c, 210, &r);
+		r = s_record(150, 0, 400);
+		s_feed(c, 400, &r);
+		cr_expect_float_eq(s_baseline_at(c, 500, "nibp_sys"), cases[i].baseline, 1e-9, "%s",
+		                   cases[i].why);
+		s_done(&c, &cfg, &o);
+	}
+}
+
+/* An Ivy 450C (the emulated monitor) read by the ivy-ansarb driver into the core. */
+struct s_ivy {
+	const struct vt_encoder *e;
+	const struct vt_driver *d;
+	_Alignas(max_align_t) unsigned char es[VT_ENCODE_STATE_MAX];
+	void *ds;
+	struct vt_core *c;
+	int64_t now;
+};
+
+static void
+s_ivy_reading(void *ctx, const struct vt_reading *r)
+{
+	struct s_ivy *b = ctx;
+	vt_core_advance(b->c, b->now - 1);
+	vt_core_reading(b->c, 0, b->now, r);
+}
+
+/* The monitor's message at t_s showing `r`, through the driver into the core. */
+static void
+s_ivy_second(struct s_ivy *b, int t_s, const struct vt_reading *r)
+{
+	uint8_t out[VT_ENCODE_MAX];
+	b->now = (int64_t)t_s * 1000;
+	size_t n = b->e->encode(b->es, r, b->now, out, sizeof out);
+	cr_assert_gt(n, 0);
+	struct vt_driver_sink sink = {.reading = s_ivy_reading, .ctx = b, .now = b->now};
+	b->d->feed(b->ds, out, n, &sink);
+}
+
+/*
+ * The Ivy repeats its last cuff reading in every message, once a second,
+ * and gives it no time. Four cuff cycles three minutes apart in the
+ * baseline phase, the second with the systolic pressure of the first: the
+ * blood pressure stays current between them, each keeps the time it
+ * arrived, and the baseline is the median of the four measurements (135),
+ * not of the messages (160), nor of three (150).
+ */
+Test(core_spot, an_ivy_monitor_gives_one_measurement_per_cuff_cycle)
+{
+	struct vt_config *cfg;
+	struct out o = {0};
+	struct s_ivy b = {.e = vt_encoder_find("ivy-ansarb"), .d = vt_driver_find("ivy-ansarb")};
+	cr_assert(b.e != NULL && b.d != NULL && b.e->state_size <= sizeof b.es);
+	b.e->reset(b.es, NULL);
+	b.ds = malloc(b.d->state_size);
+	cr_assert_not_null(b.ds);
+	b.d->reset(b.ds, NULL);
+	b.c = s_core(&cfg, &o, NULL);
+	vt_core_phase(b.c, 0, VT_PHASE_BASELINE, 70, NAN, "test", 0);
+	static const struct {
+		int t_s, sys, dia;
+	} cuff[] = {{10, 120, 80}, {190, 120, 84}, {370, 150, 84}, {550, 160, 88}};
+	size_t k = 0;
+	for (int t = 1; t < 1500; t++) {
+		struct vt_reading r = {0};
+		vt_reading_set(&r, VT_HR, 72);
+		if (k < 4 && cuff[k].t_s == t) {
+			vt_reading_set(&r, VT_NIBP_SYS, cuff[k].sys);
+			vt_reading_set(&r, VT_NIBP_DIA, cuff[k].dia);
+			k++;
+		}
+		s_ivy_second(&b, t, &r);
+		if (t < cuff[0].t_s)
+			continue;
+		json_t *v = s_last_vitals(&o);
+		json_t *sys = json_object_get(json_object_get(v, "values"), "nibp_sys");
+		cr_assert(json_is_integer(sys) && json_integer_value(sys) == cuff[k - 1].sys,
+		          "%d s: the blood pressure is not the last measurement's", t);
+		char want[48];
+		snprintf(want, sizeof want, "1970-01-01T00:%02d:%02d.000Z", cuff[k - 1].t_s / 60,
+		         cuff[k - 1].t_s % 60);
+		cr_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "measured"),
+		                                                   "nibp_sys")),
+		                 want, "%d s", t);
+		json_decref(v);
+	}
+	cr_expect_float_eq(s_baseline_at(b.c, 1500, "nibp_sys"), 135, 1e-9);
+	cr_expect_float_eq(s_baseline_at(b.c, 1500, "nibp_dia"), 84, 1e-9);
+	free(b.ds);
+	s_done(&b.c, &cfg, &o);
 }

@@ -175,6 +175,63 @@ Test(driver_ivy, good_messages)
 	}
 }
 
+/*
+ * The monitor repeats its last cuff reading in every message: the driver
+ * reports one measurement, timed by the message that first showed it (a
+ * message a second here), whose repeats keep that time. Another reading,
+ * even of the same pressures with another pulse, is a new measurement; the
+ * reading shown by the first message after the port opened has no known
+ * time.
+ */
+Test(driver_ivy, a_repeated_cuff_reading_keeps_its_measurement_time)
+{
+	static const struct {
+		const char *nibp;  /* the NIBP record */
+		int age_s;         /* the age reported; -1: untimed, -2: no value */
+	} msgs[] = {
+	    {"NIBP=4;118;70;86;75;;", -1}, /* shown when the port opened */
+	    {"NIBP=4;118;70;86;75;;", -1},
+	    {"NIBP=4;121;75;92;80;;", 0},  /* measured */
+	    {"NIBP=4;121;75;92;80;;", 1},
+	    {"NIBP=4;121;75;92;80;;", 2},
+	    {"NIBP=4;121;75;92;84;;", 0},  /* the same pressures, measured again */
+	    {"NIBP=4;121;75;92;84;;", 1},
+	    {"NIBP=4;;;;;;", -2},           /* cleared on the monitor */
+	    {"NIBP=4;121;75;92;84;;", 0},   /* measured again */
+	    {"NIBP=4;121;75;92;84;;", 1},
+	};
+	const struct vt_driver *d = vt_driver_find("ivy-ansarb");
+	cr_assert_not_null(d);
+	void *state = malloc(d->state_size);
+	cr_assert_not_null(state);
+	d->reset(state, NULL);
+	struct vt_rig_collect got = {0};
+	for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+		char text[128];
+		snprintf(text, sizeof text, "HR=1;80;ECG-II-DIAG;\r%s\r", msgs[i].nibp);
+		struct s_buf b = {.n = 0};
+		s_msg(&b, text);
+		struct vt_driver_sink sink = vt_rig_collect_sink(&got);
+		sink.now = 1000000 + (int64_t)i * 1000;
+		d->feed(state, b.b, b.n, &sink);
+		cr_assert_eq(got.count, i + 1);
+		const struct vt_reading *r = &got.readings[i];
+		for (enum vt_param p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++) {
+			bool timed = r->timed & VT_PARAM_BIT(p);
+			if (msgs[i].age_s == -2)
+				cr_expect(!(r->valid & VT_PARAM_BIT(p)) && !timed, "message %zu", i);
+			else if (msgs[i].age_s == -1)
+				cr_expect((r->valid & VT_PARAM_BIT(p)) && !timed, "message %zu: untimed", i);
+			else
+				cr_expect(timed && r->age_ms[p] == msgs[i].age_s * 1000,
+				          "message %zu: %s age %lld ms, not %d s", i, vt_param_info(p)->name,
+				          timed ? (long long)r->age_ms[p] : -1LL, msgs[i].age_s);
+		}
+	}
+	vt_rig_collect_free(&got);
+	free(state);
+}
+
 /* Messages that must be dropped whole, each between two good ones. */
 static const struct {
 	const char *name, *text;
@@ -324,8 +381,12 @@ Test(driver_ivy, capture)
 	struct vt_driver_stats st;
 	cr_assert(vt_rig_feed_all(vt_driver_find("ivy-ansarb"), data, len, &got, &st));
 	cr_assert_eq(got.count, 27);
-	for (size_t k = 0; k < got.count; k++)
+	/* 121/75 (92) in every message: one measurement, taken before the
+	 * capture began, so at a time the driver cannot know. */
+	for (size_t k = 0; k < got.count; k++) {
 		s_expect_reading(&got.readings[k], &s_capture_reading, "capture");
+		cr_expect_eq(got.readings[k].timed, 0, "message %zu: the cuff reading is untimed", k);
+	}
 	cr_expect_eq(st.discarded, 252);
 	cr_expect_eq(st.dropped, 0);
 	vt_rig_collect_free(&got);

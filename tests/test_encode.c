@@ -1020,13 +1020,58 @@ Test(encode_ivy, message_is_golden)
 	/* P1 and P2 without a transducer are flat at 251, as P2 in the capture. */
 	for (size_t i = 9 + 300; i < 9 + 400; i++)
 		cr_assert_eq(x.out[i], 251);
-	/* Without values: empty fields, and the NIBP pulse goes with the cuff reading. */
+	/* Without values: empty fields; a monitor that never measured shows no cuff reading. */
 	struct vt_reading none;
 	memset(&none, 0, sizeof(none));
+	enc_init(&x, "ivy-ansarb", NULL);
 	enc_run(&x, &none, 0);
 	cr_assert(memmem(x.out, x.n, "HR=1;;ECG-II-DIAG;\r", 19) != NULL);
 	cr_assert(memmem(x.out, x.n, "SPO2=1;;PR= ;\r", 14) != NULL);
 	cr_assert(memmem(x.out, x.n, "NIBP=4;;;;;;\r", 13) != NULL);
+}
+
+/*
+ * The monitor repeats its last cuff reading in every message until the
+ * next measurement (the capture shows 121/75 (92) in all of its 27), with
+ * the pulse measured with it; a failed measurement leaves it shown.
+ */
+Test(encode_ivy, the_cuff_reading_repeats_until_the_next_measurement)
+{
+	static const struct {
+		int sys, dia, hr;  /* the row: a cuff measurement (0: none; mean: dia + a third), the HR */
+		bool failed;       /* the row's measurement failed */
+		const char *nibp;  /* the NIBP record of the message */
+	} rows[] = {
+	    {0, 0, 80, false, "NIBP=4;;;;;;\r"},
+	    {121, 75, 80, false, "NIBP=4;121;75;90;80;;\r"},
+	    {0, 0, 90, false, "NIBP=4;121;75;90;80;;\r"},
+	    {0, 0, 91, false, "NIBP=4;121;75;90;80;;\r"},
+	    {0, 0, 91, true, "NIBP=4;121;75;90;80;;\r"},
+	    {0, 0, 92, false, "NIBP=4;121;75;90;80;;\r"},
+	    {121, 75, 84, false, "NIBP=4;121;75;90;84;;\r"},
+	    {0, 0, 85, false, "NIBP=4;121;75;90;84;;\r"},
+	};
+	struct enc x;
+	enc_init(&x, "ivy-ansarb", NULL);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct vt_reading r;
+		memset(&r, 0, sizeof(r));
+		vt_reading_set(&r, VT_HR, rows[i].hr);
+		if (rows[i].sys > 0) {
+			vt_reading_set(&r, VT_NIBP_SYS, rows[i].sys);
+			vt_reading_set(&r, VT_NIBP_DIA, rows[i].dia);
+		} else {
+			vt_reading_set_missing(&r, VT_NIBP_SYS);
+			vt_reading_set_missing(&r, VT_NIBP_DIA);
+		}
+		if (rows[i].failed)
+			r.flags = VT_FLAG_NIBP_FAILED;
+		enc_run(&x, &r, (int64_t)i * 1000);
+		size_t len = strlen(rows[i].nibp);
+		cr_expect(memmem(x.out + 409, x.n - 409, rows[i].nibp, len) != NULL,
+		          "message %zu: not %.*s in %.*s", i, (int)len - 1, rows[i].nibp,
+		          (int)(x.n - 410), (const char *)x.out + 409);
+	}
 }
 
 /* A minute of messages: one QRS per heartbeat, one pleth pulse per pulse,

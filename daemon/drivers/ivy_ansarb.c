@@ -19,6 +19,15 @@
  * There is no checksum: the message's grammar is the integrity check.
  * A message with a record of the wrong shape, a value that is not a number,
  * or an impossible value is dropped whole, never reported in part.
+ *
+ * The monitor repeats its last cuff reading in every message until the
+ * next measurement, with no time. A reading that differs from the last one
+ * (its four values, the pulse during the measurement among them) is a new
+ * measurement, measured when it first arrived; every repeat reports that
+ * time as its age, so the core counts one measurement per cuff cycle. The
+ * reading of the first message after the port opened was taken who knows
+ * when: it goes untimed, and the core takes it for the one it held if the
+ * values agree.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -35,6 +44,8 @@
 #define S_TEXT_MAX 1024
 /* The most values a record carries (NIBP: sys, dia, mean, pulse). */
 #define S_VALUES_MAX 8
+/* The NIBP record's values: sys, dia, mean, and the pulse during the measurement. */
+#define S_CUFF_VALUES 4
 
 enum s_phase {
 	S_HUNT,  /* looking for 0xFF */
@@ -43,11 +54,21 @@ enum s_phase {
 	S_TEXT   /* reading numeric records up to 0xFE */
 };
 
+/* A message's NIBP record as it came: which values it has, and them. */
+struct s_cuff {
+	bool seen;                    /* the message has one */
+	bool has[S_CUFF_VALUES];
+	double v[S_CUFF_VALUES];
+};
+
 struct s_state {
 	enum s_phase phase;
 	size_t n;                     /* bytes of the current phase seen */
 	size_t msg_bytes;             /* bytes of the current message so far */
 	char text[S_TEXT_MAX];        /* the numeric records */
+	struct s_cuff cuff;           /* the NIBP record of the last message that had one */
+	bool cuff_timed;              /* its measurement time is known: cuff_at */
+	int64_t cuff_at;              /* when it first arrived (ms, our clock: also its stamp) */
 	struct vt_driver_stats stats; /* counters */
 };
 
@@ -156,7 +177,7 @@ s_text_ok(const char *s, size_t n)
  * and otherwise ignored.
  */
 static bool
-s_line(const char *s, size_t n, struct vt_reading *r, unsigned *seen)
+s_line(const char *s, size_t n, struct vt_reading *r, unsigned *seen, struct s_cuff *cuff)
 {
 	const char *eq = memchr(s, '=', n);
 	if (eq == NULL || eq == s || (size_t)(eq - s) > 8)
@@ -223,25 +244,58 @@ s_line(const char *s, size_t n, struct vt_reading *r, unsigned *seen)
 	}
 	if (strcmp(rec->label, "SPO2") == 0)
 		s_spo2_pulse(field[count], flen[count], r);
+	if (strcmp(rec->label, "NIBP") == 0) {
+		cuff->seen = true;
+		for (int i = 0; i < S_CUFF_VALUES; i++) {
+			cuff->has[i] = has[i];
+			cuff->v[i] = has[i] ? v[i] : 0;
+		}
+	}
 	return true;
 }
 
-/* The numeric records of a whole message: a reading, or false to drop it. */
+/* The numeric records of a whole message: its reading and NIBP record; false to drop it. */
 static bool
-s_decode(const char *text, size_t len, struct vt_reading *r)
+s_decode(const char *text, size_t len, struct vt_reading *r, struct s_cuff *cuff)
 {
 	memset(r, 0, sizeof *r);
+	memset(cuff, 0, sizeof *cuff);
 	unsigned seen = 0;
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] != '\r')
 			continue;
-		if (i > start && !s_line(text + start, i - start, r, &seen))
+		if (i > start && !s_line(text + start, i - start, r, &seen, cuff))
 			return false;
 		start = i + 1;
 	}
 	/* Every record ends in CR; a message with none carries nothing. */
 	return start == len && seen != 0;
+}
+
+/*
+ * The time of the cuff reading of a message that arrived at `now`: a
+ * reading other than the last one shown is a new measurement, taken now
+ * if a message came before it (the first one shown after the port opened
+ * was taken at a time nobody knows). Its repeats keep that time.
+ */
+static void
+s_cuff_time(struct s_state *st, const struct s_cuff *cuff, int64_t now, struct vt_reading *r)
+{
+	if (!cuff->seen)
+		return;
+	if (!st->cuff.seen || memcmp(cuff->has, st->cuff.has, sizeof cuff->has) != 0 ||
+	    memcmp(cuff->v, st->cuff.v, sizeof cuff->v) != 0) {
+		st->cuff_timed = st->cuff.seen;
+		st->cuff_at = now;
+		st->cuff = *cuff;
+	}
+	if (!st->cuff_timed)
+		return;
+	static const enum vt_param ps[] = {VT_NIBP_SYS, VT_NIBP_DIA, VT_NIBP_MAP};
+	for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+		if (r->valid & VT_PARAM_BIT(ps[i]))
+			vt_reading_set_age(r, ps[i], now - st->cuff_at, st->cuff_at);
 }
 
 static void
@@ -294,11 +348,13 @@ s_byte(struct s_state *st, uint8_t c, const struct vt_driver_sink *sink)
 	case S_TEXT:
 		if (c == S_END) {
 			struct vt_reading r;
+			struct s_cuff cuff;
 			st->phase = S_HUNT;
-			if (!s_decode(st->text, st->n, &r)) {
+			if (!s_decode(st->text, st->n, &r, &cuff)) {
 				st->stats.dropped++;
 				return;
 			}
+			s_cuff_time(st, &cuff, sink != NULL ? sink->now : 0, &r);
 			st->stats.records++;
 			if (sink != NULL && sink->reading != NULL)
 				sink->reading(sink->ctx, &r);
@@ -343,7 +399,7 @@ const struct vt_driver vt_driver_ivy_ansarb = {
 	.default_baud = 9600,                  /* OpenICE's settings for the 450C: 9600 8N1 */
 	.default_flow = VT_FLOW_NONE,          /* none: the monitor only sends */
 	.nominal_period_ms = 1000,             /* one message a second (the capture) */
-	.state_size = sizeof(struct s_state),  /* the numeric records of one message */
+	.state_size = sizeof(struct s_state),  /* one message's records, the last cuff reading */
 	.reset = s_reset,                      /* hunt for 0xFF */
 	.feed = s_feed,                        /* bytes in, readings out */
 	.stats = s_stats,                      /* counters */

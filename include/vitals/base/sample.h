@@ -122,7 +122,9 @@ vt_param_mask vt_flags_blind(uint32_t flags);
  * device gives none, by its value. The stamp, not the age, says which
  * measurement it is: a clock that runs fast or slow (an emulated monitor
  * ten times faster than real time) ages a repeat by more or less than our
- * clock does, but stamps it the same.
+ * clock does, but stamps it the same. A driver whose device gives no time
+ * but shows each measurement as a whole (the Ivy's NIBP record) times it
+ * itself, by its arrival.
  */
 struct vt_reading {
 	vt_param_mask reported;       /* parameters this record speaks of */
