@@ -32,6 +32,8 @@
 
 /* The daemons' heartbeat: three of them is how long a silent daemon's beds take to be lost. */
 #define S_HEARTBEAT_MS 500
+/* How much later than three heartbeats a busy machine may show it (see the test). */
+#define S_LATE_MS 2000
 
 /*
  * A daemon with a bed of its own name on a pty (and `second`, a second bed
@@ -353,8 +355,10 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 	cr_expect_not(vt_rig_station_bed(&st, "room-b-1")->lost);
 
 	/* room-b's daemon dies: its bed is lost three of its heartbeats after it was last heard,
-	 * not sooner (no false CONNECTION LOST) and not much later (a loop's turn and the
-	 * scheduling of a loaded machine), and only its bed. */
+	 * not sooner (no false CONNECTION LOST) and not much later, and only its bed. "Not much
+	 * later" allows S_LATE_MS for a loop's turn and a loaded machine's scheduling (the suite
+	 * runs under ASan on 2 shared cores too): a bound a busy machine misses would make the
+	 * test flaky, not the hub better. */
 	int64_t killed = vt_rig_now_ms();
 	vt_rig_stop(b.d.proc.pid, SIGKILL, 5000);
 	b.d.proc.pid = 0;
@@ -371,9 +375,9 @@ Test(hub, two_daemons_one_station, .timeout = 180)
 	            S_HEARTBEAT_MS);
 	cr_expect_geq(lost_at - last_b, 3 * S_HEARTBEAT_MS - 100, "lost after %lld ms of silence",
 	              (long long)(lost_at - last_b));
-	cr_expect_leq(lost_at - last_b, 3 * S_HEARTBEAT_MS + 500, "lost after %lld ms of silence",
+	cr_expect_leq(lost_at - last_b, 3 * S_HEARTBEAT_MS + S_LATE_MS, "lost after %lld ms of silence",
 	              (long long)(lost_at - last_b));
-	cr_expect_leq(lost_at - killed, 3 * S_HEARTBEAT_MS + 500, "lost %lld ms after the kill",
+	cr_expect_leq(lost_at - killed, 3 * S_HEARTBEAT_MS + S_LATE_MS, "lost %lld ms after the kill",
 	              (long long)(lost_at - killed));
 	cr_expect_not(vt_rig_station_bed(&st, "room-a-1")->lost, "room-a's beds are still heard");
 	cr_expect_not(vt_rig_station_bed(&st, "room-a-2")->lost, "room-a's beds are still heard");
