@@ -202,27 +202,15 @@ check-faults-run: $(PROGRAMS) $(FAULTS)
 check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) check-run
 
-# Each program's Criterion summary is kept and added up into one closing line;
-# a failure's assertions are repeated at the end, where a log's tail shows them.
+# The test programs, CHECK_PARALLEL at a time (scripts/run-tests.sh), the
+# longest first so the others fill in beside them; their Criterion summaries
+# are added up into one closing line.
+CHECK_PARALLEL ?= 2
+CHECK_FIRST := test_live test_hl7_bridge test_web_browser test_demo test_package test_emulate
+CHECK_ORDER  = $(foreach t,$(CHECK_FIRST),$(filter $(BUILD)/tests/$(t),$(TESTS))) \
+               $(filter-out $(CHECK_FIRST:%=$(BUILD)/tests/%),$(TESTS))
 check-run: $(PROGRAMS) $(TESTS)
-	@failed=0; log=$$(mktemp); for t in $(TESTS); do \
-		echo "== $$t"; \
-		$(TEST_ENV) $$t --jobs 2 2>&1 | tee -a $$log; \
-		[ $${PIPESTATUS[0]} -eq 0 ] || { failed=1; echo "FAILED: $$t" >>$$log; }; \
-	done; \
-	passed=$$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' $$log | awk '{s += $$1} END {print s + 0}'); \
-	fails=$$(sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p' $$log | \
-		awk '{s += $$1 + $$2} END {print s + 0}'); \
-	if [ $$failed -ne 0 ]; then echo "== what failed"; \
-		awk '/Assertion Failed/ { n = 4 } /ERROR: [A-Za-z]+Sanitizer|runtime error:/ { n = 6 } \
-			/\[FAIL\]|CRASH|Timeout|Warning! |SUMMARY: / { n = n > 1 ? n : 1 } \
-			n > 0 { print; n-- }' $$log | head -80; \
-		grep '^FAILED: ' $$log; fi; \
-	progs=$$(grep -c '^FAILED: ' $$log); skipped=$$(grep -c '^\[SKIP\] ' $$log); rm -f $$log; \
-	echo "check: $${passed:-0} passed, $${fails:-0} failed$$([ $$skipped -eq 0 ] || \
-		echo ", $$skipped skipped (see [SKIP] above)")$$([ $$progs -eq 0 ] || \
-		echo ", $$progs program(s) exited with an error")"; \
-	[ $$failed -eq 0 ]
+	@env $(TEST_ENV) scripts/run-tests.sh $(CHECK_PARALLEL) $(CHECK_ORDER)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check-run
