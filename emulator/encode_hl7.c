@@ -10,6 +10,7 @@
  * and OBX-17 APERIODIC, until the next one. A value the monitor has not is
  * an empty OBX-5; a monitor in demo mode marks every row DEMO in OBX-8.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,11 +45,9 @@ static const struct {
 };
 
 struct s_hl7 {
-	uint32_t id;          /* MSH-10 of the last message */
-	char bed[32];         /* PV1-3 */
-	bool cuff;            /* a cuff reading was taken */
-	int pressure[3];      /* sys, dia, mean, mmHg */
-	int64_t cuff_ms;      /* when */
+	uint32_t id;                 /* MSH-10 of the last message */
+	char bed[32];                /* PV1-3 */
+	struct vt_encode_cuff cuff;  /* the last cuff reading, and when it was taken */
 };
 
 static void
@@ -97,21 +96,11 @@ static size_t
 s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out, size_t cap)
 {
 	struct s_hl7 *s = state;
-	/* A new cuff reading is one the monitor did not show before. */
-	int sys, dia, map;
-	if (vt_encode_int(r, VT_NIBP_SYS, 1, 0, 350, &sys) &&
-	    vt_encode_int(r, VT_NIBP_DIA, 1, 0, 350, &dia) &&
-	    vt_encode_int(r, VT_NIBP_MAP, 1, 0, 350, &map) &&
-	    (!s->cuff || sys != s->pressure[0] || dia != s->pressure[1] || map != s->pressure[2])) {
-		s->cuff = true;
-		s->pressure[0] = sys;
-		s->pressure[1] = dia;
-		s->pressure[2] = map;
-		s->cuff_ms = wall_ms;
-	}
+	/* A new cuff reading is a new measurement, even one equal to the last. */
+	vt_encode_cuff_update(&s->cuff, r, wall_ms);
 	char now[24], taken[24];
 	s_time(wall_ms, now, sizeof now);
-	s_time(s->cuff_ms, taken, sizeof taken);
+	s_time(s->cuff.at_ms, taken, sizeof taken);
 	const char *demo = (r->flags & VT_FLAG_DEMO_DATA) ? "DEMO" : "";
 	uint32_t id = ++s->id;
 	struct s_out o = {(char *)out, 0, cap, false};
@@ -132,9 +121,13 @@ s_encode(void *state, const struct vt_reading *r, int64_t wall_ms, uint8_t *out,
 		s_put(&o, "OBX|%d|NM|%s|%s|%s|%s||%s|||R|||%s\r", ++set, s_rows[i].code, s_rows[i].path,
 		      value, s_rows[i].unit, demo, now);
 	}
-	for (size_t i = 0; s->cuff && i < 3; i++)
+	for (size_t i = 0; s->cuff.have && i < 3; i++) {
+		/* Whole mmHg, within what a cuff can read. */
+		double v = s->cuff.bp[i];
+		int mmhg = !(v > 0) ? 0 : v > 350 ? 350 : (int)lround(v);
 		s_put(&o, "OBX|%d|NM|%s|1.6.1.%.6s|%d|266016^MDC_DIM_MMHG^MDC||%s|||R|||%s|||^APERIODIC\r",
-		      ++set, s_cuff[i].code, s_cuff[i].code, s->pressure[i], demo, taken);
+		      ++set, s_cuff[i].code, s_cuff[i].code, mmhg, demo, taken);
+	}
 	s_put(&o, "\x1c\r");
 	return o.full ? 0 : o.n;
 }

@@ -103,9 +103,15 @@ vt_encode_cuff_update(struct vt_encode_cuff *c, const struct vt_reading *r, int6
 		double bp[3] = {r->value[VT_NIBP_SYS], r->value[VT_NIBP_DIA], r->value[VT_NIBP_MAP]};
 		if (!(r->valid & VT_PARAM_BIT(VT_NIBP_MAP)))
 			bp[2] = bp[1] + (bp[0] - bp[1]) / 3;
-		if (!c->have || !c->seen || memcmp(bp, c->bp, sizeof bp) != 0) {
+		/* A row that says when the cuff measured (a CSV's nibp_time, a
+		 * scenario) says which measurement it is; else a row right after
+		 * one with pressures is the same measurement. */
+		bool timed = (r->timed & VT_PARAM_BIT(VT_NIBP_SYS)) != 0;
+		int64_t at = timed ? wall_ms - r->age_ms[VT_NIBP_SYS] : wall_ms;
+		if (!c->have || (timed ? at != c->at_ms : !c->seen) ||
+		    memcmp(bp, c->bp, sizeof bp) != 0) {
 			memcpy(c->bp, bp, sizeof bp);
-			c->at_ms = wall_ms;
+			c->at_ms = at;
 			c->have = true;
 		}
 	}

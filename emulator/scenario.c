@@ -392,6 +392,10 @@ s_cuff(struct s_play *pl, int64_t t_ms, struct vt_reading *r)
 	s_set(r, VT_NIBP_SYS, sys, 1);
 	s_set(r, VT_NIBP_DIA, dia, 1);
 	s_set(r, VT_NIBP_MAP, dia + (sys - dia) / 3, 1);
+	/* Stamped, as a monitor stamps it: two equal measurements stay two. */
+	static const enum vt_param bp[] = {VT_NIBP_SYS, VT_NIBP_DIA, VT_NIBP_MAP};
+	for (size_t i = 0; i < sizeof bp / sizeof bp[0]; i++)
+		vt_reading_set_age(r, bp[i], t_ms - c_ms, c_ms);
 }
 
 /* The row the monitor shows at the end of second `k`. */

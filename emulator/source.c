@@ -380,10 +380,21 @@ vt_emu_player_next(struct vt_emu_player *p, bool sensor_off, uint8_t *out)
 	while (p->row + 1 < rec->n_rows && (rec->rows[p->row + 1].t_ms - base) * NS_PER_MS <= into)
 		p->row++;
 	struct vt_reading r = rec->rows[p->row].r;
+	int64_t wall = vt_emu_player_wall(p, t);
+	if (r.timed != 0) {
+		/* A timed value ages while its row is shown: as old at this period as
+		 * its row says plus the time since the row, so that every period
+		 * showing it gives it one and the same measurement time. */
+		int64_t row_ns = p->t0_ns + (int64_t)p->pass * p->span_ns +
+		                 (rec->rows[p->row].t_ms - base) * NS_PER_MS;
+		int64_t since = wall - vt_emu_player_wall(p, row_ns);
+		for (int q = 0; q < VT_PARAM_COUNT; q++)
+			if (r.timed & VT_PARAM_BIT(q))
+				r.age_ms[q] += since;
+	}
 	if (sensor_off)
 		vt_emu_sensor_off(&r);
 	s_cuff(p, &r);
-	int64_t wall = vt_emu_player_wall(p, t);
 	p->period++;
 	return p->enc->encode(p->state, &r, wall, out, VT_ENCODE_MAX);
 }

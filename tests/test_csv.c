@@ -218,7 +218,7 @@ Test(csv, what_the_writer_writes_reads_back)
 	vt_param_mask cols = VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PI) | VT_PARAM_BIT(VT_NIBP_SYS);
 	char line[256];
 	cr_assert_gt(vt_csv_format_header(line, sizeof(line), cols, true), 0);
-	cr_expect_str_eq(line, "t,spo2,pi,nibp_sys,flags");
+	cr_expect_str_eq(line, "t,spo2,pi,nibp_sys,nibp_time,flags");
 	struct vt_csv_layout l;
 	char err[160];
 	int col;
@@ -245,7 +245,7 @@ Test(csv, what_the_writer_writes_reads_back)
 		cr_expect_eq(r.value[VT_PI], 0.1 + 0.2, "%s", line);
 		cr_expect_eq(r.flags, w.flags, "%s", line);
 	}
-	cr_expect_str_eq(line, "-0.25,97,0.30000000000000004,,low-perfusion pulse-search");
+	cr_expect_str_eq(line, "-0.25,97,0.30000000000000004,,,low-perfusion pulse-search");
 	/* Every time a reading can have, to the ends of int64 (found by fuzzing). */
 	cr_assert_gt(vt_csv_format_row(line, sizeof(line), cols, false, INT64_MIN, &w), 0);
 	cr_expect(strncmp(line, "-9223372036854775.808,", 22) == 0, "%s", line);
@@ -254,4 +254,140 @@ Test(csv, what_the_writer_writes_reads_back)
 	/* Too small a buffer is said, never written past. */
 	cr_expect_eq(vt_csv_format_row(line, 10, cols, true, 0, &w), -1);
 	cr_expect_eq(vt_csv_format_header(line, 5, cols, false), -1);
+}
+
+/*
+ * nibp_time: when the cuff measured the pressures of a row, on the clock
+ * of `t`. The pressures of a row that has it are timed (their age, their
+ * stamp), so that a measurement equal to the last is still new when its
+ * time is; those of a row without it, or of a file without the column,
+ * are not.
+ */
+Test(csv, nibp_time_times_the_pressures_of_its_row)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "t,hr,nibp_sys,nibp_dia,nibp_map,nibp_time,temp";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	cr_expect_eq(l.nibp_time_column, 5);
+	cr_expect_eq(l.param[5], -1, "nibp_time is no parameter");
+	double t;
+	struct vt_reading r;
+	const vt_param_mask bp = VT_CSV_NIBP_PARAMS;
+	const char *row = "240.5,70,113,70,84,180.25,36.6";
+	cr_assert_eq(vt_csv_parse_row(&l, row, strlen(row), &t, &r, err, sizeof(err), &col), 0,
+	             "%s", err);
+	cr_expect_eq(r.valid & bp, bp);
+	cr_expect_eq(r.timed, bp, "the pressures are timed, nothing else");
+	for (int p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++) {
+		cr_expect_eq(r.age_ms[p], 60250, "%d", p);
+		cr_expect_eq(r.stamp_ms[p], 180250, "%d", p);
+	}
+	/* Only the pressures the row has: a missing mean is not timed. */
+	const char *no_map = "300,70,113,70,,300,36.6";
+	cr_assert_eq(vt_csv_parse_row(&l, no_map, strlen(no_map), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.timed, VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA));
+	cr_expect_eq(r.age_ms[VT_NIBP_SYS], 0);
+	/* An empty nibp_time: untimed pressures; a time without pressures: nothing timed. */
+	const char *untimed = "360,70,113,70,84,,36.6";
+	cr_assert_eq(vt_csv_parse_row(&l, untimed, strlen(untimed), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.valid & bp, bp);
+	cr_expect_eq(r.timed, 0);
+	const char *none = "420,70,,,,400,36.6";
+	cr_assert_eq(vt_csv_parse_row(&l, none, strlen(none), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.timed, 0);
+	cr_expect_eq(r.reported & bp, 0, "no measurement in this row");
+	/* A file without the column: nothing is timed. */
+	const char *old = "t,hr,nibp_sys,nibp_dia,nibp_map,temp";
+	cr_assert_eq(vt_csv_parse_header(&l, old, strlen(old), err, sizeof(err), &col), 0);
+	cr_expect_eq(l.nibp_time_column, -1);
+	const char *old_row = "240,70,113,70,84,36.6";
+	cr_assert_eq(vt_csv_parse_row(&l, old_row, strlen(old_row), &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.valid & bp, bp);
+	cr_expect_eq(r.timed, 0);
+}
+
+Test(csv, a_bad_nibp_time_says_where)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "t,nibp_sys,nibp_dia,nibp_time";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	const struct {
+		const char *row;
+		int column;
+		const char *msg;
+	} bad[] = {
+	    {"60,120,80,soon", 11,
+	     "nibp_time: expected the seconds (on the clock of t) when the cuff measured, or an "
+	     "empty field, got \"soon\""},
+	    {"60,120,80,61", 11, "nibp_time: the measurement at 61 s is after the row's t=60 s"},
+	    {"60,120,80,1e13", 11, "nibp_time: 1e13 seconds is out of range"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double t;
+		struct vt_reading r;
+		cr_expect_eq(vt_csv_parse_row(&l, bad[i].row, strlen(bad[i].row), &t, &r, err,
+		                              sizeof(err), &col),
+		             -1, "%s", bad[i].row);
+		cr_expect_str_eq(err, bad[i].msg);
+		cr_expect_eq(col, bad[i].column, "%s: column %d", bad[i].row, col);
+	}
+	/* Within the millisecond of t is not after it. */
+	double t;
+	struct vt_reading r;
+	const char *same = "60,120,80,60.0004";
+	cr_expect_eq(vt_csv_parse_row(&l, same, strlen(same), &t, &r, err, sizeof(err), &col), 0,
+	             "%s", err);
+	const char *twice = "t,nibp_time,nibp_sys,nibp_time";
+	cr_expect_eq(vt_csv_parse_header(&l, twice, strlen(twice), err, sizeof(err), &col), -1);
+	cr_expect_str_eq(err, "column \"nibp_time\" appears twice");
+	cr_expect_eq(col, 22);
+}
+
+/* The writer gives each timed cuff measurement its time, and it reads back timed. */
+Test(csv, the_writer_writes_the_cuff_time_and_it_reads_back)
+{
+	vt_param_mask cols = VT_PARAM_BIT(VT_HR) | VT_CSV_NIBP_PARAMS | VT_PARAM_BIT(VT_TEMP);
+	char line[256];
+	cr_assert_gt(vt_csv_format_header(line, sizeof(line), cols, false), 0);
+	cr_expect_str_eq(line, "t,hr,nibp_sys,nibp_dia,nibp_map,nibp_time,temp");
+	/* Only the mean: the time follows it all the same. */
+	cr_assert_gt(vt_csv_format_header(line, sizeof(line), VT_PARAM_BIT(VT_NIBP_MAP), true), 0);
+	cr_expect_str_eq(line, "t,nibp_map,nibp_time,flags");
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	cr_assert_gt(vt_csv_format_header(line, sizeof(line), cols, false), 0);
+	cr_assert_eq(vt_csv_parse_header(&l, line, strlen(line), err, sizeof(err), &col), 0);
+	struct vt_reading w;
+	memset(&w, 0, sizeof(w));
+	vt_reading_set(&w, VT_HR, 72);
+	vt_reading_set(&w, VT_NIBP_SYS, 120);
+	vt_reading_set(&w, VT_NIBP_DIA, 70);
+	vt_reading_set(&w, VT_NIBP_MAP, 87);
+	for (int p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++)
+		vt_reading_set_age(&w, (enum vt_param)p, 2500, 177500);
+	int n = vt_csv_format_row(line, sizeof(line), cols, false, 180000, &w);
+	cr_assert_gt(n, 0);
+	cr_expect_str_eq(line, "180,72,120,70,87,177.5,");
+	double t;
+	struct vt_reading r;
+	cr_assert_eq(vt_csv_parse_row(&l, line, (size_t)n, &t, &r, err, sizeof(err), &col), 0, "%s",
+	             err);
+	cr_expect_eq(r.timed, VT_CSV_NIBP_PARAMS);
+	cr_expect_eq(r.age_ms[VT_NIBP_DIA], 2500);
+	cr_expect_eq(r.stamp_ms[VT_NIBP_DIA], 177500);
+	/* Untimed pressures leave it empty, and read back untimed. */
+	w.timed = 0;
+	n = vt_csv_format_row(line, sizeof(line), cols, false, 180000, &w);
+	cr_assert_gt(n, 0);
+	cr_expect_str_eq(line, "180,72,120,70,87,,");
+	cr_assert_eq(vt_csv_parse_row(&l, line, (size_t)n, &t, &r, err, sizeof(err), &col), 0);
+	cr_expect_eq(r.timed, 0);
+	/* A measurement time beyond int64 milliseconds is no row. */
+	vt_reading_set_age(&w, VT_NIBP_SYS, INT64_MAX, 0);
+	cr_expect_eq(vt_csv_format_row(line, sizeof(line), cols, false, -2, &w), -1);
 }

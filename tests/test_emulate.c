@@ -183,6 +183,51 @@ Test(emulate_player, sensor_off_as_the_device_says_it)
 	cr_assert_eq(r.flags, VT_FLAG_SENSOR_OFF);
 }
 
+/*
+ * A CSV's nibp_time through the player: every period that shows a cuff
+ * measurement gives it the time the CSV says it was taken (the rows'
+ * times, not the periods'), a repeat in a later row keeps it, and the same
+ * pressures measured again are a new measurement with their own time.
+ */
+Test(emulate_player, a_cuff_measurement_keeps_the_time_its_csv_gives)
+{
+	char dir[64], path[160];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "emu-cuff"), 0);
+	cr_assert_eq(vt_rig_write_file(dir, "cuff.csv",
+	                               "t,hr,nibp_sys,nibp_dia,nibp_map,nibp_time\n"
+	                               "100,70,121,75,90,98\n"
+	                               "102.5,70,121,75,90,98\n"
+	                               "110,70,121,75,90,110\n"
+	                               "116,70,,,,\n",
+	                               path, sizeof(path)),
+	             0);
+	struct vt_emu_recording rec;
+	struct vt_diag diag = {0};
+	cr_assert_eq(vt_emu_recording_load(&rec, path, &diag), 0);
+	vt_diag_clear(&diag);
+	struct vt_emu_player *p = malloc(sizeof(*p));
+	int64_t wall0;
+	cr_assert_eq(vt_time_parse("2026-11-21T10:00:00Z", &wall0), 0);
+	vt_emu_player_init(p, &rec, vt_encoder_find("hl7-mllp"), NULL, false, wall0, 0);
+	/* Periods of 5 s at 100, 105, 110 and 115 s of the recording. */
+	static const char *const taken[] = {"20261121095958", "20261121095958", "20261121100010",
+	                                    "20261121100010"};
+	uint8_t out[VT_ENCODE_MAX + 1];
+	for (int k = 0; k < 4; k++) {
+		size_t n = vt_emu_player_next(p, false, out);
+		cr_assert_gt(n, 0);
+		out[n] = '\0';
+		const char *obx = strstr((char *)out, "MDC_PRESS_BLD_NONINV_SYS");
+		cr_assert_not_null(obx, "period %d: %s", k, out);
+		char want[40];
+		snprintf(want, sizeof(want), "|R|||%s+0000|||^APERIODIC", taken[k]);
+		cr_expect(strstr(obx, want) != NULL, "period %d: want %s in %s", k, want, obx);
+	}
+	free(p);
+	vt_emu_recording_free(&rec);
+	vt_rig_rmtree(dir);
+}
+
 /* ---- the program ---- */
 
 /* The fixture: 40 s of a desaturation, looping (tests/data/scenarios/emulator.yaml). */

@@ -1224,3 +1224,91 @@ Test(encode_roundtrip, hl7_decodes_every_value_back)
 	cr_expect_eq(s_got.r[2].flags, VT_FLAG_DEMO_DATA);
 	rx_free(&rx);
 }
+
+/* ---- the cuff a multiparameter monitor shows ---- */
+
+static struct vt_reading
+cuff(double sys, double dia, int64_t age_ms, int64_t stamp_ms)
+{
+	struct vt_reading r;
+	memset(&r, 0, sizeof(r));
+	vt_reading_set(&r, VT_NIBP_SYS, sys);
+	vt_reading_set(&r, VT_NIBP_DIA, dia);
+	if (age_ms >= 0) {
+		vt_reading_set_age(&r, VT_NIBP_SYS, age_ms, stamp_ms);
+		vt_reading_set_age(&r, VT_NIBP_DIA, age_ms, stamp_ms);
+	}
+	return r;
+}
+
+/*
+ * Which measurement a row's pressures are: untimed, the row right after
+ * one with pressures repeats it; timed (a CSV's nibp_time, a scenario's
+ * cuff), its time says, so that a measurement equal to the last, even in
+ * the row right after it, is new, and a repeat keeps its time.
+ */
+Test(encode_cuff, a_timed_measurement_is_known_by_its_time)
+{
+	struct vt_encode_cuff c;
+	memset(&c, 0, sizeof(c));
+	struct vt_reading untimed = cuff(120, 70, -1, 0), none;
+	memset(&none, 0, sizeof(none));
+	vt_encode_cuff_update(&c, &untimed, 1000);
+	cr_expect(c.have);
+	cr_expect_eq(c.at_ms, 1000);
+	cr_expect_eq(c.bp[2], 70 + 50.0 / 3, "the mean from the pulse pressure");
+	vt_encode_cuff_update(&c, &untimed, 2000);
+	cr_expect_eq(c.at_ms, 1000, "the row right after: a repeat");
+	vt_encode_cuff_update(&c, &none, 3000);
+	vt_encode_cuff_update(&c, &untimed, 181000);
+	cr_expect_eq(c.at_ms, 181000, "after a row without: a new one");
+
+	struct vt_reading timed = cuff(120, 70, 2000, 398000);
+	vt_encode_cuff_update(&c, &timed, 400000);
+	cr_expect_eq(c.at_ms, 398000, "measured its age before the period");
+	timed = cuff(120, 70, 3000, 398000);
+	vt_encode_cuff_update(&c, &timed, 401000);
+	cr_expect_eq(c.at_ms, 398000, "the same time: a repeat");
+	timed = cuff(120, 70, 0, 402000);
+	vt_encode_cuff_update(&c, &timed, 402000);
+	cr_expect_eq(c.at_ms, 402000, "equal pressures at a new time: a new measurement");
+}
+
+/* OBX-14 of the HL7 message's systolic pressure, or "". */
+static const char *
+hl7_cuff_time(const struct enc *x)
+{
+	static char when[20];
+	when[0] = '\0';
+	const char *obx = strstr(text(x), "MDC_PRESS_BLD_NONINV_SYS");
+	const char *end = obx ? strstr(obx, "|||^APERIODIC") : NULL;
+	if (end != NULL && end - obx > 19)
+		snprintf(when, sizeof(when), "%.19s", end - 19);
+	return when;
+}
+
+/* Two equal cuff readings three minutes apart are two, each sent with its own time. */
+Test(encode_hl7, an_equal_cuff_reading_later_is_a_new_measurement)
+{
+	struct enc x;
+	enc_init(&x, "hl7-mllp", NULL);
+	struct vt_reading r = ivy_capture_values(), quiet = r;
+	vt_reading_set_missing(&quiet, VT_NIBP_SYS);
+	vt_reading_set_missing(&quiet, VT_NIBP_DIA);
+	vt_reading_set_missing(&quiet, VT_NIBP_MAP);
+	enc_run(&x, &r, at("2026-11-21T10:00:00Z"));
+	cr_expect_str_eq(hl7_cuff_time(&x), "20261121100000+0000");
+	enc_run(&x, &quiet, at("2026-11-21T10:00:05Z"));
+	cr_expect_str_eq(hl7_cuff_time(&x), "20261121100000+0000", "shown until the next");
+	enc_run(&x, &r, at("2026-11-21T10:03:00Z"));
+	cr_expect_str_eq(hl7_cuff_time(&x), "20261121100300+0000", "the same pressures, measured again");
+	/* A timed row: measured 30 s before the period, and a repeat keeps that time. */
+	for (int p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++)
+		vt_reading_set_age(&r, (enum vt_param)p, 30000, 0);
+	enc_run(&x, &r, at("2026-11-21T10:06:00Z"));
+	cr_expect_str_eq(hl7_cuff_time(&x), "20261121100530+0000");
+	for (int p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++)
+		vt_reading_set_age(&r, (enum vt_param)p, 35000, 0);
+	enc_run(&x, &r, at("2026-11-21T10:06:05Z"));
+	cr_expect_str_eq(hl7_cuff_time(&x), "20261121100530+0000");
+}

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,5 +281,149 @@ Test(replay, an_endless_input_is_refused_at_the_input_bound)
 		          "case %zu: said more than once: %s", i, err);
 		free(err);
 	}
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * A blood pressure in a numerics CSV: three cuff measurements in the
+ * baseline phase, diastolic 80, 70 and 70 (the two 70s equal in every
+ * pressure), each repeated by the monitor in the rows after it, then an
+ * infusion. `with_time` gives the file its nibp_time column.
+ */
+static void
+s_cuff_csv(const char *dir, const char *name, bool with_time, char *path, size_t len)
+{
+	static const struct {
+		int from, to, measured, sys, dia, map;
+	} cuffs[] = {
+	    {60, 64, 58, 114, 80, 91}, /* shown 2 s after the cuff measured, repeated 4 s */
+	    {240, 243, 240, 113, 70, 84},
+	    {420, 423, 420, 113, 70, 84}, /* a new measurement, equal to the last */
+	};
+	char *text = NULL;
+	size_t size = 0;
+	FILE *fp = open_memstream(&text, &size);
+	fprintf(fp, "t,hr,nibp_sys,nibp_dia,nibp_map%s\n0,70,,,%s\n", with_time ? ",nibp_time" : "",
+	        with_time ? "," : "");
+	for (size_t i = 0; i < sizeof(cuffs) / sizeof(cuffs[0]); i++)
+		for (int t = cuffs[i].from; t <= cuffs[i].to; t++) {
+			fprintf(fp, "%d,70,%d,%d,%d", t, cuffs[i].sys, cuffs[i].dia, cuffs[i].map);
+			if (with_time)
+				fprintf(fp, ",%d", cuffs[i].measured);
+			fprintf(fp, "\n");
+		}
+	fprintf(fp, "600,70,,,%s\n", with_time ? "," : "");
+	fclose(fp);
+	cr_assert_eq(vt_rig_write_file(dir, name, text, path, len), 0);
+	free(text);
+}
+
+/*
+ * Replay that CSV (s_cuff_csv) on chair-1, baseline from 0 s and infusion
+ * from 500 s, with a `for: 2` rule; its temporary directory (to remove) in
+ * `dir`.
+ */
+static void
+s_cuff_replay(bool with_time, char *dir, size_t dir_len, struct vt_rig_output *r)
+{
+	char csv[256], cfg[256], spec[300];
+	cr_assert_eq(vt_rig_tmpdir(dir, dir_len, "replay-cuff"), 0);
+	s_cuff_csv(dir, "cuff.csv", with_time, csv, sizeof(csv));
+	cr_assert_eq(vt_rig_write_file(dir, "cuff.yaml",
+	                               "publish: tcp://127.0.0.1:5556\n"
+	                               "monitors:\n"
+	                               "  - {bed: chair-1, port: /dev/null, protocol: masimo-ascii}\n"
+	                               "rules:\n"
+	                               "  - {name: dia-low, parameter: nibp_dia, below: 72, for: 2}\n",
+	                               cfg, sizeof(cfg)),
+	             0);
+	snprintf(spec, sizeof(spec), "chair-1=%s", csv);
+	char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", cfg, "--replay", spec,
+	                "--phase", "chair-1@0=baseline:70", "--phase", "chair-1@500=infusion:70:0.5",
+	                NULL};
+	vt_rig_run(argv, r);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+}
+
+/* The baseline of `p` in the last session message of the replay output, or NAN. */
+static double
+s_last_baseline(const char *out, const char *p)
+{
+	double v = NAN;
+	char *copy = strdup(out), *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "{\"topic\":\"session.", 18) != 0)
+			continue;
+		json_t *o = json_loads(line, 0, NULL);
+		json_t *b = json_object_get(json_object_get(o, "baseline"), p);
+		if (b != NULL)
+			v = json_number_value(b);
+		json_decref(o);
+	}
+	free(copy);
+	return v;
+}
+
+/* The time of the first `raised` of `rule` in the replay output, or "" (static). */
+static const char *
+s_raised_at(const char *out, const char *rule)
+{
+	static char at[40];
+	at[0] = '\0';
+	char *copy = strdup(out), *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line && !at[0];
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "{\"topic\":\"alert.", 16) != 0)
+			continue;
+		json_t *o = json_loads(line, 0, NULL);
+		const char *r = json_string_value(json_object_get(o, "rule"));
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *t = json_string_value(json_object_get(o, "time"));
+		if (r && ev && t && strcmp(r, rule) == 0 && strcmp(ev, "raised") == 0)
+			snprintf(at, sizeof(at), "%s", t);
+		json_decref(o);
+	}
+	free(copy);
+	return at;
+}
+
+/*
+ * Two cuff measurements equal in every pressure, taken three minutes apart,
+ * are two measurements when the CSV says when each was taken, as they are
+ * live, where the monitor stamps each: the baseline is the median of the
+ * three (70, not 75) and `for: 2` sees two low diastolic pressures in a
+ * row. The monitor repeating a measurement in the rows after it (the same
+ * nibp_time) adds none, and the measurement keeps its own time.
+ */
+Test(replay, equal_cuff_measurements_at_their_own_times_are_two)
+{
+	char dir[128];
+	struct vt_rig_output r;
+	s_cuff_replay(true, dir, sizeof(dir), &r);
+	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 70, "median of 80, 70, 70");
+	cr_expect_eq(s_last_baseline(r.out, "nibp_sys"), 113, "median of 114, 113, 113");
+	cr_expect_eq(s_last_baseline(r.out, "nibp_map"), 84, "median of 91, 84, 84");
+	cr_expect_str_eq(s_raised_at(r.out, "dia-low"), "1970-01-01T00:07:00.000Z",
+	                 "two low measurements in a row raise `for: 2`, at the second");
+	cr_expect(strstr(r.out, "\"measured\":{\"nibp_sys\":\"1970-01-01T00:00:58.000Z\"") != NULL,
+	          "the first measurement keeps its own time, 2 s before its row");
+	vt_rig_output_free(&r);
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * A CSV without nibp_time (the real multiparameter recordings, files
+ * written before the column) keeps the rule it always had: a pressure
+ * equal to the last is the last measurement repeated. Documented in
+ * docs/replay.md; this shows what the column changes.
+ */
+Test(replay, without_nibp_time_an_equal_cuff_reading_is_a_repeat)
+{
+	char dir[128];
+	struct vt_rig_output r;
+	s_cuff_replay(false, dir, sizeof(dir), &r);
+	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 75, "median of 80 and 70");
+	cr_expect_str_eq(s_raised_at(r.out, "dia-low"), "", "one low measurement only");
+	vt_rig_output_free(&r);
 	vt_rig_rmtree(dir);
 }

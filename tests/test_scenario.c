@@ -390,6 +390,12 @@ Test(scenario_play, the_cuff_reports_only_when_a_measurement_completes)
 		if (failed)
 			continue;
 		readings++;
+		/* Stamped with when it completed, as a monitor stamps it. */
+		for (int p = VT_NIBP_SYS; p <= VT_NIBP_MAP; p++) {
+			cr_assert(rows[i].r.timed & VT_PARAM_BIT(p), "row %zu", i);
+			cr_assert_eq(rows[i].r.stamp_ms[p], (int64_t)i * 1000, "row %zu", i);
+			cr_assert_eq(rows[i].r.age_ms[p], 0, "row %zu", i);
+		}
 		double sys = s_val(&rows[i], VT_NIBP_SYS), dia = s_val(&rows[i], VT_NIBP_DIA);
 		cr_expect_leq(fabs(s_val(&rows[i], VT_NIBP_MAP) - (dia + (sys - dia) / 3)), 1, "row %zu", i);
 		/* Read halfway through a 40 s measurement: the course 20 s before. */
@@ -512,7 +518,8 @@ Test(scenario_program, writes_the_csv_and_the_phase_marks)
 	struct vt_rig_output r;
 	s_emulate(&r, "--scenario", "scenarios/ketamine-low-dose.yaml", "--csv", "-");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	static const char head[] = "t,spo2,pr,hr,pi,rr,nibp_sys,nibp_dia,nibp_map,etco2,temp,flags\n0,";
+	static const char head[] =
+	    "t,spo2,pr,hr,pi,rr,nibp_sys,nibp_dia,nibp_map,nibp_time,etco2,temp,flags\n0,";
 	cr_expect(strncmp(r.out, head, strlen(head)) == 0, "%.80s", r.out);
 	size_t lines = 0;
 	for (const char *p = r.out; (p = strchr(p, '\n')) != NULL; p++)

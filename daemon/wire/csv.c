@@ -3,7 +3,9 @@
  * columns over time, so columns are matched by header name and unknown ones
  * are skipped; an empty field is a value the device did not report, which
  * must stay distinct from zero all the way to the alarm engine; an empty
- * blood-pressure field is no measurement in that row.
+ * blood-pressure field is no measurement in that row, and `nibp_time` says
+ * when the measurement in a row was taken, so that two equal measurements
+ * stay two (a repeat carries the time of the first).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -44,6 +46,7 @@ vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, 
 	memset(layout, 0, sizeof(*layout));
 	layout->t_column = -1;
 	layout->flags_column = -1;
+	layout->nibp_time_column = -1;
 	size_t i = 0;
 	int col = 0;
 	for (;;) {
@@ -61,8 +64,11 @@ vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t len, 
 		if (fn > 0 && fn < sizeof(name)) {
 			memcpy(name, f, fn);
 			name[fn] = '\0';
-			if (strcmp(name, "t") == 0 || strcmp(name, VT_CSV_FLAGS) == 0) {
-				int *at = name[0] == 't' ? &layout->t_column : &layout->flags_column;
+			int *at = strcmp(name, "t") == 0                ? &layout->t_column
+			          : strcmp(name, VT_CSV_FLAGS) == 0     ? &layout->flags_column
+			          : strcmp(name, VT_CSV_NIBP_TIME) == 0 ? &layout->nibp_time_column
+			                                                : NULL;
+			if (at != NULL) {
 				if (*at >= 0) {
 					snprintf(err, errlen, "column \"%s\" appears twice", name);
 					*column = (int)i + 1;
@@ -200,6 +206,11 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 	r->reported = layout->columns;
 	r->has_status = layout->flags_column >= 0;
 	bool have_t = false;
+	double measured = NAN;        /* nibp_time, when the row has one */
+	const char *measured_f = NULL; /* its field, trimmed, for an error */
+	size_t measured_n = 0, measured_at = 0;
+	const char *t_f = NULL;       /* the field of t, trimmed */
+	size_t t_n = 0;
 	size_t i = 0;
 	int col = 0;
 	for (;;) {
@@ -222,6 +233,22 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 				return -1;
 			}
 			have_t = true;
+			t_f = f, t_n = fn;
+		} else if (col == layout->nibp_time_column) {
+			if (fn > 0 && s_number(f, fn, &measured) != 0) {
+				snprintf(err, errlen, VT_CSV_NIBP_TIME ": expected the seconds (on the clock "
+				         "of t) when the cuff measured, or an empty field, got \"%.*s\"",
+				         (int)(fn > 40 ? 40 : fn), f);
+				*column = (int)i + 1;
+				return -1;
+			}
+			if (fn > 0 && fabs(measured) > VT_CSV_MAX_SECONDS) {
+				snprintf(err, errlen, VT_CSV_NIBP_TIME ": %.*s seconds is out of range",
+				         (int)(fn > 40 ? 40 : fn), f);
+				*column = (int)i + 1;
+				return -1;
+			}
+			measured_f = f, measured_n = fn, measured_at = i;
 		} else if (col == layout->flags_column) {
 			size_t bad, bn;
 			if (s_flags(f, fn, &r->flags, &bad, &bn) != 0) {
@@ -260,5 +287,20 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
 		if (vt_param_info(p)->episodic && !(r->valid & VT_PARAM_BIT(p)))
 			r->reported &= ~VT_PARAM_BIT(p);
+	/* The cuff's time: the age and the stamp of each pressure of the row. A
+	 * `t` beyond milliseconds is refused by the file reader; none here. */
+	if (!isnan(measured) && fabs(*t) <= VT_CSV_MAX_SECONDS) {
+		int64_t at = llround(measured * 1000.0), row = llround(*t * 1000.0);
+		if (at > row) {
+			snprintf(err, errlen, VT_CSV_NIBP_TIME ": the measurement at %.*s s is after the "
+			         "row's t=%.*s s", (int)(measured_n > 30 ? 30 : measured_n), measured_f,
+			         (int)(t_n > 30 ? 30 : t_n), t_f);
+			*column = (int)measured_at + 1;
+			return -1;
+		}
+		for (int p = 0; p < VT_PARAM_COUNT; p++)
+			if ((VT_CSV_NIBP_PARAMS & r->valid) & VT_PARAM_BIT(p))
+				vt_reading_set_age(r, (enum vt_param)p, row - at, at);
+	}
 	return 0;
 }

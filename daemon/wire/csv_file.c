@@ -123,7 +123,7 @@ vt_csv_file_next(struct vt_csv_file *f, int64_t *t_ms, struct vt_reading *r, str
 		vt_diag_add(diag, f->path, f->lineno, column, f->line, "%s", err);
 		return -1;
 	}
-	if (t > 9.2e12 || t < -9.2e12) {
+	if (t > VT_CSV_MAX_SECONDS || t < -VT_CSV_MAX_SECONDS) {
 		vt_diag_add(diag, f->path, f->lineno, 1, f->line, "t: %g seconds is out of range", t);
 		return -1;
 	}

@@ -3,6 +3,8 @@
  * scenario to a file, so that vitalsd --replay and any spreadsheet read
  * the same numbers. Each row is checked to read back as written: a number
  * goes out with 15 significant digits when that is exact, 17 otherwise.
+ * A file with blood pressures has `nibp_time`, the time of each cuff
+ * measurement, so that a replay counts two equal measurements as two.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,14 +30,26 @@ s_put(char *buf, size_t len, size_t *o, const char *fmt, ...)
 	return true;
 }
 
+/* Whether the cuff's time goes after parameter p's column: after the last pressure. */
+static bool
+s_time_after(vt_param_mask columns, int p)
+{
+	vt_param_mask later = ~((VT_PARAM_BIT(p) << 1) - 1);
+	return (columns & VT_CSV_NIBP_PARAMS & VT_PARAM_BIT(p)) &&
+	       !(columns & VT_CSV_NIBP_PARAMS & later);
+}
+
 int
 vt_csv_format_header(char *buf, size_t len, vt_param_mask columns, bool flags)
 {
 	size_t o = 0;
 	bool ok = s_put(buf, len, &o, "t");
-	for (int p = 0; p < VT_PARAM_COUNT; p++)
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
 		if (columns & VT_PARAM_BIT(p))
 			ok = ok && s_put(buf, len, &o, ",%s", vt_param_info((enum vt_param)p)->name);
+		if (s_time_after(columns, p))
+			ok = ok && s_put(buf, len, &o, "," VT_CSV_NIBP_TIME);
+	}
 	if (flags)
 		ok = ok && s_put(buf, len, &o, "," VT_CSV_FLAGS);
 	return ok ? (int)o : -1;
@@ -52,27 +66,54 @@ s_number(char *buf, size_t len, size_t *o, double v)
 	return s_put(buf, len, o, "%s", s);
 }
 
+/* Milliseconds as seconds, as short as they read back: 90, 1.5, -0.25. */
+static bool
+s_seconds(char *buf, size_t len, size_t *o, int64_t ms)
+{
+	/* The magnitude as unsigned: INT64_MIN has none as a signed number (found by fuzzing). */
+	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+	bool ok = s_put(buf, len, o, "%s%llu", ms < 0 ? "-" : "", (unsigned long long)(a / 1000));
+	if (ok && a % 1000 != 0) {
+		char frac[8];
+		snprintf(frac, sizeof(frac), "%03d", (int)(a % 1000));
+		for (size_t n = 3; frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+		ok = s_put(buf, len, o, ".%s", frac);
+	}
+	return ok;
+}
+
+/* The cuff's field: when the first timed pressure of r in `columns` was measured, or nothing. */
+static bool
+s_cuff_time(char *buf, size_t len, size_t *o, vt_param_mask columns, int64_t t_ms,
+            const struct vt_reading *r)
+{
+	vt_param_mask timed = columns & r->reported & r->valid & r->timed & VT_CSV_NIBP_PARAMS;
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		if (!(timed & VT_PARAM_BIT(p)))
+			continue;
+		int64_t at;
+		if (__builtin_sub_overflow(t_ms, r->age_ms[p], &at))
+			return false; /* not a time: said as a row that cannot be written */
+		return s_seconds(buf, len, o, at);
+	}
+	return true;
+}
+
 int
 vt_csv_format_row(char *buf, size_t len, vt_param_mask columns, bool flags, int64_t t_ms,
                   const struct vt_reading *r)
 {
 	size_t o = 0;
-	/* The magnitude as unsigned: INT64_MIN has none as a signed number (found by fuzzing). */
-	uint64_t a = t_ms < 0 ? -(uint64_t)t_ms : (uint64_t)t_ms;
-	bool ok = s_put(buf, len, &o, "%s%llu", t_ms < 0 ? "-" : "", (unsigned long long)(a / 1000));
-	if (ok && a % 1000 != 0) {
-		char ms[8];
-		snprintf(ms, sizeof(ms), "%03d", (int)(a % 1000));
-		for (size_t n = 3; ms[n - 1] == '0'; n--)
-			ms[n - 1] = '\0';
-		ok = s_put(buf, len, &o, ".%s", ms);
-	}
+	bool ok = s_seconds(buf, len, &o, t_ms);
 	for (int p = 0; p < VT_PARAM_COUNT && ok; p++) {
-		if (!(columns & VT_PARAM_BIT(p)))
-			continue;
-		ok = s_put(buf, len, &o, ",");
-		if (ok && (r->reported & r->valid & VT_PARAM_BIT(p)))
-			ok = s_number(buf, len, &o, r->value[p]);
+		if (columns & VT_PARAM_BIT(p)) {
+			ok = s_put(buf, len, &o, ",");
+			if (ok && (r->reported & r->valid & VT_PARAM_BIT(p)))
+				ok = s_number(buf, len, &o, r->value[p]);
+		}
+		if (ok && s_time_after(columns, p))
+			ok = s_put(buf, len, &o, ",") && s_cuff_time(buf, len, &o, columns, t_ms, r);
 	}
 	if (flags && ok) {
 		ok = s_put(buf, len, &o, ",");

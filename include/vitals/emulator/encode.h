@@ -122,10 +122,14 @@ const struct vt_encoder *vt_encoder_find(const char *name);
 
 /*
  * The last cuff measurement a multiparameter monitor shows. A row with a
- * systolic and a diastolic pressure is a measurement taken at the period's
- * time (its mean, if the row has none, is diastolic plus a third of the
- * pulse pressure); the same pressures in the row right after are the same
- * measurement. A row without them leaves the last one shown.
+ * systolic and a diastolic pressure is a measurement (its mean, if the row
+ * has none, is diastolic plus a third of the pulse pressure). When the row
+ * times it (vt_reading.timed: a CSV's nibp_time, a scenario's cuff), it
+ * was taken its age before the period, and is a new measurement when that
+ * time or the pressures differ from the one shown, even if the pressures
+ * are the same; untimed, it was taken at the period's time, and the same
+ * pressures in the row right after are the same measurement. A row without
+ * them leaves the last one shown.
  */
 struct vt_encode_cuff {
 	double bp[3];   /* systolic, diastolic, mean, mmHg */

@@ -140,8 +140,8 @@ double vt_scn_course(const struct vt_scenario *s, enum vt_param p, int64_t t_ms)
  * Play the scenario with `seed`: one row a second from t = 0 to its
  * duration, each the reading the monitor shows then (its values, and its
  * device status in `flags`, with has_status set). NIBP is reported only in
- * the rows where a cuff measurement completes. Pure; 0, or -1 if out of
- * memory. Free *rows with free().
+ * the rows where a cuff measurement completes, timed: stamped with when it
+ * completed. Pure; 0, or -1 if out of memory. Free *rows with free().
  */
 int vt_scn_play(const struct vt_scenario *s, uint64_t seed, struct vt_emu_row **rows,
                 size_t *n);

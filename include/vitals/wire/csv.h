@@ -22,11 +22,19 @@
 #define VT_CSV_MAX_COLUMNS 64
 /* The name of the column of device conditions. */
 #define VT_CSV_FLAGS "flags"
+/* The name of the column of the cuff's measurement time, and what it times:
+ * one cuff measurement gives the three pressures together. */
+#define VT_CSV_NIBP_TIME "nibp_time"
+#define VT_CSV_NIBP_PARAMS                                                      \
+	(VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP))
+/* Seconds beyond this (either way) are more than milliseconds in int64 hold. */
+#define VT_CSV_MAX_SECONDS 9.2e12
 
 /* What the header line said: which column holds what. */
 struct vt_csv_layout {
 	int t_column;                       /* index of `t` */
 	int flags_column;                   /* index of `flags`, or -1 */
+	int nibp_time_column;               /* index of `nibp_time`, or -1 */
 	int n_columns;                      /* columns in the header */
 	int param[VT_CSV_MAX_COLUMNS];      /* parameter of each column, or -1 */
 	vt_param_mask columns;              /* parameters the file carries */
@@ -42,6 +50,10 @@ int vt_csv_parse_header(struct vt_csv_layout *layout, const char *line, size_t l
 /*
  * Parse one data line into seconds `*t` and reading `r`. Returns 0, or -1
  * with a message in err and the 1-based column of the problem in *column.
+ * A blood pressure in a row whose `nibp_time` is filled is timed: measured
+ * `t - nibp_time` before the row (its age_ms), stamped nibp_time in ms (its
+ * stamp_ms); a `nibp_time` after `t` is an error. Where `nibp_time` is
+ * empty or absent, the pressures carry no time.
  */
 int vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t len,
                      double *t, struct vt_reading *r, char *err, size_t errlen,
@@ -49,11 +61,14 @@ int vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_
 
 /*
  * The writer, the mirror of the parser. The header for the parameters in
- * `columns` (in the order of enum vt_param) and, with `flags`, the flags
- * column; a row of reading `r` at `t_ms`, a field left empty where r
- * carries no value. Numbers are written as short as they read back
- * exactly. Each returns the length written (without a newline), or -1 if
- * `len` is too small.
+ * `columns` (in the order of enum vt_param), `nibp_time` after the
+ * pressures when `columns` has any, and, with `flags`, the flags column; a
+ * row of reading `r` at `t_ms`, a field left empty where r carries no
+ * value, and `nibp_time` the measurement time (t_ms less the age) of the
+ * first timed pressure of `columns` in r, empty if none is timed. Numbers are
+ * written as short as they read back exactly. Each returns the length
+ * written (without a newline), or -1 if `len` is too small (or, for a row,
+ * the measurement time is beyond int64 milliseconds).
  */
 int vt_csv_format_header(char *buf, size_t len, vt_param_mask columns, bool flags);
 int vt_csv_format_row(char *buf, size_t len, vt_param_mask columns, bool flags, int64_t t_ms,
