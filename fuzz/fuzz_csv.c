@@ -6,13 +6,20 @@
  * fuzzer stops on a crash, a sanitizer report, or a broken promise:
  *   - a header that parsed names a `t` column, at most 64 columns, each
  *     parameter once, and the layout's parameter set matches its columns;
- *   - a row that parsed reports exactly the header's parameters, values
- *     only for non-empty fields, each value finite and exactly what strtod
- *     reads from the whole (trimmed) field, bit for bit: the parser's fast
- *     path for plain decimals must never differ from the general one;
+ *   - a row that parsed reports exactly the header's parameters (but a
+ *     blood pressure only where its field has a value: no measurement in
+ *     that row), values only for non-empty fields, each value finite and
+ *     exactly what strtod reads from the whole (trimmed) field, bit for
+ *     bit: the parser's fast path for plain decimals must never differ from
+ *     the general one;
  *   - a `flags` column, when there is one, is no parameter, and every row
  *     then carries the device's status: the flags its field names;
- *   - what the writer makes of a parsed row reads back as the same reading;
+ *   - a `nibp_time` column, when there is one, is no parameter; a row whose
+ *     field has a time times exactly its pressures with values: the stamp
+ *     that time in ms, the age the row's t less it (never negative); no
+ *     other row and no other value is timed;
+ *   - what the writer makes of a parsed row reads back as the same reading,
+ *     the cuff's time included;
  *   - a failure has a message and a column inside the line (or one past it).
  */
 #include "fuzz_check.h"
@@ -82,6 +89,10 @@ s_check_layout(const struct vt_csv_layout *l)
 	fuzz_check(seen == l->columns);
 	fuzz_check(l->flags_column >= -1 && l->flags_column < l->n_columns);
 	fuzz_check(l->flags_column < 0 || (l->flags_column != l->t_column && l->param[l->flags_column] < 0));
+	fuzz_check(l->nibp_time_column >= -1 && l->nibp_time_column < l->n_columns);
+	fuzz_check(l->nibp_time_column < 0 ||
+	           (l->nibp_time_column != l->t_column && l->nibp_time_column != l->flags_column &&
+	            l->param[l->nibp_time_column] < 0));
 }
 
 /* The flags a field names, separated by blanks, as the reference; false for an unknown name. */
@@ -133,6 +144,33 @@ s_check_written(const struct vt_csv_layout *l, double t, const struct vt_reading
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
 		fuzz_check(!(r->valid & VT_PARAM_BIT(p)) ||
 		        memcmp(&br.value[p], &r->value[p], sizeof(double)) == 0);
+	/* The writer always has the cuff's column: what was timed stays timed, at the same time. */
+	fuzz_check(br.timed == r->timed);
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		fuzz_check(!(r->timed & VT_PARAM_BIT(p)) ||
+		           (br.age_ms[p] == r->age_ms[p] && br.stamp_ms[p] == r->stamp_ms[p]));
+}
+
+/* The cuff's time: which values the row times, and when, read independently of the parser. */
+static void
+s_check_timed(const struct vt_csv_layout *l, const char *line, size_t len, double t,
+              const struct vt_reading *r)
+{
+	const char *f;
+	size_t n;
+	double at;
+	if (l->nibp_time_column < 0 || !s_field(line, len, l->nibp_time_column, &f, &n) || n == 0 ||
+	    fabs(t) > VT_CSV_MAX_SECONDS) {
+		fuzz_check(r->timed == 0);
+		return;
+	}
+	fuzz_check(s_reference(f, n, &at) && fabs(at) <= VT_CSV_MAX_SECONDS);
+	fuzz_check(r->timed == (r->valid & VT_CSV_NIBP_PARAMS));
+	int64_t stamp = llround(at * 1000), row = llround(t * 1000);
+	fuzz_check(stamp <= row);
+	for (int p = 0; p < VT_PARAM_COUNT; p++)
+		fuzz_check(!(r->timed & VT_PARAM_BIT(p)) ||
+		           (r->stamp_ms[p] == stamp && r->age_ms[p] == row - stamp));
 }
 
 static void
@@ -140,7 +178,8 @@ s_check_row(const struct vt_csv_layout *l, const char *line, size_t len, double 
             const struct vt_reading *r)
 {
 	fuzz_check(isfinite(t));
-	fuzz_check(r->reported == l->columns);
+	vt_param_mask no_cuff = VT_CSV_NIBP_PARAMS & ~r->valid;
+	fuzz_check(r->reported == (l->columns & ~no_cuff));
 	fuzz_check((r->valid & ~r->reported) == 0);
 	const char *f;
 	size_t n;
@@ -163,6 +202,7 @@ s_check_row(const struct vt_csv_layout *l, const char *line, size_t len, double 
 	if (l->flags_column >= 0 && s_field(line, len, l->flags_column, &f, &n))
 		fuzz_check(s_reference_flags(f, n, &flags));
 	fuzz_check(r->flags == flags);
+	s_check_timed(l, line, len, t, r);
 	s_check_written(l, t, r);
 }
 
