@@ -114,7 +114,7 @@ try {
   await page.waitForFunction((s) => {
     const n = document.querySelector(s);
     return n && !n.classList.contains('stale') && n.querySelector('.value').textContent === '128/81 (97)';
-  }, {timeout: 10000}, nibp);
+  }, {timeout: 20000}, nibp);
   const bp = await page.$eval(nibp, (n) => ({
     age: n.querySelector('.age').textContent,
     meta: n.closest('.tile').querySelector('.meta').textContent,
@@ -140,7 +140,7 @@ try {
     'the alarm row reads: ' + rowText.replace(/\s+/g, ' '));
   // The picture on the flash's lit half, as a nurse notices it.
   await page.waitForFunction(() => getComputedStyle(document.querySelector('.tile[data-bed="chair-1"]'))
-    .backgroundColor === 'rgb(58, 5, 5)', {polling: 'raf', timeout: 5000});
+    .backgroundColor === 'rgb(58, 5, 5)', {polling: 'raf', timeout: 15000});
   await page.screenshot({path: env.VT_SCREENSHOT});
   check(fs.statSync(env.VT_SCREENSHOT).size > 10000, 'a screenshot with the alarm: ' + env.VT_SCREENSHOT);
 
@@ -150,7 +150,7 @@ try {
   await page.waitForFunction((i) => {
     const row = document.querySelector(`#alarm-rows tr[data-id="${i}"]`);
     return row && /ACKNOWLEDGED by/.test(row.textContent);
-  }, {timeout: 5000}, id);
+  }, {timeout: 15000}, id);
   check(await page.evaluate(() => document.body.dataset.sounding) === 'none',
     'acknowledged: the page shows who, and stops sounding');
 
@@ -169,7 +169,7 @@ try {
   });
   await new Promise((r) => evil.listen(0, '127.0.0.1', r));
   const other = await browser.newPage();
-  const answer = other.waitForResponse((r) => r.url() === url + '/api/silence', {timeout: 10000});
+  const answer = other.waitForResponse((r) => r.url() === url + '/api/silence', {timeout: 20000});
   await other.goto('http://127.0.0.1:' + evil.address().port + '/');
   const status = (await answer).status();
   check(status === 403, 'a foreign site\'s form posting to the station is refused (' + status + ')');
