@@ -112,8 +112,10 @@ try {
   const nibp = '.tile[data-bed="chair-4"] .num.nibp';
   await step('nibp');
   await page.waitForFunction((s) => {
+    // The tile is drawn again with each message: a part may be missing for a moment.
     const n = document.querySelector(s);
-    return n && !n.classList.contains('stale') && n.querySelector('.value').textContent === '128/81 (97)';
+    const v = n && n.querySelector('.value');
+    return v && !n.classList.contains('stale') && v.textContent === '128/81 (97)';
   }, {timeout: 20000}, nibp);
   const bp = await page.$eval(nibp, (n) => ({
     age: n.querySelector('.age').textContent,
