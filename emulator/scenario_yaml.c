@@ -677,17 +677,12 @@ vt_scn_parse(const char *file, const char *text, size_t len, struct vt_diag *dia
 	if (vt_cy_open(&c, file, text, len) == 0) {
 		c.user = &st;
 		st.pending = vt_cy_calloc(&c, VT_PARAM_COUNT * VT_SCN_MAX_SEGMENTS, sizeof(*st.pending));
-		const yaml_node_t *root = vt_cy_root(&c);
 		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-		if (s == NULL || st.pending == NULL) {
+		if (s == NULL || st.pending == NULL)
 			vt_cy_oom(&c);
-		} else if (root == NULL || vt_cy_is_null(root)) {
-			yaml_mark_t top = {0, 0, 0};
-			vt_cy_error_mark(&c, top, "missing required key \"duration\"");
-		} else if (vt_cy_mapping(&c, "", root, "a scenario (a mapping with duration, baseline, "
-		                         "trends, ...)", s_top_keys, s, seen)) {
+		else if (vt_cy_document(&c, "a scenario (a mapping with duration, baseline, trends, ...)",
+		                        "missing required key \"duration\"", s_top_keys, s, seen))
 			s_finish(&c, s, seen);
-		}
 	}
 	bool failed = vt_cy_failed(&c) || s == NULL;
 	vt_cy_close(&c, diag);
@@ -703,18 +698,10 @@ vt_scn_parse(const char *file, const char *text, size_t len, struct vt_diag *dia
 struct vt_scenario *
 vt_scn_load(const char *path, struct vt_diag *diag)
 {
-	char *buf;
-	size_t len;
-	int err = vt_cy_read_file(path, VT_SCN_MAX_BYTES, &buf, &len);
-	if (err == EFBIG) {
-		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a scenario is at "
-		            "most %d bytes", VT_SCN_MAX_BYTES, VT_SCN_MAX_BYTES);
+	size_t len = 0;
+	char *buf = vt_cy_load(path, VT_SCN_MAX_BYTES, "a scenario", diag, &len);
+	if (buf == NULL)
 		return NULL;
-	}
-	if (err != 0) {
-		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
-		return NULL;
-	}
 	struct vt_scenario *s = vt_scn_parse(path, buf, len, diag);
 	free(buf);
 	return s;

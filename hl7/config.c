@@ -5,7 +5,6 @@
  * one key (a bed named twice, retry_max below retry) is checked after the
  * walk.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,7 @@ struct s_marks {
 	const yaml_node_t *retry_max;
 };
 
-static vt_cy_handler s_endpoint, s_engine, s_text, s_location, s_processing, s_interval, s_beds,
+static vt_cy_handler s_engine, s_text, s_location, s_processing, s_interval, s_beds,
     s_count;
 
 enum { B_BED, B_LOCATION, B_DEVICE, B_INTERVAL, B_COUNT };
@@ -66,9 +65,9 @@ enum { T_PUBLISH, T_CONTROL, T_CURVE, T_ENGINE, T_ACK_TIMEOUT, T_RETRY, T_RETRY_
 static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	[T_PUBLISH] = {SCALAR("publish", "the daemon's (or hub's) publish endpoint, such as "
 	                                 "tcp://127.0.0.1:5556"),
-	               .handler = s_endpoint, .offset = TOP(publish), .required = true},
+	               .handler = vt_cfg_endpoint, .offset = TOP(publish), .required = true},
 	[T_CONTROL] = {SCALAR("control", "its control endpoint, such as tcp://127.0.0.1:5557"),
-	               .handler = s_endpoint, .offset = TOP(control), .required = true},
+	               .handler = vt_cfg_endpoint, .offset = TOP(control), .required = true},
 	[T_CURVE] = {SECTION("curve", "a mapping with server_key and key"), .handler = vt_cy_section,
 	             .data = s_curve_keys},
 	[T_ENGINE] = {SCALAR("engine", "the interface engine's MLLP listener as HOST:PORT, such as "
@@ -106,35 +105,12 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 _Static_assert(T_COUNT <= VT_CY_MAX_KEYS && B_COUNT <= VT_CY_MAX_KEYS, "key table too long");
 
 static bool
-s_store(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
-{
-	char **field = (char **)((char *)obj + k->offset);
-	free(*field);
-	*field = vt_cy_strdup(c, s);
-	return *field != NULL;
-}
-
-static bool
 s_bad(struct vt_cy *c, const yaml_node_t *n, const char *path, const struct vt_cy_key *k,
       const char *s)
 {
 	char q[VT_CY_QUOTE_MAX];
 	vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 	return false;
-}
-
-static bool
-s_endpoint(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
-{
-	const char *s = vt_cy_text(n);
-	const char *why = vt_check_endpoint(s);
-	if (why != NULL) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	return s_store(c, s, k, obj);
 }
 
 /* HOST:PORT, HOST a name or an address ([ADDR] for IPv6), as the daemon's tcp:// ports are. */
@@ -179,7 +155,7 @@ s_text(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 		            vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 static bool
@@ -194,7 +170,7 @@ s_location(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 		            VT_BRIDGE_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 static bool
@@ -204,7 +180,7 @@ s_processing(struct vt_cy *c, const char *path, const yaml_node_t *n, const stru
 	const char *s = vt_cy_text(n);
 	if (strcmp(s, "P") != 0 && strcmp(s, "T") != 0 && strcmp(s, "D") != 0)
 		return s_bad(c, n, path, k, s);
-	return s_store(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 /* A duration, 0 or at least 1 s. */
@@ -242,24 +218,18 @@ s_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 	struct vt_bridge_config *cfg = obj;
 	struct s_marks *marks = c->user;
 	size_t total = vt_cy_count(n);
-	if (total > VT_BRIDGE_MAX_BEDS) {
-		vt_cy_error(c, n, "%s: %zu beds; at most %d are supported", path, total,
-		            VT_BRIDGE_MAX_BEDS);
+	if (!vt_cy_list_length(c, path, n, total, false, VT_BRIDGE_MAX_BEDS, "bed", "beds"))
 		return false;
-	}
 	cfg->beds = vt_cy_calloc(c, total, sizeof(*cfg->beds));
 	if (cfg->beds == NULL)
 		return false;
 	cfg->n_beds = total;
 	bool ok = true;
 	for (size_t i = 0; i < total; i++) {
-		char ipath[VT_CY_PATH_MAX];
 		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-		const yaml_node_t *item = vt_cy_item(c, n, i);
-		vt_cy_path_index(ipath, sizeof(ipath), path, i);
 		cfg->beds[i].interval_ms = -1; /* the file's interval unless it says */
-		if (item == NULL || !vt_cy_mapping(c, ipath, item, "a bed (bed, location, device, interval)",
-		                                   s_bed_keys, &cfg->beds[i], seen)) {
+		if (vt_cy_item_mapping(c, path, n, i, "a bed (bed, location, device, interval)",
+		                       s_bed_keys, &cfg->beds[i], seen) == NULL) {
 			ok = false;
 			continue;
 		}
@@ -300,14 +270,10 @@ vt_bridge_config_parse(const char *name, const char *text, size_t len, struct vt
 		if (cfg == NULL || marks == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
 			vt_cy_oom(&c);
 		} else {
-			const yaml_node_t *root = vt_cy_root(&c);
 			struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-			if (root == NULL || vt_cy_is_null(root)) {
-				yaml_mark_t top = {0, 0, 0};
-				vt_cy_error_mark(&c, top, "missing required keys \"publish\", \"control\" and "
-				                 "\"engine\"");
-			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, control, "
-			                         "engine, ...)", s_top_keys, cfg, seen)) {
+			if (vt_cy_document(&c, "a mapping of settings (publish, control, engine, ...)",
+			                   "missing required keys \"publish\", \"control\" and \"engine\"",
+			                   s_top_keys, cfg, seen)) {
 				marks->retry_max = seen[T_RETRY_MAX].value;
 				s_finish(&c, cfg, marks);
 			}
@@ -327,17 +293,10 @@ vt_bridge_config_parse(const char *name, const char *text, size_t len, struct vt
 struct vt_bridge_config *
 vt_bridge_config_load(const char *path, struct vt_diag *diag)
 {
-	char *buf = NULL;
 	size_t len = 0;
-	int err = vt_cy_read_file(path, S_MAX_BYTES, &buf, &len);
-	struct vt_bridge_config *cfg = NULL;
-	if (err == EFBIG)
-		vt_diag_add(diag, path, 0, 0, NULL, "too large; the bridge's configuration is at most %d "
-		            "bytes", S_MAX_BYTES);
-	else if (err != 0)
-		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
-	else
-		cfg = vt_bridge_config_parse(path, buf, len, diag);
+	char *buf = vt_cy_load(path, S_MAX_BYTES, "the bridge's configuration", diag, &len);
+	struct vt_bridge_config *cfg =
+	    buf != NULL ? vt_bridge_config_parse(path, buf, len, diag) : NULL;
 	free(buf);
 	return cfg;
 }

@@ -7,7 +7,6 @@
  * checked after the walk, pointing at the second occurrence and naming the
  * line of the first.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +43,16 @@ struct s_marks {
 	size_t current; /* the daemon being walked, for s_beds */
 };
 
-static vt_cy_handler s_endpoint, s_name, s_beds, s_daemons, s_section;
+static vt_cy_handler s_name, s_beds, s_daemons;
 
 enum { D_NAME, D_PUBLISH, D_CONTROL, D_SERVER_KEY, D_BEDS, D_COUNT };
 static const struct vt_cy_key s_daemon_keys[D_COUNT + 1] = {
 	[D_NAME] = {SCALAR("name", "a daemon name such as room-a"), .handler = s_name,
 	            .offset = DMN(name), .required = true},
 	[D_PUBLISH] = {SCALAR("publish", "the daemon's publish endpoint such as tcp://10.1.2.3:5556"),
-	               .handler = s_endpoint, .offset = DMN(publish), .required = true},
+	               .handler = vt_cfg_endpoint, .offset = DMN(publish), .required = true},
 	[D_CONTROL] = {SCALAR("control", "the daemon's control endpoint such as tcp://10.1.2.3:5557"),
-	               .handler = s_endpoint, .offset = DMN(control), .required = true},
+	               .handler = vt_cfg_endpoint, .offset = DMN(control), .required = true},
 	[D_SERVER_KEY] = {SCALAR("server_key", "the absolute path of the daemon's public key file, "
 	                                       "such as /etc/vitalsd/curve/room-a.pub"),
 	                  .handler = vt_cfg_record_dir, .offset = DMN(server_key)},
@@ -99,42 +98,19 @@ static const struct vt_cy_key s_top_keys[T_COUNT + 1] = {
 	               .count_offset = TOP(n_control), .required = true},
 	[T_TIMEOUT] = {SCALAR("request_timeout", VT_CY_DURATION), .handler = vt_cy_duration_positive,
 	               .offset = TOP(request_timeout_ms), .dflt = "2s"},
-	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = s_section,
+	[T_CURVE] = {SECTION("curve", "a mapping with secret_key and clients"), .handler = vt_cy_section,
 	             .data = s_curve_keys},
 	/* Endpoints beyond loopback without CURVE are refused unless this says yes. */
 	[T_INSECURE] = {SCALAR("allow_insecure_network", "true or false"), .handler = vt_cy_bool,
 	                .offset = TOP(allow_insecure_network), .dflt = "false"},
 	/* Absent: every default of s_limit_keys. */
 	[T_LIMITS] = {SECTION("limits", "a mapping of limits such as publish_connections"),
-	              .handler = s_section, .data = s_limit_keys},
+	              .handler = vt_cy_section, .data = s_limit_keys},
 	[T_DAEMONS] = {LIST("daemons", "a list of daemons"), .handler = s_daemons, .required = true},
 };
 
 _Static_assert(D_COUNT <= VT_CY_MAX_KEYS && T_COUNT <= VT_CY_MAX_KEYS && L_COUNT <= VT_CY_MAX_KEYS,
                "key table too long");
-
-static bool
-s_store(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
-{
-	char **field = (char **)((char *)obj + k->offset);
-	free(*field);
-	*field = vt_cy_strdup(c, s);
-	return *field != NULL;
-}
-
-static bool
-s_endpoint(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-           void *obj)
-{
-	const char *s = vt_cy_text(n);
-	const char *why = vt_check_endpoint(s);
-	if (why != NULL) {
-		char q[VT_CY_QUOTE_MAX];
-		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
-		return false;
-	}
-	return s_store(c, s, k, obj);
-}
 
 /* A daemon's name: the alphabet of bed names, so that it can go anywhere a bed can. */
 static bool
@@ -149,7 +125,7 @@ s_name(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 		            VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 static bool
@@ -159,14 +135,8 @@ s_beds(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_
 	struct vt_hub_daemon *d = obj;
 	struct s_marks *marks = c->user;
 	size_t total = vt_cy_count(n);
-	if (total == 0) {
-		vt_cy_error(c, n, "%s: expected at least one bed", path);
+	if (!vt_cy_list_length(c, path, n, total, true, VT_HUB_MAX_BEDS, "bed", "beds"))
 		return false;
-	}
-	if (total > VT_HUB_MAX_BEDS) {
-		vt_cy_error(c, n, "%s: %zu beds; at most %d are supported", path, total, VT_HUB_MAX_BEDS);
-		return false;
-	}
 	d->beds = vt_cy_calloc(c, total, sizeof(char *));
 	if (d->beds == NULL)
 		return false;
@@ -202,30 +172,19 @@ s_daemons(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct 
 	struct vt_hub_config *cfg = obj;
 	struct s_marks *marks = c->user;
 	size_t total = vt_cy_count(n);
-	if (total == 0) {
-		vt_cy_error(c, n, "%s: expected at least one daemon", path);
+	if (!vt_cy_list_length(c, path, n, total, true, VT_HUB_MAX_DAEMONS, "daemon", "daemons"))
 		return false;
-	}
-	if (total > VT_HUB_MAX_DAEMONS) {
-		vt_cy_error(c, n, "%s: %zu daemons; at most %d are supported", path, total,
-		            VT_HUB_MAX_DAEMONS);
-		return false;
-	}
 	cfg->daemons = vt_cy_calloc(c, total, sizeof(*cfg->daemons));
 	if (cfg->daemons == NULL)
 		return false;
 	cfg->n_daemons = total;
 	bool ok = true;
 	for (size_t i = 0; i < total; i++) {
-		char ipath[VT_CY_PATH_MAX];
 		struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-		const yaml_node_t *item = vt_cy_item(c, n, i);
-		vt_cy_path_index(ipath, sizeof(ipath), path, i);
 		marks->current = i;
-		marks->item[i] = item;
-		if (item == NULL ||
-		    !vt_cy_mapping(c, ipath, item, "a daemon (name, publish, control, beds)",
-		                   s_daemon_keys, &cfg->daemons[i], seen)) {
+		marks->item[i] = vt_cy_item_mapping(c, path, n, i, "a daemon (name, publish, control, "
+		                                    "beds)", s_daemon_keys, &cfg->daemons[i], seen);
+		if (marks->item[i] == NULL) {
 			ok = false;
 			continue;
 		}
@@ -233,14 +192,6 @@ s_daemons(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct 
 		marks->server_key[i] = seen[D_SERVER_KEY].value;
 	}
 	return ok;
-}
-
-static bool
-s_section(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct vt_cy_key *k,
-          void *obj)
-{
-	struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-	return vt_cy_mapping(c, path, n, k->what, k->data, obj, seen);
 }
 
 /*
@@ -309,15 +260,10 @@ vt_hub_config_parse(const char *name, const char *text, size_t len, struct vt_di
 		if (cfg == NULL || marks == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
 			vt_cy_oom(&c);
 		} else {
-			const yaml_node_t *root = vt_cy_root(&c);
 			struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-			if (root == NULL || vt_cy_is_null(root)) {
-				yaml_mark_t top = {0, 0, 0};
-				vt_cy_error_mark(&c, top, "missing required key \"publish\"");
-			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, control, "
-			                         "daemons, ...)", s_top_keys, cfg, seen)) {
+			if (vt_cy_document(&c, "a mapping of settings (publish, control, daemons, ...)",
+			                   "missing required key \"publish\"", s_top_keys, cfg, seen))
 				s_finish(&c, cfg, marks);
-			}
 		}
 	}
 	bool failed = vt_cy_failed(&c) || cfg == NULL || marks == NULL;
@@ -336,27 +282,11 @@ vt_hub_config_parse(const char *name, const char *text, size_t len, struct vt_di
 struct vt_hub_config *
 vt_hub_config_load(const char *path, struct vt_diag *diag)
 {
-	char *buf = NULL;
 	size_t len = 0;
-	int err = vt_cy_read_file(path, S_MAX_BYTES, &buf, &len);
-	struct vt_hub_config *cfg = NULL;
-	if (err == EFBIG)
-		vt_diag_add(diag, path, 0, 0, NULL, "too large; a hub configuration is at most %d bytes",
-		            S_MAX_BYTES);
-	else if (err != 0)
-		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
-	else
-		cfg = vt_hub_config_parse(path, buf, len, diag);
+	char *buf = vt_cy_load(path, S_MAX_BYTES, "a hub configuration", diag, &len);
+	struct vt_hub_config *cfg = buf != NULL ? vt_hub_config_parse(path, buf, len, diag) : NULL;
 	free(buf);
 	return cfg;
-}
-
-static void
-s_free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void
@@ -371,11 +301,11 @@ vt_hub_config_free(struct vt_hub_config **cfgp)
 		free(d->publish);
 		free(d->control);
 		free(d->server_key);
-		s_free_strings(d->beds, d->n_beds);
+		vt_cfg_free_strings(d->beds, d->n_beds);
 	}
 	free(cfg->daemons);
-	s_free_strings(cfg->publish, cfg->n_publish);
-	s_free_strings(cfg->control, cfg->n_control);
+	vt_cfg_free_strings(cfg->publish, cfg->n_publish);
+	vt_cfg_free_strings(cfg->control, cfg->n_control);
 	free(cfg->curve_secret_key);
 	free(cfg->curve_clients);
 	free(cfg->path);

@@ -12,7 +12,6 @@
  * and every problem is reported, so the running daemon keeps its old
  * configuration on a bad reload.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,14 +813,9 @@ vt_config_parse(const char *name, const char *text, size_t len, struct vt_diag *
 		if (cfg == NULL || (cfg->path = vt_cy_strdup(&c, name)) == NULL) {
 			vt_cy_oom(&c);
 		} else {
-			const yaml_node_t *root = vt_cy_root(&c);
 			struct vt_cy_seen seen[VT_CY_MAX_KEYS];
-			if (root == NULL || vt_cy_is_null(root)) {
-				/* Nothing but comments: say what is missing, at the top. */
-				yaml_mark_t top = {0, 0, 0};
-				vt_cy_error_mark(&c, top, "missing required key \"publish\"");
-			} else if (vt_cy_mapping(&c, "", root, "a mapping of settings (publish, monitors, "
-			                         "rules, ...)", s_top_keys, cfg, seen)) {
+			if (vt_cy_document(&c, "a mapping of settings (publish, monitors, rules, ...)",
+			                   "missing required key \"publish\"", s_top_keys, cfg, seen)) {
 				vt_check_finish(&check, cfg);
 				s_positions(&c, cfg, seen);
 			}
@@ -850,31 +844,12 @@ vt_config_load(const char *path, struct vt_diag *diag)
 	struct vt_diag scratch = {0};
 	if (diag == NULL)
 		diag = &scratch;
-	char *buf = NULL;
 	size_t len = 0;
-	int err = vt_cy_read_file(path, VT_CONFIG_MAX_BYTES, &buf, &len);
-	struct vt_config *cfg = NULL;
-	if (err == VT_CY_NOT_REGULAR)
-		vt_diag_add(diag, path, 0, 0, NULL, "not a regular file (a FIFO, a device or a socket); "
-		            "a configuration is read from a regular file only");
-	else if (err == EFBIG)
-		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %d bytes); a configuration "
-		            "file is at most %d bytes", VT_CONFIG_MAX_BYTES, VT_CONFIG_MAX_BYTES);
-	else if (err != 0)
-		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
-	else
-		cfg = vt_config_parse(path, buf, len, diag);
+	char *buf = vt_cy_load(path, VT_CONFIG_MAX_BYTES, "a configuration file", diag, &len);
+	struct vt_config *cfg = buf != NULL ? vt_config_parse(path, buf, len, diag) : NULL;
 	free(buf);
 	vt_diag_clear(&scratch);
 	return cfg;
-}
-
-static void
-s_free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void
@@ -884,8 +859,8 @@ vt_config_free(struct vt_config **cfgp)
 		return;
 	struct vt_config *cfg = *cfgp;
 	free(cfg->path);
-	s_free_strings(cfg->publish, cfg->n_publish);
-	s_free_strings(cfg->control, cfg->n_control);
+	vt_cfg_free_strings(cfg->publish, cfg->n_publish);
+	vt_cfg_free_strings(cfg->control, cfg->n_control);
 	free(cfg->record_dir);
 	free(cfg->curve_secret_key);
 	free(cfg->curve_clients);
@@ -901,7 +876,7 @@ vt_config_free(struct vt_config **cfgp)
 	free(cfg->monitors);
 	for (size_t i = 0; cfg->rules != NULL && i < cfg->n_rules; i++) {
 		free(cfg->rules[i].name);
-		s_free_strings(cfg->rules[i].beds, cfg->rules[i].n_beds);
+		vt_cfg_free_strings(cfg->rules[i].beds, cfg->rules[i].n_beds);
 		free(cfg->rules[i].applies);
 	}
 	free(cfg->rules);

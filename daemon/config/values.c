@@ -21,16 +21,6 @@ static const int s_bauds[] = {300,   600,   1200,   2400,   4800,   9600,  19200
 
 /* ---- value handlers ------------------------------------------------------ */
 
-/* Store a string into the char * field at k->offset. */
-static bool
-s_store_string(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
-{
-	char **field = (char **)((char *)obj + k->offset);
-	free(*field);
-	*field = vt_cy_strdup(c, s);
-	return *field != NULL;
-}
-
 /* An endpoint list: one string or a list of strings (publish, control). */
 bool
 vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n,
@@ -41,15 +31,9 @@ vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	bool single = n->type == YAML_SCALAR_NODE;
 	size_t total = single ? 1 : vt_cy_count(n);
 	char q[VT_CY_QUOTE_MAX];
-	if (total == 0 && k->required) {
-		vt_cy_error(c, n, "%s: expected at least one endpoint", path);
+	if (!vt_cy_list_length(c, path, n, total, k->required, VT_CONFIG_MAX_ENDPOINTS, "endpoint",
+	                       "endpoints"))
 		return false;
-	}
-	if (total > VT_CONFIG_MAX_ENDPOINTS) {
-		vt_cy_error(c, n, "%s: %zu endpoints; at most %d are supported", path, total,
-		            VT_CONFIG_MAX_ENDPOINTS);
-		return false;
-	}
 	*list = vt_cy_calloc(c, total, sizeof(char *));
 	if (*list == NULL)
 		return false;
@@ -81,6 +65,25 @@ vt_cfg_endpoints(struct vt_cy *c, const char *path, const yaml_node_t *n,
 	return ok;
 }
 
+/*
+ * Another program's endpoint (a daemon's, from the hub or the HL7 bridge):
+ * checked as publish and control are, but not one this process binds, so
+ * not counted among the endpoints the network rule looks at.
+ */
+bool
+vt_cfg_endpoint(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                const struct vt_cy_key *k, void *obj)
+{
+	const char *s = vt_cy_text(n);
+	const char *why = vt_check_endpoint(s);
+	if (why != NULL) {
+		char q[VT_CY_QUOTE_MAX];
+		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return vt_cy_store_text(c, s, k, obj);
+}
+
 bool
 vt_cfg_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n,
                   const struct vt_cy_key *k, void *obj)
@@ -91,7 +94,7 @@ vt_cfg_record_dir(struct vt_cy *c, const char *path, const yaml_node_t *n,
 		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store_string(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 bool
@@ -108,7 +111,7 @@ vt_cfg_bed(struct vt_cy *c, const char *path, const yaml_node_t *n, const struct
 		            path, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
 	}
 	/* Kept even when malformed, so rules naming it do not report it again. */
-	s_store_string(c, s, k, obj);
+	vt_cy_store_text(c, s, k, obj);
 	return ok;
 }
 
@@ -123,7 +126,7 @@ vt_cfg_port(struct vt_cy *c, const char *path, const yaml_node_t *n, const struc
 		vt_cy_error(c, n, "%s: %s, got %s", path, why, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store_string(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 bool
@@ -141,7 +144,7 @@ vt_cfg_hl7_id(struct vt_cy *c, const char *path, const yaml_node_t *n, const str
 		            path, k->what, VT_CONFIG_NAME_MAX, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store_string(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 bool
@@ -154,7 +157,7 @@ vt_cfg_announce(struct vt_cy *c, const char *path, const yaml_node_t *n, const s
 		vt_cy_error(c, n, "%s: expected %s, got %s", path, k->what, vt_cy_quote(s, q, sizeof(q)));
 		return false;
 	}
-	return s_store_string(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 bool
@@ -238,7 +241,7 @@ vt_cfg_rule_name(struct vt_cy *c, const char *path, const yaml_node_t *n,
 			return false;
 		}
 	}
-	return s_store_string(c, s, k, obj);
+	return vt_cy_store_text(c, s, k, obj);
 }
 
 bool
@@ -587,4 +590,12 @@ double
 vt_cfg_param_span(enum vt_param p)
 {
 	return vt_param_info(p)->max - vt_param_info(p)->min;
+}
+
+void
+vt_cfg_free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
 }

@@ -189,7 +189,57 @@ vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const cha
 	return true;
 }
 
+bool
+vt_cy_document(struct vt_cy *c, const char *what, const char *missing,
+               const struct vt_cy_key *keys, void *obj, struct vt_cy_seen *seen)
+{
+	const yaml_node_t *root = vt_cy_root(c);
+	if (root == NULL || vt_cy_is_null(root)) {
+		yaml_mark_t top = {0, 0, 0};
+		vt_cy_error_mark(c, top, "%s", missing);
+		return false;
+	}
+	return vt_cy_mapping(c, "", root, what, keys, obj, seen);
+}
+
+bool
+vt_cy_list_length(struct vt_cy *c, const char *path, const yaml_node_t *n, size_t total,
+                  bool min_one, size_t max, const char *item, const char *items)
+{
+	if (total == 0 && min_one) {
+		vt_cy_error(c, n, "%s: expected at least one %s", path, item);
+		return false;
+	}
+	if (total > max) {
+		vt_cy_error(c, n, "%s: %zu %s; at most %zu are supported", path, total, items, max);
+		return false;
+	}
+	return true;
+}
+
+const yaml_node_t *
+vt_cy_item_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, size_t i,
+                   const char *what, const struct vt_cy_key *keys, void *obj,
+                   struct vt_cy_seen *seen)
+{
+	char ipath[VT_CY_PATH_MAX];
+	const yaml_node_t *item = vt_cy_item(c, n, i);
+	vt_cy_path_index(ipath, sizeof(ipath), path, i);
+	if (item == NULL || !vt_cy_mapping(c, ipath, item, what, keys, obj, seen))
+		return NULL;
+	return item;
+}
+
 /* ---- scalars ------------------------------------------------------------ */
+
+bool
+vt_cy_store_text(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj)
+{
+	char **field = (char **)((char *)obj + k->offset);
+	free(*field);
+	*field = vt_cy_strdup(c, s);
+	return *field != NULL;
+}
 
 int
 vt_cy_parse_number(const char *s, double *out)

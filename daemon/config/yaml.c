@@ -684,3 +684,19 @@ vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len)
 	}
 	return err;
 }
+
+char *
+vt_cy_load(const char *path, size_t max, const char *what, struct vt_diag *diag, size_t *len)
+{
+	char *buf = NULL;
+	int err = vt_cy_read_file(path, max, &buf, len);
+	if (err == VT_CY_NOT_REGULAR)
+		vt_diag_add(diag, path, 0, 0, NULL, "not a regular file (a FIFO, a device or a socket); "
+		            "%s is read from a regular file only", what);
+	else if (err == EFBIG)
+		vt_diag_add(diag, path, 0, 0, NULL, "too large (more than %zu bytes); %s is at most %zu "
+		            "bytes", max, what, max);
+	else if (err != 0)
+		vt_diag_add(diag, path, 0, 0, NULL, "cannot read: %s", strerror(err));
+	return buf;
+}

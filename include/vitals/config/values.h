@@ -1,6 +1,7 @@
 /*
- * Handlers for single configuration values (daemon/config_values.c), named
- * by the key tables in config.c. Internal to the configuration loader.
+ * Handlers for single configuration values (daemon/config/values.c), named
+ * by the key tables of config.c, and of the hub's and the HL7 bridge's
+ * files, which are read under the same rules.
  */
 #ifndef VITALS_CONFIG_VALUES_H
 #define VITALS_CONFIG_VALUES_H
@@ -10,6 +11,7 @@
 
 /* Top level. */
 vt_cy_handler vt_cfg_endpoints;  /* publish, control: one endpoint or a list */
+vt_cy_handler vt_cfg_endpoint;   /* one endpoint of another program, connected to (char *) */
 vt_cy_handler vt_cfg_record_dir; /* an absolute directory path */
 
 /* monitors[]. */
@@ -34,6 +36,9 @@ vt_cy_handler vt_cfg_floor;      /* floor: an apnea rule's EtCO2 breath threshol
 vt_cy_handler vt_cfg_area;       /* a depth-time integral: a number above 0 */
 vt_cy_handler vt_cfg_beds;       /* bed names (checked against monitors later) */
 vt_cy_handler vt_cfg_phases;     /* phase names, into a bit set */
+
+/* Free the first n strings of v, then v (a list vt_cfg_endpoints made); v may be NULL. */
+void vt_cfg_free_strings(char **v, size_t n);
 
 /*
  * Report at `at` a limit `v` (of key `key` in rule `r` at `path`) that the

@@ -123,6 +123,15 @@ int vt_cy_open(struct vt_cy *c, const char *file, const char *text, size_t len);
 #define VT_CY_NOT_REGULAR (-1)
 int vt_cy_read_file(const char *path, size_t max, char **buf, size_t *len);
 
+/*
+ * vt_cy_read_file for a parse: the new buffer (free it), or NULL after
+ * adding to diag why the file cannot be read, `what` naming the kind of
+ * file in the message ("too large (more than MAX bytes); WHAT is at most
+ * MAX bytes").
+ */
+char *vt_cy_load(const char *path, size_t max, const char *what, struct vt_diag *diag,
+                 size_t *len);
+
 /* Emit every error into diag, sorted by position, and free everything. */
 void vt_cy_close(struct vt_cy *c, struct vt_diag *diag);
 
@@ -185,6 +194,33 @@ const yaml_node_t *vt_cy_item(struct vt_cy *c, const yaml_node_t *seq, size_t i)
 bool vt_cy_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n, const char *what,
                    const struct vt_cy_key *keys, void *obj, struct vt_cy_seen *seen);
 
+/*
+ * Walk the document's root as the mapping of `keys` (vt_cy_mapping). A
+ * document with nothing but comments has no mapping to point at: `missing`
+ * ("missing required key \"publish\"") is reported at its top instead.
+ * Returns whether the root was a usable mapping.
+ */
+bool vt_cy_document(struct vt_cy *c, const char *what, const char *missing,
+                    const struct vt_cy_key *keys, void *obj, struct vt_cy_seen *seen);
+
+/*
+ * Whether a list of `total` items at `n` (reached as `path`) is as long as
+ * the file may make it: at least one when `min_one`, at most `max`.
+ * Otherwise reports "PATH: expected at least one ITEM" or "PATH: N ITEMS;
+ * at most MAX are supported" and returns false.
+ */
+bool vt_cy_list_length(struct vt_cy *c, const char *path, const yaml_node_t *n, size_t total,
+                       bool min_one, size_t max, const char *item, const char *items);
+
+/*
+ * Walk item i of list `n` (reached as `path`) as a mapping of `keys` into
+ * obj, reached as "PATH[i]". Returns the item, or NULL when it is not a
+ * usable mapping (reported) or was walked already (an alias).
+ */
+const yaml_node_t *vt_cy_item_mapping(struct vt_cy *c, const char *path, const yaml_node_t *n,
+                                      size_t i, const char *what, const struct vt_cy_key *keys,
+                                      void *obj, struct vt_cy_seen *seen);
+
 /* Join a path and a key ("rules[2]" + "below"); root path is "". */
 const char *vt_cy_path(char *buf, size_t len, const char *path, const char *key);
 /* Path of a list item ("rules" + 2 -> "rules[2]"). */
@@ -200,6 +236,9 @@ struct vt_cy_range {
 
 /* What a size looks like, for messages. */
 #define VT_CY_SIZE "a size such as 4096, 64KiB, 16MiB or 1GiB"
+
+/* Replace the char * field at obj + k->offset by a copy of s; false when memory ran out. */
+bool vt_cy_store_text(struct vt_cy *c, const char *s, const struct vt_cy_key *k, void *obj);
 
 /* Generic handlers; the value goes to obj + k->offset. */
 vt_cy_handler vt_cy_duration;          /* int64_t ms, >= 0 */
