@@ -391,3 +391,42 @@ Test(csv, the_writer_writes_the_cuff_time_and_it_reads_back)
 	vt_reading_set_age(&w, VT_NIBP_SYS, INT64_MAX, 0);
 	cr_expect_eq(vt_csv_format_row(line, sizeof(line), cols, false, -2, &w), -1);
 }
+
+/*
+ * A file without nibp_time (vt_csv_time_sparse): a pressure after an empty
+ * field is timed at its row, one right after another stays untimed, and a
+ * file with the column is left as its nibp_time says.
+ */
+Test(csv, a_pressure_after_an_empty_field_is_timed_at_its_row)
+{
+	struct vt_csv_layout l;
+	char err[160];
+	int col;
+	const char *hdr = "t,hr,nibp_sys,nibp_dia";
+	cr_assert_eq(vt_csv_parse_header(&l, hdr, strlen(hdr), err, sizeof(err), &col), 0);
+	static const char *const rows[] = {"60,70,120,80", "120,70,120,80", "180,70,,", "240,70,120,80"};
+	static const bool timed[] = {true, false, false, true};
+	vt_param_mask had = 0;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		double t;
+		struct vt_reading r;
+		cr_assert_eq(vt_csv_parse_row(&l, rows[i], strlen(rows[i]), &t, &r, err, sizeof(err),
+		                              &col), 0, "%s", err);
+		vt_csv_time_sparse(&l, &had, (int64_t)t * 1000, &r);
+		cr_expect_eq((r.timed & VT_PARAM_BIT(VT_NIBP_SYS)) != 0, timed[i], "row %zu", i);
+		cr_expect_eq((r.timed & VT_PARAM_BIT(VT_NIBP_DIA)) != 0, timed[i], "row %zu", i);
+		cr_expect_eq(r.timed & VT_PARAM_BIT(VT_HR), 0, "a stream is never timed");
+		if (timed[i]) {
+			cr_expect_eq(r.stamp_ms[VT_NIBP_SYS], (int64_t)t * 1000);
+			cr_expect_eq(r.age_ms[VT_NIBP_SYS], 0);
+		}
+	}
+	const char *with = "t,nibp_sys,nibp_time";
+	cr_assert_eq(vt_csv_parse_header(&l, with, strlen(with), err, sizeof(err), &col), 0);
+	double t;
+	struct vt_reading r;
+	cr_assert_eq(vt_csv_parse_row(&l, "60,120,", 7, &t, &r, err, sizeof(err), &col), 0, "%s", err);
+	had = 0;
+	vt_csv_time_sparse(&l, &had, 60000, &r);
+	cr_expect_eq(r.timed, 0, "its nibp_time is empty: untimed, as the column says");
+}

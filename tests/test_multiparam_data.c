@@ -42,8 +42,17 @@ struct series {
 	size_t n;
 };
 
+/* s_column, or with `empty`, every row: NAN where the field is empty. */
+static void s_column_rows(const char *path, const char *name, bool empty, struct series *s);
+
 static void
 s_column(const char *path, const char *name, struct series *s)
+{
+	s_column_rows(path, name, false, s);
+}
+
+static void
+s_column_rows(const char *path, const char *name, bool empty, struct series *s)
 {
 	char *text = vt_rig_slurp(path, NULL);
 	cr_assert_not_null(text);
@@ -58,9 +67,9 @@ s_column(const char *path, const char *name, struct series *s)
 		char *f, *p = line;
 		double t = strtod(line, NULL);
 		for (i = 0; (f = strsep(&p, ",")) != NULL; i++)
-			if (i == col && f[0] != '\0' && f[0] != '\r') {
+			if (i == col && ((f[0] != '\0' && f[0] != '\r') || empty)) {
 				s->t[s->n] = t;
-				s->v[s->n++] = strtod(f, NULL);
+				s->v[s->n++] = f[0] != '\0' && f[0] != '\r' ? strtod(f, NULL) : NAN;
 			}
 	}
 	free(text);
@@ -156,6 +165,85 @@ Test(multiparam_data, each_high_measurement_raises_once)
 			k++;
 		cr_expect(k < sys.n && cleared[i] == sys.t[k], "cleared at %g s, next measurement %g s",
 		          cleared[i], k < sys.n ? sys.t[k] : -1.0);
+	}
+	free(out);
+}
+
+/*
+ * The measurement times of `p` the replay output shows (its "measured" in
+ * the vitals messages), each once, in `at`; how many.
+ */
+static size_t
+s_measured(const char *out, const char *p, double *at, size_t cap)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "\"%s\":\"", p);
+	size_t n = 0;
+	for (const char *m = strstr(out, "\"measured\":{"); m != NULL;
+	     m = strstr(m + 1, "\"measured\":{")) {
+		const char *end = strchr(m, '}'), *k = strstr(m, key);
+		if (end == NULL || k == NULL || k > end)
+			continue;
+		char stamp[40];
+		k += strlen(key);
+		size_t len = strcspn(k, "\"");
+		cr_assert_lt(len, sizeof(stamp));
+		memcpy(stamp, k, len);
+		stamp[len] = '\0';
+		int64_t ms;
+		cr_assert_eq(vt_time_parse(stamp, &ms), 0, "%s", stamp);
+		/* A measurement shows in the messages after it until the next: in
+		 * time order, a new one is a new time. */
+		if ((n == 0 || at[n - 1] != (double)ms / 1000.0) && n < cap)
+			at[n++] = (double)ms / 1000.0;
+	}
+	return n;
+}
+
+/*
+ * MIMIC-II s00001 holds each pressure only in the row where a cuff
+ * measurement completed, about every 10 minutes, and two of them often
+ * read the same. A value after an empty field is a measurement of its own
+ * at its row, equal to the last or not; a value in the row right after
+ * another is one too when it differs (the old rule, which only a repeat of
+ * the same value in consecutive rows fails). Counted here from the file.
+ */
+Test(multiparam_data, every_cuff_reading_after_an_empty_field_is_a_measurement)
+{
+	const char *path = s_data("mimic2-s00001.csv");
+	SKIP_WITHOUT(path, "mimic2-s00001.csv");
+	char *out = s_replay(path, "");
+	static const char *const pressures[] = {"nibp_sys", "nibp_dia", "nibp_map"};
+	for (size_t k = 0; k < 3; k++) {
+		static struct series col;
+		s_column_rows(path, pressures[k], true, &col);
+		static double after_empty[4096], at[4096];
+		size_t n_after_empty = 0, n_changed = 0, n_equal_again = 0;
+		double last = NAN;
+		for (size_t i = 0; i < col.n; i++) {
+			if (isnan(col.v[i]))
+				continue;
+			if (i == 0 || isnan(col.v[i - 1]))
+				after_empty[n_after_empty++] = col.t[i];
+			else if (col.v[i] != col.v[i - 1])
+				n_changed++;
+			n_equal_again += col.v[i] == last;
+			last = col.v[i];
+		}
+		cr_assert_gt(n_equal_again, 0, "%s: the recording has equal readings in a row",
+		             pressures[k]);
+		size_t n = s_measured(out, pressures[k], at, 4096);
+		cr_expect_eq(n, n_after_empty + n_changed,
+		             "%s: %zu measurements, the file has %zu after an empty field and %zu "
+		             "changing right after another",
+		             pressures[k], n, n_after_empty, n_changed);
+		size_t j = 0;
+		for (size_t i = 0; i < n_after_empty; i++) {
+			while (j < n && at[j] < after_empty[i])
+				j++;
+			cr_expect(j < n && at[j] == after_empty[i], "%s: no measurement at %g s",
+			          pressures[k], after_empty[i]);
+		}
 	}
 	free(out);
 }

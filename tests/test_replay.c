@@ -288,10 +288,11 @@ Test(replay, an_endless_input_is_refused_at_the_input_bound)
  * A blood pressure in a numerics CSV: three cuff measurements in the
  * baseline phase, diastolic 80, 70 and 70 (the two 70s equal in every
  * pressure), each repeated by the monitor in the rows after it, then an
- * infusion. `with_time` gives the file its nibp_time column.
+ * infusion. `with_time` gives the file its nibp_time column. The text,
+ * malloc'd.
  */
-static void
-s_cuff_csv(const char *dir, const char *name, bool with_time, char *path, size_t len)
+static char *
+s_cuff_csv(bool with_time)
 {
 	static const struct {
 		int from, to, measured, sys, dia, map;
@@ -314,21 +315,20 @@ s_cuff_csv(const char *dir, const char *name, bool with_time, char *path, size_t
 		}
 	fprintf(fp, "600,70,,,%s\n", with_time ? "," : "");
 	fclose(fp);
-	cr_assert_eq(vt_rig_write_file(dir, name, text, path, len), 0);
-	free(text);
+	return text;
 }
 
 /*
- * Replay that CSV (s_cuff_csv) on chair-1, baseline from 0 s and infusion
- * from 500 s, with a `for: 2` rule; its temporary directory (to remove) in
- * `dir`.
+ * Replay the CSV `text` (such as s_cuff_csv's) on chair-1, baseline from
+ * 0 s and infusion from 500 s, with a `for: 2` rule; its temporary
+ * directory (to remove) in `dir`.
  */
 static void
-s_cuff_replay(bool with_time, char *dir, size_t dir_len, struct vt_rig_output *r)
+s_cuff_replay(const char *text, char *dir, size_t dir_len, struct vt_rig_output *r)
 {
 	char csv[256], cfg[256], spec[300];
 	cr_assert_eq(vt_rig_tmpdir(dir, dir_len, "replay-cuff"), 0);
-	s_cuff_csv(dir, "cuff.csv", with_time, csv, sizeof(csv));
+	cr_assert_eq(vt_rig_write_file(dir, "cuff.csv", text, csv, sizeof(csv)), 0);
 	cr_assert_eq(vt_rig_write_file(dir, "cuff.yaml",
 	                               "publish: tcp://127.0.0.1:5556\n"
 	                               "monitors:\n"
@@ -399,7 +399,9 @@ Test(replay, equal_cuff_measurements_at_their_own_times_are_two)
 {
 	char dir[128];
 	struct vt_rig_output r;
-	s_cuff_replay(true, dir, sizeof(dir), &r);
+	char *text = s_cuff_csv(true);
+	s_cuff_replay(text, dir, sizeof(dir), &r);
+	free(text);
 	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 70, "median of 80, 70, 70");
 	cr_expect_eq(s_last_baseline(r.out, "nibp_sys"), 113, "median of 114, 113, 113");
 	cr_expect_eq(s_last_baseline(r.out, "nibp_map"), 84, "median of 91, 84, 84");
@@ -414,16 +416,81 @@ Test(replay, equal_cuff_measurements_at_their_own_times_are_two)
 /*
  * A CSV without nibp_time (the real multiparameter recordings, files
  * written before the column) keeps the rule it always had: a pressure
- * equal to the last is the last measurement repeated. Documented in
- * docs/replay.md; this shows what the column changes.
+ * equal to the last in the row right after it is the last measurement
+ * repeated (here the monitor shows each for a few rows, and the file has
+ * no row between them). Documented in docs/replay.md; this shows what the
+ * column changes.
  */
 Test(replay, without_nibp_time_an_equal_cuff_reading_is_a_repeat)
 {
 	char dir[128];
 	struct vt_rig_output r;
-	s_cuff_replay(false, dir, sizeof(dir), &r);
+	char *text = s_cuff_csv(false);
+	s_cuff_replay(text, dir, sizeof(dir), &r);
+	free(text);
 	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 75, "median of 80 and 70");
 	cr_expect_str_eq(s_raised_at(r.out, "dia-low"), "", "one low measurement only");
+	vt_rig_output_free(&r);
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * A CSV without nibp_time written as the real recordings are: a pressure
+ * only in the row where the cuff completed, empty fields in the rows
+ * between. A pressure after an empty field is a measurement of its own,
+ * even equal to the last: the two diastolic 70s are two, as nibp_time
+ * would say (docs/replay.md, "Without it").
+ */
+Test(replay, without_nibp_time_a_pressure_after_an_empty_field_is_a_new_measurement)
+{
+	const char *text = "t,hr,nibp_sys,nibp_dia,nibp_map\n"
+	                   "0,70,,,\n"
+	                   "60,70,114,80,91\n"
+	                   "120,70,,,\n"
+	                   "240,70,113,70,84\n"
+	                   "300,70,,,\n"
+	                   "420,70,113,70,84\n"
+	                   "480,70,,,\n"
+	                   "600,70,,,\n";
+	char dir[128];
+	struct vt_rig_output r;
+	s_cuff_replay(text, dir, sizeof(dir), &r);
+	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 70, "median of 80, 70, 70");
+	cr_expect_eq(s_last_baseline(r.out, "nibp_sys"), 113, "median of 114, 113, 113");
+	cr_expect_eq(s_last_baseline(r.out, "nibp_map"), 84, "median of 91, 84, 84");
+	cr_expect_str_eq(s_raised_at(r.out, "dia-low"), "1970-01-01T00:07:00.000Z",
+	                 "two low measurements in a row raise `for: 2`, at the second");
+	cr_expect(strstr(r.out, "\"measured\":{\"nibp_sys\":\"1970-01-01T00:07:00.000Z\"") != NULL,
+	          "the second 113 is measured at its own row");
+	vt_rig_output_free(&r);
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * The same readings in a dense file: a pressure in every row, the monitor
+ * showing its last measurement until the next. Equal values in consecutive
+ * rows are that measurement repeated, however long: the 70s are one, and
+ * the baseline is the median of 80 and 70.
+ */
+Test(replay, without_nibp_time_a_pressure_repeated_row_after_row_is_one_measurement)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *fp = open_memstream(&text, &size);
+	fprintf(fp, "t,hr,nibp_sys,nibp_dia,nibp_map\n0,70,,,\n");
+	for (int t = 60; t <= 480; t += 60)
+		fprintf(fp, t < 240 ? "%d,70,114,80,91\n" : "%d,70,113,70,84\n", t);
+	fprintf(fp, "600,70,,,\n");
+	fclose(fp);
+	char dir[128];
+	struct vt_rig_output r;
+	s_cuff_replay(text, dir, sizeof(dir), &r);
+	free(text);
+	cr_expect_eq(s_last_baseline(r.out, "nibp_dia"), 75, "median of 80 and 70");
+	cr_expect_eq(s_last_baseline(r.out, "nibp_sys"), 113.5, "median of 114 and 113");
+	cr_expect_str_eq(s_raised_at(r.out, "dia-low"), "", "one low measurement only");
+	cr_expect(strstr(r.out, "\"measured\":{\"nibp_sys\":\"1970-01-01T00:07:00.000Z\"") == NULL,
+	          "the 113 of 07:00 is the one of 04:00 shown again");
 	vt_rig_output_free(&r);
 	vt_rig_rmtree(dir);
 }

@@ -5,7 +5,9 @@
  * must stay distinct from zero all the way to the alarm engine; an empty
  * blood-pressure field is no measurement in that row, and `nibp_time` says
  * when the measurement in a row was taken, so that two equal measurements
- * stay two (a repeat carries the time of the first).
+ * stay two (a repeat carries the time of the first). A file without that
+ * column still says it where it is sparse: a pressure after an empty field
+ * is a cuff measurement completing in its row (vt_csv_time_sparse).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -303,4 +305,27 @@ vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_t le
 				vt_reading_set_age(r, (enum vt_param)p, row - at, at);
 	}
 	return 0;
+}
+
+void
+vt_csv_time_sparse(const struct vt_csv_layout *layout, vt_param_mask *had, int64_t t_ms,
+                   struct vt_reading *r)
+{
+	/* A file with nibp_time says itself which measurement each row shows. */
+	if (layout->nibp_time_column >= 0)
+		return;
+	vt_param_mask held = 0;
+	for (int p = 0; p < VT_PARAM_COUNT; p++) {
+		vt_param_mask bit = VT_PARAM_BIT(p);
+		if (!vt_param_info(p)->episodic || !(r->valid & bit))
+			continue;
+		held |= bit;
+		/* The field before was empty: the device showed no measurement
+		 * there, so this one completed in this row, even if it equals the
+		 * last. Consecutive values stay untimed: the core's old rule (an
+		 * equal value is the last one repeated) still tells them apart. */
+		if (!(*had & bit) && !(r->timed & bit))
+			vt_reading_set_age(r, (enum vt_param)p, 0, t_ms);
+	}
+	*had = held;
 }

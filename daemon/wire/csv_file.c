@@ -19,6 +19,7 @@ struct vt_csv_file {
 	size_t cap;                 /* its capacity */
 	int lineno;                 /* line number of the last line read */
 	int64_t last_ms;            /* time of the previous row */
+	vt_param_mask had;          /* its pressures (vt_csv_time_sparse) */
 	struct vt_csv_layout layout;
 };
 
@@ -134,6 +135,7 @@ vt_csv_file_next(struct vt_csv_file *f, int64_t *t_ms, struct vt_reading *r, str
 		return -1;
 	}
 	f->last_ms = ms;
+	vt_csv_time_sparse(&f->layout, &f->had, ms, r);
 	*t_ms = ms;
 	return 1;
 }

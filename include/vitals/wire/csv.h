@@ -60,6 +60,19 @@ int vt_csv_parse_row(const struct vt_csv_layout *layout, const char *line, size_
                      int *column);
 
 /*
+ * The sparse rule of a file without `nibp_time` (pure; the reader calls it
+ * after each row, at `t_ms`): a blood pressure whose field in the previous
+ * row was empty (or that is in the first row) is a new measurement taken at
+ * its row's time, timed so (age 0, stamp t_ms) as `nibp_time` would time
+ * it; one whose previous field had a value stays untimed (equal to it, it is
+ * that measurement repeated). `*had` carries the pressures of the previous
+ * row from call to call (0 before the first). A file with the column is
+ * left as its `nibp_time` says.
+ */
+void vt_csv_time_sparse(const struct vt_csv_layout *layout, vt_param_mask *had, int64_t t_ms,
+                        struct vt_reading *r);
+
+/*
  * The writer, the mirror of the parser. The header for the parameters in
  * `columns` (in the order of enum vt_param), `nibp_time` after the
  * pressures when `columns` has any, and, with `flags`, the flags column; a
