@@ -32,7 +32,7 @@ struct s_dri {
 	int64_t now_ms;          /* at the last period */
 	int interval_s;          /* records every this often; 0: not asked */
 	int64_t next_ms;         /* when the next one is due */
-	bool deaf, bad_check;
+	struct vt_encode_polled faults; /* deaf, or spoiling the next record */
 	struct vt_encode_cuff cuff; /* the last NIBP measurement */
 	struct vt_encode_cuff before; /* the one shown while the cycle runs */
 	bool failing;            /* the monitor says the last measurement failed */
@@ -139,9 +139,9 @@ s_record(struct s_dri *s, uint8_t *out, size_t cap, size_t *n)
 	size_t f = vt_dri_frame(rec, sizeof rec, out + *n, cap - *n);
 	if (f == 0)
 		return;
-	if (s->bad_check)
+	if (s->faults.bad_check)
 		s_spoil(out + *n, f);
-	s->bad_check = false;
+	s->faults.bad_check = false;
 	*n += f;
 }
 
@@ -150,7 +150,7 @@ static void
 s_request(struct s_dri *s, const uint8_t *rec, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
 	if (len < 49 || (size_t)vt_dri_i16(rec) != len || vt_dri_i16(rec + 14) != VT_DRI_MT_PHDB ||
-	    rec[16 + 2] != VT_DRI_SR_REQ || rec[40] != VT_DRI_PH_DISPL || s->deaf)
+	    rec[16 + 2] != VT_DRI_SR_REQ || rec[40] != VT_DRI_PH_DISPL || s->faults.deaf)
 		return;
 	int interval = vt_dri_i16(rec + 41);
 	if (interval == 0) {
@@ -208,20 +208,8 @@ static size_t
 s_misbehave(void *state, enum vt_encode_fault f, int64_t wall_ms, uint8_t *out, size_t cap)
 {
 	struct s_dri *s = state;
-	switch (f) {
-	case VT_ENCODE_DEAF:
-		s->deaf = true;
-		break;
-	case VT_ENCODE_HEARING:
-		s->deaf = false;
-		break;
-	case VT_ENCODE_BAD_CHECK:
-		s->bad_check = true;
-		break;
-	case VT_ENCODE_DROP:
-		s->interval_s = 0; /* restarted: the request is forgotten */
-		break;
-	}
+	if (!vt_encode_polled_fault(&s->faults, f))
+		s->interval_s = 0; /* a drop: restarted, the request is forgotten */
 	(void)wall_ms;
 	(void)out;
 	(void)cap;
@@ -238,7 +226,6 @@ const struct vt_encoder vt_encoder_ge_dri = {
 	.reset = s_reset,
 	.encode = s_encode,
 	.respond = s_respond,
-	.faults = 1u << VT_ENCODE_DEAF | 1u << VT_ENCODE_HEARING | 1u << VT_ENCODE_BAD_CHECK |
-	          1u << VT_ENCODE_DROP,
+	.faults = VT_ENCODE_POLLED_FAULTS,
 	.misbehave = s_misbehave,
 };

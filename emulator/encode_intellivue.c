@@ -36,7 +36,8 @@ struct s_iv {
 	struct vt_encode_cuff cuff; /* the last NIBP measurement */
 	bool cuff_demo;        /* it was taken in demo mode: gone when demo mode ends */
 	/* the session */
-	bool associated, deaf, bad_check;
+	bool associated;
+	struct vt_encode_polled faults; /* deaf, or spoiling the next frame */
 	uint16_t invoke;
 	int64_t announced;     /* when the last Connect Indication went */
 	struct vt_iv_reader in;  /* the host's message being read */
@@ -102,7 +103,7 @@ s_emit(struct s_iv *s, const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
 		return false;
 	if (s->datagram) {
 		/* A spoiled datagram is cut short: its lengths run past its end. */
-		size_t dlen = s->bad_check ? len - 1 : len;
+		size_t dlen = s->faults.bad_check ? len - 1 : len;
 		if (dlen + 2 > cap - *n)
 			return false;
 		out[*n] = (uint8_t)(dlen >> 8);
@@ -113,11 +114,11 @@ s_emit(struct s_iv *s, const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
 		size_t f = vt_iv_frame(msg, len, out + *n, cap - *n);
 		if (f == 0)
 			return false;
-		if (s->bad_check)
+		if (s->faults.bad_check)
 			s_spoil_frame(out + *n, f);
 		*n += f;
 	}
-	s->bad_check = false;
+	s->faults.bad_check = false;
 	return true;
 }
 
@@ -237,7 +238,7 @@ s_message(struct s_iv *s, const uint8_t *msg, size_t len, int64_t wall_ms, uint8
 	uint8_t reply[VT_ENCODE_REPLY_MAX];
 	switch (m.kind) {
 	case VT_IV_MSG_ASSOC_REQ: {
-		if (s->deaf)
+		if (s->faults.deaf)
 			return;
 		s->associated = true;
 		s_emit(s, reply, vt_iv_aare(1000, reply, sizeof reply), out, cap, n);
@@ -337,23 +338,11 @@ s_misbehave(void *state, enum vt_encode_fault f, int64_t wall_ms, uint8_t *out, 
 {
 	struct s_iv *s = state;
 	size_t n = 0;
-	switch (f) {
-	case VT_ENCODE_DEAF:
-		s->deaf = true;
-		break;
-	case VT_ENCODE_HEARING:
-		s->deaf = false;
-		break;
-	case VT_ENCODE_BAD_CHECK:
-		s->bad_check = true;
-		break;
-	case VT_ENCODE_DROP:
-		if (s->associated) {
-			uint8_t msg[64];
-			s->associated = false;
-			s_emit(s, msg, vt_iv_abort(msg, sizeof msg), out, cap, &n);
-		}
-		break;
+	if (!vt_encode_polled_fault(&s->faults, f) && s->associated) {
+		/* a drop: the association is aborted */
+		uint8_t msg[64];
+		s->associated = false;
+		s_emit(s, msg, vt_iv_abort(msg, sizeof msg), out, cap, &n);
 	}
 	(void)wall_ms;
 	return n;
@@ -370,7 +359,6 @@ const struct vt_encoder vt_encoder_philips_mib = {
 	.encode = s_encode,
 	.respond = s_respond,
 	.lan = true,
-	.faults = 1u << VT_ENCODE_DEAF | 1u << VT_ENCODE_HEARING | 1u << VT_ENCODE_BAD_CHECK |
-	          1u << VT_ENCODE_DROP,
+	.faults = VT_ENCODE_POLLED_FAULTS,
 	.misbehave = s_misbehave,
 };

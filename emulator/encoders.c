@@ -1,6 +1,7 @@
 /*
  * The table of protocol encoders, and the few helpers every encoder needs
- * (rounding a value to the digits a device shows, printing its clock).
+ * (rounding a value to the digits a device shows, printing its clock, the
+ * faults a polled monitor is told to show).
  * Like the driver table: a new protocol is one file and one line here.
  */
 #include <math.h>
@@ -116,4 +117,23 @@ vt_encode_cuff_update(struct vt_encode_cuff *c, const struct vt_reading *r, int6
 		}
 	}
 	c->seen = measured;
+}
+
+bool
+vt_encode_polled_fault(struct vt_encode_polled *p, enum vt_encode_fault f)
+{
+	switch (f) {
+	case VT_ENCODE_DEAF:
+		p->deaf = true;
+		return true;
+	case VT_ENCODE_HEARING:
+		p->deaf = false;
+		return true;
+	case VT_ENCODE_BAD_CHECK:
+		p->bad_check = true;
+		return true;
+	case VT_ENCODE_DROP:
+		break;
+	}
+	return false;
 }

@@ -66,6 +66,23 @@ enum vt_encode_fault {
 	VT_ENCODE_DROP,      /* drop the association (the host's request) now */
 };
 
+/* Every fault a monitor that answers a host's requests knows (vt_encoder.faults). */
+#define VT_ENCODE_POLLED_FAULTS \
+	(1u << VT_ENCODE_DEAF | 1u << VT_ENCODE_HEARING | 1u << VT_ENCODE_BAD_CHECK | \
+	 1u << VT_ENCODE_DROP)
+
+/*
+ * What those faults leave a polled monitor doing, kept in its state. A
+ * drop is the monitor's own (it forgets a request, or aborts an
+ * association), so vt_encode_polled_fault leaves it to the caller.
+ */
+struct vt_encode_polled {
+	bool deaf;      /* the host's requests go unanswered, from DEAF until HEARING */
+	bool bad_check; /* the next frame goes out with a wrong check (BAD_CHECK) */
+};
+/* Apply DEAF, HEARING or BAD_CHECK to `p`; false for VT_ENCODE_DROP, which it does not apply. */
+bool vt_encode_polled_fault(struct vt_encode_polled *p, enum vt_encode_fault f);
+
 /* Fill `cfg` with the factory-like defaults. */
 void vt_encode_config_default(struct vt_encode_config *cfg);
 
