@@ -46,10 +46,7 @@ s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
 	d->reset(state, NULL);
 	d->connect(state, NULL, 0, &sink);
 	for (size_t pos = 0, k = 0; pos < size;) {
-		size_t n = size - pos;
-		if (ncuts > 0 && (size_t)cuts[k % ncuts] % 23 + 1 < n)
-			n = (size_t)cuts[k % ncuts] % 23 + 1;
-		k++;
+		size_t n = fuzz_chunk(cuts, ncuts, k++, size - pos);
 		d->feed(state, data + pos, n, &sink);
 		pos += n;
 	}
@@ -103,14 +100,7 @@ s_good(uint8_t *out, size_t cap)
 static void
 s_device(const uint8_t *data, size_t size)
 {
-	const struct vt_encoder *e = vt_encoder_find("ge-dri");
-	const struct vt_driver *d = vt_driver_find("ge-dri");
-	fuzz_check(e != NULL && d != NULL);
-	void *es = malloc(e->state_size), *ds = malloc(d->state_size);
-	uint8_t *out = malloc(VT_ENCODE_REPLY_MAX);
-	fuzz_check(es != NULL && ds != NULL && out != NULL);
-	e->reset(es, NULL);
-	d->reset(ds, NULL);
+	struct fuzz_device f = fuzz_device_open("ge-dri");
 	struct vt_reading shown = {0};
 	vt_reading_set(&shown, VT_HR, 64);
 	vt_reading_set(&shown, VT_ETCO2, 36);
@@ -118,21 +108,14 @@ s_device(const uint8_t *data, size_t size)
 	vt_reading_set(&shown, VT_NIBP_DIA, 80);
 	struct fuzz_run run = fuzz_run_new(S_MINE);
 	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 1000};
-	size_t n = e->encode(es, &shown, 1000, out, VT_ENCODE_MAX);
-	d->feed(ds, out, n, &sink);
-	n = e->respond(es, data, size, 2000, out, VT_ENCODE_REPLY_MAX);
-	fuzz_check(n <= VT_ENCODE_REPLY_MAX);
-	d->feed(ds, out, n, &sink);
+	size_t n = f.e->encode(f.es, &shown, 1000, f.out, VT_ENCODE_MAX);
+	f.d->feed(f.ds, f.out, n, &sink);
+	fuzz_device_answer(&f, data, size, 2000, &sink);
 	for (int64_t t = 3000; t < 8000; t += 1000) {
-		n = e->encode(es, &shown, t, out, VT_ENCODE_MAX);
-		d->feed(ds, out, n, &sink);
+		n = f.e->encode(f.es, &shown, t, f.out, VT_ENCODE_MAX);
+		f.d->feed(f.ds, f.out, n, &sink);
 	}
-	struct vt_driver_stats st;
-	d->stats(ds, &st);
-	fuzz_check(st.dropped == 0);
-	free(out);
-	free(es);
-	free(ds);
+	fuzz_device_close(&f);
 }
 
 int

@@ -67,10 +67,7 @@ s_feed(const struct vt_driver *d, void *state, bool datagram, const uint8_t *dat
 	size_t hn = s_hello(datagram, hello, sizeof hello);
 	d->feed(state, hello, hn, &sink);
 	for (size_t pos = 0, k = 0; pos < size;) {
-		size_t n = size - pos;
-		if (ncuts > 0 && (size_t)cuts[k % ncuts] % 23 + 1 < n)
-			n = (size_t)cuts[k % ncuts] % 23 + 1;
-		k++;
+		size_t n = fuzz_chunk(cuts, ncuts, k++, size - pos);
 		tx.len = 0;
 		sink.now += 10;
 		d->feed(state, data + pos, n, &sink);
@@ -125,36 +122,20 @@ s_good_result(uint8_t *out, size_t cap)
 static void
 s_device(const uint8_t *data, size_t size)
 {
-	const struct vt_encoder *e = vt_encoder_find("philips-mib");
-	const struct vt_driver *d = vt_driver_find("philips-mib");
-	fuzz_check(e != NULL && d != NULL);
-	void *es = malloc(e->state_size), *ds = malloc(d->state_size);
-	fuzz_check(es != NULL && ds != NULL);
-	e->reset(es, NULL);
+	struct fuzz_device f = fuzz_device_open("philips-mib");
 	struct vt_reading shown = {0};
 	vt_reading_set(&shown, VT_HR, 64);
 	vt_reading_set(&shown, VT_NIBP_SYS, 120);
 	vt_reading_set(&shown, VT_NIBP_DIA, 80);
-	uint8_t *out = malloc(VT_ENCODE_REPLY_MAX);
-	fuzz_check(out != NULL);
-	fuzz_check(e->encode(es, &shown, 1000, out, VT_ENCODE_MAX) == 0);
+	fuzz_check(f.e->encode(f.es, &shown, 1000, f.out, VT_ENCODE_MAX) == 0);
+	struct fuzz_run run = fuzz_run_new(S_MINE);
+	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 2000};
 	/* An association first, so that polls in the input are answered. */
 	uint8_t aarq[512], frame[1100];
 	size_t fn = vt_iv_frame(aarq, vt_iv_aarq(1000, aarq, sizeof aarq), frame, sizeof frame);
-	size_t n = e->respond(es, frame, fn, 2000, out, VT_ENCODE_REPLY_MAX);
-	d->reset(ds, NULL);
-	struct fuzz_run run = fuzz_run_new(S_MINE);
-	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 2000};
-	d->feed(ds, out, n, &sink);
-	n = e->respond(es, data, size, 3000, out, VT_ENCODE_REPLY_MAX);
-	fuzz_check(n <= VT_ENCODE_REPLY_MAX);
-	d->feed(ds, out, n, &sink);
-	struct vt_driver_stats st;
-	d->stats(ds, &st);
-	fuzz_check(st.dropped == 0);
-	free(out);
-	free(es);
-	free(ds);
+	fuzz_device_answer(&f, frame, fn, 2000, &sink);
+	fuzz_device_answer(&f, data, size, 3000, &sink);
+	fuzz_device_close(&f);
 }
 
 int
