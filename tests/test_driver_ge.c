@@ -146,11 +146,11 @@ s_no_cuff(struct vt_reading *r)
 	r->valid &= ~bp;
 }
 
-/* A session asking for a record every second, the monitor showing a steady patient. */
+/* A session asking for a record every poll_ms, the monitor showing a steady patient. */
 static void
-s_talk(struct vt_rig_talk *t)
+s_talk(struct vt_rig_talk *t, int poll_ms)
 {
-	struct vt_driver_opts o = {.poll_ms = 1000};
+	struct vt_driver_opts o = {.poll_ms = poll_ms};
 	cr_assert_eq(vt_rig_talk_start(t, "ge-dri", &o, NULL, T0), 0);
 	vt_rig_talk_patient(&t->shown);
 }
@@ -175,10 +175,8 @@ s_measure(struct vt_rig_talk *t, double sys, double dia, int64_t until)
 
 Test(ge_session, asks_and_reads_every_parameter)
 {
-	struct vt_driver_opts o = {.poll_ms = 2000};
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t, 2000);
 	vt_rig_talk_run(&t, T0 + 2500);
 	s_cuff(&t.shown, 131, 82);
 	vt_rig_talk_run(&t, T0 + 3500);
@@ -212,10 +210,8 @@ Test(ge_session, asks_and_reads_every_parameter)
 
 Test(ge_session, the_monitor_bytes_decode_alike_however_split)
 {
-	struct vt_driver_opts o = {.poll_ms = 1000};
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t, 1000);
 	s_cuff(&t.shown, 118, 77);
 	t.shown.flags = VT_FLAG_LEADS_OFF | VT_FLAG_CO2_OCCLUSION;
 	vt_rig_talk_run(&t, T0 + 1500);
@@ -249,7 +245,7 @@ Test(ge_session, a_failed_cuff_measurement_raises_its_flag_until_the_next_one)
 	} next[] = {{140, 90, "other pressures"}, {125, 80, "the same pressures"}};
 	for (size_t k = 0; k < sizeof next / sizeof next[0]; k++) {
 		struct vt_rig_talk t;
-		s_talk(&t);
+		s_talk(&t, 1000);
 		vt_rig_talk_run(&t, T0 + 500);
 		s_measure(&t, 125, 80, T0 + 180500);
 		/* Three minutes on, the next measurement fails: the monitor shows the
@@ -278,10 +274,8 @@ Test(ge_session, a_failed_cuff_measurement_raises_its_flag_until_the_next_one)
 
 Test(ge_faults, a_bad_checksum_is_dropped_and_the_next_frame_read)
 {
-	struct vt_driver_opts o = {.poll_ms = 1000};
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t, 1000);
 	vt_rig_talk_run(&t, T0 + 2500);
 	size_t before = t.c.count;
 	vt_rig_talk_misbehave(&t, VT_ENCODE_BAD_CHECK);
@@ -297,10 +291,8 @@ Test(ge_faults, a_bad_checksum_is_dropped_and_the_next_frame_read)
 
 Test(ge_faults, a_monitor_that_forgets_the_request_is_asked_again)
 {
-	struct vt_driver_opts o = {.poll_ms = 2000};
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t, 2000);
 	vt_rig_talk_run(&t, T0 + 4500);
 	size_t before = t.c.count;
 	vt_rig_talk_misbehave(&t, VT_ENCODE_DROP);
@@ -319,10 +311,8 @@ Test(ge_faults, a_monitor_that_forgets_the_request_is_asked_again)
 
 Test(ge_faults, disconnect_tells_the_monitor_to_stop)
 {
-	struct vt_driver_opts o = {.poll_ms = 1000};
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "ge-dri", &o, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t, 1000);
 	vt_rig_talk_run(&t, T0 + 3500);
 	vt_rig_talk_stop(&t);
 	size_t n = t.c.count;
@@ -514,7 +504,7 @@ Test(ge_values, the_status_bits_tell_a_new_measurement_whatever_its_pressures)
 Test(ge_session, every_cuff_cycle_shows_the_measuring_bit)
 {
 	struct vt_rig_talk t;
-	s_talk(&t);
+	s_talk(&t, 1000);
 	vt_rig_talk_run(&t, T0 + 500);
 	s_measure(&t, 125, 80, T0 + 90500);
 	s_measure(&t, 131, 84, T0 + 200500); /* a second cycle that measures */

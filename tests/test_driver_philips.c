@@ -301,11 +301,18 @@ Test(philips_capture, real_result_with_no_patient_gives_no_values)
 
 /* ---- a session with the emulated monitor ---------------------------------------- */
 
+/* A session with the emulated monitor (its defaults), showing a steady patient. */
+static void
+s_talk(struct vt_rig_talk *t)
+{
+	cr_assert_eq(vt_rig_talk_start(t, "philips-mib", NULL, NULL, T0), 0);
+	vt_rig_talk_patient(&t->shown);
+}
+
 Test(philips_session, associates_polls_and_reads_every_parameter)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 2500);
 	/* One cuff measurement completes at T0 + 3 s. */
 	vt_reading_set(&t.shown, VT_NIBP_SYS, 131);
@@ -345,8 +352,7 @@ Test(philips_session, associates_polls_and_reads_every_parameter)
 Test(philips_session, the_monitor_bytes_decode_alike_however_split)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_reading_set(&t.shown, VT_NIBP_SYS, 120);
 	vt_reading_set(&t.shown, VT_NIBP_DIA, 80);
 	t.shown.flags = VT_FLAG_LEADS_OFF;
@@ -376,8 +382,7 @@ Test(philips_session, technical_alarms_become_flags)
 	                                 VT_FLAG_SENSOR_FAULT};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		struct vt_rig_talk t;
-		cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-		vt_rig_talk_patient(&t.shown);
+		s_talk(&t);
 		t.shown.flags = flags[i];
 		vt_rig_talk_run(&t, T0 + 3500);
 		cr_expect_eq(vt_rig_talk_last(&t)->flags, flags[i], "flag 0x%x", flags[i]);
@@ -388,8 +393,7 @@ Test(philips_session, technical_alarms_become_flags)
 	}
 	/* The SpO2 sensor's INOP is "disconnected": vitalsd cannot tell it from off. */
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	t.shown.flags = VT_FLAG_SENSOR_OFF;
 	vt_reading_set_missing(&t.shown, VT_SPO2);
 	vt_rig_talk_run(&t, T0 + 3500);
@@ -402,8 +406,7 @@ Test(philips_session, technical_alarms_become_flags)
 Test(philips_session, a_failed_cuff_measurement_is_no_value)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_reading_set_missing(&t.shown, VT_NIBP_SYS);
 	vt_reading_set_missing(&t.shown, VT_NIBP_DIA);
 	vt_reading_set_missing(&t.shown, VT_NIBP_MAP);
@@ -534,8 +537,7 @@ Test(philips_values, the_capnograph_breathing_rate_wins)
 Test(philips_faults, a_bad_fcs_is_dropped_and_the_next_frame_read)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 3500);
 	size_t before = t.c.count;
 	vt_rig_talk_misbehave(&t, VT_ENCODE_BAD_CHECK);
@@ -562,8 +564,7 @@ Test(philips_faults, a_bad_fcs_is_dropped_and_the_next_frame_read)
 Test(philips_faults, an_abort_is_followed_by_a_new_association)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 3500);
 	size_t before = t.c.count;
 	vt_rig_talk_misbehave(&t, VT_ENCODE_DROP);
@@ -581,8 +582,7 @@ Test(philips_faults, an_abort_is_followed_by_a_new_association)
 Test(philips_faults, a_silent_monitor_is_associated_again)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 2500);
 	size_t before = t.c.count;
 	uint64_t sent = t.host_messages;
@@ -604,8 +604,7 @@ Test(philips_faults, a_silent_monitor_is_associated_again)
 Test(philips_faults, an_unanswered_association_is_asked_again)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 2500);
 	/* Dropped, and the monitor no longer answers association requests. */
 	vt_rig_talk_misbehave(&t, VT_ENCODE_DEAF);
@@ -623,8 +622,7 @@ Test(philips_faults, an_unanswered_association_is_asked_again)
 Test(philips_faults, the_association_is_released_on_disconnect)
 {
 	struct vt_rig_talk t;
-	cr_assert_eq(vt_rig_talk_start(&t, "philips-mib", NULL, NULL, T0), 0);
-	vt_rig_talk_patient(&t.shown);
+	s_talk(&t);
 	vt_rig_talk_run(&t, T0 + 2500);
 	size_t wire = t.wire_len;
 	vt_rig_talk_stop(&t);

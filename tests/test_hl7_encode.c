@@ -146,12 +146,12 @@ Test(pcd, r01_leaves_out_missing_values_and_refuses_what_does_not_fit)
 	cr_expect_eq(vt_pcd_r01(msg, sizeof(msg), &s_sender, &bed, &s_id, &obs), 0, "no value at all");
 }
 
-/* The R40 rows by facet: 1 identity ... 7 type. */
-static void
+/* The R40 rows by facet: 1 identity ... 7 type; a field of one, as s_field gives it. */
+static const char *
 s_facet(const char *msg, int facet, int field, char *buf, size_t len)
 {
 	/* OBX 1 is the MDS; facets 1..7 follow in order. */
-	s_field(msg, "OBX", facet + 1, field, buf, len);
+	return s_field(msg, "OBX", facet + 1, field, buf, len);
 }
 
 Test(pcd, r40_rows_say_phase_state_inactivation_priority_and_type)
@@ -167,30 +167,21 @@ Test(pcd, r40_rows_say_phase_state_inactivation_priority_and_type)
 	cr_expect_str_eq(s_field(msg, "OBR", 1, 3, buf, sizeof(buf)),
 	                 "3f9c0a1b2c3d/chair-1/spo2-low/3^VITALSD");
 	cr_expect_str_eq(s_field(msg, "OBR", 1, 4, buf, sizeof(buf)), "196616^MDC_EVT_ALARM^MDC");
-	s_facet(msg, 1, 3, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "196674^MDC_EVT_LO_VAL_LT_LIM^MDC");
-	s_facet(msg, 1, 5, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "SpO2 86 % below 90 % for 15 s");
-	s_facet(msg, 1, 8, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "L~PH~SP");
-	s_facet(msg, 2, 3, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "150456^MDC_PULS_OXIM_SAT_O2^MDC");
-	s_facet(msg, 2, 5, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "86");
-	s_facet(msg, 2, 6, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "262688^MDC_DIM_PERCENT^MDC");
-	s_facet(msg, 2, 7, buf, sizeof(buf));
-	cr_expect_str_eq(buf, ">=90");
+	cr_expect_str_eq(s_facet(msg, 1, 3, buf, sizeof(buf)), "196674^MDC_EVT_LO_VAL_LT_LIM^MDC");
+	cr_expect_str_eq(s_facet(msg, 1, 5, buf, sizeof(buf)), "SpO2 86 % below 90 % for 15 s");
+	cr_expect_str_eq(s_facet(msg, 1, 8, buf, sizeof(buf)), "L~PH~SP");
+	cr_expect_str_eq(s_facet(msg, 2, 3, buf, sizeof(buf)), "150456^MDC_PULS_OXIM_SAT_O2^MDC");
+	cr_expect_str_eq(s_facet(msg, 2, 5, buf, sizeof(buf)), "86");
+	cr_expect_str_eq(s_facet(msg, 2, 6, buf, sizeof(buf)), "262688^MDC_DIM_PERCENT^MDC");
+	cr_expect_str_eq(s_facet(msg, 2, 7, buf, sizeof(buf)), ">=90");
 	static const char *const facets[][2] = {{"68481^MDC_ATTR_EVENT_PHASE^MDC", "start"},
 	                                        {"68482^MDC_ATTR_ALARM_STATE^MDC", "active"},
 	                                        {"68483^MDC_ATTR_ALARM_INACTIVATION_STATE^MDC", "enabled"},
 	                                        {"68484^MDC_ATTR_ALARM_PRIORITY^MDC", "PH"},
 	                                        {"68485^MDC_ATTR_ALERT_TYPE^MDC", "SP"}};
 	for (int f = 3; f <= 7; f++) {
-		s_facet(msg, f, 3, buf, sizeof(buf));
-		cr_expect_str_eq(buf, facets[f - 3][0]);
-		s_facet(msg, f, 5, buf, sizeof(buf));
-		cr_expect_str_eq(buf, facets[f - 3][1]);
+		cr_expect_str_eq(s_facet(msg, f, 3, buf, sizeof(buf)), facets[f - 3][0]);
+		cr_expect_str_eq(s_facet(msg, f, 5, buf, sizeof(buf)), facets[f - 3][1]);
 		s_facet(msg, f, 4, buf, sizeof(buf));
 		char want[32];
 		snprintf(want, sizeof(want), "1.1.1.1.%d", f);
@@ -212,12 +203,9 @@ Test(pcd, r40_rows_say_phase_state_inactivation_priority_and_type)
 		a.acknowledged = cases[i].ack;
 		a.silenced = cases[i].silenced;
 		cr_assert_gt(vt_pcd_r40(msg, sizeof(msg), &s_sender, &bed, &s_id, &a), 0);
-		s_facet(msg, 3, 5, buf, sizeof(buf));
-		cr_expect_str_eq(buf, cases[i].phase_text);
-		s_facet(msg, 4, 5, buf, sizeof(buf));
-		cr_expect_str_eq(buf, cases[i].state);
-		s_facet(msg, 5, 5, buf, sizeof(buf));
-		cr_expect_str_eq(buf, cases[i].inactivation);
+		cr_expect_str_eq(s_facet(msg, 3, 5, buf, sizeof(buf)), cases[i].phase_text);
+		cr_expect_str_eq(s_facet(msg, 4, 5, buf, sizeof(buf)), cases[i].state);
+		cr_expect_str_eq(s_facet(msg, 5, 5, buf, sizeof(buf)), cases[i].inactivation);
 	}
 }
 
@@ -229,29 +217,22 @@ Test(pcd, r40_of_a_technical_alarm_names_the_monitor_as_source)
 	struct vt_pcd_bed bed = {"chair-1", NULL, NULL};
 	char msg[VT_PCD_MAX], buf[128];
 	cr_assert_gt(vt_pcd_r40(msg, sizeof(msg), &s_sender, &bed, &s_id, &a), 0);
-	s_facet(msg, 1, 3, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "196616^MDC_EVT_ALARM^MDC");
-	s_facet(msg, 1, 4, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "1.0.0.0.1", "a technical alarm is the MDS's");
-	s_facet(msg, 1, 8, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "A~PM~ST");
-	s_facet(msg, 2, 3, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "68480^MDC_ATTR_ALERT_SOURCE^MDC");
-	s_facet(msg, 2, 5, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC");
-	s_facet(msg, 7, 5, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "ST");
+	cr_expect_str_eq(s_facet(msg, 1, 3, buf, sizeof(buf)), "196616^MDC_EVT_ALARM^MDC");
+	cr_expect_str_eq(s_facet(msg, 1, 4, buf, sizeof(buf)), "1.0.0.0.1",
+	                 "a technical alarm is the MDS's");
+	cr_expect_str_eq(s_facet(msg, 1, 8, buf, sizeof(buf)), "A~PM~ST");
+	cr_expect_str_eq(s_facet(msg, 2, 3, buf, sizeof(buf)), "68480^MDC_ATTR_ALERT_SOURCE^MDC");
+	cr_expect_str_eq(s_facet(msg, 2, 5, buf, sizeof(buf)),
+	                 "69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC");
+	cr_expect_str_eq(s_facet(msg, 7, 5, buf, sizeof(buf)), "ST");
 	/* A rise above a limit. */
 	a = (struct vt_pcd_alarm){.uid = "u", .priority = VT_PRIO_LOW, .parameter = VT_PR,
 	                          .has_value = true, .value = 131, .has_limit = true, .limit = 120,
 	                          .direction = 1, .text = "PR high"};
 	cr_assert_gt(vt_pcd_r40(msg, sizeof(msg), &s_sender, &bed, &s_id, &a), 0);
-	s_facet(msg, 1, 3, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "196652^MDC_EVT_HI_VAL_GT_LIM^MDC");
-	s_facet(msg, 2, 7, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "<=120");
-	s_facet(msg, 2, 8, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "H~PL~SP");
+	cr_expect_str_eq(s_facet(msg, 1, 3, buf, sizeof(buf)), "196652^MDC_EVT_HI_VAL_GT_LIM^MDC");
+	cr_expect_str_eq(s_facet(msg, 2, 7, buf, sizeof(buf)), "<=120");
+	cr_expect_str_eq(s_facet(msg, 2, 8, buf, sizeof(buf)), "H~PL~SP");
 }
 
 Test(pcd, text_from_outside_cannot_add_a_field_or_a_segment)
