@@ -444,6 +444,34 @@ s_one(const struct vt_iv_obs *o)
 	return r;
 }
 
+/* A monitor that puts a numeric in its alarm list's poll result: no reading, and no
+ * crash (the driver read the numeric's time against a numerics poll it had not had). */
+Test(philips_values, a_numeric_in_an_alarm_list_is_no_reading)
+{
+	const struct vt_driver *d = s_driver();
+	void *st = calloc(1, d->state_size);
+	d->reset(st, NULL);
+	struct vt_rig_collect c = {0};
+	struct vt_driver_sink sink = vt_rig_collect_sink(&c);
+	struct vt_iv_identity id = {.model = "MP50"};
+	uint8_t msg[512], frame[2048];
+	size_t k = vt_iv_mds_create_event(1, &id, msg, sizeof msg);
+	size_t f = vt_iv_frame(msg, k, frame, sizeof frame);
+	struct vt_iv_poll poll = {.poll_no = 1, .code = VT_IV_MOC_VMO_AL_MON, .rel_time = 80000};
+	struct vt_iv_object obj = {
+	        .handle = 1,
+	        .n_obs = 1,
+	        .obs = {{.physio = VT_IV_NIBP_SYS, .unit = VT_IV_DIM_MMHG, .has_rel = true, .rel = 8000,
+	                 .value = vt_iv_float_from(120, 0)}},
+	};
+	k = vt_iv_poll_result(1, &poll, &obj, 1, msg, sizeof msg);
+	f += vt_iv_frame(msg, k, frame + f, sizeof frame - f);
+	d->feed(st, frame, f, &sink);
+	cr_expect_eq(c.count, 0, "a reading from an alarm list");
+	free(st);
+	vt_rig_collect_free(&c);
+}
+
 Test(philips_values, measurement_states_are_never_a_value)
 {
 	static const uint16_t states[] = {VT_IV_MS_INVALID, VT_IV_MS_QUESTIONABLE,

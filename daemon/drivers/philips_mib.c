@@ -298,8 +298,11 @@ s_result(struct s_state *st, const uint8_t *msg, size_t len, const struct vt_iv_
 	struct vt_iv_msg again;
 	const char *why;
 	if (m->poll.code == VT_IV_MOC_VMO_AL_MON) {
+		/* Only its alarms: a numeric in an alarm list is no reading, and there is
+		 * no numerics poll for its time to be read against. */
+		const struct vt_iv_visitor alarms = {.alarm = s_on_alarm, .ctx = st};
 		st->alarm_flags = 0;
-		vt_iv_read(msg, len, &v, &again, &why); /* walked once already: it reads */
+		vt_iv_read(msg, len, &alarms, &again, &why); /* walked once already: it reads */
 		return;
 	}
 	if (m->poll.code != VT_IV_MOC_VMO_METRIC_NU)
@@ -309,6 +312,7 @@ s_result(struct s_state *st, const uint8_t *msg, size_t len, const struct vt_iv_
 	st->poll = &m->poll;
 	st->demo = 0;
 	vt_iv_read(msg, len, &v, &again, &why);
+	st->poll = NULL; /* it points into this message */
 	st->r.flags = st->alarm_flags | st->demo;
 	st->r.has_status = true;
 	st->stats.records++;
