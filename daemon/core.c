@@ -297,6 +297,12 @@ vt_core_watch_bed(struct vt_core *c, int bed, int64_t t)
 }
 
 void
+vt_core_bed_measures(struct vt_core *c, int bed, vt_param_mask measures, vt_param_mask may_measure)
+{
+	vt_alarms_bed_measures(c->alarms, bed, measures, may_measure);
+}
+
+void
 vt_core_stop_bed(struct vt_core *c, int bed)
 {
 	c->beds[bed].watched = false;

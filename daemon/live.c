@@ -1068,6 +1068,19 @@ s_apply_record_dir(struct live *l, const struct vt_config *next, int64_t now)
  * removed ones are closed. Alarms of unchanged rules survive. What only a
  * restart can change refuses the whole reload, with the reason.
  */
+/* The rules inactive on beds whose monitors do not measure their parameter
+ * (vitalsd -n prints the same notes): once for each configuration. */
+static void
+s_log_inactive_rules(const struct vt_config *cfg)
+{
+	struct vt_diag notes = {0};
+	vt_config_inactive_rules(cfg, &notes);
+	char line[2048];
+	for (size_t i = 0; i < notes.count; i++)
+		vt_notice("%s", vt_diag_format(&notes.entries[i], line, sizeof(line)));
+	vt_diag_clear(&notes);
+}
+
 static int
 s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients, char *err,
         size_t errlen)
@@ -1163,6 +1176,7 @@ s_apply(struct live *l, struct vt_config *next, struct vt_curve_clients *clients
 	free(map);
 	s_record_config(l, now);
 	vt_notice("configuration reloaded: %zu monitors, %zu rules", n, next->n_rules);
+	s_log_inactive_rules(next);
 	s_status_line(l);
 	return 0;
 }
@@ -1706,6 +1720,7 @@ vt_live_run(const char *config_path, struct vt_config *cfg, bool verbose)
 	l.next_watchdog = now;
 	vt_notice("vitalsd %s started: %zu monitors, %zu rules, instance %s", VT_VERSION,
 	          l.cfg->n_monitors, l.cfg->n_rules, l.instance);
+	s_log_inactive_rules(l.cfg);
 	vt_notify("READY=1");
 	s_status_line(&l);
 

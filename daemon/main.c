@@ -235,6 +235,11 @@ main(int argc, char **argv)
 		vt_diag_print(&warnings, stderr);
 		s_check_warnings(cfg, stderr);
 		vt_diag_print(&errors, stderr);
+		/* Not errors: one rule file serves beds with different monitors. */
+		struct vt_diag notes = {0};
+		vt_config_inactive_rules(cfg, &notes);
+		vt_diag_print(&notes, stderr);
+		vt_diag_clear(&notes);
 		code = errors.count > 0 ? EX_CONFIG : 0;
 		if (code == 0)
 			printf("configuration OK\n");

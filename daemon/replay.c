@@ -567,6 +567,12 @@ s_deliver(struct vt_core *core, struct source *s, const struct vt_replay_sink *s
 	if (!s->started) {
 		s->started = true;
 		vt_core_watch_bed(core, s->bed, it->t);
+		/* A numerics CSV bypasses the bed's driver: what the bed's monitor
+		 * always measures is awaited as ever, and any other column counts
+		 * once it has shown a value, as a module would (a recording's ECG
+		 * heart rate on an oximeter's bed; docs/replay.md). */
+		if (s->kind == SRC_CSV)
+			vt_core_bed_measures(core, s->bed, s->driver->params, VT_PARAMS_ALL);
 		/* CSV and raw captures have no port events: the port is up from the first item. */
 		if (s->kind != SRC_SESSION) {
 			vt_core_port_state(core, s->bed, it->t, VT_PORT_CONNECTED, NULL);

@@ -51,7 +51,7 @@ static const char s_config_text[] =
     "monitors:\n"
     "  - bed: chair-1\n"
     "    port: /dev/null\n"
-    "    protocol: masimo-ascii\n"
+    "    protocol: philips-mib\n"
     "    stale_after: 10s\n"
     "rules:\n"
     "  - {name: hr-high, parameter: hr, above: 120}\n"

@@ -56,7 +56,7 @@ s_open(struct fixture *f, const char *rules)
 	snprintf(text, sizeof(text),
 	         "publish: tcp://127.0.0.1:5556\n"
 	         "monitors:\n"
-	         "  - {bed: chair-1, port: /dev/null, protocol: masimo-ascii, stale_after: 10s}\n"
+	         "  - {bed: chair-1, port: /dev/null, protocol: philips-mib, stale_after: 10s}\n"
 	         "rules:\n%s",
 	         rules);
 	struct vt_diag diag = {0};

@@ -24,6 +24,12 @@
  *    fresh stale_after to show a value (an oximeter needs time to acquire);
  *  - a spot measurement (NIBP) is a value for nibp_stale_after from when it
  *    was measured, so its no-data clock is that long and starts then;
+ *  - a bed's rules and no-data concern only what its monitor measures: a
+ *    rule on a parameter its driver cannot give is inactive there, and a
+ *    parameter that only some devices of the protocol give (a module, an
+ *    option) is awaited only once it has shown a value since the port
+ *    connected (a capnograph never fitted raises nothing; one unplugged
+ *    mid-infusion raises no-data);
  *  - a latching alarm whose condition returns before it was acknowledged
  *    needs its clear condition met again.
  */
@@ -99,7 +105,10 @@ struct bed {
 	uint64_t junk_bytes;                /* bytes received since the last decoded reading */
 	const char *looks_like;             /* the protocol the bytes look like, or NULL */
 	bool connected;                     /* no-data clocks running */
-	vt_param_mask watched;              /* parameters some rule of this bed watches */
+	vt_param_mask measures;             /* the monitor gives these from the moment it connects */
+	vt_param_mask may_measure;          /* and these once it has shown a value (modules, options) */
+	vt_param_mask shown;                /* those of may_measure shown since the port connected */
+	vt_param_mask watched;              /* parameters some active rule of this bed watches */
 	int64_t valid_since[VT_PARAM_COUNT]; /* last valid value (or clock restart) */
 	vt_param_mask blind;                /* the device says it is not measuring these */
 	vt_param_mask spot;                 /* parameters seen as spot measurements */
@@ -212,21 +221,44 @@ vt_alarms_new(const struct vt_config *cfg)
 	}
 	for (size_t r = 0; r < cfg->n_rules; r++) {
 		for (size_t b = 0; b < a->n_beds; b++) {
-			if (!vt_rule_applies_to_bed(cfg, &cfg->rules[r], b))
+			if (cfg->rules[r].kind != VT_RULE_RATE ||
+			    !vt_rule_applies_to_bed(cfg, &cfg->rules[r], b))
 				continue;
-			struct rule_bed *st = s_rb(a, r, b);
-			st->applies = true;
-			a->beds[b].watched |= VT_PARAM_BIT(cfg->rules[r].param);
-			if (cfg->rules[r].kind != VT_RULE_RATE)
-				continue;
-			st->w = calloc(VT_RATE_WINDOW, sizeof(*st->w));
-			if (st->w == NULL) {
+			/* Allocated for every bed the rule names, so that a bed whose
+			 * measures change (vt_alarms_bed_measures) finds it there. */
+			s_rb(a, r, b)->w = calloc(VT_RATE_WINDOW, sizeof(*s_rb(a, r, b)->w));
+			if (s_rb(a, r, b)->w == NULL) {
 				vt_alarms_free(&a);
 				return NULL;
 			}
 		}
 	}
+	for (size_t b = 0; b < a->n_beds; b++) {
+		/* A configuration built by hand may name no driver: it measures everything. */
+		const struct vt_driver *d = cfg->monitors[b].driver;
+		vt_alarms_bed_measures(a, (int)b, d ? d->params : VT_PARAMS_ALL,
+		                       d ? d->params_optional : 0);
+	}
 	return a;
+}
+
+void
+vt_alarms_bed_measures(struct vt_alarms *a, int bed, vt_param_mask measures,
+                       vt_param_mask may_measure)
+{
+	struct bed *bd = &a->beds[bed];
+	bd->measures = measures;
+	bd->may_measure = may_measure & ~measures;
+	bd->shown &= bd->may_measure;
+	bd->watched = 0;
+	for (size_t r = 0; r < a->cfg->n_rules; r++) {
+		const struct vt_rule_config *rc = &a->cfg->rules[r];
+		struct rule_bed *st = s_rb(a, r, (size_t)bed);
+		st->applies = vt_rule_applies_to_bed(a->cfg, rc, (size_t)bed) &&
+		              ((measures | may_measure) & VT_PARAM_BIT(rc->param));
+		if (st->applies)
+			bd->watched |= VT_PARAM_BIT(rc->param);
+	}
 }
 
 void
@@ -417,6 +449,15 @@ s_link_alarm(const struct bed *bd)
 	return bd->tech[VT_TECH_COMM_LOST] != NULL || bd->tech[VT_TECH_UNDECODABLE] != NULL;
 }
 
+/* The watched parameters whose silence is no-data on `bd`: those its monitor
+ * always measures, and those of its modules that have shown a value since
+ * the port connected. */
+static vt_param_mask
+s_no_data_params(const struct bed *bd)
+{
+	return bd->watched & (bd->measures | bd->shown);
+}
+
 /* When no-data of `p` falls due on `bd`: a spot measurement lasts longer. */
 static int64_t
 s_no_data_due(const struct bed *bd, int p)
@@ -450,6 +491,9 @@ vt_alarms_port_connected(struct vt_alarms *a, int bed, int64_t t)
 		return;
 	bd->connected = true;
 	s_restart_no_data(bd, VT_PARAMS_ALL, t);
+	/* A module counts again from its first value: what is plugged in now
+	 * may not be what was before. */
+	bd->shown = 0;
 	/* A sample after a reconnection stands for no time before it; an apnea
 	 * clock waits for the capnograph's first value. */
 	for (size_t r = 0; r < a->cfg->n_rules; r++) {
@@ -1007,6 +1051,11 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 
 	if (r->has_status) {
 		vt_param_mask blind = vt_flags_blind(r->flags);
+		/* The monitor speaks of a module (its leads are off): it has one, and
+		 * the module's value is awaited from now on. */
+		vt_param_mask fitted = bd->may_measure & vt_flags_fitted(r->flags) & ~bd->shown;
+		bd->shown |= fitted;
+		s_restart_no_data(bd, fitted, t);
 		s_restart_no_data(bd, bd->blind & ~blind, t); /* measuring again: time to acquire */
 		bd->blind = blind;
 		for (size_t i = 0; i < sizeof(s_conditions) / sizeof(s_conditions[0]); i++) {
@@ -1035,6 +1084,7 @@ vt_alarms_reading(struct vt_alarms *a, int bed, int64_t t, const struct vt_readi
 			continue;
 		/* A spot value is as fresh as its measurement, not as its report. */
 		int64_t at = (r->timed & bit) ? t - r->age_ms[p] : t;
+		bd->shown |= bd->may_measure & bit; /* a module's value: from now on it is awaited */
 		if (bd->valid_since[p] < at)
 			bd->valid_since[p] = at;
 		struct vt_alert *nd = bd->no_data[p];
@@ -1201,7 +1251,7 @@ vt_alarms_advance(struct vt_alarms *a, int64_t t, vt_alert_fn fn, void *ctx)
 		if (!s_no_data_armed(bd))
 			continue;
 		for (int p = 0; p < VT_PARAM_COUNT; p++) {
-			if (!(bd->watched & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL ||
+			if (!(s_no_data_params(bd) & VT_PARAM_BIT(p)) || bd->no_data[p] != NULL ||
 			    (bd->blind & VT_PARAM_BIT(p)))
 				continue;
 			due = s_no_data_due(bd, p);
@@ -1241,7 +1291,7 @@ vt_alarms_next_deadline(const struct vt_alarms *a)
 		if (!s_no_data_armed(bd))
 			continue;
 		/* Only the watched parameters: this runs before every reading. */
-		for (vt_param_mask m = bd->watched & ~bd->blind; m != 0; m &= m - 1) {
+		for (vt_param_mask m = s_no_data_params(bd) & ~bd->blind; m != 0; m &= m - 1) {
 			int p = __builtin_ctz(m);
 			if (bd->no_data[p] == NULL && s_no_data_due(bd, p) < next)
 				next = s_no_data_due(bd, p);
@@ -1437,6 +1487,9 @@ vt_alarms_adopt(struct vt_alarms *a, struct vt_alarms *old, const int *bed_map, 
 		nb->stale_ms = fresh.stale_ms;
 		nb->spot_stale_ms = fresh.spot_stale_ms;
 		nb->watched = fresh.watched;
+		nb->measures = fresh.measures;
+		nb->may_measure = fresh.may_measure;
+		nb->shown &= fresh.may_measure;
 		for (int p = 0; p < VT_PARAM_COUNT; p++)
 			if (!(nb->watched & VT_PARAM_BIT(p)))
 				nb->no_data[p] = NULL; /* no longer watched: dropped below */

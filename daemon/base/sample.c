@@ -86,6 +86,21 @@ vt_flags_blind(uint32_t flags)
 	return m;
 }
 
+vt_param_mask
+vt_flags_fitted(uint32_t flags)
+{
+	vt_param_mask m = 0;
+	if (flags & VT_FLAGS_SENSOR_OFF)
+		m |= VT_PARAMS_PULSE_OXIMETER;
+	if (flags & VT_FLAG_LEADS_OFF)
+		m |= VT_PARAM_BIT(VT_HR);
+	if (flags & VT_FLAG_CO2_OCCLUSION)
+		m |= VT_PARAM_BIT(VT_ETCO2);
+	if (flags & VT_FLAGS_CUFF)
+		m |= VT_PARAMS_NIBP;
+	return m;
+}
+
 void
 vt_reading_set_missing(struct vt_reading *r, enum vt_param p)
 {

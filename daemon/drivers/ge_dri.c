@@ -295,6 +295,7 @@ const struct vt_driver vt_driver_ge_dri = {
 	.feed = s_feed,                        /* frames in, readings out */
 	.stats = s_stats,                      /* counters */
 	.text = false,                         /* binary frames */
+	.params_optional = VT_PARAMS_BEDSIDE,  /* the modules plugged into the monitor */
 	.connect = s_connect,                  /* ask for displayed values */
 	.tick = s_tick,                        /* ask again after silence */
 	.wake = s_wake,                        /* when that would be */

@@ -211,4 +211,5 @@ const struct vt_driver vt_driver_hl7_mllp = {
 	.feed = s_feed,                        /* frames in: readings, alarms, acknowledgements */
 	.stats = s_stats,                      /* counters */
 	.text = true,                          /* HL7 is text (CR between segments) */
+	.params_optional = VT_PARAMS_BEDSIDE | VT_PARAM_BIT(VT_PI), /* what the sender observes */
 };

@@ -403,4 +403,5 @@ const struct vt_driver vt_driver_ivy_ansarb = {
 	.reset = s_reset,                      /* hunt for 0xFF */
 	.feed = s_feed,                        /* bytes in, readings out */
 	.stats = s_stats,                      /* counters */
+	.params_optional = VT_PARAMS_BEDSIDE,  /* as the monitor is fitted (EtCO2 an option) */
 };

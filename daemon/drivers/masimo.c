@@ -371,4 +371,7 @@ const struct vt_driver vt_driver_masimo = {
 	.feed = s_feed,                              /* bytes in, readings out */
 	.stats = s_stats,                            /* counters */
 	.text = true,                                /* printable lines */
+	.params = VT_PARAMS_PULSE_OXIMETER,          /* SPO2 and BPM: on every line */
+	.params_optional = VT_PARAM_BIT(VT_PI) | VT_PARAM_BIT(VT_SPCO) | /* as the model */
+	                   VT_PARAM_BIT(VT_SPMET) | VT_PARAM_BIT(VT_PVI), /* and sensor give */
 };

@@ -478,4 +478,5 @@ const struct vt_driver vt_driver_nellcor = {
 	.feed = s_feed,                        /* bytes in, readings and info out */
 	.stats = s_stats,                      /* counters */
 	.text = true,                          /* printable lines */
+	.params = VT_PARAMS_PULSE_OXIMETER,    /* SpO2 and pulse rate, nothing else */
 };

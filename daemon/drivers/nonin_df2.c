@@ -24,4 +24,5 @@ const struct vt_driver vt_driver_nonin_df2 = {
 	.reset = s_reset,                      /* hunt for a SYNC frame */
 	.feed = vt_nonin_driver_feed,          /* bytes in, readings out */
 	.stats = vt_nonin_driver_stats,        /* counters */
+	.params = VT_PARAMS_PULSE_OXIMETER,    /* SpO2 and pulse rate, nothing else */
 };

@@ -202,5 +202,6 @@ const struct vt_driver vt_driver_nonin_df8 = {
 	.reset = s_reset,                      /* hunt for a first byte */
 	.feed = s_feed,                        /* bytes in, readings out */
 	.stats = s_stats,                      /* counters */
+	.params = VT_PARAMS_PULSE_OXIMETER,    /* SpO2 and pulse rate, nothing else */
 	.connect = s_connect,                  /* ask the device for DF#8, once */
 };

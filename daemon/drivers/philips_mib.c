@@ -500,6 +500,7 @@ const struct vt_driver vt_driver_philips_mib = {
 	.feed = s_feed,                        /* frames in, readings and answers out */
 	.stats = s_stats,                      /* counters */
 	.text = false,                         /* binary frames */
+	.params_optional = VT_PARAMS_BEDSIDE | VT_PARAM_BIT(VT_PI), /* its measurement modules */
 	.connect = s_connect,                  /* the association request */
 	.tick = s_tick,                        /* polls, retries, re-association */
 	.wake = s_wake,                        /* when the next of those is due */

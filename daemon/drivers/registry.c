@@ -52,6 +52,12 @@ vt_driver_opts_resolve(const struct vt_driver *d, const struct vt_driver_opts *i
 	return o;
 }
 
+vt_param_mask
+vt_driver_params(const struct vt_driver *d)
+{
+	return d->params | d->params_optional;
+}
+
 int64_t
 vt_driver_period_ms(const struct vt_driver *d, const struct vt_driver_opts *opts)
 {

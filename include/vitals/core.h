@@ -45,6 +45,10 @@ void vt_core_free(struct vt_core **c);
 void vt_core_start(struct vt_core *c, int64_t t);
 /* Start watching `bed` at t: its comm-lost clock runs from now. */
 void vt_core_watch_bed(struct vt_core *c, int bed, int64_t t);
+/* What `bed`'s source measures, when it is not the bed's driver (replay of a
+ * numerics CSV): vt_alarms_bed_measures. Before the bed's first reading. */
+void vt_core_bed_measures(struct vt_core *c, int bed, vt_param_mask measures,
+                          vt_param_mask may_measure);
 /* Stop watching `bed` (its recording ended); nothing is published. */
 void vt_core_stop_bed(struct vt_core *c, int bed);
 

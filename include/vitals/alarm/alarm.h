@@ -73,6 +73,18 @@ struct vt_alarms;
 struct vt_alarms *vt_alarms_new(const struct vt_config *cfg);
 void vt_alarms_free(struct vt_alarms **a);
 
+/*
+ * What the monitor of `bed` measures (docs/alarms.md, "What a bed
+ * measures"): `measures` from the moment its port connects, `may_measure`
+ * once each has shown a value since then (a module, an option). Rules on
+ * any other parameter are inactive for the bed, and only these can raise
+ * no-data. vt_alarms_new() takes them from the bed's driver; a source that
+ * bypasses the driver (a numerics CSV in replay) says its own, before the
+ * bed's first reading.
+ */
+void vt_alarms_bed_measures(struct vt_alarms *a, int bed, vt_param_mask measures,
+                            vt_param_mask may_measure);
+
 /* Monitoring of `bed` begins at t: the comm-lost clock starts. */
 void vt_alarms_monitor_start(struct vt_alarms *a, int bed, int64_t t);
 /* Monitoring of `bed` ends (end of a recording): its clocks stop, silently. */

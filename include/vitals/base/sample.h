@@ -37,6 +37,16 @@ typedef uint32_t vt_param_mask;
 #define VT_PARAMS_OXIMETRY                                                          \
 	(VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) | VT_PARAM_BIT(VT_PI) |         \
 	 VT_PARAM_BIT(VT_SPCO) | VT_PARAM_BIT(VT_SPMET) | VT_PARAM_BIT(VT_PVI))
+/* What every pulse oximeter measures. */
+#define VT_PARAMS_PULSE_OXIMETER (VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR))
+/* A blood-pressure cuff's measurement. */
+#define VT_PARAMS_NIBP                                                              \
+	(VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP))
+/* What a multiparameter bedside monitor can show with every module fitted:
+ * oximetry, ECG heart rate, respiration, blood pressure, capnography, temperature. */
+#define VT_PARAMS_BEDSIDE                                                           \
+	(VT_PARAMS_PULSE_OXIMETER | VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_RR) |      \
+	 VT_PARAMS_NIBP | VT_PARAM_BIT(VT_ETCO2) | VT_PARAM_BIT(VT_TEMP))
 /* Every parameter. */
 #define VT_PARAMS_ALL ((vt_param_mask)((1u << VT_PARAM_COUNT) - 1))
 
@@ -105,6 +115,15 @@ const char *vt_flag_name(uint32_t flag);
  * everything in demo mode. Their values count as no value for the rules.
  */
 vt_param_mask vt_flags_blind(uint32_t flags);
+
+/*
+ * The parameters whose module a device proves fitted by reporting `flags`
+ * (ECG leads off: there is an ECG; a failed cuff measurement: there is a
+ * cuff), even before it has shown their first value. Demo mode proves
+ * nothing, and an oximeter's sensor off says nothing of its optional
+ * parameters (SpCO needs its own sensor).
+ */
+vt_param_mask vt_flags_fitted(uint32_t flags);
 
 /*
  * One record from a device: the values it carried and the conditions it

@@ -180,4 +180,17 @@ bool vt_rule_applies_to(const struct vt_rule_config *r, const char *bed);
 bool vt_rule_applies_to_bed(const struct vt_config *cfg, const struct vt_rule_config *r,
                             size_t index);
 
+/* Every parameter the monitor `m` can ever give: its driver's (docs/alarms.md,
+ * "What a bed measures"); everything for one built without a driver. */
+vt_param_mask vt_monitor_measures(const struct vt_monitor_config *m);
+
+/*
+ * The rules inactive on some bed because its monitor never gives their
+ * parameter: one note ("note: chair-1 and chair-2 (nonin-df7) do not measure
+ * hr or etco2: inactive there: hr-high, apnea") per set of beds lacking the
+ * same parameters, at the line of the first, appended to `notes`. Not an
+ * error: one rule file serves mixed beds. Returns how many notes.
+ */
+size_t vt_config_inactive_rules(const struct vt_config *cfg, struct vt_diag *notes);
+
 #endif

@@ -152,6 +152,14 @@ struct vt_driver {
 	/* Copy the counters out of `state`. */
 	void (*stats)(const void *state, struct vt_driver_stats *out);
 	bool text;               /* lines of printable text (shown as text, not hex) */
+	/* What a bed on this protocol can measure (docs/alarms.md, "What a bed
+	 * measures"): `params`, every device of the protocol, from the moment
+	 * the port connects; `params_optional`, only some devices, modules or
+	 * settings, so a bed has one once it has shown a value since its port
+	 * connected. The driver reports nothing else; a rule on any other
+	 * parameter is inactive for the bed. */
+	vt_param_mask params;
+	vt_param_mask params_optional;
 
 	/* ---- the transmit side: all NULL for devices that only talk ---- */
 	/* The port has just opened at sink->now (state freshly reset). `hello`
@@ -176,6 +184,9 @@ const struct vt_driver *vt_driver_find(const char *name);
 /* `in` (may be NULL) with every zero replaced by the driver's default. */
 struct vt_driver_opts vt_driver_opts_resolve(const struct vt_driver *d,
                                              const struct vt_driver_opts *in);
+
+/* Every parameter a bed on driver `d` may measure (params | params_optional). */
+vt_param_mask vt_driver_params(const struct vt_driver *d);
 
 /* How often the device delivers a reading: its poll period when polled. */
 int64_t vt_driver_period_ms(const struct vt_driver *d, const struct vt_driver_opts *opts);
