@@ -30,17 +30,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The parameters the driver reports. */
-#define S_MINE \
-	(VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) | VT_PARAM_BIT(VT_RR) | \
-	 VT_PARAM_BIT(VT_ETCO2) | VT_PARAM_BIT(VT_NIBP_SYS) | VT_PARAM_BIT(VT_NIBP_DIA) | \
-	 VT_PARAM_BIT(VT_NIBP_MAP) | VT_PARAM_BIT(VT_TEMP))
-
 static struct fuzz_run
 s_feed(const struct vt_driver *d, void *state, const uint8_t *data, size_t size,
        const uint8_t *cuts, size_t ncuts)
 {
-	struct fuzz_run run = fuzz_run_new(S_MINE);
+	struct fuzz_run run = fuzz_run_new(vt_driver_params(d));
 	struct vt_tx tx = {0};
 	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 1000, .tx = &tx};
 	d->reset(state, NULL);
@@ -106,7 +100,7 @@ s_device(const uint8_t *data, size_t size)
 	vt_reading_set(&shown, VT_ETCO2, 36);
 	vt_reading_set(&shown, VT_NIBP_SYS, 120);
 	vt_reading_set(&shown, VT_NIBP_DIA, 80);
-	struct fuzz_run run = fuzz_run_new(S_MINE);
+	struct fuzz_run run = fuzz_run_new(vt_driver_params(f.d));
 	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 1000};
 	size_t n = f.e->encode(f.es, &shown, 1000, f.out, VT_ENCODE_MAX);
 	f.d->feed(f.ds, f.out, n, &sink);

@@ -138,6 +138,7 @@ s_message(const uint8_t *data, size_t size)
 
 /* What the driver did with one feed of the bytes. */
 struct s_run {
+	vt_param_mask mine;       /* the parameters the driver declares it yields */
 	uint64_t hash, readings, alarms;
 	uint64_t sent_hash, sent; /* the bytes sent, apart: a full buffer drops some */
 	uint32_t dropped;         /* messages the transmit buffer could not take */
@@ -157,6 +158,7 @@ s_on_reading(void *ctx, const struct vt_reading *r)
 {
 	struct s_run *run = ctx;
 	s_reading(r);
+	fuzz_check((r->reported & ~run->mine) == 0);
 	s_mix(run, &r->reported, sizeof r->reported);
 	s_mix(run, &r->valid, sizeof r->valid);
 	for (int p = 0; p < VT_PARAM_COUNT; p++)
@@ -180,7 +182,7 @@ static struct s_run
 s_feed(const struct vt_driver *d, void *state, const uint8_t *in, size_t len,
        const uint8_t *cuts, size_t ncuts)
 {
-	struct s_run run = {.hash = 0xCBF29CE484222325ull};
+	struct s_run run = {.mine = vt_driver_params(d), .hash = 0xCBF29CE484222325ull};
 	static struct vt_tx tx;
 	struct vt_driver_sink sink = {.reading = s_on_reading, .device_alarm = s_on_alarm,
 	                              .ctx = &run, .now = 0, .tx = &tx};

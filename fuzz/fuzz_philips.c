@@ -31,12 +31,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The parameters the driver reports. */
-#define S_MINE \
-	(VT_PARAM_BIT(VT_HR) | VT_PARAM_BIT(VT_SPO2) | VT_PARAM_BIT(VT_PR) | VT_PARAM_BIT(VT_PI) | \
-	 VT_PARAM_BIT(VT_RR) | VT_PARAM_BIT(VT_ETCO2) | VT_PARAM_BIT(VT_NIBP_SYS) | \
-	 VT_PARAM_BIT(VT_NIBP_DIA) | VT_PARAM_BIT(VT_NIBP_MAP) | VT_PARAM_BIT(VT_TEMP))
-
 /* The monitor's MDS create event, framed (serial) or as one datagram. */
 static size_t
 s_hello(bool datagram, uint8_t *out, size_t cap)
@@ -57,7 +51,7 @@ static struct fuzz_run
 s_feed(const struct vt_driver *d, void *state, bool datagram, const uint8_t *data, size_t size,
        const uint8_t *cuts, size_t ncuts)
 {
-	struct fuzz_run run = fuzz_run_new(S_MINE);
+	struct fuzz_run run = fuzz_run_new(vt_driver_params(d));
 	struct vt_tx tx = {0};
 	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 1000, .tx = &tx};
 	struct vt_driver_opts o = {.datagram = datagram};
@@ -128,7 +122,7 @@ s_device(const uint8_t *data, size_t size)
 	vt_reading_set(&shown, VT_NIBP_SYS, 120);
 	vt_reading_set(&shown, VT_NIBP_DIA, 80);
 	fuzz_check(f.e->encode(f.es, &shown, 1000, f.out, VT_ENCODE_MAX) == 0);
-	struct fuzz_run run = fuzz_run_new(S_MINE);
+	struct fuzz_run run = fuzz_run_new(vt_driver_params(f.d));
 	struct vt_driver_sink sink = {.reading = fuzz_on_reading, .ctx = &run, .now = 2000};
 	/* An association first, so that polls in the input are answered. */
 	uint8_t aarq[512], frame[1100];

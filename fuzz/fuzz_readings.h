@@ -23,7 +23,7 @@
 
 /* What one run delivered. */
 struct fuzz_run {
-	vt_param_mask mine;      /* the parameters the driver may report */
+	vt_param_mask mine;      /* the parameters the driver declares it yields (vt_driver_params) */
 	uint64_t hash;           /* FNV-1a over every reading */
 	uint64_t readings;
 	struct vt_reading last;

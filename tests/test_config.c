@@ -1270,7 +1270,8 @@ Test(config, shipped_demo_file)
 		cr_expect_str_eq(cfg->monitors[i].driver->name, protocols[i]);
 	}
 	s_expect_clinical_rules(cfg);
-	/* The blood-pressure rules are the production ones, on the one chair with a cuff. */
+	/* The blood-pressure rules are the production ones, in force on the one chair
+	 * whose monitor has a cuff: they name every bed, as in production. */
 	struct vt_config *prod = s_load_shipped("config/vitalsd.yaml");
 	const char *bp[] = {"nibp-surge", "nibp-sys-high", "nibp-sys-low"};
 	for (size_t k = 0; k < 3; k++) {
@@ -1287,9 +1288,11 @@ Test(config, shipped_demo_file)
 		              d->delta_or_percent == p->delta_or_percent && d->priority == p->priority &&
 		              d->phases == p->phases && d->for_count == p->for_count,
 		          "%s differs from config/vitalsd.yaml's", bp[k]);
-		for (size_t b = 0; b < cfg->n_monitors; b++)
-			cr_expect_eq(vt_rule_applies_to_bed(cfg, d, b), b == 3, "%s on %s", bp[k],
-			             cfg->monitors[b].bed);
+		for (size_t b = 0; b < cfg->n_monitors; b++) {
+			cr_expect(vt_rule_applies_to_bed(cfg, d, b), "%s on %s", bp[k], cfg->monitors[b].bed);
+			cr_expect_eq((vt_monitor_measures(&cfg->monitors[b]) & VT_PARAM_BIT(d->param)) != 0,
+			             b == 3, "%s measured on %s", bp[k], cfg->monitors[b].bed);
+		}
 	}
 	vt_config_free(&prod);
 	vt_config_free(&cfg);
@@ -1706,4 +1709,86 @@ Test(config, shipped_multiparameter_rules)
 	                    VT_PARAM_BIT(VT_ETCO2) | VT_PARAM_BIT(VT_TEMP);
 	cr_expect_eq(covered & all, all);
 	vt_config_free(&cfg);
+}
+
+/* ---- what a bed measures: inactive rules as notes ----------------------------- */
+
+/* The notes of `yaml`, one a line, as vitalsd -n prints them. */
+static char *
+s_notes(const char *yaml, size_t *count)
+{
+	struct vt_config *cfg = s_good(yaml);
+	struct vt_diag notes = {0};
+	*count = vt_config_inactive_rules(cfg, &notes);
+	cr_expect_eq(*count, notes.count);
+	char *all = s_lines(&notes);
+	vt_diag_clear(&notes);
+	vt_config_free(&cfg);
+	return all;
+}
+
+Test(config, rules_on_what_a_monitor_does_not_measure_are_noted_by_group_of_beds)
+{
+	size_t n;
+	char *got = s_notes("publish: tcp://127.0.0.1:5556\n"
+	                    "monitors:\n"
+	                    "  - {bed: a, port: /dev/vt-a, protocol: nonin-df7}\n"
+	                    "  - {bed: b, port: /dev/vt-b, protocol: masimo-ascii}\n"
+	                    "  - {bed: c, port: /dev/vt-c, protocol: philips-mib}\n"
+	                    "  - {bed: d, port: /dev/vt-d, protocol: nellcor-ascii}\n"
+	                    "rules:\n"
+	                    "  - {name: spo2-low, parameter: spo2, below: 90}\n"
+	                    "  - {name: hr-high, parameter: hr, above: 120}\n"
+	                    "  - {name: sys-high, parameter: nibp_sys, above: 160, beds: [c, d]}\n"
+	                    "  - {name: spco-high, parameter: spco, above: 10}\n",
+	                    &n);
+	/* a and d lack the same: one note. b's Masimo may give SpCO; c's monitor
+	 * may give the rest but not SpCO; sys-high does not name a or b. */
+	cr_expect_str_eq(got, "t.yaml:3: note: a (nonin-df7) does not measure hr or spco: inactive "
+	                      "there: hr-high, spco-high\n"
+	                      "t.yaml:4: note: b (masimo-ascii) does not measure hr: inactive there: "
+	                      "hr-high\n"
+	                      "t.yaml:5: note: c (philips-mib) does not measure spco: inactive "
+	                      "there: spco-high\n"
+	                      "t.yaml:6: note: d (nellcor-ascii) does not measure hr, nibp_sys or "
+	                      "spco: inactive there: hr-high, sys-high, spco-high");
+	cr_expect_eq(n, 4);
+	free(got);
+}
+
+Test(config, beds_lacking_the_same_share_one_bounded_note)
+{
+	char yaml[4096];
+	size_t o = (size_t)snprintf(yaml, sizeof(yaml), "publish: tcp://127.0.0.1:5556\nmonitors:\n");
+	for (int i = 0; i < 10; i++)
+		o += (size_t)snprintf(yaml + o, sizeof(yaml) - o,
+		                      "  - {bed: chair-%d, port: /dev/vt-%d, protocol: %s}\n", i, i,
+		                      i % 2 ? "nonin-df7" : "nellcor-ascii");
+	o += (size_t)snprintf(yaml + o, sizeof(yaml) - o, "rules:\n");
+	for (int i = 0; i < 6; i++)
+		o += (size_t)snprintf(yaml + o, sizeof(yaml) - o,
+		                      "  - {name: rr-%d, parameter: rr, below: %d}\n", i, 8 - i);
+	size_t n;
+	char *got = s_notes(yaml, &n);
+	cr_expect_str_eq(got, "t.yaml:3: note: chair-0, chair-1, chair-2, chair-3, chair-4, chair-5, "
+	                      "chair-6, chair-7 and 2 more (nellcor-ascii, nonin-df7) do not measure "
+	                      "rr: inactive there: rr-0, rr-1, rr-2, rr-3 and 2 more rules");
+	cr_expect_eq(n, 1);
+	free(got);
+}
+
+Test(config, a_file_whose_rules_every_monitor_can_serve_has_no_note)
+{
+	size_t n;
+	char *got = s_notes("publish: tcp://127.0.0.1:5556\n"
+	                    "monitors:\n"
+	                    "  - {bed: a, port: /dev/vt-a, protocol: nonin-df7}\n"
+	                    "  - {bed: c, port: /dev/vt-c, protocol: ge-dri}\n"
+	                    "rules:\n"
+	                    "  - {name: spo2-low, parameter: spo2, below: 90}\n"
+	                    "  - {name: sys-high, parameter: nibp_sys, above: 160, beds: [c]}\n",
+	                    &n);
+	cr_expect_str_eq(got, "");
+	cr_expect_eq(n, 0);
+	free(got);
 }

@@ -221,3 +221,51 @@ Test(reload, bad_file_keeps_running_config_good_file_applies_at_once, .init = s_
 	int status;
 	cr_expect_eq(waitpid(daemon_.proc.pid, &status, WNOHANG), 0, "the daemon died");
 }
+
+/*
+ * Rules on what a bed's monitor does not measure are inactive there, and
+ * the log says so as a note: once when a configuration comes into force,
+ * at a reload and at the start, never per reading.
+ */
+Test(reload, inactive_rules_are_noted_when_a_configuration_comes_into_force, .init = s_setup,
+     .fini = s_teardown)
+{
+	static const char note[] = "note: chair-1 (masimo-ascii) does not measure hr or etco2: "
+	                           "inactive there: hr-high, etco2-high";
+	cr_expect_eq(vt_rig_file_count(daemon_.proc.log, "note: "), 0, "spo2-low needs no note");
+	char monitors[512];
+	snprintf(monitors, sizeof(monitors), "  - {bed: chair-1, port: %s, protocol: masimo-ascii}\n",
+	         ptys[0].link);
+	cr_assert_eq(vt_rig_daemon_config(&daemon_, NULL, monitors,
+	                                  "  - {name: spo2-low, parameter: spo2, below: 90}\n"
+	                                  "  - {name: hr-high, parameter: hr, above: 120}\n"
+	                                  "  - {name: etco2-high, parameter: etco2, above: 50}\n"),
+	             0);
+	kill(daemon_.proc.pid, SIGHUP);
+	cr_assert(s_stderr_has("configuration reloaded", 10000), "no reload");
+	cr_expect(s_stderr_has(note, 5000), "no note after the reload");
+	/* Readings add no note: it is about the file, not about what arrives. */
+	for (int i = 0; i < 20; i++) {
+		s_masimo(0, 97, 80);
+		vt_rig_sleep_ms(50);
+	}
+	cr_expect_eq(vt_rig_file_count(daemon_.proc.log, note), 1);
+	cr_assert_eq(vt_rig_daemon_stop(&daemon_), 0);
+	cr_assert_eq(vt_rig_daemon_restart(&daemon_), 0);
+	cr_expect(s_stderr_has("started", 10000));
+	int64_t end = vt_rig_now_ms() + 5000;
+	while (vt_rig_file_count(daemon_.proc.log, note) < 2 && vt_rig_now_ms() < end)
+		vt_rig_sleep_ms(50);
+	cr_expect_eq(vt_rig_file_count(daemon_.proc.log, note), 2, "no note at the start");
+	/* At notice level, naming the file and the monitor's line: "<5>FILE:LINE: note: ...". */
+	char *log = vt_rig_slurp(daemon_.proc.log, NULL);
+	cr_assert_not_null(log);
+	for (char *line = strtok(log, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		if (strstr(line, note) == NULL)
+			continue;
+		char want[400];
+		snprintf(want, sizeof(want), "<5>%s:", daemon_.config);
+		cr_expect(strncmp(line, want, strlen(want)) == 0, "%s", line);
+	}
+	free(log);
+}

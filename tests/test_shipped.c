@@ -2,10 +2,13 @@
  * The shipped configuration against the shipped scenarios and, where they
  * are, every real recording, through the real binary: each replays
  * cleanly, and the events a clinician would check by hand are there (or,
- * for short excursions and artefacts, are not).
+ * for short excursions and artefacts, are not). Its rules on blood
+ * pressure, capnography and the rest are for multiparameter monitors: a
+ * pulse oximeter's bed hears nothing of them, not even no-data.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +45,23 @@ s_count(const char *out, const char *a, const char *b)
 
 Test(shipped, configurations_check_ok)
 {
+	/* Each says, as a note, which beds' monitors do not measure what rules watch. */
 	const char *files[] = {"config/vitalsd.yaml", "config/demo.yaml"};
+	const char *notes[] = {
+	    ": note: chair-1, chair-2, chair-3 and chair-4 (masimo-ascii, nonin-df7, nellcor-ascii) "
+	    "do not measure hr, rr, nibp_sys, nibp_dia, nibp_map, etco2 or temp: inactive there: "
+	    "hr-high, hr-low, rr-low, rr-high and 11 more rules\n",
+	    ": note: chair-1, chair-2 and chair-3 (nonin-df7, masimo-ascii, nellcor-ascii) do not "
+	    "measure nibp_sys: inactive there: nibp-surge, nibp-sys-high, nibp-sys-low\n"};
 	for (size_t i = 0; i < 2; i++) {
 		char *argv[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)files[i], "-n", NULL};
 		struct vt_rig_output r;
 		vt_rig_run(argv, &r);
 		cr_expect_eq(r.status, 0, "%s: %s", files[i], r.err);
 		cr_expect_str_eq(r.out, "configuration OK\n");
+		cr_expect(strstr(r.err, notes[i]) != NULL, "%s: no <%s> in:\n%s", files[i], notes[i],
+		          r.err);
+		cr_expect_eq(s_count(r.err, ": note: ", NULL), 1, "%s: %s", files[i], r.err);
 		vt_rig_output_free(&r);
 	}
 }
@@ -258,4 +271,147 @@ Test(shipped, broken_configuration_reports_every_error)
 		          want[i], r.out, r.err);
 	vt_rig_output_free(&r);
 	unlink(path);
+}
+
+/* ---- what a bed measures --------------------------------------------------------- */
+
+/* The technical alerts raised in a replay's output that starts at the epoch,
+ * "RULE PARAMETER@SECONDS" a line. */
+static char *
+s_technical(const char *out)
+{
+	size_t cap = 4096, o = 0;
+	char *list = calloc(1, cap);
+	cr_assert_not_null(list);
+	for (const char *line = out; line && *line;) {
+		const char *end = strchr(line, '\n');
+		json_error_t err;
+		json_t *m = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0, &err);
+		cr_assert_not_null(m, "%s", err.text);
+		const char *type = json_string_value(json_object_get(m, "type"));
+		const char *kind = json_string_value(json_object_get(m, "kind"));
+		const char *event = json_string_value(json_object_get(m, "event"));
+		if (strcmp(type, "alert") == 0 && strcmp(kind, "technical") == 0 &&
+		    strcmp(event, "raised") == 0) {
+			const char *param = json_string_value(json_object_get(m, "parameter"));
+			const char *time = json_string_value(json_object_get(m, "time"));
+			/* "1970-01-01T00:MM:SS.mmmZ": within the replay's first hour. */
+			int min = 0;
+			double sec = 0;
+			cr_assert_eq(sscanf(time, "1970-01-01T00:%d:%lfZ", &min, &sec), 2, "%s", time);
+			o += (size_t)snprintf(list + o, cap - o, "%s %s@%d\n",
+			                      json_string_value(json_object_get(m, "rule")),
+			                      param ? param : "-", (int)(min * 60 + sec));
+			cr_assert_lt(o, cap);
+		}
+		json_decref(m);
+		line = end ? end + 1 : NULL;
+	}
+	return list;
+}
+
+/*
+ * A pulse oximeter under the shipped file, through its driver: 21 minutes of
+ * SpO2 and pulse rate (past the 10 s of stale_after and the cuff's 20
+ * minutes of nibp_stale_after), SpO2 without a value from 60 to 100 s, and
+ * the monitor silent from 110 to 140 s. What it raises is about SpO2 and
+ * the link, nothing about the parameters that rules watch and it does not
+ * measure.
+ */
+Test(shipped, an_oximeter_raises_no_data_only_for_what_it_measures)
+{
+	static const struct {
+		const char *protocol, *bed, *want;
+	} cases[] = {
+	    {"masimo-ascii", "chair-1", "no-data spo2@69\ncomm-lost -@119\n"},
+	    /* A Nonin holds the lost value for 10 s, saying the sensor is off. */
+	    {"nonin-df7", "chair-2", "sensor-off -@60\nno-data spo2@80\ncomm-lost -@119\n"},
+	    /* A Nellcor sends a line every 2 s. */
+	    {"nellcor-ascii", "chair-3", "no-data spo2@68\ncomm-lost -@118\n"},
+	};
+	char dir[64], csv[256];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "shipped-measures"), 0);
+	size_t cap = 32 * 1300, o = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	o += (size_t)snprintf(text + o, cap - o, "t,spo2,pr\n");
+	for (int t = 0; t < 1300; t++)
+		o += (size_t)snprintf(text + o, cap - o, "%d,%s,72\n", t, t >= 60 && t < 100 ? "" : "97");
+	cr_assert_eq(vt_rig_write_file(dir, "oximeter.csv", text, csv, sizeof(csv)), 0);
+	free(text);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char session[256], spec[300];
+		snprintf(session, sizeof(session), "%s/%s.vsr", dir, cases[i].protocol);
+		char *emulate[] = {(char *)vt_rig_build("vitals-emulate"), csv, "--protocol",
+		                   (char *)cases[i].protocol, "--session", session, "--start-time",
+		                   "1970-01-01T00:00:00Z", "--mute-at", "110", "--mute-for", "30", NULL};
+		struct vt_rig_output r;
+		cr_assert_eq(vt_rig_run(emulate, &r), 0);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		vt_rig_output_free(&r);
+		snprintf(spec, sizeof(spec), "%s=%s", cases[i].bed, session);
+		char *replay[] = {(char *)vt_rig_build("vitalsd"), "-c", "config/vitalsd.yaml",
+		                  "--replay", spec, NULL};
+		cr_assert_eq(vt_rig_run(replay, &r), 0);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		char *got = s_technical(r.out);
+		cr_expect_str_eq(got, cases[i].want, "%s", cases[i].protocol);
+		free(got);
+		vt_rig_output_free(&r);
+	}
+	vt_rig_rmtree(dir);
+}
+
+/*
+ * A multiparameter monitor (an Ivy 450C, which can carry every parameter the
+ * shipped rules watch) on chair-4 of the shipped file: no respiratory rate,
+ * cuff or temperature probe is fitted, and the capnograph shows EtCO2 for
+ * 50 s, then is pulled out. Only its EtCO2 is awaited: no-data 10 s after
+ * its last value (and apnea, 30 s after the last breath).
+ */
+Test(shipped, a_monitor_raises_no_data_for_a_module_it_loses)
+{
+	char dir[64], csv[256], cfg[256], session[256];
+	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "shipped-module"), 0);
+	size_t len;
+	char *shipped = vt_rig_slurp(vt_rig_root("config/vitalsd.yaml"), &len);
+	cr_assert_not_null(shipped);
+	static const char was[] = "    port: tcp://192.0.2.40:4001\n    protocol: masimo-ascii\n";
+	char *at = strstr(shipped, was);
+	cr_assert_not_null(at, "chair-4 of config/vitalsd.yaml is not as this test knows it");
+	size_t head = (size_t)(at - shipped);
+	char *text = malloc(len + 64);
+	cr_assert_not_null(text);
+	snprintf(text, len + 64, "%.*s    port: tcp://192.0.2.40:4001\n    protocol: ivy-ansarb\n%s",
+	         (int)head, shipped, at + strlen(was));
+	cr_assert_eq(vt_rig_write_file(dir, "vitalsd.yaml", text, cfg, sizeof(cfg)), 0);
+	free(text);
+	free(shipped);
+
+	char rows[8192];
+	size_t o = (size_t)snprintf(rows, sizeof(rows), "t,spo2,pr,hr,etco2\n");
+	for (int t = 0; t < 100; t++)
+		o += (size_t)snprintf(rows + o, sizeof(rows) - o, "%d,97,72,72,%s\n", t,
+		                      t < 50 ? "35" : "");
+	cr_assert_eq(vt_rig_write_file(dir, "monitor.csv", rows, csv, sizeof(csv)), 0);
+	snprintf(session, sizeof(session), "%s/ivy.vsr", dir);
+	char *emulate[] = {(char *)vt_rig_build("vitals-emulate"), csv, "--protocol", "ivy-ansarb",
+	                   "--session", session, "--start-time", "1970-01-01T00:00:00Z", NULL};
+	struct vt_rig_output r;
+	cr_assert_eq(vt_rig_run(emulate, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	vt_rig_output_free(&r);
+	char spec[300];
+	snprintf(spec, sizeof(spec), "chair-4=%s", session);
+	char *replay[] = {(char *)vt_rig_build("vitalsd"), "-c", cfg, "--replay", spec, NULL};
+	cr_assert_eq(vt_rig_run(replay, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *got = s_technical(r.out);
+	cr_expect_str_eq(got, "no-data etco2@59\n");
+	free(got);
+	cr_expect_eq(s_count(r.out, "\"id\":\"chair-4/apnea/1\",\"event\":\"raised\"",
+	                     "\"time\":\"1970-01-01T00:01:19.000Z\""),
+	             1, "%s", r.out);
+	vt_rig_output_free(&r);
+	vt_rig_rmtree(dir);
 }
