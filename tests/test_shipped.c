@@ -311,6 +311,33 @@ s_technical(const char *out)
 }
 
 /*
+ * The numerics CSV `csv` as the monitor of `protocol` sends it (with the
+ * monitor silent from 110 to 140 s if `mute`), written beside it as a
+ * session recording, replayed on `bed` of `config` through the bed's
+ * driver: the output in r.
+ */
+static void
+s_replay_device(struct vt_rig_output *r, const char *config, const char *bed, const char *csv,
+                const char *protocol, bool mute)
+{
+	char session[300], spec[400];
+	snprintf(session, sizeof(session), "%s.%s.vsr", csv, protocol);
+	char *emulate[] = {(char *)vt_rig_build("vitals-emulate"), (char *)csv, "--protocol",
+	                   (char *)protocol, "--session", session, "--start-time",
+	                   "1970-01-01T00:00:00Z", /* without `mute`, the arguments end here */
+	                   mute ? "--mute-at" : NULL, "110", "--mute-for",
+	                   "30", NULL};
+	cr_assert_eq(vt_rig_run(emulate, r), 0);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	vt_rig_output_free(r);
+	snprintf(spec, sizeof(spec), "%s=%s", bed, session);
+	char *replay[] = {(char *)vt_rig_build("vitalsd"), "-c", (char *)config, "--replay", spec,
+	                  NULL};
+	cr_assert_eq(vt_rig_run(replay, r), 0);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+}
+
+/*
  * A pulse oximeter under the shipped file, through its driver: 21 minutes of
  * SpO2 and pulse rate (past the 10 s of stale_after and the cuff's 20
  * minutes of nibp_stale_after), SpO2 without a value from 60 to 100 s, and
@@ -340,20 +367,8 @@ Test(shipped, an_oximeter_raises_no_data_only_for_what_it_measures)
 	cr_assert_eq(vt_rig_write_file(dir, "oximeter.csv", text, csv, sizeof(csv)), 0);
 	free(text);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char session[256], spec[300];
-		snprintf(session, sizeof(session), "%s/%s.vsr", dir, cases[i].protocol);
-		char *emulate[] = {(char *)vt_rig_build("vitals-emulate"), csv, "--protocol",
-		                   (char *)cases[i].protocol, "--session", session, "--start-time",
-		                   "1970-01-01T00:00:00Z", "--mute-at", "110", "--mute-for", "30", NULL};
 		struct vt_rig_output r;
-		cr_assert_eq(vt_rig_run(emulate, &r), 0);
-		cr_assert_eq(r.status, 0, "%s", r.err);
-		vt_rig_output_free(&r);
-		snprintf(spec, sizeof(spec), "%s=%s", cases[i].bed, session);
-		char *replay[] = {(char *)vt_rig_build("vitalsd"), "-c", "config/vitalsd.yaml",
-		                  "--replay", spec, NULL};
-		cr_assert_eq(vt_rig_run(replay, &r), 0);
-		cr_assert_eq(r.status, 0, "%s", r.err);
+		s_replay_device(&r, "config/vitalsd.yaml", cases[i].bed, csv, cases[i].protocol, true);
 		char *got = s_technical(r.out);
 		cr_expect_str_eq(got, cases[i].want, "%s", cases[i].protocol);
 		free(got);
@@ -371,7 +386,7 @@ Test(shipped, an_oximeter_raises_no_data_only_for_what_it_measures)
  */
 Test(shipped, a_monitor_raises_no_data_for_a_module_it_loses)
 {
-	char dir[64], csv[256], cfg[256], session[256];
+	char dir[64], csv[256], cfg[256];
 	cr_assert_eq(vt_rig_tmpdir(dir, sizeof(dir), "shipped-module"), 0);
 	size_t len;
 	char *shipped = vt_rig_slurp(vt_rig_root("config/vitalsd.yaml"), &len);
@@ -394,18 +409,8 @@ Test(shipped, a_monitor_raises_no_data_for_a_module_it_loses)
 		o += (size_t)snprintf(rows + o, sizeof(rows) - o, "%d,97,72,72,%s\n", t,
 		                      t < 50 ? "35" : "");
 	cr_assert_eq(vt_rig_write_file(dir, "monitor.csv", rows, csv, sizeof(csv)), 0);
-	snprintf(session, sizeof(session), "%s/ivy.vsr", dir);
-	char *emulate[] = {(char *)vt_rig_build("vitals-emulate"), csv, "--protocol", "ivy-ansarb",
-	                   "--session", session, "--start-time", "1970-01-01T00:00:00Z", NULL};
 	struct vt_rig_output r;
-	cr_assert_eq(vt_rig_run(emulate, &r), 0);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	vt_rig_output_free(&r);
-	char spec[300];
-	snprintf(spec, sizeof(spec), "chair-4=%s", session);
-	char *replay[] = {(char *)vt_rig_build("vitalsd"), "-c", cfg, "--replay", spec, NULL};
-	cr_assert_eq(vt_rig_run(replay, &r), 0);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	s_replay_device(&r, cfg, "chair-4", csv, "ivy-ansarb", false);
 	char *got = s_technical(r.out);
 	cr_expect_str_eq(got, "no-data etco2@59\n");
 	free(got);
