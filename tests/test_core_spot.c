@@ -60,7 +60,7 @@ s_core(struct vt_config **cfg, struct out *o, const char *rules)
 	         "monitors:\n"
 	         "  - bed: chair-1\n"
 	         "    port: /dev/null\n"
-	         "    protocol: masimo-ascii\n"
+	         "    protocol: philips-mib\n"
 	         "    stale_after: 10s\n"
 	         "rules:\n%s",
 	         rules ? rules : "");
