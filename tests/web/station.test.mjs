@@ -111,16 +111,17 @@ try {
   // ---- a blood pressure: the age shown is the measurement's, not the message's ----
   const nibp = '.tile[data-bed="chair-4"] .num.nibp';
   await step('nibp');
-  await page.waitForFunction((s) => {
-    // The tile is drawn again with each message: a part may be missing for a moment.
+  // The tile is drawn again with each message: a part may be missing for a moment, so what
+  // is read is read in the same look as the wait's.
+  const bp = await (await page.waitForFunction((s) => {
     const n = document.querySelector(s);
     const v = n && n.querySelector('.value');
-    return v && !n.classList.contains('stale') && v.textContent === '128/81 (97)';
-  }, {timeout: 20000}, nibp);
-  const bp = await page.$eval(nibp, (n) => ({
-    age: n.querySelector('.age').textContent,
-    meta: n.closest('.tile').querySelector('.meta').textContent,
-  }));
+    const age = n && n.querySelector('.age');
+    const meta = n && n.closest('.tile') && n.closest('.tile').querySelector('.meta');
+    if (!v || !age || !meta || n.classList.contains('stale') || v.textContent !== '128/81 (97)')
+      return false;
+    return {age: age.textContent, meta: meta.textContent};
+  }, {timeout: 20000}, nibp)).jsonValue();
   check(bp.age === '12 min ago' && /values current/.test(bp.meta),
     'chair-4\'s blood pressure 128/81 (97) is "' + bp.age + '" old, the age of its measurement, in a ' +
     'message of now ("' + bp.meta + '")');
@@ -192,12 +193,12 @@ try {
   await wall.close();
 
   // ---- the blood pressure's nibp_stale_after passes (20 s after it came): no longer current ----
-  await page.waitForFunction((s) => {
+  const old = await (await page.waitForFunction((s) => {
     const n = document.querySelector(s);
-    return n && n.classList.contains('stale');
-  }, {timeout: 60000}, nibp);
-  const old = await page.$eval(nibp, (n) => ({value: n.querySelector('.value').textContent,
-    age: n.querySelector('.age').textContent}));
+    const v = n && n.querySelector('.value');
+    const age = n && n.querySelector('.age');
+    return n && v && age && n.classList.contains('stale') ? {value: v.textContent, age: age.textContent} : false;
+  }, {timeout: 60000}, nibp)).jsonValue();
   check(old.value === '---' && old.age === 'last 128/81 (97) 12 min ago',
     'once the daemon no longer gives it, the blood pressure shows "' + old.value + '", "' + old.age + '"');
 
