@@ -48,7 +48,8 @@ const char *vt_console_format_ago(int64_t ms, char *out, size_t len);
  */
 struct vt_console_spot {
 	bool current;     /* false: the last measurement, no longer the bed's value */
-	char value[48];   /* "128/84 (100)": systolic/diastolic (mean); "-" for a part without value */
+	char value[64];   /* "128/84 (100)": systolic/diastolic (mean); "-" for a part without value;
+	                     room for each part at its widest (15 + 1 + 15 + 23) */
 	char age[40];     /* "4 min ago" at `now`; "" when its time is unknown */
 	int64_t measured; /* daemon time of the measurement; 0 unknown */
 };
