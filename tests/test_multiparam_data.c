@@ -178,11 +178,16 @@ s_measured(const char *out, const char *p, double *at, size_t cap)
 {
 	char key[64];
 	snprintf(key, sizeof(key), "\"%s\":\"", p);
-	size_t n = 0;
-	for (const char *m = strstr(out, "\"measured\":{"); m != NULL;
-	     m = strstr(m + 1, "\"measured\":{")) {
-		const char *end = strchr(m, '}'), *k = strstr(m, key);
-		if (end == NULL || k == NULL || k > end)
+	size_t n = 0, klen = strlen(key);
+	static const char mark[] = "\"measured\":{";
+	/* Line by line (a message is a line), searching only inside it: a search to
+	 * the end of the whole output for every message is quadratic, hours under ASan. */
+	for (const char *line = out, *eol; *line != '\0'; line = eol + (*eol != '\0')) {
+		eol = line + strcspn(line, "\n");
+		const char *m = memmem(line, (size_t)(eol - line), mark, sizeof(mark) - 1);
+		const char *end = m ? memchr(m, '}', (size_t)(eol - m)) : NULL;
+		const char *k = end ? memmem(m, (size_t)(end - m), key, klen) : NULL;
+		if (k == NULL)
 			continue;
 		char stamp[40];
 		k += strlen(key);
